@@ -1,0 +1,1 @@
+"""Accounts: users, roles, organisations (agency, provider, MDO), login and API tokens."""

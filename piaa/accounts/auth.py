@@ -1,0 +1,83 @@
+"""Who is calling: session login for people, Bearer tokens for machines, and role checks."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import Flask, g, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+
+from piaa.api import error_response, is_api_request
+from piaa.errors import Forbidden
+from piaa.extensions import db, login_manager
+
+
+class TokenAwareSessionInterface(SecureCookieSessionInterface):
+    """No session cookie for requests authenticated by a Bearer token: machines get no
+    browser session that could outlive or widen the token."""
+
+    def save_session(self, app, session, response):
+        if g.get("authenticated_by_token"):
+            return None
+        return super().save_session(app, session, response)
+
+
+def init_auth(app: Flask) -> None:
+    app.session_interface = TokenAwareSessionInterface()
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from piaa.accounts.models import User
+
+        return db.session.get(User, int(user_id))
+
+    @login_manager.request_loader
+    def load_from_token(req):
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        from piaa.accounts.services import user_for_token
+
+        user = user_for_token(db.session, header[7:].strip())
+        g.authenticated_by_token = True
+        if user is not None:
+            db.session.commit()  # keep last_used_at
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if is_api_request():
+            return error_response(401, "unauthorized", "Sign in or send a Bearer token.")
+        return redirect(url_for("accounts.login", next=request.full_path))
+
+
+def role_required(*roles: str) -> Callable:
+    """Let in signed-in users holding one of ``roles``.
+
+    :raise 401: (via Flask-Login) if nobody is signed in.
+    :raise Forbidden: if the user's role is not among ``roles``.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {current_user.role}")
+            return view(*args, **kwargs)
+
+        guarded._roles = roles
+        return guarded
+
+    return decorate
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to everyone, signed in or not (the authorization test reads this)."""
+    view._public = True
+    return view

@@ -1,0 +1,99 @@
+"""Account rules: creating users and organisations, passwords, API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piaa import audit
+from piaa.accounts.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
+from piaa.clock import now
+from piaa.errors import Conflict, Invalid, NotFound
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "piaa_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def get_or_create_organisation(session: Session, name: str, kind: str) -> Organisation:
+    if kind not in ORGANISATION_KINDS:
+        raise Invalid(f"organisation kind must be one of {', '.join(ORGANISATION_KINDS)}, got {kind!r}",
+                      field="kind")
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        org = Organisation(name=name, kind=kind)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def create_user(session: Session, *, email: str, name: str, role: str, password: str | None = None,
+                organisation: Organisation | None = None, name_hi: str | None = None,
+                actor: User | None = None) -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}, got {role!r}", field="role")
+    if "@" not in email:
+        raise Invalid(f"not an e-mail address: {email!r}", field="email")
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict(f"a user with e-mail {email} exists", field="email")
+    user = User(email=email, name=name, name_hi=name_hi, role=role, organisation=organisation,
+                password_hash=hash_password(password) if password else None, created_at=now())
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.created", actor=actor, subject_type="user", subject_id=user.id,
+                 data={"email": email, "role": role})
+    return user
+
+
+def find_user(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user with e-mail {email}", field="email")
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active or not check_password(user, password):
+        return None
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, label: str = "") -> str:
+    """Create a personal API token; the plain token is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), prefix=token[:12],
+                         label=label, created_at=now()))
+    audit.record(session, "token.issued", actor=user, subject_type="user", subject_id=user.id,
+                 data={"label": label, "prefix": token[:12]})
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token),
+                                                ApiToken.revoked.is_(False)))
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = now()
+    return row.user

@@ -1,0 +1,148 @@
+"""The JSON API under /api/v1: blueprint factory, JSON errors and the OpenAPI document."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from piaa.errors import DomainError
+
+API_PREFIX = "/api/v1"
+
+
+def api_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint whose routes live under /api/v1 and answer errors as JSON."""
+    return Blueprint(name, import_name, url_prefix=API_PREFIX + url_prefix)
+
+
+def openapi(summary: str, *, request: dict | None = None, responses: dict | None = None,
+            tags: list[str] | None = None, parameters: list[dict] | None = None) -> Callable:
+    """Document an API view; the document at /api/v1/openapi.json is built from these."""
+
+    def mark(view: Callable) -> Callable:
+        view._openapi = {"summary": summary, "request": request, "responses": responses or {},
+                         "tags": tags or [], "parameters": parameters or []}
+        return view
+
+    return mark
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None):
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    return jsonify({"error": body}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """API callers always get ``{"error": {...}}``, never an HTML page or a stack trace."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        from piaa.extensions import db
+
+        db.session.rollback()
+        if is_api_request():
+            return jsonify(exc.to_dict()), exc.status
+        from flask import render_template
+
+        return render_template("error.html", error=exc, status=exc.status), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if is_api_request():
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return error_response(exc.code or 500, code, exc.description or exc.name)
+        return exc
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        from piaa.extensions import db
+
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s", request.path)
+        if is_api_request():
+            return error_response(500, "internal_error", "The service failed; the error is logged.")
+        from flask import render_template
+
+        return render_template("error.html", error=None, status=500), 500
+
+
+def _path_template(rule: str) -> tuple[str, list[dict]]:
+    """Turn Flask's ``/x/<int:id>`` into OpenAPI's ``/x/{id}`` with its parameters."""
+    import re
+
+    params = []
+
+    def repl(match: re.Match) -> str:
+        converter, name = match.group(1), match.group(2)
+        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+        return "{" + name + "}"
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", repl, rule), params
+
+
+def openapi_document(app: Flask) -> dict:
+    paths: dict[str, dict] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API_PREFIX):
+            continue
+        view = app.view_functions[rule.endpoint]
+        doc = getattr(view, "_openapi", None)
+        path, path_params = _path_template(rule.rule[len(API_PREFIX):] or "/")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op: dict[str, Any] = {"operationId": f"{rule.endpoint}_{method.lower()}",
+                                  "summary": doc["summary"] if doc else rule.endpoint,
+                                  "parameters": path_params + (doc["parameters"] if doc else []),
+                                  "responses": {"default": {"$ref": "#/components/responses/Error"}}}
+            if doc:
+                op["tags"] = doc["tags"]
+                for status, description in doc["responses"].items():
+                    op["responses"][str(status)] = {"description": description}
+                if doc["request"]:
+                    op["requestBody"] = {"content": {"application/json": {"schema": doc["request"]}}}
+            if "200" not in op["responses"] and "201" not in op["responses"]:
+                op["responses"]["200"] = {"description": "OK"}
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "PIAA API", "version": "1",
+                 "description": "Proctored, Independent, Authorised Assessment service."},
+        "servers": [{"url": API_PREFIX}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "responses": {"Error": {"description": "An error",
+                                    "content": {"application/json": {"schema": {
+                                        "$ref": "#/components/schemas/Error"}}}}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"},
+                    "field": {"type": "string"}}}}}},
+        },
+        "security": [{"bearer": []}, {"session": []}],
+    }
+
+
+meta = api_blueprint("api_meta", __name__)
+
+
+def _public(view: Callable) -> Callable:
+    view._public = True  # same marker as piaa.accounts.auth.public, without the import cycle
+    return view
+
+
+@meta.get("/openapi.json")
+@_public
+@openapi("This document: the OpenAPI 3 description of the API", tags=["meta"])
+def openapi_json():
+    from flask import current_app
+
+    return jsonify(openapi_document(current_app))

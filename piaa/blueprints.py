@@ -1,0 +1,7 @@
+"""Every blueprint the app serves, as "module:attribute"; each domain adds its own lines."""
+
+BLUEPRINTS = [
+    "piaa.api:meta",
+    "piaa.accounts.views:bp",
+    "piaa.accounts.views:api",
+]

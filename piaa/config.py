@@ -1,0 +1,47 @@
+"""Settings: defaults, then PIAA_* environment variables, then explicit overrides."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return PIAA_SECRET_KEY, or a key generated once into the instance folder."""
+    if key := os.environ.get("PIAA_SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_settings(instance_path: Path) -> dict:
+    """Settings for a service running in ``instance_path``.
+
+    Every setting a deployment may change is read from a ``PIAA_`` variable so that the
+    web tier stays stateless and configurable the same way in Docker and on a laptop.
+    """
+    env = os.environ.get
+    database_url = env("PIAA_DATABASE_URL") or f"sqlite:///{instance_path / 'piaa.sqlite3'}"
+    https = env("PIAA_HTTPS", "0") == "1"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PIAA_REDIS_URL": env("PIAA_REDIS_URL") or None,
+        "PIAA_BASE_URL": env("PIAA_BASE_URL", "http://127.0.0.1:5000"),
+        "PIAA_SIGNING_KEY_FILE": env("PIAA_SIGNING_KEY_FILE") or None,
+        "PIAA_SIGNING_CERT_FILE": env("PIAA_SIGNING_CERT_FILE") or None,
+        "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": https,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,61 @@
+"""Demo data for a first look: one account per role, with logins printed by ``piaa demo``."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from piaa.accounts import services
+from piaa.accounts.models import ADMIN, ANALYST, AUTHOR, CANDIDATE, PROCTOR, PSYCHOMETRICIAN, REVIEWER, User
+from piaa.extensions import db
+
+DEMO_PASSWORD = "demo-pass-2026"
+DEMO_AGENCY = "National Assessment Agency (demo)"
+DEMO_PROVIDER = "ISTM (demo)"
+DEMO_MDO = "Department of Personnel and Training (demo)"
+
+DEMO_ACCOUNTS = [
+    # email, name, name in Devanagari, role, organisation, kind
+    ("candidate@demo.piaa.in", "Asha Verma", "आशा वर्मा", CANDIDATE, DEMO_MDO, "mdo"),
+    ("candidate2@demo.piaa.in", "Ravi Kumar", "रवि कुमार", CANDIDATE, DEMO_MDO, "mdo"),
+    ("author@demo.piaa.in", "Meera Iyer", "मीरा अय्यर", AUTHOR, DEMO_AGENCY, "agency"),
+    ("reviewer@demo.piaa.in", "Sanjay Gupta", "संजय गुप्ता", REVIEWER, DEMO_AGENCY, "agency"),
+    ("proctor@demo.piaa.in", "Farah Khan", "फ़रहा ख़ान", PROCTOR, DEMO_AGENCY, "agency"),
+    ("psychometrician@demo.piaa.in", "Vikram Rao", "विक्रम राव", PSYCHOMETRICIAN, DEMO_AGENCY, "agency"),
+    ("analyst@demo.piaa.in", "Neha Singh", "नेहा सिंह", ANALYST, "Capacity Building Commission (demo)", "mdo"),
+    ("admin@demo.piaa.in", "Admin", "प्रशासक", ADMIN, DEMO_AGENCY, "agency"),
+]
+
+# Later parts of the service add their own demo steps (e.g. open windows) here.
+DEMO_STEPS: list = []
+
+
+def ensure_demo_accounts(session) -> list[User]:
+    users = []
+    for email, name, name_hi, role, org_name, kind in DEMO_ACCOUNTS:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            org = services.get_or_create_organisation(session, org_name, kind)
+            user = services.create_user(session, email=email, name=name, name_hi=name_hi, role=role,
+                                        password=DEMO_PASSWORD, organisation=org)
+        users.append(user)
+    return users
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo accounts (one per role) and print how to sign in."""
+    from flask import current_app
+
+    users = ensure_demo_accounts(db.session)
+    for step in DEMO_STEPS:
+        step(db.session, users)
+    db.session.commit()
+    click.echo(f"\nPIAA is at {current_app.config['PIAA_BASE_URL']}\n")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for user in users:
+        click.echo(f"  {user.role:<16} {user.email}")
+
+
+commands = [demo_command]

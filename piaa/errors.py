@@ -1,0 +1,70 @@
+"""Domain errors raised by services, and how the web and API tiers show them."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule of the service was broken; carries what the user needs to mend it."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 problems: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.problems = problems or []
+        if code:
+            self.code = code
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        if self.problems:
+            body["problems"] = self.problems
+        return {"error": body}
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    """Input that cannot be accepted; ``problems`` lists each one by file, row, item and field."""
+
+    status = 422
+    code = "invalid"
+
+
+def format_problem(problem: dict[str, Any]) -> str:
+    """One line per problem, saying where first: ``bank.csv row 4, field key: ...``."""
+    where = []
+    if problem.get("file"):
+        where.append(str(problem["file"]))
+    if problem.get("row") is not None:
+        where.append(f"row {problem['row']}")
+    if problem.get("item"):
+        where.append(f"item {problem['item']}")
+    if problem.get("field"):
+        where.append(f"field {problem['field']}")
+    prefix = ", ".join(where)
+    return f"{prefix}: {problem['message']}" if prefix else problem["message"]

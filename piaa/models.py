@@ -1,0 +1,4 @@
+"""Imports every domain's models so the metadata (create_all, Alembic) sees all tables."""
+from piaa import audit  # noqa: F401
+from piaa.accounts import models as accounts_models  # noqa: F401
+from piaa import jobs  # noqa: F401
