@@ -1,0 +1,1 @@
+"""Delivery: assessments, windows, forms (fixed, LOFT, adaptive), attempts, timing, proctoring, scoring."""
