@@ -1,19 +1,25 @@
-"""PIAA: the Proctored, Independent, Authorised Assessment service."""
+"""PIAA: the Proctored, Independent, Authorised Assessment service.
+
+Nothing web-related is imported at package level, so ``piaa.psychometrics`` can be used
+as a library on its own without pulling in Flask or SQLAlchemy.
+"""
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None) -> "Flask":
     """Build the app: defaults and PIAA_* variables, then ``config`` overrides (tests)."""
+    from flask import Flask
+
+    _listen_for_sqlite_connections()
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=str(Path.cwd() / "instance"))
     from piaa.config import load_settings
@@ -26,7 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _init_extensions(app: Flask) -> None:
+def _init_extensions(app: "Flask") -> None:
     from piaa.accounts.auth import init_auth
     from piaa.api import register_error_handlers
     from piaa.extensions import csrf, db, limiter
@@ -61,7 +67,7 @@ def _init_extensions(app: Flask) -> None:
         return response
 
 
-def _register_blueprints(app: Flask) -> None:
+def _register_blueprints(app: "Flask") -> None:
     from piaa.blueprints import BLUEPRINTS
     from piaa.extensions import csrf
 
@@ -73,7 +79,14 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
-@event.listens_for(Engine, "connect")
+def _listen_for_sqlite_connections() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """SQLite: WAL for concurrent readers, enforced foreign keys, patience on locks."""
     import sqlite3
