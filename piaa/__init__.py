@@ -49,14 +49,19 @@ def _init_extensions(app: "Flask") -> None:
 
     @app.before_request
     def api_csrf():
-        # Bearer-token callers are machines; browser callers (session cookie) must send the
-        # CSRF token in the X-CSRFToken header like every form does.
+        # Bearer-token callers are machines; browser callers signed in by session cookie must
+        # send the CSRF token in the X-CSRFToken header like every form does. Anonymous callers
+        # hold no session to abuse: the view's own role check answers them (401).
         from flask import request
 
         from piaa.api import is_api_request
 
-        if (is_api_request() and request.method not in ("GET", "HEAD", "OPTIONS")
-                and not request.headers.get("Authorization", "").startswith("Bearer ")):
+        from flask import current_app
+        from flask_login import current_user
+
+        if (current_app.config.get("WTF_CSRF_ENABLED", True) and is_api_request() and request.method not in ("GET", "HEAD", "OPTIONS")
+                and not request.headers.get("Authorization", "").startswith("Bearer ")
+                and current_user.is_authenticated):
             csrf.protect()
 
     @app.after_request

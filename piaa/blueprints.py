@@ -4,4 +4,6 @@ BLUEPRINTS = [
     "piaa.api:meta",
     "piaa.accounts.views:bp",
     "piaa.accounts.views:api",
+    "piaa.certificates.views:bp",
+    "piaa.certificates.views:api",
 ]

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 CLI_MODULES = [
     "piaa.demo",
     "piaa.psychometrics_cli",
+    "piaa.certificates.cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

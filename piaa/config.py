@@ -34,6 +34,7 @@ def load_settings(instance_path: Path) -> dict:
         "PIAA_BASE_URL": env("PIAA_BASE_URL", "http://127.0.0.1:5000"),
         "PIAA_SIGNING_KEY_FILE": env("PIAA_SIGNING_KEY_FILE") or None,
         "PIAA_SIGNING_CERT_FILE": env("PIAA_SIGNING_CERT_FILE") or None,
+        "PIAA_SIGNING_CERT_KEY_FILE": env("PIAA_SIGNING_CERT_KEY_FILE") or None,
         "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,0 +1,72 @@
+"""Issued certificates: what they state, their signed credential and PDF, and revocation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from piaa.accounts.models import User
+from piaa.extensions import db
+
+
+class Certificate(db.Model):
+    """One certificate per attempt that reached its assessment's certifying level.
+
+    The facts are copied at issue time (not joined from the competency dictionary or the
+    user) because a certificate states what was true when it was issued; a later rename must
+    not change what a signed credential says.
+    """
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("status_list_number", "status_list_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    serial: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # No foreign key yet: attempts are created by the delivery domain.
+    attempt_id: Mapped[int] = mapped_column(Integer, unique=True)
+    window_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+
+    official_name: Mapped[str] = mapped_column(String(200))
+    official_name_hi: Mapped[str | None] = mapped_column(String(200))
+    identity_salt: Mapped[str] = mapped_column(String(32))
+    competency_code: Mapped[str] = mapped_column(String(64))
+    competency_name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer)
+    level_label: Mapped[str] = mapped_column(String(100))
+    level_descriptor: Mapped[str] = mapped_column(Text)
+    agency_name: Mapped[str] = mapped_column(String(200))
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    status_list_number: Mapped[int | None] = mapped_column(Integer)
+    status_list_index: Mapped[int | None] = mapped_column(Integer)
+    credential: Mapped[dict | None] = mapped_column(JSON)
+    # Deferred: listing certificates must not drag tens of kilobytes of PDF per row along.
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    rendered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.serial} attempt={self.attempt_id}>"

@@ -1,0 +1,85 @@
+"""The certificate PDF: HTML from a template, QR code, WeasyPrint, PDF/A-3 with the credential attached.
+
+WeasyPrint is given only the project's own fonts (``fonts/``) through ``@font-face``, so the
+page looks the same wherever it is rendered. One :class:`weasyprint.text.fonts.FontConfiguration`
+is shared per process: building it per document costs more than the render itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import segno
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from .credential import CertificateFacts, IssuerIdentity, achievement_name
+
+FONTS_DIR = Path(__file__).parent / "fonts"
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates" / "certificates"
+TEMPLATE_NAME = "certificate_pdf.html"
+CREDENTIAL_ATTACHMENT = "credential.json"
+PDF_VARIANT = "pdf/a-3b"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+@cache
+def font_configuration() -> FontConfiguration:
+    return FontConfiguration()
+
+
+def qr_data_uri(url: str) -> str:
+    """SVG data URI of a QR code for ``url``; error level M survives a crease or a stamp."""
+    return segno.make_qr(url, error="m").svg_data_uri(border=2, dark="#000000")
+
+
+def long_date(moment: datetime) -> str:
+    """'1 March 2026': unambiguous in India and abroad, unlike 01/03/2026."""
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def certificate_html(facts: CertificateFacts, issuer: IssuerIdentity) -> str:
+    """The certificate page as HTML (fonts are resolved relative to :data:`FONTS_DIR`)."""
+    verify_url = issuer.verify_url(facts.public_id)
+    return _environment().get_template(TEMPLATE_NAME).render(
+        facts=facts,
+        issuer=issuer,
+        achievement_name=achievement_name(facts),
+        assessed_on=long_date(facts.assessed_at),
+        issued_on=long_date(facts.issued_at),
+        verify_url=verify_url,
+        qr_data_uri=qr_data_uri(verify_url),
+    )
+
+
+def render_plain(html: str) -> bytes:
+    """Plain WeasyPrint rendering of ``html`` (no PDF/A, no attachment): the benchmark's peer."""
+    return weasyprint.HTML(string=html, base_url=str(FONTS_DIR)).write_pdf(font_config=font_configuration())
+
+
+def render_pdf(html: str, credential: dict) -> bytes:
+    """PDF/A-3b of ``html`` with ``credential`` attached as ``credential.json`` (relationship Data)."""
+    attachment = weasyprint.Attachment(
+        string=json.dumps(credential, ensure_ascii=False, indent=2).encode("utf-8"),
+        name=CREDENTIAL_ATTACHMENT,
+        description="Open Badges 3.0 credential (W3C Verifiable Credential) of this certificate",
+        relationship="Data",
+    )
+    return weasyprint.HTML(string=html, base_url=str(FONTS_DIR)).write_pdf(
+        font_config=font_configuration(),
+        pdf_variant=PDF_VARIANT,
+        attachments=[attachment],
+        uncompressed_pdf=False,
+    )

@@ -1,0 +1,83 @@
+"""The certificate PDF: PDF/A-3 with the credential attached, PAdES signature, QR code, fonts."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from piaa.certificates import pdf_signing
+
+from .tools import require
+
+
+def _tamper(pdf: bytes) -> bytes:
+    """Change one byte inside the signed range (in the page content, far from the signature)."""
+    data = bytearray(pdf)
+    data[len(data) // 3] ^= 0x01
+    return bytes(data)
+
+
+def test_pdf_is_pdf_a_3_with_the_credential_attached(signed_pdf, signed_credential):
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    root = PdfFileReader(io.BytesIO(signed_pdf)).root
+    xmp = root["/Metadata"].get_object().data
+    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="B"' in xmp
+    assert {str(spec.get_object()["/AFRelationship"]) for spec in root["/AF"]} == {"/Data"}
+    assert pdf_signing.attached_credential(signed_pdf) == signed_credential
+
+
+def test_pyhanko_accepts_the_signature(signed_pdf, cert_pem):
+    report = pdf_signing.validate_pdf(signed_pdf, cert_pem)
+    assert report.intact and report.valid and report.trusted and report.coverage == "ENTIRE_FILE"
+
+
+def test_pyhanko_reports_a_one_byte_tamper(signed_pdf, cert_pem):
+    with pytest.raises(pdf_signing.PdfSignatureError, match="altered"):
+        pdf_signing.validate_pdf(_tamper(signed_pdf), cert_pem)
+
+
+def test_a_pdf_signed_by_another_certificate_is_refused(facts, issuer, signed_credential, cert_pem, tmp_path):
+    from datetime import datetime, timezone
+
+    from piaa.certificates import keys, rendering
+
+    forger = keys.init_keys(keys.KeyPaths.resolve(tmp_path), organisation="Forger",
+                            now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    unsigned = rendering.render_pdf(rendering.certificate_html(facts, issuer), signed_credential)
+    with pytest.raises(pdf_signing.PdfSignatureError, match="Forger"):
+        pdf_signing.validate_pdf(pdf_signing.sign_pdf(unsigned, forger), cert_pem)
+
+
+def test_pdfsig_accepts_the_signature_and_reports_a_tamper(signed_pdf, tmp_path):
+    require("pdfsig")
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(signed_pdf)
+    bad.write_bytes(_tamper(signed_pdf))
+    out = subprocess.run(["pdfsig", str(good)], capture_output=True, text=True).stdout
+    assert "Signature Validation: Signature is Valid." in out
+    assert "Total document signed" in out
+    out = subprocess.run(["pdfsig", str(bad)], capture_output=True, text=True).stdout
+    assert "Digest Mismatch" in out
+
+
+def test_qr_code_decodes_to_the_verification_url(signed_pdf, tmp_path, issuer, facts):
+    require("pdftoppm", "zbarimg")
+    (tmp_path / "c.pdf").write_bytes(signed_pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(tmp_path / "c.pdf"), str(tmp_path / "page")], check=True)
+    result = subprocess.run(["zbarimg", "--quiet", "--raw", str(tmp_path / "page-1.png")],
+                            capture_output=True, text=True)
+    assert result.stdout.strip() == issuer.verify_url(facts.public_id)
+
+
+def test_only_the_shipped_fonts_are_embedded(signed_pdf, tmp_path):
+    require("pdffonts")
+    (tmp_path / "c.pdf").write_bytes(signed_pdf)
+    out = subprocess.run(["pdffonts", str(tmp_path / "c.pdf")], capture_output=True, text=True, check=True).stdout
+    families = {line.split()[0].split("+")[-1] for line in out.splitlines()[2:]}
+    # Only the @font-face families of the template (all Noto files from fonts/): a system
+    # fallback font would appear under its own name here.
+    assert families and all(name.startswith("PIAA-") for name in families), families
+    assert "PIAA-Deva" in families
