@@ -6,4 +6,8 @@ BLUEPRINTS = [
     "piaa.accounts.views:api",
     "piaa.certificates.views:bp",
     "piaa.certificates.views:api",
+    "piaa.items.views:bp",
+    "piaa.items.api:api",
+    "piaa.items.import_views:imports_bp",
+    "piaa.items.import_views:imports_api",
 ]

@@ -13,6 +13,8 @@ CLI_MODULES = [
     "piaa.demo",
     "piaa.psychometrics_cli",
     "piaa.certificates.cli",
+    "piaa.items.competency_cli",
+    "piaa.items.cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -35,6 +35,8 @@ def load_settings(instance_path: Path) -> dict:
         "PIAA_SIGNING_KEY_FILE": env("PIAA_SIGNING_KEY_FILE") or None,
         "PIAA_SIGNING_CERT_FILE": env("PIAA_SIGNING_CERT_FILE") or None,
         "PIAA_SIGNING_CERT_KEY_FILE": env("PIAA_SIGNING_CERT_KEY_FILE") or None,
+        # Uploaded files waiting for an import job; shared storage when workers run elsewhere.
+        "PIAA_UPLOAD_DIR": env("PIAA_UPLOAD_DIR") or str(instance_path / "uploads"),
         "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -30,6 +30,15 @@ DEMO_ACCOUNTS = [
 DEMO_STEPS: list = []
 
 
+def _sample_banks(session, users) -> None:
+    from piaa.items.import_service import load_sample_banks
+
+    load_sample_banks(session, users, echo=click.echo)
+
+
+DEMO_STEPS.append(_sample_banks)
+
+
 def ensure_demo_accounts(session) -> list[User]:
     users = []
     for email, name, name_hi, role, org_name, kind in DEMO_ACCOUNTS:

@@ -2,4 +2,5 @@
 from piaa import audit  # noqa: F401
 from piaa.accounts import models as accounts_models  # noqa: F401
 from piaa.certificates import models as certificates_models  # noqa: F401
+from piaa.items import models as items_models  # noqa: F401
 from piaa import jobs  # noqa: F401

@@ -118,14 +118,28 @@ def execute(job_id: str) -> None:
         job.error = f"{exc}\n\n{traceback.format_exc(limit=8)}"
     finally:
         _current_job.reset(token)
+    done, total = _progress.pop(job_id, (job.done, job.total))
+    if job.state == FINISHED:
+        job.done, job.total = done, total
     job.finished_at = now()
     db.session.commit()
 
 
+_progress: dict[str, tuple[int, int | None]] = {}
+
+
 def report_progress(done: int, total: int | None = None) -> None:
-    """Record progress of the running job (a no-op outside a job)."""
+    """Record progress of the running job (a no-op outside a job).
+
+    Progress is written on a connection of its own so watchers see it before the job
+    commits. SQLite allows one writer at a time and the job usually holds it, so there the
+    progress stays in this process (where the thread backend's watchers are).
+    """
     job_id = _current_job.get()
     if job_id is None:
+        return
+    _progress[job_id] = (done, total)
+    if db.engine.dialect.name == "sqlite":
         return
     with db.engine.begin() as conn:
         conn.execute(Job.__table__.update().where(Job.id == job_id).values(done=done, total=total))
@@ -133,7 +147,10 @@ def report_progress(done: int, total: int | None = None) -> None:
 
 def job_status(job_id: str) -> Job | None:
     db.session.expire_all()
-    return db.session.get(Job, job_id)
+    job = db.session.get(Job, job_id)
+    if job is not None and job.state == RUNNING and job_id in _progress:
+        job.done, job.total = _progress[job_id]
+    return job
 
 
 def wait(job_id: str, timeout: float = 60.0) -> Job:

@@ -1,0 +1,1 @@
+"""Items: the competency dictionary, item banks, item types, versions and the review workflow."""

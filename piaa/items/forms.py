@@ -1,0 +1,199 @@
+"""Web forms of the items domain, and the translation between an item form and item content.
+
+Options and accepted answers are repeated rows (``option-0-en``, ``option-0-hi``, ...):
+the page shows a few blank rows and a little script adds more; blank rows are ignored.
+"""
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from werkzeug.datastructures import MultiDict
+from wtforms import (BooleanField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from piaa.items.types import ITEM_TYPES
+
+MAX_ROWS = 8
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select and radio choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class BankForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+    languages = MultiCheckboxField("Languages", choices=choices([("en", "English"), ("hi", "हिन्दी")]),
+                                   default=["en", "hi"])
+    organisation = SelectField("Owning agency", coerce=int, validate_choice=False)
+
+
+class CompetencyImportForm(FlaskForm):
+    file = FileField("Dictionary file (.csv or .json)",
+                     validators=[FileRequired(), FileAllowed(["csv", "json"], "a .csv or .json file")])
+
+
+class ReviewForm(FlaskForm):
+    decision = RadioField("Decision", choices=choices([("approve", "Approve"), ("return", "Return to the author")]),
+                          validators=[DataRequired()])
+    comments = TextAreaField("Comments (required when returning)", validators=[Length(max=4000)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
+class RetireForm(FlaskForm):
+    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+
+
+class ItemForm(FlaskForm):
+    code = StringField("Item id", validators=[Length(max=64)])
+    competency = SelectField("Competency", validate_choice=False)
+    level = SelectField("Target proficiency level", coerce=int, choices=choices((n, str(n)) for n in range(1, 6)))
+    sub_area = StringField("Sub-area (optional)", validators=[Optional(), Length(max=100)])
+    stem_en = TextAreaField("Question (English)")
+    stem_hi = TextAreaField("Question (Hindi)")
+    rationale_en = TextAreaField("Rationale for reviewers (English)")
+    rationale_hi = TextAreaField("Rationale for reviewers (Hindi)")
+    reference = StringField("Source reference (optional)", validators=[Optional(), Length(max=300)])
+    partial_credit = BooleanField("Give partial credit")
+    case_sensitive = BooleanField("Case must match")
+    collapse_spaces = BooleanField("Ignore extra spaces", default=True)
+    key_bool = RadioField("Correct answer", choices=choices([("true", "True"), ("false", "False")]), default="true")
+    key_number = StringField("Correct value")
+    tolerance = StringField("Tolerance (±)", default="0")
+    unit = StringField("Unit shown after the box (optional)", validators=[Optional(), Length(max=40)])
+
+
+def _text(en: str | None, hi: str | None) -> dict[str, str]:
+    out = {}
+    if en and en.strip():
+        out["en"] = en.strip().replace("\r\n", "\n")
+    if hi and hi.strip():
+        out["hi"] = hi.strip().replace("\r\n", "\n")
+    return out
+
+
+def _number(raw: str | None) -> Any:
+    """A number when the text is one; otherwise the text, so validation names the field."""
+    raw = (raw or "").strip().replace(",", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw or None
+    return int(value) if value.is_integer() and "." not in raw else value
+
+
+def option_rows(formdata: MultiDict) -> list[dict[str, Any]]:
+    """The option rows as posted, blank ones dropped, each with its row index."""
+    rows = []
+    for i in range(MAX_ROWS * 2):
+        prefix = f"option-{i}-"
+        en, hi = formdata.get(prefix + "en", ""), formdata.get(prefix + "hi", "")
+        if not (en.strip() or hi.strip()):
+            continue
+        rows.append({"row": i, "id": formdata.get(prefix + "id", "").strip(), "text": _text(en, hi),
+                     "key": formdata.get(prefix + "key") == "on" or formdata.get("key") == str(i),
+                     "credit": formdata.get(prefix + "credit", "")})
+    used = {r["id"] for r in rows if r["id"]}
+    spare = iter(c for c in string.ascii_uppercase if c not in used)
+    for r in rows:
+        if not r["id"]:
+            r["id"] = next(spare)
+    return rows
+
+
+def content_from_form(item_type: str, form: ItemForm, formdata: MultiDict) -> dict[str, Any]:
+    """Item content (bank format without id/competency/level) from a posted item form."""
+    content: dict[str, Any] = {"stem": _text(form.stem_en.data, form.stem_hi.data),
+                               "rationale": _text(form.rationale_en.data, form.rationale_hi.data) or None}
+    if form.reference.data and form.reference.data.strip():
+        content["reference"] = form.reference.data.strip()
+    kind = ITEM_TYPES[item_type]
+    rows = option_rows(formdata)
+    options = [{"id": r["id"], "text": r["text"]} for r in rows]
+    if item_type == "single_choice":
+        content["options"] = options
+        content["key"] = next((r["id"] for r in rows if r["key"]), None)
+    elif item_type == "multiple_response":
+        content.update(options=options, key=[r["id"] for r in rows if r["key"]],
+                       partial_credit=form.partial_credit.data)
+    elif item_type == "ordering":
+        # The author writes the steps in the right order; candidates see them shuffled.
+        content.update(options=options, key=[r["id"] for r in rows], partial_credit=form.partial_credit.data)
+    elif kind.polytomous:
+        content["options"] = [dict(o, credit=_number(r["credit"])) for o, r in zip(options, rows)]
+    elif item_type == "true_false":
+        content["key"] = form.key_bool.data == "true"
+    elif item_type == "text_entry":
+        accepted = []
+        for i in range(MAX_ROWS * 2):
+            value = formdata.get(f"accepted-{i}-value", "").strip()
+            if value:
+                accepted.append({"value": value, "credit": _number(formdata.get(f"accepted-{i}-credit") or "1")})
+        content.update(accepted=accepted, case_sensitive=form.case_sensitive.data,
+                       collapse_spaces=form.collapse_spaces.data)
+    elif item_type == "numeric_entry":
+        content.update(key=_number(form.key_number.data), tolerance=_number(form.tolerance.data or "0"))
+        if form.unit.data and form.unit.data.strip():
+            content["unit"] = form.unit.data.strip()
+    return content
+
+
+def fill_form(form: ItemForm, data: dict[str, Any]) -> None:
+    """Put a bank-format item into the form's fields (for editing)."""
+    form.code.data = data.get("id")
+    form.competency.data = data.get("competency")
+    form.level.data = data.get("level")
+    form.sub_area.data = data.get("sub_area")
+    stem, rationale = data.get("stem") or {}, data.get("rationale") or {}
+    form.stem_en.data, form.stem_hi.data = stem.get("en"), stem.get("hi")
+    form.rationale_en.data, form.rationale_hi.data = rationale.get("en"), rationale.get("hi")
+    form.reference.data = data.get("reference")
+    form.partial_credit.data = bool(data.get("partial_credit"))
+    form.case_sensitive.data = bool(data.get("case_sensitive"))
+    form.collapse_spaces.data = data.get("collapse_spaces", True)
+    if data.get("type") == "true_false":
+        form.key_bool.data = "true" if data.get("key") else "false"
+    if data.get("type") == "numeric_entry":
+        form.key_number.data = str(data.get("key", ""))
+        form.tolerance.data = str(data.get("tolerance", 0))
+        form.unit.data = data.get("unit") if isinstance(data.get("unit"), str) else None
+
+
+def rows_for_display(item_type: str, data: dict[str, Any] | None, formdata: MultiDict | None) -> dict:
+    """Option and accepted-answer rows to show: the posted ones, else the item's, plus blanks."""
+    if formdata is not None:
+        options = [{"id": r["id"], "en": r["text"].get("en", ""), "hi": r["text"].get("hi", ""),
+                    "key": r["key"], "credit": r["credit"]} for r in option_rows(formdata)]
+        accepted = [{"value": formdata.get(f"accepted-{i}-value", ""),
+                     "credit": formdata.get(f"accepted-{i}-credit", "1")}
+                    for i in range(MAX_ROWS * 2) if formdata.get(f"accepted-{i}-value", "").strip()]
+    else:
+        data = data or {}
+        key = data.get("key")
+        keys = key if isinstance(key, list) else [key]
+        options = [{"id": o.get("id", ""), "en": o.get("text", {}).get("en", ""),
+                    "hi": o.get("text", {}).get("hi", ""),
+                    "key": o.get("id") in keys and item_type != "ordering",
+                    "credit": o.get("credit", "")} for o in data.get("options") or []]
+        accepted = [{"value": a.get("value", ""), "credit": a.get("credit", 1)}
+                    for a in data.get("accepted") or []]
+    blank_option = {"id": "", "en": "", "hi": "", "key": False, "credit": ""}
+    minimum = 4 if item_type != "likert" else 5
+    options += [dict(blank_option) for _ in range(min(MAX_ROWS, max(minimum, len(options) + 1)) - len(options))]
+    accepted += [{"value": "", "credit": ""} for _ in range(max(3, len(accepted) + 1) - len(accepted))]
+    return {"options": options, "accepted": accepted}

@@ -1,0 +1,701 @@
+"""QTI items: QTI 3.0 item files and content packages, QTI 2.1/2.2 item files and packages.
+
+What maps onto a PIAA item type:
+
+* choice interaction, single cardinality: ``single_choice`` (match_correct, or map_response
+  with one option worth 1); ``situational_judgement`` / ``likert`` (map_response with whole
+  credits 0..K-1); ``true_false`` (two choices identified ``true`` and ``false``);
+* choice interaction, multiple cardinality: ``multiple_response`` (match_correct; or
+  map_response giving +v to each key option and -v to the others with lower bound 0, which is
+  PIAA's partial credit rescaled to 0..1);
+* order interaction: ``ordering`` (match_correct);
+* text entry interaction: ``text_entry`` (string; match_correct or map_response, the mapping's
+  entries being the accepted answers with their credits) or ``numeric_entry`` (float or
+  integer; match_correct, or a rule ``qti-equal`` with an absolute tolerance).
+
+Response processing is recognised from the standard templates, named by any of their URL
+forms (only the last path segment counts, with or without ``.xml``: ``match_correct``,
+``map_response``, ``CC2_match``, ``CC2_map_response``), or from the same rules written out.
+Anything else (extended text, which needs human scoring; interactions PIAA does not deliver;
+custom scoring) is reported item by item as unsupported, never dropped silently.
+
+PIAA's own facts about an item (competency, level, sub-area, type, reference, ...) travel in
+the content package's manifest, on the item's resource: ``<metadata><piaa:item .../>`` in the
+namespace ``urn:piaa:qti:1`` (see item_banks/README.md). A single item file gets them from the
+importer's options.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lxml import etree
+
+from piaa.items.bank_format import ParsedBank, problem
+
+QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
+QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
+                   "http://www.imsglobal.org/xsd/imsqti_v2p1": "2.1"}
+PIAA_NS = "urn:piaa:qti:1"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+MANIFEST_FILE = "imsmanifest.xml"
+ITEM_RESOURCE = re.compile(r"^imsqti_item_xmlv(3p0|2p2|2p1)")
+RATIONALE_USE = "ext:rationale"
+UNIT_CLASS = "piaa-unit"
+
+# QTI 2.x writes HTML content elements under their HTML names; everything else is a QTI
+# element whose QTI 3.0 name is "qti-" plus the camelCase name in kebab case.
+HTML_ELEMENTS = frozenset(
+    "a abbr acronym address b bdo big blockquote br caption cite code col colgroup dd dfn div "
+    "dl dt em h1 h2 h3 h4 h5 h6 hr i img kbd li object ol p param pre q rb rp rt ruby samp "
+    "small span strong sub sup table tbody td tfoot th thead tr tt ul var".split())
+BLOCK_ELEMENTS = frozenset(
+    "address blockquote caption dd div dl dt h1 h2 h3 h4 h5 h6 hr li ol p pre table tbody td "
+    "tfoot th thead tr ul qti-prompt qti-content-body qti-simple-choice".split())
+SKIPPED_CONTENT = frozenset(("qti-feedback-block", "qti-feedback-inline", "qti-modal-feedback",
+                             "qti-rubric-block", "qti-template-block", "qti-template-inline",
+                             "qti-printed-variable", "qti-stylesheet"))
+SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
+                          "qti-text-entry-interaction")
+TEMPLATE_NAMES = {"match_correct": "match_correct", "map_response": "map_response",
+                  "cc2_match": "match_correct", "cc2_match_basic": "match_correct",
+                  "cc2_map_response": "map_response"}
+GAP = "\x00gap\x00"  # where an inline answer box sat in a sentence
+_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                               remove_comments=True, remove_pis=True, huge_tree=False)
+
+
+class Unsupported(Exception):
+    """The item is sound QTI but cannot become a PIAA item; the message says why."""
+
+
+class Malformed(Exception):
+    """The file is not well-formed XML or not a QTI item."""
+
+
+# --- XML helpers -----------------------------------------------------------------------------
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).lower()
+
+
+def _to_qti3_names(root: etree._Element) -> None:
+    """Rename a QTI 2.x tree in place to QTI 3.0 element and attribute names."""
+    for element in root.iter(etree.Element):
+        qname = etree.QName(element)
+        if qname.namespace not in QTI2_NAMESPACES:
+            continue
+        local = qname.localname
+        element.tag = f"{{{QTI3_NS}}}{local if local in HTML_ELEMENTS else 'qti-' + _kebab(local)}"
+        for attribute in list(element.attrib):
+            if not attribute.startswith("{") and attribute != _kebab(attribute):
+                element.attrib[_kebab(attribute)] = element.attrib.pop(attribute)
+
+
+def _name(element: etree._Element) -> str:
+    qname = etree.QName(element)
+    return qname.localname if qname.namespace == QTI3_NS else ""
+
+
+def _children(element: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in element if isinstance(c.tag, str) and _name(c) == name]
+
+
+def _child(element: etree._Element, name: str) -> etree._Element | None:
+    found = _children(element, name)
+    return found[0] if found else None
+
+
+def _descendants(element: etree._Element, name: str) -> list[etree._Element]:
+    return list(element.iter(f"{{{QTI3_NS}}}{name}"))
+
+
+def _lang(element: etree._Element, inherited: str) -> str:
+    value = element.get(XML_LANG) or element.get("lang")
+    return value.split("-")[0].lower() if value else inherited
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    return default if value is None else value.strip().lower() in ("true", "1")
+
+
+def parse_xml(data: bytes, file: str) -> etree._Element:
+    """:raise Malformed: naming the line, if ``data`` is not well-formed XML."""
+    try:
+        return etree.fromstring(data, _SAFE_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise Malformed(f"malformed XML: {exc.msg} (line {exc.lineno})") from None
+
+
+# --- texts -------------------------------------------------------------------------------------
+
+@dataclass
+class _Texts:
+    """Paragraphs per language, gathered from mixed content."""
+
+    paragraphs: dict[str, list[str]] = field(default_factory=dict)
+    current: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, lang: str, text: str | None) -> None:
+        if text:
+            self.current.setdefault(lang, []).append(text)
+
+    def brk(self) -> None:
+        for lang, parts in self.current.items():
+            paragraph = _tidy("".join(parts))
+            if paragraph:
+                self.paragraphs.setdefault(lang, []).append(paragraph)
+        self.current = {}
+
+    def result(self, separator: str = "\n\n") -> dict[str, str]:
+        self.brk()
+        return {lang: separator.join(ps) for lang, ps in self.paragraphs.items() if ps}
+
+
+def _tidy(paragraph: str) -> str:
+    lines = [" ".join(line.split()) for line in paragraph.split("\n")]
+    text = "\n".join(line for line in lines if line)
+    if text.replace(GAP, "").strip() == "":
+        return ""  # a paragraph holding only the answer box
+    text = re.sub(r"\s*" + re.escape(GAP) + r"\s*", " ____ ", text)
+    return re.sub(r" ____ (?=[.,;:!?।])", " ____", text).strip()
+
+
+def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[str]) -> None:
+    name = _name(element)
+    lang = _lang(element, lang)
+    if name in skip or (element.get("class") or "").split().count(UNIT_CLASS):
+        return
+    if name.endswith("-interaction") and name not in ("qti-choice-interaction", "qti-order-interaction"):
+        texts.add(lang, GAP)
+        return
+    block = name in BLOCK_ELEMENTS
+    if block:
+        texts.brk()
+    if name == "br":
+        texts.add(lang, "\n")
+    texts.add(lang, element.text)
+    for child in element:
+        if isinstance(child.tag, str):
+            _gather(child, lang, texts, skip)
+        texts.add(lang, child.tail)
+    if block:
+        texts.brk()
+
+
+def text_of(element: etree._Element, lang: str, *, skip: frozenset[str] = SKIPPED_CONTENT,
+            separator: str = "\n\n") -> dict[str, str]:
+    """Plain text per language of ``element``'s content (blank line between paragraphs)."""
+    texts = _Texts()
+    texts.add(_lang(element, lang), element.text)
+    for child in element:
+        if isinstance(child.tag, str):
+            _gather(child, _lang(element, lang), texts, skip)
+        texts.add(_lang(element, lang), child.tail)
+    return texts.result(separator)
+
+
+def _stem(body: etree._Element, lang: str) -> dict[str, str]:
+    """The item body's text without the choices: prompt and paragraphs around the interaction."""
+    return text_of(body, lang, skip=SKIPPED_CONTENT | {"qti-simple-choice"})
+
+
+# --- response declarations and processing ------------------------------------------------------
+
+@dataclass
+class Declaration:
+    cardinality: str
+    base_type: str
+    correct: list[str]
+    mapping: dict[str, float] | None
+    mapping_case_sensitive: dict[str, bool]
+    default_value: float
+    lower_bound: float | None
+    upper_bound: float | None
+
+
+def _declaration(element: etree._Element) -> Declaration:
+    correct = _child(element, "qti-correct-response")
+    values = [(v.text or "").strip() for v in _children(correct, "qti-value")] if correct is not None else []
+    mapping_el = _child(element, "qti-mapping")
+    mapping, case = None, {}
+    default = lower = upper = None
+    if mapping_el is not None:
+        mapping = {}
+        for entry in _children(mapping_el, "qti-map-entry"):
+            key = entry.get("map-key", "")
+            mapping[key] = _number(entry.get("mapped-value", "0"), "mapped-value")
+            case[key] = _bool(entry.get("case-sensitive"), False)
+        default = _number(mapping_el.get("default-value", "0"), "default-value")
+        lower = _number(mapping_el.get("lower-bound"), "lower-bound") if mapping_el.get("lower-bound") else None
+        upper = _number(mapping_el.get("upper-bound"), "upper-bound") if mapping_el.get("upper-bound") else None
+    return Declaration(cardinality=element.get("cardinality", "single"),
+                       base_type=element.get("base-type", "identifier"), correct=values,
+                       mapping=mapping, mapping_case_sensitive=case, default_value=default or 0.0,
+                       lower_bound=lower, upper_bound=upper)
+
+
+def _number(value: str | None, attribute: str) -> float:
+    """:raise Malformed: naming the attribute, if ``value`` is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise Malformed(f"{attribute} {value!r} is not a number") from None
+
+
+def template_kind(template: str) -> str | None:
+    """``match_correct`` or ``map_response`` for any URL form of a standard template."""
+    last = template.strip().rstrip("/").rsplit("/", 1)[-1]
+    last = re.sub(r"\.xml$", "", last, flags=re.IGNORECASE).lower()
+    return TEMPLATE_NAMES.get(last)
+
+
+@dataclass
+class Scoring:
+    kind: str                  # match_correct | map_response | tolerance
+    tolerance: float = 0.0
+
+
+def _scoring(item: etree._Element, response_id: str) -> Scoring:
+    """How the item scores RESPONSE. :raise Unsupported: for anything but the standard rules."""
+    processing = _child(item, "qti-response-processing")
+    if processing is None:
+        raise Unsupported("the item has no response processing, so it cannot be scored")
+    template = processing.get("template") or processing.get("template-location")
+    if template:
+        kind = template_kind(template)
+        if kind is None:
+            raise Unsupported(f"response processing template {template!r} is not match_correct "
+                              "or map_response")
+        return Scoring(kind)
+    rules = [c for c in processing if isinstance(c.tag, str)]
+    scoring = _scoring_from_rules(rules, response_id)
+    if scoring is None:
+        raise Unsupported("custom response processing that is not one of the standard rules "
+                          "(match the correct response, map the response, equal within a tolerance)")
+    return scoring
+
+
+def _is_var(element: etree._Element | None, name: str, response_id: str) -> bool:
+    return element is not None and _name(element) == name and element.get("identifier") == response_id
+
+
+def _score_value(rule: etree._Element) -> etree._Element | None:
+    """The expression a ``qti-set-outcome-value identifier="SCORE"`` sets, if that is the rule."""
+    if _name(rule) != "qti-set-outcome-value" or rule.get("identifier") != "SCORE":
+        return None
+    expressions = [c for c in rule if isinstance(c.tag, str)]
+    return expressions[0] if len(expressions) == 1 else None
+
+
+def _constant(expression: etree._Element | None) -> float | None:
+    if expression is None or _name(expression) != "qti-base-value":
+        return None
+    try:
+        return float(expression.text or "")
+    except ValueError:
+        return None
+
+
+def _condition_test(branch: etree._Element) -> tuple[etree._Element | None, list[etree._Element]]:
+    parts = [c for c in branch if isinstance(c.tag, str)]
+    return (parts[0] if parts else None), parts[1:]
+
+
+def _scores_set(rules: list[etree._Element]) -> list[etree._Element]:
+    values = [_score_value(r) for r in rules]
+    return [v for v in values if v is not None]
+
+
+def _scoring_from_rules(rules: list[etree._Element], response_id: str) -> Scoring | None:
+    """Recognise the templates' rules written out in full."""
+    if len(rules) == 1 and _is_var(_child_expr(_score_value(rules[0])), "qti-map-response", response_id):
+        return Scoring("map_response")
+    if len(rules) != 1 or _name(rules[0]) != "qti-response-condition":
+        return None
+    condition = rules[0]
+    branch_if = _child(condition, "qti-response-if")
+    branch_else = _child(condition, "qti-response-else")
+    if branch_if is None or _children(condition, "qti-response-else-if"):
+        return None
+    test, actions = _condition_test(branch_if)
+    if_scores = _scores_set(actions)
+    else_scores = _scores_set([c for c in branch_else if isinstance(c.tag, str)]) if branch_else is not None else []
+    if test is not None and _name(test) == "qti-is-null" and _is_var(_child_expr(test), "qti-variable", response_id):
+        # map_response template: null scores 0, otherwise the mapped value
+        if len(else_scores) == 1 and _is_var(else_scores[0], "qti-map-response", response_id):
+            return Scoring("map_response")
+        return None
+    if len(if_scores) != 1 or _constant(if_scores[0]) != 1.0:
+        return None
+    if else_scores and (len(else_scores) != 1 or _constant(else_scores[0]) != 0.0):
+        return None
+    operands = [c for c in test if isinstance(c.tag, str)] if test is not None else []
+    if len(operands) != 2 or not _is_var(operands[0], "qti-variable", response_id) \
+            or not _is_var(operands[1], "qti-correct", response_id):
+        return None
+    if _name(test) == "qti-match":
+        return Scoring("match_correct")
+    if _name(test) == "qti-equal":
+        mode = test.get("tolerance-mode", "exact")
+        if mode == "exact":
+            return Scoring("match_correct")
+        bounds = (test.get("tolerance") or "").split()
+        if mode == "absolute" and bounds and len(set(bounds)) == 1:
+            return Scoring("tolerance", _number(bounds[0], "tolerance"))
+    return None
+
+
+def _child_expr(element: etree._Element | None) -> etree._Element | None:
+    if element is None:
+        return None
+    if _name(element) in ("qti-map-response", "qti-variable", "qti-correct"):
+        return element
+    expressions = [c for c in element if isinstance(c.tag, str)]
+    return expressions[0] if len(expressions) == 1 else None
+
+
+# --- interactions to item types ------------------------------------------------------------------
+
+def _unprefix(identifier: str) -> str:
+    """Identifiers that are not XML names (``1``, ``2a``) travel as ``_1``, ``_2a``."""
+    if identifier.startswith("_") and identifier[1:2] and not re.match(r"[A-Za-z_]", identifier[1]):
+        return identifier[1:]
+    return identifier
+
+
+def _choices(interaction: etree._Element, lang: str) -> list[dict[str, Any]]:
+    choices = []
+    for choice in _descendants(interaction, "qti-simple-choice"):
+        choices.append({"id": _unprefix(choice.get("identifier", "")),
+                        "text": text_of(choice, _lang(choice, lang), separator=" ")})
+    return choices
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _single_choice(decl: Declaration, scoring: Scoring, choices: list[dict], hint: str | None
+                   ) -> dict[str, Any]:
+    ids = [c["id"] for c in choices]
+    if hint == "true_false" or sorted(i.lower() for i in ids) == ["false", "true"]:
+        if scoring.kind != "match_correct" or len(decl.correct) != 1:
+            raise Unsupported("a true/false item must be scored by matching its one correct choice")
+        return {"type": "true_false", "key": decl.correct[0].lower() == "true"}
+    if scoring.kind == "match_correct":
+        if len(decl.correct) != 1:
+            raise Unsupported(f"a single-choice item needs one correct response, got {len(decl.correct)}")
+        return {"type": "single_choice", "options": choices, "key": _unprefix(decl.correct[0])}
+    credits = {_unprefix(k): v for k, v in (decl.mapping or {}).items()}
+    values = [credits.get(i, decl.default_value) for i in ids]
+    if any(v < 0 or not float(v).is_integer() for v in values):
+        raise Unsupported(f"option credits {values} are not whole numbers >= 0, which PIAA's "
+                          "polytomous items need")
+    if hint in (None, "single_choice") and sorted(values) == [0.0] * (len(values) - 1) + [1.0]:
+        return {"type": "single_choice", "options": choices, "key": ids[values.index(1.0)]}
+    kind = hint if hint in ("situational_judgement", "likert") else "situational_judgement"
+    return {"type": kind, "options": [{**c, "credit": int(v)} for c, v in zip(choices, values)]}
+
+
+def _multiple_response(decl: Declaration, scoring: Scoring, choices: list[dict]) -> dict[str, Any]:
+    ids = [c["id"] for c in choices]
+    if scoring.kind == "match_correct":
+        if not decl.correct:
+            raise Unsupported("a multiple-response item needs its correct responses")
+        return {"type": "multiple_response", "options": choices,
+                "key": [_unprefix(v) for v in decl.correct], "partial_credit": False}
+    credits = {_unprefix(k): v for k, v in (decl.mapping or {}).items()}
+    values = {i: credits.get(i, decl.default_value) for i in ids}
+    positive = [i for i in ids if values[i] > 0]
+    step = values[positive[0]] if positive else 0.0
+    penalised = all(_close(values[i], step) if i in positive else _close(values[i], -step) for i in ids)
+    if not positive or not penalised or decl.lower_bound is None or not _close(decl.lower_bound, 0.0):
+        raise Unsupported("the mapping is not PIAA partial credit (each key option +v, each other "
+                          f"option -v, lower bound 0); got {values}")
+    return {"type": "multiple_response", "options": choices, "key": positive, "partial_credit": True}
+
+
+def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[str, Any]:
+    if decl.cardinality != "single":
+        raise Unsupported(f"a text entry with {decl.cardinality} cardinality is not supported")
+    numeric = decl.base_type in ("float", "integer") or hint == "numeric_entry"
+    if numeric:
+        if scoring.kind == "map_response" or len(decl.correct) != 1:
+            raise Unsupported("a numeric entry must be scored against its one correct value")
+        try:
+            key = float(decl.correct[0])
+        except ValueError:
+            raise Unsupported(f"the correct value {decl.correct[0]!r} is not a number") from None
+        return {"type": "numeric_entry", "key": int(key) if key.is_integer() and decl.base_type == "integer" else key,
+                "tolerance": scoring.tolerance}
+    if scoring.kind == "tolerance":
+        raise Unsupported("a tolerance applies to numbers, but the response is text")
+    if scoring.kind == "match_correct":
+        if not decl.correct:
+            raise Unsupported("a text entry needs its correct response")
+        # QTI's match compares exactly, hence case-sensitive
+        return {"type": "text_entry", "case_sensitive": True,
+                "accepted": [{"value": v, "credit": 1.0} for v in decl.correct]}
+    entries = {k: v for k, v in (decl.mapping or {}).items() if v != 0}
+    if not entries or decl.default_value != 0:
+        raise Unsupported("the mapping must give credit to accepted answers and 0 to the rest")
+    if any(not 0 < v <= 1 for v in entries.values()):
+        raise Unsupported(f"mapped credits must lie in (0, 1], got {sorted(entries.values())}")
+    cases = {decl.mapping_case_sensitive[k] for k in entries}
+    if len(cases) != 1:
+        raise Unsupported("the accepted answers mix case-sensitive and case-insensitive matching")
+    return {"type": "text_entry", "case_sensitive": cases.pop(),
+            "accepted": [{"value": k, "credit": v} for k, v in entries.items()]}
+
+
+def _interaction(body: etree._Element) -> etree._Element:
+    interactions = [e for e in body.iter(etree.Element) if _name(e).endswith("-interaction")]
+    if not interactions:
+        raise Unsupported("the item has no interaction")
+    if len(interactions) > 1:
+        names = ", ".join(sorted({_name(e) for e in interactions}))
+        raise Unsupported(f"the item has {len(interactions)} interactions ({names}); "
+                          "a PIAA item has one")
+    interaction = interactions[0]
+    name = _name(interaction)
+    if name == "qti-extended-text-interaction":
+        raise Unsupported("extended text (an essay) needs human scoring, which PIAA does not do")
+    if name not in SUPPORTED_INTERACTIONS:
+        raise Unsupported(f"{name} is not an interaction PIAA delivers")
+    return interaction
+
+
+def _unit(body: etree._Element, lang: str) -> str | dict[str, str] | None:
+    for element in body.iter(etree.Element):
+        if UNIT_CLASS in (element.get("class") or "").split():
+            texts = text_of(element, _lang(element, lang), skip=frozenset(), separator=" ")
+            return texts if len(texts) > 1 else next(iter(texts.values()), None)
+    return None
+
+
+def _rationale(body: etree._Element, lang: str) -> dict[str, str] | None:
+    for block in _descendants(body, "qti-rubric-block"):
+        if block.get("use") == RATIONALE_USE:
+            return text_of(block, _lang(block, lang), skip=SKIPPED_CONTENT - {"qti-rubric-block"}) or None
+    return None
+
+
+def item_from_qti(data: bytes, file: str, hints: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One bank-format item from a QTI item file.
+
+    ``hints`` are PIAA facts from the package manifest (or the importer's options): id, type,
+    competency, level, sub_area, reference, partial_credit, collapse_spaces.
+
+    :raise Malformed: if the file is not well-formed XML or not a QTI assessment item.
+    :raise Unsupported: if the item cannot be expressed as a PIAA item (the reason says why).
+    """
+    hints = hints or {}
+    root = parse_xml(data, file)
+    namespace = etree.QName(root).namespace
+    if namespace in QTI2_NAMESPACES:
+        _to_qti3_names(root)
+    elif namespace != QTI3_NS:
+        raise Malformed(f"not a QTI 3.0 or 2.x item: root element {etree.QName(root).localname!r} "
+                        f"in namespace {namespace or '(none)'}")
+    if _name(root) != "qti-assessment-item":
+        raise Malformed(f"not an assessment item: root element {etree.QName(root).localname!r}")
+    lang = _lang(root, "en")
+    body = _child(root, "qti-item-body")
+    if body is None:
+        raise Unsupported("the item has no item body")
+    interaction = _interaction(body)
+    response_id = interaction.get("response-identifier", "RESPONSE")
+    declarations = {d.get("identifier"): d for d in _children(root, "qti-response-declaration")}
+    if response_id not in declarations:
+        raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
+    decl = _declaration(declarations[response_id])
+    scoring = _scoring(root, response_id)
+    item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"))
+    return _with_facts(item, root, body, lang, hints)
+
+
+def _typed_content(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
+                   lang: str, body: etree._Element, hint: str | None) -> dict[str, Any]:
+    if name == "qti-text-entry-interaction":
+        item = _text_entry(decl, scoring, hint)
+        unit = _unit(body, lang)
+        if unit and item["type"] == "numeric_entry":
+            item["unit"] = unit
+        return item
+    if scoring.kind == "tolerance":
+        raise Unsupported("a tolerance applies to numbers, not to choices")
+    choices = _choices(interaction, lang)
+    if name == "qti-order-interaction":
+        if decl.cardinality != "ordered" or scoring.kind != "match_correct":
+            raise Unsupported("an ordering must be scored by matching its correct order")
+        return {"type": "ordering", "options": choices, "key": [_unprefix(v) for v in decl.correct],
+                "partial_credit": False}
+    if decl.cardinality == "multiple":
+        return _multiple_response(decl, scoring, choices)
+    if decl.cardinality != "single":
+        raise Unsupported(f"a choice with {decl.cardinality} cardinality is not supported")
+    return _single_choice(decl, scoring, choices, hint)
+
+
+def _with_facts(content: dict[str, Any], root: etree._Element, body: etree._Element, lang: str,
+                hints: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": hints.get("id") or _unprefix(root.get("identifier", "")),
+                            "type": content.pop("type")}
+    for name in ("competency", "level", "sub_area"):
+        if hints.get(name) is not None:
+            item[name] = hints[name]
+    item["stem"] = _stem(body, lang)
+    item.update(content)
+    for flag in ("partial_credit", "collapse_spaces", "case_sensitive"):
+        if flag in hints and (flag in content or (flag == "collapse_spaces" and item["type"] == "text_entry")):
+            item[flag] = hints[flag]
+    rationale = _rationale(body, lang)
+    if rationale:
+        item["rationale"] = rationale
+    if hints.get("reference"):
+        item["reference"] = hints["reference"]
+    return item
+
+
+# --- content packages ---------------------------------------------------------------------------
+
+def _piaa_element(parent: etree._Element | None, name: str) -> etree._Element | None:
+    if parent is None:
+        return None
+    return parent.find(f".//{{{PIAA_NS}}}{name}")
+
+
+def item_hints(resource: etree._Element) -> dict[str, Any]:
+    """PIAA facts about one item from its manifest resource (``<piaa:item>``)."""
+    element = _piaa_element(_local_child(resource, "metadata"), "item")
+    if element is None:
+        return {}
+    hints: dict[str, Any] = {}
+    for attribute, key in (("id", "id"), ("type", "type"), ("competency", "competency"),
+                           ("sub-area", "sub_area")):
+        if element.get(attribute):
+            hints[key] = element.get(attribute)
+    if element.get("level"):
+        hints["level"] = int(element.get("level")) if element.get("level").isdigit() else element.get("level")
+    for attribute, key in (("partial-credit", "partial_credit"), ("collapse-spaces", "collapse_spaces")):
+        if element.get(attribute) is not None:
+            hints[key] = _bool(element.get(attribute), False)
+    reference = element.find(f"{{{PIAA_NS}}}reference")
+    if reference is not None and (reference.text or "").strip():
+        hints["reference"] = reference.text.strip()
+    return hints
+
+
+def _local_child(element: etree._Element, name: str) -> etree._Element | None:
+    for child in element:
+        if isinstance(child.tag, str) and etree.QName(child).localname == name:
+            return child
+    return None
+
+
+def _bank_facts(manifest: etree._Element, bank: ParsedBank) -> None:
+    element = _piaa_element(_local_child(manifest, "metadata"), "bank")
+    if element is None:
+        return
+    bank.name = element.get("name") or None
+    bank.agency = element.get("agency") or None
+    bank.state = element.get("state") or None
+    if element.get("languages"):
+        bank.languages = element.get("languages").split()
+    description = element.find(f"{{{PIAA_NS}}}description")
+    if description is not None and description.text:
+        bank.description = description.text.strip()
+
+
+def read_package(files: dict[str, bytes], display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
+    """Every item of a content package given as ``{path in package: bytes}``.
+
+    Returns the bank (items that map, plus ``unsupported`` for those that do not) and the
+    problems that make the package unusable whatever the user asks (malformed XML, missing
+    files, duplicate identifiers are found later by the item checks).
+    """
+    bank = ParsedBank(kind="qti")
+    if MANIFEST_FILE not in files:
+        return bank, [problem(f"no {MANIFEST_FILE} at the top of the package", file=display)]
+    try:
+        manifest = parse_xml(files[MANIFEST_FILE], MANIFEST_FILE)
+    except Malformed as exc:
+        return bank, [problem(str(exc), file=f"{display}:{MANIFEST_FILE}")]
+    _bank_facts(manifest, bank)
+    problems: list[dict[str, Any]] = []
+    resources = _local_child(manifest, "resources")
+    for resource in (resources if resources is not None else []):
+        if not isinstance(resource.tag, str) or etree.QName(resource).localname != "resource":
+            continue
+        kind = resource.get("type", "")
+        href = resource.get("href") or _first_file(resource)
+        if not ITEM_RESOURCE.match(kind):
+            bank.notices.append(f"{href or resource.get('identifier')}: a {kind or 'untyped'} "
+                                "resource, not an item; left aside")
+            continue
+        path = str(PurePosixPath(href)) if href else None
+        if path is None or path not in files:
+            problems.append(problem(f"the manifest names {href!r}, which is not in the package",
+                                    file=f"{display}:{MANIFEST_FILE}", item=resource.get("identifier")))
+            continue
+        hints = item_hints(resource)
+        _read_one(files[path], f"{display}:{path}", hints, bank, problems)
+    if not bank.items and not bank.unsupported and not problems:
+        problems.append(problem("the package holds no items", file=display))
+    return bank, problems
+
+
+def _first_file(resource: etree._Element) -> str | None:
+    for child in resource:
+        if isinstance(child.tag, str) and etree.QName(child).localname == "file":
+            return child.get("href")
+    return None
+
+
+def _read_one(data: bytes, file: str, hints: dict[str, Any], bank: ParsedBank,
+              problems: list[dict[str, Any]]) -> None:
+    try:
+        bank.add(item_from_qti(data, file, hints), file=file)
+    except Malformed as exc:
+        problems.append(problem(str(exc), file=file))
+    except Unsupported as exc:
+        identifier = hints.get("id") or _identifier(data)
+        bank.unsupported.append(problem(f"cannot be imported: {exc}", file=file, item=identifier))
+
+
+def _identifier(data: bytes) -> str | None:
+    try:
+        return _unprefix(etree.fromstring(data, _SAFE_PARSER).get("identifier") or "") or None
+    except etree.XMLSyntaxError:
+        return None
+
+
+def read_qti_file(data: bytes, display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
+    """A single QTI item file (``.xml``) or a content package (``.zip``)."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                files = {str(PurePosixPath(n)): archive.read(n) for n in archive.namelist()
+                         if not n.endswith("/")}
+        except zipfile.BadZipFile:
+            return ParsedBank(kind="qti"), [problem("not a readable zip archive", file=display)]
+        return read_package(files, display)
+    bank, problems = ParsedBank(kind="qti"), []
+    _read_one(data, display, {}, bank, problems)
+    return bank, problems
+
+
+def read_qti_path(path: Path, display: str | None = None) -> tuple[ParsedBank, list[dict[str, Any]]]:
+    """A QTI item file, a zipped package, or an unpacked package folder."""
+    display = display or path.name
+    if path.is_dir():
+        files = {str(p.relative_to(path).as_posix()): p.read_bytes()
+                 for p in path.rglob("*") if p.is_file()}
+        return read_package(files, display)
+    return read_qti_file(path.read_bytes(), display)

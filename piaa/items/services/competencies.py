@@ -1,0 +1,302 @@
+"""The competency dictionary: reading CSV/JSON files, importing them all-or-nothing as new
+versions, and looking competencies up.
+
+File formats (see ``item_banks/competencies.json``): JSON
+``{"format": "piaa-competencies/1", "competencies": [record, ...]}`` where a record is
+``{"code", "name", "type", "description", "name_hi"?, "levels": [{"level", "label",
+"descriptor"} x 5]}``; CSV with columns ``code,name,type,description,level1..level5`` (the
+descriptors; optional ``name_hi`` and ``label1..label5``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from piaa import audit
+from piaa.accounts.models import User
+from piaa.clock import now
+from piaa.errors import Invalid, NotFound
+from piaa.items.models import (COMPETENCY_TYPES, DEFAULT_LEVEL_LABELS, PROFICIENCY_LEVELS,
+                               Competency, CompetencyVersion, ProficiencyLevel)
+
+COMPETENCY_FORMAT = "piaa-competencies/1"
+CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CSV_REQUIRED = ("code", "name", "type", "description") + tuple(f"level{n}" for n in PROFICIENCY_LEVELS)
+CSV_OPTIONAL = ("name_hi",) + tuple(f"label{n}" for n in PROFICIENCY_LEVELS)
+
+
+@dataclass
+class SourcedRecord:
+    """A competency record and where it came from, for error messages."""
+
+    record: dict[str, Any]
+    row: int | None = None
+
+
+@dataclass
+class CompetencyImport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.created)} created, {len(self.updated)} updated (new version), "
+                f"{len(self.unchanged)} unchanged")
+
+
+# --- reading files -------------------------------------------------------------------------
+
+def read_competency_file(path: str | Path) -> list[SourcedRecord]:
+    """Records from a .csv or .json dictionary file.
+
+    :raise Invalid: if the file cannot be read as such a dictionary.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        return parse_competency_csv(text, path.name)
+    if path.suffix.lower() == ".json":
+        return parse_competency_json(text, path.name)
+    raise Invalid(f"{path.name}: a competency file must end in .csv or .json", field="file")
+
+
+def parse_competency_json(text: str, filename: str = "competencies.json") -> list[SourcedRecord]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"{filename}: not JSON ({exc.msg} at line {exc.lineno})",
+                      problems=[{"file": filename, "row": exc.lineno, "message": f"not JSON: {exc.msg}"}]) from None
+    if isinstance(data, dict):
+        if data.get("format", COMPETENCY_FORMAT) != COMPETENCY_FORMAT:
+            raise Invalid(f"{filename}: format must be {COMPETENCY_FORMAT}, got {data.get('format')!r}",
+                          field="format")
+        data = data.get("competencies")
+    if not isinstance(data, list):
+        raise Invalid(f'{filename}: expected {{"format": "{COMPETENCY_FORMAT}", "competencies": [...]}}',
+                      field="competencies")
+    return [SourcedRecord(record, row=i + 1) for i, record in enumerate(data)]
+
+
+def parse_competency_csv(text: str, filename: str = "competencies.csv") -> list[SourcedRecord]:
+    """Rows count as in a spreadsheet: the header is row 1, the first competency row 2."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in CSV_REQUIRED if c not in header]
+    unknown = [c for c in header if c not in CSV_REQUIRED + CSV_OPTIONAL]
+    if missing or unknown:
+        problems = [{"file": filename, "row": 1, "field": c, "message": "required column is missing"}
+                    for c in missing]
+        problems += [{"file": filename, "row": 1, "field": c, "message": "unknown column"} for c in unknown]
+        raise Invalid(f"{filename}: header must be {','.join(CSV_REQUIRED)}", problems=problems)
+    reader.fieldnames = header
+    records = []
+    for row_number, row in enumerate(reader, start=2):
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue
+        cell = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        record = {"code": cell["code"], "name": cell["name"], "type": cell["type"].lower(),
+                  "description": cell["description"],
+                  "levels": [{"level": n, "label": cell.get(f"label{n}") or DEFAULT_LEVEL_LABELS[n - 1],
+                              "descriptor": cell[f"level{n}"]} for n in PROFICIENCY_LEVELS]}
+        if cell.get("name_hi"):
+            record["name_hi"] = cell["name_hi"]
+        if None in row:  # more cells than header columns
+            record["_extra_cells"] = row[None]
+        records.append(SourcedRecord(record, row=row_number))
+    return records
+
+
+# --- checking and importing ----------------------------------------------------------------
+
+def check_competency_record(record: Any) -> list[dict[str, str]]:
+    """Problems with one record, each naming its field; empty when sound."""
+    if not isinstance(record, dict):
+        return [{"field": "", "message": "must be an object"}]
+    found = []
+
+    def bad(field_name: str, message: str) -> None:
+        found.append({"field": field_name, "message": message})
+
+    if "_extra_cells" in record:
+        bad("", f"more cells than columns: {record['_extra_cells']}")
+    for key in record:
+        if key not in ("code", "name", "name_hi", "type", "description", "levels", "_extra_cells"):
+            bad(key, "unknown field")
+    code = record.get("code")
+    if not isinstance(code, str) or not CODE.match(code):
+        bad("code", f"must be 1-64 letters, digits, '.', '-' or '_', got {code!r}")
+    for key in ("name", "description"):
+        if not isinstance(record.get(key), str) or (key == "name" and not record[key].strip()):
+            bad(key, "must be text" + (" (not empty)" if key == "name" else ""))
+    if record.get("name_hi") is not None and not isinstance(record["name_hi"], str):
+        bad("name_hi", "must be text")
+    if record.get("type") not in COMPETENCY_TYPES:
+        bad("type", f"must be one of {', '.join(COMPETENCY_TYPES)}, got {record.get('type')!r}")
+    levels = record.get("levels")
+    if not isinstance(levels, list) or len(levels) != len(PROFICIENCY_LEVELS):
+        bad("levels", f"must list the {len(PROFICIENCY_LEVELS)} proficiency levels")
+        return found
+    numbers = []
+    for i, level in enumerate(levels):
+        if not isinstance(level, dict):
+            bad(f"levels[{i}]", "must be {level, label, descriptor}")
+            continue
+        numbers.append(level.get("level"))
+        n = level.get("level")
+        where = f"level{n}" if n in PROFICIENCY_LEVELS else f"levels[{i}]"
+        for key in ("label", "descriptor"):
+            if not isinstance(level.get(key), str) or not level[key].strip():
+                bad(f"{where}.{key}" if key == "label" else where, f"{key} must be non-empty text")
+    if sorted(n for n in numbers if isinstance(n, int)) != list(PROFICIENCY_LEVELS):
+        bad("levels", f"levels must be numbered 1 to 5 once each, got {numbers}")
+    return found
+
+
+def _canonical(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as stored in a version: fixed key order, levels sorted, no blanks."""
+    out = {"code": record["code"], "name": record["name"].strip(), "type": record["type"],
+           "description": (record.get("description") or "").strip(),
+           "levels": [{"level": lvl["level"], "label": lvl["label"].strip(),
+                       "descriptor": lvl["descriptor"].strip()}
+                      for lvl in sorted(record["levels"], key=lambda lvl: lvl["level"])]}
+    if record.get("name_hi"):
+        out["name_hi"] = record["name_hi"].strip()
+    return out
+
+
+def competency_record(competency: Competency) -> dict[str, Any]:
+    """The competency as it stands, in the dictionary JSON form."""
+    record = {"code": competency.code, "name": competency.name, "type": competency.type,
+              "description": competency.description,
+              "levels": [{"level": lvl.level, "label": lvl.label, "descriptor": lvl.descriptor}
+                         for lvl in competency.levels]}
+    if competency.name_hi:
+        record["name_hi"] = competency.name_hi
+    return record
+
+
+def import_competencies(session: Session, records: list[SourcedRecord], *, actor: User | None = None,
+                        filename: str = "") -> CompetencyImport:
+    """Create or version every record, or nothing at all.
+
+    A code that exists and differs becomes a new version (the old one is kept in
+    CompetencyVersion); an identical record changes nothing.
+
+    :raise Invalid: listing every problem by file, row and field, if any record is bad.
+    """
+    problems: list[dict[str, Any]] = []
+    seen: dict[str, int | None] = {}
+    for sourced in records:
+        for found in check_competency_record(sourced.record):
+            problems.append({"file": filename, "row": sourced.row, **found})
+        code = sourced.record.get("code") if isinstance(sourced.record, dict) else None
+        if isinstance(code, str):
+            if code in seen:
+                problems.append({"file": filename, "row": sourced.row, "field": "code",
+                                 "message": f"{code} appears again (first at row {seen[code]})"})
+            seen[code] = sourced.row
+    if not records:
+        problems.append({"file": filename, "message": "the file holds no competencies"})
+    if problems:
+        raise Invalid(f"{filename or 'competency file'}: {len(problems)} problem(s); nothing imported",
+                      problems=problems)
+    report = CompetencyImport()
+    for sourced in records:
+        outcome = upsert_competency(session, sourced.record, actor=actor)
+        getattr(report, outcome).append(sourced.record["code"])
+    return report
+
+
+def upsert_competency(session: Session, record: dict[str, Any], *, actor: User | None = None) -> str:
+    """Create the competency or version it; returns created, updated or unchanged.
+
+    :raise Invalid: if the record is not sound.
+    """
+    found = check_competency_record(record)
+    if found:
+        raise Invalid(f"competency {record.get('code')!r}: " + "; ".join(
+            f"{p['field']}: {p['message']}" for p in found), field=found[0]["field"],
+            problems=[{"item": record.get("code"), **p} for p in found])
+    record = _canonical(record)
+    competency = session.scalar(select(Competency).where(Competency.code == record["code"])
+                                .options(selectinload(Competency.levels)))
+    moment = now()
+    if competency is None:
+        competency = Competency(code=record["code"], version=1, updated_at=moment)
+        session.add(competency)
+        outcome = "created"
+    elif competency_record(competency) == record:
+        return "unchanged"
+    else:
+        competency.version += 1
+        competency.updated_at = moment
+        outcome = "updated"
+    competency.name, competency.name_hi = record["name"], record.get("name_hi")
+    competency.type, competency.description = record["type"], record["description"]
+    _set_levels(session, competency, record["levels"])
+    competency.versions.append(CompetencyVersion(number=competency.version, record=record,
+                                                 created_at=moment,
+                                                 created_by_id=actor.id if actor else None))
+    session.flush()
+    audit.record(session, f"competency.{outcome}", actor=actor, subject_type="competency",
+                 subject_id=competency.id, data={"code": competency.code, "version": competency.version})
+    return outcome
+
+
+def _set_levels(session: Session, competency: Competency, levels: list[dict[str, Any]]) -> None:
+    by_number = {lvl.level: lvl for lvl in competency.levels}
+    for level in levels:
+        row = by_number.get(level["level"])
+        if row is None:
+            competency.levels.append(ProficiencyLevel(level=level["level"], label=level["label"],
+                                                      descriptor=level["descriptor"]))
+        else:
+            row.label, row.descriptor = level["label"], level["descriptor"]
+
+
+# --- looking up ----------------------------------------------------------------------------
+
+def get_competency(session: Session, code: str) -> Competency:
+    """:raise NotFound: if no competency has ``code``."""
+    competency = session.scalar(select(Competency).where(Competency.code == code))
+    if competency is None:
+        raise NotFound(f"no competency with code {code!r}", field="competency")
+    return competency
+
+
+def find_competency(session: Session, code: str) -> Competency | None:
+    return session.scalar(select(Competency).where(Competency.code == code))
+
+
+def search_competencies(session: Session, *, text: str | None = None,
+                        competency_type: str | None = None) -> list[Competency]:
+    """Competencies whose code, names, description or level descriptors contain ``text``."""
+    query = select(Competency).options(selectinload(Competency.levels)).order_by(Competency.code)
+    if competency_type:
+        if competency_type not in COMPETENCY_TYPES:
+            raise Invalid(f"type must be one of {', '.join(COMPETENCY_TYPES)}, got {competency_type!r}",
+                          field="type")
+        query = query.where(Competency.type == competency_type)
+    if text and text.strip():
+        pattern = f"%{_escape_like(text.strip().lower())}%"
+        in_levels = select(ProficiencyLevel.competency_id).where(
+            ProficiencyLevel.descriptor.ilike(pattern, escape="\\")
+            | ProficiencyLevel.label.ilike(pattern, escape="\\"))
+        query = query.where(or_(Competency.code.ilike(pattern, escape="\\"),
+                                Competency.name.ilike(pattern, escape="\\"),
+                                Competency.name_hi.ilike(pattern, escape="\\"),
+                                Competency.description.ilike(pattern, escape="\\"),
+                                Competency.id.in_(in_levels)))
+    return list(session.scalars(query))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,175 @@
+"""The item life cycle: one table of legal moves and one guarded function that makes them.
+
+draft -> in_review -> approved (pretest) -> operational -> retired; a reviewer's return
+sends in_review back to draft; revising an approved or operational item makes a new
+draft version. Every move writes an audit event. Rules beyond "who may make this move"
+(four eyes, comments on a return) live in the service functions below the table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piaa import audit
+from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER, User
+from piaa.clock import now
+from piaa.errors import Conflict, Forbidden, Invalid
+from piaa.items.models import (APPROVE, APPROVED, DECISIONS, DRAFT, IN_REVIEW, OPERATIONAL, RETIRED,
+                               RETURN, Item, ReviewDecision)
+from piaa.items.services.access import SYSTEM, require_bank_role, role_of
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: str | None      # None: the item is being created
+    target: str
+    roles: frozenset[str]
+
+
+def _t(action: str, source: str | None, target: str, *roles: str) -> Transition:
+    return Transition(action, source, target, frozenset(roles))
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t("create", None, DRAFT, AUTHOR, ADMIN, SYSTEM),
+    # Loading a bank as approved/operational skips review: only trusted callers may.
+    _t("load", None, APPROVED, ADMIN, PSYCHOMETRICIAN, SYSTEM),
+    _t("load", None, OPERATIONAL, ADMIN, PSYCHOMETRICIAN, SYSTEM),
+    _t("submit", DRAFT, IN_REVIEW, AUTHOR, ADMIN),
+    _t("approve", IN_REVIEW, APPROVED, REVIEWER, ADMIN),
+    _t("return", IN_REVIEW, DRAFT, REVIEWER, ADMIN),
+    _t("promote", APPROVED, OPERATIONAL, PSYCHOMETRICIAN, ADMIN, SYSTEM),
+    _t("revise", APPROVED, DRAFT, AUTHOR, ADMIN),
+    _t("revise", OPERATIONAL, DRAFT, AUTHOR, ADMIN),
+    _t("retire", DRAFT, RETIRED, AUTHOR, REVIEWER, PSYCHOMETRICIAN, ADMIN, SYSTEM),
+    _t("retire", APPROVED, RETIRED, AUTHOR, REVIEWER, PSYCHOMETRICIAN, ADMIN, SYSTEM),
+    _t("retire", OPERATIONAL, RETIRED, AUTHOR, REVIEWER, PSYCHOMETRICIAN, ADMIN, SYSTEM),
+)
+
+
+def find_transition(action: str, source: str | None, target: str | None = None) -> Transition | None:
+    """The table's entry for doing ``action`` from ``source`` (to ``target`` when several)."""
+    for t in TRANSITIONS:
+        if t.action == action and t.source == source and (target is None or t.target == target):
+            return t
+    return None
+
+
+def allowed_actions(item: Item, user: User | None) -> list[str]:
+    """The moves ``user``'s role may make on ``item`` now (for showing buttons)."""
+    role = role_of(user)
+    return [t.action for t in TRANSITIONS if t.source == item.state and role in t.roles]
+
+
+def check_move(action: str, source: str | None, actor: User | None, *, code: str = "",
+               target: str | None = None) -> Transition:
+    """The legal move for ``actor`` doing ``action`` from ``source``.
+
+    :raise Conflict: if the move is not legal from that state.
+    :raise Forbidden: if the actor's role may not make it.
+    """
+    move = find_transition(action, source, target)
+    if move is None:
+        raise Conflict(f"item {code} is {source or 'new'}: cannot {action} it"
+                       + (f" to {target}" if target else ""), field="state")
+    if role_of(actor) not in move.roles:
+        raise Forbidden(f"the role {role_of(actor)} may not {action} items")
+    return move
+
+
+def transition(session: Session, item: Item, action: str, *, actor: User | None,
+               target: str | None = None, data: dict | None = None) -> Transition:
+    """Move ``item`` by ``action``; the only place an item's state is set.
+
+    :raise Conflict: if the move is not legal from the item's state.
+    :raise Forbidden: if the actor's role may not make it.
+    """
+    source = item.state  # None while the item is being created
+    move = check_move(action, source, actor, code=item.code, target=target)
+    item.state = move.target
+    item.updated_at = now()
+    session.flush()
+    audit.record(session, f"item.{action}", actor=actor, subject_type="item", subject_id=item.id,
+                 data={"bank": item.bank_id, "code": item.code, "version": item.current_version,
+                       "from": move.source, "to": move.target, **(data or {})})
+    return move
+
+
+# --- the moves with their rules ------------------------------------------------------------
+
+def submit_item(session: Session, item: Item, *, actor: User | None) -> Item:
+    """Send the current version to review; from now on that version is frozen.
+
+    :raise Forbidden: if the actor does not author for the item's agency.
+    :raise Conflict: if the item is not a draft.
+    """
+    require_bank_role(actor, item.bank, AUTHOR)
+    version = item.current
+    if item.state == DRAFT and version.frozen:
+        raise Conflict(f"version {version.number} of item {item.code} was already reviewed; "
+                       "edit the item to make a new version, then submit that", field="state")
+    transition(session, item, "submit", actor=actor)
+    version.frozen_at = now()
+    version.submitted_by_id = actor.id if actor else None
+    session.flush()
+    return item
+
+
+def review_item(session: Session, item: Item, *, reviewer: User, decision: str,
+                comments: str = "") -> ReviewDecision:
+    """Approve or return the version under review (four eyes: never one's own).
+
+    :raise Invalid: if the decision is unknown, or a return comes without comments.
+    :raise Forbidden: if the reviewer wrote or submitted this version, or works elsewhere.
+    :raise Conflict: if the item is not in review.
+    """
+    if decision not in DECISIONS:
+        raise Invalid(f"decision must be approve or return, got {decision!r}", field="decision")
+    comments = (comments or "").strip()
+    if decision == RETURN and not comments:
+        raise Invalid("say what must change: a return needs comments", field="comments")
+    require_bank_role(reviewer, item.bank, REVIEWER)
+    if item.state != IN_REVIEW:
+        raise Conflict(f"item {item.code} is {item.state}, not in review", field="state")
+    version = item.current
+    if reviewer.id in (version.created_by_id, version.submitted_by_id):
+        raise Forbidden(f"you wrote or submitted version {version.number} of item {item.code}; "
+                        "another reviewer must decide on it", field="reviewer")
+    action = "approve" if decision == APPROVE else "return"
+    row = ReviewDecision(item_version_id=version.id, reviewer_id=reviewer.id, decision=decision,
+                         comments=comments, at=now())
+    session.add(row)
+    session.flush()
+    transition(session, item, action, actor=reviewer,
+               data={"decision": decision, "comments": comments, "decision_id": row.id})
+    return row
+
+
+def retire_item(session: Session, item: Item, *, actor: User | None, reason: str = "") -> Item:
+    """:raise Forbidden: if the actor works for another agency; :raise Conflict: if not retirable."""
+    require_bank_role(actor, item.bank, AUTHOR, REVIEWER, PSYCHOMETRICIAN)
+    transition(session, item, "retire", actor=actor, data={"reason": reason.strip()} if reason else None)
+    return item
+
+
+def promote_item(session: Session, item: Item, *, actor: User | None) -> Item:
+    """Make an approved (pretest) item operational, once it is calibrated.
+
+    Psychometricians promote in every bank, as they read every bank.
+    """
+    if actor is not None and actor.role not in (PSYCHOMETRICIAN, ADMIN):
+        raise Forbidden(f"the role {actor.role} may not promote items")
+    transition(session, item, "promote", actor=actor)
+    return item
+
+
+def decisions_for(session: Session, item: Item) -> list[ReviewDecision]:
+    """Every review decision on any version of the item, newest first."""
+    from piaa.items.models import ItemVersion
+
+    return list(session.scalars(select(ReviewDecision).join(ItemVersion)
+                                .where(ItemVersion.item_id == item.id)
+                                .order_by(ReviewDecision.id.desc())))

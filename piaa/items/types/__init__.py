@@ -1,0 +1,30 @@
+"""The item-type registry: every kind of item the service can hold, deliver and score.
+
+``ITEM_TYPES`` maps the bank format's ``type`` to a class (see ``ItemType`` in
+``piaa.items.types.base`` for what each knows). A new kind of item is one class here.
+"""
+from __future__ import annotations
+
+from piaa.errors import Invalid
+from piaa.items.types.base import LANGUAGES, META_FIELDS, ItemType, Problem, Score
+from piaa.items.types.choice import MultipleResponse, SingleChoice, TrueFalse
+from piaa.items.types.entry import NumericEntry, TextEntry
+from piaa.items.types.ordering import Ordering
+from piaa.items.types.polytomous import Likert, SituationalJudgement
+
+ITEM_TYPES: dict[str, type[ItemType]] = {
+    t.name: t for t in (SingleChoice, MultipleResponse, TrueFalse, TextEntry, NumericEntry,
+                        Ordering, SituationalJudgement, Likert)
+}
+
+
+def get_item_type(name: str) -> type[ItemType]:
+    """:raise Invalid: naming the known types, if ``name`` is not one."""
+    try:
+        return ITEM_TYPES[name]
+    except (KeyError, TypeError):
+        raise Invalid(f"unknown item type {name!r}; known types: {', '.join(ITEM_TYPES)}",
+                      field="type") from None
+
+
+__all__ = ["ITEM_TYPES", "LANGUAGES", "META_FIELDS", "ItemType", "Problem", "Score", "get_item_type"]

@@ -1,0 +1,238 @@
+"""What every item type shares: the contract's common fields, text checks, scores.
+
+An item's *content* is the bank-format item (see ``item_banks/``) without the fields the
+database keeps in columns (``id``, ``type``, ``competency``, ``level``, ``sub_area``): the
+stem, rationale and reference every type has, plus the type's own fields (options, key,
+accepted answers, tolerance, ...), with defaults filled in.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterable
+
+import numpy as np
+
+from piaa.errors import Invalid
+
+Problem = dict[str, str]  # {"field": "options[1].text.hi", "message": "..."}
+
+# Columns of the Item row, not part of the stored content.
+META_FIELDS = ("id", "type", "competency", "level", "sub_area")
+COMMON_FIELDS = ("stem", "rationale", "reference")
+LANGUAGES = ("en", "hi")
+OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+# Stems are plain text; anything looking like a tag would be shown literally or, worse,
+# tempt a later renderer to trust it.
+HTML_TAG = re.compile(r"</?[A-Za-z!][^>]*>")
+
+
+@dataclass(frozen=True)
+class Score:
+    """The result of scoring one answer.
+
+    ``credit`` lies in 0..``max_credit`` (1 for dichotomous types, K-1 for polytomous);
+    ``category`` is the IRT response category: for dichotomous items 1 only at full
+    credit, for polytomous items the credit itself.
+    """
+
+    credit: float
+    max_credit: float
+    category: int
+
+
+def problem(field: str, message: str) -> Problem:
+    return {"field": field, "message": message}
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs, the only structure a stem may have."""
+    return [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+
+def check_text(value: Any, field: str, *, languages: Iterable[str] | None = None,
+               same_as: Iterable[str] | None = None, allow_markup: bool = False) -> list[Problem]:
+    """A text in one or more languages: ``{"en": "...", "hi": "..."}`` with English present.
+
+    ``languages`` limits the codes allowed (the bank's languages); ``same_as`` names the
+    languages this text must also have (those of the stem), so a Hindi candidate never
+    sees a Hindi stem with English options.
+    """
+    if not isinstance(value, dict) or not value:
+        return [problem(field, 'must be a text per language, e.g. {"en": "...", "hi": "..."}')]
+    found = []
+    allowed = tuple(languages) if languages is not None else LANGUAGES
+    for lang, text in value.items():
+        if lang not in allowed:
+            found.append(problem(f"{field}.{lang}",
+                                 f"language {lang!r} is not one of {', '.join(allowed)}"))
+        elif not isinstance(text, str) or not text.strip():
+            found.append(problem(f"{field}.{lang}", "must be non-empty text"))
+        elif not allow_markup and HTML_TAG.search(text):
+            found.append(problem(f"{field}.{lang}",
+                                 "must be plain text (HTML such as "
+                                 f"{HTML_TAG.search(text).group(0)!r} is not allowed)"))
+    if "en" not in value:
+        found.append(problem(f"{field}.en", "English text is required"))
+    for lang in same_as or ():
+        if lang not in value and lang in allowed:
+            found.append(problem(f"{field}.{lang}", f"missing {lang} text while the stem has it"))
+    return found
+
+
+def pick_text(text: dict[str, str] | str | None, lang: str) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(lang) or text.get("en") or ""
+
+
+def as_number(value: Any, field: str) -> float:
+    """A finite number from a number or a numeric string (Indian digit grouping allowed)."""
+    if isinstance(value, bool):
+        raise Invalid(f"{field} must be a number, got {value!r}", field=field)
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        cleaned = value.strip().replace(",", "").replace(" ", "")
+        try:
+            number = float(cleaned)
+        except ValueError:
+            raise Invalid(f"{field} must be a number, got {value!r}", field=field) from None
+    else:
+        raise Invalid(f"{field} must be a number, got {value!r}", field=field)
+    if not math.isfinite(number):
+        raise Invalid(f"{field} must be a finite number, got {value!r}", field=field)
+    return number
+
+
+class ItemType:
+    """Base of the registry entries. Subclasses are used as classes, never instantiated.
+
+    Each type says how to read and write itself in the bank JSON, check its content
+    (problems name the field), show itself to a candidate without any key or credit,
+    check an answer's shape and score it. ``qti_*`` attributes describe the QTI 3.0
+    mapping (interaction element, response cardinality and base type) that the QTI
+    importers and exporters key on.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    label_hi: ClassVar[str] = ""
+    interaction: ClassVar[str]          # choice | text | number | order
+    polytomous: ClassVar[bool] = False
+    type_fields: ClassVar[tuple[str, ...]] = ()
+    defaults: ClassVar[dict[str, Any]] = {}
+    qti_interaction: ClassVar[str]
+    qti_cardinality: ClassVar[str]
+    qti_base_type: ClassVar[str]
+
+    # --- bank JSON -------------------------------------------------------------------
+    @classmethod
+    def from_bank_json(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Content from a bank-format item: drop the column fields, fill defaults.
+
+        Unknown fields are kept so that ``validate`` can name them.
+        """
+        content = {k: v for k, v in data.items() if k not in META_FIELDS}
+        for key, value in cls.defaults.items():
+            content.setdefault(key, value)
+        return content
+
+    @classmethod
+    def to_bank_json(cls, content: dict[str, Any]) -> dict[str, Any]:
+        """The type's part of a bank-format item (no id, competency, level, sub_area)."""
+        out: dict[str, Any] = {"type": cls.name, "stem": content["stem"]}
+        for key in cls.type_fields:
+            if key in content and content[key] is not None:
+                out[key] = content[key]
+        out["rationale"] = content.get("rationale")
+        if content.get("reference"):
+            out["reference"] = content["reference"]
+        return out
+
+    # --- checks ----------------------------------------------------------------------
+    @classmethod
+    def validate(cls, content: dict[str, Any], languages: Iterable[str] | None = None) -> list[Problem]:
+        """Every problem with the content, each naming its field; empty when it is sound."""
+        languages = tuple(languages) if languages is not None else LANGUAGES
+        found = [problem(k, f"unknown field for a {cls.name} item")
+                 for k in content if k not in COMMON_FIELDS + cls.type_fields]
+        found += check_text(content.get("stem"), "stem", languages=languages)
+        stem_langs = [lang for lang in (content.get("stem") or {}) if lang in languages] \
+            if isinstance(content.get("stem"), dict) else []
+        if content.get("rationale") is None:
+            found.append(problem("rationale", "a rationale for reviewers is required"))
+        else:
+            found += check_text(content.get("rationale"), "rationale", languages=languages)
+        reference = content.get("reference")
+        if reference is not None and not isinstance(reference, str):
+            found.append(problem("reference", "must be text"))
+        found += cls.validate_fields(content, languages, stem_langs)
+        return found
+
+    @classmethod
+    def validate_fields(cls, content: dict[str, Any], languages: tuple[str, ...],
+                        stem_langs: list[str]) -> list[Problem]:
+        """The type's own checks; ``stem_langs`` are the languages its texts must cover."""
+        return []
+
+    @classmethod
+    def ensure_valid(cls, content: dict[str, Any], languages: Iterable[str] | None = None) -> None:
+        """:raise Invalid: listing every problem, if the content is not sound."""
+        found = cls.validate(content, languages)
+        if found:
+            raise Invalid(f"the {cls.name} item has {len(found)} problem(s): "
+                          + "; ".join(f"{p['field']}: {p['message']}" for p in found),
+                          field=found[0]["field"], problems=found)
+
+    # --- delivery --------------------------------------------------------------------
+    @classmethod
+    def candidate_view(cls, content: dict[str, Any], lang: str = "en",
+                       rng: np.random.Generator | None = None) -> dict[str, Any]:
+        """What the candidate's browser receives: texts in ``lang`` (English where missing)
+        and the response widget. Never a key, a credit or a rationale."""
+        stem = content["stem"]
+        shown = lang if lang in stem else "en"
+        text = pick_text(stem, shown)
+        view = {"type": cls.name, "interaction": cls.interaction, "lang": shown,
+                "stem": text, "stem_paragraphs": paragraphs(text)}
+        view.update(cls.widget(content, shown, rng))
+        return view
+
+    @classmethod
+    def widget(cls, content: dict[str, Any], lang: str, rng: np.random.Generator | None) -> dict:
+        return {}
+
+    @classmethod
+    def max_credit(cls, content: dict[str, Any]) -> float:
+        return 1.0
+
+    @classmethod
+    def check_answer(cls, content: dict[str, Any], answer: Any) -> Any:
+        """The answer in its canonical form.
+
+        :raise Invalid: if the answer does not have the shape this type takes.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def credit(cls, content: dict[str, Any], answer: Any) -> float:
+        """Credit for a checked (canonical) answer."""
+        raise NotImplementedError
+
+    @classmethod
+    def score(cls, content: dict[str, Any], answer: Any) -> Score:
+        """Score an answer; ``None`` (not answered) earns nothing.
+
+        :raise Invalid: if the answer is malformed (see ``check_answer``).
+        """
+        top = cls.max_credit(content)
+        if answer is None:
+            return Score(0.0, top, 0)
+        credit = cls.credit(content, cls.check_answer(content, answer))
+        if cls.polytomous:
+            return Score(credit, top, int(credit))
+        return Score(credit, top, int(credit >= top))

@@ -1,0 +1,176 @@
+"""Item types answered by picking options: single choice, multiple response, true/false."""
+from __future__ import annotations
+
+from typing import Any
+
+
+from piaa.errors import Invalid
+from piaa.items.types.base import OPTION_ID, ItemType, Problem, check_text, pick_text, problem
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 8
+
+
+def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_langs: list[str],
+                  *, extra: tuple[str, ...] = ()) -> list[Problem]:
+    """2-8 options, each with a unique id and a text in the stem's languages."""
+    options = content.get("options")
+    if not isinstance(options, list):
+        return [problem("options", "must be a list of options")]
+    found = []
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        found.append(problem("options", f"needs {MIN_OPTIONS} to {MAX_OPTIONS} options, got {len(options)}"))
+    seen: set[str] = set()
+    for i, option in enumerate(options):
+        where = f"options[{i}]"
+        if not isinstance(option, dict):
+            found.append(problem(where, "must be an object with id and text"))
+            continue
+        for key in option:
+            if key not in ("id", "text") + extra:
+                found.append(problem(f"{where}.{key}", "unknown option field"))
+        option_id = option.get("id")
+        if not isinstance(option_id, str) or not OPTION_ID.match(option_id):
+            found.append(problem(f"{where}.id", "must be 1-16 letters, digits, - or _, "
+                                                f"got {option_id!r}"))
+        elif option_id in seen:
+            found.append(problem(f"{where}.id", f"duplicate option id {option_id!r}"))
+        else:
+            seen.add(option_id)
+        found += check_text(option.get("text"), f"{where}.text", languages=languages,
+                            same_as=stem_langs)
+    return found
+
+
+def option_ids(content: dict[str, Any]) -> list[str]:
+    return [o.get("id") for o in content.get("options") or [] if isinstance(o, dict)]
+
+
+def option_views(content: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    """Only id and text: whatever else an option carries (credit) stays on the server."""
+    return [{"id": o["id"], "text": pick_text(o["text"], lang)} for o in content["options"]]
+
+
+def check_option_id(content: dict[str, Any], answer: Any) -> str:
+    if not isinstance(answer, str) or answer not in option_ids(content):
+        raise Invalid(f"answer must be one of the option ids {', '.join(option_ids(content))}, "
+                      f"got {answer!r}", field="answer")
+    return answer
+
+
+def check_option_list(content: dict[str, Any], answer: Any) -> list[str]:
+    ids = option_ids(content)
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
+        raise Invalid(f"answer must be a list of option ids, got {answer!r}", field="answer")
+    unknown = [a for a in answer if a not in ids]
+    if unknown:
+        raise Invalid(f"answer names unknown option(s) {', '.join(unknown)}; "
+                      f"the options are {', '.join(ids)}", field="answer")
+    if len(set(answer)) != len(answer):
+        raise Invalid(f"answer names an option twice: {list(answer)}", field="answer")
+    return list(answer)
+
+
+class SingleChoice(ItemType):
+    name = "single_choice"
+    label, label_hi = "Single choice", "एकल विकल्प"
+    interaction = "choice"
+    type_fields = ("options", "key")
+    qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "single", "identifier"
+
+    @classmethod
+    def validate_fields(cls, content, languages, stem_langs):
+        found = check_options(content, languages, stem_langs)
+        key = content.get("key")
+        if not isinstance(key, str) or key not in option_ids(content):
+            found.append(problem("key", f"must be one of the option ids, got {key!r}"))
+        return found
+
+    @classmethod
+    def widget(cls, content, lang, rng):
+        return {"multiple": False, "options": option_views(content, lang)}
+
+    @classmethod
+    def check_answer(cls, content, answer):
+        return check_option_id(content, answer)
+
+    @classmethod
+    def credit(cls, content, answer):
+        return 1.0 if answer == content["key"] else 0.0
+
+
+class MultipleResponse(ItemType):
+    name = "multiple_response"
+    label, label_hi = "Multiple response", "बहु-उत्तर"
+    interaction = "choice"
+    type_fields = ("options", "key", "partial_credit")
+    defaults = {"partial_credit": False}
+    qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "multiple", "identifier"
+
+    @classmethod
+    def validate_fields(cls, content, languages, stem_langs):
+        found = check_options(content, languages, stem_langs)
+        key, ids = content.get("key"), option_ids(content)
+        if not isinstance(key, list) or not key:
+            found.append(problem("key", f"must be a list of at least one option id, got {key!r}"))
+        else:
+            bad = [k for k in key if k not in ids]
+            if bad:
+                found.append(problem("key", f"names unknown option(s) {bad}"))
+            if len(set(map(str, key))) != len(key):
+                found.append(problem("key", "names an option twice"))
+        if not isinstance(content.get("partial_credit"), bool):
+            found.append(problem("partial_credit", "must be true or false"))
+        return found
+
+    @classmethod
+    def widget(cls, content, lang, rng):
+        return {"multiple": True, "options": option_views(content, lang)}
+
+    @classmethod
+    def check_answer(cls, content, answer):
+        return check_option_list(content, answer)
+
+    @classmethod
+    def credit(cls, content, answer):
+        key = set(content["key"])
+        picked = set(answer)
+        if picked == key:
+            return 1.0
+        if not content.get("partial_credit"):
+            return 0.0
+        hits, false_picks = len(picked & key), len(picked - key)
+        return max(0, hits - false_picks) / len(key)
+
+
+class TrueFalse(ItemType):
+    name = "true_false"
+    label, label_hi = "True / false", "सही / गलत"
+    interaction = "choice"
+    type_fields = ("key",)
+    qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "single", "identifier"
+    CHOICES = ({"id": "true", "text": {"en": "True", "hi": "सत्य"}},
+               {"id": "false", "text": {"en": "False", "hi": "असत्य"}})
+
+    @classmethod
+    def validate_fields(cls, content, languages, stem_langs):
+        if not isinstance(content.get("key"), bool):
+            return [problem("key", f"must be true or false, got {content.get('key')!r}")]
+        return []
+
+    @classmethod
+    def widget(cls, content, lang, rng):
+        return {"multiple": False,
+                "options": [{"id": c["id"], "text": c["text"][lang]} for c in cls.CHOICES]}
+
+    @classmethod
+    def check_answer(cls, content, answer):
+        # Forms and JSON clients send the option id; scripts may send the boolean.
+        if isinstance(answer, bool):
+            return answer
+        if answer in ("true", "false"):
+            return answer == "true"
+        raise Invalid(f"answer must be true or false, got {answer!r}", field="answer")
+
+    @classmethod
+    def credit(cls, content, answer):
+        return 1.0 if answer is content["key"] else 0.0

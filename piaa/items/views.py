@@ -1,0 +1,315 @@
+"""Web pages for the competency dictionary, item banks, item authoring, preview and review."""
+from __future__ import annotations
+
+import numpy as np
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from piaa.accounts.auth import role_required
+from piaa.accounts.models import ADMIN, ANALYST, AUTHOR, PROCTOR, PSYCHOMETRICIAN, REVIEWER
+from piaa.accounts.views import ROLE_HOME
+from piaa.errors import Invalid
+from piaa.extensions import db
+from piaa.i18n import SUPPORTED_LANGUAGES, register
+from piaa.items import services
+from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, ItemForm, RetireForm,
+                              ReviewForm, choices, content_from_form, fill_form, rows_for_display)
+from piaa.items.models import COMPETENCY_TYPES, ITEM_STATES
+from piaa.items.types import ITEM_TYPES
+
+bp = Blueprint("items", __name__)
+
+# Where authors and reviewers land after signing in.
+ROLE_HOME.setdefault(AUTHOR, "items.banks")
+ROLE_HOME.setdefault(REVIEWER, "items.review_queue")
+
+BANK_READERS = (AUTHOR, REVIEWER, PSYCHOMETRICIAN, ADMIN)
+DICTIONARY_READERS = (AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN)
+AUTHORS = (AUTHOR, ADMIN)
+REVIEWERS = (REVIEWER, ADMIN)
+RETIRERS = (AUTHOR, REVIEWER, PSYCHOMETRICIAN, ADMIN)
+PROMOTERS = (PSYCHOMETRICIAN, ADMIN)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be a whole number, got {raw!r}", field=name) from None
+
+
+# --- competency dictionary -----------------------------------------------------------------
+
+@bp.get("/competencies")
+@role_required(*DICTIONARY_READERS)
+def competencies():
+    text, kind = request.args.get("q", ""), request.args.get("type") or None
+    found = services.search_competencies(db.session, text=text, competency_type=kind)
+    return render_template("items/competencies.html", competencies=found, q=text, kind=kind,
+                           types=COMPETENCY_TYPES, import_form=CompetencyImportForm())
+
+
+@bp.get("/competencies/<code>")
+@role_required(*DICTIONARY_READERS)
+def competency(code: str):
+    return render_template("items/competency.html",
+                           competency=services.get_competency(db.session, code))
+
+
+@bp.post("/competencies/import")
+@role_required(ADMIN)
+def import_competencies():
+    form = CompetencyImportForm()
+    if not form.validate_on_submit():
+        return render_template("items/competencies.html", competencies=[], q="", kind=None,
+                               types=COMPETENCY_TYPES, import_form=form), 422
+    upload = form.file.data
+    text = upload.read().decode("utf-8-sig")
+    name = upload.filename or "upload"
+    parse = services.parse_competency_csv if name.lower().endswith(".csv") else services.parse_competency_json
+    report = services.import_competencies(db.session, parse(text, name), actor=_user(), filename=name)
+    db.session.commit()
+    flash(f"{name}: {report.summary()}", "success")
+    return redirect(url_for("items.competencies"))
+
+
+# --- banks -----------------------------------------------------------------------------------
+
+def _bank_form() -> BankForm:
+    form = BankForm()
+    if _user().role == ADMIN:
+        form.organisation.choices = choices((o.id, o.name) for o in services.list_agencies(db.session))
+    else:
+        del form.organisation
+    return form
+
+
+@bp.get("/banks")
+@role_required(*BANK_READERS)
+def banks():
+    return render_template("items/banks.html", banks=services.list_banks(db.session, _user()),
+                           form=_bank_form() if _user().role in AUTHORS else None)
+
+
+@bp.post("/banks")
+@role_required(*AUTHORS)
+def create_bank():
+    form = _bank_form()
+    if not form.validate_on_submit():
+        return render_template("items/banks.html", banks=services.list_banks(db.session, _user()),
+                               form=form), 422
+    owner = (services.get_agency(db.session, form.organisation.data) if _user().role == ADMIN
+             else _user().organisation)
+    bank = services.create_bank(db.session, name=form.name.data, organisation=owner,
+                                description=form.description.data or "",
+                                languages=form.languages.data or ["en"], actor=_user())
+    db.session.commit()
+    flash(f"Bank {bank.name} created.", "success")
+    return redirect(url_for("items.bank", bank_id=bank.id))
+
+
+@bp.get("/banks/<int:bank_id>")
+@role_required(*BANK_READERS)
+def bank(bank_id: int):
+    found = services.get_bank(db.session, bank_id, _user())
+    return render_template("items/bank.html", bank=found,
+                           overview=services.bank_overview(db.session, found), types=ITEM_TYPES)
+
+
+@bp.get("/banks/<int:bank_id>/items")
+@role_required(*BANK_READERS)
+def item_list(bank_id: int):
+    found = services.get_bank(db.session, bank_id, _user())
+    filters = {"competency": request.args.get("competency") or None, "level": _int_arg("level"),
+               "state": request.args.get("state") or None, "item_type": request.args.get("type") or None,
+               "text": request.args.get("q") or None}
+    page = services.search_items(db.session, found, **filters, page=_int_arg("page") or 1)
+    return render_template("items/item_list.html", bank=found, page=page, filters=filters,
+                           states=ITEM_STATES, types=ITEM_TYPES,
+                           competencies=services.search_competencies(db.session))
+
+
+# --- authoring -------------------------------------------------------------------------------
+
+def _item_form(data: dict | None = None) -> ItemForm:
+    form = ItemForm()
+    form.competency.choices = choices((c.code, f"{c.code} · {c.name} ({c.type})")
+                                      for c in services.search_competencies(db.session))
+    if data is not None and request.method == "GET":
+        fill_form(form, data)
+    return form
+
+
+def _render_item_form(form, bank, item_type, *, item=None, data=None, problems=(), status=200):
+    rows = rows_for_display(item_type, data, request.form if request.method == "POST" else None)
+    return render_template("items/item_form.html", form=form, bank=bank, item=item,
+                           item_type=ITEM_TYPES[item_type], rows=rows, problems=list(problems)), status
+
+
+@bp.route("/banks/<int:bank_id>/items/new/<item_type>", methods=["GET", "POST"])
+@role_required(*AUTHORS)
+def new_item(bank_id: int, item_type: str):
+    found = services.get_bank(db.session, bank_id, _user())
+    if item_type not in ITEM_TYPES:
+        abort(404)
+    form = _item_form()
+    if not form.validate_on_submit():
+        return _render_item_form(form, found, item_type, status=422 if request.method == "POST" else 200)
+    try:
+        created = services.create_item(
+            db.session, found, code=(form.code.data or "").strip(), item_type=item_type,
+            competency=form.competency.data, level=form.level.data, sub_area=form.sub_area.data or None,
+            content=content_from_form(item_type, form, request.form), actor=_user())
+    except Invalid as exc:
+        db.session.rollback()
+        return _render_item_form(form, found, item_type, problems=exc.problems or [exc.to_dict()["error"]],
+                                 status=422)
+    db.session.commit()
+    flash(f"Item {created.code} saved as a draft.", "success")
+    return redirect(url_for("items.item", item_id=created.id))
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@role_required(*AUTHORS)
+def edit_item(item_id: int):
+    found = services.get_item(db.session, item_id, _user())
+    data = services.item_to_bank_json(found)
+    form = _item_form(data)
+    if not form.validate_on_submit():
+        return _render_item_form(form, found.bank, found.type, item=found, data=data,
+                                 status=422 if request.method == "POST" else 200)
+    try:
+        version = services.update_item(
+            db.session, found, content=content_from_form(found.type, form, request.form), actor=_user(),
+            competency=form.competency.data, level=form.level.data, sub_area=form.sub_area.data or None)
+    except Invalid as exc:
+        db.session.rollback()
+        return _render_item_form(form, found.bank, found.type, item=found, data=data,
+                                 problems=exc.problems or [exc.to_dict()["error"]], status=422)
+    db.session.commit()
+    flash(f"Item {found.code} saved (version {version.number}).", "success")
+    return redirect(url_for("items.item", item_id=found.id))
+
+
+@bp.get("/items/<int:item_id>")
+@role_required(*BANK_READERS)
+def item(item_id: int):
+    found = services.get_item(db.session, item_id, _user())
+    version = found.current
+    return render_template("items/item.html", item=found, version=version,
+                           data=services.item_to_bank_json(found), item_type=ITEM_TYPES[found.type],
+                           decisions=services.decisions_for(db.session, found),
+                           actions=services.allowed_actions(found, _user()),
+                           own_version=_user().id in (version.created_by_id, version.submitted_by_id),
+                           action_form=ActionForm(), review_form=ReviewForm(), retire_form=RetireForm())
+
+
+@bp.get("/items/<int:item_id>/preview")
+@role_required(*BANK_READERS)
+def preview(item_id: int):
+    found = services.get_item(db.session, item_id, _user())
+    lang = request.args.get("lang", "en")
+    if lang not in SUPPORTED_LANGUAGES:
+        raise Invalid(f"lang must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {lang!r}", field="lang")
+    view = services.candidate_view(found.current, lang, np.random.default_rng())
+    return render_template("items/preview.html", item=found, view=view, lang=lang)
+
+
+# --- workflow --------------------------------------------------------------------------------
+
+def _after_action(found, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("items.item", item_id=found.id))
+
+
+@bp.post("/items/<int:item_id>/submit")
+@role_required(*AUTHORS)
+def submit(item_id: int):
+    found = services.get_item(db.session, item_id, _user())
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.submit_item(db.session, found, actor=_user())
+    return _after_action(found, f"Item {found.code} sent for review.")
+
+
+@bp.post("/items/<int:item_id>/review")
+@role_required(*REVIEWERS)
+def review(item_id: int):
+    found = services.get_item(db.session, item_id, _user())
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        raise Invalid("choose approve or return", field="decision")
+    decision = services.review_item(db.session, found, reviewer=_user(), decision=form.decision.data,
+                                    comments=form.comments.data or "")
+    verb = "approved" if decision.decision == "approve" else "returned to the author"
+    return _after_action(found, f"Item {found.code} {verb}.")
+
+
+@bp.post("/items/<int:item_id>/retire")
+@role_required(*RETIRERS)
+def retire(item_id: int):
+    found = services.get_item(db.session, item_id, _user())
+    form = RetireForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.retire_item(db.session, found, actor=_user(), reason=form.reason.data or "")
+    return _after_action(found, f"Item {found.code} retired.")
+
+
+@bp.post("/items/<int:item_id>/promote")
+@role_required(*PROMOTERS)
+def promote(item_id: int):
+    found = services.get_item(db.session, item_id, _user())
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.promote_item(db.session, found, actor=_user())
+    return _after_action(found, f"Item {found.code} is operational.")
+
+
+@bp.get("/review")
+@role_required(*REVIEWERS)
+def review_queue():
+    return render_template("items/review_queue.html", items=services.review_queue(db.session, _user()))
+
+
+register("hi", {
+    "Competencies": "दक्षताएँ",
+    "Competency dictionary": "दक्षता शब्दकोश",
+    "Item banks": "प्रश्न बैंक",
+    "Review queue": "समीक्षा कतार",
+    "Search": "खोजें",
+    "Type": "प्रकार",
+    "Any": "कोई भी",
+    "Code": "कोड",
+    "Name": "नाम",
+    "Version": "संस्करण",
+    "Level": "स्तर",
+    "Label": "नाम-पत्र",
+    "Descriptor": "विवरण",
+    "State": "स्थिति",
+    "Items": "प्रश्न",
+    "Competency": "दक्षता",
+    "Preview": "पूर्वावलोकन",
+    "Edit": "संपादित करें",
+    "Save": "सहेजें",
+    "Submit for review": "समीक्षा के लिए भेजें",
+    "Approve": "स्वीकृत करें",
+    "Return to the author": "लेखक को लौटाएँ",
+    "Retire": "सेवानिवृत्त करें",
+    "Your answer": "आपका उत्तर",
+    "Position": "स्थान",
+    "Filter": "छाँटें",
+    "draft": "मसौदा",
+    "in_review": "समीक्षाधीन",
+    "approved": "स्वीकृत",
+    "operational": "परिचालित",
+    "retired": "सेवानिवृत्त",
+})
