@@ -10,4 +10,6 @@ BLUEPRINTS = [
     "piaa.items.api:api",
     "piaa.items.import_views:imports_bp",
     "piaa.items.import_views:imports_api",
+    "piaa.delivery.api:api",
+    "piaa.delivery.views:pages_bp",
 ]

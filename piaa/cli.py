@@ -14,6 +14,7 @@ CLI_MODULES = [
     "piaa.psychometrics_cli",
     "piaa.certificates.cli",
     "piaa.items.competency_cli",
+    "piaa.delivery.cli",
     "piaa.items.cli",
 ]
 

@@ -30,6 +30,24 @@ DEMO_ACCOUNTS = [
 DEMO_STEPS: list = []
 
 
+def _signing_keys(session, users) -> None:
+    """Certificates need keys: make them on the first demo run, keep them after."""
+    from flask import current_app
+
+    from piaa.certificates.keys import KeyPaths, SigningKeyError, init_keys, load_keys
+    from piaa.clock import now
+
+    paths = KeyPaths.resolve(current_app.instance_path, current_app.config)
+    try:
+        load_keys(paths)
+    except SigningKeyError:
+        init_keys(paths, organisation="PIAA (demo)", now=now())
+        click.echo(f"signing keys created under {paths.credential_key.parent}")
+
+
+DEMO_STEPS.append(_signing_keys)
+
+
 def _sample_banks(session, users) -> None:
     from piaa.items.import_service import load_sample_banks
 
@@ -37,6 +55,15 @@ def _sample_banks(session, users) -> None:
 
 
 DEMO_STEPS.append(_sample_banks)
+
+
+def _delivery_windows(session, users) -> None:
+    from piaa.delivery.demo import open_demo_windows
+
+    open_demo_windows(session, users, echo=click.echo)
+
+
+DEMO_STEPS.append(_delivery_windows)
 
 
 def ensure_demo_accounts(session) -> list[User]:

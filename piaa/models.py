@@ -1,6 +1,8 @@
 """Imports every domain's models so the metadata (create_all, Alembic) sees all tables."""
 from piaa import audit  # noqa: F401
 from piaa.accounts import models as accounts_models  # noqa: F401
+from piaa import jobs  # noqa: F401
 from piaa.certificates import models as certificates_models  # noqa: F401
 from piaa.items import models as items_models  # noqa: F401
-from piaa import jobs  # noqa: F401
+from piaa.items import calibration_models  # noqa: F401
+from piaa.delivery import models as delivery_models  # noqa: F401

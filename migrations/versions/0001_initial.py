@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:53:10.615049
+Create Date: 2026-11-22 22:02:15.996807
 """
 from alembic import op
 import sqlalchemy as sa
@@ -118,6 +118,46 @@ def upgrade() -> None:
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('assessment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('title_hi', sa.String(length=200), nullable=True),
+    sa.Column('competency_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('bank_id', sa.Integer(), nullable=True),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('mode', sa.String(length=16), nullable=False),
+    sa.Column('blueprint', sa.JSON(), nullable=False),
+    sa.Column('time_limit_s', sa.Integer(), nullable=False),
+    sa.Column('se_target', sa.Float(), nullable=True),
+    sa.Column('min_items', sa.Integer(), nullable=True),
+    sa.Column('max_items', sa.Integer(), nullable=True),
+    sa.Column('pretest_count', sa.Integer(), nullable=False),
+    sa.Column('cut_scores', sa.JSON(), nullable=False),
+    sa.Column('percent_cut_scores', sa.JSON(), nullable=True),
+    sa.Column('certifying_level', sa.Integer(), nullable=True),
+    sa.Column('navigation', sa.String(length=8), nullable=False),
+    sa.Column('pause_policy', sa.String(length=16), nullable=False),
+    sa.Column('proctoring', sa.JSON(), nullable=False),
+    sa.Column('languages', sa.JSON(), nullable=False),
+    sa.Column('exposure_k', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("mode IN ('fixed', 'loft', 'adaptive')", name=op.f('ck_assessment_mode')),
+    sa.CheckConstraint("navigation IN ('free', 'linear')", name=op.f('ck_assessment_navigation')),
+    sa.CheckConstraint("purpose IN ('pre_course', 'post_course', 'certification')", name=op.f('ck_assessment_purpose')),
+    sa.ForeignKeyConstraint(['bank_id'], ['item_bank.id'], name=op.f('fk_assessment_bank_id_item_bank')),
+    sa.ForeignKeyConstraint(['competency_id'], ['competency.id'], name=op.f('fk_assessment_competency_id_competency')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_assessment_created_by_id_user')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_assessment_organisation_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment')),
+    sa.UniqueConstraint('code', name=op.f('uq_assessment_code'))
+    )
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assessment_competency_id'), ['competency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assessment_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -175,6 +215,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_certificate_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificate_window_id'), ['window_id'], unique=False)
 
+    op.create_table('cohort',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('course', sa.String(length=200), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_cohort_created_by_id_user')),
+    sa.ForeignKeyConstraint(['provider_id'], ['organisation.id'], name=op.f('fk_cohort_provider_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cohort')),
+    sa.UniqueConstraint('name', name=op.f('uq_cohort_name'))
+    )
+    with op.batch_alter_table('cohort', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cohort_provider_id'), ['provider_id'], unique=False)
+
     op.create_table('competency_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('competency_id', sa.Integer(), nullable=False),
@@ -213,6 +268,68 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_item_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_item_type'), ['type'], unique=False)
 
+    op.create_table('parameter_set',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('competency_id', sa.Integer(), nullable=False),
+    sa.Column('model', sa.String(length=8), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['competency_id'], ['competency.id'], name=op.f('fk_parameter_set_competency_id_competency')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_parameter_set_created_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_parameter_set'))
+    )
+    with op.batch_alter_table('parameter_set', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_parameter_set_active'), ['active'], unique=False)
+        batch_op.create_index(batch_op.f('ix_parameter_set_competency_id'), ['competency_id'], unique=False)
+
+    op.create_table('enrolment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cohort_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('time_factor', sa.Float(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('time_factor > 0', name=op.f('ck_enrolment_time_factor')),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_enrolment_cohort_id_cohort')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_enrolment_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enrolment')),
+    sa.UniqueConstraint('cohort_id', 'user_id', name=op.f('uq_enrolment_cohort_id_user_id'))
+    )
+    with op.batch_alter_table('enrolment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_enrolment_cohort_id'), ['cohort_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_enrolment_user_id'), ['user_id'], unique=False)
+
+    op.create_table('fixed_form',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('items', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_fixed_form_assessment_id_assessment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fixed_form')),
+    sa.UniqueConstraint('assessment_id', 'number', name=op.f('uq_fixed_form_assessment_id_number'))
+    )
+    with op.batch_alter_table('fixed_form', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fixed_form_assessment_id'), ['assessment_id'], unique=False)
+
+    op.create_table('item_parameter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('parameter_set_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('item_version', sa.Integer(), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('se', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_item_parameter_item_id_item')),
+    sa.ForeignKeyConstraint(['parameter_set_id'], ['parameter_set.id'], name=op.f('fk_item_parameter_parameter_set_id_parameter_set'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_item_parameter')),
+    sa.UniqueConstraint('parameter_set_id', 'item_id', name=op.f('uq_item_parameter_parameter_set_id_item_id'))
+    )
+    with op.batch_alter_table('item_parameter', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_item_parameter_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_item_parameter_parameter_set_id'), ['parameter_set_id'], unique=False)
+
     op.create_table('item_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -235,6 +352,82 @@ def upgrade() -> None:
     with op.batch_alter_table('item_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_version_item_id'), ['item_id'], unique=False)
 
+    op.create_table('window',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('cohort_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('opens_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('access_code_hash', sa.String(length=64), nullable=True),
+    sa.Column('max_attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('closes_at > opens_at', name=op.f('ck_window_closes_after_opening')),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_window_assessment_id_assessment')),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_window_cohort_id_cohort')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_window_created_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_window'))
+    )
+    with op.batch_alter_table('window', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_window_assessment_id'), ['assessment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_window_cohort_id'), ['cohort_id'], unique=False)
+
+    op.create_table('attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('window_id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('seed', sa.BigInteger(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('admitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('admitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('scored_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('end_reason', sa.String(length=64), nullable=True),
+    sa.Column('time_limit_s', sa.Integer(), nullable=False),
+    sa.Column('time_factor', sa.Float(), nullable=False),
+    sa.Column('extra_time_s', sa.Integer(), nullable=False),
+    sa.Column('pause_policy', sa.String(length=16), nullable=False),
+    sa.Column('paused_total_s', sa.Float(), nullable=False),
+    sa.Column('stopped_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deadline_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('current_position', sa.Integer(), nullable=False),
+    sa.Column('planned_items', sa.Integer(), nullable=False),
+    sa.Column('complete', sa.Boolean(), nullable=False),
+    sa.Column('plan', sa.JSON(), nullable=False),
+    sa.Column('theta_current', sa.Float(), nullable=True),
+    sa.Column('se_current', sa.Float(), nullable=True),
+    sa.Column('client_id', sa.String(length=64), nullable=True),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_ip', sa.String(length=64), nullable=True),
+    sa.Column('last_user_agent', sa.String(length=300), nullable=True),
+    sa.Column('theta', sa.Float(), nullable=True),
+    sa.Column('se', sa.Float(), nullable=True),
+    sa.Column('level', sa.Integer(), nullable=True),
+    sa.Column('score_method', sa.String(length=16), nullable=True),
+    sa.Column('raw_score', sa.Float(), nullable=True),
+    sa.Column('max_score', sa.Float(), nullable=True),
+    sa.Column('parameter_set_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("state IN ('created', 'checked_in', 'in_progress', 'paused', 'submitted', 'timed_out', 'terminated', 'scored', 'voided')", name=op.f('ck_attempt_state')),
+    sa.ForeignKeyConstraint(['admitted_by_id'], ['user.id'], name=op.f('fk_attempt_admitted_by_id_user')),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_attempt_assessment_id_assessment')),
+    sa.ForeignKeyConstraint(['parameter_set_id'], ['parameter_set.id'], name=op.f('fk_attempt_parameter_set_id_parameter_set')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_attempt_user_id_user')),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], name=op.f('fk_attempt_window_id_window')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt'))
+    )
+    with op.batch_alter_table('attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attempt_assessment_id'), ['assessment_id'], unique=False)
+        batch_op.create_index('ix_attempt_state_deadline', ['state', 'deadline_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attempt_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attempt_window_id'), ['window_id'], unique=False)
+
     op.create_table('review_decision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_version_id', sa.Integer(), nullable=False),
@@ -251,20 +444,147 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_review_decision_item_version_id'), ['item_version_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_decision_reviewer_id'), ['reviewer_id'], unique=False)
 
+    op.create_table('window_proctor',
+    sa.Column('window_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_window_proctor_user_id_user')),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], name=op.f('fk_window_proctor_window_id_window')),
+    sa.PrimaryKeyConstraint('window_id', 'user_id', name=op.f('pk_window_proctor'))
+    )
+    op.create_table('attempt_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('client_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.String(length=8), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('severity', sa.String(length=8), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("severity IN ('info', 'low', 'medium', 'high')", name=op.f('ck_attempt_event_severity')),
+    sa.CheckConstraint("source IN ('client', 'server', 'proctor')", name=op.f('ck_attempt_event_source')),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_attempt_event_actor_id_user')),
+    sa.ForeignKeyConstraint(['attempt_id'], ['attempt.id'], name=op.f('fk_attempt_event_attempt_id_attempt')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_event'))
+    )
+    with op.batch_alter_table('attempt_event', schema=None) as batch_op:
+        batch_op.create_index('ix_attempt_event_attempt', ['attempt_id', 'at'], unique=False)
+
+    op.create_table('attempt_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('ref', sa.String(length=32), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('scored', sa.Boolean(), nullable=False),
+    sa.Column('cell', sa.String(length=120), nullable=True),
+    sa.Column('presented_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answer', sa.JSON(), nullable=True),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('first_answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('locked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('flagged', sa.Boolean(), nullable=False),
+    sa.Column('credit', sa.Float(), nullable=True),
+    sa.Column('max_credit', sa.Float(), nullable=True),
+    sa.Column('category', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_attempt_item_assessment_id_assessment')),
+    sa.ForeignKeyConstraint(['attempt_id'], ['attempt.id'], name=op.f('fk_attempt_item_attempt_id_attempt')),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_attempt_item_item_id_item')),
+    sa.ForeignKeyConstraint(['version_id'], ['item_version.id'], name=op.f('fk_attempt_item_version_id_item_version')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_item')),
+    sa.UniqueConstraint('attempt_id', 'position', name=op.f('uq_attempt_item_attempt_id_position')),
+    sa.UniqueConstraint('attempt_id', 'ref', name=op.f('uq_attempt_item_attempt_id_ref'))
+    )
+    with op.batch_alter_table('attempt_item', schema=None) as batch_op:
+        batch_op.create_index('ix_attempt_item_exposure', ['assessment_id', 'item_id'], unique=False)
+
+    op.create_table('attempt_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('theta', sa.Float(), nullable=True),
+    sa.Column('se', sa.Float(), nullable=True),
+    sa.Column('level', sa.Integer(), nullable=True),
+    sa.Column('raw_score', sa.Float(), nullable=False),
+    sa.Column('max_score', sa.Float(), nullable=False),
+    sa.Column('n_items', sa.Integer(), nullable=False),
+    sa.Column('parameter_set_id', sa.Integer(), nullable=True),
+    sa.Column('scored_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.CheckConstraint("method IN ('eap', 'classical')", name=op.f('ck_attempt_score_method')),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_attempt_score_actor_id_user')),
+    sa.ForeignKeyConstraint(['attempt_id'], ['attempt.id'], name=op.f('fk_attempt_score_attempt_id_attempt')),
+    sa.ForeignKeyConstraint(['parameter_set_id'], ['parameter_set.id'], name=op.f('fk_attempt_score_parameter_set_id_parameter_set')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_score')),
+    sa.UniqueConstraint('attempt_id', 'number', name=op.f('uq_attempt_score_attempt_id_number'))
+    )
+    with op.batch_alter_table('attempt_score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attempt_score_attempt_id'), ['attempt_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('attempt_score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attempt_score_attempt_id'))
+
+    op.drop_table('attempt_score')
+    with op.batch_alter_table('attempt_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_attempt_item_exposure')
+
+    op.drop_table('attempt_item')
+    with op.batch_alter_table('attempt_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_attempt_event_attempt')
+
+    op.drop_table('attempt_event')
+    op.drop_table('window_proctor')
     with op.batch_alter_table('review_decision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_decision_reviewer_id'))
         batch_op.drop_index(batch_op.f('ix_review_decision_item_version_id'))
 
     op.drop_table('review_decision')
+    with op.batch_alter_table('attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attempt_window_id'))
+        batch_op.drop_index(batch_op.f('ix_attempt_user_id'))
+        batch_op.drop_index('ix_attempt_state_deadline')
+        batch_op.drop_index(batch_op.f('ix_attempt_assessment_id'))
+
+    op.drop_table('attempt')
+    with op.batch_alter_table('window', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_window_cohort_id'))
+        batch_op.drop_index(batch_op.f('ix_window_assessment_id'))
+
+    op.drop_table('window')
     with op.batch_alter_table('item_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_item_version_item_id'))
 
     op.drop_table('item_version')
+    with op.batch_alter_table('item_parameter', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_item_parameter_parameter_set_id'))
+        batch_op.drop_index(batch_op.f('ix_item_parameter_item_id'))
+
+    op.drop_table('item_parameter')
+    with op.batch_alter_table('fixed_form', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fixed_form_assessment_id'))
+
+    op.drop_table('fixed_form')
+    with op.batch_alter_table('enrolment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_enrolment_user_id'))
+        batch_op.drop_index(batch_op.f('ix_enrolment_cohort_id'))
+
+    op.drop_table('enrolment')
+    with op.batch_alter_table('parameter_set', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_parameter_set_competency_id'))
+        batch_op.drop_index(batch_op.f('ix_parameter_set_active'))
+
+    op.drop_table('parameter_set')
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_item_type'))
         batch_op.drop_index(batch_op.f('ix_item_state'))
@@ -273,6 +593,10 @@ def downgrade() -> None:
 
     op.drop_table('item')
     op.drop_table('competency_version')
+    with op.batch_alter_table('cohort', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cohort_provider_id'))
+
+    op.drop_table('cohort')
     with op.batch_alter_table('certificate', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificate_window_id'))
         batch_op.drop_index(batch_op.f('ix_certificate_user_id'))
@@ -284,6 +608,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assessment_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_assessment_competency_id'))
+
+    op.drop_table('assessment')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 

@@ -15,7 +15,10 @@ bp = Blueprint("accounts", __name__)
 api = api_blueprint("accounts_api", __name__)
 
 # Where each role starts after signing in; domains add their landing pages as they grow.
-ROLE_HOME: dict[str, str] = {}
+ROLE_HOME: dict[str, str] = {
+    "candidate": "delivery_pages.dashboard",
+    "proctor": "delivery_pages.proctor_dashboard",
+}
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -1,0 +1,540 @@
+"""Delivery's JSON API: the candidate's sitting, the proctor's watch and actions, and the
+administration of assessments, cohorts and windows.
+
+Views parse, call one service, commit once, answer. An answer is acknowledged only after
+the commit. Candidate responses are built from ``piaa.delivery.attempts.status`` and
+``candidate_item`` only, which carry no key, credit, parameter or unadministered item.
+Clients send ``X-PIAA-Client`` (a random id per browser tab, kept across reloads) so the
+server can tell a reload from a second tab or another device.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from piaa.accounts.auth import role_required
+from piaa.accounts.models import ADMIN, CANDIDATE, PROCTOR, PSYCHOMETRICIAN, Organisation, User
+from piaa.api import api_blueprint, openapi
+from piaa.clock import as_utc, now
+from piaa.delivery import assessments as assessment_service
+from piaa.delivery import attempts as attempt_service
+from piaa.delivery import forms, proctoring, scoring, states
+from piaa.delivery.models import Attempt
+from piaa.errors import Invalid, NotFound
+from piaa.extensions import db
+from piaa.items.models import ItemBank
+
+api = api_blueprint("delivery_api", __name__)
+TAG_CANDIDATE, TAG_PROCTOR, TAG_ADMIN = ["delivery: candidate"], ["delivery: proctor"], ["delivery: admin"]
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise Invalid("the request body must be a JSON object")
+    return data
+
+
+def _client() -> attempt_service.ClientInfo:
+    return attempt_service.ClientInfo(
+        client_id=(request.headers.get("X-PIAA-Client") or "")[:64] or None,
+        ip=request.remote_addr, user_agent=request.user_agent.string or None)
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _status(attempt: Attempt) -> dict[str, Any]:
+    body = attempt_service.status(db.session, attempt)
+    body["warnings"] = proctoring.pending_warnings(db.session, attempt)
+    return body
+
+
+def _items(attempt: Attempt, lang: str | None = None) -> list[dict[str, Any]]:
+    lang = lang if lang in attempt.assessment.languages else None
+    return [attempt_service.candidate_item(attempt, row, lang)
+            for row in attempt_service.visible_items(db.session, attempt)]
+
+
+def _int(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{field} must be a whole number, got {value!r}", field=field)
+    return value
+
+
+STATUS_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "state": {"type": "string"}, "deadline": {"type": "string", "nullable": True},
+    "time_left_s": {"type": "number"}, "server_time": {"type": "string"},
+    "position": {"type": "integer"}, "planned_items": {"type": "integer"},
+    "warnings": {"type": "array"}, "result": {"type": "object", "nullable": True}}}
+
+
+# --- candidate -----------------------------------------------------------------------------
+
+@api.get("/me/windows")
+@role_required(CANDIDATE)
+@openapi("Windows the caller may sit now, with any attempt already made", tags=TAG_CANDIDATE,
+         responses={200: "windows: [{id, name, opens_at, closes_at, access_code_required, "
+                         "assessment: {title, mode, purpose, time_limit_s, languages}, attempt}]"})
+def my_windows():
+    user = _user()
+    out = []
+    for window in assessment_service.windows_for(db.session, user):
+        latest = db.session.scalar(select(Attempt).where(Attempt.window_id == window.id,
+                                                         Attempt.user_id == user.id)
+                                   .order_by(Attempt.id.desc()).limit(1))
+        assessment = window.assessment
+        out.append({"id": window.id, "name": window.name,
+                    "opens_at": as_utc(window.opens_at).isoformat(),
+                    "closes_at": as_utc(window.closes_at).isoformat(),
+                    "access_code_required": window.access_code_hash is not None,
+                    "assessment": {"title": assessment.title, "title_hi": assessment.title_hi,
+                                   "competency": assessment.competency.name, "mode": assessment.mode,
+                                   "purpose": assessment.purpose, "time_limit_s": assessment.time_limit_s,
+                                   "navigation": assessment.navigation, "languages": assessment.languages},
+                    "attempt": {"id": latest.id, "state": latest.state} if latest else None})
+    return jsonify({"windows": out, "server_time": now().isoformat()})
+
+
+@api.get("/me/attempts")
+@role_required(CANDIDATE)
+@openapi("The caller's attempts, newest first, with results once scored", tags=TAG_CANDIDATE)
+def my_attempts():
+    rows = db.session.scalars(select(Attempt).where(Attempt.user_id == _user().id).order_by(Attempt.id.desc()))
+    return jsonify({"attempts": [{"id": a.id, "state": a.state, "window_id": a.window_id,
+                                  "assessment": a.assessment.title,
+                                  "ended_at": as_utc(a.ended_at).isoformat() if a.ended_at else None,
+                                  "result": scoring.result_of(a) if a.state == states.SCORED else None}
+                                 for a in rows]})
+
+
+@api.post("/attempts")
+@role_required(CANDIDATE)
+@openapi("Open an attempt at a window (returns the open one if there is one)", tags=TAG_CANDIDATE,
+         request={"type": "object", "required": ["window_id"], "properties": {
+             "window_id": {"type": "integer"}, "access_code": {"type": "string"},
+             "language": {"type": "string", "enum": ["en", "hi"]}}},
+         responses={201: "the attempt: id, state, deadline, time_left_s, ...",
+                    200: "the attempt already open at this window", 409: "window closed or attempts used"})
+def create_attempt():
+    body = _body()
+    window_id = _int(body.get("window_id"), "window_id")
+    user = _user()
+    before = db.session.scalar(select(Attempt.id).where(Attempt.window_id == window_id,
+                                                        Attempt.user_id == user.id,
+                                                        Attempt.state.in_(("created", "checked_in",
+                                                                           "in_progress", "paused"))))
+    attempt = attempt_service.create_attempt(db.session, user, window_id,
+                                             access_code=body.get("access_code"),
+                                             language=body.get("language"))
+    db.session.commit()
+    return jsonify(_status(attempt)), 200 if before == attempt.id else 201
+
+
+@api.get("/attempts/<int:attempt_id>")
+@role_required(CANDIDATE)
+@openapi("Current state, server time, deadline and time left, warnings, result once scored",
+         tags=TAG_CANDIDATE, responses={200: "the attempt's status"})
+def attempt_status(attempt_id: int):
+    attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
+    db.session.commit()
+    return jsonify(_status(attempt))
+
+
+@api.post("/attempts/<int:attempt_id>/check-in")
+@role_required(CANDIDATE)
+@openapi("Check in: confirm identity, accept the rules, report the system check", tags=TAG_CANDIDATE,
+         request={"type": "object", "required": ["identity_confirmed", "rules_accepted"], "properties": {
+             "identity_confirmed": {"type": "boolean"}, "rules_accepted": {"type": "boolean"},
+             "system_check": {"type": "object"}}})
+def check_in(attempt_id: int):
+    body = _body()
+    attempt = attempt_service.candidate_attempt(db.session, attempt_id, _user())
+    system_check = body.get("system_check") if isinstance(body.get("system_check"), dict) else {}
+    attempt = attempt_service.check_in(db.session, attempt, _user(),
+                                       identity_confirmed=body.get("identity_confirmed") is True,
+                                       rules_accepted=body.get("rules_accepted") is True,
+                                       system_check=system_check)
+    db.session.commit()
+    return jsonify(_status(attempt))
+
+
+@api.post("/attempts/<int:attempt_id>/start")
+@role_required(CANDIDATE)
+@openapi("Start the sitting (after check-in, and admission where the policy asks for it)",
+         tags=TAG_CANDIDATE, responses={200: "the attempt, now in progress",
+                                        409: "not checked in, awaiting admission, or window closed"})
+def start(attempt_id: int):
+    attempt = attempt_service.candidate_attempt(db.session, attempt_id, _user())
+    attempt = attempt_service.start(db.session, attempt, _user(), _client())
+    db.session.commit()
+    return jsonify(_status(attempt))
+
+
+@api.get("/attempts/<int:attempt_id>/items")
+@role_required(CANDIDATE)
+@openapi("What the candidate may see now: the current item (adaptive, linear) or the form",
+         tags=TAG_CANDIDATE, parameters=[{"name": "lang", "in": "query", "schema": {"type": "string"}}],
+         responses={200: "attempt: status; items: [{ref, position, content, answer, seq, flagged, locked}]"})
+def items(attempt_id: int):
+    attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
+    rows = _items(attempt, request.args.get("lang"))
+    db.session.commit()
+    return jsonify({"attempt": _status(attempt), "items": rows})
+
+
+@api.put("/attempts/<int:attempt_id>/responses/<ref>")
+@role_required(CANDIDATE)
+@openapi("Save an answer; acknowledged only after the commit. A seq not above the stored one "
+         "changes nothing and returns the stored seq", tags=TAG_CANDIDATE,
+         request={"type": "object", "required": ["answer", "seq"], "properties": {
+             "answer": {}, "seq": {"type": "integer", "minimum": 1}}},
+         responses={200: "ref, seq (the stored one), saved (false: nothing changed)",
+                    409: "paused, finished, final or time is up (code time_up)", 422: "bad answer or seq"})
+def save_response(attempt_id: int, ref: str):
+    body = _body()
+    if "answer" not in body:
+        raise Invalid('send {"answer": ..., "seq": n}', field="answer")
+    receipt = attempt_service.save_answer(db.session, attempt_id, _user(), ref, body.get("answer"),
+                                          body.get("seq"), _client())
+    db.session.commit()
+    return jsonify({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
+
+
+@api.post("/attempts/<int:attempt_id>/responses/<ref>/flag")
+@role_required(CANDIDATE)
+@openapi("Flag an item for review (or unflag it)", tags=TAG_CANDIDATE,
+         request={"type": "object", "properties": {"flagged": {"type": "boolean"}}})
+def flag_response(attempt_id: int, ref: str):
+    row = attempt_service.set_flag(db.session, attempt_id, _user(), ref, _body().get("flagged") is True,
+                                   _client())
+    db.session.commit()
+    return jsonify({"ref": row.ref, "flagged": row.flagged})
+
+
+@api.post("/attempts/<int:attempt_id>/next")
+@role_required(CANDIDATE)
+@openapi("Adaptive and linear: make the current answer final and get the next item "
+         "(θ is re-estimated and the stopping rule applied). Resending with the same ref is a no-op",
+         tags=TAG_CANDIDATE, request={"type": "object", "properties": {"ref": {"type": "string"}}},
+         responses={200: "attempt: status (complete: true when the test is over); items: the next item"})
+def next_item(attempt_id: int):
+    ref = _body().get("ref")
+    attempt = attempt_service.advance(db.session, attempt_id, _user(), ref if isinstance(ref, str) else None,
+                                      _client())
+    rows = _items(attempt)
+    db.session.commit()
+    return jsonify({"attempt": _status(attempt), "items": rows})
+
+
+@api.post("/attempts/<int:attempt_id>/events")
+@role_required(CANDIDATE)
+@openapi("Proctoring signals in a batch (heartbeat every 15 s); answers with status and warnings",
+         tags=TAG_CANDIDATE, request={"type": "object", "properties": {"events": {"type": "array", "items": {
+             "type": "object", "required": ["kind"], "properties": {
+                 "kind": {"type": "string", "enum": list(proctoring.CLIENT_SIGNALS)},
+                 "at": {"type": "string"}, "data": {"type": "object"}}}}}},
+         responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)"})
+def signals(attempt_id: int):
+    attempt, stored = proctoring.receive_signals(db.session, attempt_id, _user(),
+                                                 _body().get("events", []), _client())
+    db.session.commit()
+    return jsonify({"stored": stored, "attempt": _status(attempt)})
+
+
+@api.post("/attempts/<int:attempt_id>/warnings/<int:warning_id>/ack")
+@role_required(CANDIDATE)
+@openapi("Acknowledge a proctor's warning", tags=TAG_CANDIDATE)
+def acknowledge(attempt_id: int, warning_id: int):
+    proctoring.acknowledge_warning(db.session, attempt_id, _user(), warning_id)
+    db.session.commit()
+    return jsonify({"acknowledged": warning_id})
+
+
+@api.post("/attempts/<int:attempt_id>/submit")
+@role_required(CANDIDATE)
+@openapi("Submit; the attempt is scored at once. After the deadline the server's time-out stands",
+         tags=TAG_CANDIDATE, responses={200: "attempt: status; result: {theta, se, level, level_label, "
+                                             "level_descriptor, method, classical?}"})
+def submit(attempt_id: int):
+    attempt = attempt_service.submit(db.session, attempt_id, _user(), _client())
+    db.session.commit()
+    body = _status(attempt)
+    return jsonify({"attempt": body, "result": body["result"]})
+
+
+# --- proctor -------------------------------------------------------------------------------
+
+@api.get("/proctor/attempts")
+@role_required(PROCTOR, ADMIN)
+@openapi("Every attempt in the caller's windows: state, position, time left, last seen, flags",
+         tags=TAG_PROCTOR, parameters=[{"name": "window_id", "in": "query", "schema": {"type": "integer"}}])
+def proctor_attempts():
+    window_id = request.args.get("window_id", type=int)
+    return jsonify({"attempts": proctoring.overview(db.session, _user(), window_id),
+                    "server_time": now().isoformat()})
+
+
+@api.get("/proctor/attempts/<int:attempt_id>/timeline")
+@role_required(PROCTOR, ADMIN)
+@openapi("Post-hoc review: the attempt's state changes, signals, proctor actions and item timing",
+         tags=TAG_PROCTOR)
+def proctor_timeline(attempt_id: int):
+    return jsonify(proctoring.timeline(db.session, _user(), attempt_id))
+
+
+def _proctor_result(attempt: Attempt):
+    return jsonify({"id": attempt.id, "state": attempt.state,
+                    "time_left_s": round(attempt_service.time_left_s(attempt), 1),
+                    "extra_time_s": attempt.extra_time_s, "admitted": attempt.admitted_at is not None})
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/admit")
+@role_required(PROCTOR, ADMIN)
+@openapi("Admit the candidate (to start, or to resume on another device)", tags=TAG_PROCTOR)
+def proctor_admit(attempt_id: int):
+    attempt = proctoring.admit(db.session, _user(), attempt_id)
+    db.session.commit()
+    return _proctor_result(attempt)
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/warn")
+@role_required(PROCTOR, ADMIN)
+@openapi("Send a warning the candidate sees", tags=TAG_PROCTOR,
+         request={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}})
+def proctor_warn(attempt_id: int):
+    warning = proctoring.warn(db.session, _user(), attempt_id, _body().get("message"))
+    db.session.commit()
+    return jsonify({"id": warning.id, "message": warning.data["message"]}), 201
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/pause")
+@role_required(PROCTOR, ADMIN)
+@openapi("Pause the attempt", tags=TAG_PROCTOR,
+         request={"type": "object", "properties": {"reason": {"type": "string"}}})
+def proctor_pause(attempt_id: int):
+    attempt = proctoring.pause(db.session, _user(), attempt_id, _body().get("reason"))
+    db.session.commit()
+    return _proctor_result(attempt)
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/resume")
+@role_required(PROCTOR, ADMIN)
+@openapi("Resume a paused attempt", tags=TAG_PROCTOR)
+def proctor_resume(attempt_id: int):
+    attempt = proctoring.resume(db.session, _user(), attempt_id)
+    db.session.commit()
+    return _proctor_result(attempt)
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/add-time")
+@role_required(PROCTOR, ADMIN)
+@openapi("Grant extra time", tags=TAG_PROCTOR,
+         request={"type": "object", "required": ["seconds", "reason"], "properties": {
+             "seconds": {"type": "integer"}, "reason": {"type": "string"}}})
+def proctor_add_time(attempt_id: int):
+    body = _body()
+    attempt = proctoring.add_time(db.session, _user(), attempt_id, body.get("seconds"), body.get("reason"))
+    db.session.commit()
+    return _proctor_result(attempt)
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/terminate")
+@role_required(PROCTOR, ADMIN)
+@openapi("Terminate with a reason code (answers so far are scored)", tags=TAG_PROCTOR,
+         request={"type": "object", "required": ["reason_code"], "properties": {
+             "reason_code": {"type": "string", "enum": list(proctoring.TERMINATION_REASONS)},
+             "note": {"type": "string"}}})
+def proctor_terminate(attempt_id: int):
+    body = _body()
+    attempt = proctoring.terminate(db.session, _user(), attempt_id, body.get("reason_code"), body.get("note"))
+    db.session.commit()
+    return _proctor_result(attempt)
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/void")
+@role_required(PROCTOR, ADMIN)
+@openapi("Void the attempt (it counts for nothing)", tags=TAG_PROCTOR,
+         request={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+def proctor_void(attempt_id: int):
+    attempt = proctoring.void(db.session, _user(), attempt_id, _body().get("reason"))
+    db.session.commit()
+    return _proctor_result(attempt)
+
+
+@api.post("/proctor/attempts/<int:attempt_id>/notes")
+@role_required(PROCTOR, ADMIN)
+@openapi("Write an incident note", tags=TAG_PROCTOR,
+         request={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})
+def proctor_note(attempt_id: int):
+    note = proctoring.incident_note(db.session, _user(), attempt_id, _body().get("text"))
+    db.session.commit()
+    return jsonify({"id": note.id}), 201
+
+
+@api.get("/proctor/termination-reasons")
+@role_required(PROCTOR, ADMIN)
+@openapi("The reason codes a termination may give", tags=TAG_PROCTOR)
+def termination_reasons():
+    return jsonify({"reasons": [{"code": k, "label": v} for k, v in proctoring.TERMINATION_REASONS.items()]})
+
+
+# --- administration ------------------------------------------------------------------------
+
+def _assessment_json(a) -> dict[str, Any]:
+    return {"id": a.id, "code": a.code, "title": a.title, "competency": a.competency.code,
+            "purpose": a.purpose, "mode": a.mode, "blueprint": a.blueprint, "time_limit_s": a.time_limit_s,
+            "se_target": a.se_target, "min_items": a.min_items, "max_items": a.max_items,
+            "pretest_count": a.pretest_count, "cut_scores": a.cut_scores,
+            "percent_cut_scores": a.percent_cut_scores, "certifying_level": a.certifying_level,
+            "navigation": a.navigation, "pause_policy": a.pause_policy, "proctoring": a.proctoring,
+            "languages": a.languages, "bank_id": a.bank_id, "forms": len(a.forms)}
+
+
+@api.get("/assessments")
+@role_required(ADMIN, PSYCHOMETRICIAN)
+@openapi("Every assessment", tags=TAG_ADMIN)
+def list_assessments():
+    from piaa.delivery.models import Assessment
+
+    rows = db.session.scalars(select(Assessment).order_by(Assessment.code))
+    return jsonify({"assessments": [_assessment_json(a) for a in rows]})
+
+
+ASSESSMENT_FIELDS = ("title_hi", "se_target", "min_items", "max_items", "pretest_count",
+                     "percent_cut_scores", "certifying_level", "navigation", "pause_policy",
+                     "proctoring", "languages", "exposure_k")
+
+
+@api.post("/assessments")
+@role_required(ADMIN)
+@openapi("Define an assessment", tags=TAG_ADMIN, request={"type": "object", "required": [
+    "code", "title", "competency", "purpose", "mode", "blueprint", "time_limit_s", "cut_scores"]},
+         responses={201: "the assessment"})
+def create_assessment():
+    body = _body()
+    bank = None
+    if body.get("bank_id") is not None:
+        bank = db.session.get(ItemBank, _int(body["bank_id"], "bank_id"))
+        if bank is None:
+            raise Invalid(f"no item bank {body['bank_id']}", field="bank_id")
+    extra = {k: body[k] for k in ASSESSMENT_FIELDS if k in body}
+    assessment = assessment_service.create_assessment(
+        db.session, code=body.get("code"), title=body.get("title"), competency=body.get("competency"),
+        purpose=body.get("purpose"), mode=body.get("mode"), blueprint=body.get("blueprint"),
+        time_limit_s=body.get("time_limit_s"), cut_scores=body.get("cut_scores"), bank=bank,
+        actor=_user(), **extra)
+    db.session.commit()
+    return jsonify(_assessment_json(assessment)), 201
+
+
+@api.post("/assessments/<int:assessment_id>/forms")
+@role_required(ADMIN)
+@openapi("Assemble a fixed form (given item ids, or drawn by the blueprint disjoint from other forms)",
+         tags=TAG_ADMIN, request={"type": "object", "properties": {"item_ids": {"type": "array"},
+                                                                   "seed": {"type": "integer"}}})
+def assemble_form(assessment_id: int):
+    import numpy as np
+
+    body = _body()
+    assessment = assessment_service.get_assessment(db.session, assessment_id)
+    item_ids = body.get("item_ids")
+    if item_ids is not None and (not isinstance(item_ids, list)
+                                 or not all(isinstance(i, int) and not isinstance(i, bool) for i in item_ids)):
+        raise Invalid("item_ids must be a list of item ids", field="item_ids")
+    seed = body.get("seed")
+    form = forms.assemble_fixed_form(db.session, assessment,
+                                     np.random.default_rng(seed if isinstance(seed, int) else None), item_ids)
+    db.session.commit()
+    return jsonify({"number": form.number, "items": len(form.items)}), 201
+
+
+@api.post("/cohorts")
+@role_required(ADMIN)
+@openapi("Create a cohort with its course, provider and members", tags=TAG_ADMIN,
+         request={"type": "object", "required": ["name"], "properties": {
+             "name": {"type": "string"}, "course": {"type": "string"}, "provider": {"type": "string"},
+             "members": {"type": "array", "items": {"type": "object", "properties": {
+                 "email": {"type": "string"}, "time_factor": {"type": "number"}}}},
+             "csv": {"type": "string", "description": "email,time_factor rows instead of members"}}})
+def create_cohort():
+    body = _body()
+    provider = None
+    if body.get("provider"):
+        provider = db.session.scalar(select(Organisation).where(Organisation.name == body["provider"]))
+        if provider is None:
+            raise Invalid(f"no organisation named {body['provider']!r}", field="provider")
+    cohort = assessment_service.create_cohort(db.session, name=body.get("name"), course=body.get("course", ""),
+                                              provider=provider, actor=_user())
+    members = body.get("members") or []
+    if body.get("csv"):
+        assessment_service.import_cohort_csv(db.session, cohort, str(body["csv"]), actor=_user())
+    elif members:
+        lines = ["email,time_factor"] + [f"{m.get('email', '')},{m.get('time_factor', 1)}"
+                                         for m in members if isinstance(m, dict)]
+        assessment_service.import_cohort_csv(db.session, cohort, "\n".join(lines), actor=_user(),
+                                             file="members")
+    db.session.commit()
+    return jsonify({"id": cohort.id, "name": cohort.name, "members": len(cohort.enrolments)}), 201
+
+
+def _when(value: Any, field: str) -> datetime:
+    try:
+        return as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        raise Invalid(f"{field} must be an ISO 8601 time, got {value!r}", field=field) from None
+
+
+@api.post("/windows")
+@role_required(ADMIN)
+@openapi("Open an assessment to a cohort between two times", tags=TAG_ADMIN,
+         request={"type": "object", "required": ["assessment_id", "cohort_id", "opens_at", "closes_at"],
+                  "properties": {"assessment_id": {"type": "integer"}, "cohort_id": {"type": "integer"},
+                                 "opens_at": {"type": "string"}, "closes_at": {"type": "string"},
+                                 "name": {"type": "string"}, "access_code": {"type": "string"},
+                                 "max_attempts": {"type": "integer"},
+                                 "proctors": {"type": "array", "items": {"type": "string"}}}})
+def create_window():
+    from piaa.delivery.models import Cohort
+
+    body = _body()
+    assessment = assessment_service.get_assessment(db.session, _int(body.get("assessment_id"), "assessment_id"))
+    cohort = db.session.get(Cohort, _int(body.get("cohort_id"), "cohort_id"))
+    if cohort is None:
+        raise NotFound(f"no cohort {body.get('cohort_id')}")
+    proctors = []
+    for email in body.get("proctors") or []:
+        user = db.session.scalar(select(User).where(User.email == str(email).lower()))
+        if user is None:
+            raise Invalid(f"no account with e-mail {email!r}", field="proctors")
+        proctors.append(user)
+    window = assessment_service.create_window(
+        db.session, assessment=assessment, cohort=cohort, opens_at=_when(body.get("opens_at"), "opens_at"),
+        closes_at=_when(body.get("closes_at"), "closes_at"), name=body.get("name"),
+        access_code=body.get("access_code"), max_attempts=body.get("max_attempts", 1),
+        proctors=proctors, actor=_user())
+    db.session.commit()
+    return jsonify({"id": window.id, "name": window.name}), 201
+
+
+@api.post("/attempts/<int:attempt_id>/rescore")
+@role_required(PSYCHOMETRICIAN, ADMIN)
+@openapi("Rescore a scored attempt with the active parameters (recorded with its reason)",
+         tags=TAG_ADMIN, request={"type": "object", "required": ["reason"],
+                                  "properties": {"reason": {"type": "string"}}})
+def rescore(attempt_id: int):
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(f"no attempt {attempt_id}")
+    score = scoring.rescore(db.session, attempt, actor=_user(), reason=_body().get("reason"))
+    db.session.commit()
+    return jsonify({"attempt": attempt.id, "score": score.number, "method": score.method,
+                    "theta": score.theta, "se": score.se, "level": score.level,
+                    "parameter_set_id": score.parameter_set_id})

@@ -1,0 +1,398 @@
+"""Assessments, their blueprints, cohorts and enrolments, and windows.
+
+Services take the session and plain values, raise ``piaa.errors`` domain errors and never
+commit. Who may call them is decided by the views (administrators); the checks here are the
+rules of the domain: a sound blueprint, ascending cut scores, a window that closes after it
+opens, officials who exist.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piaa import audit
+from piaa.accounts.models import CANDIDATE, PROCTOR, PROVIDER, Organisation, User
+from piaa.clock import as_utc, now
+from piaa.delivery.models import (ADAPTIVE, FIXED, MODES, NAVIGATIONS, PURPOSES, Assessment,
+                                  Cohort, Enrolment, Window, WindowProctor)
+from piaa.delivery.timing import CLOCK_STOPS, PAUSE_POLICIES
+from piaa.errors import Conflict, Invalid, NotFound
+from piaa.items.models import PROFICIENCY_LEVELS, Competency, ItemBank
+from piaa.items.types import LANGUAGES
+
+PROCTORING_DEFAULTS: dict[str, Any] = {
+    # A proctor must admit the candidate after check-in before the sitting can start.
+    "require_admission": False,
+    # Resuming from another device (another browser) without a proctor's admission.
+    "allow_other_device": True,
+    # Silence longer than this counts as a disconnection (clients beat every 15 s).
+    "heartbeat_timeout_s": 45,
+    # A first answer sooner than this after the item was shown is flagged as implausible.
+    "min_reading_s": 2.0,
+}
+
+
+def proctoring_policy(assessment: Assessment) -> dict[str, Any]:
+    return {**PROCTORING_DEFAULTS, **(assessment.proctoring or {})}
+
+
+# --- blueprint -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BlueprintCell:
+    level: int | None
+    sub_area: str | None
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"L{self.level or '*'}/{self.sub_area or '*'}"
+
+    def holds(self, level: int, sub_area: str | None) -> bool:
+        return ((self.level is None or self.level == level)
+                and (self.sub_area is None or self.sub_area == sub_area))
+
+
+def blueprint_cells(blueprint: dict[str, Any]) -> list[BlueprintCell]:
+    return [BlueprintCell(c.get("level"), c.get("sub_area"), int(c["count"]))
+            for c in blueprint.get("cells", [])]
+
+
+def check_blueprint(blueprint: Any) -> dict[str, Any]:
+    """The blueprint in canonical form.
+
+    :raise Invalid: naming the bad cell and field.
+    """
+    if not isinstance(blueprint, dict) or not isinstance(blueprint.get("cells"), list) \
+            or not blueprint["cells"]:
+        raise Invalid('a blueprint is {"cells": [{"level", "sub_area", "count"}, ...], "tolerance": n}'
+                      " with at least one cell", field="blueprint")
+    cells, seen = [], set()
+    for i, cell in enumerate(blueprint["cells"]):
+        where = f"blueprint.cells[{i}]"
+        if not isinstance(cell, dict):
+            raise Invalid(f"{where} must be an object", field=where)
+        level, sub_area, count = cell.get("level"), cell.get("sub_area"), cell.get("count")
+        if level is not None and (isinstance(level, bool) or level not in PROFICIENCY_LEVELS):
+            raise Invalid(f"{where}.level must be 1 to 5 or null, got {level!r}", field=f"{where}.level")
+        if sub_area is not None and (not isinstance(sub_area, str) or not sub_area.strip()):
+            raise Invalid(f"{where}.sub_area must be text or null, got {sub_area!r}",
+                          field=f"{where}.sub_area")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise Invalid(f"{where}.count must be a whole number of at least 1, got {count!r}",
+                          field=f"{where}.count")
+        if (level, sub_area) in seen:
+            raise Invalid(f"{where} repeats level {level} and sub-area {sub_area!r}", field=where)
+        seen.add((level, sub_area))
+        cells.append({"level": level, "sub_area": sub_area, "count": count})
+    tolerance = blueprint.get("tolerance", 0)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
+        raise Invalid(f"blueprint.tolerance must be a whole number >= 0, got {tolerance!r}",
+                      field="blueprint.tolerance")
+    return {"cells": cells, "tolerance": tolerance}
+
+
+def _check_cuts(values: Any, field: str, *, low: float, high: float) -> list[float]:
+    if not isinstance(values, (list, tuple)) or len(values) != 5:
+        raise Invalid(f"{field} must list 5 values (where levels 1 to 5 begin), got {values!r}",
+                      field=field)
+    try:
+        cuts = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise Invalid(f"{field} must be numbers, got {values!r}", field=field) from None
+    if any(not low <= c <= high for c in cuts):
+        raise Invalid(f"{field} must lie between {low} and {high}, got {cuts}", field=field)
+    if any(b <= a for a, b in zip(cuts, cuts[1:])):
+        raise Invalid(f"{field} must rise from level 1 to level 5, got {cuts}", field=field)
+    return cuts
+
+
+# --- assessments ---------------------------------------------------------------------------
+
+def create_assessment(session: Session, *, code: str, title: str, competency: str, purpose: str,
+                      mode: str, blueprint: dict, time_limit_s: int, cut_scores: list,
+                      actor: User | None = None, title_hi: str | None = None,
+                      bank: ItemBank | None = None, organisation: Organisation | None = None,
+                      se_target: float | None = None, min_items: int | None = None,
+                      max_items: int | None = None, pretest_count: int = 0,
+                      percent_cut_scores: list | None = None, certifying_level: int | None = None,
+                      navigation: str = "free", pause_policy: str = CLOCK_STOPS,
+                      proctoring: dict | None = None, languages: Iterable[str] = ("en",),
+                      exposure_k: int = 3) -> Assessment:
+    """A new assessment of ``competency`` (a dictionary code).
+
+    :raise Invalid: naming the first bad field.
+    :raise Conflict: if the code is taken.
+    """
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        raise Invalid(f"an assessment needs a code of 1-64 characters, got {code!r}", field="code")
+    if session.scalar(select(Assessment.id).where(Assessment.code == code)):
+        raise Conflict(f"an assessment with code {code!r} exists", field="code")
+    if not (title or "").strip():
+        raise Invalid("an assessment needs a title", field="title")
+    record = session.scalar(select(Competency).where(Competency.code == competency))
+    if record is None:
+        raise Invalid(f"no competency with code {competency!r} in the dictionary", field="competency")
+    if purpose not in PURPOSES:
+        raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}", field="purpose")
+    if mode not in MODES:
+        raise Invalid(f"mode must be one of {', '.join(MODES)}, got {mode!r}", field="mode")
+    if navigation not in NAVIGATIONS:
+        raise Invalid(f"navigation must be one of {', '.join(NAVIGATIONS)}, got {navigation!r}",
+                      field="navigation")
+    if pause_policy not in PAUSE_POLICIES:
+        raise Invalid(f"pause_policy must be one of {', '.join(PAUSE_POLICIES)}, got {pause_policy!r}",
+                      field="pause_policy")
+    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int) or not 60 <= time_limit_s <= 6 * 3600:
+        raise Invalid(f"time_limit_s must be whole seconds between 60 and 21600, got {time_limit_s!r}",
+                      field="time_limit_s")
+    blueprint = check_blueprint(blueprint)
+    cuts = _check_cuts(cut_scores, "cut_scores", low=-6.0, high=6.0)
+    percent_cuts = (_check_cuts(percent_cut_scores, "percent_cut_scores", low=0.0, high=100.0)
+                    if percent_cut_scores is not None else None)
+    if certifying_level is not None and certifying_level not in PROFICIENCY_LEVELS:
+        raise Invalid(f"certifying_level must be 1 to 5, got {certifying_level!r}", field="certifying_level")
+    if isinstance(pretest_count, bool) or not isinstance(pretest_count, int) or not 0 <= pretest_count <= 20:
+        raise Invalid(f"pretest_count must be 0 to 20, got {pretest_count!r}", field="pretest_count")
+    se_target, min_items, max_items = _check_stopping(mode, se_target, min_items, max_items)
+    languages = list(dict.fromkeys(languages or ["en"]))
+    if "en" not in languages or any(lang not in LANGUAGES for lang in languages):
+        raise Invalid(f"languages must include en and be among {', '.join(LANGUAGES)}, got {languages}",
+                      field="languages")
+    policy = {**PROCTORING_DEFAULTS, **(proctoring or {})}
+    unknown = sorted(set(policy) - set(PROCTORING_DEFAULTS))
+    if unknown:
+        raise Invalid(f"unknown proctoring setting(s) {', '.join(unknown)}; known: "
+                      f"{', '.join(PROCTORING_DEFAULTS)}", field="proctoring")
+    if isinstance(exposure_k, bool) or not isinstance(exposure_k, int) or not 1 <= exposure_k <= 20:
+        raise Invalid(f"exposure_k must be 1 to 20, got {exposure_k!r}", field="exposure_k")
+    assessment = Assessment(
+        code=code, title=title.strip(), title_hi=title_hi, competency=record, bank=bank,
+        organisation=organisation or (bank.organisation if bank else None), purpose=purpose,
+        mode=mode, blueprint=blueprint, time_limit_s=time_limit_s, se_target=se_target,
+        min_items=min_items, max_items=max_items, pretest_count=pretest_count, cut_scores=cuts,
+        percent_cut_scores=percent_cuts, certifying_level=certifying_level, navigation=navigation,
+        pause_policy=pause_policy, proctoring=policy, languages=languages, exposure_k=exposure_k,
+        created_at=now(), created_by_id=actor.id if actor else None)
+    session.add(assessment)
+    session.flush()
+    audit.record(session, "assessment.created", actor=actor, subject_type="assessment",
+                 subject_id=assessment.id, data={"code": code, "competency": competency,
+                                                 "mode": mode, "purpose": purpose})
+    return assessment
+
+
+def _check_stopping(mode, se_target, min_items, max_items):
+    if mode != ADAPTIVE:
+        return None, None, None
+    if se_target is None and max_items is None:
+        raise Invalid("an adaptive assessment needs se_target, max_items or both", field="se_target")
+    if se_target is not None and (isinstance(se_target, bool) or not isinstance(se_target, (int, float))
+                                  or not 0 < se_target < 2):
+        raise Invalid(f"se_target must be a number between 0 and 2, got {se_target!r}", field="se_target")
+    min_items = 1 if min_items is None else min_items
+    if isinstance(min_items, bool) or not isinstance(min_items, int) or min_items < 1:
+        raise Invalid(f"min_items must be a whole number of at least 1, got {min_items!r}",
+                      field="min_items")
+    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)
+                                  or max_items < min_items):
+        raise Invalid(f"max_items must be a whole number of at least min_items ({min_items}), "
+                      f"got {max_items!r}", field="max_items")
+    return (float(se_target) if se_target is not None else None), min_items, max_items
+
+
+def get_assessment(session: Session, assessment_id: int) -> Assessment:
+    """:raise NotFound: if there is no such assessment."""
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise NotFound(f"no assessment {assessment_id}")
+    return assessment
+
+
+def planned_length(assessment: Assessment) -> int:
+    """Items a candidate will see (scored and pretest); for adaptive, the most it can be."""
+    if assessment.mode == ADAPTIVE:
+        return (assessment.max_items or 0) + assessment.pretest_count
+    if assessment.mode == FIXED and assessment.forms:
+        return len(assessment.forms[0].items) + assessment.pretest_count
+    return sum(c.count for c in blueprint_cells(assessment.blueprint)) + assessment.pretest_count
+
+
+# --- cohorts and enrolment -----------------------------------------------------------------
+
+def create_cohort(session: Session, *, name: str, course: str = "", provider: Organisation | None = None,
+                  actor: User | None = None) -> Cohort:
+    """:raise Invalid: if the name is empty or the provider is not a CBP provider.
+    :raise Conflict: if the name is taken."""
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("a cohort needs a name", field="name")
+    if provider is not None and provider.kind != PROVIDER:
+        raise Invalid(f"{provider.name} is a {provider.kind}, not a CBP provider", field="provider")
+    if session.scalar(select(Cohort.id).where(Cohort.name == name)):
+        raise Conflict(f"a cohort named {name!r} exists", field="name")
+    cohort = Cohort(name=name, course=(course or "").strip(), provider=provider, created_at=now(),
+                    created_by_id=actor.id if actor else None)
+    session.add(cohort)
+    session.flush()
+    audit.record(session, "cohort.created", actor=actor, subject_type="cohort", subject_id=cohort.id,
+                 data={"name": name, "course": cohort.course,
+                       "provider": provider.name if provider else None})
+    return cohort
+
+
+def enrol(session: Session, cohort: Cohort, user: User, *, time_factor: float = 1.0,
+          actor: User | None = None) -> Enrolment:
+    """Put an official in a cohort (again: update the accommodation).
+
+    :raise Invalid: if the user is not a candidate or the time factor is not in (0, 4].
+    """
+    if user.role != CANDIDATE:
+        raise Invalid(f"{user.email} is a {user.role}, not an official who sits assessments", field="user")
+    if isinstance(time_factor, bool) or not isinstance(time_factor, (int, float)) or not 0 < time_factor <= 4:
+        raise Invalid(f"time_factor must be above 0 and at most 4, got {time_factor!r}", field="time_factor")
+    enrolment = session.scalar(select(Enrolment).where(Enrolment.cohort_id == cohort.id,
+                                                       Enrolment.user_id == user.id))
+    if enrolment is None:
+        enrolment = Enrolment(cohort=cohort, user=user, time_factor=float(time_factor), created_at=now())
+        session.add(enrolment)
+    else:
+        enrolment.time_factor = float(time_factor)
+    session.flush()
+    audit.record(session, "cohort.enrolled", actor=actor, subject_type="cohort", subject_id=cohort.id,
+                 data={"user": user.id, "time_factor": float(time_factor)})
+    return enrolment
+
+
+def import_cohort_csv(session: Session, cohort: Cohort, data: str, *, actor: User | None = None,
+                      file: str = "cohort.csv") -> list[Enrolment]:
+    """Enrol the officials listed in a CSV with columns ``email`` and optional ``time_factor``.
+
+    All or nothing: every problem is listed (file, row, field) before anything is written.
+    """
+    reader = csv.DictReader(io.StringIO(data))
+    if not reader.fieldnames or "email" not in [f.strip() for f in reader.fieldnames]:
+        raise Invalid(f"{file} needs a header with an email column", field="email",
+                      problems=[{"file": file, "row": 1, "field": "email",
+                                 "message": "missing column email"}])
+    rows, problems = [], []
+    for number, row in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        email = row.get("email", "").lower()
+        user = session.scalar(select(User).where(User.email == email)) if email else None
+        if user is None:
+            problems.append({"file": file, "row": number, "field": "email",
+                             "message": f"no account with e-mail {email!r}"})
+            continue
+        if user.role != CANDIDATE:
+            problems.append({"file": file, "row": number, "field": "email",
+                             "message": f"{email} is a {user.role}, not an official"})
+            continue
+        factor_text = row.get("time_factor") or "1"
+        try:
+            factor = float(factor_text)
+            if not 0 < factor <= 4:
+                raise ValueError
+        except ValueError:
+            problems.append({"file": file, "row": number, "field": "time_factor",
+                             "message": f"must be a number above 0 and at most 4, got {factor_text!r}"})
+            continue
+        rows.append((user, factor))
+    if problems:
+        raise Invalid(f"{file}: {len(problems)} problem(s); nothing was enrolled", problems=problems)
+    return [enrol(session, cohort, user, time_factor=factor, actor=actor) for user, factor in rows]
+
+
+def enrolment_of(session: Session, cohort_id: int, user_id: int) -> Enrolment | None:
+    return session.scalar(select(Enrolment).where(Enrolment.cohort_id == cohort_id,
+                                                  Enrolment.user_id == user_id))
+
+
+# --- windows -------------------------------------------------------------------------------
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def create_window(session: Session, *, assessment: Assessment, cohort: Cohort, opens_at: datetime,
+                  closes_at: datetime, name: str | None = None, access_code: str | None = None,
+                  max_attempts: int = 1, proctors: Iterable[User] = (),
+                  actor: User | None = None) -> Window:
+    """Open ``assessment`` to ``cohort`` from ``opens_at`` to ``closes_at``.
+
+    :raise Invalid: if it closes before it opens, or a proctor is not a proctor.
+    """
+    opens_at, closes_at = as_utc(opens_at), as_utc(closes_at)
+    if closes_at <= opens_at:
+        raise Invalid(f"a window must close after it opens ({opens_at.isoformat()} to "
+                      f"{closes_at.isoformat()})", field="closes_at")
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or not 1 <= max_attempts <= 10:
+        raise Invalid(f"max_attempts must be 1 to 10, got {max_attempts!r}", field="max_attempts")
+    window = Window(assessment=assessment, cohort=cohort, opens_at=opens_at, closes_at=closes_at,
+                    name=(name or f"{assessment.title}: {cohort.name}").strip()[:200],
+                    access_code_hash=_code_hash(access_code) if access_code else None,
+                    max_attempts=max_attempts, created_at=now(),
+                    created_by_id=actor.id if actor else None)
+    session.add(window)
+    session.flush()
+    for proctor in proctors:
+        assign_proctor(session, window, proctor, actor=actor)
+    audit.record(session, "window.created", actor=actor, subject_type="window", subject_id=window.id,
+                 data={"assessment": assessment.code, "cohort": cohort.name,
+                       "opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat(),
+                       "access_code": bool(access_code)})
+    return window
+
+
+def assign_proctor(session: Session, window: Window, proctor: User, *, actor: User | None = None) -> None:
+    """:raise Invalid: if the user is not a proctor."""
+    if proctor.role != PROCTOR:
+        raise Invalid(f"{proctor.email} is a {proctor.role}, not a proctor", field="proctors")
+    if session.get(WindowProctor, (window.id, proctor.id)) is None:
+        session.add(WindowProctor(window_id=window.id, user_id=proctor.id))
+        session.flush()
+        audit.record(session, "window.proctor_assigned", actor=actor, subject_type="window",
+                     subject_id=window.id, data={"proctor": proctor.id})
+
+
+def check_access_code(window: Window, code: str | None) -> None:
+    """:raise Forbidden-like Invalid: if the window has a code and ``code`` is not it."""
+    if window.access_code_hash is None:
+        return
+    if not code or not hmac.compare_digest(_code_hash(code), window.access_code_hash):
+        raise Invalid("the access code is not right; ask your proctor for it", field="access_code")
+
+
+def is_open_at(window: Window, at: datetime) -> bool:
+    return as_utc(window.opens_at) <= at < as_utc(window.closes_at)
+
+
+def windows_for(session: Session, user: User, at: datetime | None = None) -> list[Window]:
+    """Windows open now whose cohort includes ``user``, by closing time."""
+    at = at or now()
+    query = (select(Window).join(Enrolment, Enrolment.cohort_id == Window.cohort_id)
+             .where(Enrolment.user_id == user.id, Window.opens_at <= at, Window.closes_at > at)
+             .order_by(Window.closes_at, Window.id))
+    return list(session.scalars(query))
+
+
+def proctor_window_ids(session: Session, proctor: User) -> list[int]:
+    return list(session.scalars(select(WindowProctor.window_id).where(WindowProctor.user_id == proctor.id)))
+
+
+def get_window(session: Session, window_id: int) -> Window:
+    """:raise NotFound: if there is no such window."""
+    window = session.get(Window, window_id)
+    if window is None:
+        raise NotFound(f"no window {window_id}")
+    return window
+

@@ -1,0 +1,660 @@
+"""Attempts: the one transition function, timing bookkeeping, answer capture and resume.
+
+``transition`` is the only place an attempt's state is set. It locks the attempt row on
+PostgreSQL (``SELECT ... FOR UPDATE``), refuses moves the table in ``piaa.delivery.states``
+does not list, keeps the clock's bookkeeping (pauses given back, deadline) and writes one
+audit event per change. Side effects (scoring, certificates) live in the callers
+(``finish`` here, and ``piaa.delivery.scoring``), never in the transition itself.
+
+Answers: ``save_answer`` locks the attempt row too, so two tabs answering at once are
+serialised per attempt; a ``seq`` lower than or equal to the stored one changes nothing and
+returns the stored ``seq``; an answer after the deadline plus grace is refused with a 409.
+The caller commits before acknowledging.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from piaa import audit
+from piaa.accounts.models import User
+from piaa.clock import as_utc, now
+from piaa.delivery import forms, scoring, states
+from piaa.delivery.assessments import (check_access_code, enrolment_of, get_window, is_open_at,
+                                       planned_length, proctoring_policy)
+from piaa.delivery.events import record_event
+from piaa.delivery.models import ADAPTIVE, FIXED, LINEAR, SERVER, Attempt, AttemptEvent, AttemptItem
+from piaa.delivery.timing import CLOCK_STOPS, Timing
+from piaa.errors import Conflict, Forbidden, Invalid, NotFound
+from piaa.items.types import get_item_type
+
+TIME_UP_MESSAGE = ("Time is up: the deadline for this attempt has passed, so this answer was "
+                   "not saved. Every answer saved before the deadline is kept.")
+
+
+# --- loading and locking -------------------------------------------------------------------
+
+def lock_attempt(session: Session, attempt_id: int) -> Attempt:
+    """The attempt, re-read under a row lock (PostgreSQL; SQLite serialises writers itself).
+
+    :raise NotFound: if there is no such attempt.
+    """
+    attempt = session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    if attempt is None:
+        raise NotFound(f"no attempt {attempt_id}")
+    return attempt
+
+
+def candidate_attempt(session: Session, attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
+    """The caller's own attempt.
+
+    :raise NotFound: if there is none, or it belongs to someone else (no hint that it exists).
+    """
+    attempt = lock_attempt(session, attempt_id) if lock else session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound(f"no attempt {attempt_id}")
+    return attempt
+
+
+# --- timing --------------------------------------------------------------------------------
+
+def heartbeat_timeout(attempt: Attempt) -> timedelta:
+    return timedelta(seconds=float(proctoring_policy(attempt.assessment)["heartbeat_timeout_s"]))
+
+
+def disconnected_since(attempt: Attempt, at: datetime) -> datetime | None:
+    """When a running attempt's client went silent, if it has been silent past the timeout."""
+    if attempt.state != states.IN_PROGRESS or attempt.last_seen_at is None:
+        return None
+    last = as_utc(attempt.last_seen_at)
+    return last if at - last > heartbeat_timeout(attempt) else None
+
+
+def timing_of(attempt: Attempt, at: datetime | None = None) -> Timing | None:
+    """The attempt's clock (None before it starts). A proctor's pause and an ongoing
+    disconnection both stop it under the "clock stops" policy."""
+    if attempt.started_at is None:
+        return None
+    at = at or now()
+    stopped = attempt.stopped_since or disconnected_since(attempt, at)
+    return Timing(started_at=as_utc(attempt.started_at), time_limit_s=attempt.time_limit_s,
+                  time_factor=attempt.time_factor, extra_time_s=attempt.extra_time_s,
+                  paused_total_s=attempt.paused_total_s,
+                  paused_since=as_utc(stopped) if stopped else None,
+                  pause_policy=attempt.pause_policy)
+
+
+def time_left_s(attempt: Attempt, at: datetime | None = None) -> float | None:
+    at = at or now()
+    if states.is_finished(attempt.state) or attempt.state == states.VOIDED:
+        return 0.0
+    timing = timing_of(attempt, at)
+    if timing is None:
+        return float(attempt.time_limit_s * attempt.time_factor + attempt.extra_time_s)
+    return timing.time_left_s(at)
+
+
+def deadline_of(attempt: Attempt, at: datetime | None = None) -> datetime | None:
+    timing = timing_of(attempt, at)
+    return timing.deadline(at or now()) if timing else None
+
+
+def refresh_deadline(attempt: Attempt, at: datetime) -> None:
+    attempt.deadline_at = deadline_of(attempt, at)
+
+
+def _close_stop(attempt: Attempt, at: datetime) -> float:
+    """End an ongoing stop of the clock; returns the seconds it lasted."""
+    if attempt.stopped_since is None:
+        return 0.0
+    gap = max((at - as_utc(attempt.stopped_since)).total_seconds(), 0.0)
+    attempt.paused_total_s += gap
+    attempt.stopped_since = None
+    return gap
+
+
+# --- contact with the candidate's client --------------------------------------------------
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who is on the other end of a candidate request: the client's own id (one per browser
+    tab, kept across reloads), its address and user agent."""
+
+    client_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def note_contact(session: Session, attempt: Attempt, at: datetime, client: ClientInfo | None) -> None:
+    """Book a request from the candidate's client on a locked attempt: give back a
+    disconnection under "clock stops", and raise the server's signals (address or browser
+    changed, two clients at once).
+
+    :raise Conflict: if the attempt is bound to another device and the policy does not
+        allow moving (a proctor's admission frees it).
+    """
+    gone = disconnected_since(attempt, at)
+    if gone is not None:
+        gap = (at - gone).total_seconds()
+        attempt.paused_total_s += gap
+        attempt.last_seen_at = at
+        refresh_deadline(attempt, at)
+        if not session.scalar(select(AttemptEvent.id).where(AttemptEvent.attempt_id == attempt.id,
+                                                            AttemptEvent.kind == "heartbeat_lost",
+                                                            AttemptEvent.at >= gone).limit(1)):
+            record_event(session, attempt.id, SERVER, "heartbeat_lost", at=at,
+                         data={"since": gone.isoformat(), "seconds": round(gap, 3)})
+        record_event(session, attempt.id, SERVER, "reconnected", at=at,
+                     data={"seconds": round(gap, 3), "given_back": attempt.pause_policy == CLOCK_STOPS})
+    if client is not None:
+        _check_client(session, attempt, at, client)
+    attempt.last_seen_at = at
+
+
+def _check_client(session: Session, attempt: Attempt, at: datetime, client: ClientInfo) -> None:
+    policy = proctoring_policy(attempt.assessment)
+    recent = attempt.last_seen_at is not None and at - as_utc(attempt.last_seen_at) <= heartbeat_timeout(attempt)
+    if client.client_id and attempt.client_id and client.client_id != attempt.client_id:
+        other_browser = bool(client.user_agent and attempt.last_user_agent
+                             and client.user_agent != attempt.last_user_agent)
+        if other_browser and not policy["allow_other_device"] and states.is_open(attempt.state):
+            raise Conflict("this attempt is open on another device; ask the proctor to admit you "
+                           "on this one", code="other_device")
+        # One flag per episode: two tabs taking turns would otherwise flag every request.
+        if recent and not session.scalar(select(AttemptEvent.id).where(
+                AttemptEvent.attempt_id == attempt.id, AttemptEvent.kind == "concurrent_session",
+                AttemptEvent.at >= at - heartbeat_timeout(attempt)).limit(1)):
+            record_event(session, attempt.id, SERVER, "concurrent_session", at=at,
+                         data={"other_browser": other_browser})
+    if client.ip and attempt.last_ip and client.ip != attempt.last_ip:
+        record_event(session, attempt.id, SERVER, "ip_change", at=at,
+                     data={"from": attempt.last_ip, "to": client.ip})
+    if client.user_agent and attempt.last_user_agent and client.user_agent != attempt.last_user_agent:
+        record_event(session, attempt.id, SERVER, "user_agent_change", at=at,
+                     data={"from": attempt.last_user_agent[:120], "to": client.user_agent[:120]})
+    attempt.client_id = client.client_id or attempt.client_id
+    attempt.last_ip = client.ip or attempt.last_ip
+    attempt.last_user_agent = (client.user_agent or attempt.last_user_agent or "")[:300] or None
+
+
+# --- the transition function ---------------------------------------------------------------
+
+_STAMP = {"check_in": "checked_in_at", "start": "started_at", "submit": "ended_at",
+          "time_out": "ended_at", "terminate": "ended_at", "score": "scored_at", "void": "voided_at"}
+
+
+def transition(session: Session, attempt: Attempt, event: str, *, actor: Any,
+               reason: str | None = None, data: dict | None = None) -> Attempt:
+    """Move ``attempt`` by ``event``: the only place an attempt's state is set.
+
+    :raise Conflict: if the table has no such move from the attempt's (freshly locked) state.
+    """
+    attempt = lock_attempt(session, attempt.id)
+    source = attempt.state
+    target = states.target_of(event, source)
+    if target is None:
+        raise Conflict(f"attempt {attempt.id} is {source.replace('_', ' ')}: cannot {event.replace('_', ' ')} it",
+                       field="state", code="illegal_transition")
+    at = now()
+    details: dict[str, Any] = {"from": source, "to": target, **(data or {})}
+    if reason:
+        details["reason"] = reason
+    if event == "pause":
+        # A disconnection already under way is counted up to now; the pause takes over.
+        gone = disconnected_since(attempt, at)
+        attempt.stopped_since = gone or at
+    elif event == "resume" or (states.is_finished(target) and source == states.PAUSED):
+        details["paused_s"] = round(_close_stop(attempt, at), 3)
+    if event in ("resume", "start"):
+        attempt.last_seen_at = at  # the clock runs again from here, not from the last contact
+    stamp = _STAMP.get(event)
+    if stamp:
+        setattr(attempt, stamp, at)
+    if event == "terminate" or (event == "void" and attempt.end_reason is None):
+        attempt.end_reason = reason
+    attempt.state = target
+    refresh_deadline(attempt, at)
+    if not states.is_open(target):
+        attempt.deadline_at = None
+    session.flush()
+    audit.record(session, f"attempt.{event}", actor=actor, subject_type="attempt",
+                 subject_id=attempt.id, data=details)
+    return attempt
+
+
+# --- creating, checking in, starting -------------------------------------------------------
+
+def create_attempt(session: Session, user: User, window_id: int, *, access_code: str | None = None,
+                   language: str | None = None) -> Attempt:
+    """A new attempt at an open window of the caller's cohort; an open one is returned as is
+    (a reload or another device), so creating is safe to retry.
+
+    :raise NotFound: if the window is not one the caller may sit.
+    :raise Conflict: if the window is closed or the caller has used up the attempts allowed.
+    """
+    window = get_window(session, window_id)
+    enrolment = enrolment_of(session, window.cohort_id, user.id)
+    if enrolment is None:
+        raise NotFound(f"no window {window_id} for you")
+    at = now()
+    if not is_open_at(window, at):
+        raise Conflict(f"window {window.name!r} is open from {as_utc(window.opens_at).isoformat()} "
+                       f"to {as_utc(window.closes_at).isoformat()}; it is not open now",
+                       code="window_closed")
+    earlier = list(session.scalars(select(Attempt).where(Attempt.window_id == window.id,
+                                                        Attempt.user_id == user.id)
+                                   .order_by(Attempt.id)))
+    for attempt in earlier:
+        if states.is_open(attempt.state):
+            return attempt
+    if len([a for a in earlier if a.state != states.VOIDED]) >= window.max_attempts:
+        raise Conflict(f"you have used the {window.max_attempts} attempt(s) this window allows",
+                       code="attempts_used")
+    check_access_code(window, access_code)
+    assessment = window.assessment
+    language = language or user.preferred_language
+    attempt = Attempt(window_id=window.id, assessment_id=assessment.id, user_id=user.id,
+                      state=states.CREATED, seed=secrets.randbits(62),
+                      language=language if language in assessment.languages else "en",
+                      created_at=at, time_limit_s=assessment.time_limit_s,
+                      time_factor=enrolment.time_factor, pause_policy=assessment.pause_policy,
+                      planned_items=planned_length(assessment), plan={})
+    session.add(attempt)
+    session.flush()
+    audit.record(session, "attempt.created", actor=user, subject_type="attempt", subject_id=attempt.id,
+                 data={"window": window.id, "assessment": assessment.code,
+                       "time_factor": enrolment.time_factor})
+    return attempt
+
+
+def check_in(session: Session, attempt: Attempt, user: User, *, identity_confirmed: bool,
+             rules_accepted: bool, system_check: dict | None = None) -> Attempt:
+    """Identity confirmed and rules accepted: the candidate is checked in.
+
+    :raise Forbidden: if identity or rules were not confirmed.
+    """
+    if not identity_confirmed or not rules_accepted:
+        raise Forbidden("confirm your identity and accept the rules to check in",
+                        field="identity_confirmed" if not identity_confirmed else "rules_accepted")
+    return transition(session, attempt, "check_in", actor=user,
+                      data={"system_check": system_check or {}})
+
+
+def start(session: Session, attempt: Attempt, user: User, client: ClientInfo | None = None) -> Attempt:
+    """Start the clock and lay out the form (fixed, LOFT) or choose the first item (adaptive).
+
+    :raise Conflict: if a proctor must admit the candidate first, or the window has closed.
+    """
+    attempt = lock_attempt(session, attempt.id)
+    if attempt.state == states.IN_PROGRESS:  # a retried start: the sitting is already running
+        return attempt
+    assessment = attempt.assessment
+    if proctoring_policy(assessment)["require_admission"] and attempt.admitted_at is None \
+            and attempt.state == states.CHECKED_IN:
+        raise Conflict("wait for the proctor to admit you; the sitting starts after that",
+                       code="awaiting_admission")
+    if attempt.state == states.CHECKED_IN and not is_open_at(attempt.window, now()):
+        raise Conflict("the window has closed; the sitting cannot start", code="window_closed")
+    attempt = transition(session, attempt, "start", actor=user)
+    note_contact(session, attempt, now(), client)
+    _lay_out(session, attempt)
+    return attempt
+
+
+def _new_row(attempt: Attempt, position: int, entry: forms.PoolItem, scored: bool) -> AttemptItem:
+    return AttemptItem(attempt_id=attempt.id, assessment_id=attempt.assessment_id, position=position,
+                       ref=secrets.token_urlsafe(12), item_id=entry.item_id, version_id=entry.version_id,
+                       scored=scored, cell=entry.cell, seq=0)
+
+
+def _lay_out(session: Session, attempt: Attempt) -> None:
+    assessment = attempt.assessment
+    seen = forms.seen_item_ids(session, attempt.user_id, assessment.competency_id, attempt.id)
+    rng = forms.attempt_rng(attempt, 0)
+    plan: dict[str, Any] = {}
+    if assessment.mode == ADAPTIVE:
+        forms.adaptive_pool(session, assessment)  # refuse to start without calibrated items
+        pretest = forms.draw_pretest(session, assessment, seen, rng)
+        positions = forms.adaptive_pretest_positions(assessment, len(pretest), rng)
+        plan["pretest"] = [{"position": p, "item_id": e.item_id, "version_id": e.version_id,
+                            "level": e.level, "sub_area": e.sub_area} for p, e in zip(positions, pretest)]
+        # Fixed at start, so each selection need not ask the database again.
+        plan["seen"] = sorted(seen)
+        attempt.plan = plan
+        session.flush()
+        if not _administer_adaptive(session, attempt, position=0):
+            raise Conflict(f"adaptive assessment {assessment.code} has no item left for this "
+                           "official", code="pool_exhausted")
+        return
+    if assessment.mode == FIXED:
+        form, scored = forms.choose_fixed_form(session, assessment, seen, rng)
+        plan["form"] = form.number
+    else:
+        scored = forms.draw_loft_form(session, assessment, seen, rng)
+    pretest = forms.draw_pretest(session, assessment, seen | {p.item_id for p in scored}, rng)
+    layout = forms.interleave(scored, pretest, rng)
+    session.add_all(_new_row(attempt, position, entry, is_scored)
+                    for position, (entry, is_scored) in enumerate(layout))
+    attempt.plan = plan
+    attempt.planned_items = len(layout)
+    attempt.current_position = 0
+    session.flush()
+
+
+def _administer_adaptive(session: Session, attempt: Attempt, position: int) -> bool:
+    """Add the item for ``position`` (a seeded pretest item or the most informative one);
+    False when the pool has nothing left."""
+    assessment = attempt.assessment
+    for entry in attempt.plan.get("pretest", []):
+        if entry["position"] == position:
+            pool_item = forms.PoolItem(entry["item_id"], entry["version_id"], entry["level"],
+                                       entry["sub_area"])
+            session.add(_new_row(attempt, position, pool_item, scored=False))
+            session.flush()
+            return True
+    adaptive = forms.adaptive_pool(session, assessment)
+    administered = [row.item_id for row in attempt.items]
+    excluded = set(attempt.plan.get("seen", [])) | {e["item_id"] for e in attempt.plan.get("pretest", [])}
+    theta = attempt.theta_current if attempt.theta_current is not None else 0.0
+    chosen = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
+                                        forms.attempt_rng(attempt, 1, position))
+    if chosen is None:
+        return False
+    session.add(_new_row(attempt, position, chosen, scored=True))
+    session.flush()
+    return True
+
+
+# --- what the candidate sees ---------------------------------------------------------------
+
+def shows_one_at_a_time(attempt: Attempt) -> bool:
+    return attempt.assessment.mode == ADAPTIVE or attempt.assessment.navigation == LINEAR
+
+
+def visible_items(session: Session, attempt: Attempt) -> list[AttemptItem]:
+    """The rows the candidate may see now: none unless the attempt is running; the current
+    one in adaptive or linear mode; the whole form otherwise. Marks them presented."""
+    if attempt.state != states.IN_PROGRESS:
+        return []
+    query = select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+    if shows_one_at_a_time(attempt):
+        if attempt.complete:
+            return []
+        query = query.where(AttemptItem.position == attempt.current_position)
+    rows = list(session.scalars(query.order_by(AttemptItem.position)))
+    at = now()
+    for row in rows:
+        if row.presented_at is None:
+            row.presented_at = at
+    session.flush()
+    return rows
+
+
+def candidate_item(attempt: Attempt, row: AttemptItem, language: str | None = None) -> dict[str, Any]:
+    """One item as the candidate's browser receives it: no key, credit, parameter, item id
+    or scored/pretest flag."""
+    kind = get_item_type(row.item.type)
+    content = kind.candidate_view(row.version.content, language or attempt.language,
+                                  forms.attempt_rng(attempt, 2, row.position))
+    return {"ref": row.ref, "position": row.position, "content": content, "answer": row.answer,
+            "seq": row.seq, "flagged": row.flagged, "locked": row.locked_at is not None}
+
+
+# --- answers -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AnswerReceipt:
+    ref: str
+    seq: int
+    saved: bool  # False: the seq was not newer than the stored one, nothing changed
+
+
+def _require_running(attempt: Attempt, at: datetime) -> None:
+    """:raise Conflict: with a message the candidate can act on, unless answers are taken now."""
+    if attempt.state == states.PAUSED:
+        raise Conflict("the proctor has paused this attempt; answers are taken again once it resumes",
+                       code="paused")
+    if attempt.state != states.IN_PROGRESS:
+        raise Conflict(f"this attempt is {attempt.state.replace('_', ' ')}; it takes no more answers",
+                       code="not_in_progress")
+    if not timing_of(attempt, at).accepts_answer_at(at):
+        raise Conflict(TIME_UP_MESSAGE, code="time_up")
+
+
+def _row_by_ref(session: Session, attempt: Attempt, ref: str) -> AttemptItem:
+    row = session.scalar(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
+                                                   AttemptItem.ref == ref))
+    if row is None:
+        raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
+    return row
+
+
+def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer: Any,
+                seq: Any, client: ClientInfo | None = None) -> AnswerReceipt:
+    """Store ``answer`` for the item ``ref`` if ``seq`` is newer than the stored one.
+
+    :raise Invalid: if ``seq`` is not a positive whole number or the answer has the wrong shape.
+    :raise Conflict: if the attempt is not running, time is up, or the answer is final.
+    :raise NotFound: if the attempt or item is not the caller's.
+    """
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise Invalid(f"seq must be a whole number of at least 1, got {seq!r}", field="seq")
+    attempt = candidate_attempt(session, attempt_id, user, lock=True)
+    row = _row_by_ref(session, attempt, ref)
+    at = now()
+    note_contact(session, attempt, at, client)
+    if seq <= row.seq:
+        session.flush()
+        return AnswerReceipt(ref, row.seq, False)
+    _require_running(attempt, at)
+    if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
+        raise Conflict("this item is behind you: in this assessment answers are final once you "
+                       "move on", code="answer_final")
+    if row.locked_at is not None:
+        raise Conflict("this answer is final", code="answer_final")
+    kind = get_item_type(row.item.type)
+    stored = None if answer is None else kind.check_answer(row.version.content, answer)
+    first = row.first_answered_at is None and stored is not None
+    row.answer, row.seq, row.answered_at = stored, seq, at
+    if first:
+        row.first_answered_at = at
+        _flag_fast_answer(session, attempt, row, at)
+    session.flush()
+    return AnswerReceipt(ref, seq, True)
+
+
+def _flag_fast_answer(session: Session, attempt: Attempt, row: AttemptItem, at: datetime) -> None:
+    if row.presented_at is None:
+        return
+    spent = (at - as_utc(row.presented_at)).total_seconds()
+    floor = float(proctoring_policy(attempt.assessment)["min_reading_s"])
+    if spent < floor:
+        record_event(session, attempt.id, SERVER, "fast_answer", at=at,
+                     data={"position": row.position, "seconds": round(spent, 3), "floor": floor})
+
+
+def set_flag(session: Session, attempt_id: int, user: User, ref: str, flagged: bool,
+             client: ClientInfo | None = None) -> AttemptItem:
+    """Mark an item for review (free navigation keeps it for the review page)."""
+    attempt = candidate_attempt(session, attempt_id, user, lock=True)
+    at = now()
+    note_contact(session, attempt, at, client)
+    _require_running(attempt, at)
+    row = _row_by_ref(session, attempt, ref)
+    row.flagged = bool(flagged)
+    session.flush()
+    return row
+
+
+def advance(session: Session, attempt_id: int, user: User, ref: str | None = None,
+            client: ClientInfo | None = None) -> Attempt:
+    """Make the current item's answer final and move to the next one (adaptive or linear).
+
+    ``ref`` names the item being left: a retry of a move already made (same ``ref``, now
+    behind) changes nothing, so an offline queue may resend it.
+
+    :raise Conflict: in free navigation, or if the attempt is not running.
+    """
+    attempt = candidate_attempt(session, attempt_id, user, lock=True)
+    if not shows_one_at_a_time(attempt):
+        raise Conflict("this assessment has free navigation: go to any item directly",
+                       code="free_navigation")
+    at = now()
+    note_contact(session, attempt, at, client)
+    if ref is not None:
+        row = _row_by_ref(session, attempt, ref)
+        if row.position < attempt.current_position or (row.locked_at and attempt.complete):
+            session.flush()
+            return attempt
+    _require_running(attempt, at)
+    if attempt.complete:
+        return attempt
+    current = session.scalar(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
+                                                       AttemptItem.position == attempt.current_position))
+    current.locked_at = at
+    if attempt.assessment.mode == ADAPTIVE:
+        _advance_adaptive(session, attempt, current)
+    elif attempt.current_position + 1 >= attempt.planned_items:
+        attempt.complete = True
+    else:
+        attempt.current_position += 1
+    session.flush()
+    return attempt
+
+
+def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem) -> None:
+    assessment = attempt.assessment
+    adaptive = forms.adaptive_pool(session, assessment)
+    if current.scored:
+        score = get_item_type(current.item.type).score(current.version.content, current.answer)
+        current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
+        session.flush()
+        answered = session.execute(select(AttemptItem.item_id, AttemptItem.category)
+                                   .where(AttemptItem.attempt_id == attempt.id,
+                                          AttemptItem.scored.is_(True),
+                                          AttemptItem.locked_at.is_not(None))).all()
+        attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered)
+    n_scored = session.scalar(select(func.count()).where(AttemptItem.attempt_id == attempt.id,
+                                                         AttemptItem.scored.is_(True)))
+    from piaa.psychometrics.cat import StoppingRule
+
+    rule = StoppingRule(se_target=assessment.se_target, min_items=assessment.min_items or 1,
+                        max_items=assessment.max_items)
+    pending_pretest = [e for e in attempt.plan.get("pretest", []) if e["position"] > current.position]
+    stop = bool(rule.should_stop([n_scored], [attempt.se_current if attempt.se_current is not None
+                                              else float("inf")])[0])
+    next_position = current.position + 1
+    if stop and not pending_pretest:
+        attempt.complete = True
+        return
+    if stop:
+        # Only seeded pretest items remain to be given: give them, without more scored items.
+        entry = pending_pretest[0]
+        attempt.plan = {**attempt.plan, "pretest": [
+            {**e, "position": next_position} if e is entry else e for e in attempt.plan["pretest"]]}
+    if _administer_adaptive(session, attempt, next_position):
+        attempt.current_position = next_position
+    else:
+        attempt.complete = True
+
+
+# --- finishing -----------------------------------------------------------------------------
+
+def finish(session: Session, attempt: Attempt, event: str, *, actor: Any,
+           reason: str | None = None) -> Attempt:
+    """End the sitting by ``event`` (submit, time_out, terminate), then score it."""
+    attempt = transition(session, attempt, event, actor=actor, reason=reason)
+    scoring.score_attempt(session, attempt, actor=actor)
+    attempt = transition(session, attempt, "score", actor=None,
+                         data={"theta": attempt.theta, "se": attempt.se, "level": attempt.level,
+                               "method": attempt.score_method})
+    scoring.issue_certificate_if_due(session, attempt)
+    return attempt
+
+
+def submit(session: Session, attempt_id: int, user: User, client: ClientInfo | None = None) -> Attempt:
+    """The candidate submits; after the deadline (plus grace) the server's time-out stands
+    instead. Submitting a finished attempt again returns it unchanged (a retried request).
+
+    :raise Conflict: if the attempt was not started or is paused.
+    """
+    attempt = candidate_attempt(session, attempt_id, user, lock=True)
+    if states.is_completed(attempt.state):
+        return attempt
+    at = now()
+    note_contact(session, attempt, at, client)
+    if attempt.state == states.PAUSED:
+        raise Conflict("the proctor has paused this attempt; submit once it resumes", code="paused")
+    timing = timing_of(attempt, at)
+    if timing is not None and not timing.accepts_answer_at(at):
+        return finish(session, attempt, "time_out", actor=None, reason="deadline passed")
+    return finish(session, attempt, "submit", actor=user)
+
+
+def close_if_overdue(session: Session, attempt: Attempt, at: datetime | None = None) -> bool:
+    """Time out a running attempt past its deadline, or an open one whose window has closed.
+    True if it was closed."""
+    at = at or now()
+    if not states.is_open(attempt.state):
+        return False
+    timing = timing_of(attempt, at)
+    window_closed = at >= as_utc(attempt.window.closes_at)
+    # Answers in flight at the deadline still land during the grace; close after it.
+    overdue = timing is not None and not timing.accepts_answer_at(at)
+    if timing is not None and (overdue or window_closed):
+        record_event(session, attempt.id, SERVER, "time_out", at=at, data={"window_closed": not overdue})
+        finish(session, attempt, "time_out", actor=None,
+               reason="deadline passed" if overdue else "window closed")
+        return True
+    if timing is None and window_closed:
+        transition(session, attempt, "void", actor=None, reason="window closed before the sitting started")
+        return True
+    return False
+
+
+def poll(session: Session, attempt_id: int, user: User, client: ClientInfo | None = None) -> Attempt:
+    """The caller's attempt after booking the contact and closing it if its time is up
+    (the server submits on time-out even if the client never asks)."""
+    attempt = candidate_attempt(session, attempt_id, user, lock=True)
+    at = now()
+    if states.is_open(attempt.state):
+        note_contact(session, attempt, at, client)
+        close_if_overdue(session, attempt, at)
+    session.flush()
+    return attempt
+
+
+def status(session: Session, attempt: Attempt, at: datetime | None = None) -> dict[str, Any]:
+    """The attempt as its candidate sees it (JSON-ready)."""
+    at = at or now()
+    deadline = deadline_of(attempt, at) if states.is_open(attempt.state) else None
+    answered = session.scalar(select(func.count()).where(AttemptItem.attempt_id == attempt.id,
+                                                         AttemptItem.answer.is_not(None),
+                                                         AttemptItem.seq > 0))
+    body: dict[str, Any] = {
+        "id": attempt.id, "state": attempt.state, "window_id": attempt.window_id,
+        "assessment": {"title": attempt.assessment.title, "title_hi": attempt.assessment.title_hi,
+                       "mode": attempt.assessment.mode, "navigation": attempt.assessment.navigation,
+                       "languages": attempt.assessment.languages,
+                       "time_limit_s": attempt.assessment.time_limit_s},
+        "language": attempt.language,
+        "deadline": deadline.isoformat() if deadline else None,
+        "time_left_s": round(time_left_s(attempt, at), 3),
+        "server_time": at.isoformat(),
+        "clock_running": attempt.state == states.IN_PROGRESS and timing_of(attempt, at) is not None,
+        "admitted": attempt.admitted_at is not None,
+        "requires_admission": bool(proctoring_policy(attempt.assessment)["require_admission"]),
+        "position": attempt.current_position, "planned_items": attempt.planned_items,
+        "answered": answered, "complete": attempt.complete,
+        "result": None,
+    }
+    if attempt.state == states.SCORED:
+        body["result"] = scoring.result_of(attempt)
+    return body
+

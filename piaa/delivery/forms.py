@@ -1,0 +1,310 @@
+"""Form assembly: fixed forms, LOFT forms drawn per candidate, adaptive item selection, and
+the seeding of unscored pretest items.
+
+Rules kept here:
+
+* Items come from the assessment's competency (and bank, if it names one): operational
+  items are scored, approved (pretest) items are seeded unscored.
+* An official never meets an item again in a later attempt on the same competency, so the
+  pre- and post-course sittings draw disjoint items of the same scale.
+* LOFT draws each blueprint cell's items least-administered first (ties broken at random),
+  so the exposure of items within a cell never differs by more than the draws in flight.
+* Adaptive selection is maximum information at the current θ with randomesque exposure
+  control and Kingsbury–Zara content balancing over the blueprint's sub-areas, from
+  ``piaa.psychometrics.cat``; θ is the EAP of the answers so far.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from piaa.clock import now
+from piaa.delivery.assessments import blueprint_cells
+from piaa.delivery.models import ADAPTIVE, FIXED, Assessment, Attempt, AttemptItem, FixedForm
+from piaa.delivery.parameters import active_parameter_set, parameter_rows, stack_rows
+from piaa.errors import Conflict, Invalid
+from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
+from piaa.psychometrics.cat import ContentBlueprint, ItemBank, NoItemAvailableError, select_next_item
+
+
+@dataclass(frozen=True)
+class PoolItem:
+    item_id: int
+    version_id: int
+    level: int
+    sub_area: str | None
+
+    @property
+    def cell(self) -> str:
+        return f"L{self.level}/{self.sub_area or '*'}"
+
+
+def attempt_rng(attempt: Attempt, *stream: int) -> np.random.Generator:
+    """The attempt's own random stream for one purpose: reproducible, independent of others."""
+    return np.random.default_rng([attempt.seed, *stream])
+
+
+# --- pools ---------------------------------------------------------------------------------
+
+def pool(session: Session, assessment: Assessment, state: str) -> list[PoolItem]:
+    """The assessment's items in ``state``, at their current version, by id."""
+    query = (select(Item.id, ItemVersion.id, ItemVersion.level, ItemVersion.sub_area)
+             .join(ItemVersion, (ItemVersion.item_id == Item.id)
+                   & (ItemVersion.number == Item.current_version))
+             .where(Item.competency_id == assessment.competency_id, Item.state == state)
+             .order_by(Item.id))
+    if assessment.bank_id is not None:
+        query = query.where(Item.bank_id == assessment.bank_id)
+    return [PoolItem(*row) for row in session.execute(query)]
+
+
+def seen_item_ids(session: Session, user_id: int, competency_id: int,
+                  exclude_attempt_id: int | None = None) -> set[int]:
+    """Items the official met in earlier attempts on the competency (voided ones included:
+    the official saw them all the same)."""
+    query = (select(AttemptItem.item_id).join(Attempt, Attempt.id == AttemptItem.attempt_id)
+             .join(Assessment, Assessment.id == Attempt.assessment_id)
+             .where(Attempt.user_id == user_id, Assessment.competency_id == competency_id))
+    if exclude_attempt_id is not None:
+        query = query.where(Attempt.id != exclude_attempt_id)
+    return set(session.scalars(query))
+
+
+def exposure_counts(session: Session, assessment_id: int, item_ids: Iterable[int]) -> dict[int, int]:
+    """How many attempts of the assessment have administered each item."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(AttemptItem.item_id, func.count())
+                           .where(AttemptItem.assessment_id == assessment_id,
+                                  AttemptItem.item_id.in_(ids))
+                           .group_by(AttemptItem.item_id))
+    return dict(rows.all())
+
+
+def least_exposed(candidates: list[PoolItem], counts: dict[int, int], k: int,
+                  rng: np.random.Generator) -> list[PoolItem]:
+    """The ``k`` least-administered candidates, ties broken at random."""
+    if not candidates:
+        return []
+    used = np.array([counts.get(c.item_id, 0) for c in candidates])
+    order = np.lexsort((rng.random(len(candidates)), used))
+    return [candidates[i] for i in order[:k]]
+
+
+# --- fixed and LOFT forms ------------------------------------------------------------------
+
+def _draw_blueprint(assessment: Assessment, available: list[PoolItem], counts: dict[int, int],
+                    rng: np.random.Generator) -> list[PoolItem]:
+    """One blueprint-satisfying draw from ``available``.
+
+    :raise Conflict: naming the first cell that falls short by more than the tolerance.
+    """
+    tolerance = int(assessment.blueprint.get("tolerance", 0))
+    chosen: list[PoolItem] = []
+    taken: set[int] = set()
+    for cell in blueprint_cells(assessment.blueprint):
+        candidates = [p for p in available if p.item_id not in taken and cell.holds(p.level, p.sub_area)]
+        drawn = least_exposed(candidates, counts, cell.count, rng)
+        if cell.count - len(drawn) > tolerance:
+            raise Conflict(f"assessment {assessment.code}: blueprint cell {cell.label} needs "
+                           f"{cell.count} items but only {len(drawn)} unseen operational items are "
+                           f"available (tolerance {tolerance})", code="pool_exhausted")
+        chosen += drawn
+        taken.update(p.item_id for p in drawn)
+    return chosen
+
+
+def draw_loft_form(session: Session, assessment: Assessment, seen: set[int],
+                   rng: np.random.Generator) -> list[PoolItem]:
+    """A fresh blueprint-satisfying form, least-exposed items first, in random order."""
+    available = [p for p in pool(session, assessment, OPERATIONAL) if p.item_id not in seen]
+    counts = exposure_counts(session, assessment.id, (p.item_id for p in available))
+    chosen = _draw_blueprint(assessment, available, counts, rng)
+    return [chosen[i] for i in rng.permutation(len(chosen))]
+
+
+def assemble_fixed_form(session: Session, assessment: Assessment, rng: np.random.Generator,
+                        item_ids: list[int] | None = None) -> FixedForm:
+    """A new fixed form: the given operational items in order, or a blueprint draw disjoint
+    from the assessment's other forms (so pre and post sittings can take different forms).
+
+    :raise Invalid: if a given item is not an operational item of the competency.
+    :raise Conflict: if the pool cannot fill the blueprint.
+    """
+    if assessment.mode != FIXED:
+        raise Invalid(f"assessment {assessment.code} is {assessment.mode}; only fixed-mode "
+                      "assessments have fixed forms", field="mode")
+    available = pool(session, assessment, OPERATIONAL)
+    if item_ids is not None:
+        by_id = {p.item_id: p for p in available}
+        missing = [i for i in item_ids if i not in by_id]
+        if missing or not item_ids:
+            raise Invalid(f"items {missing or item_ids} are not operational items of "
+                          f"competency {assessment.competency.code}", field="items")
+        chosen = [by_id[i] for i in item_ids]
+    else:
+        on_forms = {entry["item_id"] for form in assessment.forms for entry in form.items}
+        chosen = _draw_blueprint(assessment, [p for p in available if p.item_id not in on_forms], {}, rng)
+    versions = dict(session.execute(select(ItemVersion.id, ItemVersion.number)
+                                    .where(ItemVersion.id.in_([p.version_id for p in chosen]))).all())
+    form = FixedForm(assessment_id=assessment.id, number=len(assessment.forms) + 1, created_at=now(),
+                     items=[{"item_id": p.item_id, "version": versions[p.version_id]} for p in chosen])
+    session.add(form)
+    session.flush()
+    session.refresh(assessment, ["forms"])
+    return form
+
+
+def choose_fixed_form(session: Session, assessment: Assessment, seen: set[int],
+                      rng: np.random.Generator) -> tuple[FixedForm, list[PoolItem]]:
+    """A form with no item the official has met, at random among such forms.
+
+    :raise Conflict: if every form shares an item with an earlier sitting.
+    """
+    fresh = [f for f in assessment.forms if not seen & {e["item_id"] for e in f.items}]
+    if not fresh:
+        raise Conflict(f"assessment {assessment.code} has no fixed form free of items this "
+                       "official met before; assemble another form", code="pool_exhausted")
+    form = fresh[int(rng.integers(len(fresh)))]
+    keys = [(e["item_id"], e["version"]) for e in form.items]
+    rows = session.execute(select(ItemVersion.item_id, ItemVersion.number, ItemVersion.id,
+                                  ItemVersion.level, ItemVersion.sub_area)
+                           .where(ItemVersion.item_id.in_([k[0] for k in keys])))
+    found = {(r[0], r[1]): PoolItem(r[0], r[2], r[3], r[4]) for r in rows}
+    return form, [found[k] for k in keys]
+
+
+def draw_pretest(session: Session, assessment: Assessment, seen: set[int],
+                 rng: np.random.Generator) -> list[PoolItem]:
+    """Up to ``pretest_count`` approved (uncalibrated) items, least exposed first."""
+    if assessment.pretest_count <= 0:
+        return []
+    available = [p for p in pool(session, assessment, APPROVED) if p.item_id not in seen]
+    counts = exposure_counts(session, assessment.id, (p.item_id for p in available))
+    return least_exposed(available, counts, assessment.pretest_count, rng)
+
+
+def seed_positions(n_total: int, n_pretest: int, rng: np.random.Generator) -> list[int]:
+    """Random distinct positions in ``0..n_total-1`` for the pretest items, ascending."""
+    return sorted(int(p) for p in rng.choice(n_total, size=n_pretest, replace=False))
+
+
+def interleave(scored: list[PoolItem], pretest: list[PoolItem],
+               rng: np.random.Generator) -> list[tuple[PoolItem, bool]]:
+    """The form in delivery order: (item, scored?) with pretest items at random positions."""
+    n = len(scored) + len(pretest)
+    positions = set(seed_positions(n, len(pretest), rng))
+    scored_iter, pretest_iter = iter(scored), iter(pretest)
+    return [(next(pretest_iter), False) if i in positions else (next(scored_iter), True)
+            for i in range(n)]
+
+
+# --- adaptive ------------------------------------------------------------------------------
+
+@dataclass
+class AdaptivePool:
+    """A calibrated pool ready for selection: built once per process and parameter set."""
+
+    parameter_set_id: int
+    model: str
+    items: list[PoolItem]
+    index: dict[int, int]
+    bank: ItemBank
+    content: ContentBlueprint | None
+
+
+_POOL_CACHE: dict[tuple[int, int], tuple[float, AdaptivePool]] = {}
+_POOL_LOCK = threading.Lock()
+# Item states change rarely (promotion, retirement); a minute's delay before a selection
+# pool sees that is harmless and saves rebuilding the bank arrays on every answer.
+POOL_TTL_S = 60.0
+
+
+def _content_blueprint(assessment: Assessment, labels: list[str]) -> ContentBlueprint | None:
+    wanted: dict[str, int] = {}
+    for cell in blueprint_cells(assessment.blueprint):
+        if cell.sub_area is not None and cell.sub_area in labels:
+            wanted[cell.sub_area] = wanted.get(cell.sub_area, 0) + cell.count
+    total = sum(wanted.values())
+    if not total:
+        return None
+    return ContentBlueprint({k: v / total for k, v in wanted.items()})
+
+
+def adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
+    """:raise Conflict: if the competency has no active parameter set or no calibrated item."""
+    parameter_set = active_parameter_set(session, assessment.competency_id)
+    if parameter_set is None:
+        raise Conflict(f"adaptive assessment {assessment.code} needs calibrated items: competency "
+                       f"{assessment.competency.code} has no active parameter set", code="not_calibrated")
+    key = (assessment.id, parameter_set.id)
+    with _POOL_LOCK:
+        cached = _POOL_CACHE.get(key)
+    if cached and time.monotonic() - cached[0] < POOL_TTL_S:
+        return cached[1]
+    rows = parameter_rows(session, parameter_set)
+    items = [p for p in pool(session, assessment, OPERATIONAL) if p.item_id in rows]
+    if not items:
+        raise Conflict(f"adaptive assessment {assessment.code}: no operational item has parameters "
+                       f"in parameter set {parameter_set.id}", code="not_calibrated")
+    labels = [p.sub_area or "" for p in items]
+    params = stack_rows(parameter_set.model, [rows[p.item_id] for p in items])
+    bank = ItemBank(params, model=parameter_set.model, content=np.array(labels, dtype=object))
+    built = AdaptivePool(parameter_set.id, parameter_set.model, items,
+                         {p.item_id: j for j, p in enumerate(items)}, bank,
+                         _content_blueprint(assessment, labels))
+    with _POOL_LOCK:
+        _POOL_CACHE[key] = (time.monotonic(), built)
+    return built
+
+
+def clear_pool_cache() -> None:
+    with _POOL_LOCK:
+        _POOL_CACHE.clear()
+
+
+def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[float, float]:
+    """EAP θ and posterior SD from (item id, category) pairs of scored items."""
+    x = np.full((1, adaptive.bank.n_items), np.nan)
+    for item_id, category in answered:  # a test's length, not a population
+        if item_id in adaptive.index:
+            x[0, adaptive.index[item_id]] = category
+    theta, se = adaptive.bank.eap(x)
+    return float(theta[0]), float(se[0])
+
+
+def select_adaptive_item(adaptive: AdaptivePool, assessment: Assessment, theta: float,
+                         administered_ids: Iterable[int], excluded_ids: Iterable[int],
+                         rng: np.random.Generator) -> PoolItem | None:
+    """The next item by maximum information at ``theta``; None when the pool is exhausted."""
+    n = adaptive.bank.n_items
+    administered = np.zeros(n, dtype=bool)
+    excluded = np.zeros(n, dtype=bool)
+    administered[[adaptive.index[i] for i in administered_ids if i in adaptive.index]] = True
+    excluded[[adaptive.index[i] for i in excluded_ids if i in adaptive.index]] = True
+    try:
+        selection = select_next_item(theta, adaptive.bank, administered, excluded=excluded,
+                                     randomesque=assessment.exposure_k, blueprint=adaptive.content,
+                                     rng=rng)
+    except NoItemAvailableError:
+        return None
+    return adaptive.items[selection.item]
+
+
+def adaptive_pretest_positions(assessment: Assessment, n_pretest: int,
+                               rng: np.random.Generator) -> list[int]:
+    """Pretest positions inside the part of the test that is always given (before the
+    minimum length can end it), so every seeded item is administered."""
+    always = assessment.max_items if assessment.se_target is None else (assessment.min_items or 1)
+    return seed_positions(always + n_pretest, n_pretest, rng)
+
+
+def is_adaptive(assessment: Assessment) -> bool:
+    return assessment.mode == ADAPTIVE

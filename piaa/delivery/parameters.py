@@ -1,0 +1,123 @@
+"""Item parameters as delivery uses them: recording a calibration as a parameter set,
+finding a competency's active set, and turning stored rows into the arrays
+``piaa.psychometrics`` takes.
+
+Dichotomous rows are ``[a, b, c, d]``; polytomous rows ``[a, b1, ..., b_{K-1}]``, padded
+with NaN to the longest row when stacked.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from piaa import audit
+from piaa.accounts.models import User
+from piaa.clock import now
+from piaa.errors import Invalid
+from piaa.items.calibration_models import (DICHOTOMOUS_MODELS, IRT_MODELS, POLYTOMOUS_MODELS,
+                                           ItemParameter, ParameterSet)
+from piaa.items.models import Competency, Item
+
+
+def check_row(model: str, row: Any, where: str) -> list[float]:
+    """One item's parameters as floats.
+
+    :raise Invalid: naming the item, if the row does not fit the model.
+    """
+    try:
+        values = [float(v) for v in row]
+    except (TypeError, ValueError):
+        raise Invalid(f"{where}: parameters must be numbers, got {row!r}", field="params") from None
+    if not all(math.isfinite(v) for v in values):
+        raise Invalid(f"{where}: parameters must be finite, got {values}", field="params")
+    if model in DICHOTOMOUS_MODELS:
+        if len(values) != 4:
+            raise Invalid(f"{where}: a {model} item needs a, b, c, d; got {values}", field="params")
+        a, _, c, d = values
+        if a <= 0 or not 0 <= c < d <= 1:
+            raise Invalid(f"{where}: needs a > 0 and 0 <= c < d <= 1, got {values}", field="params")
+    else:
+        if len(values) < 2 or values[0] <= 0:
+            raise Invalid(f"{where}: a {model} item needs a > 0 and at least one threshold, "
+                          f"got {values}", field="params")
+    return values
+
+
+def record_parameter_set(session: Session, competency: Competency, model: str,
+                         rows: Mapping[int, Any], *, label: str = "", source: str = "",
+                         se: Mapping[int, Any] | None = None, activate: bool = True,
+                         actor: User | None = None) -> ParameterSet:
+    """Store a calibration of ``competency``'s items: ``rows`` maps item id to its parameter row.
+
+    Activating it makes it the set delivery selects and scores with; the set it replaces
+    stays stored, so scores made with it remain traceable.
+
+    :raise Invalid: naming the item whose row does not fit, or an item of another competency.
+    """
+    model = str(model).lower()
+    if model not in IRT_MODELS:
+        raise Invalid(f"model must be one of {', '.join(IRT_MODELS)}, got {model!r}", field="model")
+    if not rows:
+        raise Invalid("a parameter set needs at least one item", field="params")
+    items = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(list(rows))))}
+    parameter_set = ParameterSet(competency=competency, model=model, label=label, source=source,
+                                 active=False, created_at=now(), created_by_id=actor.id if actor else None)
+    for item_id, row in rows.items():
+        item = items.get(item_id)
+        if item is None:
+            raise Invalid(f"no item {item_id}", field="params")
+        if item.competency_id != competency.id:
+            raise Invalid(f"item {item.code} belongs to another competency", field="params")
+        parameter_set.items.append(ItemParameter(
+            item_id=item.id, item_version=item.current_version,
+            params=check_row(model, row, f"item {item.code}"),
+            se=[float(v) for v in se[item_id]] if se and item_id in se else None))
+    session.add(parameter_set)
+    session.flush()
+    if activate:
+        activate_parameter_set(session, parameter_set, actor=actor)
+    audit.record(session, "parameters.recorded", actor=actor, subject_type="parameter_set",
+                 subject_id=parameter_set.id, data={"competency": competency.code, "model": model,
+                                                    "items": len(rows), "active": activate})
+    return parameter_set
+
+
+def activate_parameter_set(session: Session, parameter_set: ParameterSet, *,
+                           actor: User | None = None) -> None:
+    session.execute(update(ParameterSet).where(ParameterSet.competency_id == parameter_set.competency_id,
+                                               ParameterSet.id != parameter_set.id)
+                    .values(active=False))
+    parameter_set.active = True
+    session.flush()
+    audit.record(session, "parameters.activated", actor=actor, subject_type="parameter_set",
+                 subject_id=parameter_set.id, data={"competency_id": parameter_set.competency_id})
+
+
+def active_parameter_set(session: Session, competency_id: int) -> ParameterSet | None:
+    return session.scalar(select(ParameterSet).where(ParameterSet.competency_id == competency_id,
+                                                     ParameterSet.active.is_(True)))
+
+
+def parameter_rows(session: Session, parameter_set: ParameterSet,
+                   item_ids: Iterable[int] | None = None) -> dict[int, list[float]]:
+    """Item id -> parameter row, for ``item_ids`` (all items of the set when None)."""
+    query = select(ItemParameter.item_id, ItemParameter.params).where(
+        ItemParameter.parameter_set_id == parameter_set.id)
+    if item_ids is not None:
+        query = query.where(ItemParameter.item_id.in_(list(item_ids)))
+    return {item_id: params for item_id, params in session.execute(query)}
+
+
+def stack_rows(model: str, rows: list[list[float]]) -> np.ndarray:
+    """``(J, 4)`` for dichotomous models, ``(J, 1 + max_K - 1)`` NaN-padded for polytomous."""
+    if model in POLYTOMOUS_MODELS:
+        width = max(len(r) for r in rows)
+        out = np.full((len(rows), width), np.nan)
+        for j, r in enumerate(rows):  # rows differ in length; J is a test length, not a population
+            out[j, :len(r)] = r
+        return out
+    return np.asarray(rows, dtype=float).reshape(len(rows), 4)

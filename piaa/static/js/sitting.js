@@ -1,0 +1,653 @@
+/* The candidate's sitting screen: items from the candidate API, every answer saved as it is
+   given through an ordered queue kept in localStorage (so neither a dropped link nor a reload
+   loses it), a countdown synchronised to the server's time_left_s, proctoring signals sent in
+   batches with the heartbeat, and the proctor's warnings and pauses shown as they come. */
+(function () {
+  "use strict";
+  var root = document.getElementById("sitting");
+  if (!root) return;
+  var cfg = JSON.parse(document.getElementById("sitting-config").textContent);
+  var csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
+  var prefix = "piaa." + cfg.attempt_id + ".";
+  var FINISHED = ["submitted", "timed_out", "terminated", "scored", "voided"];
+  var MAX_SIGNALS = 199;  // the events endpoint takes 200 per batch, one is the heartbeat
+
+  function $(id) { return document.getElementById(id); }
+  function t(key, values) {
+    var text = cfg.strings[key] || key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    return text;
+  }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k]);
+    });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function randomId() {
+    var bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function load(key, fallback) {
+    try { var raw = localStorage.getItem(prefix + key); return raw ? JSON.parse(raw) : fallback; }
+    catch (e) { return fallback; }
+  }
+  function store(key, value) {
+    try { localStorage.setItem(prefix + key, JSON.stringify(value)); } catch (e) { /* private mode: memory only */ }
+  }
+  function forget() {
+    ["queue", "seqs", "signals", "pos"].forEach(function (k) {
+      try { localStorage.removeItem(prefix + k); } catch (e) { /* nothing kept */ }
+    });
+  }
+  // One id per browser tab, kept across reloads, so the server tells a reload from a second tab.
+  var CLIENT = (function () {
+    try {
+      var id = sessionStorage.getItem("piaa.client");
+      if (!id) { id = randomId(); sessionStorage.setItem("piaa.client", id); }
+      return id;
+    } catch (e) { return randomId(); }
+  })();
+
+  var s = {
+    status: null, items: [], byRef: {}, index: load("pos", 0), view: "loading", itemsLoaded: false,
+    queue: load("queue", []), seqs: load("seqs", {}), signals: load("signals", []),
+    online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
+    saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
+    acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false
+  };
+
+  // --- talking to the server ---------------------------------------------------------------
+  function api(method, path, body) {
+    var headers = {"Accept": "application/json", "X-CSRFToken": csrf, "X-PIAA-Client": CLIENT};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(cfg.api + path, {method: method, headers: headers, credentials: "same-origin", cache: "no-store",
+                                  body: body === undefined ? undefined : JSON.stringify(body)})
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
+      });
+  }
+  function message(r) { return (r.body && r.body.error && r.body.error.message) || ("HTTP " + r.status); }
+  function code(r) { return r.body && r.body.error && r.body.error.code; }
+
+  // --- the clock: the server's time_left_s, counted down locally only for display ----------
+  var clock = {left: null, at: 0, running: false};
+  function syncClock(st) {
+    clock.left = st.time_left_s; clock.at = performance.now(); clock.running = !!st.clock_running;
+  }
+  function secondsLeft() {
+    if (clock.left === null || clock.left === undefined) return null;
+    return Math.max(0, clock.left - (clock.running ? (performance.now() - clock.at) / 1000 : 0));
+  }
+  function format(total) {
+    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), sec = total % 60;
+    var mm = (h ? ("0" + m).slice(-2) : String(m)) + ":" + ("0" + sec).slice(-2);
+    return h ? h + ":" + mm : mm;
+  }
+  function tick() {
+    var left = secondsLeft();
+    if (left === null) return;
+    var whole = Math.ceil(left), timer = $("timer");
+    timer.textContent = format(whole);
+    timer.classList.toggle("low", whole <= 300);
+    timer.classList.toggle("last", whole <= 60);
+    if (!s.status || s.status.state !== "in_progress") return;
+    if (whole <= 300 && whole > 60 && !s.warned5) { s.warned5 = true; alertText(t("5 minutes left")); }
+    if (whole <= 60 && whole > 0 && !s.warned1) { s.warned1 = true; alertText(t("1 minute left")); }
+    if (whole <= 0 && !s.timeUp) { s.timeUp = true; alertText(t("Time is up. Submitting…")); timeUp(); }
+  }
+  function timeUp() {
+    // Answers in flight still land within the server's grace; then the server closes the attempt.
+    flush().then(function again() {
+      if (s.finished) return;
+      refreshStatus().then(function () { if (!s.finished) setTimeout(again, 2000); });
+    });
+  }
+
+  function alertText(text) {
+    var box = $("alert");
+    box.hidden = !text;
+    box.textContent = text || "";
+  }
+
+  // --- status: state, clock, warnings, pause ------------------------------------------------
+  function applyStatus(st) {
+    if (!st || !st.state) return;
+    var before = s.status && s.status.state;
+    s.status = st;
+    syncClock(st);
+    tick();
+    if (FINISHED.indexOf(st.state) >= 0) { finish(); return; }
+    if (st.state === "paused") showPause(); else hidePause();
+    if (st.state === "created" || st.state === "checked_in") showWaiting(st);
+    if (st.state === "in_progress" && (!s.itemsLoaded || before === "paused")) loadItems();
+    if (st.state === "in_progress" && before === "paused" && s.queue.length) flush();
+    showWarnings(st.warnings || []);
+  }
+  function refreshStatus() {
+    return api("GET", "").then(function (r) {
+      setOnline(true);
+      if (r.status === 200) applyStatus(r.body);
+    }, function () { setOnline(false); });
+  }
+  function finish() {
+    if (s.finished) return;
+    s.finished = true;
+    forget();
+    location.assign(cfg.result_url);
+  }
+
+  function showPause() {
+    var dialog = $("pause-dialog");
+    $("pause-text").textContent = t(cfg.clock_stops ? "The clock is stopped while paused." : "The clock keeps running while paused.");
+    root.dataset.paused = "yes";
+    if (!dialog.open) dialog.showModal();
+  }
+  function hidePause() {
+    var dialog = $("pause-dialog");
+    root.dataset.paused = "no";
+    if (dialog.open) dialog.close();
+  }
+  $("pause-dialog").addEventListener("cancel", function (e) { e.preventDefault(); });
+
+  function showWarnings(warnings) {
+    var dialog = $("warning-dialog");
+    if (dialog.open) return;
+    var next = warnings.filter(function (w) { return !s.acked[w.id]; })[0];
+    if (!next) return;
+    $("warning-text").textContent = next.message;
+    dialog.dataset.id = next.id;
+    dialog.showModal();
+  }
+  $("warning-ack").addEventListener("click", function () {
+    var dialog = $("warning-dialog"), id = dialog.dataset.id;
+    s.acked[id] = true;
+    dialog.close();
+    api("POST", "/warnings/" + id + "/ack", {}).catch(function () { /* shown again after a reload at most */ });
+    if (s.status) showWarnings(s.status.warnings || []);
+  });
+
+  function showWaiting(st) {
+    setView("waiting");
+    var ready = st.state === "checked_in" && (!st.requires_admission || st.admitted);
+    $("waiting-text").textContent = ready ? t("You are admitted. Start when you are ready.")
+      : t("Waiting for the proctor to admit you. This page updates by itself.");
+    $("start-button").hidden = !ready;
+  }
+  $("start-button").addEventListener("click", function () {
+    var button = this;
+    button.disabled = true;
+    if (document.documentElement.requestFullscreen) {
+      try { document.documentElement.requestFullscreen().catch(function () {}); } catch (e) { /* not offered */ }
+    }
+    api("POST", "/start", {}).then(function (r) {
+      button.disabled = false;
+      if (r.status === 200) applyStatus(r.body);
+      else $("waiting-text").textContent = t("The assessment could not start: {message}", {message: message(r)});
+    }, function () { button.disabled = false; setOnline(false); });
+  });
+
+  // --- items --------------------------------------------------------------------------------
+  function loadItems() {
+    if (s.loading) return s.loading;
+    var stamp = ++s.issued;
+    var query = cfg.item_lang ? "?lang=" + encodeURIComponent(cfg.item_lang) : "";
+    s.loading = api("GET", "/items" + query).then(function (r) {
+      setOnline(true);
+      if (r.status === 200) applyItems(r.body, stamp);
+      else alertText(t("Items could not be loaded: {message}", {message: message(r)}));
+    }, function () {
+      setOnline(false);
+      setTimeout(loadItems, 3000);
+    }).finally(function () { s.loading = null; });
+    return s.loading;
+  }
+  function applyItems(body, stamp) {
+    if (stamp < s.applied) return;  // an older answer than one already shown
+    s.applied = stamp;
+    if (body.attempt.state === "in_progress") s.itemsLoaded = true;
+    applyStatus(body.attempt);
+    if (s.finished || body.attempt.state !== "in_progress") return;
+    s.items = body.items;
+    s.byRef = {};
+    s.items.forEach(function (item) {
+      s.byRef[item.ref] = item;
+      if (item.answer !== null && item.answer !== undefined) s.saveState[item.ref] = "saved";
+    });
+    s.queue.forEach(function (op) {  // what waits in the queue is newer than the server's copy
+      if (op.op === "answer" && s.byRef[op.ref]) { s.byRef[op.ref].answer = op.answer; s.saveState[op.ref] = "queued"; }
+      if (op.op === "flag" && s.byRef[op.ref]) s.byRef[op.ref].flagged = op.flagged;
+      if (op.op === "next" && s.byRef[op.ref]) s.byRef[op.ref].locked = true;  // the move is on its way
+    });
+    if (cfg.one_at_a_time) {
+      s.index = 0;
+      if (!s.items.length) { setView("done"); $("done-heading").focus(); return; }
+    } else {
+      s.index = Math.min(Math.max(0, s.index), s.items.length - 1);
+      renderNavigator();
+      if (s.view === "review") { renderReview(); return; }
+    }
+    showQuestion(s.view !== "loading" && s.view !== "waiting");
+  }
+  function current() { return s.items[s.index]; }
+  function isAnswered(item) {
+    var a = item.answer;
+    return a !== null && a !== undefined && a !== "" && !(Array.isArray(a) && !a.length);
+  }
+
+  function setView(view) {
+    s.view = view;
+    root.dataset.state = view;
+    $("waiting-view").hidden = view !== "waiting";
+    $("question-view").hidden = view !== "question";
+    $("review-view").hidden = view !== "review";
+    $("done-view").hidden = view !== "done";
+    $("navigator").hidden = cfg.one_at_a_time || (view !== "question" && view !== "review");
+  }
+
+  function showQuestion(moveFocus) {
+    var item = current();
+    if (!item) return;
+    setView("question");
+    store("pos", s.index);
+    var heading = $("question-heading");
+    heading.textContent = cfg.adaptive ? t("Question {n}", {n: item.position + 1})
+      : t("Question {n} of {total}", {n: item.position + 1, total: cfg.one_at_a_time ? s.status.planned_items : s.items.length});
+    renderItem(item);
+    var flag = $("flag-button");
+    flag.hidden = cfg.one_at_a_time;
+    flag.setAttribute("aria-pressed", item.flagged ? "true" : "false");
+    $("prev-button").hidden = cfg.one_at_a_time || s.index === 0;
+    $("review-button").hidden = cfg.one_at_a_time;
+    $("next-button").hidden = !cfg.one_at_a_time && s.index === s.items.length - 1;
+    $("next-button").disabled = false;
+    $("clear-button").disabled = !!item.locked;
+    s.skipRef = null;
+    renderItemNote();
+    renderNavigator();
+    if (moveFocus) heading.focus();
+  }
+
+  function renderItem(item) {
+    var c = item.content, box = $("item"), uid = "q" + item.position;
+    box.textContent = "";
+    box.setAttribute("lang", c.lang || cfg.item_lang || "en");
+    box.dataset.ref = item.ref;
+    var stem = el("div", {"class": "stem", id: uid + "-stem"});
+    (c.stem_paragraphs || [c.stem]).forEach(function (p) { stem.appendChild(el("p", {}, p)); });
+    box.appendChild(stem);
+    var widget = (WIDGETS[c.interaction] || WIDGETS.text)(item, uid);
+    box.appendChild(widget);
+    if (item.locked) widget.querySelectorAll("input, select").forEach(function (n) { n.disabled = true; });
+  }
+
+  var WIDGETS = {
+    choice: function (item, uid) {
+      var c = item.content, box = el("fieldset", {"class": "choices", "aria-describedby": uid + "-stem"});
+      box.appendChild(el("legend", {}, t("Your answer")));
+      c.options.forEach(function (o, i) {
+        var row = el("div", {"class": "choice"});
+        var picked = c.multiple ? Array.isArray(item.answer) && item.answer.indexOf(o.id) >= 0
+          : item.answer !== null && item.answer !== undefined && String(item.answer) === o.id;
+        var input = el("input", {type: c.multiple ? "checkbox" : "radio", id: uid + "-" + i, name: uid, value: o.id});
+        input.checked = picked;
+        row.appendChild(input);
+        row.appendChild(el("label", {"for": uid + "-" + i}, o.text));
+        box.appendChild(row);
+      });
+      box.addEventListener("change", function () {
+        var picked = Array.prototype.filter.call(box.querySelectorAll("input"), function (n) { return n.checked; })
+          .map(function (n) { return n.value; });
+        answer(item.ref, c.multiple ? picked : (picked[0] === undefined ? null : picked[0]));
+      });
+      return box;
+    },
+    text: function (item, uid) { return entry(item, uid, "text"); },
+    number: function (item, uid) { return entry(item, uid, "decimal"); },
+    order: function (item, uid) {
+      var c = item.content, box = el("fieldset", {"class": "ordering", "aria-describedby": uid + "-stem"});
+      box.appendChild(el("legend", {}, t("Your answer")));
+      var list = el("ul"), stored = Array.isArray(item.answer) ? item.answer : [];
+      c.options.forEach(function (o, i) {
+        var li = el("li"), id = uid + "-pos-" + i, label = el("label", {"for": id});
+        label.appendChild(el("span", {"class": "visually-hidden"}, t("Position") + ": "));
+        label.appendChild(document.createTextNode(o.text));
+        var select = el("select", {id: id, "data-option": o.id});
+        select.appendChild(el("option", {value: ""}, "—"));
+        for (var n = 1; n <= c.options.length; n++) select.appendChild(el("option", {value: String(n)}, String(n)));
+        select.value = stored.indexOf(o.id) >= 0 ? String(stored.indexOf(o.id) + 1) : "";
+        li.appendChild(label); li.appendChild(select); list.appendChild(li);
+      });
+      box.appendChild(list);
+      box.addEventListener("change", function () {
+        var selects = Array.prototype.slice.call(box.querySelectorAll("select"));
+        var positions = selects.map(function (n) { return n.value; });
+        if (positions.some(function (p) { return !p; })) return;
+        if (new Set(positions).size !== positions.length) { note(t("Choose a different position for each entry.")); return; }
+        answer(item.ref, selects.slice().sort(function (a, b) { return a.value - b.value; })
+          .map(function (n) { return n.dataset.option; }));
+      });
+      return box;
+    }
+  };
+  function entry(item, uid, mode) {
+    var c = item.content, box = el("div", {"class": "entry"}), id = uid + "-entry", timer = null;
+    box.appendChild(el("label", {"for": id}, t("Your answer")));
+    var input = el("input", {type: "text", id: id, autocomplete: "off", inputmode: mode === "decimal" ? "decimal" : null,
+                             maxlength: c.max_length || null,
+                             "aria-describedby": uid + "-stem" + (c.unit ? " " + uid + "-unit" : "")});
+    input.value = item.answer === null || item.answer === undefined ? "" : String(item.answer);
+    box.appendChild(input);
+    if (c.unit) box.appendChild(el("span", {id: uid + "-unit"}, " " + c.unit));
+    function commit() {
+      clearTimeout(timer);
+      var value = input.value.trim() === "" ? null : input.value;
+      if (value !== (item.answer === undefined ? null : (item.answer === null ? null : String(item.answer)))) answer(item.ref, value);
+    }
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(commit, 800); });
+    input.addEventListener("change", commit);
+    return box;
+  }
+
+  // --- the answer queue: in order, persisted, retried ----------------------------------------
+  function persist() { store("queue", s.queue); store("seqs", s.seqs); }
+
+  function answer(ref, value) {
+    var item = s.byRef[ref];
+    if (!item || item.locked) return;
+    item.answer = value;
+    var seq = Math.max(s.seqs[ref] || 0, item.seq || 0) + 1;
+    s.seqs[ref] = seq;
+    var op = {op: "answer", ref: ref, answer: value, seq: seq}, replaced = false;
+    // A newer answer replaces one still waiting for the same item (never the one in flight).
+    for (var i = s.queue.length - 1; i >= (s.flushing ? 1 : 0); i--) {
+      var q = s.queue[i];
+      if (q.ref !== ref) continue;
+      if (q.op === "answer") { s.queue[i] = op; replaced = true; }
+      break;
+    }
+    if (!replaced) s.queue.push(op);
+    delete s.errors[ref];
+    s.saveState[ref] = s.online ? "saving" : "queued";
+    persist();
+    renderSaveState();
+    flush();
+  }
+
+  function send(op) {
+    if (op.op === "answer") return api("PUT", "/responses/" + encodeURIComponent(op.ref), {answer: op.answer, seq: op.seq});
+    if (op.op === "flag") return api("POST", "/responses/" + encodeURIComponent(op.ref) + "/flag", {flagged: op.flagged});
+    return api("POST", "/next", {ref: op.ref});
+  }
+
+  function flush() {
+    if (s.flushing) return s.flushing;
+    s.flushing = (async function () {
+      while (s.queue.length) {
+        var op = s.queue[0], r, stamp = ++s.issued;
+        if (op.op === "answer") s.saveState[op.ref] = s.online ? "saving" : "queued";
+        renderSaveState();
+        try { r = await send(op); } catch (e) {
+          if (op.op === "answer") s.saveState[op.ref] = "queued";
+          setOnline(false); retryLater(); return;
+        }
+        setOnline(true);
+        var outcome = settle(op, r, stamp);
+        if (outcome === "retry") { retryLater(); return; }
+        s.queue.shift();
+        persist();
+      }
+      s.retryDelay = 1000;
+    })().finally(function () { s.flushing = null; renderSaveState(); });
+    return s.flushing;
+  }
+
+  function settle(op, r, stamp) {
+    var waiting = s.queue.slice(1).some(function (q) { return q.op === "answer" && q.ref === op.ref; });
+    if (r.status >= 200 && r.status < 300) {
+      if (op.op === "answer") {
+        if (s.byRef[op.ref]) s.byRef[op.ref].seq = Math.max(s.byRef[op.ref].seq || 0, r.body.seq || 0);
+        if (!waiting) s.saveState[op.ref] = "saved";
+      } else if (op.op === "next") {
+        applyItems(r.body, stamp);
+      }
+      return "done";
+    }
+    if (r.status === 401) { alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept.")); return "retry"; }
+    if (r.status >= 500 || r.status === 429) return "retry";
+    if (r.status === 409 && (code(r) === "paused" || code(r) === "other_device")) {
+      if (code(r) === "other_device") alertText(message(r));
+      refreshStatus();
+      return "retry";
+    }
+    // Refused for good (time up, final, not in progress, bad answer): say so, then move on.
+    if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = message(r); }
+    else alertText(message(r));
+    if (r.status === 409) refreshStatus();
+    if (op.op === "next" && s.view === "question") $("next-button").disabled = false;
+    return "done";
+  }
+
+  function retryLater() {
+    if (s.retryTimer) return;
+    s.retryTimer = setTimeout(function () { s.retryTimer = null; flush(); }, s.retryDelay);
+    s.retryDelay = Math.min(s.retryDelay * 2, 15000);
+  }
+
+  function setOnline(online) {
+    if (s.online === online) return;
+    s.online = online;
+    Object.keys(s.saveState).forEach(function (ref) {
+      if (!online && s.saveState[ref] === "saving") s.saveState[ref] = "queued";
+    });
+    if (online) {
+      s.retryDelay = 1000;
+      if (s.queue.length) { alertText(t("The connection is back. Sending your answers…")); flush(); }
+    }
+    renderSaveState();
+  }
+
+  // --- what the candidate sees of the saving ------------------------------------------------
+  function pendingAnswers() { return s.queue.filter(function (q) { return q.op === "answer"; }).length; }
+  function renderSaveState() {
+    var box = $("save-state"), n = pendingAnswers(), errors = Object.keys(s.errors), state, text;
+    if (n && !s.online) { state = "queued"; text = t("Offline: {n} answer(s) waiting; they are sent as soon as the connection returns.", {n: n}); }
+    else if (n || s.queue.length) { state = "saving"; text = t("Saving…"); }
+    else if (errors.length) { state = "error"; text = t("Could not save: {message}", {message: s.errors[errors[0]]}); }
+    else { state = "saved"; text = t("All answers saved"); }
+    if (state === "saved" && $("alert").textContent === t("The connection is back. Sending your answers…")) alertText("");
+    box.dataset.state = state;
+    box.dataset.pending = String(n);
+    if (box.textContent !== text) box.textContent = text;
+    renderItemNote();
+    renderNavigator();
+    if (s.view === "review") renderReview();
+  }
+  function note(text) { $("item-note").textContent = text; }
+  function renderItemNote() {
+    var item = current();
+    if (!item || s.view !== "question") return;
+    var state = s.saveState[item.ref], box = $("item-note");
+    box.dataset.state = state || "none";
+    if (item.locked) note(t("This answer is final: it cannot be changed after moving on."));
+    else if (state === "queued") note(t("Offline: your answer is kept on this device and sent when the connection returns."));
+    else if (state === "saving") note(t("Saving…"));
+    else if (state === "error") note(t("Could not save: {message}", {message: s.errors[item.ref]}));
+    else if (state === "saved" && isAnswered(item)) note(t("Saved"));
+    else note(t("Not answered yet"));
+  }
+
+  function renderNavigator() {
+    if (cfg.one_at_a_time) return;
+    var list = $("navigator-list");
+    if (list.children.length !== s.items.length) {
+      list.textContent = "";
+      s.items.forEach(function (item, i) {
+        var li = el("li"), button = el("button", {type: "button", "data-index": i}, String(item.position + 1));
+        button.addEventListener("click", function () { go(i); });
+        li.appendChild(button); list.appendChild(li);
+      });
+    }
+    s.items.forEach(function (item, i) {
+      var button = list.children[i].firstChild, words = [];
+      var answered = isAnswered(item), queued = s.saveState[item.ref] === "queued";
+      button.className = (answered ? "answered" : "") + (item.flagged ? " flagged" : "") + (queued ? " queued" : "");
+      words.push(t(queued ? "Queued" : (answered ? "Answered" : "Unanswered")));
+      if (item.flagged) words.push(t("Flagged"));
+      button.setAttribute("aria-label", t("Question {n}", {n: item.position + 1}) + ": " + words.join(", "));
+      if (i === s.index && s.view === "question") button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    });
+  }
+
+  function renderReview() {
+    var rows = $("review-rows"), unanswered = 0, flagged = 0;
+    rows.textContent = "";
+    s.items.forEach(function (item, i) {
+      var answered = isAnswered(item), queued = s.saveState[item.ref] === "queued";
+      if (!answered) unanswered++;
+      if (item.flagged) flagged++;
+      var tr = el("tr"), cell = el("td"), go_ = el("button", {type: "button"}, t("Question {n}", {n: item.position + 1}));
+      go_.addEventListener("click", function () { go(i); });
+      cell.appendChild(go_); tr.appendChild(cell);
+      tr.appendChild(el("td", {}, t(queued ? "Queued" : (answered ? "Answered" : "Unanswered"))));
+      tr.appendChild(el("td", {}, item.flagged ? t("Flagged") : "—"));
+      rows.appendChild(tr);
+    });
+    $("review-summary").textContent = summary(unanswered, flagged);
+  }
+  function summary(unanswered, flagged) {
+    return unanswered || flagged ? t("You have {unanswered} unanswered and {flagged} flagged question(s).",
+                                     {unanswered: unanswered, flagged: flagged}) : t("Every question has an answer.");
+  }
+
+  // --- moving around ------------------------------------------------------------------------
+  function go(i) { s.index = i; showQuestion(true); }
+  function review() { setView("review"); renderReview(); renderNavigator(); $("review-heading").focus(); }
+  $("prev-button").addEventListener("click", function () { if (s.index > 0) go(s.index - 1); });
+  $("review-button").addEventListener("click", review);
+  $("back-button").addEventListener("click", function () { showQuestion(true); });
+  $("next-button").addEventListener("click", function () {
+    if (!cfg.one_at_a_time) { if (s.index < s.items.length - 1) go(s.index + 1); else review(); return; }
+    var item = current();
+    if (!item) return;
+    if (!isAnswered(item) && s.skipRef !== item.ref) {
+      s.skipRef = item.ref;
+      note(t("No answer given. Press Next again to move on without answering."));
+      return;
+    }
+    this.disabled = true;
+    item.locked = true;
+    $("item").querySelectorAll("input, select").forEach(function (n) { n.disabled = true; });
+    s.queue.push({op: "next", ref: item.ref});
+    persist();
+    note(s.online ? t("Loading the next question…") : t("Offline: your answer is kept on this device and sent when the connection returns."));
+    flush();
+  });
+  $("flag-button").addEventListener("click", function () {
+    var item = current();
+    item.flagged = !item.flagged;
+    s.queue.push({op: "flag", ref: item.ref, flagged: item.flagged});
+    persist();
+    this.setAttribute("aria-pressed", item.flagged ? "true" : "false");  // a toggle keeps its name
+    renderNavigator();
+    flush();
+  });
+  $("clear-button").addEventListener("click", function () {
+    var item = current();
+    if (!item || item.locked || !isAnswered(item)) return;
+    answer(item.ref, null);
+    renderItem(item);
+    renderItemNote();
+  });
+
+  // --- submitting ---------------------------------------------------------------------------
+  var submitDialog = $("submit-dialog");
+  Array.prototype.forEach.call(document.querySelectorAll(".submit-button"), function (button) {
+    button.addEventListener("click", function () {
+      var unanswered = s.items.filter(function (i) { return !isAnswered(i); }).length;
+      var flagged = s.items.filter(function (i) { return i.flagged; }).length;
+      $("submit-summary").textContent = cfg.one_at_a_time ? t("All questions are answered. Submit when you are ready.")
+        : summary(unanswered, flagged);
+      $("submit-problem").textContent = "";
+      submitDialog.showModal();
+    });
+  });
+  $("submit-cancel").addEventListener("click", function () { submitDialog.close(); });
+  $("submit-confirm").addEventListener("click", function () {
+    var button = this;
+    button.disabled = true;
+    flush().then(function () {
+      if (s.queue.length) throw new Error("offline");
+      return api("POST", "/submit", {});
+    }).then(function (r) {
+      button.disabled = false;
+      if (r.status === 200) finish();
+      else $("submit-problem").textContent = message(r);
+    }).catch(function () {
+      button.disabled = false;
+      $("submit-problem").textContent = t("You are offline. Your answers are safe on this device; submit once the connection returns.");
+    });
+  });
+
+  // --- proctoring signals, sent in batches with the heartbeat --------------------------------
+  function signal(kind, data) {
+    if (s.signals.length >= MAX_SIGNALS) s.signals.shift();
+    s.signals.push({kind: kind, at: new Date().toISOString(), data: data || {}});
+    store("signals", s.signals);
+  }
+  function beat() {
+    var batch = s.signals.slice();
+    return api("POST", "/events", {events: batch.concat([{kind: "heartbeat", at: new Date().toISOString()}])})
+      .then(function (r) {
+        setOnline(true);
+        if (r.status === 200) {
+          s.signals.splice(0, batch.length);
+          store("signals", s.signals);
+          applyStatus(r.body.attempt);
+        } else if (r.status === 401) {
+          alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept."));
+        }
+        if (s.queue.length) flush();
+      }, function () { setOnline(false); });
+  }
+  document.addEventListener("visibilitychange", function () { if (document.hidden) signal("page_hidden"); });
+  window.addEventListener("blur", function () { if (!document.hidden) signal("window_blur"); });
+  document.addEventListener("fullscreenchange", function () {
+    if (!document.fullscreenElement && s.wasFullscreen) signal("fullscreen_exit");
+    s.wasFullscreen = !!document.fullscreenElement;
+  });
+  ["copy", "paste"].forEach(function (kind) { document.addEventListener(kind, function () { signal(kind); }); });
+  document.addEventListener("contextmenu", function () { signal("context_menu"); });
+  window.addEventListener("offline", function () { signal("offline"); setOnline(false); });
+  window.addEventListener("online", function () {
+    signal("online");
+    setOnline(true);
+    if (s.retryTimer) { clearTimeout(s.retryTimer); s.retryTimer = null; }
+    flush();
+    beat();
+  });
+  if ("BroadcastChannel" in window) {
+    var tab = randomId(), channel = new BroadcastChannel("piaa-attempt-" + cfg.attempt_id);
+    channel.onmessage = function (e) {
+      var m = e.data || {};
+      if (m.tab === tab || (m.type !== "hello" && m.type !== "here")) return;
+      if (m.type === "hello") channel.postMessage({type: "here", tab: tab});
+      signal("second_tab");
+      alertText(t("This assessment is open in another tab or window. Close the other one: only one may be used."));
+    };
+    channel.postMessage({type: "hello", tab: tab});
+  }
+
+  // --- start ---------------------------------------------------------------------------------
+  setView("loading");
+  renderSaveState();
+  setInterval(tick, 1000);
+  setInterval(beat, Math.max(1, cfg.poll_s) * 1000);
+  // Items first, then the queue: a queued move must not be overtaken by an older view.
+  refreshStatus().then(function () { return s.loading; })
+    .then(function () { if (s.queue.length) flush(); if (s.signals.length) beat(); });
+})();
