@@ -37,6 +37,7 @@ def _init_extensions(app: "Flask") -> None:
     from piaa.api import register_error_handlers
     from piaa.extensions import csrf, db, limiter
     from piaa.i18n import init_i18n
+    from piaa.navigation import init_navigation
 
     import piaa.models  # noqa: F401  (all tables known to the metadata)
 
@@ -45,6 +46,7 @@ def _init_extensions(app: "Flask") -> None:
     limiter.init_app(app)
     init_auth(app)
     init_i18n(app)
+    init_navigation(app)
     register_error_handlers(app)
 
     @app.before_request

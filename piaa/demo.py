@@ -10,7 +10,8 @@ from piaa.accounts.models import ADMIN, ANALYST, AUTHOR, CANDIDATE, PROCTOR, PSY
 from piaa.extensions import db
 
 DEMO_PASSWORD = "demo-pass-2026"
-DEMO_AGENCY = "National Assessment Agency (demo)"
+# The demo authors and reviewers work for the agency that owns the bilingual sample bank.
+DEMO_AGENCY = "Institute of Secretariat Training and Management"
 DEMO_PROVIDER = "ISTM (demo)"
 DEMO_MDO = "Department of Personnel and Training (demo)"
 

@@ -63,4 +63,11 @@ register("hi", {
     "Change": "बदलें",
     "Something went wrong": "कुछ गलत हो गया",
     "Proctored, Independent, Authorised Assessment": "पर्यवेक्षित, स्वतंत्र, अधिकृत मूल्यांकन",
+    "My assessments": "मेरे मूल्यांकन",
+    "My certificates": "मेरे प्रमाणपत्र",
+    "Item banks": "प्रश्न बैंक",
+    "Import": "आयात",
+    "Review queue": "समीक्षा कतार",
+    "Competency dictionary": "दक्षता शब्दकोश",
+    "Live proctoring": "लाइव निरीक्षण",
 })

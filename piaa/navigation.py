@@ -1,0 +1,36 @@
+"""The main menu each role sees in the page header."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+
+from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, PROCTOR, PSYCHOMETRICIAN,
+                                  REVIEWER)
+
+# (label, endpoint) in menu order; labels are translated in the template.
+MENU: dict[str, list[tuple[str, str]]] = {
+    CANDIDATE: [("My assessments", "delivery_pages.dashboard"),
+                ("My certificates", "certificates.my_certificates")],
+    AUTHOR: [("Item banks", "items.banks"), ("Import", "imports.upload"),
+             ("Competency dictionary", "items.competencies")],
+    REVIEWER: [("Review queue", "items.review_queue"), ("Item banks", "items.banks"),
+               ("Competency dictionary", "items.competencies")],
+    PROCTOR: [("Live proctoring", "delivery_pages.proctor_dashboard")],
+    PSYCHOMETRICIAN: [("Item banks", "items.banks"), ("Competency dictionary", "items.competencies")],
+    ANALYST: [("Competency dictionary", "items.competencies")],
+    ADMIN: [("Item banks", "items.banks"), ("Import", "imports.upload"),
+            ("Live proctoring", "delivery_pages.proctor_dashboard"),
+            ("Competency dictionary", "items.competencies")],
+}
+
+
+def init_navigation(app: Flask) -> None:
+    @app.context_processor
+    def menu():
+        def nav_links() -> list[tuple[str, str]]:
+            if not current_user.is_authenticated:
+                return []
+            return [(label, endpoint) for label, endpoint in MENU.get(current_user.role, [])
+                    if endpoint in app.view_functions]
+
+        return {"nav_links": nav_links}
