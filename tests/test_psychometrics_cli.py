@@ -4,7 +4,9 @@ Reference numbers: R mirt's LSAT7 2PL and Science graded fits (see
 tests/psychometrics/reference/*.json for the file and line of each).
 """
 
+import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +14,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from piaa import psychometrics_cli
 from piaa.psychometrics_cli import calibrate, commands, score, simulate
+from tests.psychometrics.data import public_data_path
 
 REF = Path(__file__).parent / "psychometrics" / "reference"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture
@@ -28,13 +31,6 @@ def run():
     return invoke
 
 
-def _shared(name):
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"reference data {name} not found beside the repository")
-    return path
-
-
 def _write(path, text):
     path.write_text(text)
     return path
@@ -42,6 +38,13 @@ def _write(path, text):
 
 def test_commands_are_exported_for_the_piaa_group():
     assert [c.name for c in commands] == ["calibrate", "score", "simulate"]
+
+
+def test_model_names_are_the_librarys():
+    from piaa.psychometrics import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS
+
+    assert psychometrics_cli.DICHOTOMOUS == DICHOTOMOUS_MODELS
+    assert psychometrics_cli.POLYTOMOUS == POLYTOMOUS_MODELS
 
 
 def test_simulate_calibrate_score_round_trip(run, tmp_path):
@@ -77,7 +80,7 @@ def test_simulate_calibrate_score_round_trip(run, tmp_path):
 
 def test_calibrate_lsat7_matches_mirt(run, tmp_path):
     ref = json.loads((REF / "lsat_mirt_dichotomous.json").read_text())
-    out = run(calibrate, _shared("LSAT7.csv"), "--model", "2pl", "--out", tmp_path / "p.csv")
+    out = run(calibrate, public_data_path("LSAT7.csv"), "--model", "2pl", "--out", tmp_path / "p.csv")
     assert out.exit_code == 0, out.output
     assert "log-likelihood = -2658.80" in out.output
     est = pd.read_csv(tmp_path / "p.csv")
@@ -88,7 +91,7 @@ def test_calibrate_lsat7_matches_mirt(run, tmp_path):
 
 def test_calibrate_and_score_science_grm(run, tmp_path):
     ref = json.loads((REF / "science_grm.json").read_text())
-    raw = pd.read_csv(_shared("Science.csv"))
+    raw = pd.read_csv(public_data_path("Science.csv"))
     raw.iloc[:, 1:] = raw.iloc[:, 1:] - 1            # mirt's 1..4 to our 0..3
     raw.to_csv(tmp_path / "science.csv", index=False)
     out = run(calibrate, tmp_path / "science.csv", "--model", "grm", "--out", tmp_path / "p.csv")
@@ -102,6 +105,46 @@ def test_calibrate_and_score_science_grm(run, tmp_path):
               "--out", tmp_path / "t.csv")
     assert out.exit_code == 0, out.output
     assert len(pd.read_csv(tmp_path / "t.csv")) == 392
+
+
+class _Terminal(io.StringIO):
+    """A captured stream that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("model", ["1pl", "2pl", "grm"])
+def test_calibrate_shows_a_per_cycle_progress_bar_on_a_terminal(run, tmp_path, monkeypatch, model):
+    screen = _Terminal()
+    bars = []
+
+    class Recorded(psychometrics_cli._Progress):
+        def __init__(self, label):
+            super().__init__(label)
+            bars.append(self)
+
+        def close(self):
+            self.cycles, self.postfix = self.bar.n, self.bar.postfix
+            super().close()
+
+    monkeypatch.setattr(psychometrics_cli, "_progress_stream", lambda: screen)
+    monkeypatch.setattr(psychometrics_cli, "_Progress", Recorded)
+    run(simulate, "--model", model, "--persons", 400, "--items", 6, "--seed", 3, "--out", tmp_path)
+    out = run(calibrate, tmp_path / "responses.csv", "--model", model, "--out", tmp_path / "p.csv")
+    assert out.exit_code == 0, out.output
+    n_cycles = int(re.search(r"converged after (\d+) EM cycles", out.output).group(1))
+    assert len(bars) == 1 and bars[0].cycles == n_cycles > 1
+    assert bars[0].postfix.startswith("loglik -")
+    # tqdm redraws at most every 0.1 s, so a quick fit may show only the first frame.
+    assert f"calibrating {model}:" in screen.getvalue()
+
+
+def test_calibrate_draws_no_progress_when_not_on_a_terminal(run, tmp_path):
+    run(simulate, "--model", "2pl", "--persons", 300, "--items", 5, "--seed", 3, "--out", tmp_path)
+    out = run(calibrate, tmp_path / "responses.csv", "--model", "2pl", "--out", tmp_path / "p.csv")
+    assert out.exit_code == 0, out.output
+    assert "calibrating" not in out.output and "\r" not in out.output
 
 
 def test_long_form_gives_the_same_calibration_as_wide(run, tmp_path):
@@ -132,7 +175,6 @@ def test_anchors_are_held_fixed(run, tmp_path):
 
 
 def test_girth_engine(run, tmp_path):
-    pytest.importorskip("girth")
     run(simulate, "--model", "grm", "--persons", 500, "--items", 5, "--seed", 4, "--out", tmp_path)
     out = run(calibrate, tmp_path / "responses.csv", "--model", "grm", "--engine", "girth",
               "--out", tmp_path / "p.csv")

@@ -5,11 +5,25 @@ SQLAlchemy or any other part of ``piaa``, so the package can be used on its own.
 
 Conventions: responses are ``(n_persons, n_items)`` float arrays (0/1 or
 0..K-1, NaN = not administered); dichotomous item parameters are
-``(n_items, 4)`` = a, b, c, d in the logistic metric with D = 1.
+``(n_items, 4)`` = a, b, c, d in the logistic metric with D = 1; polytomous
+ones ``(n_items, 1 + K - 1)`` = a, b1..b_{K-1}, NaN-padded.
+
+The public API, by task (adaptive testing lives in the subpackage :mod:`.cat`):
+
+* item response functions: :func:`prob`, :func:`log_prob_pair`,
+  :func:`information`, :func:`loglik` (dichotomous); :func:`prob_grm`,
+  :func:`prob_gpcm`, :func:`category_prob`, :func:`information_grm`,
+  :func:`information_gpcm`, :func:`loglik_poly` ... (polytomous);
+* calibration: :class:`IRTCalibrator` (every model), :func:`fit_polytomous`,
+  :func:`expected_counts` (the E-step of one partition of the data);
+* scoring: :func:`estimate_ability`, :func:`eap_sum_score_table`,
+  reliabilities;
+* item analysis: classical statistics, fit, DIF, linking, standard setting;
+* simulation of parameters, abilities and responses.
 """
 
-from .irt import information, log_prob_pair, loglik, prob
-from .quadrature import normal_quadrature, normal_weights
+from . import cat
+from ._item_models import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS
 from .calibration import (
     CalibrationResult,
     ExpectedCounts,
@@ -17,68 +31,146 @@ from .calibration import (
     SparseResponses,
     expected_counts,
 )
-from .polytomous import (
-    fit_polytomous,
-    information_gpcm,
-    information_grm,
-    loglik_poly,
-    prob_gpcm,
-    prob_grm,
+from .classical import (
+    AlphaResult,
+    DistractorAnalysis,
+    ItemStatistics,
+    cronbach_alpha,
+    distractor_analysis,
+    item_statistics,
+    score_key,
 )
-from .simulation import simulate_params, simulate_responses, simulate_theta
-from .classical import cronbach_alpha, distractor_analysis, item_statistics, score_key
-from .dif import logistic_dif, mantel_haenszel
-from .fit import infit_outfit, person_fit, s_x2
-from .linking import link, transform_params
-from .standard_setting import bookmark_cut_scores, classification_accuracy, ordered_item_booklet
+from .dif import LogisticDIFResult, MantelHaenszelResult, logistic_dif, mantel_haenszel
 from .estimation import (
     AbilityEstimates,
+    SumScoreTable,
     eap_sum_score_table,
     empirical_reliability,
     estimate_ability,
     marginal_reliability,
+    total_information,
 )
-from . import cat
+from .fit import (
+    PersonFitResult,
+    RaschFitResult,
+    SX2Result,
+    infit_outfit,
+    person_fit,
+    s_x2,
+)
+from .irt import information, log_prob_pair, loglik, prob, validate_params
+from .linking import LINKING_METHODS, LinkingResult, link, transform_params
+from .polytomous import (
+    category_log_prob,
+    category_prob,
+    expected_score,
+    fit_polytomous,
+    from_slope_intercept,
+    information_gpcm,
+    information_grm,
+    information_poly,
+    log_prob_gpcm,
+    log_prob_grm,
+    loglik_poly,
+    marginal_loglik,
+    n_categories,
+    prob_gpcm,
+    prob_grm,
+    standard_errors,
+    to_slope_intercept,
+    validate_poly_params,
+)
+from .quadrature import normal_quadrature, normal_weights
+from .simulation import simulate_params, simulate_responses, simulate_theta
+from .standard_setting import (
+    ClassificationQuality,
+    OrderedItemBooklet,
+    bookmark_cut_scores,
+    classification_accuracy,
+    ordered_item_booklet,
+)
 
 __all__ = [
+    # model names
+    "DICHOTOMOUS_MODELS",
+    "POLYTOMOUS_MODELS",
+    # dichotomous item response functions
+    "validate_params",
     "prob",
     "log_prob_pair",
     "information",
     "loglik",
+    # polytomous item response functions
+    "validate_poly_params",
+    "n_categories",
+    "prob_grm",
+    "prob_gpcm",
+    "log_prob_grm",
+    "log_prob_gpcm",
+    "category_prob",
+    "category_log_prob",
+    "expected_score",
+    "information_grm",
+    "information_gpcm",
+    "information_poly",
+    "loglik_poly",
+    "to_slope_intercept",
+    "from_slope_intercept",
+    # quadrature
     "normal_quadrature",
     "normal_weights",
+    # calibration
     "IRTCalibrator",
     "CalibrationResult",
     "SparseResponses",
     "ExpectedCounts",
     "expected_counts",
-    "prob_grm",
-    "prob_gpcm",
-    "information_grm",
-    "information_gpcm",
-    "loglik_poly",
     "fit_polytomous",
-    "simulate_theta",
-    "simulate_params",
-    "simulate_responses",
-    "item_statistics",
-    "cronbach_alpha",
-    "distractor_analysis",
-    "score_key",
-    "s_x2",
-    "infit_outfit",
-    "person_fit",
-    "mantel_haenszel",
-    "logistic_dif",
-    "link",
-    "transform_params",
-    "ordered_item_booklet",
-    "bookmark_cut_scores",
-    "classification_accuracy",
+    "marginal_loglik",
+    "standard_errors",
+    # ability estimation and reliability
     "AbilityEstimates",
     "estimate_ability",
+    "total_information",
+    "SumScoreTable",
     "eap_sum_score_table",
     "marginal_reliability",
     "empirical_reliability",
+    # simulation
+    "simulate_theta",
+    "simulate_params",
+    "simulate_responses",
+    # classical item analysis
+    "ItemStatistics",
+    "item_statistics",
+    "AlphaResult",
+    "cronbach_alpha",
+    "DistractorAnalysis",
+    "distractor_analysis",
+    "score_key",
+    # model fit
+    "SX2Result",
+    "s_x2",
+    "RaschFitResult",
+    "infit_outfit",
+    "PersonFitResult",
+    "person_fit",
+    # differential item functioning
+    "MantelHaenszelResult",
+    "mantel_haenszel",
+    "LogisticDIFResult",
+    "logistic_dif",
+    # linking
+    "LINKING_METHODS",
+    "LinkingResult",
+    "link",
+    "transform_params",
+    # standard setting
+    "OrderedItemBooklet",
+    "ordered_item_booklet",
+    "bookmark_cut_scores",
+    "ClassificationQuality",
+    "classification_accuracy",
+    # computerized adaptive testing (subpackage)
     "cat",
 ]

@@ -25,6 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logit, ndtri
 
+from .irt import log_prob_pair_from_logit
+
 # Bounds that keep Fisher scoring inside the region where the model is defined;
 # an item pressed against them is reported in the fit warnings.
 SLOPE_MIN, SLOPE_MAX = 1e-3, 50.0
@@ -156,19 +158,9 @@ class ExpectedCounts:
 
 
 def log_tables(eta: np.ndarray, nodes: np.ndarray):
-    """(Q, J) log P and log(1 - P) at the nodes for internal parameters eta."""
+    """(Q, J) log P and log(1 - P) at the (Q,) nodes for (J, 4) internal parameters eta."""
     z = nodes[:, None] * eta[:, 0] + eta[:, 1]
-    log_f = -np.logaddexp(0.0, -z)
-    log_1mf = -np.logaddexp(0.0, z)
-    c = expit(eta[:, 2])
-    u = expit(eta[:, 3])
-    if np.all(c == 0) and np.all(u == 1):
-        return log_f, log_1mf
-    with np.errstate(divide="ignore"):
-        log_dmc = np.log(u - c)
-        log_p = np.logaddexp(np.log(c), log_dmc + log_f)
-        log_q = np.logaddexp(np.log1p(-u), log_dmc + log_1mf)
-    return log_p, log_q
+    return log_prob_pair_from_logit(z, expit(eta[:, 2]), expit(eta[:, 3]))
 
 
 def _posterior_inplace(L: np.ndarray) -> np.ndarray:
@@ -291,7 +283,7 @@ def item_derivatives(eta, r, w, nodes, spec: ModelSpec, kinds=None):
         kinds = tuple(int(k) for k in np.flatnonzero(spec.free.any(axis=0) | [spec.common_slope, 0, 0, 0]))
     a, d = eta[:, 0:1], eta[:, 1:2]
     c, u = expit(eta[:, 2:3]), expit(eta[:, 3:4])
-    f = expit(a * nodes + d)  # (J, Q)
+    f, dp = prob_gradient(eta, nodes, kinds)
     two_pl = not (np.any(c > 0) or np.any(u < 1))
     if two_pl:
         p = f
@@ -300,14 +292,6 @@ def item_derivatives(eta, r, w, nodes, spec: ModelSpec, kinds=None):
     q = 1.0 - p
     n = r + w
     fq = f * (1.0 - f)
-    span = u - c
-    derivs = {
-        0: lambda: span * fq * nodes,
-        1: lambda: span * fq,
-        2: lambda: (1.0 - f) * c * (1.0 - c),
-        3: lambda: f * u * (1.0 - u),
-    }
-    dp = {k: derivs[k]() for k in kinds}
     J = eta.shape[0]
     grad = np.zeros((J, 4))
     info = np.zeros((J, 4, 4))
@@ -336,6 +320,26 @@ def item_derivatives(eta, r, w, nodes, spec: ModelSpec, kinds=None):
     return obj, grad, info
 
 
+def prob_gradient(eta, nodes, kinds=(0, 1, 2, 3)):
+    """Logistic F (J, Q) and {kind: (J, Q) ∂P/∂η_kind} for the listed parameter kinds.
+
+    With P = c + (u - c) F(a θ + d), c = expit(η_2), u = expit(η_3):
+    ∂P/∂a = (u - c) F (1 - F) θ, ∂P/∂d = (u - c) F (1 - F),
+    ∂P/∂η_2 = (1 - F) c (1 - c), ∂P/∂η_3 = F u (1 - u).
+    """
+    a, d = eta[:, 0:1], eta[:, 1:2]
+    c, u = expit(eta[:, 2:3]), expit(eta[:, 3:4])
+    f = expit(a * nodes + d)
+    slope = (u - c) * f * (1.0 - f)
+    derivs = {
+        0: lambda: slope * nodes,
+        1: lambda: slope,
+        2: lambda: (1.0 - f) * c * (1.0 - c),
+        3: lambda: f * u * (1.0 - u),
+    }
+    return f, {k: derivs[k]() for k in kinds}
+
+
 def _add_priors(eta, obj, grad, info, spec: ModelSpec):
     if spec.slope_prior is not None:
         m, s = spec.slope_prior
@@ -345,11 +349,16 @@ def _add_priors(eta, obj, grad, info, spec: ModelSpec):
         grad[:, 0] += -1.0 / a - (la - m) / (s**2 * a)
         info[:, 0, 0] += 1.0 / (s**2 * a**2)
     if spec.guessing_prior is not None:
+        # Only estimated lower asymptotes carry the prior: a fixed c = 0 (a 2PL
+        # item in a mixed form, an anchor) would add log 0 = -inf to the
+        # objective and disable the step-halving comparisons.
         al, be = spec.guessing_prior
-        c = expit(eta[:, 2])
-        obj = obj + (al - 1) * np.log(c) + (be - 1) * np.log1p(-c)
-        grad[:, 2] += (al - 1) * (1 - c) - (be - 1) * c
-        info[:, 2, 2] += max(al + be - 2, 0.0) * c * (1 - c)
+        rows = spec.free[:, 2]
+        c = expit(eta[rows, 2])
+        obj = obj.copy()
+        obj[rows] += (al - 1) * np.log(c) + (be - 1) * np.log1p(-c)
+        grad[rows, 2] += (al - 1) * (1 - c) - (be - 1) * c
+        info[rows, 2, 2] += max(al + be - 2, 0.0) * c * (1 - c)
     return obj, grad, info
 
 

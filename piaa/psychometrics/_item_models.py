@@ -1,9 +1,10 @@
-"""Model dispatch shared by the item-analysis modules.
+"""The package's item models by name, and dispatch on them.
 
-Fit statistics, linking and standard setting work on any of the package's
-item models through their category probabilities. This module turns a model
-name and a parameter array into those probabilities, so each analysis is
-written once for dichotomous and polytomous items alike.
+This is the one declared list of model names (``DICHOTOMOUS_MODELS``,
+``POLYTOMOUS_MODELS``) and their check. Fit statistics, linking and standard
+setting work on any of the models through their category probabilities; this
+module turns a model name and a parameter array into those probabilities, so
+each analysis is written once for dichotomous and polytomous items alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import irt
+from ._checks import check_choice
 
 __all__ = [
     "DICHOTOMOUS_MODELS",
@@ -18,6 +20,7 @@ __all__ = [
     "check_model",
     "category_probs",
     "expected_item_scores",
+    "max_item_scores",
     "n_free_item_params",
     "n_free_group_params",
 ]
@@ -34,11 +37,7 @@ _GROUP_PARAMS = {"rasch": 1}
 
 def check_model(model: str) -> str:
     """Return the lower-cased model name or raise naming the bad value."""
-    name = str(model).lower()
-    if name not in DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS:
-        allowed = ", ".join(DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS)
-        raise ValueError(f"model must be one of {allowed}; got {model!r}")
-    return name
+    return check_choice("model", str(model).lower(), DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS)
 
 
 def category_probs(theta, params, model: str = "2pl") -> np.ndarray:
@@ -70,6 +69,15 @@ def expected_item_scores(theta, params, model: str = "2pl") -> np.ndarray:
     """(n, J) expected score of each item at each θ (P(correct) for 0/1 items)."""
     probs = category_probs(theta, params, model)
     return probs @ np.arange(probs.shape[2], dtype=float)
+
+
+def max_item_scores(params, model: str) -> np.ndarray:
+    """(J,) highest score of each item: 1 for dichotomous items, K_j - 1 for polytomous ones."""
+    name = check_model(model)
+    p = np.atleast_2d(np.asarray(params, dtype=float))
+    if name in POLYTOMOUS_MODELS:
+        return np.sum(~np.isnan(p[:, 1:]), axis=1)
+    return np.ones(p.shape[0], dtype=int)
 
 
 def n_free_item_params(params, model: str) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _poly_models as pm
+from ._squarem import run_squarem
 from .quadrature import normal_weights
 
 # Log-probabilities below this are clamped so that 0 · log P stays finite.
@@ -254,7 +255,7 @@ class EMMap:
 
     The vector holds the free slope-intercept entries (row-major) and, when
     estimated, the latent mean and log standard deviation. Packing lets the
-    SQUAREM extrapolation below treat every parameter alike.
+    SQUAREM extrapolation (:mod:`._squarem`) treat every parameter alike.
     """
 
     def __init__(self, indicators, nodes, weights, n_categories, model, free,
@@ -314,63 +315,11 @@ class EMMap:
 
 
 def run_em(em_map: EMMap, start, max_iter, tol, accelerate=True, callback=None):
-    """Iterate the EM map to convergence, with SQUAREM extrapolation.
-
-    SQUAREM (Varadhan & Roland, 2008, scheme S3) takes two EM steps, jumps
-    along the squared-extrapolation path with step length -|r|/|v|, and
-    takes one stabilising EM step from there; a jump that lowers the
-    log-likelihood below the plain EM path is discarded. Convergence is
-    declared, as in mirt, when one plain EM step moves no parameter more
-    than ``tol``; so acceleration changes the path, not the answer.
+    """Iterate the EM map to convergence with SQUAREM (see :mod:`._squarem`).
 
     Returns
     -------
-    (vector, n_cycles, converged): n_cycles counts E-steps.
+    (vector (P,), n_cycles, converged): n_cycles counts E-steps.
     """
-    calls = 0
-
-    def step(v):
-        nonlocal calls
-        calls += 1
-        new, loglik = em_map(v)
-        if callback is not None:
-            callback(calls, loglik)
-        return new, loglik
-
-    def moved(a, b):
-        return float(np.max(np.abs(a - b), initial=0.0))
-
-    v0 = start
-    while calls < max_iter:
-        v1, _ = step(v0)
-        if moved(v1, v0) < tol:
-            return v1, calls, True
-        if not accelerate or calls >= max_iter:
-            v0 = v1
-            continue
-        v2, ll1 = step(v1)
-        if moved(v2, v1) < tol:
-            return v2, calls, True
-        r = v1 - v0
-        v = v2 - v1 - r
-        norm_v = np.linalg.norm(v)
-        alpha = -np.linalg.norm(r) / norm_v if norm_v > 0 else -1.0
-        alpha = min(alpha, -1.0)
-        jump = v0 - 2 * alpha * r + alpha**2 * v
-        for _ in range(10):
-            if em_map.valid(jump):
-                break
-            # pull the step length back towards -1, where the jump is the EM step v2
-            alpha = (alpha - 1.0) / 2.0
-            jump = v0 - 2 * alpha * r + alpha**2 * v
-        if not em_map.valid(jump) or calls >= max_iter:
-            v0 = v2
-            continue
-        v3, ll_jump = step(jump)
-        if ll_jump < ll1:
-            v0 = v2
-            continue
-        if moved(v3, jump) < tol:
-            return v3, calls, True
-        v0 = v3
-    return v0, calls, False
+    return run_squarem(em_map, start, max_iter, tol, accelerate, callback,
+                       admissible=em_map.valid)

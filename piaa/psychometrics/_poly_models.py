@@ -22,14 +22,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
-MODELS = ("grm", "gpcm")
+from ._checks import check_choice
+from ._item_models import POLYTOMOUS_MODELS
+
+MODELS = POLYTOMOUS_MODELS
 
 
 def check_model(model: str) -> str:
-    m = str(model).lower()
-    if m not in MODELS:
-        raise ValueError(f"polytomous model must be one of {MODELS}, got {model!r}")
-    return m
+    """Return the lower-cased polytomous model name or raise naming the bad value."""
+    return check_choice("polytomous model", str(model).lower(), MODELS)
 
 
 def category_counts(rows: np.ndarray) -> np.ndarray:
@@ -211,7 +212,7 @@ def gpcm_derivatives(theta, rows, n_categories, second=False):
     """
     logp = gpcm_log_prob(theta, rows, n_categories)
     prob = np.exp(logp)
-    n, n_items, k_max = prob.shape
+    n, _, k_max = prob.shape
     k = np.arange(k_max, dtype=float)
     t = np.zeros((n, 1, k_max, k_max))
     t[:, 0, :, 0] = theta[:, None] * k[None, :]

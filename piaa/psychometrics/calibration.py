@@ -26,13 +26,17 @@ package for the R environment. J. Stat. Softw., 48(6).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logit
 
 from . import _em
+from ._checks import check_at_least, check_choice, check_positive
 from ._em import ExpectedCounts, ModelSpec
+from ._item_models import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS, check_model
+from ._squarem import run_squarem
 from .irt import validate_params
 from .quadrature import normal_quadrature, normal_weights
 
@@ -45,8 +49,7 @@ __all__ = [
     "DICHOTOMOUS_MODELS",
 ]
 
-DICHOTOMOUS_MODELS = ("rasch", "1pl", "2pl", "3pl", "4pl")
-POLYTOMOUS_MODELS = ("grm", "gpcm")
+ENGINES = ("piaa", "girth")
 SE_METHODS = ("auto", "hessian", "xpd", None)
 
 # Thresholds for per-item warnings: beyond them an estimate is usually a
@@ -178,14 +181,19 @@ def expected_counts(responses, params, nodes, weights, chunk_size: int = 20_000)
 
 
 def _public_to_internal(params: np.ndarray) -> np.ndarray:
+    """(J, 4) a, b, c, d -> (J, 4) internal a, intercept, logit c, logit d.
+
+    c = 0 and d = 1 become logits of -inf and +inf, which every internal step
+    keeps as they are (see ``_em.project``), so fixed asymptotes come back as
+    exactly 0 and 1.
+    """
     a, b, c, u = params.T
     with np.errstate(divide="ignore"):
-        eta = np.column_stack([a, -a * b, logit(c), logit(u)])
-    eta[:, 2] = np.clip(eta[:, 2], -np.inf, np.inf)
-    return eta
+        return np.column_stack([a, -a * b, logit(c), logit(u)])
 
 
 def _internal_to_public(eta: np.ndarray) -> np.ndarray:
+    """(J, 4) internal parameters -> (J, 4) a, b, c, d; inverse of ``_public_to_internal``."""
     a, d = eta[:, 0], eta[:, 1]
     return np.column_stack([a, -d / a, expit(eta[:, 2]), expit(eta[:, 3])])
 
@@ -212,11 +220,18 @@ class IRTCalibrator:
     se_method : "auto", "hessian" (observed information as the numerical
         Hessian of the marginal loglik, by central differences of its
         analytic score), "xpd" (cross-product of per-person scores), or None.
+        For "grm" / "gpcm", "auto" and "hessian" use Louis' observed
+        information and "xpd" the cross-product.
     accelerate : use SQUAREM extrapolation of the EM map.
     precision : "auto", "double" or "single" floating point in E-step
         products; "auto" uses single precision for more than 2 million
         response cells, where BLAS speed matters and sampling error dwarfs
         rounding.
+    girth_options : extra options for girth's estimator (engine="girth").
+    callback : called as ``callback(iteration, loglik)`` after every E-step
+        of our EM (every model, engine "piaa"), iterations numbered 1, 2, ...;
+        ``loglik`` is the marginal log-likelihood (plus log-priors, if any) at
+        the parameters that E-step was taken at. Progress bars hang on this.
     """
 
     def __init__(
@@ -236,6 +251,7 @@ class IRTCalibrator:
         accelerate: bool = True,
         precision: str = "auto",
         girth_options: dict | None = None,
+        callback: Callable[[int, float], None] | None = None,
     ):
         self.model = model
         self.n_quadrature = n_quadrature
@@ -252,6 +268,7 @@ class IRTCalibrator:
         self.accelerate = accelerate
         self.precision = precision
         self.girth_options = girth_options
+        self.callback = callback
 
     # ------------------------------------------------------------------ checks
     def _check_options(self):
@@ -267,28 +284,22 @@ class IRTCalibrator:
         else:
             self._item_models = None
             model = str(self.model).lower()
-        if model != "mixed" and model not in DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS:
-            raise ValueError(
-                f"model must be one of {DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS}, got {self.model!r}"
-            )
-        if self.engine not in ("piaa", "girth"):
-            raise ValueError(f"engine must be 'piaa' or 'girth', got {self.engine!r}")
-        if self.se_method not in SE_METHODS:
-            raise ValueError(f"se_method must be one of {SE_METHODS}, got {self.se_method!r}")
-        if self.precision not in ("auto", "double", "single"):
-            raise ValueError(f"precision must be 'auto', 'double' or 'single', got {self.precision!r}")
-        if int(self.max_iter) < 1:
-            raise ValueError(f"max_iter must be at least 1, got {self.max_iter}")
-        if not self.tol > 0:
-            raise ValueError(f"tol must be positive, got {self.tol}")
-        if int(self.chunk_size) < 1:
-            raise ValueError(f"chunk_size must be at least 1, got {self.chunk_size}")
+        if model != "mixed":
+            model = check_model(model)
+        check_choice("engine", self.engine, ENGINES)
+        check_choice("se_method", self.se_method, SE_METHODS)
+        check_choice("precision", self.precision, ("auto", "double", "single"))
+        check_at_least("max_iter", self.max_iter, 1)
+        check_positive("tol", self.tol)
+        check_at_least("chunk_size", self.chunk_size, 1)
         if self.slope_prior is not None and not (len(self.slope_prior) == 2 and self.slope_prior[1] > 0):
             raise ValueError(f"slope_prior must be (meanlog, sdlog > 0), got {self.slope_prior!r}")
         if self.guessing_prior is not None and not (
             len(self.guessing_prior) == 2 and min(self.guessing_prior) > 0
         ):
             raise ValueError(f"guessing_prior must be (alpha > 0, beta > 0), got {self.guessing_prior!r}")
+        if self.callback is not None and not callable(self.callback):
+            raise ValueError(f"callback must be callable(iteration, loglik), got {self.callback!r}")
         return model
 
     def _spec(self, model, n_items, anchors) -> tuple[ModelSpec, np.ndarray]:
@@ -388,7 +399,7 @@ class IRTCalibrator:
                 eta0 = _em.start_values(design, spec, eta_fixed)
                 eta, mean, sd, n_iter, warn = _run_em(
                     design, spec, eta0, 0.0, 1.0, nodes, int(self.max_iter), float(self.tol),
-                    bool(self.accelerate),
+                    bool(self.accelerate), self.callback,
                 )
             result = self._finish(model, design, spec, eta, mean, sd, nodes, n_iter, warn)
         self._set_result(result)
@@ -411,11 +422,17 @@ class IRTCalibrator:
         from . import polytomous
 
         nodes, weights = normal_quadrature(self.n_quadrature, self.theta_bounds)
+        # As for dichotomous items, anchors fix the scale, so the latent mean
+        # and variance of the new sample are estimated rather than held at 0, 1.
+        anchored = bool(anchors)
         out = dict(polytomous.fit_polytomous(
             responses, model, nodes, weights, int(self.max_iter), float(self.tol),
-            anchors=anchors, estimate_mean=bool(self.estimate_mean),
-            estimate_var=bool(self.estimate_var), chunk_size=int(self.chunk_size),
+            anchors=anchors, estimate_mean=bool(self.estimate_mean) or anchored,
+            estimate_var=bool(self.estimate_var) or anchored, chunk_size=int(self.chunk_size),
             compute_se=self.se_method is not None,
+            se_method="xpd" if self.se_method == "xpd" else "auto",
+            accelerate=bool(self.accelerate),
+            engine=self.engine, callback=self.callback,
         ))
         # The result's theta_weights is the posterior latent distribution, as for
         # dichotomous fits; the fitted normal weights stay available in extra.
@@ -530,48 +547,17 @@ def _log_prior(eta, spec: ModelSpec) -> float:
     return total
 
 
-def _run_em(design, spec, eta0, mean0, sd0, nodes, max_iter, tol, accelerate):
-    """EM with SQUAREM (SqS3) extrapolation; returns (eta, mean, sd, n_estep, warnings).
-
-    Convergence is judged on a plain EM step, so the flag means the same with
-    and without acceleration.
-    """
-    F = _em_map(design, spec, eta0, mean0, sd0, nodes)
-    x = _em.pack(eta0, mean0, sd0, spec)
-    n_eval = 0
-    step_max = 1.0
-    converged = False
-    while n_eval < max_iter:
-        x1, _ = F(x)
-        n_eval += 1
-        if np.max(np.abs(x1 - x)) < tol:
-            x, converged = x1, True
-            break
-        if not accelerate or n_eval + 2 > max_iter:
-            x = x1
-            continue
-        x2, ll1 = F(x1)
-        n_eval += 1
-        if np.max(np.abs(x2 - x1)) < tol:
-            x, converged = x2, True
-            break
-        r = x1 - x
-        v = (x2 - x1) - r
-        nv = np.linalg.norm(v)
-        alpha = -np.linalg.norm(r) / nv if nv > 0 else -1.0
-        alpha = max(min(alpha, -1.0), -step_max)
-        if alpha == -step_max:
-            step_max *= 4.0
-        x_new = x - 2 * alpha * r + alpha**2 * v
-        x_new = _clip_packed(x_new, eta0, mean0, sd0, spec)
-        x3, ll_new = F(x_new)
-        n_eval += 1
-        if np.isfinite(ll_new) and ll_new >= ll1 - 1e-9 * abs(ll1):
-            x = x3
-        else:
-            # Extrapolation overshot: fall back to the plain EM iterate and be more careful.
-            x = x2
-            step_max = max(1.0, step_max / 4.0)
+def _run_em(design, spec, eta0, mean0, sd0, nodes, max_iter, tol, accelerate, callback=None):
+    """EM with SQUAREM extrapolation; returns (eta, mean, sd, n_estep, warnings)."""
+    x, n_eval, converged = run_squarem(
+        _em_map(design, spec, eta0, mean0, sd0, nodes),
+        _em.pack(eta0, mean0, sd0, spec),
+        max_iter,
+        tol,
+        accelerate,
+        callback,
+        project=lambda vec: _clip_packed(vec, eta0, mean0, sd0, spec),
+    )
     eta, mean, sd = _em.unpack(x, eta0, mean0, sd0, spec)
     warnings = [] if converged else [
         f"not converged: EM stopped after {n_eval} E-steps (max_iter={max_iter}) above tol={tol:g}"
@@ -589,7 +575,7 @@ def _clip_packed(vec, eta0, mean0, sd0, spec):
 def _item_warnings(params, spec: ModelSpec) -> list:
     out = []
     free = spec.free.any(axis=1) | (spec.common_slope & _em._common_rows(spec))
-    a, b, c, u = params.T
+    a, b, c, _ = params.T
     for j in np.flatnonzero(free & (a > SLOPE_WARN_HIGH)):
         out.append(f"item {j}: slope {a[j]:.3g} is running off (> {SLOPE_WARN_HIGH})")
     for j in np.flatnonzero(free & (a < SLOPE_WARN_LOW)):
@@ -650,11 +636,7 @@ def _cross_product_information(design, spec, eta, mean, sd, nodes):
     logp, logq = _em.log_tables(eta, nodes)
     p = np.exp(logp).T  # (J, Q)
     q = np.exp(logq).T
-    a, d = eta[:, 0:1], eta[:, 1:2]
-    c, u = expit(eta[:, 2:3]), expit(eta[:, 3:4])
-    f = expit(a * nodes + d)
-    fq = f * (1 - f)
-    dp = [(u - c) * fq * nodes, (u - c) * fq, (1 - f) * c * (1 - c), f * u * (1 - u)]
+    _, dp = _em.prob_gradient(eta, nodes)
     cols = _packed_columns(spec)
     zq = (nodes - mean) / sd
     dlogw_mu = (zq - weights @ zq) / sd

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._item_checks import as_responses
+from ._checks import as_responses
 
 __all__ = [
     "ItemStatistics",

@@ -40,7 +40,7 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import chi2, norm
 
-from ._item_checks import as_responses
+from ._checks import as_responses
 
 __all__ = ["MantelHaenszelResult", "LogisticDIFResult", "mantel_haenszel", "logistic_dif"]
 

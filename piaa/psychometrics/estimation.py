@@ -51,6 +51,15 @@ try:  # optional: keeps BLAS on one thread inside scoring (see _one_blas_thread)
 except ImportError:  # pragma: no cover - scoring works the same, only slower when busy
     ThreadpoolController = None
 
+from ._checks import (
+    check_at_least,
+    check_choice,
+    check_finite,
+    check_interval,
+    check_positive,
+)
+from ._item_models import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS, check_model
+from ._sumscore import lord_wingersky
 from .irt import log_prob_pair, validate_params
 from .quadrature import normal_quadrature
 
@@ -67,8 +76,6 @@ __all__ = [
     "METHODS",
 ]
 
-DICHOTOMOUS_MODELS = ("rasch", "1pl", "2pl", "3pl", "4pl")
-POLYTOMOUS_MODELS = ("grm", "gpcm")
 METHODS = ("eap", "map", "mle")
 
 # Newton steps longer than this are cut back: far from the mode the quadratic
@@ -192,6 +199,13 @@ def _rowdot(m: np.ndarray, v: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
+def _reject_first(bad: np.ndarray, x: np.ndarray, rule) -> None:
+    """Raise naming the first (person, item) cell flagged in ``bad`` and the ``rule(item)`` it breaks."""
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(f"{rule(j)}; person row {i}, item column {j} has {x[i, j]!r}")
+
+
 class _Dichotomous:
     """Right/wrong items under the 4PL family (rows a, b, c, d)."""
 
@@ -203,12 +217,7 @@ class _Dichotomous:
 
     def check_responses(self, x: np.ndarray, filled: np.ndarray) -> None:
         bad = (filled != 0) & (filled != 1)      # NaN cells are 0 in filled
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise ValueError(
-                f"dichotomous responses must be 0, 1 or NaN; person row {i}, "
-                f"item column {j} has {x[i, j]!r}"
-            )
+        _reject_first(bad, x, lambda j: "dichotomous responses must be 0, 1 or NaN")
 
     def highest_count(self, filled, administered, row_sum):
         """(n,) number of administered items answered in the top category."""
@@ -299,12 +308,9 @@ class _Polytomous:
     def check_responses(self, x: np.ndarray, filled: np.ndarray) -> None:
         top = (self.n_categories - 1)[None, :]
         bad = (filled < 0) | (filled != np.round(filled)) | (filled > top)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise ValueError(
-                f"{self.model} responses must be integers 0..{self.n_categories[j] - 1} "
-                f"or NaN; person row {i}, item column {j} has {x[i, j]!r}"
-            )
+        _reject_first(bad, x, lambda j: (
+            f"{self.model} responses must be integers 0..{self.n_categories[j] - 1} or NaN"
+        ))
 
     def highest_count(self, filled, administered, row_sum):
         return (administered & (filled == (self.n_categories - 1)[None, :])).sum(axis=1)
@@ -354,14 +360,10 @@ class _Polytomous:
 
 
 def _item_model(params, model: str):
-    model = str(model).lower()
+    model = check_model(model)
     if model in DICHOTOMOUS_MODELS:
         return _Dichotomous(params)
-    if model in POLYTOMOUS_MODELS:
-        return _Polytomous(params, model)
-    raise ValueError(
-        f"model must be one of {DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS}, got {model!r}"
-    )
+    return _Polytomous(params, model)
 
 
 # --------------------------------------------------------------------------
@@ -370,17 +372,12 @@ def _item_model(params, model: str):
 
 
 def _check_prior(prior_mean, prior_sd):
-    if not np.isfinite(prior_mean):
-        raise ValueError(f"prior_mean must be finite, got {prior_mean!r}")
-    if not (np.isfinite(prior_sd) and prior_sd > 0):
-        raise ValueError(f"prior_sd must be a positive number, got {prior_sd!r}")
+    check_finite("prior_mean", prior_mean)
+    check_positive("prior_sd", prior_sd)
 
 
 def _check_bounds(theta_bounds):
-    lo, hi = (float(v) for v in theta_bounds)
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"theta_bounds must be finite with low < high, got {theta_bounds!r}")
-    return lo, hi
+    return check_interval("theta_bounds", theta_bounds)
 
 
 class _Responses:
@@ -551,13 +548,11 @@ def estimate_ability(
     AbilityEstimates with (n,) arrays theta, se, n_administered, extreme,
     at_bound, converged.
     """
-    method = str(method).lower()
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    method = check_choice("method", str(method).lower(), METHODS)
     _check_prior(prior_mean, prior_sd)
     lo, hi = _check_bounds(theta_bounds)
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
+    check_at_least("max_iter", max_iter, 1)
+    check_positive("tol", tol)
     with _one_blas_thread():
         return _estimate(responses, params, str(model).lower(), method, prior_mean, prior_sd,
                          n_quadrature, lo, hi, int(max_iter), tol)
@@ -612,7 +607,7 @@ def total_information(theta, params, model: str = "2pl", administered=None) -> n
     Parameters
     ----------
     theta : (n,) abilities.
-    params : item parameters as for :func:`estimate_ability`.
+    params : (J, 4) dichotomous or (J, 1 + K - 1) polytomous item parameters.
     administered : (n, J) boolean mask, default every item.
 
     Returns
@@ -637,26 +632,13 @@ def total_information(theta, params, model: str = "2pl", administered=None) -> n
 # --------------------------------------------------------------------------
 
 
-def _sum_score_likelihood(category_probs, n_categories) -> np.ndarray:
-    """Lord–Wingersky recursion: (Q, S + 1) P(sum score = s | node).
-
-    The recursion adds one item at a time (the score distribution after j
-    items is needed to form it after j + 1), so it loops over items; each
-    step is vectorized over nodes and score points.
-    """
-    n_nodes = category_probs.shape[0]
-    max_score = int((n_categories - 1).sum())
-    dist = np.zeros((n_nodes, max_score + 1))
-    dist[:, 0] = 1.0
-    reached = 0
-    for j, k_j in enumerate(n_categories):
-        new = np.zeros_like(dist)
-        width = reached + 1
-        for k in range(int(k_j)):
-            new[:, k:k + width] += dist[:, :width] * category_probs[:, j, k:k + 1]
-        dist = new
-        reached += int(k_j) - 1
-    return dist
+def _prior_grid(params, model, prior_mean, prior_sd, n_quadrature, theta_bounds):
+    """Checked item model plus the (Q,) nodes and prior weights of the latent grid."""
+    _check_prior(prior_mean, prior_sd)
+    lo, hi = _check_bounds(theta_bounds)
+    items = _item_model(params, model)
+    nodes, weights = normal_quadrature(n_quadrature, (lo, hi), prior_mean, prior_sd)
+    return items, nodes, weights
 
 
 def eap_sum_score_table(
@@ -676,7 +658,9 @@ def eap_sum_score_table(
 
     Parameters
     ----------
-    params, model : the form's items, as for :func:`estimate_ability`.
+    params : (J, 4) a, b, c, d for dichotomous models, or (J, 1 + K - 1)
+        a, b1.. for "grm" / "gpcm": the form's items.
+    model : item model, as for :func:`estimate_ability`.
     prior_mean, prior_sd, n_quadrature, theta_bounds : the latent grid.
     observed : optional (S + 1,) counts of persons per sum score, or an
         (n, J) complete response matrix to count; adds the observed,
@@ -686,11 +670,9 @@ def eap_sum_score_table(
     -------
     SumScoreTable.
     """
-    _check_prior(prior_mean, prior_sd)
-    lo, hi = _check_bounds(theta_bounds)
-    items = _item_model(params, model)
-    nodes, weights = normal_quadrature(n_quadrature, (lo, hi), prior_mean, prior_sd)
-    like = _sum_score_likelihood(items.category_probs(nodes), items.n_categories)  # (Q, S+1)
+    items, nodes, weights = _prior_grid(params, model, prior_mean, prior_sd, n_quadrature,
+                                        theta_bounds)
+    like = lord_wingersky(items.category_probs(nodes), items.n_categories - 1)  # (Q, S+1)
     joint = like * weights[:, None]
     prob = joint.sum(axis=0)
     post = joint / np.maximum(prob, _TINY)
@@ -752,14 +734,18 @@ def marginal_reliability(
     N(prior_mean, prior_sd²) density: mirt's ``marginal_rxx`` (which assumes
     σ = 1), integrated on the quadrature grid instead of adaptively.
 
+    Parameters
+    ----------
+    params : (J, 4) dichotomous or (J, 1 + K - 1) polytomous item parameters.
+    model : item model, as for :func:`estimate_ability`.
+    prior_mean, prior_sd, n_quadrature, theta_bounds : the latent grid.
+
     Returns
     -------
     float in [0, 1).
     """
-    _check_prior(prior_mean, prior_sd)
-    lo, hi = _check_bounds(theta_bounds)
-    items = _item_model(params, model)
-    nodes, weights = normal_quadrature(n_quadrature, (lo, hi), prior_mean, prior_sd)
+    items, nodes, weights = _prior_grid(params, model, prior_mean, prior_sd, n_quadrature,
+                                        theta_bounds)
     info = items.information(nodes, np.ones((nodes.shape[0], items.n_items), dtype=bool))
     scaled = info * prior_sd**2
     return float(weights @ (scaled / (scaled + 1.0)))

@@ -29,14 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 from scipy.stats import chi2
 
 from . import irt
-from ._item_checks import as_responses, as_theta
+from ._checks import as_responses, as_theta
 from ._item_models import (
     category_probs,
     check_model,
+    max_item_scores,
     n_free_group_params,
     n_free_item_params,
 )
@@ -130,7 +130,7 @@ def s_x2(
     if probs.shape[1] != n_items:
         raise ValueError(f"params have {probs.shape[1]} items but responses have {n_items}")
     _check_categories(x, probs.shape[2])
-    expected_prop = _expected_proportions(probs, weights)  # (J, S+1, K)
+    expected_prop = _expected_proportions(probs, weights, max_item_scores(params, name))  # (J, S+1, K)
     observed, group_sizes = _observed_counts(x, expected_prop.shape[1], probs.shape[2])
     # Scores 0 and S carry no information about any single item (their
     # response pattern is fixed), so they are left out as in mirt.
@@ -198,14 +198,15 @@ def _param_counts(n_item_params, params, model: str, n_items: int) -> np.ndarray
     return k.copy()
 
 
-def _expected_proportions(probs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _expected_proportions(probs: np.ndarray, weights: np.ndarray, max_scores) -> np.ndarray:
     """(J, S+1, K) model P(X_j = k | summed score s), marginal over θ.
 
     P(X_j = k, S = s) = Σ_q w_q P_j(k | θ_q) P(S_{-j} = s - k | θ_q), divided by
-    P(S = s) = Σ_q w_q P(S = s | θ_q).
+    P(S = s) = Σ_q w_q P(S = s | θ_q). ``probs`` is (Q, J, K), ``weights``
+    (Q,) and ``max_scores`` (J,).
     """
-    full = lord_wingersky(probs)  # (Q, S+1)
-    rest = leave_one_out_distributions(probs)  # (J, Q, S+1)
+    full = lord_wingersky(probs, max_scores)  # (Q, S+1)
+    rest = leave_one_out_distributions(probs, max_scores)  # (J, Q, S+1)
     score_prob = weights @ full  # (S+1,)
     n_items, _, n_scores = rest.shape
     n_cats = probs.shape[2]
@@ -221,7 +222,7 @@ def _expected_proportions(probs: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _observed_counts(x: np.ndarray, n_scores: int, n_cats: int) -> tuple[np.ndarray, np.ndarray]:
     """(J, S+1, K) counts of persons by summed score and item category, and (S+1,) group sizes."""
-    n_persons, n_items = x.shape
+    n_items = x.shape[1]
     total = x.sum(axis=1).astype(int)
     cat = x.astype(int)
     index = (np.arange(n_items)[None, :] * n_scores + total[:, None]) * n_cats + cat
@@ -342,8 +343,9 @@ def infit_outfit(responses, theta, params, model: str = "rasch") -> RaschFitResu
     ----------
     responses : (n, J) scores, NaN = not administered (left out of the sums).
     theta : (n,) ability estimates.
-    params : item parameters of ``model``; any model works, although the
-        statistics are designed for the Rasch family.
+    params : (J, 4) dichotomous or (J, 1 + K - 1) polytomous parameters of
+        ``model``; any model works, although the statistics are designed for
+        the Rasch family.
 
     Returns
     -------
@@ -452,12 +454,9 @@ def person_fit(
         raise ValueError(f"params have {p.shape[0]} items but responses have {x.shape[1]}")
     seen = ~np.isnan(x)
     xs = np.nan_to_num(x)
-    a, b, c, d = p.T
-    f = expit(a * (t[:, None] - b))
-    prob = c + (d - c) * f
+    f, prob, d1 = irt.response_curve(t, p)
     q = 1.0 - prob
-    d1 = a * (d - c) * f * (1.0 - f)
-    d2 = a**2 * (d - c) * f * (1.0 - f) * (1.0 - 2.0 * f)
+    d2 = d1 * p[:, 0] * (1.0 - 2.0 * f)     # d²P/dθ² = a (1 - 2F) dP/dθ
     log_p, log_q = irt.log_prob_pair(t, p)
     w = log_p - log_q
     pq = prob * q

@@ -63,6 +63,16 @@ def _logit(theta: np.ndarray, p: np.ndarray) -> np.ndarray:
     return p[:, 0] * (np.asarray(theta, dtype=float)[:, None] - p[:, 1])
 
 
+def response_curve(theta: np.ndarray, p: np.ndarray):
+    """Logistic F, P and dP/dθ of validated (J, 4) items at (n,) θ, each (n, J).
+
+    P = c + (d - c) F with F the logistic of a (θ - b); dP/dθ = a (d - c) F (1 - F).
+    """
+    f = expit(_logit(theta, p))
+    a, c, d = p[:, 0], p[:, 2], p[:, 3]
+    return f, c + (d - c) * f, a * (d - c) * f * (1.0 - f)
+
+
 def prob(theta, params) -> np.ndarray:
     """Probability of a correct response.
 
@@ -87,16 +97,28 @@ def log_prob_pair(theta, params) -> tuple[np.ndarray, np.ndarray]:
     For the 2PL (c = 0, d = 1) these are -log1p(exp(-z)) and -log1p(exp(z)),
     computed without forming P so that neither underflows to log(0).
 
+    Parameters
+    ----------
+    theta : (n,) abilities (or quadrature nodes).
+    params : (J, 4) item parameters a, b, c, d.
+
     Returns
     -------
     (log P, log(1 - P)), each (n, J).
     """
     p = validate_params(params)
     theta = np.atleast_1d(np.asarray(theta, dtype=float))
-    z = _logit(theta, p)
+    return log_prob_pair_from_logit(_logit(theta, p), p[:, 2], p[:, 3])
+
+
+def log_prob_pair_from_logit(z: np.ndarray, c: np.ndarray, d: np.ndarray):
+    """(log P, log(1 - P)) from the (n, J) logits z = a (θ - b) and (J,) asymptotes.
+
+    The one place the 4PL is combined in log space; calibration, whose
+    items are stored by their logits, calls it directly.
+    """
     log_f = -np.logaddexp(0.0, -z)      # log of the logistic F(z)
     log_1mf = -np.logaddexp(0.0, z)     # log of 1 - F(z)
-    c, d = p[:, 2], p[:, 3]
     if np.all(c == 0) and np.all(d == 1):
         return log_f, log_1mf
     # P = c + (d-c) F  and  1-P = (1-d) + (d-c)(1-F); combine in log space.
@@ -113,16 +135,18 @@ def information(theta, params) -> np.ndarray:
     I(θ) = P'(θ)² / (P (1 - P)) with P' = a (d - c) F (1 - F), F the logistic
     of a (θ - b). For the 2PL this reduces to a² P (1 - P).
 
+    Parameters
+    ----------
+    theta : (n,) abilities (or quadrature nodes).
+    params : (J, 4) item parameters a, b, c, d.
+
     Returns
     -------
     (n, J) array.
     """
     p = validate_params(params)
     theta = np.atleast_1d(np.asarray(theta, dtype=float))
-    f = expit(_logit(theta, p))
-    a, c, d = p[:, 0], p[:, 2], p[:, 3]
-    pr = c + (d - c) * f
-    dp = a * (d - c) * f * (1.0 - f)
+    _, pr, dp = response_curve(theta, p)
     denom = pr * (1.0 - pr)
     with np.errstate(divide="ignore", invalid="ignore"):
         info = np.where(denom > 0, dp**2 / denom, 0.0)

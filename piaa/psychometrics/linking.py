@@ -73,7 +73,7 @@ class LinkingResult:
         return abs(self.A) * np.asarray(se, dtype=float)
 
     def transform_params(self, params) -> np.ndarray:
-        """Item parameters of the new calibration expressed on the base scale."""
+        """(J, 4) or (J, 1 + K - 1) parameters of the new calibration on the base scale (same shape)."""
         return transform_params(params, self.A, self.B, self.model)
 
 

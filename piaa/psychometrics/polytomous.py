@@ -39,6 +39,7 @@ from scipy.stats import rankdata
 
 from . import _poly_em as em
 from . import _poly_models as pm
+from ._checks import check_at_least, check_choice, check_positive
 from ._poly_girth import girth_estimates
 from .quadrature import normal_quadrature
 
@@ -77,8 +78,7 @@ _LOUIS_BUDGET = 4e9
 
 def _choose_se_method(se_method, n_persons, n_free):
     method = "auto" if se_method is None else str(se_method).lower()
-    if method not in ("auto", "louis", "xpd"):
-        raise ValueError(f"se_method must be 'auto', 'louis' or 'xpd', got {se_method!r}")
+    check_choice("se_method", method, ("auto", "louis", "xpd"))
     if method == "auto":
         method = "louis" if n_persons * n_free**2 <= _LOUIS_BUDGET else "xpd"
     return method
@@ -142,6 +142,9 @@ def n_categories(params) -> np.ndarray:
 def to_slope_intercept(params, model: str) -> np.ndarray:
     """IRT metric (a, b_k) -> mirt's slope-intercept metric (a, d_k), same shape.
 
+    ``params`` is (J, Kmax) (a 1-D row is one item); the result is (J, Kmax)
+    with the same NaN padding.
+
     GRM: d_k = -a b_k. GPCM: d_k = -a Σ_{v<=k} b_v (mirt's d0 = 0 is omitted).
     """
     model = pm.check_model(model)
@@ -149,7 +152,7 @@ def to_slope_intercept(params, model: str) -> np.ndarray:
 
 
 def from_slope_intercept(rows, model: str) -> np.ndarray:
-    """Inverse of :func:`to_slope_intercept`."""
+    """Inverse of :func:`to_slope_intercept`: (J, Kmax) (a, d_k) rows -> (J, Kmax) (a, b_k)."""
     model = pm.check_model(model)
     return pm.slope_intercept_to_irt(np.atleast_2d(np.asarray(rows, dtype=float)), model)
 
@@ -181,38 +184,38 @@ def category_log_prob(theta, params, model: str) -> np.ndarray:
 
 
 def category_prob(theta, params, model: str) -> np.ndarray:
-    """P(X = k | θ), (n, J, Kmax); 0 for categories an item lacks."""
+    """P(X = k | θ) for theta (n,) and params (J, Kmax): (n, J, Kmax), 0 for categories an item lacks."""
     return np.exp(category_log_prob(theta, params, model))
 
 
 def prob_grm(theta, params) -> np.ndarray:
-    """GRM category probabilities, (n, J, Kmax); see :func:`category_prob`."""
+    """GRM category probabilities for theta (n,), params (J, Kmax): (n, J, Kmax); see :func:`category_prob`."""
     return category_prob(theta, params, "grm")
 
 
 def prob_gpcm(theta, params) -> np.ndarray:
-    """GPCM category probabilities, (n, J, Kmax); see :func:`category_prob`."""
+    """GPCM category probabilities for theta (n,), params (J, Kmax): (n, J, Kmax); see :func:`category_prob`."""
     return category_prob(theta, params, "gpcm")
 
 
 def log_prob_grm(theta, params) -> np.ndarray:
-    """GRM category log-probabilities, (n, J, Kmax), accurate in both tails."""
+    """GRM category log-probabilities for theta (n,), params (J, Kmax): (n, J, Kmax), accurate in both tails."""
     return category_log_prob(theta, params, "grm")
 
 
 def log_prob_gpcm(theta, params) -> np.ndarray:
-    """GPCM category log-probabilities, (n, J, Kmax)."""
+    """GPCM category log-probabilities for theta (n,), params (J, Kmax): (n, J, Kmax)."""
     return category_log_prob(theta, params, "gpcm")
 
 
 def expected_score(theta, params, model: str) -> np.ndarray:
-    """Expected item score E[X | θ] = Σ_k k P_k(θ), (n, J)."""
+    """Expected item score E[X | θ] = Σ_k k P_k(θ) for theta (n,), params (J, Kmax): (n, J)."""
     prob = category_prob(theta, params, model)
     return prob @ np.arange(prob.shape[2], dtype=float)
 
 
 def information_grm(theta, params) -> np.ndarray:
-    """GRM item information I_j(θ) = Σ_k (∂P_k/∂θ)² / P_k, (n, J).
+    """GRM item information I_j(θ) = Σ_k (∂P_k/∂θ)² / P_k for theta (n,), params (J, Kmax): (n, J).
 
     ∂P_k/∂θ = a (W_k - W_{k+1}) with W_k = P*_k (1 - P*_k) the slope of the
     k-th cumulative curve (W_0 = W_K = 0).
@@ -233,7 +236,7 @@ def information_grm(theta, params) -> np.ndarray:
 
 
 def information_gpcm(theta, params) -> np.ndarray:
-    """GPCM item information I_j(θ) = a² Var(X | θ), (n, J)."""
+    """GPCM item information I_j(θ) = a² Var(X | θ) for theta (n,), params (J, Kmax): (n, J)."""
     p = validate_poly_params(params, "gpcm")
     prob = category_prob(theta, p, "gpcm")
     k = np.arange(prob.shape[2], dtype=float)
@@ -243,7 +246,7 @@ def information_gpcm(theta, params) -> np.ndarray:
 
 
 def information_poly(theta, params, model: str) -> np.ndarray:
-    """Item information under ``model`` ("grm" or "gpcm"), (n, J)."""
+    """Item information under ``model`` ("grm" or "gpcm") for theta (n,), params (J, Kmax): (n, J)."""
     model = pm.check_model(model)
     return information_grm(theta, params) if model == "grm" else information_gpcm(theta, params)
 
@@ -310,10 +313,15 @@ def _observed_categories(codes: np.ndarray) -> np.ndarray:
     return codes.max(axis=0) + 1
 
 
+def _category_tallies(codes: np.ndarray, k_max: int) -> np.ndarray:
+    """(J, Kmax) number of responses in each category of each item."""
+    return np.stack([(codes == k).sum(axis=0) for k in range(k_max)], axis=1)
+
+
 def _check_categories_used(codes, counts, free_items):
     """Every category of an estimated item must be observed; else its threshold has no MLE."""
     k_max = int(counts.max())
-    tallies = np.stack([(codes == k).sum(axis=0) for k in range(k_max)], axis=1)
+    tallies = _category_tallies(codes, k_max)
     needed = pm.category_mask(counts, k_max) & free_items[:, None]
     empty = needed & (tallies == 0)
     if empty.any():
@@ -332,7 +340,7 @@ def _marginal_start(codes, counts, model):
     """Slope 1 and intercepts from the marginal category proportions."""
     k_max = int(counts.max())
     n_items = codes.shape[1]
-    tallies = np.stack([(codes == k).sum(axis=0) for k in range(k_max)], axis=1).astype(float)
+    tallies = _category_tallies(codes, k_max).astype(float)
     present = pm.category_mask(counts, k_max)
     prop = np.where(present, np.maximum(tallies, 0.5), 0.0)
     prop /= prop.sum(axis=1, keepdims=True)
@@ -559,13 +567,10 @@ def _item_warnings(params, estimated):
 
 def _check_fit_options(engine, se_method, max_iter, tol, nodes, weights, n_quadrature, theta_bounds):
     """Validate the estimator's options; return the quadrature (nodes, weights summing to 1)."""
-    if engine not in ("piaa", "girth"):
-        raise ValueError(f"engine must be 'piaa' or 'girth', got {engine!r}")
+    check_choice("engine", engine, ("piaa", "girth"))
     _choose_se_method(se_method, 0, 0)
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be at least 1, got {max_iter!r}")
-    if not (tol > 0):
-        raise ValueError(f"tol must be positive, got {tol!r}")
+    check_at_least("max_iter", max_iter, 1)
+    check_positive("tol", tol)
     if nodes is None:
         nodes, weights = normal_quadrature(n_quadrature, theta_bounds)
     nodes = np.asarray(nodes, dtype=float)
@@ -676,7 +681,7 @@ def marginal_loglik(responses, params, model: str, nodes=None, weights=None,
     ----------
     responses : (n, J) categories, NaN = not administered.
     params : (J, Kmax) IRT-metric parameters.
-    nodes, weights : quadrature (default 61 points on [-6, 6], N(0, 1)).
+    nodes, weights : (Q,) quadrature (default 61 points on [-6, 6], N(0, 1)).
     """
     model, rows, counts, codes, nodes, log_w = _fixed_design(responses, params, model, nodes, weights)
     indicators = em.CategoryIndicators(codes, rows.shape[1], chunk_size)
@@ -691,6 +696,13 @@ def standard_errors(responses, params, model: str, nodes=None, weights=None,
 
     Useful for parameters estimated elsewhere (or held fixed as anchors and
     then checked). The information is evaluated exactly at ``params``.
+
+    Parameters
+    ----------
+    responses : (n, J) categories, NaN = not administered.
+    params : (J, Kmax) IRT-metric parameters.
+    nodes, weights : (Q,) quadrature (default 61 points on [-6, 6], N(0, 1)).
+    se_method : "louis", "xpd" or "auto".
 
     Returns
     -------

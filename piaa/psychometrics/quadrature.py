@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_at_least, check_finite, check_interval, check_positive
+
 __all__ = ["normal_quadrature", "normal_weights"]
 
 
@@ -26,10 +28,8 @@ def normal_weights(nodes, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
     -------
     (Q,) weights.
     """
-    if not np.isfinite(sd) or sd <= 0:
-        raise ValueError(f"sd must be a positive number, got {sd!r}")
-    if not np.isfinite(mean):
-        raise ValueError(f"mean must be finite, got {mean!r}")
+    check_positive("sd", sd)
+    check_finite("mean", mean)
     z = (np.asarray(nodes, dtype=float) - mean) / sd
     # Subtracting the max keeps exp() from underflowing to an all-zero vector
     # when the mean sits far from the grid.
@@ -57,11 +57,7 @@ def normal_quadrature(
     nodes : (Q,) equally spaced points from low to high.
     weights : (Q,) normal density at the nodes, normalised to sum to one.
     """
-    n_points = int(n_points)
-    if n_points < 2:
-        raise ValueError(f"n_points must be at least 2, got {n_points}")
-    low, high = (float(v) for v in bounds)
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(f"bounds must be finite with low < high, got {bounds!r}")
+    n_points = check_at_least("n_points", n_points, 2)
+    low, high = check_interval("bounds", bounds)
     nodes = np.linspace(low, high, n_points)
     return nodes, normal_weights(nodes, mean, sd)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_at_least, check_positive, check_rng
+from ._item_models import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS, check_model
 from .irt import prob, validate_params
 from .polytomous import category_prob, validate_poly_params
 
@@ -24,33 +26,15 @@ __all__ = [
     "simulate_responses",
 ]
 
-DICHOTOMOUS_MODELS = ("rasch", "1pl", "2pl", "3pl", "4pl")
-POLYTOMOUS_MODELS = ("grm", "gpcm")
 SIMULATION_MODELS = DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS
-
-
-def _check_model(model: str) -> str:
-    m = str(model).lower()
-    if m not in SIMULATION_MODELS:
-        raise ValueError(f"model must be one of {SIMULATION_MODELS}, got {model!r}")
-    return m
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 def simulate_theta(n_persons: int, rng: np.random.Generator, mean: float = 0.0,
                    sd: float = 1.0) -> np.ndarray:
     """(n,) abilities drawn from N(mean, sd²)."""
-    n = int(n_persons)
-    if n < 1:
-        raise ValueError(f"n_persons must be at least 1, got {n_persons!r}")
-    if not (sd > 0):
-        raise ValueError(f"sd must be positive, got {sd!r}")
-    return _check_rng(rng).normal(mean, sd, n)
+    n = check_at_least("n_persons", n_persons, 1)
+    check_positive("sd", sd)
+    return check_rng(rng).normal(mean, sd, n)
 
 
 def simulate_params(
@@ -82,11 +66,9 @@ def simulate_params(
     -------
     (J, 4) for dichotomous models, (J, max K) for "grm" / "gpcm".
     """
-    model = _check_model(model)
-    rng = _check_rng(rng)
-    n_items = int(n_items)
-    if n_items < 1:
-        raise ValueError(f"n_items must be at least 1, got {n_items}")
+    model = check_model(model)
+    rng = check_rng(rng)
+    n_items = check_at_least("n_items", n_items, 1)
     slopes = np.exp(rng.normal(0.0, slope_logsd, n_items))
     if model in POLYTOMOUS_MODELS:
         return _polytomous_params(n_items, slopes, n_categories, difficulty_sd, rng)
@@ -134,8 +116,8 @@ def simulate_responses(theta, params, model: str, rng: np.random.Generator,
     (n, J) float array of 0/1 (dichotomous) or 0..K_j-1 (polytomous), NaN
     where not administered.
     """
-    model = _check_model(model)
-    rng = _check_rng(rng)
+    model = check_model(model)
+    rng = check_rng(rng)
     if not (0.0 <= float(missing) < 1.0):
         raise ValueError(f"missing must be in [0, 1), got {missing!r}")
     theta = np.atleast_1d(np.asarray(theta, dtype=float))

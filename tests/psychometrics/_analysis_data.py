@@ -1,31 +1,22 @@
-"""Shared loaders for the item-analysis tests: reference JSON and the public data sets."""
+"""Shared helpers for the item-analysis tests: reference JSON and LSAT6 from its patterns.
+
+The public data sets are read through :mod:`.data` (the ``public_csv`` and
+``lsat7_responses`` fixtures of conftest.py).
+"""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
-# The public data sets live in shared/data beside the repository checkout.
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def reference(name: str) -> dict:
+    """A reference JSON from tests/psychometrics/reference/."""
     return json.loads((REFERENCE / name).read_text())
-
-
-def load_csv(name: str) -> tuple[list[str], np.ndarray]:
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"public data set {name} is not available beside the checkout")
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
-    header, body = rows[0], rows[1:]
-    return header[1:], np.array([[float(v) for v in r[1:]] for r in body])
 
 
 def lsat6_from_patterns(patterns: dict) -> np.ndarray:

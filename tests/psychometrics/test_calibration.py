@@ -7,7 +7,6 @@ default-run values by up to about 2e-3 (its SEM run, taken to 1e-5, agrees
 to 1e-4).
 """
 
-import csv
 import json
 from pathlib import Path
 
@@ -17,24 +16,15 @@ import pytest
 from piaa.psychometrics import _em
 from piaa.psychometrics.calibration import (
     IRTCalibrator,
-    expected_counts,
     _public_to_internal,
+    expected_counts,
 )
 from piaa.psychometrics.irt import prob
 from piaa.psychometrics.quadrature import normal_quadrature
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "lsat_mirt_dichotomous.json").read_text())
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 Z975 = 1.959964
-
-
-def _lsat7():
-    path = DATA / "LSAT7.csv"
-    if not path.exists():
-        pytest.skip("shared LSAT7 data not present")
-    rows = list(csv.reader(path.open()))
-    return np.array([[float(v) for v in r[1:]] for r in rows[1:]])
 
 
 def _lsat6():
@@ -44,8 +34,8 @@ def _lsat6():
 
 
 @pytest.fixture(scope="module")
-def lsat7():
-    return _lsat7()
+def lsat7(lsat7_responses):
+    return lsat7_responses
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +242,47 @@ def test_anchored_calibration_puts_new_items_on_the_old_scale():
     assert np.isfinite(fit.se_[12:, :2]).all()
 
 
+def test_grm_anchor_items_put_a_shifted_population_on_the_old_scale():
+    from piaa.psychometrics.simulation import (
+        simulate_params,
+        simulate_responses,
+        simulate_theta,
+    )
+
+    rng = np.random.default_rng(41)
+    true = simulate_params("grm", 10, rng, n_categories=4)
+    # The new cohort sits half a unit above the anchors' scale and is more spread out.
+    theta = simulate_theta(3000, rng, mean=0.5, sd=1.3)
+    x = simulate_responses(theta, true, "grm", rng)
+    anchors = {j: true[j] for j in range(5)}
+    fit = IRTCalibrator(model="grm").fit(x, anchors=anchors)
+    np.testing.assert_array_equal(fit.params_[:5], true[:5])
+    # SE of a mean of 3000 draws with sd 1.3 is 0.024; 0.08 is over three of them.
+    assert fit.result_.latent_mean == pytest.approx(0.5, abs=0.08)
+    assert fit.result_.latent_sd == pytest.approx(1.3, abs=0.08)
+    assert fit.result_.n_parameters == 5 * 4 + 2
+    # Had the mean been held at 0, the free items' thresholds would absorb the shift.
+    assert np.abs(np.mean(fit.params_[5:, 1:] - true[5:, 1:])) < 0.1
+
+
+@pytest.mark.parametrize("model", ["rasch", "1pl", "2pl", "3pl", "grm"])
+def test_callback_reports_every_e_step_in_order(lsat7, model):
+    seen = []
+    fit = IRTCalibrator(model=model, callback=lambda i, ll: seen.append((i, ll)), se_method=None)
+    fit.fit(lsat7)
+    assert [i for i, _ in seen] == list(range(1, fit.n_iter_ + 1))
+    # Each E-step reports the log-likelihood at the point it was taken; the
+    # last is taken at the converged parameters.
+    assert seen[-1][1] == pytest.approx(fit.loglik_, abs=1e-4)
+    assert seen[-1][1] > seen[0][1]
+
+
+def test_callback_must_be_callable():
+    x = np.random.default_rng(2).integers(0, 2, (100, 4)).astype(float)
+    with pytest.raises(ValueError, match="callback must be callable"):
+        IRTCalibrator(callback="print").fit(x)
+
+
 def test_priors_pull_estimates():
     rng = np.random.default_rng(23)
     x, _ = _simulate(rng, 300, 10, "3pl")
@@ -331,7 +362,7 @@ def test_bad_response_value_is_located():
     [
         ({"model": "5pl"}, "model must be one of"),
         ({"engine": "ltm"}, "engine must be"),
-        ({"tol": 0}, "tol must be positive"),
+        ({"tol": 0}, "tol must be a positive number"),
         ({"guessing_prior": (0, 3)}, "guessing_prior"),
         ({"model": "2pl", "estimate_var": True}, "cannot also estimate"),
     ],
@@ -340,6 +371,65 @@ def test_bad_options(kwargs, message):
     x = np.random.default_rng(2).integers(0, 2, (100, 4)).astype(float)
     with pytest.raises(ValueError, match=message):
         IRTCalibrator(**kwargs).fit(x)
+
+
+def test_fixed_asymptotes_come_out_exactly_zero_and_one(lsat7):
+    """c = 0 and d = 1 of a 2PL are logits of -inf and +inf internally.
+
+    The bounds that keep estimated asymptote logits in [-20, 20] must not
+    touch them: expit(-20) = 2.06e-09 and expit(20) = 1 - 2.06e-09 are what a
+    clipped fixed asymptote would come back as (and what a free 3PL guessing
+    parameter run to its bound does come back as).
+    """
+    import scipy.sparse as sp
+
+    from piaa.psychometrics.calibration import SparseResponses
+
+    seen = sp.csr_matrix(np.ones_like(lsat7))
+    fits = {
+        "rasch": IRTCalibrator(model="rasch", se_method=None).fit(lsat7),
+        "1pl": IRTCalibrator(model="1pl", se_method=None).fit(lsat7),
+        "2pl": IRTCalibrator(model="2pl", se_method=None).fit(lsat7),
+        "2pl single": IRTCalibrator(model="2pl", se_method=None, precision="single").fit(lsat7),
+        "2pl sparse": IRTCalibrator(model="2pl", se_method=None).fit(
+            SparseResponses(seen, sp.csr_matrix(lsat7))),
+        "2pl anchored": IRTCalibrator(model="2pl", se_method=None).fit(
+            lsat7, anchors={0: [1.0, -1.5, 0.0, 1.0]}),
+        "2pl girth": IRTCalibrator(model="2pl", se_method=None, engine="girth").fit(lsat7),
+        "2pl+3pl with priors": IRTCalibrator(
+            model=["2pl"] * 4 + ["3pl"], se_method=None, guessing_prior=(5, 17),
+            slope_prior=(0.0, 0.5)).fit(lsat7),
+    }
+    for name, fit in fits.items():
+        c, d = fit.params_[:4, 2], fit.params_[:, 3]
+        assert np.all(c == 0.0), (name, c)
+        assert np.all(d == 1.0), (name, d)
+        # girth stops after its own 25 cycles and is honestly flagged unconverged
+        assert fit.converged_ or fit.result_.engine == "girth", name
+    three = IRTCalibrator(model="3pl", se_method=None).fit(lsat7)
+    assert np.all(three.params_[:, 3] == 1.0)
+    # A guessing prior applies to estimated lower asymptotes only; on the
+    # fixed c = 0 of the 2PL items it would be log 0.
+    mixed = fits["2pl+3pl with priors"]
+    assert np.isfinite(mixed.loglik_) and 0.0 < mixed.params_[4, 2] < 0.5
+
+
+def test_guessing_prior_leaves_fixed_asymptotes_out_of_the_objective():
+    spec = _em.ModelSpec(
+        free=np.array([[True, True, False, False], [True, True, True, False]]),
+        common_slope=False, estimate_mean=False, estimate_var=False,
+        slope_prior=None, guessing_prior=(5.0, 17.0),
+    )
+    eta = _public_to_internal(np.array([[1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.2, 1.0]]))
+    nodes = np.linspace(-3, 3, 7)
+    r = np.full((2, 7), 3.0)
+    obj, grad, _ = _em.item_derivatives(eta, r, r, nodes, spec)
+    assert np.isfinite(obj).all() and np.isfinite(grad).all()
+    no_prior = _em.ModelSpec(spec.free, False, False, False, None, None)
+    obj0, _, _ = _em.item_derivatives(eta, r, r, nodes, no_prior)
+    # Beta(5, 17) log-density kernel at c = 0.2: 4 log 0.2 + 16 log 0.8.
+    assert obj[0] == obj0[0]
+    assert obj[1] - obj0[1] == pytest.approx(4 * np.log(0.2) + 16 * np.log(0.8), rel=1e-12)
 
 
 def test_internal_roundtrip():

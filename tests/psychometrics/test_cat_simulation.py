@@ -141,7 +141,7 @@ def test_simulation_respects_excluded_items():
 
 
 def test_graded_response_bank_runs_through_a_cat():
-    sim_mod = pytest.importorskip("piaa.psychometrics.simulation")
+    from piaa.psychometrics import simulation as sim_mod
     from piaa.psychometrics.polytomous import information_grm
 
     rng = np.random.default_rng(21)

@@ -12,7 +12,7 @@ from piaa.psychometrics.classical import (
     score_key,
 )
 
-from ._analysis_data import load_csv, lsat6_from_patterns, reference
+from ._analysis_data import lsat6_from_patterns, reference
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +83,9 @@ def test_bad_input_is_named():
 
 # ------------------------------------------------------------- distractors
 @pytest.fixture(scope="module")
-def sat12():
-    _, raw = load_csv("SAT12_raw.csv")
-    _, key_rows = load_csv("SAT12_key.csv")
+def sat12(public_csv):
+    _, raw = public_csv("SAT12_raw.csv")
+    _, key_rows = public_csv("SAT12_key.csv")
     return raw, key_rows[:, 0]
 
 

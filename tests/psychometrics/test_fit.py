@@ -10,7 +10,7 @@ from piaa.psychometrics._sumscore import leave_one_out_distributions, lord_winge
 from piaa.psychometrics.fit import _collapse, infit_outfit, person_fit, s_x2
 from piaa.psychometrics.irt import prob
 
-from ._analysis_data import load_csv, reference
+from ._analysis_data import reference
 
 
 def _two_category(p):
@@ -43,10 +43,36 @@ def test_polytomous_sum_score_distribution_by_hand():
     np.testing.assert_allclose(lord_wingersky(probs), [[0.12, 0.38, 0.38, 0.12]])
 
 
+def test_declared_top_scores_survive_underflow():
+    # Item 0's top category has probability 0 at the node (as a far-off GRM
+    # threshold underflows); declared, the score range still reaches 3.
+    # P(0) = .5*.6 = .3, P(1) = .5*.4 + .5*.6 = .5, P(2) = .5*.4 = .2, P(3) = 0.
+    probs = np.array([[[0.5, 0.5, 0.0], [0.6, 0.4, 0.0]]])
+    np.testing.assert_allclose(lord_wingersky(probs), [[0.3, 0.5, 0.2]])
+    np.testing.assert_allclose(lord_wingersky(probs, [2, 1]), [[0.3, 0.5, 0.2, 0.0]])
+    assert leave_one_out_distributions(probs, [2, 1]).shape == (2, 1, 4)
+    with pytest.raises(ValueError, match="max_scores must be"):
+        lord_wingersky(probs, [3, 1])
+
+
+def test_sum_score_table_and_sx2_share_one_recursion():
+    """The EAP sum-score table's score probabilities are Σ_q w_q LW(θ_q)."""
+    from piaa.psychometrics._item_models import category_probs
+    from piaa.psychometrics.estimation import eap_sum_score_table
+    from piaa.psychometrics.quadrature import normal_quadrature
+
+    params = np.array([[1.2, -1.0, 0.3, np.nan], [0.8, -0.5, 0.4, 1.1], [1.5, 0.2, np.nan, np.nan]])
+    nodes, weights = normal_quadrature(61)
+    expected = weights @ lord_wingersky(category_probs(nodes, params, "grm"))
+    table = eap_sum_score_table(params, "grm")
+    np.testing.assert_allclose(table.probability, expected, rtol=1e-12)
+    assert table.sum_score[-1] == 2 + 3 + 1
+
+
 # ----------------------------------------------------------------------- S-X²
 @pytest.fixture(scope="module")
-def lsat7():
-    _, x = load_csv("LSAT7.csv")
+def lsat7(lsat7_responses):
+    x = lsat7_responses
     ref = reference("analysis_lsat7_sx2.json")
     a, d = np.array(ref["a1"]), np.array(ref["d"])
     params = np.column_stack([a, -d / a, np.zeros(5), np.ones(5)])

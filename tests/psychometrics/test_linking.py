@@ -89,7 +89,6 @@ def test_polytomous_thresholds_move_like_difficulties():
 
 
 def test_grm_characteristic_curve_linking_recovers_constants():
-    pytest.importorskip("piaa.psychometrics.polytomous")
     base = np.array([[1.2, -1.5, 0.0, 1.0], [0.9, -0.5, 0.6, 1.8], [1.6, -2.0, -1.0, 0.2], [1.1, 0.0, 0.8, 1.5]])
     new = transform_params(base, 1 / 1.25, -0.3 / 1.25, "grm")  # inverse map: A = 1.25, B = 0.3
     for method in LINKING_METHODS:

@@ -43,3 +43,23 @@ def test_purity_check_can_fail():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = json.loads(out.stdout)
     assert [m for m in loaded if m.split(".")[0] in ("email",)]
+
+
+def test_public_api_is_declared_and_complete():
+    import importlib
+
+    import piaa.psychometrics as psy
+
+    names = psy.__all__
+    assert len(names) == len(set(names))
+    assert all(hasattr(psy, n) for n in names)
+    # Every function and result type a module declares public is reachable from
+    # the package, except module-local constants (method lists) and cat's names,
+    # which live in the cat subpackage.
+    local_only = {"PARAM_COLUMNS", "SIMULATION_MODELS", "METHODS"}
+    for module in ("irt", "quadrature", "calibration", "polytomous", "simulation", "estimation",
+                   "fit", "classical", "dif", "linking", "standard_setting"):
+        declared = set(importlib.import_module(f"piaa.psychometrics.{module}").__all__)
+        assert declared - local_only <= set(names), (module, declared - local_only - set(names))
+    cat = importlib.import_module("piaa.psychometrics.cat")
+    assert all(hasattr(cat, n) for n in cat.__all__)

@@ -30,6 +30,7 @@ class FixedStart:
             raise ValueError(f"theta must be finite, got {self.theta!r}")
 
     def initial_theta(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """(n,) starting θ: ``theta`` for every examinee."""
         return np.full(int(n), float(self.theta))
 
 
@@ -45,6 +46,7 @@ class RandomStart:
             raise ValueError(f"need finite low <= high, got low={self.low!r}, high={self.high!r}")
 
     def initial_theta(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """(n,) starting θ drawn uniformly on [low, high] with ``rng``."""
         if rng is None:
             raise ValueError("RandomStart needs rng (a numpy Generator)")
         return rng.uniform(self.low, self.high, int(n))
@@ -57,6 +59,7 @@ class PriorStart:
     mean: float | np.ndarray = 0.0
 
     def initial_theta(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """(n,) starting θ: each examinee's prior mean (a scalar or (n,) array)."""
         mean = np.asarray(self.mean, dtype=float)
         if not np.all(np.isfinite(mean)):
             raise ValueError("prior means must be finite")
