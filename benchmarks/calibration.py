@@ -9,7 +9,7 @@ Rows (each prints medians of repeated runs and the ratio girth / piaa):
               100,000 persons (< 3 s) and 1,000,000 persons (< 40 s, < 4 GB peak RSS);
               girth cannot take this size in reasonable time, so only piaa runs.
 * GRM         (5-category GRM, 10k x 30 vs girth's grm_mml) lives in
-              benchmarks/calibration_polytomous.py; see `POLYTOMOUS_ROWS` below.
+              benchmarks/calibration_grm.py.
 
 Settings: piaa uses 61 quadrature points on [-6, 6] (mirt's default grid) and
 tol = 1e-4 (mirt's default EM tolerance; a smaller tol moves estimates by far
@@ -41,7 +41,7 @@ from piaa.psychometrics.calibration import IRTCalibrator, SparseResponses
 from piaa.psychometrics.irt import prob
 from piaa.psychometrics.quadrature import normal_quadrature
 
-POLYTOMOUS_ROWS = "benchmarks/calibration_polytomous.py"  # GRM row (polytomous owner)
+POLYTOMOUS_ROWS = "benchmarks/calibration_grm.py"  # the GRM row against girth
 
 
 def simulate(rng, n, J, model):

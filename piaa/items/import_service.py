@@ -26,7 +26,6 @@ from piaa.items.bank_format import ParsedBank, problem, refuse
 from piaa.items.importers import folder, qti, tabular
 
 SOURCE_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xml": "qti", ".zip": "zip", ".json": "json"}
-PROGRESS_EVERY = 200
 DEFAULT_LANGUAGES = ["en", "hi"]
 
 
@@ -278,7 +277,7 @@ def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict
     options = options or ImportOptions()
     bank, name, agency, unchanged = check_import(session, parsed, file_problems, options, actor, display)
     todo = [item for item in parsed.items if item["id"] not in unchanged]
-    report_progress(0, len(todo))  # before the first write: SQLite has one writer at a time
+    report_progress(0, len(todo))
     state = options.state or parsed.state or "draft"
     report = ImportReport(source=display, kind=parsed.kind, bank=name, agency=agency, state=state,
                           skipped=list(parsed.unsupported), notices=list(parsed.notices))
@@ -291,23 +290,10 @@ def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict
     elif actor is not None:
         services.require_bank_role(actor, bank, "author")
     report.unchanged = sorted(unchanged)
-    progress = report_progress if _progress_while_writing(session) else None
-    bulk = getattr(services, "create_items_from_bank_json", None)
-    if bulk is not None:  # one pass with batched writes, when the items services offer it
-        bulk(session, bank, todo, actor=actor, state=state, progress=progress)
-    else:
-        for done, item in enumerate(todo, start=1):
-            services.create_item_from_bank_json(session, bank, item, actor=actor, state=state)
-            if progress and done % PROGRESS_EVERY == 0:
-                progress(done, len(todo))
+    services.create_items_from_bank_json(session, bank, todo, actor=actor, state=state,
+                                         progress=report_progress)
     report.imported = [item["id"] for item in todo]
     return report
-
-
-def _progress_while_writing(session: Session) -> bool:
-    """Progress goes to the job row on a second connection. SQLite lets one connection
-    write at a time, so there it waits until the import's transaction has committed."""
-    return session.get_bind().dialect.name != "sqlite"
 
 
 def _item_languages(parsed: ParsedBank) -> list[str]:

@@ -8,8 +8,8 @@ Stable entry points for importers, exporters and other domains:
   ``find_competency``, ``search_competencies``
 - banks: ``create_bank``, ``list_banks``, ``get_bank``, ``find_bank``, ``bank_overview``
 - items: ``check_item``, ``check_bank_item``, ``create_item``, ``create_item_from_bank_json``,
-  ``update_item``, ``get_item``, ``find_item``, ``search_items``, ``review_queue``,
-  ``item_to_bank_json``, ``candidate_view``
+  ``create_items_from_bank_json`` (many at once, for imports), ``update_item``, ``get_item``,
+  ``find_item``, ``search_items``, ``review_queue``, ``item_to_bank_json``, ``candidate_view``
 - workflow: ``TRANSITIONS``, ``transition``, ``allowed_actions``, ``submit_item``,
   ``review_item``, ``retire_item``, ``promote_item``, ``decisions_for``
 """
@@ -26,17 +26,19 @@ from piaa.items.services.items import (LOADABLE_STATES, ItemPage, candidate_view
                                        check_item, create_item, create_item_from_bank_json, find_item,
                                        get_item, item_to_bank_json, review_queue, search_items,
                                        update_item)
+from piaa.items.services.loading import create_items_from_bank_json
 from piaa.items.services.workflow import (TRANSITIONS, Transition, allowed_actions, check_move, decisions_for,
                                           find_transition, promote_item, retire_item, review_item,
                                           submit_item, transition)
 
-__all__ = ["BankOverview", "CompetencyImport", "ItemPage", "LOADABLE_STATES", "SourcedRecord",
+__all__ = [
+    "BankOverview", "CompetencyImport", "ItemPage", "LOADABLE_STATES", "SourcedRecord",
     "TRANSITIONS", "Transition", "allowed_actions", "bank_overview", "can_read_bank",
     "candidate_view", "check_bank_item", "check_item", "check_move", "competency_record",
-    "create_bank", "create_item", "create_item_from_bank_json", "decisions_for", "find_bank",
-    "find_competency", "find_item", "find_transition", "get_agency", "get_bank", "get_competency",
-    "get_item", "import_competencies", "item_to_bank_json", "list_agencies", "list_banks",
-    "parse_competency_csv", "parse_competency_json", "promote_item", "read_competency_file",
-    "require_bank_role", "retire_item", "review_item", "review_queue", "search_competencies",
-    "search_items", "submit_item", "transition", "update_item", "upsert_competency",
-    "visible_banks"]
+    "create_bank", "create_item", "create_item_from_bank_json", "create_items_from_bank_json",
+    "decisions_for", "find_bank", "find_competency", "find_item", "find_transition",
+    "get_agency", "get_bank", "get_competency", "get_item", "import_competencies",
+    "item_to_bank_json", "list_agencies", "list_banks", "parse_competency_csv",
+    "parse_competency_json", "promote_item", "read_competency_file", "require_bank_role",
+    "retire_item", "review_item", "review_queue", "search_competencies", "search_items",
+    "submit_item", "transition", "update_item", "upsert_competency", "visible_banks"]

@@ -21,7 +21,7 @@ from piaa.errors import Conflict, Invalid, NotFound
 from piaa.items.models import (APPROVED, BEHAVIOURAL, DRAFT, IN_REVIEW, ITEM_STATES, OPERATIONAL,
                                PROFICIENCY_LEVELS, RETIRED, Competency, Item, ItemBank, ItemVersion)
 from piaa.items.services.access import can_read_bank, require_bank_role, visible_banks
-from piaa.items.services.workflow import check_move, transition
+from piaa.items.services.workflow import creation_move, transition
 from piaa.items.types import ITEM_TYPES, get_item_type
 
 ITEM_CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -38,6 +38,20 @@ def check_item(session: Session, bank: ItemBank, *, code: Any, item_type: Any, c
 
     Writes nothing, so importers can check a whole bank before loading any of it.
     """
+    taken = existing is None and isinstance(code, str) and bool(ITEM_CODE.match(code)) and \
+        session.scalar(select(Item.id).where(Item.bank_id == bank.id, Item.code == code)) is not None
+    record = session.scalar(select(Competency).where(Competency.code == competency)) \
+        if isinstance(competency, str) else None
+    return item_problems(bank, code=code, item_type=item_type, competency=competency, record=record,
+                         level=level, content=content, sub_area=sub_area, taken=taken), record
+
+
+def item_problems(bank: ItemBank, *, code: Any, item_type: Any, competency: Any,
+                  record: Competency | None, level: Any, content: Any, sub_area: Any = None,
+                  taken: bool = False) -> list[dict[str, Any]]:
+    """``check_item`` once the database has been asked: ``record`` is the competency found
+    for ``competency`` (or None) and ``taken`` says whether the bank already uses ``code``.
+    The one set of rules for creating one item and loading many."""
     found: list[dict[str, Any]] = []
 
     def bad(field_name: str, message: str) -> None:
@@ -46,14 +60,11 @@ def check_item(session: Session, bank: ItemBank, *, code: Any, item_type: Any, c
 
     if not isinstance(code, str) or not ITEM_CODE.match(code):
         bad("id", f"must be 1-64 letters, digits, '.', '-' or '_', got {code!r}")
-    elif existing is None and session.scalar(select(Item.id).where(Item.bank_id == bank.id,
-                                                                  Item.code == code)):
+    elif taken:
         bad("id", f"bank {bank.name!r} already has an item {code}")
     kind = ITEM_TYPES.get(item_type) if isinstance(item_type, str) else None
     if kind is None:
         bad("type", f"unknown item type {item_type!r}; known types: {', '.join(ITEM_TYPES)}")
-    record = session.scalar(select(Competency).where(Competency.code == competency)) \
-        if isinstance(competency, str) else None
     if record is None:
         bad("competency", f"no competency with code {competency!r} in the dictionary")
     if isinstance(level, bool) or level not in PROFICIENCY_LEVELS:
@@ -68,7 +79,7 @@ def check_item(session: Session, bank: ItemBank, *, code: Any, item_type: Any, c
     elif kind is not None:
         for p in kind.validate(kind.from_bank_json(content), bank.languages):
             bad(p["field"], p["message"])
-    return found, record
+    return found
 
 
 def check_bank_item(session: Session, bank: ItemBank, data: Any) -> list[dict[str, Any]]:
@@ -108,6 +119,18 @@ def search_text(code: str, content: dict[str, Any]) -> str:
 
 # --- creating and editing ------------------------------------------------------------------
 
+def require_creation_rights(bank: ItemBank, actor: User | None, state: str) -> None:
+    """:raise Invalid: if items cannot be created in ``state``;
+    :raise Forbidden: if the actor may not author in this bank;
+    :raise NotFound: if the actor may not even see it."""
+    if state not in LOADABLE_STATES:
+        raise Invalid(f"items are loaded as {', '.join(LOADABLE_STATES)}, not {state!r}", field="state")
+    if state == DRAFT:
+        require_bank_role(actor, bank, AUTHOR)
+    elif actor is not None and not can_read_bank(actor, bank):
+        raise NotFound(f"no item bank {bank.id}")
+
+
 def create_item(session: Session, bank: ItemBank, *, code: str, item_type: str, competency: str,
                 level: int, content: dict[str, Any], sub_area: str | None = None,
                 actor: User | None = None, state: str = DRAFT) -> Item:
@@ -120,17 +143,11 @@ def create_item(session: Session, bank: ItemBank, *, code: str, item_type: str, 
     :raise Invalid: listing every problem (item, field, message).
     :raise Forbidden: if the actor may not author in this bank.
     """
-    if state not in LOADABLE_STATES:
-        raise Invalid(f"items are loaded as {', '.join(LOADABLE_STATES)}, not {state!r}", field="state")
-    if state == DRAFT:
-        require_bank_role(actor, bank, AUTHOR)
-    elif actor is not None and not can_read_bank(actor, bank):
-        raise NotFound(f"no item bank {bank.id}")
+    require_creation_rights(bank, actor, state)
     found, record = check_item(session, bank, code=code, item_type=item_type, competency=competency,
                                level=level, content=content, sub_area=sub_area)
     _raise_if(found, code)
-    action = "create" if state == DRAFT else "load"
-    check_move(action, None, actor, code=code, target=state)  # before anything joins the session
+    move = creation_move(state, actor, code=code)  # before anything joins the session
     kind = get_item_type(item_type)
     content = kind.from_bank_json(content)
     moment = now()
@@ -142,7 +159,7 @@ def create_item(session: Session, bank: ItemBank, *, code: str, item_type: str, 
                           frozen_at=None if state == DRAFT else moment)
     item.versions.append(version)
     session.add(item)
-    transition(session, item, action, actor=actor, target=state)
+    transition(session, item, move.action, actor=actor, target=state)
     return item
 
 

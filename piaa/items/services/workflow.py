@@ -4,6 +4,9 @@ draft -> in_review -> approved (pretest) -> operational -> retired; a reviewer's
 sends in_review back to draft; revising an approved or operational item makes a new
 draft version. Every move writes an audit event. Rules beyond "who may make this move"
 (four eyes, comments on a return) live in the service functions below the table.
+
+Items loaded in bulk are inserted already in the target of their creation move
+(``creation_move``); ``record_creations`` writes the events ``transition`` would have.
 """
 from __future__ import annotations
 
@@ -96,6 +99,27 @@ def transition(session: Session, item: Item, action: str, *, actor: User | None,
                  data={"bank": item.bank_id, "code": item.code, "version": item.current_version,
                        "from": move.source, "to": move.target, **(data or {})})
     return move
+
+
+def creation_move(state: str, actor: User | None, *, code: str = "") -> Transition:
+    """The move that brings a new item into ``state``: create (draft) or load (reviewed).
+
+    :raise Conflict: if no move creates items in that state.
+    :raise Forbidden: if the actor's role may not make it.
+    """
+    return check_move("create" if state == DRAFT else "load", None, actor, code=code, target=state)
+
+
+def record_creations(session: Session, created: list[tuple[int, str]], move: Transition, *,
+                     bank_id: int, actor: User | None) -> None:
+    """The audit events of ``move`` for items inserted in bulk at version 1, already in
+    ``move.target``: ``created`` lists their ``(id, code)``. The same events ``transition``
+    writes for one item, appended with one lock of the chain."""
+    audit.record_many(session, [
+        audit.Event(f"item.{move.action}", "item", item_id, actor=actor,
+                    data={"bank": bank_id, "code": code, "version": 1, "from": move.source,
+                          "to": move.target})
+        for item_id, code in created])
 
 
 # --- the moves with their rules ------------------------------------------------------------
