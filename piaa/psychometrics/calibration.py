@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.special import expit, logit
 
 from . import _em
+from ._blas import one_blas_thread
 from ._checks import check_at_least, check_choice, check_positive
 from ._em import ExpectedCounts, ModelSpec
 from ._item_models import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS, check_model
@@ -381,6 +382,10 @@ class IRTCalibrator:
         ``n_iter_``, ``converged_``, ``warnings_``, ``theta_nodes_``,
         ``theta_weights_`` and ``result_``.
         """
+        with one_blas_thread():  # see _blas: faster with one worker per core
+            return self._fit(responses, anchors)
+
+    def _fit(self, responses, anchors: dict | None) -> "IRTCalibrator":
         model = self._check_options()
         if model in POLYTOMOUS_MODELS:
             result = self._fit_polytomous(model, responses, anchors)

@@ -40,17 +40,12 @@ for the R environment. Journal of Statistical Software, 48(6).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-try:  # optional: keeps BLAS on one thread inside scoring (see _one_blas_thread)
-    from threadpoolctl import ThreadpoolController
-except ImportError:  # pragma: no cover - scoring works the same, only slower when busy
-    ThreadpoolController = None
-
+from ._blas import one_blas_thread
 from ._checks import (
     check_at_least,
     check_choice,
@@ -163,25 +158,6 @@ class SumScoreTable:
             )
         idx = s.astype(int)
         return self.theta[idx], self.se[idx]
-
-
-_BLAS_CONTROLLER = None
-
-
-def _one_blas_thread():
-    """Context limiting BLAS to one thread, when threadpoolctl is installed.
-
-    Scoring's matrix products are small ((n, J) by (J, Q)); in a server
-    running one worker process per core, multithreaded BLAS spends more on
-    thread hand-offs than it saves (measured: 3-10x slower on a loaded
-    2-core machine).
-    """
-    global _BLAS_CONTROLLER
-    if ThreadpoolController is None:
-        return contextlib.nullcontext()
-    if _BLAS_CONTROLLER is None:
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _rowdot(m: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -553,7 +529,7 @@ def estimate_ability(
     lo, hi = _check_bounds(theta_bounds)
     check_at_least("max_iter", max_iter, 1)
     check_positive("tol", tol)
-    with _one_blas_thread():
+    with one_blas_thread():
         return _estimate(responses, params, str(model).lower(), method, prior_mean, prior_sd,
                          n_quadrature, lo, hi, int(max_iter), tol)
 
