@@ -26,3 +26,15 @@ def one_blas_thread():
     if _controller is None:
         _controller = ThreadpoolController()
     return _controller.limit(limits=1, user_api="blas")
+
+
+def single_blas_thread(func):
+    """Decorator form of ``one_blas_thread`` (keeps the function's name and docstring)."""
+    import functools
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        with one_blas_thread():
+            return func(*args, **kwargs)
+
+    return run

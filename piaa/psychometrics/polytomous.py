@@ -37,6 +37,7 @@ import numpy as np
 from scipy.special import expit, ndtri
 from scipy.stats import rankdata
 
+from ._blas import single_blas_thread
 from . import _poly_em as em
 from . import _poly_models as pm
 from ._checks import check_at_least, check_choice, check_positive
@@ -386,6 +387,7 @@ def _free_mask(counts, k_max, anchored):
     return present & ~anchored[:, None]
 
 
+@single_blas_thread
 def fit_polytomous(
     responses,
     model: str = "grm",
