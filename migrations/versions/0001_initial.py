@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 22:02:15.996807
+Create Date: 2026-11-22 21:45:48.922936
 """
 from alembic import op
 import sqlalchemy as sa

@@ -44,8 +44,8 @@ def init_auth(app: Flask) -> None:
 
         user = user_for_token(db.session, header[7:].strip())
         g.authenticated_by_token = True
-        if user is not None:
-            db.session.commit()  # keep last_used_at
+        if user is not None and db.session.dirty:
+            db.session.commit()  # last_used_at moved (at most once a minute per token)
         return user
 
     @login_manager.unauthorized_handler

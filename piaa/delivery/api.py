@@ -57,10 +57,13 @@ def _status(attempt: Attempt) -> dict[str, Any]:
     return body
 
 
-def _items(attempt: Attempt, lang: str | None = None) -> list[dict[str, Any]]:
+def _items(attempt: Attempt, lang: str | None = None, rows: list | None = None) -> list[dict[str, Any]]:
+    """The candidate's view of ``rows`` (default: ``visible_items``)."""
     lang = lang if lang in attempt.assessment.languages else None
-    return [attempt_service.candidate_item(attempt, row, lang)
-            for row in attempt_service.visible_items(db.session, attempt)]
+    if rows is None:
+        rows = attempt_service.visible_items(db.session, attempt)
+    versions = attempt_service.item_versions(db.session, attempt, rows) if rows else {}
+    return [attempt_service.candidate_item(attempt, row, lang, versions[row.version_id]) for row in rows]
 
 
 def _int(value: Any, field: str) -> int:
@@ -144,8 +147,9 @@ def create_attempt():
          tags=TAG_CANDIDATE, responses={200: "the attempt's status"})
 def attempt_status(attempt_id: int):
     attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
+    body = _status(attempt)  # read before the commit expires the attempt
     db.session.commit()
-    return jsonify(_status(attempt))
+    return jsonify(body)
 
 
 @api.post("/attempts/<int:attempt_id>/check-in")
@@ -185,9 +189,10 @@ def start(attempt_id: int):
          responses={200: "attempt: status; items: [{ref, position, content, answer, seq, flagged, locked}]"})
 def items(attempt_id: int):
     attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
-    rows = _items(attempt, request.args.get("lang"))
+    body = {"attempt": None, "items": _items(attempt, request.args.get("lang"))}
+    body["attempt"] = _status(attempt)  # read before the commit expires the attempt
     db.session.commit()
-    return jsonify({"attempt": _status(attempt), "items": rows})
+    return jsonify(body)
 
 
 @api.put("/attempts/<int:attempt_id>/responses/<ref>")
@@ -227,11 +232,12 @@ def flag_response(attempt_id: int, ref: str):
          responses={200: "attempt: status (complete: true when the test is over); items: the next item"})
 def next_item(attempt_id: int):
     ref = _body().get("ref")
-    attempt = attempt_service.advance(db.session, attempt_id, _user(), ref if isinstance(ref, str) else None,
-                                      _client())
-    rows = _items(attempt)
+    attempt, shown = attempt_service.advance_and_show(db.session, attempt_id, _user(),
+                                                      ref if isinstance(ref, str) else None, _client())
+    body = {"attempt": None, "items": _items(attempt, rows=shown)}
+    body["attempt"] = _status(attempt)  # read before the commit expires the attempt
     db.session.commit()
-    return jsonify({"attempt": _status(attempt), "items": rows})
+    return jsonify(body)
 
 
 @api.post("/attempts/<int:attempt_id>/events")

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from piaa import audit
 from piaa.accounts.models import User
@@ -31,6 +32,7 @@ from piaa.delivery.events import record_event
 from piaa.delivery.models import ADAPTIVE, FIXED, LINEAR, SERVER, Attempt, AttemptEvent, AttemptItem
 from piaa.delivery.timing import CLOCK_STOPS, Timing
 from piaa.errors import Conflict, Forbidden, Invalid, NotFound
+from piaa.items.models import Item, ItemVersion
 from piaa.items.types import get_item_type
 
 TIME_UP_MESSAGE = ("Time is up: the deadline for this attempt has passed, so this answer was "
@@ -39,16 +41,66 @@ TIME_UP_MESSAGE = ("Time is up: the deadline for this attempt has passed, so thi
 
 # --- loading and locking -------------------------------------------------------------------
 
+def _locked(query, *also: type):
+    """``query`` on attempts, with the assessment read in the same statement (every rule
+    below consults it) and the attempt row locked, with the rows of ``also`` (PostgreSQL;
+    SQLite serialises writers itself).
+
+    A row read in the locking statement from a table it does not lock may be stale: after
+    waiting for the lock, PostgreSQL re-reads only the locked rows at their newest version.
+    So every row the caller will compare and write is locked here too (the assessment is
+    never written)."""
+    return (query.options(joinedload(Attempt.assessment, innerjoin=True))
+            .with_for_update(of=[Attempt, *also]).execution_options(populate_existing=True))
+
+
+# The statements of the candidate's hot paths are built once, with bound parameters:
+# building a select with its joins costs more CPU than running it.
+_LOCK_ATTEMPT = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")))
+_LOCK_FOR_ANSWER = _locked(
+    select(Attempt, AttemptItem, Item.type, ItemVersion.content)
+    .join(AttemptItem, (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.ref == bindparam("ref")))
+    .join(ItemVersion, ItemVersion.id == AttemptItem.version_id)
+    .join(Item, Item.id == ItemVersion.item_id)
+    .where(Attempt.id == bindparam("attempt_id")), AttemptItem)
+_ROWS = (select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"))
+         .order_by(AttemptItem.position))
+_ROW_AT = select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"),
+                                    AttemptItem.position == bindparam("position"))
+_ROW_BY_REF = select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"),
+                                        AttemptItem.ref == bindparam("ref"))
+_ITEM_TABLE = AttemptItem.__table__
+_STORE_ANSWER = (update(_ITEM_TABLE).where(_ITEM_TABLE.c.id == bindparam("row_id"))
+                 .values(answer=bindparam("new_answer", type_=_ITEM_TABLE.c.answer.type),
+                         seq=bindparam("new_seq"), answered_at=bindparam("new_answered_at"),
+                         first_answered_at=bindparam("new_first_answered_at")))
+_ANSWERED = select(func.count()).where(AttemptItem.attempt_id == bindparam("attempt_id"),
+                                       AttemptItem.answer.is_not(None), AttemptItem.seq > 0)
+
+
 def lock_attempt(session: Session, attempt_id: int) -> Attempt:
-    """The attempt, re-read under a row lock (PostgreSQL; SQLite serialises writers itself).
+    """The attempt, re-read under a row lock.
 
     :raise NotFound: if there is no such attempt.
     """
-    attempt = session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update()
-                             .execution_options(populate_existing=True))
+    attempt = session.scalar(_LOCK_ATTEMPT, {"attempt_id": attempt_id})
     if attempt is None:
         raise NotFound(f"no attempt {attempt_id}")
     return attempt
+
+
+def lock_for_answer(session: Session, attempt_id: int, user: User,
+                    ref: str) -> tuple[Attempt, AttemptItem, forms.VersionView]:
+    """The caller's attempt under its row lock, with the item ``ref`` and that item's
+    version, in one round trip: the answer call's whole read.
+
+    :raise NotFound: if the attempt is not the caller's or has no item ``ref``.
+    """
+    found = session.execute(_LOCK_FOR_ANSWER, {"attempt_id": attempt_id, "ref": ref}).first()
+    if found is None or found.Attempt.user_id != user.id:
+        attempt = candidate_attempt(session, attempt_id, user, lock=True)
+        raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
+    return found.Attempt, found.AttemptItem, forms.VersionView(found.type, found.content)
 
 
 def candidate_attempt(session: Session, attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
@@ -307,10 +359,11 @@ def start(session: Session, attempt: Attempt, user: User, client: ClientInfo | N
     return attempt
 
 
-def _new_row(attempt: Attempt, position: int, entry: forms.PoolItem, scored: bool) -> AttemptItem:
+def _new_row(attempt: Attempt, position: int, entry: forms.PoolItem, scored: bool,
+             presented_at: datetime | None = None) -> AttemptItem:
     return AttemptItem(attempt_id=attempt.id, assessment_id=attempt.assessment_id, position=position,
                        ref=secrets.token_urlsafe(12), item_id=entry.item_id, version_id=entry.version_id,
-                       scored=scored, cell=entry.cell, seq=0)
+                       scored=scored, cell=entry.cell, seq=0, presented_at=presented_at)
 
 
 def _lay_out(session: Session, attempt: Attempt) -> None:
@@ -347,28 +400,37 @@ def _lay_out(session: Session, attempt: Attempt) -> None:
     session.flush()
 
 
-def _administer_adaptive(session: Session, attempt: Attempt, position: int) -> bool:
+def _administer_adaptive(session: Session, attempt: Attempt, position: int,
+                         rows: list[AttemptItem] | None = None,
+                         presented_at: datetime | None = None) -> bool:
     """Add the item for ``position`` (a seeded pretest item or the most informative one);
-    False when the pool has nothing left."""
+    False when the pool has nothing left. ``rows``: the attempt's rows, if already read
+    (the new one is added to them)."""
     assessment = attempt.assessment
     for entry in attempt.plan.get("pretest", []):
         if entry["position"] == position:
             pool_item = forms.PoolItem(entry["item_id"], entry["version_id"], entry["level"],
                                        entry["sub_area"])
-            session.add(_new_row(attempt, position, pool_item, scored=False))
-            session.flush()
+            _add_row(session, rows, _new_row(attempt, position, pool_item, scored=False,
+                                             presented_at=presented_at))
             return True
     adaptive = forms.adaptive_pool(session, assessment)
-    administered = [row.item_id for row in attempt.items]
+    administered = [row.item_id for row in (attempt.items if rows is None else rows)]
     excluded = set(attempt.plan.get("seen", [])) | {e["item_id"] for e in attempt.plan.get("pretest", [])}
     theta = attempt.theta_current if attempt.theta_current is not None else 0.0
     chosen = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
                                         forms.attempt_rng(attempt, 1, position))
     if chosen is None:
         return False
-    session.add(_new_row(attempt, position, chosen, scored=True))
-    session.flush()
+    _add_row(session, rows, _new_row(attempt, position, chosen, scored=True, presented_at=presented_at))
     return True
+
+
+def _add_row(session: Session, rows: list[AttemptItem] | None, row: AttemptItem) -> None:
+    # Flushed with the caller's other changes, in one pass of the unit of work.
+    session.add(row)
+    if rows is not None:
+        rows.append(row)
 
 
 # --- what the candidate sees ---------------------------------------------------------------
@@ -377,17 +439,23 @@ def shows_one_at_a_time(attempt: Attempt) -> bool:
     return attempt.assessment.mode == ADAPTIVE or attempt.assessment.navigation == LINEAR
 
 
-def visible_items(session: Session, attempt: Attempt) -> list[AttemptItem]:
+def visible_items(session: Session, attempt: Attempt,
+                  rows: list[AttemptItem] | None = None) -> list[AttemptItem]:
     """The rows the candidate may see now: none unless the attempt is running; the current
-    one in adaptive or linear mode; the whole form otherwise. Marks them presented."""
+    one in adaptive or linear mode; the whole form otherwise. Marks them presented.
+    ``rows``: all of the attempt's rows, if the caller holds them (saves reading them)."""
     if attempt.state != states.IN_PROGRESS:
         return []
-    query = select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
     if shows_one_at_a_time(attempt):
         if attempt.complete:
             return []
-        query = query.where(AttemptItem.position == attempt.current_position)
-    rows = list(session.scalars(query.order_by(AttemptItem.position)))
+        if rows is None:
+            rows = list(session.scalars(_ROW_AT, {"attempt_id": attempt.id,
+                                                  "position": attempt.current_position}))
+        else:
+            rows = [row for row in rows if row.position == attempt.current_position]
+    elif rows is None:
+        rows = list(session.scalars(_ROWS, {"attempt_id": attempt.id}))
     at = now()
     for row in rows:
         if row.presented_at is None:
@@ -396,11 +464,23 @@ def visible_items(session: Session, attempt: Attempt) -> list[AttemptItem]:
     return rows
 
 
-def candidate_item(attempt: Attempt, row: AttemptItem, language: str | None = None) -> dict[str, Any]:
+def item_versions(session: Session, attempt: Attempt,
+                  rows: list[AttemptItem]) -> dict[int, forms.VersionView]:
+    """The versions of ``rows`` by id: from the adaptive pool in adaptive mode, otherwise
+    in one query."""
+    adaptive = forms.adaptive_pool(session, attempt.assessment) if attempt.assessment.mode == ADAPTIVE else None
+    return forms.version_views(session, (row.version_id for row in rows), adaptive)
+
+
+def candidate_item(attempt: Attempt, row: AttemptItem, language: str | None = None,
+                   version: forms.VersionView | None = None) -> dict[str, Any]:
     """One item as the candidate's browser receives it: no key, credit, parameter, item id
-    or scored/pretest flag."""
-    kind = get_item_type(row.item.type)
-    content = kind.candidate_view(row.version.content, language or attempt.language,
+    or scored/pretest flag. ``version`` (see ``item_versions``) saves reading the row's
+    item and version."""
+    if version is None:
+        version = forms.VersionView(row.item.type, row.version.content)
+    kind = get_item_type(version.item_type)
+    content = kind.candidate_view(version.content, language or attempt.language,
                                   forms.attempt_rng(attempt, 2, row.position))
     return {"ref": row.ref, "position": row.position, "content": content, "answer": row.answer,
             "seq": row.seq, "flagged": row.flagged, "locked": row.locked_at is not None}
@@ -428,8 +508,7 @@ def _require_running(attempt: Attempt, at: datetime) -> None:
 
 
 def _row_by_ref(session: Session, attempt: Attempt, ref: str) -> AttemptItem:
-    row = session.scalar(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
-                                                   AttemptItem.ref == ref))
+    row = session.scalar(_ROW_BY_REF, {"attempt_id": attempt.id, "ref": ref})
     if row is None:
         raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
     return row
@@ -445,8 +524,7 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     """
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
         raise Invalid(f"seq must be a whole number of at least 1, got {seq!r}", field="seq")
-    attempt = candidate_attempt(session, attempt_id, user, lock=True)
-    row = _row_by_ref(session, attempt, ref)
+    attempt, row, version = lock_for_answer(session, attempt_id, user, ref)
     at = now()
     note_contact(session, attempt, at, client)
     if seq <= row.seq:
@@ -458,15 +536,26 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
                        "move on", code="answer_final")
     if row.locked_at is not None:
         raise Conflict("this answer is final", code="answer_final")
-    kind = get_item_type(row.item.type)
-    stored = None if answer is None else kind.check_answer(row.version.content, answer)
+    kind = get_item_type(version.item_type)
+    stored = None if answer is None else kind.check_answer(version.content, answer)
     first = row.first_answered_at is None and stored is not None
-    row.answer, row.seq, row.answered_at = stored, seq, at
+    _store_answer(session, row, stored, seq, at, first_answered_at=at if first else row.first_answered_at)
     if first:
-        row.first_answered_at = at
         _flag_fast_answer(session, attempt, row, at)
     session.flush()
     return AnswerReceipt(ref, seq, True)
+
+
+def _store_answer(session: Session, row: AttemptItem, answer: Any, seq: int, at: datetime,
+                  first_answered_at: datetime | None) -> None:
+    """Write the answer with one prepared UPDATE on the connection, outside the unit of work
+    (whose pass costs more than the statement), and tell the loaded row what it now holds."""
+    session.connection().execute(_STORE_ANSWER, {
+        "row_id": row.id, "new_answer": answer, "new_seq": seq, "new_answered_at": at,
+        "new_first_answered_at": first_answered_at})
+    for name, value in (("answer", answer), ("seq", seq), ("answered_at", at),
+                        ("first_answered_at", first_answered_at)):
+        set_committed_value(row, name, value)
 
 
 def _flag_fast_answer(session: Session, attempt: Attempt, row: AttemptItem, at: datetime) -> None:
@@ -501,47 +590,65 @@ def advance(session: Session, attempt_id: int, user: User, ref: str | None = Non
 
     :raise Conflict: in free navigation, or if the attempt is not running.
     """
+    return _advance(session, attempt_id, user, ref, client)[0]
+
+
+def advance_and_show(session: Session, attempt_id: int, user: User, ref: str | None = None,
+                     client: ClientInfo | None = None) -> tuple[Attempt, list[AttemptItem]]:
+    """``advance``, then the rows the candidate sees now (``visible_items``), from the rows
+    the move has already read."""
+    attempt, rows = _advance(session, attempt_id, user, ref, client)
+    return attempt, visible_items(session, attempt, rows)
+
+
+def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
+             client: ClientInfo | None) -> tuple[Attempt, list[AttemptItem]]:
     attempt = candidate_attempt(session, attempt_id, user, lock=True)
     if not shows_one_at_a_time(attempt):
         raise Conflict("this assessment has free navigation: go to any item directly",
                        code="free_navigation")
     at = now()
     note_contact(session, attempt, at, client)
+    # One read of every row (a test's length) serves the lookups, θ and the count below;
+    # the changes so far go to the database together with the rest, in one flush.
+    with session.no_autoflush:
+        rows = list(session.scalars(_ROWS, {"attempt_id": attempt.id}))
     if ref is not None:
-        row = _row_by_ref(session, attempt, ref)
+        row = next((r for r in rows if r.ref == ref), None)
+        if row is None:
+            raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
         if row.position < attempt.current_position or (row.locked_at and attempt.complete):
             session.flush()
-            return attempt
+            return attempt, rows
     _require_running(attempt, at)
     if attempt.complete:
-        return attempt
-    current = session.scalar(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
-                                                       AttemptItem.position == attempt.current_position))
+        return attempt, rows
+    current = next(r for r in rows if r.position == attempt.current_position)
     current.locked_at = at
     if attempt.assessment.mode == ADAPTIVE:
-        _advance_adaptive(session, attempt, current)
+        _advance_adaptive(session, attempt, current, rows, at)
     elif attempt.current_position + 1 >= attempt.planned_items:
         attempt.complete = True
     else:
         attempt.current_position += 1
     session.flush()
-    return attempt
+    return attempt, rows
 
 
-def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem) -> None:
+def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
+                      rows: list[AttemptItem], at: datetime) -> None:
+    """Score the item being left, re-estimate θ, and give the next item unless the
+    stopping rule ends the test; ``rows`` are all of the attempt's rows."""
     assessment = attempt.assessment
-    adaptive = forms.adaptive_pool(session, assessment)
+    with session.no_autoflush:
+        adaptive = forms.adaptive_pool(session, assessment)
     if current.scored:
-        score = get_item_type(current.item.type).score(current.version.content, current.answer)
+        version = forms.version_views(session, [current.version_id], adaptive)[current.version_id]
+        score = get_item_type(version.item_type).score(version.content, current.answer)
         current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
-        session.flush()
-        answered = session.execute(select(AttemptItem.item_id, AttemptItem.category)
-                                   .where(AttemptItem.attempt_id == attempt.id,
-                                          AttemptItem.scored.is_(True),
-                                          AttemptItem.locked_at.is_not(None))).all()
+        answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
         attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered)
-    n_scored = session.scalar(select(func.count()).where(AttemptItem.attempt_id == attempt.id,
-                                                         AttemptItem.scored.is_(True)))
+    n_scored = sum(1 for r in rows if r.scored)
     from piaa.psychometrics.cat import StoppingRule
 
     rule = StoppingRule(se_target=assessment.se_target, min_items=assessment.min_items or 1,
@@ -558,7 +665,8 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem) 
         entry = pending_pretest[0]
         attempt.plan = {**attempt.plan, "pretest": [
             {**e, "position": next_position} if e is entry else e for e in attempt.plan["pretest"]]}
-    if _administer_adaptive(session, attempt, next_position):
+    # Shown in this same response, so presented now (visible_items need not write again).
+    if _administer_adaptive(session, attempt, next_position, rows, presented_at=at):
         attempt.current_position = next_position
     else:
         attempt.complete = True
@@ -634,9 +742,7 @@ def status(session: Session, attempt: Attempt, at: datetime | None = None) -> di
     """The attempt as its candidate sees it (JSON-ready)."""
     at = at or now()
     deadline = deadline_of(attempt, at) if states.is_open(attempt.state) else None
-    answered = session.scalar(select(func.count()).where(AttemptItem.attempt_id == attempt.id,
-                                                         AttemptItem.answer.is_not(None),
-                                                         AttemptItem.seq > 0))
+    answered = session.scalar(_ANSWERED, {"attempt_id": attempt.id})
     body: dict[str, Any] = {
         "id": attempt.id, "state": attempt.state, "window_id": attempt.window_id,
         "assessment": {"title": attempt.assessment.title, "title_hi": attempt.assessment.title_hi,

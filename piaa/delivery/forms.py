@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from piaa.clock import now
 from piaa.delivery.assessments import blueprint_cells
 from piaa.delivery.models import ADAPTIVE, FIXED, Assessment, Attempt, AttemptItem, FixedForm
-from piaa.delivery.parameters import active_parameter_set, parameter_rows, stack_rows
+from piaa.delivery.parameters import TRANSACTION_POOLS, active_parameter_set, parameter_rows, stack_rows
 from piaa.errors import Conflict, Invalid
 from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
 from piaa.psychometrics.cat import ContentBlueprint, ItemBank, NoItemAvailableError, select_next_item
@@ -208,9 +208,20 @@ def interleave(scored: list[PoolItem], pretest: list[PoolItem],
 
 # --- adaptive ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class VersionView:
+    """An item version as delivery uses it: its item's type name and its content (read
+    only: the same object serves every request of the process)."""
+
+    item_type: str
+    content: dict
+
+
 @dataclass
 class AdaptivePool:
-    """A calibrated pool ready for selection: built once per process and parameter set."""
+    """A calibrated pool ready for selection: built once per process and parameter set,
+    with the content of each item's current version, so neither scoring an answer nor
+    showing the next item asks the database for it."""
 
     parameter_set_id: int
     model: str
@@ -218,6 +229,7 @@ class AdaptivePool:
     index: dict[int, int]
     bank: ItemBank
     content: ContentBlueprint | None
+    versions: dict[int, VersionView]
 
 
 _POOL_CACHE: dict[tuple[int, int], tuple[float, AdaptivePool]] = {}
@@ -238,8 +250,23 @@ def _content_blueprint(assessment: Assessment, labels: list[str]) -> ContentBlue
     return ContentBlueprint({k: v / total for k, v in wanted.items()})
 
 
+# The pool found first in a transaction serves the rest of it (a next-item call asks three
+# times); forgotten when the transaction ends or a parameter set is activated in it.
+@event.listens_for(Session, "after_transaction_end")
+def _forget_transaction_pools(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(TRANSACTION_POOLS, None)
+
+
 def adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
     """:raise Conflict: if the competency has no active parameter set or no calibrated item."""
+    pools = session.info.setdefault(TRANSACTION_POOLS, {})
+    if assessment.id not in pools:
+        pools[assessment.id] = _adaptive_pool(session, assessment)
+    return pools[assessment.id]
+
+
+def _adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
     parameter_set = active_parameter_set(session, assessment.competency_id)
     if parameter_set is None:
         raise Conflict(f"adaptive assessment {assessment.code} needs calibrated items: competency "
@@ -259,10 +286,31 @@ def adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
     bank = ItemBank(params, model=parameter_set.model, content=np.array(labels, dtype=object))
     built = AdaptivePool(parameter_set.id, parameter_set.model, items,
                          {p.item_id: j for j, p in enumerate(items)}, bank,
-                         _content_blueprint(assessment, labels))
+                         _content_blueprint(assessment, labels),
+                         version_views(session, [p.version_id for p in items]))
     with _POOL_LOCK:
         _POOL_CACHE[key] = (time.monotonic(), built)
     return built
+
+
+def version_views(session: Session, version_ids: Iterable[int],
+                  adaptive: AdaptivePool | None = None) -> dict[int, VersionView]:
+    """Type and content of each version, from the adaptive pool where it holds them and
+    from the database (one query) for the rest."""
+    found: dict[int, VersionView] = {}
+    missing = []
+    for version_id in dict.fromkeys(version_ids):
+        view = adaptive.versions.get(version_id) if adaptive is not None else None
+        if view is None:
+            missing.append(version_id)
+        else:
+            found[version_id] = view
+    if missing:
+        rows = session.execute(select(ItemVersion.id, Item.type, ItemVersion.content)
+                               .join(Item, Item.id == ItemVersion.item_id)
+                               .where(ItemVersion.id.in_(missing)))
+        found.update({version_id: VersionView(item_type, content) for version_id, item_type, content in rows})
+    return found
 
 
 def clear_pool_cache() -> None:

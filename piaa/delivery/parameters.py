@@ -11,7 +11,7 @@ import math
 from typing import Any, Iterable, Mapping
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from piaa import audit
@@ -88,6 +88,7 @@ def record_parameter_set(session: Session, competency: Competency, model: str,
 
 def activate_parameter_set(session: Session, parameter_set: ParameterSet, *,
                            actor: User | None = None) -> None:
+    session.info.pop(TRANSACTION_POOLS, None)  # selection pools built on the set it replaces
     session.execute(update(ParameterSet).where(ParameterSet.competency_id == parameter_set.competency_id,
                                                ParameterSet.id != parameter_set.id)
                     .values(active=False))
@@ -97,9 +98,15 @@ def activate_parameter_set(session: Session, parameter_set: ParameterSet, *,
                  subject_id=parameter_set.id, data={"competency_id": parameter_set.competency_id})
 
 
+# Where ``piaa.delivery.forms`` keeps the selection pools found in the current transaction.
+TRANSACTION_POOLS = "piaa.delivery.adaptive_pools"
+# Asked on every adaptive next-item call: built once.
+_ACTIVE_SET = select(ParameterSet).where(ParameterSet.competency_id == bindparam("competency_id"),
+                                         ParameterSet.active.is_(True))
+
+
 def active_parameter_set(session: Session, competency_id: int) -> ParameterSet | None:
-    return session.scalar(select(ParameterSet).where(ParameterSet.competency_id == competency_id,
-                                                     ParameterSet.active.is_(True)))
+    return session.scalar(_ACTIVE_SET, {"competency_id": competency_id})
 
 
 def parameter_rows(session: Session, parameter_set: ParameterSet,

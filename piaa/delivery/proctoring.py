@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from piaa import audit
@@ -80,12 +80,16 @@ def receive_signals(session: Session, attempt_id: int, user: User, signals: Any,
     return attempt, stored
 
 
+# Asked on every candidate call that returns the attempt's status: built once.
+_PENDING_WARNINGS = (select(AttemptEvent).where(AttemptEvent.attempt_id == bindparam("attempt_id"),
+                                                AttemptEvent.kind == "warning",
+                                                AttemptEvent.acknowledged_at.is_(None))
+                     .order_by(AttemptEvent.id))
+
+
 def pending_warnings(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
     """Warnings from the proctor the candidate has not acknowledged yet."""
-    rows = session.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt.id,
-                                                      AttemptEvent.kind == "warning",
-                                                      AttemptEvent.acknowledged_at.is_(None))
-                           .order_by(AttemptEvent.id))
+    rows = session.scalars(_PENDING_WARNINGS, {"attempt_id": attempt.id})
     return [{"id": w.id, "message": w.data.get("message", ""), "at": as_utc(w.at).isoformat()}
             for w in rows]
 

@@ -1,0 +1,648 @@
+"""Load on the candidate API: gunicorn on PostgreSQL, driven over loopback from this process.
+
+    python benchmarks/delivery_load.py [--quick] [--db-url postgresql+psycopg://...]
+
+Sets up a scratch database (dropped and created afresh), migrates it (``piaa db upgrade``),
+seeds a calibrated bank, an adaptive assessment, an open window and candidates with API
+tokens, starts gunicorn (2 sync workers per core) with the two reference endpoints of
+``delivery_bench_app`` switched on, and measures, in one run on one server:
+
+1. Saturation, closed loop, the same number of concurrent clients for each:
+   * ``trivial``: ``GET /bench/trivial`` (reference: HTTP + Flask alone);
+   * ``upsert``: ``PUT /bench/upsert/...``, one bare SQL upsert of an answer row, committed
+     (reference: the floor under any acknowledged answer);
+   * ``answer``: ``PUT /api/v1/attempts/<id>/responses/<ref>`` by candidates in running
+     adaptive attempts, each client answering its current item again and again with a
+     rising ``seq`` (a candidate changing their mind: every call is a real, committed save);
+   * ``sitting``: candidates sitting whole adaptive assessments as fast as they can
+     (start, then answer + next item until the stopping rule ends the test, then submit).
+2. Realistic, open loop: every one of ``--candidates`` candidates answers and moves on at
+   exponentially distributed intervals of mean ``--think-s`` (2,000 every 8 s: about 250
+   answers and 250 next-item selections a second), whatever the server's latency.
+
+Then every answer the server acknowledged (2xx) is looked up in the database, and a table
+prints the rates, latency percentiles, ratios and PASS / MISS for each target:
+
+* saturated answers per second at least 60 % of the bare upsert's;
+* realistic run: answer p99 under 50 ms, next-item p99 under 80 ms;
+* no error responses; every acknowledged answer stored with its ``seq``.
+
+All traffic goes to 127.0.0.1; every phase is bounded in time and stops by itself.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH_DIR))
+
+DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/piaa_bench"
+COMPETENCY = "BENCH-NOTING"
+SUB_AREAS = ("noting", "drafting", "filing")
+OPTIONS = ("A", "B", "C", "D")
+ITEM_CODE = re.compile(r"item (BN-\d+)")
+UPSERT_SHARE_TARGET = 0.60
+ANSWER_P99_TARGET_MS = 50.0
+NEXT_P99_TARGET_MS = 80.0
+
+
+# --- database and seed ---------------------------------------------------------------------
+
+def recreate_database(db_url: str) -> None:
+    """Drop and create the scratch database named in ``db_url`` (never any other)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    name = url.database
+    if not name or not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or name in ("postgres", "template0", "template1"):
+        raise SystemExit(f"refusing to recreate database {name!r}: give a scratch database name")
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def migrate(env: dict[str, str]) -> None:
+    piaa = shutil.which("piaa", path=str(Path(sys.executable).parent)) or "piaa"
+    subprocess.run([piaa, "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def bench_item(code: str, level: int, sub_area: str, key: str, competency: str) -> dict:
+    """One single-choice item in the bank file format; its stem names its code, which is how
+    the simulated candidate looks up what it knows about it."""
+    return {"id": code, "type": "single_choice", "competency": competency, "level": level,
+            "sub_area": sub_area, "stem": {"en": f"Stem of item {code}: which officer signs the note?"},
+            "options": [{"id": o, "text": {"en": f"Officer {o}"}} for o in OPTIONS],
+            "key": key, "rationale": {"en": f"Rationale of {code}."}}
+
+
+@dataclass
+class Seed:
+    window_id: int
+    tokens: list[str]
+    items: dict[str, dict]  # item code -> {"key", "a", "b"}: what the simulator knows
+
+
+def seed(db_url: str, n_candidates: int, n_items: int, rng: np.random.Generator) -> Seed:
+    """A calibrated bank, an adaptive assessment with an open window, and candidates."""
+    from piaa import audit, create_app
+    from piaa.accounts.models import ApiToken, User
+    from piaa.accounts.services import TOKEN_PREFIX, _token_digest, get_or_create_organisation
+    from piaa.clock import now
+    from piaa.delivery import assessments as assessment_service
+    from piaa.delivery.models import Enrolment
+    from piaa.delivery.parameters import record_parameter_set
+    from piaa.extensions import db
+    from piaa.items import services as items
+    from piaa.items.models import APPROVED, OPERATIONAL
+    from piaa.items.services import SourcedRecord
+    from sqlalchemy import text
+
+    from delivery_bench_app import BENCH_TABLE_DDL
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        session = db.session
+        session.execute(text(BENCH_TABLE_DDL))
+        items.import_competencies(session, [SourcedRecord({
+            "code": COMPETENCY, "name": "Noting and drafting (benchmark)", "type": "functional",
+            "description": "Benchmark competency",
+            "levels": [{"level": n, "label": f"Level {n}", "descriptor": f"Descriptor {n}"}
+                       for n in range(1, 6)]}, 1)])
+        agency = get_or_create_organisation(session, "Benchmark Agency", "agency")
+        bank = items.create_bank(session, name="Benchmark bank", organisation=agency, languages=["en"])
+        known: dict[str, dict] = {}
+        rows = {}
+        per_cell = max(1, n_items // (5 * len(SUB_AREAS)))
+        n = 0
+        for level in range(1, 6):
+            for sub_area in SUB_AREAS:
+                for _ in range(per_cell):
+                    n += 1
+                    code = f"BN-{n:04d}"
+                    key = OPTIONS[int(rng.integers(len(OPTIONS)))]
+                    item = items.create_item_from_bank_json(
+                        session, bank, bench_item(code, level, sub_area, key, COMPETENCY), state=OPERATIONAL)
+                    a, b = float(rng.lognormal(0.2, 0.25)), float((level - 3) * 0.8 + rng.normal(0, 0.4))
+                    rows[item.id] = [a, b, 0.0, 1.0]
+                    known[code] = {"key": key, "a": a, "b": b}
+        for k in range(12):
+            n += 1
+            code = f"BN-{n:04d}"
+            key = OPTIONS[int(rng.integers(len(OPTIONS)))]
+            items.create_item_from_bank_json(session, bank, bench_item(code, 3, SUB_AREAS[k % 3], key, COMPETENCY),
+                                             state=APPROVED)
+            known[code] = {"key": key, "a": 1.0, "b": 0.0}
+        competency = items.get_competency(session, COMPETENCY)
+        record_parameter_set(session, competency, "2pl", rows, label="benchmark calibration")
+        assessment = assessment_service.create_assessment(
+            session, code="BENCH-CAT", title="Noting (adaptive benchmark)", competency=COMPETENCY,
+            purpose="certification", mode="adaptive",
+            blueprint={"cells": [{"level": None, "sub_area": s, "count": 5} for s in SUB_AREAS],
+                       "tolerance": 1},
+            time_limit_s=4 * 3600, cut_scores=[-2.0, -0.75, 0.25, 1.0, 2.0], se_target=0.35,
+            min_items=8, max_items=20, pretest_count=2, bank=bank)
+        cohort = assessment_service.create_cohort(session, name="Benchmark cohort", course="Noting")
+        at = now()
+        users = [User(email=f"cand{i:05d}@bench.example", name=f"Candidate {i}", role="candidate",
+                      created_at=at) for i in range(n_candidates)]
+        session.add_all(users)
+        session.flush()
+        tokens = []
+        for user in users:
+            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+            tokens.append(token)
+            session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), prefix=token[:12],
+                                 label="bench", created_at=at))
+            session.add(Enrolment(cohort_id=cohort.id, user_id=user.id, time_factor=1.0, created_at=at))
+        audit.record_many(session, [audit.Event("cohort.enrolled", "cohort", cohort.id, {"user": u.id})
+                                    for u in users])
+        window = assessment_service.create_window(
+            session, assessment=assessment, cohort=cohort, opens_at=at - timedelta(hours=1),
+            closes_at=at + timedelta(days=1), name="Benchmark window")
+        session.commit()
+        return Seed(window.id, tokens, known)
+
+
+# --- the server ----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    cmd = [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+           "--chdir", str(ROOT), "--pythonpath", str(BENCH_DIR), "--log-level", "warning",
+           "--backlog", "2048", "delivery_bench_app:create_bench_app()"]
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    stop_server(proc)
+    raise SystemExit("gunicorn did not come up within 60 s")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes ``pids`` so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# --- the client ----------------------------------------------------------------------------
+
+@dataclass
+class Stats:
+    """Latencies (seconds) and failures of one kind of call in one phase."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    seconds: float = 0.0
+
+    def row(self) -> dict:
+        lat = np.array(self.latencies) * 1000.0
+        q = np.percentile(lat, [50, 95, 99]) if len(lat) else [math.nan] * 3
+        return {"n": len(lat), "rate": len(lat) / self.seconds if self.seconds else math.nan,
+                "p50": q[0], "p95": q[1], "p99": q[2], "errors": sum(self.errors.values())}
+
+
+class Recorder:
+    def __init__(self, server_pid: int | None = None):
+        self.stats: dict[tuple[str, str], Stats] = defaultdict(Stats)
+        self.acknowledged: list[tuple[int, str, int, str]] = []  # attempt, ref, seq, answer
+        self.lateness: list[float] = []
+        self.server_pid = server_pid
+        self.cpu: dict[str, tuple[float, float]] = {}  # phase -> (server s, client s)
+
+    def cpu_now(self) -> tuple[float, float]:
+        server = cpu_seconds(worker_pids(self.server_pid)) if self.server_pid else 0.0
+        return server, time.process_time()
+
+    def cpu_since(self, phase: str, before: tuple[float, float]) -> None:
+        after = self.cpu_now()
+        self.cpu[phase] = (after[0] - before[0], after[1] - before[1])
+
+    def note(self, phase: str, kind: str, started: float, status: int | None, error: str | None = None):
+        stats = self.stats[(phase, kind)]
+        if status is not None and 200 <= status < 300:
+            stats.latencies.append(time.perf_counter() - started)
+        else:
+            stats.errors[error or str(status)] += 1
+
+
+class ApiError(RuntimeError):
+    pass
+
+
+class Candidate:
+    """One simulated official: knows the keys (from the seed) and answers correctly with the
+    2PL probability at their own ability."""
+
+    def __init__(self, http, base: str, token: str, items: dict[str, dict], rng: random.Random,
+                 recorder: Recorder):
+        self.http, self.base, self.items, self.rng, self.recorder = http, base, items, rng, recorder
+        self.headers = {"Authorization": f"Bearer {token}", "X-PIAA-Client": secrets.token_hex(8),
+                        "User-Agent": "PIAA-bench/1.0", "Content-Type": "application/json"}
+        self.theta = rng.gauss(0.0, 1.0)
+        self.attempt_id: int | None = None
+        self.current: dict | None = None
+        self.seq = 0
+        self.done = False
+
+    async def call(self, phase: str, kind: str, method: str, path: str, body=None) -> dict:
+        started = time.perf_counter()
+        try:
+            async with self.http.request(method, self.base + path, headers=self.headers,
+                                         data=None if body is None else json.dumps(body)) as resp:
+                payload = await resp.read()
+                status = resp.status
+        except Exception as exc:  # connection refused, reset, timeout: an error response
+            self.recorder.note(phase, kind, started, None, type(exc).__name__)
+            raise ApiError(f"{method} {path}: {exc!r}") from exc
+        self.recorder.note(phase, kind, started, status)
+        if not 200 <= status < 300:
+            raise ApiError(f"{method} {path}: {status} {payload[:300]!r}")
+        return json.loads(payload)
+
+    async def begin(self, phase: str, window_id: int) -> None:
+        attempt = await self.call(phase, "create", "POST", "/api/v1/attempts", {"window_id": window_id})
+        self.attempt_id = attempt["id"]
+        await self.call(phase, "check_in", "POST", f"/api/v1/attempts/{self.attempt_id}/check-in",
+                        {"identity_confirmed": True, "rules_accepted": True, "system_check": {"bench": True}})
+        await self.call(phase, "start", "POST", f"/api/v1/attempts/{self.attempt_id}/start")
+        body = await self.call(phase, "items", "GET", f"/api/v1/attempts/{self.attempt_id}/items")
+        self.current = body["items"][0] if body["items"] else None
+
+    def choose(self) -> str:
+        match = ITEM_CODE.search(self.current["content"]["stem"])
+        known = self.items[match.group(1)]
+        p = 1.0 / (1.0 + math.exp(-known["a"] * (self.theta - known["b"])))
+        if self.rng.random() < p:
+            return known["key"]
+        return self.rng.choice([o for o in OPTIONS if o != known["key"]])
+
+    async def answer(self, phase: str, choice: str | None = None) -> None:
+        self.seq += 1
+        choice = choice or self.choose()
+        ref = self.current["ref"]
+        body = await self.call(phase, "answer", "PUT", f"/api/v1/attempts/{self.attempt_id}/responses/{ref}",
+                               {"answer": choice, "seq": self.seq})
+        if body.get("seq") != self.seq:
+            raise ApiError(f"answer acknowledged with seq {body.get('seq')}, sent {self.seq}")
+        self.recorder.acknowledged.append((self.attempt_id, ref, self.seq, choice))
+
+    async def resync(self, phase: str) -> None:
+        """After a failed call the client no longer knows where the sitting is: ask."""
+        body = await self.call(phase, "items", "GET", f"/api/v1/attempts/{self.attempt_id}/items")
+        self.current = body["items"][0] if body["items"] else None
+
+    async def next(self, phase: str) -> None:
+        body = await self.call(phase, "next", "POST", f"/api/v1/attempts/{self.attempt_id}/next",
+                               {"ref": self.current["ref"]})
+        self.current = body["items"][0] if body["items"] else None
+
+    async def submit(self, phase: str) -> None:
+        await self.call(phase, "submit", "POST", f"/api/v1/attempts/{self.attempt_id}/submit")
+        self.done = True
+
+
+async def closed_loop(seconds: float, concurrency: int, step, recorder: Recorder, phase: str) -> float:
+    """Run ``step(worker)`` back to back in ``concurrency`` workers for ``seconds``."""
+    cpu = recorder.cpu_now()
+    stop_at = time.perf_counter() + seconds
+
+    async def worker(i):
+        while time.perf_counter() < stop_at:
+            try:
+                await step(i)
+            except ApiError:
+                await asyncio.sleep(0.01)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    recorder.cpu_since(phase, cpu)
+    return time.perf_counter() - began
+
+
+async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> dict:
+    import aiohttp
+
+    rng = random.Random(args.seed)
+    tokens = list(seed_data.tokens)
+    timeout = aiohttp.ClientTimeout(total=30)
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    info: dict = {}
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+        def candidate(token):
+            return Candidate(http, base, token, seed_data.items, random.Random(rng.random()), recorder)
+
+        # Warm every worker (imports, pool build) outside the measurements.
+        warm = candidate(tokens.pop())
+        await warm.begin("warmup", seed_data.window_id)
+        for _ in range(3):
+            await warm.answer("warmup")
+            await warm.next("warmup")
+        for _ in range(4 * args.workers):
+            async with http.get(base + "/bench/trivial") as resp:
+                await resp.read()
+
+        # 1a. references
+        async def trivial(i):
+            started = time.perf_counter()
+            async with http.get(base + "/bench/trivial") as resp:
+                await resp.read()
+                recorder.note("saturation", "trivial", started, resp.status)
+
+        recorder.stats[("saturation", "trivial")].seconds = await closed_loop(args.saturation_s, args.concurrency, trivial,
+                                                                         recorder, "trivial")
+        upsert_seq = defaultdict(int)
+
+        async def upsert(i):
+            upsert_seq[i] += 1
+            started = time.perf_counter()
+            async with http.put(f"{base}/bench/upsert/{i}/ref{i}", json={"answer": "B", "seq": upsert_seq[i]}) as resp:
+                await resp.read()
+                recorder.note("saturation", "upsert", started, resp.status)
+
+        recorder.stats[("saturation", "upsert")].seconds = await closed_loop(args.saturation_s, args.concurrency, upsert,
+                                                                        recorder, "upsert")
+
+        # 1b. the answer call alone, on running adaptive attempts
+        answering = [candidate(tokens.pop()) for _ in range(args.concurrency)]
+        await asyncio.gather(*(c.begin("setup", seed_data.window_id) for c in answering))
+
+        async def answer_again(i):
+            c = answering[i]
+            await c.answer("saturation", OPTIONS[c.seq % len(OPTIONS)])
+
+        recorder.stats[("saturation", "answer")].seconds = await closed_loop(args.saturation_s, args.concurrency, answer_again,
+                                                                        recorder, "answer")
+
+        # 1c. whole sittings as fast as they can go
+        sitting_pool = [tokens.pop() for _ in range(min(args.sitting_pool, len(tokens) - args.candidates))]
+        sittings = {"done": 0}
+
+        async def sit(i):
+            if not sitting_pool:
+                await asyncio.sleep(0.05)
+                return
+            c = candidate(sitting_pool.pop())
+            await c.begin("sitting", seed_data.window_id)
+            while c.current is not None and time.perf_counter() < sit_stop[0]:
+                await c.answer("sitting")
+                await c.next("sitting")
+            if c.current is None:
+                await c.submit("sitting")
+                sittings["done"] += 1
+
+        sit_stop = [time.perf_counter() + args.saturation_s]
+        seconds = await closed_loop(args.saturation_s, args.concurrency, sit, recorder, "sitting")
+        for kind in ("create", "check_in", "start", "items", "answer", "next", "submit"):
+            recorder.stats[("sitting", kind)].seconds = seconds
+        info["sittings_completed"] = sittings["done"]
+
+        # 2. realistic open loop
+        crowd = [candidate(tokens.pop()) for _ in range(min(args.candidates, len(tokens)))]
+        t0 = time.perf_counter()
+        semaphore = asyncio.Semaphore(args.concurrency)
+
+        async def begin(c):
+            async with semaphore:
+                await c.begin("setup", seed_data.window_id)
+
+        await asyncio.gather(*(begin(c) for c in crowd), return_exceptions=True)
+        info["realistic_setup_s"] = time.perf_counter() - t0
+        crowd = [c for c in crowd if c.current is not None]
+        stop_at = time.perf_counter() + args.realistic_s
+
+        async def live(c):
+            scheduled = time.perf_counter()
+            while True:
+                scheduled += c.rng.expovariate(1.0 / args.think_s)
+                if scheduled >= stop_at:
+                    return
+                await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+                recorder.lateness.append(time.perf_counter() - scheduled)
+                try:
+                    if c.current is None:
+                        if not c.done:
+                            await c.submit("realistic")
+                        return
+                    await c.answer("realistic")
+                    await c.next("realistic")
+                except ApiError:
+                    try:
+                        await c.resync("realistic")
+                    except ApiError:
+                        pass
+
+        began, cpu = time.perf_counter(), recorder.cpu_now()
+        await asyncio.gather(*(live(c) for c in crowd))
+        recorder.cpu_since("realistic", cpu)
+        seconds = time.perf_counter() - began
+        for kind in ("answer", "next", "submit", "items"):
+            recorder.stats[("realistic", kind)].seconds = seconds
+        info["realistic_candidates"] = len(crowd)
+    return info
+
+
+# --- checking and reporting ----------------------------------------------------------------
+
+def check_acknowledged(db_url: str, acknowledged: list[tuple[int, str, int, str]]) -> tuple[int, list]:
+    """Every acknowledged answer is stored: the row's seq is at least the acknowledged one,
+    and the newest acknowledged answer of each item is the stored answer."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    newest: dict[tuple[int, str], tuple[int, str]] = {}
+    for attempt_id, ref, seq, answer in acknowledged:
+        if (attempt_id, ref) not in newest or newest[(attempt_id, ref)][0] < seq:
+            newest[(attempt_id, ref)] = (seq, answer)
+    url = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    missing = []
+    with psycopg.connect(url) as conn:
+        stored = {}
+        attempt_ids = sorted({a for a, _ in newest})
+        for start in range(0, len(attempt_ids), 1000):
+            chunk = attempt_ids[start:start + 1000]
+            for attempt_id, ref, seq, answer in conn.execute(
+                    "SELECT attempt_id, ref, seq, answer FROM attempt_item WHERE attempt_id = ANY(%s)", (chunk,)):
+                stored[(attempt_id, ref)] = (seq, answer)
+    for key, (seq, answer) in newest.items():
+        got = stored.get(key)
+        if got is None or got[0] != seq or got[1] != answer:
+            missing.append((key, (seq, answer), got))
+    return len(acknowledged), missing
+
+
+def fmt(value, digits=1):
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
+
+
+def report(recorder: Recorder, info: dict, checked: int, missing: list, args) -> bool:
+    rows = []
+    order = [("saturation", "trivial"), ("saturation", "upsert"), ("saturation", "answer"),
+             ("sitting", "answer"), ("sitting", "next"), ("sitting", "start"), ("sitting", "submit"),
+             ("realistic", "answer"), ("realistic", "next")]
+    print()
+    print(f"{'phase':<11} {'call':<9} {'n':>8} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for key in order:
+        r = recorder.stats[key].row()
+        rows.append((key, r))
+        print(f"{key[0]:<11} {key[1]:<9} {r['n']:>8} {fmt(r['rate']):>8} {fmt(r['p50'], 2):>8} "
+              f"{fmt(r['p95'], 2):>8} {fmt(r['p99'], 2):>8} {r['errors']:>7}")
+    print()
+    print("CPU per request (ms; gunicorn workers / this load process), robust to other load on the machine:")
+    for phase, (server, client) in recorder.cpu.items():
+        n = sum(len(s.latencies) + sum(s.errors.values()) for (p, _), s in recorder.stats.items()
+                if p == {"trivial": "saturation", "upsert": "saturation", "answer": "saturation"}.get(phase, phase)
+                and (phase not in ("trivial", "upsert", "answer") or _ == phase))
+        if n:
+            print(f"  {phase:<10} {1000 * server / n:6.2f} / {1000 * client / n:5.2f}  ({n} requests)")
+    stats = {k: recorder.stats[k].row() for k in order}
+    trivial, upsert, answer = stats[("saturation", "trivial")], stats[("saturation", "upsert")], stats[("saturation", "answer")]
+    sit_answer = stats[("sitting", "answer")]
+    ratio = answer["rate"] / upsert["rate"]
+    print()
+    print(f"ratios: answer / upsert = {ratio:.2f}; answer / trivial = {answer['rate'] / trivial['rate']:.2f}; "
+          f"upsert / trivial = {upsert['rate'] / trivial['rate']:.2f}; whole sittings: answers / upsert = "
+          f"{sit_answer['rate'] / upsert['rate']:.2f} ({info.get('sittings_completed', 0)} sittings completed, "
+          f"each answer followed by a next-item call)")
+    late = np.array(recorder.lateness) * 1000 if recorder.lateness else np.array([0.0])
+    real_answer, real_next = stats[("realistic", "answer")], stats[("realistic", "next")]
+    print(f"realistic: {info.get('realistic_candidates', 0)} candidates, mean think {args.think_s} s, "
+          f"offered {info.get('realistic_candidates', 0) / args.think_s:.0f} answers/s, served "
+          f"{fmt(real_answer['rate'])} answers/s; client start lag p99 {np.percentile(late, 99):.1f} ms "
+          f"(setup of the attempts took {info.get('realistic_setup_s', 0):.1f} s)")
+    if "realistic" in recorder.cpu and real_answer["n"]:
+        per_pair = 1000 * recorder.cpu["realistic"][0] / real_answer["n"]
+        cores = os.cpu_count() or 1
+        print(f"server CPU per answer + next-item pair: {per_pair:.1f} ms, so {cores} cores running only "
+              f"gunicorn would serve at most {1000 * cores / per_pair:.0f} answers/s")
+    errors = {f"{p}/{k}": dict(s.errors) for (p, k), s in recorder.stats.items() if s.errors}
+    print(f"acknowledged answers checked in the database: {checked}; missing or different: {len(missing)}")
+    for item in missing[:10]:
+        print("  missing:", item)
+    if errors:
+        print("error responses:", errors)
+    targets = [
+        (f"saturated answers/s >= {UPSERT_SHARE_TARGET:.0%} of the bare upsert's", f"{ratio:.2f}",
+         ratio >= UPSERT_SHARE_TARGET),
+        (f"realistic answer p99 < {ANSWER_P99_TARGET_MS:.0f} ms", fmt(real_answer["p99"], 1),
+         real_answer["p99"] < ANSWER_P99_TARGET_MS),
+        (f"realistic next-item p99 < {NEXT_P99_TARGET_MS:.0f} ms", fmt(real_next["p99"], 1),
+         real_next["p99"] < NEXT_P99_TARGET_MS),
+        ("no error responses", str(sum(sum(e.values()) for e in errors.values())), not errors),
+        ("every acknowledged answer in the database", f"{checked - len(missing)}/{checked}",
+         not missing and checked > 0),
+    ]
+    print()
+    print(f"{'target':<50} {'measured':>12}  result")
+    for name, measured, ok in targets:
+        print(f"{name:<50} {measured:>12}  {'PASS' if ok else 'MISS'}")
+    return all(ok for *_, ok in targets)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short phases and 400 candidates")
+    parser.add_argument("--db-url", default=os.environ.get("PIAA_BENCH_DATABASE_URL", DEFAULT_DB_URL),
+                        help="scratch PostgreSQL database: dropped and created afresh")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--candidates", type=int, default=2000)
+    parser.add_argument("--think-s", type=float, default=8.0)
+    parser.add_argument("--realistic-s", type=float, default=60.0)
+    parser.add_argument("--saturation-s", type=float, default=15.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--sitting-pool", type=int, default=800)
+    parser.add_argument("--items", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=20240612)
+    args = parser.parse_args()
+    if args.quick:
+        args.candidates, args.realistic_s, args.saturation_s, args.sitting_pool = 400, 15.0, 5.0, 300
+
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} "
+          f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; gunicorn {args.workers} sync workers")
+    t0 = time.perf_counter()
+    recreate_database(args.db_url)
+    env = {**os.environ, "PIAA_DATABASE_URL": args.db_url, "PIAA_SECRET_KEY": secrets.token_hex(16),
+           "PIAA_BENCHMARK_ENDPOINTS": "1"}
+    env.pop("PIAA_REDIS_URL", None)
+    migrate(env)
+    n_users = args.candidates + args.sitting_pool + args.concurrency + 1
+    seed_data = seed(args.db_url, n_users, args.items, np.random.default_rng(args.seed))
+    print(f"seeded {len(seed_data.items)} items and {n_users} candidates in {time.perf_counter() - t0:.1f} s")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "gunicorn.log"
+        server = start_server(env, port, args.workers, log)
+        recorder = Recorder(server.pid)
+        try:
+            info = asyncio.run(run_phases(args, f"http://127.0.0.1:{port}", seed_data, recorder))
+        finally:
+            stop_server(server)
+            tail = log.read_text(errors="replace").strip().splitlines()[-20:]
+            if any("Traceback" in line or "ERROR" in line for line in tail):
+                print("server log (last lines):\n  " + "\n  ".join(tail))
+    checked, missing = check_acknowledged(args.db_url, recorder.acknowledged)
+    ok = report(recorder, info, checked, missing, args)
+    print(f"\nload average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

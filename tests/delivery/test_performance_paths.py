@@ -1,0 +1,99 @@
+"""The candidate's hot calls stay cheap: how many SQL statements an answer and a move to the
+next adaptive item cost, and that a Bearer token's last use is written at most once a minute.
+
+The counts are the design (see ``piaa.delivery.attempts``): an answer is the token's holder,
+the attempt locked together with the item and its version, the contact and the answer
+written, then the commit; ``benchmarks/delivery_load.py`` measures what they cost in time.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+from piaa.accounts.models import ApiToken
+from piaa.delivery import forms
+from piaa.delivery.parameters import record_parameter_set
+from piaa.extensions import db
+from tests.delivery.helpers import Sitting, bearer
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block (commits are not statements)."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def adaptive_sitting(app, session, candidate, make_assessment, make_window) -> Sitting:
+    window = make_window(make_assessment("adaptive"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.open(window.id)
+    sitting.check_in_and_start()
+    return sitting
+
+
+def test_an_answer_costs_four_statements(app, session, calibration, candidate, make_assessment,
+                                         make_window, clock):
+    sitting = adaptive_sitting(app, session, candidate, make_assessment, make_window)
+    ref = sitting.items()[0]["ref"]
+    clock.advance(seconds=30)  # a plausible reading time: no fast-answer flag to write
+    with statements() as first:
+        sitting.answer(ref, "A")
+    clock.advance(seconds=5)
+    with statements() as again:
+        sitting.answer(ref, "B")
+    # token holder; attempt + item + version under the lock; the contact; the answer
+    assert first == again == ["SELECT", "SELECT", "UPDATE", "UPDATE"]
+
+
+def test_next_adaptive_item_costs_at_most_ten_statements(app, session, calibration, candidate,
+                                                         make_assessment, make_window):
+    sitting = adaptive_sitting(app, session, candidate, make_assessment, make_window)
+    ref = sitting.items()[0]["ref"]
+    sitting.answer(ref, "B")
+    with statements() as run:
+        body = sitting.next(ref)
+    assert body["items"] and body["items"][0]["ref"] != ref
+    # token, lock, the rows, the active parameter set; one flush (contact and θ, the item
+    # made final, the next item); the shown item, the answered count, pending warnings
+    assert len(run) <= 10, run
+    assert run.count("INSERT") == 1
+
+
+def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, make_assessment,
+                                                      make_window, clock):
+    window = make_window(make_assessment("loft"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+
+    def last_used():
+        return session.scalar(select(ApiToken.last_used_at).execution_options(populate_existing=True))
+
+    sitting.call("GET", "/me/windows")
+    first = last_used()
+    assert first is not None
+    clock.advance(seconds=59)
+    with statements() as run:
+        sitting.call("GET", "/me/windows")
+    assert "UPDATE" not in run and last_used() == first
+    clock.advance(seconds=1)
+    sitting.open(window.id)
+    assert last_used() > first
+
+
+def test_activating_a_parameter_set_reaches_selection_in_the_same_transaction(
+        session, competency, calibration, operational, make_assessment):
+    assessment = make_assessment("adaptive")
+    before = forms.adaptive_pool(session, assessment)
+    assert forms.adaptive_pool(session, assessment) is before  # one lookup per transaction
+    newer = record_parameter_set(session, competency, "2pl",
+                                 {item.id: [1.0, 0.0, 0.0, 1.0] for item in operational}, label="recalibrated")
+    assert forms.adaptive_pool(session, assessment).parameter_set_id == newer.id != before.parameter_set_id
