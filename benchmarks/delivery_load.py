@@ -603,7 +603,7 @@ def main() -> int:
     parser.add_argument("--db-url", default=os.environ.get("PIAA_BENCH_DATABASE_URL", DEFAULT_DB_URL),
                         help="scratch PostgreSQL database: dropped and created afresh")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
-    parser.add_argument("--candidates", type=int, default=2000)
+    parser.add_argument("--candidates", type=int, default=None, help="realistic run (default 2000; --quick 400)")
     parser.add_argument("--think-s", type=float, default=8.0)
     parser.add_argument("--realistic-s", type=float, default=60.0)
     parser.add_argument("--saturation-s", type=float, default=15.0)
@@ -613,7 +613,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20240612)
     args = parser.parse_args()
     if args.quick:
-        args.candidates, args.realistic_s, args.saturation_s, args.sitting_pool = 400, 15.0, 5.0, 300
+        args.realistic_s, args.saturation_s, args.sitting_pool = 15.0, 5.0, 300
+    if args.candidates is None:
+        args.candidates = 400 if args.quick else 2000
 
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} "
           f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; gunicorn {args.workers} sync workers")

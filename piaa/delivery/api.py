@@ -51,8 +51,8 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
-def _status(attempt: Attempt) -> dict[str, Any]:
-    body = attempt_service.status(db.session, attempt)
+def _status(attempt: Attempt, answered: int | None = None) -> dict[str, Any]:
+    body = attempt_service.status(db.session, attempt, answered=answered)
     body["warnings"] = proctoring.pending_warnings(db.session, attempt)
     return body
 
@@ -232,10 +232,10 @@ def flag_response(attempt_id: int, ref: str):
          responses={200: "attempt: status (complete: true when the test is over); items: the next item"})
 def next_item(attempt_id: int):
     ref = _body().get("ref")
-    attempt, shown = attempt_service.advance_and_show(db.session, attempt_id, _user(),
-                                                      ref if isinstance(ref, str) else None, _client())
+    attempt, shown, answered = attempt_service.advance_and_show(
+        db.session, attempt_id, _user(), ref if isinstance(ref, str) else None, _client())
     body = {"attempt": None, "items": _items(attempt, rows=shown)}
-    body["attempt"] = _status(attempt)  # read before the commit expires the attempt
+    body["attempt"] = _status(attempt, answered)  # read before the commit expires the attempt
     db.session.commit()
     return jsonify(body)
 

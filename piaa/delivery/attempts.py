@@ -10,6 +10,11 @@ Answers: ``save_answer`` locks the attempt row too, so two tabs answering at onc
 serialised per attempt; a ``seq`` lower than or equal to the stored one changes nothing and
 returns the stored ``seq``; an answer after the deadline plus grace is refused with a 409.
 The caller commits before acknowledging.
+
+The answer and the move to the next item are the calls every candidate makes every few
+seconds, so their reads are few and prepared once: an answer reads the token's holder, then
+the attempt, the item and its version in one locking statement, and writes the contact and
+the answer; ``tests/delivery/test_performance_paths.py`` holds these counts.
 """
 from __future__ import annotations
 
@@ -594,11 +599,11 @@ def advance(session: Session, attempt_id: int, user: User, ref: str | None = Non
 
 
 def advance_and_show(session: Session, attempt_id: int, user: User, ref: str | None = None,
-                     client: ClientInfo | None = None) -> tuple[Attempt, list[AttemptItem]]:
-    """``advance``, then the rows the candidate sees now (``visible_items``), from the rows
-    the move has already read."""
+                     client: ClientInfo | None = None) -> tuple[Attempt, list[AttemptItem], int]:
+    """``advance``, then the rows the candidate sees now (``visible_items``) and how many
+    items are answered (``answered_count``), both from the rows the move has already read."""
     attempt, rows = _advance(session, attempt_id, user, ref, client)
-    return attempt, visible_items(session, attempt, rows)
+    return attempt, visible_items(session, attempt, rows), answered_count(rows)
 
 
 def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
@@ -738,11 +743,21 @@ def poll(session: Session, attempt_id: int, user: User, client: ClientInfo | Non
     return attempt
 
 
-def status(session: Session, attempt: Attempt, at: datetime | None = None) -> dict[str, Any]:
-    """The attempt as its candidate sees it (JSON-ready)."""
+def answered_count(rows: list[AttemptItem]) -> int:
+    """How many of an attempt's ``rows`` hold an answer: a row's ``seq`` rises above 0 with
+    its first saved answer and a saved answer is never SQL NULL (a cleared one is JSON null),
+    so this is the count ``status`` would ask the database for."""
+    return sum(1 for row in rows if row.seq > 0)
+
+
+def status(session: Session, attempt: Attempt, at: datetime | None = None,
+           answered: int | None = None) -> dict[str, Any]:
+    """The attempt as its candidate sees it (JSON-ready); ``answered``: the count of
+    answered items, if the caller has it (``answered_count``)."""
     at = at or now()
     deadline = deadline_of(attempt, at) if states.is_open(attempt.state) else None
-    answered = session.scalar(_ANSWERED, {"attempt_id": attempt.id})
+    if answered is None:
+        answered = session.scalar(_ANSWERED, {"attempt_id": attempt.id})
     body: dict[str, Any] = {
         "id": attempt.id, "state": attempt.state, "window_id": attempt.window_id,
         "assessment": {"title": attempt.assessment.title, "title_hi": attempt.assessment.title_hi,
