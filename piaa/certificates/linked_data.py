@@ -69,6 +69,14 @@ class ContextLoader:
 
     extra: dict[str, dict] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A vendored context is marked static below, which lets pyld keep its processed form
+        # for the life of the process, keyed by URL alone: an extra document under the same
+        # URL would then be shadowed by (or shadow) the vendored one.
+        clashing = sorted(set(self.extra) & set(vendored_contexts()))
+        if clashing:
+            raise LinkedDataError(f"extra documents may not replace vendored contexts: {', '.join(clashing)}")
+
     def __call__(self, url: str, options: dict | None = None) -> dict:
         documents = vendored_contexts()
         document = self.extra.get(url) or documents.get(url)
@@ -84,6 +92,10 @@ class ContextLoader:
             "contextUrl": None,
             "documentUrl": url,
             "document": copy.deepcopy(document),
+            # Vendored files never change while the process runs (their digests were checked
+            # on loading), so pyld may reuse their processed contexts across documents instead
+            # of processing the same large contexts again for every credential.
+            **({"tag": "static"} if url in documents and url not in self.extra else {}),
         }
 
 
@@ -127,7 +139,10 @@ def canonize(document: dict, loader: ContextLoader = DEFAULT_LOADER) -> str:
     """
     try:
         expanded = jsonld.expand(document, _options(loader))
-        problems = undefined_terms(jsonld.expand(_with_catch_all_vocab(document, loader), _options(loader)))
+        checked = _with_catch_all_vocab(document, loader)
+        # When a context sets its own @vocab the check runs on the very same document, whose
+        # expansion is already at hand.
+        problems = undefined_terms(expanded if checked is document else jsonld.expand(checked, _options(loader)))
     except jsonld.JsonLdError as exc:
         raise LinkedDataError(f"JSON-LD expansion failed: {_explain(exc, loader)}") from exc
     if problems:

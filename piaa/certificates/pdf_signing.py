@@ -8,13 +8,16 @@ underneath it and any byte changed afterwards breaks the digest.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -22,7 +25,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
+from pyhanko.sign.attributes import SignedAttributeProviderSpec, SigningCertificateV2Provider
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.general import as_signing_certificate_v2
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
@@ -36,17 +42,73 @@ class PdfSignatureError(ValueError):
     """A PDF that is unsigned, altered after signing, or signed by another certificate."""
 
 
+class _FixedSigningCertificate(SigningCertificateV2Provider):
+    """pyHanko's signing-certificate-v2 provider, with the value built once."""
+
+    def __init__(self, signing_cert: asn1_x509.Certificate):
+        super().__init__(signing_cert)
+        self._value = tsp.SigningCertificateV2.load(as_signing_certificate_v2(signing_cert).dump())
+
+    async def build_attr_value(self, dry_run=False) -> tsp.SigningCertificateV2:
+        return self._value
+
+
+class _PadesSignedAttributes(SignedAttributeProviderSpec):
+    """The signed attributes pyHanko gives a PAdES signature without CAdES extras (which we
+    do not use): signing-certificate-v2, with content-type and message-digest added by
+    pyHanko itself. The signing time of PAdES is in the signature dictionary, not here.
+
+    The signing-certificate-v2 value is the same for every signature under one certificate,
+    so it is built once and kept in its parsed DER form. Left to pyHanko it is built from
+    Python values per signature, and asn1crypto serialises such a structure again on every
+    ``dump()`` (pyHanko dumps the signed attributes several times per signature): that was
+    most of the time of a signature, several times the ECDSA signing itself.
+    """
+
+    def __init__(self, signing_cert: asn1_x509.Certificate):
+        self._signing_certificate = _FixedSigningCertificate(signing_cert)
+
+    def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
+        yield self._signing_certificate
+
+
+@dataclass(frozen=True)
+class _DocumentSigner:
+    signer: signers.SimpleSigner
+    bytes_reserved: int
+    """Room for the CMS signature in the PDF (hex digits)."""
+
+
 @lru_cache(maxsize=4)
-def _signer(keys: SigningKeys) -> signers.SimpleSigner:
+def _document_signer(keys: SigningKeys) -> _DocumentSigner:
     key_der = keys.document_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     cert_der = keys.document_cert.public_bytes(serialization.Encoding.DER)
-    return signers.SimpleSigner(
-        signing_cert=asn1_x509.Certificate.load(cert_der),
+    signing_cert = asn1_x509.Certificate.load(cert_der)
+    signer = signers.SimpleSigner(
+        signing_cert=signing_cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
         cert_registry=None,
     )
+    signer.signed_attr_prov_spec = _PadesSignedAttributes(signing_cert)
+    return _DocumentSigner(signer, _run(lambda: _estimate_reserved_bytes(signer)))
+
+
+async def _estimate_reserved_bytes(signer: signers.SimpleSigner) -> int:
+    """pyHanko's own estimate of the signature's size, made once per certificate.
+
+    Left to itself pyHanko builds a throw-away CMS signature for every PDF to size the
+    placeholder, which doubles the cost of signing. Our B-B signature holds the same
+    certificate and the same attributes every time (no time stamp, no revocation data), so
+    the size is known after the first one; the 50% margin is the one pyHanko adds.
+    """
+    dummy = await signer.async_sign(
+        hashlib.sha256().digest(), "sha256", use_pades=True, dry_run=True,
+        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(timezone.utc)),
+    )
+    hex_length = len(dummy.dump()) * 2
+    return hex_length + 2 * (hex_length // 4)
 
 
 def sign_pdf(pdf: bytes, keys: SigningKeys, *, reason: str = "Proficiency certificate issued") -> bytes:
@@ -58,8 +120,10 @@ def sign_pdf(pdf: bytes, keys: SigningKeys, *, reason: str = "Proficiency certif
         reason=reason,
         md_algorithm="sha256",
     )
+    document_signer = _document_signer(keys)
     output = io.BytesIO()
-    _run(lambda: signers.async_sign_pdf(writer, metadata, signer=_signer(keys), output=output))
+    _run(lambda: signers.async_sign_pdf(writer, metadata, signer=document_signer.signer, output=output,
+                                        bytes_reserved=document_signer.bytes_reserved))
     return output.getvalue()
 
 

@@ -73,6 +73,20 @@ def test_undefined_term_is_refused_instead_of_signed():
         canonize(document)
 
 
+def test_an_extra_document_may_not_replace_a_vendored_context():
+    # pyld keeps vendored contexts processed for the life of the process, keyed by URL.
+    with pytest.raises(LinkedDataError, match="may not replace"):
+        ContextLoader(extra={"https://www.w3.org/ns/credentials/v2": {"@context": {}}})
+
+
+def test_canonical_form_does_not_depend_on_what_was_processed_before(signed_credential):
+    unsigned = {k: v for k, v in signed_credential.items() if k != "proof"}
+    first = canonize(unsigned)
+    canonize({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+              "issuer": "https://piaa.example"})
+    assert canonize(copy.deepcopy(unsigned)) == first and "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#" in first
+
+
 def test_vendored_contexts_match_their_recorded_hashes():
     contexts = vendored_contexts()
     assert "https://www.w3.org/ns/credentials/v2" in contexts

@@ -51,6 +51,37 @@ def test_a_pdf_signed_by_another_certificate_is_refused(facts, issuer, signed_cr
         pdf_signing.validate_pdf(pdf_signing.sign_pdf(unsigned, forger), cert_pem)
 
 
+def test_signed_attributes_are_those_pyhanko_gives_a_pades_signature(signing_keys):
+    """The signer keeps its signing-certificate-v2 attribute prebuilt: what it signs must be
+    byte for byte what pyHanko's own PAdES signer would sign."""
+    import asyncio
+    import hashlib
+    from datetime import datetime, timezone
+
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    ours = pdf_signing._document_signer(signing_keys).signer
+    stock = signers.SimpleSigner(signing_cert=ours.signing_cert, signing_key=ours.signing_key, cert_registry=None)
+    settings = PdfCMSSignedAttributes(signing_time=datetime.now(timezone.utc))
+    for content in (b"first", b"second"):
+        digest = hashlib.sha256(content).digest()
+        mine, theirs = (asyncio.run(signer.signed_attrs(digest, "sha256", attr_settings=settings, use_pades=True))
+                        for signer in (ours, stock))
+        assert mine.dump() == theirs.dump()
+        assert [a["type"].native for a in mine] == ["content_type", "message_digest", "signing_certificate_v2"]
+
+
+def test_every_signature_fits_the_room_reserved_once(facts, issuer, signed_credential, signing_keys, cert_pem):
+    from piaa.certificates import rendering
+
+    unsigned = rendering.render_pdf(rendering.certificate_html(facts, issuer), signed_credential)
+    for _ in range(5):  # ECDSA signatures vary in length by a byte or two
+        signed = pdf_signing.sign_pdf(unsigned, signing_keys)
+        assert pdf_signing.validate_pdf(signed, cert_pem).coverage == "ENTIRE_FILE"
+        assert signed.count(b"/SubFilter /ETSI.CAdES.detached") == 1
+
+
 def test_pdfsig_accepts_the_signature_and_reports_a_tamper(signed_pdf, tmp_path):
     require("pdfsig")
     good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
