@@ -50,3 +50,48 @@ def test_rq_backend_runs_job_in_a_worker(redis_app):
     jobs.run_worker(redis_app, burst=True)
     job = jobs.job_status(job_id)
     assert (job.state, job.result, job.backend) == ("finished", 9, "rq")
+
+
+def _jobs_of(session, func_path: str) -> list[jobs.Job]:
+    from sqlalchemy import select
+
+    session.expire_all()
+    return list(session.scalars(select(jobs.Job).where(jobs.Job.func == func_path)))
+
+
+def test_a_job_queued_for_the_commit_starts_only_when_the_outer_transaction_commits(app):
+    from piaa.extensions import db
+
+    session = db.session
+    with session.begin_nested():
+        jobs.enqueue_after_commit(session, "tests.test_jobs.add_up", numbers=[1, 2])
+    # The savepoint is released, the transaction still open: nothing may run yet.
+    assert _jobs_of(session, "tests.test_jobs.add_up") == []
+    jobs.enqueue_after_commit(session, "tests.test_jobs.add_up", numbers=[3])
+    jobs.enqueue_after_commit(session, "tests.test_jobs.add_up", numbers=[4])
+    session.commit()
+    [job] = _jobs_of(session, "tests.test_jobs.add_up")  # list arguments joined into one job
+    assert jobs.wait(job.id, timeout=20).result == 10
+
+
+def test_a_job_queued_for_the_commit_is_dropped_on_rollback(app):
+    from piaa.extensions import db
+
+    session = db.session
+    jobs.enqueue_after_commit(session, "tests.test_jobs.add_up", numbers=[1])
+    session.rollback()
+    session.commit()  # a later commit of the same session does not revive it
+    assert _jobs_of(session, "tests.test_jobs.add_up") == []
+    with pytest.raises(AttributeError):
+        jobs.enqueue_after_commit(session, "tests.test_jobs.no_such_function")
+
+
+def test_a_job_queued_for_the_commit_goes_to_rq_when_redis_is_configured(redis_app):
+    from piaa.extensions import db
+
+    jobs.enqueue_after_commit(db.session, "tests.test_jobs.add_up", numbers=[2, 3])
+    db.session.commit()
+    [job] = _jobs_of(db.session, "tests.test_jobs.add_up")
+    assert (job.state, job.backend) == ("queued", "rq")
+    jobs.run_worker(redis_app, burst=True)
+    assert jobs.job_status(job.id).result == 5

@@ -21,3 +21,11 @@ def render_batch(certificate_ids: list[int]) -> dict:
         db.session.expunge_all()
         report_progress(min(start + COMMIT_EVERY, total), total)
     return {"rendered": total}
+
+
+def render_unrendered(certificate_ids: list[int]) -> dict:
+    """Render the PDFs of those of ``certificate_ids`` that have none yet: queued when scoring
+    issues certificates. Running it twice, or after a batch run rendered them, renders
+    nothing again; an id whose certificate was rolled back is skipped."""
+    pending = services.pending_certificate_ids(db.session, among=sorted(set(certificate_ids)))
+    return render_batch(pending) if pending else {"rendered": 0}

@@ -11,7 +11,10 @@ The delivery domain calls, after an attempt is scored::
 
 which issues (through :func:`issue_for_attempt`) only when ``level >= certifying_level``.
 :func:`issue_for_attempt` is idempotent on ``attempt_id``: scoring the same attempt again,
-from a retry or a re-score job, returns the certificate issued the first time.
+from a retry or a re-score job, returns the certificate issued the first time. The credential
+is signed at once; the PDF is rendered by a job queued for when the scoring commits
+(:data:`RENDER_JOB`), so the candidate's request does not wait for it. A rescore below the
+certifying level revokes the attempt's certificate, with the reason in the audit log.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from piaa import audit
+from piaa import audit, jobs
 from piaa.accounts.models import User
 from piaa.clock import as_utc, now
 from piaa.errors import Conflict, Invalid, NotFound
@@ -40,6 +43,7 @@ from .pdf_signing import PdfSignatureError, attached_credential, sign_pdf
 from .verification import VerificationReport, verify_copy
 
 DEFAULT_ISSUER_NAME = "PIAA: Proctored, Independent, Authorised Assessment"
+RENDER_JOB = "piaa.certificates.jobs.render_unrendered"
 
 
 def current_issuer() -> credential_doc.IssuerIdentity:
@@ -151,11 +155,24 @@ def issue_for_attempt(
     return certificate
 
 
-def on_attempt_scored(session: Session, *, level: int | None, certifying_level: int, **facts) -> Certificate | None:
-    """Issue a certificate if the scored ``level`` reaches ``certifying_level``; else nothing."""
+def on_attempt_scored(session: Session, *, attempt_id: int, level: int | None, certifying_level: int,
+                      **facts) -> Certificate | None:
+    """Issue a certificate if the scored ``level`` reaches ``certifying_level`` and queue the
+    rendering of its PDF for when the caller commits; below it, revoke the certificate an
+    earlier scoring of the attempt issued (if any). Returns the attempt's certificate, or None
+    below the level.
+    """
     if level is None or level < certifying_level:
+        earlier = session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id))
+        if earlier is not None and not earlier.is_revoked:
+            reached = f"level {level}" if level is not None else "no level"
+            _revoke(session, earlier, actor=None, reason=f"The attempt was rescored to {reached}, below the "
+                                                         f"certifying level {certifying_level}.")
         return None
-    return issue_for_attempt(session, level=level, **facts)
+    certificate = issue_for_attempt(session, attempt_id=attempt_id, level=level, **facts)
+    if certificate.rendered_at is None:
+        jobs.enqueue_after_commit(session, RENDER_JOB, certificate_ids=[certificate.id])
+    return certificate
 
 
 def _check_facts(**values) -> None:
@@ -176,13 +193,17 @@ def render_certificate(certificate: Certificate, *, keys: SigningKeys | None = N
     return certificate
 
 
-def pending_certificate_ids(session: Session, *, window_id: int | None = None, rerender: bool = False) -> list[int]:
-    """Ids of certificates without a PDF (or all, for ``rerender``), optionally of one window."""
+def pending_certificate_ids(session: Session, *, window_id: int | None = None, rerender: bool = False,
+                            among: list[int] | None = None) -> list[int]:
+    """Ids of certificates without a PDF (or all, for ``rerender``), optionally of one window
+    or ``among`` the given ids (ids of no certificate are left out)."""
     query = select(Certificate.id).order_by(Certificate.id)
     if not rerender:
         query = query.where(Certificate.rendered_at.is_(None))
     if window_id is not None:
         query = query.where(Certificate.window_id == window_id)
+    if among is not None:
+        query = query.where(Certificate.id.in_(among))
     return list(session.scalars(query))
 
 
@@ -225,11 +246,17 @@ def revoke(session: Session, *, public_id: str, reason: str, actor: User) -> Cer
     certificate = get_by_public_id(session, public_id)
     if certificate.is_revoked:
         raise Conflict(f"certificate {certificate.serial} was revoked already on {as_utc(certificate.revoked_at):%Y-%m-%d}")
+    return _revoke(session, certificate, actor=actor, reason=reason)
+
+
+def _revoke(session: Session, certificate: Certificate, *, actor: User | None, reason: str) -> Certificate:
+    """Revoke by ``actor`` (None: the service itself, as when a rescore lowers the level)."""
     certificate.revoked_at = now()
-    certificate.revoked_by_id = actor.id
+    certificate.revoked_by_id = actor.id if actor is not None else None
     certificate.revocation_reason = reason
     audit.record(session, "certificate.revoked", actor=actor, subject_type="certificate",
-                 subject_id=certificate.public_id, data={"serial": certificate.serial, "reason": reason})
+                 subject_id=certificate.public_id,
+                 data={"serial": certificate.serial, "reason": reason, "attempt_id": certificate.attempt_id})
     return certificate
 
 

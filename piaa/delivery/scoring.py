@@ -112,7 +112,9 @@ def rescore(session: Session, attempt: Attempt, *, actor: Any, reason: str) -> A
     if attempt.state != states.SCORED:
         raise Conflict(f"attempt {attempt.id} is {attempt.state}; only scored attempts are rescored",
                        field="state")
-    return score_attempt(session, attempt, actor=actor, reason=reason.strip())
+    score = score_attempt(session, attempt, actor=actor, reason=reason.strip())
+    issue_certificate_if_due(session, attempt)
+    return score
 
 
 def rescore_competency(session: Session, competency_id: int, *, actor: Any, reason: str) -> int:
@@ -157,15 +159,16 @@ def _rounded(value: float | None) -> float | None:
 
 def issue_certificate_if_due(session: Session, attempt: Attempt) -> None:
     """Hand a scored attempt of a certifying assessment to the certificates domain, which
-    issues only at or above the certifying level and only once per attempt. Without signing
-    keys (``piaa keys init``) nothing is issued and a warning says so; the score stands."""
+    issues only at or above the certifying level and only once per attempt, and revokes on a
+    rescore below it. Without signing keys (``piaa keys init``) nothing is issued and a
+    warning says so; the score stands."""
     assessment = attempt.assessment
-    if assessment.certifying_level is None or attempt.level is None:
+    if assessment.certifying_level is None:
         return
     from piaa.certificates import services as certificates
     from piaa.certificates.keys import SigningKeyError
 
-    described = assessment.competency.level(attempt.level)
+    described = assessment.competency.level(attempt.level) if attempt.level else None
     try:
         with session.begin_nested():
             certificates.on_attempt_scored(

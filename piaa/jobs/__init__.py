@@ -4,10 +4,15 @@ A job is a function named by its dotted path, called with keyword arguments insi
 context; it returns a JSON-serialisable result. Its state lives in the ``job`` table, so the
 web tier can show it whichever backend ran it. Long jobs report progress with
 ``report_progress(done, total)``.
+
+A service that must not commit (the request commits once) queues follow-up work with
+:func:`enqueue_after_commit`: the job starts only if and when that transaction commits, so it
+never runs against rows that were rolled back or are not yet visible to its worker.
 """
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 import traceback
 import uuid
@@ -16,14 +21,16 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, DateTime, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from piaa.clock import now
 from piaa.extensions import db
 
 QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
 QUEUE_NAME = "piaa"
+AFTER_COMMIT = "piaa.jobs.after_commit"  # session.info key: jobs waiting for the commit
+log = logging.getLogger(__name__)
 _current_job: ContextVar[str | None] = ContextVar("piaa_current_job", default=None)
 
 
@@ -61,12 +68,80 @@ def enqueue(func_path: str, *, created_by: int | None = None, **kwargs: Any) -> 
     worker on another machine can find it."""
     _resolve(func_path)  # fail now, in the caller, on a bad name
     app = current_app._get_current_object()
-    backend = "rq" if app.config.get("PIAA_REDIS_URL") else "thread"
-    job = Job(id=str(uuid.uuid4()), func=func_path, kwargs=kwargs, state=QUEUED,
-              backend=backend, created_by_id=created_by, created_at=now())
+    job = _new_job(app, func_path, created_by, kwargs)
     db.session.add(job)
     db.session.commit()
-    if backend == "rq":
+    _start(app, job)
+    return job.id
+
+
+def enqueue_after_commit(session: Session | scoped_session, func_path: str, *,
+                         created_by: int | None = None, **kwargs: Any) -> None:
+    """Queue ``func_path(**kwargs)`` once the transaction of ``session`` commits; if it rolls
+    back instead, the job is dropped.
+
+    Within one transaction, a call the same as one already queued is queued once, and calls
+    to the same function whose arguments are all lists (of ids, typically) become one job over
+    the lists joined, so work queued item by item (a rescoring of thousands of attempts) runs
+    as one job rather than one thread or queue entry per item.
+    """
+    _resolve(func_path)
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback has a transaction to end, and drops the job
+    pending: list[tuple[str, int | None, dict]] = session.info.setdefault(AFTER_COMMIT, [])
+    if kwargs and all(isinstance(value, list) for value in kwargs.values()):
+        for queued_func, queued_by, queued in pending:
+            if (queued_func, queued_by) == (func_path, created_by) and queued.keys() == kwargs.keys():
+                for name, values in kwargs.items():
+                    queued[name].extend(values)
+                return
+        kwargs = {name: list(values) for name, values in kwargs.items()}
+    call = (func_path, created_by, kwargs)
+    if call not in pending:
+        pending.append(call)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the work is not committed yet
+        return
+    pending = session.info.pop(AFTER_COMMIT, None)
+    if not pending:
+        return
+    app = current_app._get_current_object()
+    for func_path, created_by, kwargs in pending:
+        # The committed session may not run SQL inside this event: the job row gets a
+        # session of its own. A failure to queue must not turn the caller's successful
+        # commit into an error; the work stays undone and is logged.
+        try:
+            job = _new_job(app, func_path, created_by, kwargs)
+            with Session(db.engine, expire_on_commit=False) as own:
+                own.add(job)
+                own.commit()
+            _start(app, job)
+        except Exception:
+            log.exception("job %s could not be queued after the commit", func_path)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted(session: Session, transaction) -> None:
+    # Runs after _enqueue_committed when the outermost transaction commits, so whatever is
+    # still pending here was rolled back. A savepoint rolled back keeps its jobs: the jobs
+    # must in any case tolerate finding their rows gone.
+    if transaction.parent is None:
+        session.info.pop(AFTER_COMMIT, None)
+
+
+def _new_job(app: Flask, func_path: str, created_by: int | None, kwargs: dict) -> Job:
+    backend = "rq" if app.config.get("PIAA_REDIS_URL") else "thread"
+    return Job(id=str(uuid.uuid4()), func=func_path, kwargs=kwargs, state=QUEUED,
+               backend=backend, created_by_id=created_by, created_at=now())
+
+
+def _start(app: Flask, job: Job) -> None:
+    if job.backend == "rq":
         from rq import Queue
 
         Queue(QUEUE_NAME, connection=_redis(app)).enqueue(
@@ -76,7 +151,6 @@ def enqueue(func_path: str, *, created_by: int | None = None, **kwargs: Any) -> 
                                   name=f"piaa-job-{job.id[:8]}")
         thread.start()
         _threads[job.id] = thread
-    return job.id
 
 
 _threads: dict[str, threading.Thread] = {}
