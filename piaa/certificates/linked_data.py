@@ -73,7 +73,7 @@ class ContextLoader:
         # A vendored context is marked static below, which lets pyld keep its processed form
         # for the life of the process, keyed by URL alone: an extra document under the same
         # URL would then be shadowed by (or shadow) the vendored one.
-        clashing = sorted(set(self.extra) & set(vendored_contexts()))
+        clashing = sorted(set(self.extra) & set(vendored_contexts())) if self.extra else []
         if clashing:
             raise LinkedDataError(f"extra documents may not replace vendored contexts: {', '.join(clashing)}")
 
