@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from piaa import create_app
 from piaa.clock import FakeClock
+from piaa.delivery.forms import clear_pool_cache
 from piaa.extensions import db
 
 TEST_PASSWORD = "correct horse battery"
@@ -99,6 +100,9 @@ def app(_schema, app_config):
         db.session.remove()
         _empty_all_tables()
         db.engine.dispose()
+    # Ids restart with every test's empty tables: the process caches of pools and item
+    # versions (keyed by id) must not carry one test's items into the next.
+    clear_pool_cache()
 
 
 def _empty_all_tables() -> None:

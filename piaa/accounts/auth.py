@@ -42,9 +42,9 @@ def init_auth(app: Flask) -> None:
             return None
         from piaa.accounts.services import user_for_token
 
-        user = user_for_token(db.session, header[7:].strip())
+        user, used = user_for_token(db.session, header[7:].strip())
         g.authenticated_by_token = True
-        if user is not None and db.session.dirty:
+        if used:
             db.session.commit()  # last_used_at moved (at most once a minute per token)
         return user
 

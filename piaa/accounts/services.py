@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from piaa import audit
@@ -97,19 +97,22 @@ def issue_token(session: Session, user: User, label: str = "") -> str:
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
-# Run on every token-authenticated request: built once.
-_TOKEN_HOLDER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+# Run on every token-authenticated request: built once. The token's own row is not loaded
+# as an object: its id and last use are all a request needs of it.
+_TOKEN_HOLDER = (select(User, ApiToken.id, ApiToken.last_used_at).join(User, User.id == ApiToken.user_id)
                  .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False)))
+_TOKEN_USED = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("at"))
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user holding ``token`` (token and user read in one query); moves the
-    token's ``last_used_at`` when it is older than ``TOKEN_USE_RESOLUTION``, leaving that
-    change in the session for the caller to commit (``session.dirty`` tells)."""
+def user_for_token(session: Session, token: str) -> tuple[User | None, bool]:
+    """The active user holding ``token`` (token and user read in one query), and whether
+    the token's ``last_used_at`` was moved (it is, when older than ``TOKEN_USE_RESOLUTION``);
+    that write is left for the caller to commit."""
     found = session.execute(_TOKEN_HOLDER, {"digest": _token_digest(token)}).first()
     if found is None or not found.User.active:
-        return None
-    row, at = found.ApiToken, now()
-    if row.last_used_at is None or at - as_utc(row.last_used_at) >= TOKEN_USE_RESOLUTION:
-        row.last_used_at = at
-    return found.User
+        return None, False
+    at = now()
+    if found.last_used_at is None or at - as_utc(found.last_used_at) >= TOKEN_USE_RESOLUTION:
+        session.execute(_TOKEN_USED, {"token_id": found.id, "at": at})
+        return found.User, True
+    return found.User, False

@@ -13,8 +13,10 @@ The caller commits before acknowledging.
 
 The answer and the move to the next item are the calls every candidate makes every few
 seconds, so their reads are few and prepared once: an answer reads the token's holder, then
-the attempt, the item and its version in one locking statement, and writes the contact and
-the answer; ``tests/delivery/test_performance_paths.py`` holds these counts.
+the attempt and the item in one locking statement (the item's version comes from the
+process's cache of frozen versions), and writes the contact and the answer as prepared
+UPDATEs (``piaa.delivery.writes``); ``tests/delivery/test_performance_paths.py`` holds
+these counts.
 """
 from __future__ import annotations
 
@@ -23,9 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, defer, joinedload, undefer
 
 from piaa import audit
 from piaa.accounts.models import User
@@ -34,10 +35,11 @@ from piaa.delivery import forms, scoring, states
 from piaa.delivery.assessments import (check_access_code, enrolment_of, get_window, is_open_at,
                                        planned_length, proctoring_policy)
 from piaa.delivery.events import record_event
-from piaa.delivery.models import ADAPTIVE, FIXED, LINEAR, SERVER, Attempt, AttemptEvent, AttemptItem
+from piaa.delivery.models import (ADAPTIVE, FIXED, LINEAR, SERVER, Assessment, Attempt, AttemptEvent,
+                                  AttemptItem)
 from piaa.delivery.timing import CLOCK_STOPS, Timing
+from piaa.delivery.writes import write_changes
 from piaa.errors import Conflict, Forbidden, Invalid, NotFound
-from piaa.items.models import Item, ItemVersion
 from piaa.items.types import get_item_type
 
 TIME_UP_MESSAGE = ("Time is up: the deadline for this attempt has passed, so this answer was "
@@ -55,30 +57,28 @@ def _locked(query, *also: type):
     waiting for the lock, PostgreSQL re-reads only the locked rows at their newest version.
     So every row the caller will compare and write is locked here too (the assessment is
     never written)."""
-    return (query.options(joinedload(Attempt.assessment, innerjoin=True))
+    return (query.options(joinedload(Attempt.assessment, innerjoin=True), undefer(Attempt.warning_pending))
             .with_for_update(of=[Attempt, *also]).execution_options(populate_existing=True))
 
 
 # The statements of the candidate's hot paths are built once, with bound parameters:
 # building a select with its joins costs more CPU than running it.
 _LOCK_ATTEMPT = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")))
-_LOCK_FOR_ANSWER = _locked(
-    select(Attempt, AttemptItem, Item.type, ItemVersion.content)
+# An answer consults only these of the attempt's assessment, and never the attempt's plan:
+# every column read is a column the driver describes and the ORM converts, on every answer.
+_ANSWER_RULES = (Assessment.mode, Assessment.navigation, Assessment.proctoring)
+_LOCK_FOR_ANSWER = (
+    select(Attempt, AttemptItem)
     .join(AttemptItem, (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.ref == bindparam("ref")))
-    .join(ItemVersion, ItemVersion.id == AttemptItem.version_id)
-    .join(Item, Item.id == ItemVersion.item_id)
-    .where(Attempt.id == bindparam("attempt_id")), AttemptItem)
+    .where(Attempt.id == bindparam("attempt_id"))
+    .options(joinedload(Attempt.assessment, innerjoin=True).load_only(*_ANSWER_RULES), defer(Attempt.plan))
+    .with_for_update(of=[Attempt, AttemptItem]).execution_options(populate_existing=True))
 _ROWS = (select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"))
          .order_by(AttemptItem.position))
 _ROW_AT = select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"),
                                     AttemptItem.position == bindparam("position"))
 _ROW_BY_REF = select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"),
                                         AttemptItem.ref == bindparam("ref"))
-_ITEM_TABLE = AttemptItem.__table__
-_STORE_ANSWER = (update(_ITEM_TABLE).where(_ITEM_TABLE.c.id == bindparam("row_id"))
-                 .values(answer=bindparam("new_answer", type_=_ITEM_TABLE.c.answer.type),
-                         seq=bindparam("new_seq"), answered_at=bindparam("new_answered_at"),
-                         first_answered_at=bindparam("new_first_answered_at")))
 _ANSWERED = select(func.count()).where(AttemptItem.attempt_id == bindparam("attempt_id"),
                                        AttemptItem.answer.is_not(None), AttemptItem.seq > 0)
 
@@ -105,7 +105,8 @@ def lock_for_answer(session: Session, attempt_id: int, user: User,
     if found is None or found.Attempt.user_id != user.id:
         attempt = candidate_attempt(session, attempt_id, user, lock=True)
         raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
-    return found.Attempt, found.AttemptItem, forms.VersionView(found.type, found.content)
+    row = found.AttemptItem
+    return found.Attempt, row, forms.version_views(session, [row.version_id])[row.version_id]
 
 
 def candidate_attempt(session: Session, attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
@@ -238,6 +239,7 @@ def _check_client(session: Session, attempt: Attempt, at: datetime, client: Clie
     attempt.client_id = client.client_id or attempt.client_id
     attempt.last_ip = client.ip or attempt.last_ip
     attempt.last_user_agent = (client.user_agent or attempt.last_user_agent or "")[:300] or None
+
 
 
 # --- the transition function ---------------------------------------------------------------
@@ -532,8 +534,8 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     attempt, row, version = lock_for_answer(session, attempt_id, user, ref)
     at = now()
     note_contact(session, attempt, at, client)
+    write_changes(session, attempt)
     if seq <= row.seq:
-        session.flush()
         return AnswerReceipt(ref, row.seq, False)
     _require_running(attempt, at)
     if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
@@ -544,23 +546,14 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     kind = get_item_type(version.item_type)
     stored = None if answer is None else kind.check_answer(version.content, answer)
     first = row.first_answered_at is None and stored is not None
-    _store_answer(session, row, stored, seq, at, first_answered_at=at if first else row.first_answered_at)
+    row.answer, row.seq, row.answered_at = stored, seq, at
+    if first:
+        row.first_answered_at = at
+    write_changes(session, row)
     if first:
         _flag_fast_answer(session, attempt, row, at)
     session.flush()
     return AnswerReceipt(ref, seq, True)
-
-
-def _store_answer(session: Session, row: AttemptItem, answer: Any, seq: int, at: datetime,
-                  first_answered_at: datetime | None) -> None:
-    """Write the answer with one prepared UPDATE on the connection, outside the unit of work
-    (whose pass costs more than the statement), and tell the loaded row what it now holds."""
-    session.connection().execute(_STORE_ANSWER, {
-        "row_id": row.id, "new_answer": answer, "new_seq": seq, "new_answered_at": at,
-        "new_first_answered_at": first_answered_at})
-    for name, value in (("answer", answer), ("seq", seq), ("answered_at", at),
-                        ("first_answered_at", first_answered_at)):
-        set_committed_value(row, name, value)
 
 
 def _flag_fast_answer(session: Session, attempt: Attempt, row: AttemptItem, at: datetime) -> None:
@@ -636,7 +629,8 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
         attempt.complete = True
     else:
         attempt.current_position += 1
-    session.flush()
+    write_changes(session, attempt, current)
+    session.flush()  # the next item's row, and any signal raised
     return attempt, rows
 
 

@@ -295,27 +295,48 @@ def _adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
 
 def version_views(session: Session, version_ids: Iterable[int],
                   adaptive: AdaptivePool | None = None) -> dict[int, VersionView]:
-    """Type and content of each version, from the adaptive pool where it holds them and
-    from the database (one query) for the rest."""
+    """Type and content of each version: from the adaptive pool or the process's cache where
+    they hold it, and from the database (one query) for the rest.
+
+    Only frozen versions are administered (submitted for review or loaded as approved), and
+    the database layer refuses to change a frozen one, so a version read once serves every
+    later request of the process."""
     found: dict[int, VersionView] = {}
     missing = []
     for version_id in dict.fromkeys(version_ids):
         view = adaptive.versions.get(version_id) if adaptive is not None else None
+        view = view or _VERSION_CACHE.get(version_id)
         if view is None:
             missing.append(version_id)
         else:
             found[version_id] = view
     if missing:
-        rows = session.execute(select(ItemVersion.id, Item.type, ItemVersion.content)
+        rows = session.execute(select(ItemVersion.id, Item.type, ItemVersion.content, ItemVersion.frozen_at)
                                .join(Item, Item.id == ItemVersion.item_id)
                                .where(ItemVersion.id.in_(missing)))
-        found.update({version_id: VersionView(item_type, content) for version_id, item_type, content in rows})
+        for version_id, item_type, content, frozen_at in rows:
+            found[version_id] = VersionView(item_type, content)
+            if frozen_at is not None:
+                _remember_version(version_id, found[version_id])
     return found
+
+
+# Frozen item versions by id (see ``version_views``), least recently stored dropped first.
+_VERSION_CACHE: dict[int, VersionView] = {}
+VERSION_CACHE_SIZE = 20_000
+
+
+def _remember_version(version_id: int, view: VersionView) -> None:
+    with _POOL_LOCK:
+        if len(_VERSION_CACHE) >= VERSION_CACHE_SIZE:
+            _VERSION_CACHE.pop(next(iter(_VERSION_CACHE)))
+        _VERSION_CACHE[version_id] = view
 
 
 def clear_pool_cache() -> None:
     with _POOL_LOCK:
         _POOL_CACHE.clear()
+        _VERSION_CACHE.clear()
 
 
 def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[float, float]:

@@ -46,8 +46,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey,
-                        Index, Integer, String, Text, UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+                        Index, Integer, String, Text, UniqueConstraint, exists)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from piaa.accounts.models import Organisation, User
 from piaa.extensions import db
@@ -333,6 +333,16 @@ class AttemptEvent(db.Model):
         CheckConstraint("source IN ('client', 'server', 'proctor')", name="source"),
         CheckConstraint("severity IN ('info', 'low', 'medium', 'high')", name="severity"),
     )
+
+
+# Whether a proctor's warning waits for the candidate. The candidate's calls read it in the
+# statement that locks the attempt, so the warnings themselves are asked for only when one
+# waits (``piaa.delivery.proctoring.pending_warnings``). Those calls never write warnings,
+# so their own flushes need not expire it.
+Attempt.warning_pending = column_property(
+    exists().where(AttemptEvent.attempt_id == Attempt.id, AttemptEvent.kind == "warning",
+                   AttemptEvent.acknowledged_at.is_(None)).correlate_except(AttemptEvent),
+    deferred=True, expire_on_flush=False)
 
 
 class AttemptScore(db.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from piaa import audit
@@ -89,6 +89,10 @@ _PENDING_WARNINGS = (select(AttemptEvent).where(AttemptEvent.attempt_id == bindp
 
 def pending_warnings(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
     """Warnings from the proctor the candidate has not acknowledged yet."""
+    if "warning_pending" not in inspect(attempt).unloaded and not attempt.warning_pending:
+        # Read with the attempt: none waits. One sent while this call waited for the lock
+        # shows on the candidate's next call, seconds later.
+        return []
     rows = session.scalars(_PENDING_WARNINGS, {"attempt_id": attempt.id})
     return [{"id": w.id, "message": w.data.get("message", ""), "at": as_utc(w.at).isoformat()}
             for w in rows]

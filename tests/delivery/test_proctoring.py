@@ -38,12 +38,20 @@ def test_signals_are_stored_with_severity_and_counted_for_the_proctor(session, s
 
 
 def test_warning_reaches_the_candidate_until_acknowledged(sitting, desk):
+    def warnings_seen():
+        """By each kind of call: the status read, and calls reading the attempt under a lock
+        (which learn from that same statement whether any warning waits)."""
+        url = f"/attempts/{sitting.attempt_id}"
+        return [[w["message"] for w in body["warnings"]] for body in (
+            sitting.call("GET", url), sitting.call("GET", url + "/items")["attempt"],
+            sitting.call("POST", url + "/events", {"events": [{"kind": "heartbeat"}]})["attempt"])]
+
+    assert warnings_seen() == [[], [], []]
     sent = desk.call("POST", f"/proctor/attempts/{sitting.attempt_id}/warn",
                      {"message": "Please keep your face in view"})
-    status = sitting.call("GET", f"/attempts/{sitting.attempt_id}")
-    assert [w["message"] for w in status["warnings"]] == ["Please keep your face in view"]
+    assert warnings_seen() == [["Please keep your face in view"]] * 3
     sitting.call("POST", f"/attempts/{sitting.attempt_id}/warnings/{sent['id']}/ack")
-    assert sitting.call("GET", f"/attempts/{sitting.attempt_id}")["warnings"] == []
+    assert warnings_seen() == [[], [], []]
 
 
 def test_pause_is_seen_by_the_candidate_and_stops_the_clock(sitting, desk, clock):
