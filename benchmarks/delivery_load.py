@@ -19,6 +19,10 @@ tokens, starts gunicorn (2 sync workers per core) with the two reference endpoin
 2. Realistic, open loop: every one of ``--candidates`` candidates answers and moves on at
    exponentially distributed intervals of mean ``--think-s`` (2,000 every 8 s: about 250
    answers and 250 next-item selections a second), whatever the server's latency.
+3. Capacity (``--capacity 400,800,1200``): the same open loop with crowds of each size,
+   ``--capacity-s`` each, one line per size: served rate, p99s and CPU per answer + next-item
+   pair of gunicorn, PostgreSQL and this load process, so the largest crowd that two cores
+   serve within the targets can be read off.
 
 Then every answer the server acknowledged (2xx) is looked up in the database, and a table
 prints the rates, latency percentiles, ratios and PASS / MISS for each target:
@@ -228,6 +232,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its backends serve the workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def worker_pids(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children")
     return [int(p) for p in children.read_text().split()] if children.exists() else []
@@ -264,17 +281,17 @@ class Recorder:
     def __init__(self, server_pid: int | None = None):
         self.stats: dict[tuple[str, str], Stats] = defaultdict(Stats)
         self.acknowledged: list[tuple[int, str, int, str]] = []  # attempt, ref, seq, answer
-        self.lateness: list[float] = []
+        self.lateness: dict[str, list[float]] = defaultdict(list)  # phase -> client start lag, s
         self.server_pid = server_pid
-        self.cpu: dict[str, tuple[float, float]] = {}  # phase -> (server s, client s)
+        self.cpu: dict[str, tuple[float, float, float]] = {}  # phase -> (server, database, client) s
 
-    def cpu_now(self) -> tuple[float, float]:
+    def cpu_now(self) -> tuple[float, float, float]:
         server = cpu_seconds(worker_pids(self.server_pid)) if self.server_pid else 0.0
-        return server, time.process_time()
+        return server, cpu_seconds(postgres_pids()), time.process_time()
 
-    def cpu_since(self, phase: str, before: tuple[float, float]) -> None:
+    def cpu_since(self, phase: str, before: tuple[float, float, float]) -> None:
         after = self.cpu_now()
-        self.cpu[phase] = (after[0] - before[0], after[1] - before[1])
+        self.cpu[phase] = tuple(a - b for a, b in zip(after, before))
 
     def note(self, phase: str, kind: str, started: float, status: int | None, error: str | None = None):
         stats = self.stats[(phase, kind)]
@@ -378,6 +395,40 @@ async def closed_loop(seconds: float, concurrency: int, step, recorder: Recorder
     return time.perf_counter() - began
 
 
+async def open_loop(crowd: list[Candidate], phase: str, seconds: float, think_s: float,
+                    recorder: Recorder) -> None:
+    """Every candidate of ``crowd`` answers and moves on at exponentially distributed
+    intervals of mean ``think_s``, for ``seconds``, whatever the server's latency."""
+    stop_at = time.perf_counter() + seconds
+
+    async def live(c):
+        scheduled = time.perf_counter()
+        while True:
+            scheduled += c.rng.expovariate(1.0 / think_s)
+            if scheduled >= stop_at:
+                return
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            recorder.lateness[phase].append(time.perf_counter() - scheduled)
+            try:
+                if c.current is None:
+                    if not c.done:
+                        await c.submit(phase)
+                    return
+                await c.answer(phase)
+                await c.next(phase)
+            except ApiError:
+                try:
+                    await c.resync(phase)
+                except ApiError:
+                    pass
+
+    began, cpu = time.perf_counter(), recorder.cpu_now()
+    await asyncio.gather(*(live(c) for c in crowd))
+    recorder.cpu_since(phase, cpu)
+    for kind in ("answer", "next", "submit", "items"):
+        recorder.stats[(phase, kind)].seconds = time.perf_counter() - began
+
+
 async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> dict:
     import aiohttp
 
@@ -455,48 +506,26 @@ async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> di
             recorder.stats[("sitting", kind)].seconds = seconds
         info["sittings_completed"] = sittings["done"]
 
-        # 2. realistic open loop
-        crowd = [candidate(tokens.pop()) for _ in range(min(args.candidates, len(tokens)))]
+        # 2. realistic open loop, then (with --capacity) more of them at other crowd sizes
+        async def crowd_of(size: int) -> list[Candidate]:
+            crowd = [candidate(tokens.pop()) for _ in range(min(size, len(tokens)))]
+            semaphore = asyncio.Semaphore(args.concurrency)
+
+            async def begin(c):
+                async with semaphore:
+                    await c.begin("setup", seed_data.window_id)
+
+            await asyncio.gather(*(begin(c) for c in crowd), return_exceptions=True)
+            return [c for c in crowd if c.current is not None]
+
         t0 = time.perf_counter()
-        semaphore = asyncio.Semaphore(args.concurrency)
-
-        async def begin(c):
-            async with semaphore:
-                await c.begin("setup", seed_data.window_id)
-
-        await asyncio.gather(*(begin(c) for c in crowd), return_exceptions=True)
+        crowd = await crowd_of(args.candidates)
         info["realistic_setup_s"] = time.perf_counter() - t0
-        crowd = [c for c in crowd if c.current is not None]
-        stop_at = time.perf_counter() + args.realistic_s
-
-        async def live(c):
-            scheduled = time.perf_counter()
-            while True:
-                scheduled += c.rng.expovariate(1.0 / args.think_s)
-                if scheduled >= stop_at:
-                    return
-                await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-                recorder.lateness.append(time.perf_counter() - scheduled)
-                try:
-                    if c.current is None:
-                        if not c.done:
-                            await c.submit("realistic")
-                        return
-                    await c.answer("realistic")
-                    await c.next("realistic")
-                except ApiError:
-                    try:
-                        await c.resync("realistic")
-                    except ApiError:
-                        pass
-
-        began, cpu = time.perf_counter(), recorder.cpu_now()
-        await asyncio.gather(*(live(c) for c in crowd))
-        recorder.cpu_since("realistic", cpu)
-        seconds = time.perf_counter() - began
-        for kind in ("answer", "next", "submit", "items"):
-            recorder.stats[("realistic", kind)].seconds = seconds
+        await open_loop(crowd, "realistic", args.realistic_s, args.think_s, recorder)
         info["realistic_candidates"] = len(crowd)
+        for size in args.capacity:
+            crowd = await crowd_of(size)
+            await open_loop(crowd, f"capacity {len(crowd)}", args.capacity_s, args.think_s, recorder)
     return info
 
 
@@ -533,6 +562,21 @@ def fmt(value, digits=1):
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
 
 
+def print_capacity(recorder: Recorder, args) -> None:
+    """One line per crowd size of ``--capacity``: what the server kept up with, and how fast."""
+    print(f"\ncapacity: open loop, mean think {args.think_s} s, {args.capacity_s:.0f} s per crowd "
+          f"(targets: answer p99 < {ANSWER_P99_TARGET_MS:.0f} ms, next p99 < {NEXT_P99_TARGET_MS:.0f} ms)")
+    print(f"{'candidates':>10} {'offered/s':>9} {'served/s':>8} {'answer p99':>10} {'next p99':>9} "
+          f"{'CPU ms per pair: gunicorn / PostgreSQL / load':>46}  result")
+    for phase in (p for p in recorder.cpu if p.startswith("capacity ")):
+        size = int(phase.split()[1])
+        answer, nxt = recorder.stats[(phase, "answer")].row(), recorder.stats[(phase, "next")].row()
+        cpu = " / ".join(f"{1000 * x / answer['n']:.1f}" for x in recorder.cpu[phase]) if answer["n"] else "-"
+        ok = answer["p99"] < ANSWER_P99_TARGET_MS and nxt["p99"] < NEXT_P99_TARGET_MS and not answer["errors"]
+        print(f"{size:>10} {size / args.think_s:>9.0f} {fmt(answer['rate']):>8} {fmt(answer['p99']):>10} "
+              f"{fmt(nxt['p99']):>9} {cpu:>46}  {'PASS' if ok else 'MISS'}")
+
+
 def report(recorder: Recorder, info: dict, checked: int, missing: list, args) -> bool:
     rows = []
     order = [("saturation", "trivial"), ("saturation", "upsert"), ("saturation", "answer"),
@@ -546,13 +590,15 @@ def report(recorder: Recorder, info: dict, checked: int, missing: list, args) ->
         print(f"{key[0]:<11} {key[1]:<9} {r['n']:>8} {fmt(r['rate']):>8} {fmt(r['p50'], 2):>8} "
               f"{fmt(r['p95'], 2):>8} {fmt(r['p99'], 2):>8} {r['errors']:>7}")
     print()
-    print("CPU per request (ms; gunicorn workers / this load process), robust to other load on the machine:")
-    for phase, (server, client) in recorder.cpu.items():
+    print("CPU per request (ms; gunicorn workers / PostgreSQL / this load process), robust to other "
+          "load on the machine:")
+    for phase, (server, database, client) in recorder.cpu.items():
         n = sum(len(s.latencies) + sum(s.errors.values()) for (p, _), s in recorder.stats.items()
                 if p == {"trivial": "saturation", "upsert": "saturation", "answer": "saturation"}.get(phase, phase)
                 and (phase not in ("trivial", "upsert", "answer") or _ == phase))
         if n:
-            print(f"  {phase:<10} {1000 * server / n:6.2f} / {1000 * client / n:5.2f}  ({n} requests)")
+            print(f"  {phase:<10} {1000 * server / n:6.2f} / {1000 * database / n:5.2f} / "
+                  f"{1000 * client / n:5.2f}  ({n} requests)")
     stats = {k: recorder.stats[k].row() for k in order}
     trivial, upsert, answer = stats[("saturation", "trivial")], stats[("saturation", "upsert")], stats[("saturation", "answer")]
     sit_answer = stats[("sitting", "answer")]
@@ -562,17 +608,21 @@ def report(recorder: Recorder, info: dict, checked: int, missing: list, args) ->
           f"upsert / trivial = {upsert['rate'] / trivial['rate']:.2f}; whole sittings: answers / upsert = "
           f"{sit_answer['rate'] / upsert['rate']:.2f} ({info.get('sittings_completed', 0)} sittings completed, "
           f"each answer followed by a next-item call)")
-    late = np.array(recorder.lateness) * 1000 if recorder.lateness else np.array([0.0])
+    late = np.array(recorder.lateness["realistic"] or [0.0]) * 1000
     real_answer, real_next = stats[("realistic", "answer")], stats[("realistic", "next")]
     print(f"realistic: {info.get('realistic_candidates', 0)} candidates, mean think {args.think_s} s, "
           f"offered {info.get('realistic_candidates', 0) / args.think_s:.0f} answers/s, served "
           f"{fmt(real_answer['rate'])} answers/s; client start lag p99 {np.percentile(late, 99):.1f} ms "
           f"(setup of the attempts took {info.get('realistic_setup_s', 0):.1f} s)")
     if "realistic" in recorder.cpu and real_answer["n"]:
-        per_pair = 1000 * recorder.cpu["realistic"][0] / real_answer["n"]
+        server, database, client = (1000 * x / real_answer["n"] for x in recorder.cpu["realistic"])
         cores = os.cpu_count() or 1
-        print(f"server CPU per answer + next-item pair: {per_pair:.1f} ms, so {cores} cores running only "
-              f"gunicorn would serve at most {1000 * cores / per_pair:.0f} answers/s")
+        print(f"CPU per answer + next-item pair: gunicorn {server:.1f} ms, PostgreSQL {database:.1f} ms, "
+              f"load process {client:.1f} ms; {cores} cores serve at most {1000 * cores / server:.0f} "
+              f"answers/s running gunicorn alone, {1000 * cores / (server + database):.0f} with PostgreSQL "
+              f"beside it, {1000 * cores / (server + database + client):.0f} with this load process too")
+    if args.capacity:
+        print_capacity(recorder, args)
     errors = {f"{p}/{k}": dict(s.errors) for (p, k), s in recorder.stats.items() if s.errors}
     print(f"acknowledged answers checked in the database: {checked}; missing or different: {len(missing)}")
     for item in missing[:10]:
@@ -606,6 +656,9 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=None, help="realistic run (default 2000; --quick 400)")
     parser.add_argument("--think-s", type=float, default=8.0)
     parser.add_argument("--realistic-s", type=float, default=60.0)
+    parser.add_argument("--capacity", type=lambda v: [int(x) for x in v.split(",") if x], default=[],
+                        help="after the realistic run, open loops of these crowd sizes (e.g. 400,800,1200)")
+    parser.add_argument("--capacity-s", type=float, default=30.0)
     parser.add_argument("--saturation-s", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--sitting-pool", type=int, default=800)
@@ -625,7 +678,7 @@ def main() -> int:
            "PIAA_BENCHMARK_ENDPOINTS": "1"}
     env.pop("PIAA_REDIS_URL", None)
     migrate(env)
-    n_users = args.candidates + args.sitting_pool + args.concurrency + 1
+    n_users = args.candidates + sum(args.capacity) + args.sitting_pool + args.concurrency + 1
     seed_data = seed(args.db_url, n_users, args.items, np.random.default_rng(args.seed))
     print(f"seeded {len(seed_data.items)} items and {n_users} candidates in {time.perf_counter() - t0:.1f} s")
     port = free_port()

@@ -38,7 +38,7 @@ from piaa.delivery.events import record_event
 from piaa.delivery.models import (ADAPTIVE, FIXED, LINEAR, SERVER, Assessment, Attempt, AttemptEvent,
                                   AttemptItem)
 from piaa.delivery.timing import CLOCK_STOPS, Timing
-from piaa.delivery.writes import write_changes
+from piaa.delivery.writes import insert_row, write_changes
 from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 from piaa.items.types import get_item_type
 
@@ -368,9 +368,12 @@ def start(session: Session, attempt: Attempt, user: User, client: ClientInfo | N
 
 def _new_row(attempt: Attempt, position: int, entry: forms.PoolItem, scored: bool,
              presented_at: datetime | None = None) -> AttemptItem:
+    # Every column set, so that ``insert_row`` can write it with one INSERT.
     return AttemptItem(attempt_id=attempt.id, assessment_id=attempt.assessment_id, position=position,
                        ref=secrets.token_urlsafe(12), item_id=entry.item_id, version_id=entry.version_id,
-                       scored=scored, cell=entry.cell, seq=0, presented_at=presented_at)
+                       scored=scored, cell=entry.cell, seq=0, presented_at=presented_at, answer=None,
+                       first_answered_at=None, answered_at=None, locked_at=None, flagged=False,
+                       credit=None, max_credit=None, category=None)
 
 
 def _lay_out(session: Session, attempt: Attempt) -> None:
@@ -434,8 +437,7 @@ def _administer_adaptive(session: Session, attempt: Attempt, position: int,
 
 
 def _add_row(session: Session, rows: list[AttemptItem] | None, row: AttemptItem) -> None:
-    # Flushed with the caller's other changes, in one pass of the unit of work.
-    session.add(row)
+    insert_row(session, row)
     if rows is not None:
         rows.append(row)
 
@@ -630,7 +632,7 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
     else:
         attempt.current_position += 1
     write_changes(session, attempt, current)
-    session.flush()  # the next item's row, and any signal raised
+    session.flush()  # any signal raised
     return attempt, rows
 
 

@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session
 from piaa.clock import now
 from piaa.delivery.assessments import blueprint_cells
 from piaa.delivery.models import ADAPTIVE, FIXED, Assessment, Attempt, AttemptItem, FixedForm
-from piaa.delivery.parameters import TRANSACTION_POOLS, active_parameter_set, parameter_rows, stack_rows
+from piaa.delivery.parameters import (TRANSACTION_POOLS, active_parameter_set_id, forget_active_sets,
+                                     parameter_rows, stack_rows)
 from piaa.errors import Conflict, Invalid
+from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
 from piaa.psychometrics.cat import ContentBlueprint, ItemBank, NoItemAvailableError, select_next_item
 
@@ -267,15 +269,16 @@ def adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
 
 
 def _adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
-    parameter_set = active_parameter_set(session, assessment.competency_id)
-    if parameter_set is None:
+    set_id = active_parameter_set_id(session, assessment.competency_id)
+    if set_id is None:
         raise Conflict(f"adaptive assessment {assessment.code} needs calibrated items: competency "
                        f"{assessment.competency.code} has no active parameter set", code="not_calibrated")
-    key = (assessment.id, parameter_set.id)
+    key = (assessment.id, set_id)
     with _POOL_LOCK:
         cached = _POOL_CACHE.get(key)
     if cached and time.monotonic() - cached[0] < POOL_TTL_S:
         return cached[1]
+    parameter_set = session.get(ParameterSet, set_id)
     rows = parameter_rows(session, parameter_set)
     items = [p for p in pool(session, assessment, OPERATIONAL) if p.item_id in rows]
     if not items:
@@ -337,6 +340,7 @@ def clear_pool_cache() -> None:
     with _POOL_LOCK:
         _POOL_CACHE.clear()
         _VERSION_CACHE.clear()
+    forget_active_sets()
 
 
 def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[float, float]:

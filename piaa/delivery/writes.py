@@ -1,17 +1,19 @@
-"""Writing the changes of rows already loaded, as prepared UPDATEs outside the unit of work.
+"""Writing rows outside the unit of work: prepared UPDATEs of loaded rows, and INSERTs.
 
 The candidate's hot calls (an answer, the move to the next item) change a few columns of
-one or two rows they have just read under a lock. The unit of work's flush costs several
-times the statements it sends; ``write_changes`` sends one UPDATE per row, of the columns
-set since loading, and records the new values as the row's committed state, so neither a
-later flush nor the commit writes them again. New rows and deletions are left to the flush.
+one or two rows they have just read under a lock, and add at most one row. The unit of
+work's flush costs several times the statements it sends. ``write_changes`` sends one
+UPDATE per row, of the columns set since loading, and records the new values as the row's
+committed state, so neither a later flush nor the commit writes them again;
+``insert_row`` sends one INSERT and attaches the new row to the session as if it had been
+read. Deletions, and rows these do not take, are left to the flush.
 """
 from __future__ import annotations
 
 import threading
 
-from sqlalchemy import bindparam, inspect, update
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy import bindparam, insert, inspect, update
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Update
 
@@ -59,3 +61,25 @@ def write_changes(session: Session, *rows: object) -> None:
             "pk_": state.identity[0], **{f"v_{k}": v for k, v in values.items()}})
         for k, v in values.items():
             set_committed_value(row, k, v)
+
+
+def insert_row(session: Session, row: object) -> None:
+    """Insert ``row``, a new ORM object with every column but its key set, and attach it to
+    the session as persistent. A row with a column left to its default is added to the
+    session instead, for the caller's flush to insert."""
+    state = inspect(row)
+    mapper = state.mapper
+    (pk,) = mapper.primary_key
+    values = {}
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if column is pk:
+            continue
+        if prop.key not in state.dict:
+            session.add(row)
+            return
+        values[column.name] = state.dict[prop.key]
+    key = session.connection().execute(insert(mapper.local_table).returning(pk), values).scalar_one()
+    setattr(row, mapper.get_property_by_column(pk).key, key)
+    make_transient_to_detached(row)
+    session.add(row)

@@ -7,14 +7,16 @@ written, then the commit; ``benchmarks/delivery_load.py`` measures what they cos
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from piaa.accounts.models import ApiToken
-from piaa.delivery import forms
+from piaa.delivery import forms, parameters
 from piaa.delivery.parameters import record_parameter_set
 from piaa.extensions import db
+from piaa.items.calibration_models import ParameterSet
 from tests.delivery.helpers import Sitting, bearer
 
 
@@ -55,7 +57,7 @@ def test_an_answer_costs_four_statements(app, session, calibration, candidate, m
     assert first == again == ["SELECT", "SELECT", "UPDATE", "UPDATE"]
 
 
-def test_next_adaptive_item_costs_seven_statements(app, session, calibration, candidate,
+def test_next_adaptive_item_costs_six_statements(app, session, calibration, candidate,
                                                          make_assessment, make_window):
     sitting = adaptive_sitting(app, session, candidate, make_assessment, make_window)
     ref = sitting.items()[0]["ref"]
@@ -63,10 +65,10 @@ def test_next_adaptive_item_costs_seven_statements(app, session, calibration, ca
     with statements() as run:
         body = sitting.next(ref)
     assert body["items"] and body["items"][0]["ref"] != ref
-    # token, lock (which also tells that no warning waits), the rows, the active parameter
-    # set; the attempt's contact and θ, the item made final, the next item. The shown item
-    # and the answered count come from the rows already read.
-    assert run == ["SELECT"] * 4 + ["UPDATE", "UPDATE", "INSERT"], run
+    # token, lock (which also tells that no warning waits), the rows; the next item; the
+    # attempt's contact and θ, the item made final. The active parameter set was read by the
+    # first selection; the shown item and the answered count come from the rows already read.
+    assert run == ["SELECT"] * 3 + ["INSERT", "UPDATE", "UPDATE"], run
 
 
 def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, make_assessment,
@@ -97,6 +99,23 @@ def test_activating_a_parameter_set_reaches_selection_in_the_same_transaction(
     newer = record_parameter_set(session, competency, "2pl",
                                  {item.id: [1.0, 0.0, 0.0, 1.0] for item in operational}, label="recalibrated")
     assert forms.adaptive_pool(session, assessment).parameter_set_id == newer.id != before.parameter_set_id
+
+
+def test_an_activation_elsewhere_reaches_selection_within_its_time_to_live(
+        session, competency, calibration, operational, make_assessment, monkeypatch):
+    assessment = make_assessment("adaptive")
+    assert forms.adaptive_pool(session, assessment).parameter_set_id == calibration.id
+    session.commit()
+    # Another process activates a new set: this one learns of it from the database only.
+    newer = record_parameter_set(session, competency, "2pl", {item.id: [1.0, 0.0, 0.0, 1.0] for item in operational},
+                                 label="recalibrated elsewhere", activate=False)
+    session.execute(update(ParameterSet).values(active=ParameterSet.id == newer.id))
+    session.commit()
+    assert forms.adaptive_pool(session, assessment).parameter_set_id == calibration.id
+    session.commit()
+    later = time.monotonic() + parameters.ACTIVE_SET_TTL_S
+    monkeypatch.setattr(parameters.time, "monotonic", lambda: later)
+    assert forms.adaptive_pool(session, assessment).parameter_set_id == newer.id
 
 
 def test_the_next_item_call_counts_answers_as_the_database_does(app, session, calibration, candidate,
