@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, defer, joinedload, undefer
+from sqlalchemy.orm import Session, joinedload, load_only, undefer
 
 from piaa import audit
 from piaa.accounts.models import User
@@ -64,14 +64,24 @@ def _locked(query, *also: type):
 # The statements of the candidate's hot paths are built once, with bound parameters:
 # building a select with its joins costs more CPU than running it.
 _LOCK_ATTEMPT = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")))
-# An answer consults only these of the attempt's assessment, and never the attempt's plan:
-# every column read is a column the driver describes and the ORM converts, on every answer.
-_ANSWER_RULES = (Assessment.mode, Assessment.navigation, Assessment.proctoring)
+# What an answer consults of the attempt, its assessment and the item: every column read is
+# one the driver describes and the ORM converts, on every answer; any other is loaded when
+# first used (``tests/delivery/test_performance_paths.py`` would see that statement).
+_ANSWER_READS = (
+    load_only(Attempt.user_id, Attempt.assessment_id, Attempt.state, Attempt.started_at,
+              Attempt.time_limit_s, Attempt.time_factor, Attempt.extra_time_s, Attempt.pause_policy,
+              Attempt.paused_total_s, Attempt.stopped_since, Attempt.deadline_at,
+              Attempt.current_position, Attempt.client_id, Attempt.last_seen_at, Attempt.last_ip,
+              Attempt.last_user_agent),
+    joinedload(Attempt.assessment, innerjoin=True).load_only(
+        Assessment.mode, Assessment.navigation, Assessment.proctoring),
+    load_only(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.ref, AttemptItem.version_id,
+              AttemptItem.presented_at, AttemptItem.answer, AttemptItem.seq, AttemptItem.first_answered_at,
+              AttemptItem.answered_at, AttemptItem.locked_at))
 _LOCK_FOR_ANSWER = (
     select(Attempt, AttemptItem)
     .join(AttemptItem, (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.ref == bindparam("ref")))
-    .where(Attempt.id == bindparam("attempt_id"))
-    .options(joinedload(Attempt.assessment, innerjoin=True).load_only(*_ANSWER_RULES), defer(Attempt.plan))
+    .where(Attempt.id == bindparam("attempt_id")).options(*_ANSWER_READS)
     .with_for_update(of=[Attempt, AttemptItem]).execution_options(populate_existing=True))
 _ROWS = (select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"))
          .order_by(AttemptItem.position))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from piaa.clock import now
 from piaa.delivery.models import (CLIENT, HIGH, INFO, LOW, MEDIUM, PROCTOR, SERVER, AttemptEvent)
+from piaa.delivery.writes import insert_row
 
 # Browser signals the candidate client may send, with the severity of each.
 CLIENT_SIGNALS: dict[str, str] = {
@@ -50,10 +51,13 @@ SEVERITY_OF = {CLIENT: CLIENT_SIGNALS, SERVER: SERVER_SIGNALS, PROCTOR: PROCTOR_
 def record_event(session: Session, attempt_id: int, source: str, kind: str, *,
                  data: dict[str, Any] | None = None, actor: Any = None,
                  client_at: datetime | None = None, at: datetime | None = None) -> AttemptEvent:
-    """Append one event to an attempt's timeline (in the caller's transaction)."""
+    """Append one event to an attempt's timeline, in the caller's transaction. It is written
+    at once with one INSERT: the candidate's hot calls raise signals (a fast answer), and
+    otherwise need no pass of the unit of work."""
     severity = SEVERITY_OF[source][kind]
     event = AttemptEvent(attempt_id=attempt_id, at=at or now(), client_at=client_at, source=source,
                          kind=kind, severity=severity, data=data or {},
-                         actor_id=actor if isinstance(actor, int) or actor is None else actor.id)
-    session.add(event)
+                         actor_id=actor if isinstance(actor, int) or actor is None else actor.id,
+                         acknowledged_at=None)
+    insert_row(session, event)
     return event

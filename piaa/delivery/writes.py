@@ -14,7 +14,6 @@ import threading
 
 from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Update
 
 # (mapper, changed column attributes) -> the UPDATE writing them; a handful per mapper.
@@ -59,8 +58,11 @@ def write_changes(session: Session, *rows: object) -> None:
         values = {k: getattr(row, k) for k in keys}
         session.connection().execute(_statement(mapper, keys), {
             "pk_": state.identity[0], **{f"v_{k}": v for k, v in values.items()}})
-        for k, v in values.items():
-            set_committed_value(row, k, v)
+        # What the flush does after writing a row (SQLAlchemy 2.0's own step, not public API):
+        # the values set become the committed state and the row no longer counts as
+        # modified, so neither a later flush nor the commit passes it through the unit of
+        # work again only to find nothing to write.
+        state._commit_all(state.dict, session.identity_map)
 
 
 def insert_row(session: Session, row: object) -> None:

@@ -1,0 +1,44 @@
+"""Rows written outside the unit of work (``piaa.delivery.writes``): one statement each, the
+values in the database, and nothing left for the flush or the commit to write again."""
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from piaa.clock import now
+from piaa.delivery import attempts
+from piaa.delivery.models import SERVER, Attempt, AttemptEvent
+from piaa.delivery.writes import insert_row, write_changes
+from tests.delivery.test_performance_paths import statements
+
+
+def test_changes_of_a_loaded_row_go_in_one_update_and_stay_written(session, candidate, make_assessment,
+                                                                  make_window):
+    attempt_id = attempts.create_attempt(session, candidate, make_window(make_assessment("loft")).id).id
+    session.commit()
+    attempt = session.get(Attempt, attempt_id)
+    attempt.last_ip, attempt.language = "192.0.2.7", "hi"
+    with statements() as run:
+        write_changes(session, attempt)
+        session.commit()
+    assert run == ["UPDATE"]
+    session.expire_all()
+    assert (attempt.last_ip, attempt.language) == ("192.0.2.7", "hi")
+
+
+def test_a_new_row_goes_in_with_one_insert_and_is_then_persistent(session, candidate, make_assessment,
+                                                                  make_window):
+    attempt_id = attempts.create_attempt(session, candidate, make_window(make_assessment("loft")).id).id
+    session.commit()
+    whole = AttemptEvent(attempt_id=attempt_id, at=now(), client_at=None, source=SERVER, kind="fast_answer",
+                         severity="low", data={"seconds": 0.4}, actor_id=None, acknowledged_at=None)
+    with statements() as run:
+        insert_row(session, whole)
+        assert inspect(whole).persistent and whole.id is not None
+        session.commit()
+    assert run == ["INSERT"]
+    # A column left to its default: the flush inserts it, defaults and all.
+    partial = AttemptEvent(attempt_id=attempt_id, at=now(), source=SERVER, kind="ip_change", severity="medium")
+    insert_row(session, partial)
+    assert inspect(partial).pending
+    session.commit()
+    assert session.get(AttemptEvent, partial.id).data == {}
