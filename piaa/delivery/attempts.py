@@ -251,7 +251,6 @@ def _check_client(session: Session, attempt: Attempt, at: datetime, client: Clie
     attempt.last_user_agent = (client.user_agent or attempt.last_user_agent or "")[:300] or None
 
 
-
 # --- the transition function ---------------------------------------------------------------
 
 _STAMP = {"check_in": "checked_in_at", "start": "started_at", "submit": "ended_at",
@@ -642,7 +641,7 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
     else:
         attempt.current_position += 1
     write_changes(session, attempt, current)
-    session.flush()  # any signal raised
+    session.flush()  # whatever the move left to the unit of work (nothing, as a rule)
     return attempt, rows
 
 
