@@ -38,7 +38,7 @@ from piaa.delivery.events import record_event
 from piaa.delivery.models import (ADAPTIVE, FIXED, LINEAR, SERVER, Assessment, Attempt, AttemptEvent,
                                   AttemptItem)
 from piaa.delivery.timing import CLOCK_STOPS, Timing
-from piaa.delivery.writes import insert_row, write_changes
+from piaa.delivery.writes import write_rows
 from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 from piaa.items.types import get_item_type
 
@@ -377,7 +377,7 @@ def start(session: Session, attempt: Attempt, user: User, client: ClientInfo | N
 
 def _new_row(attempt: Attempt, position: int, entry: forms.PoolItem, scored: bool,
              presented_at: datetime | None = None) -> AttemptItem:
-    # Every column set, so that ``insert_row`` can write it with one INSERT.
+    # Every column set, so that ``write_rows`` can insert it without the unit of work.
     return AttemptItem(attempt_id=attempt.id, assessment_id=attempt.assessment_id, position=position,
                        ref=secrets.token_urlsafe(12), item_id=entry.item_id, version_id=entry.version_id,
                        scored=scored, cell=entry.cell, seq=0, presented_at=presented_at, answer=None,
@@ -400,9 +400,11 @@ def _lay_out(session: Session, attempt: Attempt) -> None:
         plan["seen"] = sorted(seen)
         attempt.plan = plan
         session.flush()
-        if not _administer_adaptive(session, attempt, position=0):
+        first = _next_adaptive_row(session, attempt, position=0)
+        if first is None:
             raise Conflict(f"adaptive assessment {assessment.code} has no item left for this "
                            "official", code="pool_exhausted")
+        write_rows(session, new=first)
         return
     if assessment.mode == FIXED:
         form, scored = forms.choose_fixed_form(session, assessment, seen, rng)
@@ -419,20 +421,18 @@ def _lay_out(session: Session, attempt: Attempt) -> None:
     session.flush()
 
 
-def _administer_adaptive(session: Session, attempt: Attempt, position: int,
-                         rows: list[AttemptItem] | None = None,
-                         presented_at: datetime | None = None) -> bool:
-    """Add the item for ``position`` (a seeded pretest item or the most informative one);
-    False when the pool has nothing left. ``rows``: the attempt's rows, if already read
-    (the new one is added to them)."""
+def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
+                       rows: list[AttemptItem] | None = None,
+                       presented_at: datetime | None = None) -> AttemptItem | None:
+    """The row (not yet written) of the item for ``position``: a seeded pretest item or the
+    most informative one; None when the pool has nothing left. ``rows``: the attempt's rows,
+    if already read."""
     assessment = attempt.assessment
     for entry in attempt.plan.get("pretest", []):
         if entry["position"] == position:
             pool_item = forms.PoolItem(entry["item_id"], entry["version_id"], entry["level"],
                                        entry["sub_area"])
-            _add_row(session, rows, _new_row(attempt, position, pool_item, scored=False,
-                                             presented_at=presented_at))
-            return True
+            return _new_row(attempt, position, pool_item, scored=False, presented_at=presented_at)
     adaptive = forms.adaptive_pool(session, assessment)
     administered = [row.item_id for row in (attempt.items if rows is None else rows)]
     excluded = set(attempt.plan.get("seen", [])) | {e["item_id"] for e in attempt.plan.get("pretest", [])}
@@ -440,15 +440,8 @@ def _administer_adaptive(session: Session, attempt: Attempt, position: int,
     chosen = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
                                         forms.attempt_rng(attempt, 1, position))
     if chosen is None:
-        return False
-    _add_row(session, rows, _new_row(attempt, position, chosen, scored=True, presented_at=presented_at))
-    return True
-
-
-def _add_row(session: Session, rows: list[AttemptItem] | None, row: AttemptItem) -> None:
-    insert_row(session, row)
-    if rows is not None:
-        rows.append(row)
+        return None
+    return _new_row(attempt, position, chosen, scored=True, presented_at=presented_at)
 
 
 # --- what the candidate sees ---------------------------------------------------------------
@@ -545,8 +538,8 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     attempt, row, version = lock_for_answer(session, attempt_id, user, ref)
     at = now()
     note_contact(session, attempt, at, client)
-    write_changes(session, attempt)
     if seq <= row.seq:
+        write_rows(session, attempt)
         return AnswerReceipt(ref, row.seq, False)
     _require_running(attempt, at)
     if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
@@ -560,7 +553,7 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     row.answer, row.seq, row.answered_at = stored, seq, at
     if first:
         row.first_answered_at = at
-    write_changes(session, row)
+    write_rows(session, attempt, row)  # the contact and the answer
     if first:
         _flag_fast_answer(session, attempt, row, at)
     session.flush()
@@ -634,21 +627,25 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
         return attempt, rows
     current = next(r for r in rows if r.position == attempt.current_position)
     current.locked_at = at
+    shown = None
     if attempt.assessment.mode == ADAPTIVE:
-        _advance_adaptive(session, attempt, current, rows, at)
+        shown = _advance_adaptive(session, attempt, current, rows, at)
     elif attempt.current_position + 1 >= attempt.planned_items:
         attempt.complete = True
     else:
         attempt.current_position += 1
-    write_changes(session, attempt, current)
+    write_rows(session, attempt, current, new=shown)
+    if shown is not None:
+        rows.append(shown)
     session.flush()  # whatever the move left to the unit of work (nothing, as a rule)
     return attempt, rows
 
 
 def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
-                      rows: list[AttemptItem], at: datetime) -> None:
-    """Score the item being left, re-estimate θ, and give the next item unless the
-    stopping rule ends the test; ``rows`` are all of the attempt's rows."""
+                      rows: list[AttemptItem], at: datetime) -> AttemptItem | None:
+    """Score the item being left, re-estimate θ, and choose the next item unless the
+    stopping rule ends the test; ``rows`` are all of the attempt's rows. Returns the next
+    item's row, for the caller to write with the rest."""
     assessment = attempt.assessment
     with session.no_autoflush:
         adaptive = forms.adaptive_pool(session, assessment)
@@ -669,17 +666,19 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
     next_position = current.position + 1
     if stop and not pending_pretest:
         attempt.complete = True
-        return
+        return None
     if stop:
         # Only seeded pretest items remain to be given: give them, without more scored items.
         entry = pending_pretest[0]
         attempt.plan = {**attempt.plan, "pretest": [
             {**e, "position": next_position} if e is entry else e for e in attempt.plan["pretest"]]}
     # Shown in this same response, so presented now (visible_items need not write again).
-    if _administer_adaptive(session, attempt, next_position, rows, presented_at=at):
-        attempt.current_position = next_position
-    else:
+    shown = _next_adaptive_row(session, attempt, next_position, rows, presented_at=at)
+    if shown is None:
         attempt.complete = True
+    else:
+        attempt.current_position = next_position
+    return shown
 
 
 # --- finishing -----------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from sqlalchemy import inspect
 from piaa.clock import now
 from piaa.delivery import attempts
 from piaa.delivery.models import SERVER, Attempt, AttemptEvent
-from piaa.delivery.writes import insert_row, write_changes
-from tests.delivery.test_performance_paths import statements
+from piaa.delivery.writes import insert_row, write_rows
+from tests.delivery.test_performance_paths import statements, writes
 
 
 def test_changes_of_a_loaded_row_go_in_one_update_and_stay_written(session, candidate, make_assessment,
@@ -18,7 +18,7 @@ def test_changes_of_a_loaded_row_go_in_one_update_and_stay_written(session, cand
     attempt = session.get(Attempt, attempt_id)
     attempt.last_ip, attempt.language = "192.0.2.7", "hi"
     with statements() as run:
-        write_changes(session, attempt)
+        write_rows(session, attempt)
         session.commit()
     assert run == ["UPDATE"]
     session.expire_all()
@@ -42,3 +42,23 @@ def test_a_new_row_goes_in_with_one_insert_and_is_then_persistent(session, candi
     assert inspect(partial).pending
     session.commit()
     assert session.get(AttemptEvent, partial.id).data == {}
+
+
+def test_changed_rows_and_a_new_row_go_together(session, candidate, make_assessment, make_window):
+    """On PostgreSQL as one statement: the UPDATEs ride as data-modifying CTEs of the INSERT."""
+    attempt_id = attempts.create_attempt(session, candidate, make_window(make_assessment("loft")).id).id
+    event = AttemptEvent(attempt_id=attempt_id, at=now(), client_at=None, source=SERVER, kind="ip_change",
+                         severity="medium", data={"to": "192.0.2.8"}, actor_id=None, acknowledged_at=None)
+    insert_row(session, event)
+    session.commit()
+    attempt, event = session.get(Attempt, attempt_id), session.get(AttemptEvent, event.id)
+    attempt.last_ip, event.severity = "192.0.2.8", "high"
+    new = AttemptEvent(attempt_id=attempt_id, at=now(), client_at=None, source=SERVER, kind="reconnected",
+                       severity="info", data={}, actor_id=None, acknowledged_at=None)
+    with statements() as run:
+        write_rows(session, attempt, event, new=new)
+        session.commit()
+    assert run == writes("UPDATE", "UPDATE", "INSERT")
+    session.expire_all()
+    assert attempt.last_ip == "192.0.2.8" and event.severity == "high"
+    assert session.get(AttemptEvent, new.id).kind == "reconnected"
