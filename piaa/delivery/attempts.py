@@ -14,9 +14,10 @@ The caller commits before acknowledging.
 The answer and the move to the next item are the calls every candidate makes every few
 seconds, so their reads are few and prepared once: an answer reads the token's holder, then
 the attempt and the item in one locking statement (the item's version comes from the
-process's cache of frozen versions), and writes the contact and the answer as prepared
-UPDATEs (``piaa.delivery.writes``); ``tests/delivery/test_performance_paths.py`` holds
-these counts.
+process's cache of frozen versions), and writes the contact and the answer outside the
+unit of work, as one statement on PostgreSQL (``piaa.delivery.writes``); a move to the next
+item writes the attempt, the item left and the next item's new row the same way.
+``tests/delivery/test_performance_paths.py`` holds these counts.
 """
 from __future__ import annotations
 
