@@ -49,17 +49,18 @@ TIME_UP_MESSAGE = ("Time is up: the deadline for this attempt has passed, so thi
 
 # --- loading and locking -------------------------------------------------------------------
 
-def _locked(query, *also: type):
+def _locked(query, *also: type, reads: tuple = ()):
     """``query`` on attempts, with the assessment read in the same statement (every rule
     below consults it) and the attempt row locked, with the rows of ``also`` (PostgreSQL;
-    SQLite serialises writers itself).
+    SQLite serialises writers itself). ``reads``: loader options that narrow what is read,
+    in place of the whole attempt and assessment and whether a warning waits.
 
     A row read in the locking statement from a table it does not lock may be stale: after
     waiting for the lock, PostgreSQL re-reads only the locked rows at their newest version.
     So every row the caller will compare and write is locked here too (the assessment is
     never written)."""
-    return (query.options(joinedload(Attempt.assessment, innerjoin=True), undefer(Attempt.warning_pending))
-            .with_for_update(of=[Attempt, *also]).execution_options(populate_existing=True))
+    reads = reads or (joinedload(Attempt.assessment, innerjoin=True), undefer(Attempt.warning_pending))
+    return query.options(*reads).with_for_update(of=[Attempt, *also]).execution_options(populate_existing=True)
 
 
 # The statements of the candidate's hot paths are built once, with bound parameters:
@@ -79,11 +80,10 @@ _ANSWER_READS = (
     load_only(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.ref, AttemptItem.version_id,
               AttemptItem.presented_at, AttemptItem.answer, AttemptItem.seq, AttemptItem.first_answered_at,
               AttemptItem.answered_at, AttemptItem.locked_at))
-_LOCK_FOR_ANSWER = (
+_LOCK_FOR_ANSWER = _locked(
     select(Attempt, AttemptItem)
     .join(AttemptItem, (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.ref == bindparam("ref")))
-    .where(Attempt.id == bindparam("attempt_id")).options(*_ANSWER_READS)
-    .with_for_update(of=[Attempt, AttemptItem]).execution_options(populate_existing=True))
+    .where(Attempt.id == bindparam("attempt_id")), AttemptItem, reads=_ANSWER_READS)
 _ROWS = (select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"))
          .order_by(AttemptItem.position))
 _ROW_AT = select(AttemptItem).where(AttemptItem.attempt_id == bindparam("attempt_id"),
@@ -107,8 +107,8 @@ def lock_attempt(session: Session, attempt_id: int) -> Attempt:
 
 def lock_for_answer(session: Session, attempt_id: int, user: User,
                     ref: str) -> tuple[Attempt, AttemptItem, forms.VersionView]:
-    """The caller's attempt under its row lock, with the item ``ref`` and that item's
-    version, in one round trip: the answer call's whole read.
+    """The caller's attempt under its row lock, with the item ``ref``, in one round trip:
+    the answer call's whole read (the item's version comes from the process's cache).
 
     :raise NotFound: if the attempt is not the caller's or has no item ``ref``.
     """

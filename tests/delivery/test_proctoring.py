@@ -39,8 +39,8 @@ def test_signals_are_stored_with_severity_and_counted_for_the_proctor(session, s
 
 def test_warning_reaches_the_candidate_until_acknowledged(sitting, desk):
     def warnings_seen():
-        """By each kind of call: the status read, and calls reading the attempt under a lock
-        (which learn from that same statement whether any warning waits)."""
+        """By each kind of call: the status read, the items call (which learns from its
+        locking read whether a warning waits) and the signals call."""
         url = f"/attempts/{sitting.attempt_id}"
         return [[w["message"] for w in body["warnings"]] for body in (
             sitting.call("GET", url), sitting.call("GET", url + "/items")["attempt"],
