@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from piaa import audit
 from piaa.clock import now
 from piaa.delivery import states
+from piaa.delivery.forms import version_views
 from piaa.delivery.models import CLASSICAL, EAP, Attempt, AttemptItem, AttemptScore
 from piaa.delivery.parameters import active_parameter_set, parameter_rows, stack_rows
 from piaa.errors import Conflict, Invalid
@@ -42,15 +43,18 @@ def score_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
     rows = list(session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
                                                           AttemptItem.scored.is_(True))
                                 .order_by(AttemptItem.position)))
+    # One read of the versions (or none: frozen versions are cached), and no flush per row.
+    versions = version_views(session, [row.version_id for row in rows])
     for row in rows:
-        kind = get_item_type(row.item.type)
+        version = versions[row.version_id]
+        kind = get_item_type(version.item_type)
         try:
-            score = kind.score(row.version.content, row.answer)
+            score = kind.score(version.content, row.answer)
         except Invalid:
             # An answer stored under an earlier version's shape: it earns nothing, visibly.
             log.warning("attempt %s position %s: stored answer no longer fits; scored 0",
                         attempt.id, row.position)
-            score = kind.score(row.version.content, None)
+            score = kind.score(version.content, None)
         row.credit, row.max_credit, row.category = score.credit, score.max_credit, score.category
     session.flush()
     return rows

@@ -134,3 +134,27 @@ def test_the_next_item_call_counts_answers_as_the_database_does(app, session, ca
     moved = sitting.next(second)
     polled = sitting.call("GET", f"/attempts/{sitting.attempt_id}")
     assert moved["attempt"]["answered"] == polled["answered"] == 2
+
+
+def test_scoring_reads_the_versions_once_whatever_the_length(session, calibration, candidate,
+                                                             make_assessment, make_window):
+    from piaa.delivery import scoring
+    from tests.delivery.conftest import sit
+
+    attempt = sit(session, candidate, make_window(make_assessment("loft")), submit=False)
+    session.refresh(attempt)  # read before counting
+    forms.clear_pool_cache()  # a fresh process: nothing cached
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        rows = scoring.score_rows(session, attempt)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(rows) > 2 and all(row.max_credit is not None for row in rows)
+    # the scored rows and their versions (one read), then the credits written
+    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2 and "FROM item_version" in reads[1], reads
