@@ -5,7 +5,8 @@
 Sets up a scratch database (dropped and created afresh), migrates it (``piaa db upgrade``),
 seeds a calibrated bank, an adaptive assessment, an open window and candidates with API
 tokens, starts gunicorn (2 sync workers per core) with the two reference endpoints of
-``delivery_bench_app`` switched on, and measures, in one run on one server:
+``delivery_bench_app`` switched on, and measures, in one run on one server (the load comes
+from ``loopback_http``, a lean client: it shares the server's cores):
 
 1. Saturation, closed loop, the same number of concurrent clients for each:
    * ``trivial``: ``GET /bench/trivial`` (reference: HTTP + Flask alone);
@@ -61,6 +62,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH_DIR))
+
+from loopback_http import LoopbackHTTP  # noqa: E402  (beside this script)
 
 DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/piaa_bench"
 COMPETENCY = "BENCH-NOTING"
@@ -309,9 +312,9 @@ class Candidate:
     """One simulated official: knows the keys (from the seed) and answers correctly with the
     2PL probability at their own ability."""
 
-    def __init__(self, http, base: str, token: str, items: dict[str, dict], rng: random.Random,
+    def __init__(self, http: LoopbackHTTP, token: str, items: dict[str, dict], rng: random.Random,
                  recorder: Recorder):
-        self.http, self.base, self.items, self.rng, self.recorder = http, base, items, rng, recorder
+        self.http, self.items, self.rng, self.recorder = http, items, rng, recorder
         self.headers = {"Authorization": f"Bearer {token}", "X-PIAA-Client": secrets.token_hex(8),
                         "User-Agent": "PIAA-bench/1.0", "Content-Type": "application/json"}
         self.theta = rng.gauss(0.0, 1.0)
@@ -323,10 +326,8 @@ class Candidate:
     async def call(self, phase: str, kind: str, method: str, path: str, body=None) -> dict:
         started = time.perf_counter()
         try:
-            async with self.http.request(method, self.base + path, headers=self.headers,
-                                         data=None if body is None else json.dumps(body)) as resp:
-                payload = await resp.read()
-                status = resp.status
+            status, payload = await self.http.request(method, path, self.headers,
+                                                      None if body is None else json.dumps(body))
         except Exception as exc:  # connection refused, reset, timeout: an error response
             self.recorder.note(phase, kind, started, None, type(exc).__name__)
             raise ApiError(f"{method} {path}: {exc!r}") from exc
@@ -430,102 +431,97 @@ async def open_loop(crowd: list[Candidate], phase: str, seconds: float, think_s:
 
 
 async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> dict:
-    import aiohttp
-
     rng = random.Random(args.seed)
     tokens = list(seed_data.tokens)
-    timeout = aiohttp.ClientTimeout(total=30)
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
     info: dict = {}
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
-        def candidate(token):
-            return Candidate(http, base, token, seed_data.items, random.Random(rng.random()), recorder)
+    http = LoopbackHTTP(base, timeout_s=30.0)
 
-        # Warm every worker (imports, pool build) outside the measurements.
-        warm = candidate(tokens.pop())
-        await warm.begin("warmup", seed_data.window_id)
-        for _ in range(3):
-            await warm.answer("warmup")
-            await warm.next("warmup")
-        for _ in range(4 * args.workers):
-            async with http.get(base + "/bench/trivial") as resp:
-                await resp.read()
+    def candidate(token):
+        return Candidate(http, token, seed_data.items, random.Random(rng.random()), recorder)
 
-        # 1a. references
-        async def trivial(i):
-            started = time.perf_counter()
-            async with http.get(base + "/bench/trivial") as resp:
-                await resp.read()
-                recorder.note("saturation", "trivial", started, resp.status)
+    # Warm every worker (imports, pool build) outside the measurements.
+    warm = candidate(tokens.pop())
+    await warm.begin("warmup", seed_data.window_id)
+    for _ in range(3):
+        await warm.answer("warmup")
+        await warm.next("warmup")
+    for _ in range(4 * args.workers):
+        await http.request("GET", "/bench/trivial")
 
-        recorder.stats[("saturation", "trivial")].seconds = await closed_loop(args.saturation_s, args.concurrency, trivial,
-                                                                         recorder, "trivial")
-        upsert_seq = defaultdict(int)
+    # 1a. references
+    async def trivial(i):
+        started = time.perf_counter()
+        status, _ = await http.request("GET", "/bench/trivial")
+        recorder.note("saturation", "trivial", started, status)
 
-        async def upsert(i):
-            upsert_seq[i] += 1
-            started = time.perf_counter()
-            async with http.put(f"{base}/bench/upsert/{i}/ref{i}", json={"answer": "B", "seq": upsert_seq[i]}) as resp:
-                await resp.read()
-                recorder.note("saturation", "upsert", started, resp.status)
+    recorder.stats[("saturation", "trivial")].seconds = await closed_loop(args.saturation_s, args.concurrency, trivial,
+                                                                     recorder, "trivial")
+    upsert_seq = defaultdict(int)
 
-        recorder.stats[("saturation", "upsert")].seconds = await closed_loop(args.saturation_s, args.concurrency, upsert,
-                                                                        recorder, "upsert")
+    async def upsert(i):
+        upsert_seq[i] += 1
+        started = time.perf_counter()
+        status, _ = await http.json("PUT", f"/bench/upsert/{i}/ref{i}", None,
+                                    {"answer": "B", "seq": upsert_seq[i]})
+        recorder.note("saturation", "upsert", started, status)
 
-        # 1b. the answer call alone, on running adaptive attempts
-        answering = [candidate(tokens.pop()) for _ in range(args.concurrency)]
-        await asyncio.gather(*(c.begin("setup", seed_data.window_id) for c in answering))
+    recorder.stats[("saturation", "upsert")].seconds = await closed_loop(args.saturation_s, args.concurrency, upsert,
+                                                                    recorder, "upsert")
 
-        async def answer_again(i):
-            c = answering[i]
-            await c.answer("saturation", OPTIONS[c.seq % len(OPTIONS)])
+    # 1b. the answer call alone, on running adaptive attempts
+    answering = [candidate(tokens.pop()) for _ in range(args.concurrency)]
+    await asyncio.gather(*(c.begin("setup", seed_data.window_id) for c in answering))
 
-        recorder.stats[("saturation", "answer")].seconds = await closed_loop(args.saturation_s, args.concurrency, answer_again,
-                                                                        recorder, "answer")
+    async def answer_again(i):
+        c = answering[i]
+        await c.answer("saturation", OPTIONS[c.seq % len(OPTIONS)])
 
-        # 1c. whole sittings as fast as they can go
-        sitting_pool = [tokens.pop() for _ in range(min(args.sitting_pool, len(tokens) - args.candidates))]
-        sittings = {"done": 0}
+    recorder.stats[("saturation", "answer")].seconds = await closed_loop(args.saturation_s, args.concurrency, answer_again,
+                                                                    recorder, "answer")
 
-        async def sit(i):
-            if not sitting_pool:
-                await asyncio.sleep(0.05)
-                return
-            c = candidate(sitting_pool.pop())
-            await c.begin("sitting", seed_data.window_id)
-            while c.current is not None and time.perf_counter() < sit_stop[0]:
-                await c.answer("sitting")
-                await c.next("sitting")
-            if c.current is None:
-                await c.submit("sitting")
-                sittings["done"] += 1
+    # 1c. whole sittings as fast as they can go
+    sitting_pool = [tokens.pop() for _ in range(min(args.sitting_pool, len(tokens) - args.candidates))]
+    sittings = {"done": 0}
 
-        sit_stop = [time.perf_counter() + args.saturation_s]
-        seconds = await closed_loop(args.saturation_s, args.concurrency, sit, recorder, "sitting")
-        for kind in ("create", "check_in", "start", "items", "answer", "next", "submit"):
-            recorder.stats[("sitting", kind)].seconds = seconds
-        info["sittings_completed"] = sittings["done"]
+    async def sit(i):
+        if not sitting_pool:
+            await asyncio.sleep(0.05)
+            return
+        c = candidate(sitting_pool.pop())
+        await c.begin("sitting", seed_data.window_id)
+        while c.current is not None and time.perf_counter() < sit_stop[0]:
+            await c.answer("sitting")
+            await c.next("sitting")
+        if c.current is None:
+            await c.submit("sitting")
+            sittings["done"] += 1
 
-        # 2. realistic open loop, then (with --capacity) more of them at other crowd sizes
-        async def crowd_of(size: int) -> list[Candidate]:
-            crowd = [candidate(tokens.pop()) for _ in range(min(size, len(tokens)))]
-            semaphore = asyncio.Semaphore(args.concurrency)
+    sit_stop = [time.perf_counter() + args.saturation_s]
+    seconds = await closed_loop(args.saturation_s, args.concurrency, sit, recorder, "sitting")
+    for kind in ("create", "check_in", "start", "items", "answer", "next", "submit"):
+        recorder.stats[("sitting", kind)].seconds = seconds
+    info["sittings_completed"] = sittings["done"]
 
-            async def begin(c):
-                async with semaphore:
-                    await c.begin("setup", seed_data.window_id)
+    # 2. realistic open loop, then (with --capacity) more of them at other crowd sizes
+    async def crowd_of(size: int) -> list[Candidate]:
+        crowd = [candidate(tokens.pop()) for _ in range(min(size, len(tokens)))]
+        semaphore = asyncio.Semaphore(args.concurrency)
 
-            await asyncio.gather(*(begin(c) for c in crowd), return_exceptions=True)
-            return [c for c in crowd if c.current is not None]
+        async def begin(c):
+            async with semaphore:
+                await c.begin("setup", seed_data.window_id)
 
-        t0 = time.perf_counter()
-        crowd = await crowd_of(args.candidates)
-        info["realistic_setup_s"] = time.perf_counter() - t0
-        await open_loop(crowd, "realistic", args.realistic_s, args.think_s, recorder)
-        info["realistic_candidates"] = len(crowd)
-        for size in args.capacity:
-            crowd = await crowd_of(size)
-            await open_loop(crowd, f"capacity {len(crowd)}", args.capacity_s, args.think_s, recorder)
+        await asyncio.gather(*(begin(c) for c in crowd), return_exceptions=True)
+        return [c for c in crowd if c.current is not None]
+
+    t0 = time.perf_counter()
+    crowd = await crowd_of(args.candidates)
+    info["realistic_setup_s"] = time.perf_counter() - t0
+    await open_loop(crowd, "realistic", args.realistic_s, args.think_s, recorder)
+    info["realistic_candidates"] = len(crowd)
+    for size in args.capacity:
+        crowd = await crowd_of(size)
+        await open_loop(crowd, f"capacity {len(crowd)}", args.capacity_s, args.think_s, recorder)
     return info
 
 
