@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from piaa import create_app
+from piaa.accounts import holders
 from piaa.clock import FakeClock
 from piaa.delivery.forms import clear_pool_cache
 from piaa.extensions import db
@@ -100,9 +101,10 @@ def app(_schema, app_config):
         db.session.remove()
         _empty_all_tables()
         db.engine.dispose()
-    # Ids restart with every test's empty tables: the process caches of pools and item
-    # versions (keyed by id) must not carry one test's items into the next.
+    # Ids restart with every test's empty tables: the process caches of pools, item
+    # versions and signed-in users (keyed by id) must not carry one test's rows into the next.
     clear_pool_cache()
+    holders.forget_all()
 
 
 def _empty_all_tables() -> None:

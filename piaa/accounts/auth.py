@@ -31,9 +31,17 @@ def init_auth(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from piaa.accounts import holders
         from piaa.accounts.models import User
 
-        return db.session.get(User, int(user_id))
+        key = ("session", int(user_id))
+        held = holders.recall(key)
+        if held is not None:
+            return held.user_in(db.session)
+        user = db.session.get(User, int(user_id))
+        if user is not None:
+            holders.remember(key, user)
+        return user
 
     @login_manager.request_loader
     def load_from_token(req):

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from piaa import audit
+from piaa.accounts import holders
 from piaa.accounts.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
 from piaa.clock import as_utc, now
 from piaa.errors import Conflict, Invalid, NotFound
@@ -105,14 +106,24 @@ _TOKEN_USED = update(ApiToken).where(ApiToken.id == bindparam("token_id")).value
 
 
 def user_for_token(session: Session, token: str) -> tuple[User | None, bool]:
-    """The active user holding ``token`` (token and user read in one query), and whether
-    the token's ``last_used_at`` was moved (it is, when older than ``TOKEN_USE_RESOLUTION``);
-    that write is left for the caller to commit."""
-    found = session.execute(_TOKEN_HOLDER, {"digest": _token_digest(token)}).first()
-    if found is None or not found.User.active:
-        return None, False
+    """The active user holding ``token`` (token and user read in one query, or recalled:
+    see ``piaa.accounts.holders``), and whether the token's ``last_used_at`` was moved (it
+    is, when older than ``TOKEN_USE_RESOLUTION``); that write is left for the caller to
+    commit."""
+    digest = _token_digest(token)
+    held = holders.recall(digest)
+    if held is None:
+        found = session.execute(_TOKEN_HOLDER, {"digest": digest}).first()
+        if found is None or not found.User.active:
+            holders.forget(digest)
+            return None, False
+        user = found.User
+        held = holders.remember(digest, user, found.id, found.last_used_at)
+    else:
+        user = held.user_in(session)
     at = now()
-    if found.last_used_at is None or at - as_utc(found.last_used_at) >= TOKEN_USE_RESOLUTION:
-        session.execute(_TOKEN_USED, {"token_id": found.id, "at": at})
-        return found.User, True
-    return found.User, False
+    if held.last_used_at is None or at - as_utc(held.last_used_at) >= TOKEN_USE_RESOLUTION:
+        session.execute(_TOKEN_USED, {"token_id": held.token_id, "at": at})
+        held.last_used_at = at
+        return user, True
+    return user, False
