@@ -345,12 +345,9 @@ def clear_pool_cache() -> None:
 
 def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[float, float]:
     """EAP θ and posterior SD from (item id, category) pairs of scored items."""
-    x = np.full((1, adaptive.bank.n_items), np.nan)
-    for item_id, category in answered:  # a test's length, not a population
-        if item_id in adaptive.index:
-            x[0, adaptive.index[item_id]] = category
-    theta, se = adaptive.bank.eap(x)
-    return float(theta[0]), float(se[0])
+    given = [(adaptive.index[item_id], category) for item_id, category in answered
+             if item_id in adaptive.index and category is not None]
+    return adaptive.bank.eap_of([i for i, _ in given], [c for _, c in given])
 
 
 def select_adaptive_item(adaptive: AdaptivePool, assessment: Assessment, theta: float,

@@ -179,3 +179,25 @@ def test_bad_arguments_are_named():
         select_next_item(float("nan"), bank, np.zeros(10, bool))
     with pytest.raises(ValueError, match="content"):
         ItemBank(_bank_params(np.random.default_rng(0), 10), content=["a"] * 9)
+
+
+@pytest.mark.parametrize("model", ["2pl", "3pl"])
+def test_eap_of_one_examinee_equals_the_eap_of_their_row(model):
+    # Reference: estimate_ability's EAP on the same grid (itself checked against mirt in
+    # test_estimation.py), for a pattern given as item indices and scores.
+    rng = np.random.default_rng(11)
+    params = _bank_params(rng, 120, guessing=model == "3pl")
+    bank = ItemBank(params, model)
+    items = rng.choice(120, 9, replace=False)
+    scores = rng.integers(0, 2, 9)
+    row = np.full(120, np.nan)
+    row[items] = scores
+    ref = estimate_ability(row, params, model=model)
+    for prior in ((0.0, 1.0), (0.5, 1.5)):
+        theta, se = bank.eap_of(items, scores, *prior)
+        row_theta, row_se = bank.eap(row, *prior)
+        np.testing.assert_allclose([theta, se], [row_theta[0], row_se[0]], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(bank.eap_of(items, scores), [ref.theta[0], ref.se[0]], atol=1e-12)
+    assert bank.eap_of([], []) == pytest.approx((0.0, 1.0), abs=1e-3)  # the prior alone
+    with pytest.raises(ValueError, match="score of item"):
+        bank.eap_of(items[:1], [2])

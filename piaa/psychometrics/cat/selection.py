@@ -131,6 +131,7 @@ class ItemBank:
         # Log-probability of each score category at each node: (Q, J, K);
         # floored so an absent category is a large negative number, not -inf.
         self.log_prob_at_nodes = np.maximum(self._category_log_probs(self.nodes), np.log(_TINY))
+        self._log_standard_prior = None  # the N(0, 1) prior's log weights, once
 
     def _set_content(self, content):
         if content is None:
@@ -228,6 +229,35 @@ class ItemBank:
         """(n,) EAP θ and posterior SD from sparse responses (same grid as
         :func:`piaa.psychometrics.estimation.estimate_ability`)."""
         return posterior_mean_sd(self.posterior(responses, prior_mean, prior_sd), self.nodes)
+
+    def eap_of(self, items, scores, prior_mean=0.0, prior_sd=1.0) -> tuple[float, float]:
+        """EAP θ and posterior SD of one examinee from the bank indices of the items given
+        and their integer scores: :meth:`eap` of a row holding only those, without the
+        row of the whole bank (the delivery service's case, once per answer)."""
+        items = np.asarray(items, dtype=np.intp)
+        scores = np.asarray(scores, dtype=np.intp)
+        if items.shape != scores.shape or items.ndim != 1:
+            raise ValueError(f"items and scores must be two equal 1-d sequences, got "
+                             f"{items.shape} and {scores.shape}")
+        bad = (scores < 0) | (scores >= self.n_categories[items])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"score of item {items[i]} is {scores[i]}; expected an integer "
+                             f"0..{self.n_categories[items[i]] - 1}")
+        log_post = self.log_prob_at_nodes[:, items, scores].sum(axis=1)
+        log_post += self._log_prior(prior_mean, prior_sd)
+        weights = np.exp(log_post - log_post.max())
+        weights /= weights.sum()
+        mean = float(weights @ self.nodes)
+        var = float(weights @ (self.nodes * self.nodes)) - mean * mean
+        return mean, float(np.sqrt(max(var, 0.0)))
+
+    def _log_prior(self, mean: float, sd: float) -> np.ndarray:
+        if (mean, sd) != (0.0, 1.0):
+            return np.log(normal_weights(self.nodes, mean, sd))
+        if self._log_standard_prior is None:
+            self._log_standard_prior = np.log(normal_weights(self.nodes, 0.0, 1.0))
+        return self._log_standard_prior
 
 
 def normalise_log_posterior(log_post: np.ndarray) -> np.ndarray:
