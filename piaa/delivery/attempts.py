@@ -80,6 +80,22 @@ _ANSWER_READS = (
     load_only(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.ref, AttemptItem.version_id,
               AttemptItem.presented_at, AttemptItem.answer, AttemptItem.seq, AttemptItem.first_answered_at,
               AttemptItem.answered_at, AttemptItem.locked_at))
+# What a move to the next item (and its response) consults: all but the attempt's
+# scoring and ending columns and the assessment's scoring rules and blueprint.
+_MOVE_READS = (
+    load_only(Attempt.window_id, Attempt.assessment_id, Attempt.user_id, Attempt.state, Attempt.seed,
+              Attempt.language, Attempt.admitted_at, Attempt.started_at, Attempt.time_limit_s,
+              Attempt.time_factor, Attempt.extra_time_s, Attempt.pause_policy, Attempt.paused_total_s,
+              Attempt.stopped_since, Attempt.deadline_at, Attempt.current_position, Attempt.planned_items,
+              Attempt.complete, Attempt.plan, Attempt.theta_current, Attempt.se_current,
+              Attempt.client_id, Attempt.last_seen_at, Attempt.last_ip, Attempt.last_user_agent),
+    undefer(Attempt.warning_pending),
+    joinedload(Attempt.assessment, innerjoin=True).load_only(
+        Assessment.code, Assessment.title, Assessment.title_hi, Assessment.competency_id,
+        Assessment.bank_id, Assessment.mode, Assessment.navigation, Assessment.proctoring,
+        Assessment.languages, Assessment.time_limit_s, Assessment.se_target, Assessment.min_items,
+        Assessment.max_items, Assessment.exposure_k))
+_LOCK_FOR_MOVE = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")), reads=_MOVE_READS)
 _LOCK_FOR_ANSWER = _locked(
     select(Attempt, AttemptItem)
     .join(AttemptItem, (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.ref == bindparam("ref")))
@@ -118,6 +134,18 @@ def lock_for_answer(session: Session, attempt_id: int, user: User,
         raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
     row = found.AttemptItem
     return found.Attempt, row, forms.version_views(session, [row.version_id])[row.version_id]
+
+
+def lock_for_move(session: Session, attempt_id: int, user: User) -> Attempt:
+    """The caller's attempt under its row lock, read with what a move to the next item
+    consults (``_MOVE_READS``).
+
+    :raise NotFound: if there is none, or it belongs to someone else.
+    """
+    attempt = session.scalar(_LOCK_FOR_MOVE, {"attempt_id": attempt_id})
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound(f"no attempt {attempt_id}")
+    return attempt
 
 
 def candidate_attempt(session: Session, attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
@@ -606,7 +634,7 @@ def advance_and_show(session: Session, attempt_id: int, user: User, ref: str | N
 
 def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
              client: ClientInfo | None) -> tuple[Attempt, list[AttemptItem]]:
-    attempt = candidate_attempt(session, attempt_id, user, lock=True)
+    attempt = lock_for_move(session, attempt_id, user)
     if not shows_one_at_a_time(attempt):
         raise Conflict("this assessment has free navigation: go to any item directly",
                        code="free_navigation")
