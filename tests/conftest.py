@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from piaa import create_app
+from piaa import create_app, jobs
 from piaa.accounts import holders
 from piaa.clock import FakeClock
 from piaa.delivery.forms import clear_pool_cache
@@ -98,6 +98,7 @@ def app(_schema, app_config):
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
+        jobs.join_threads()  # a render left running would use the fonts and tables of the next test
         db.session.remove()
         _empty_all_tables()
         db.engine.dispose()

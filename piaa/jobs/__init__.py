@@ -149,16 +149,26 @@ def _start(app: Flask, job: Job) -> None:
     else:
         thread = threading.Thread(target=_run_in_thread, args=(app, job.id), daemon=True,
                                   name=f"piaa-job-{job.id[:8]}")
-        thread.start()
         _threads[job.id] = thread
+        thread.start()
 
 
 _threads: dict[str, threading.Thread] = {}
 
 
 def _run_in_thread(app: Flask, job_id: str) -> None:
-    with app.app_context():
-        execute(job_id)
+    try:
+        with app.app_context():
+            execute(job_id)
+    finally:
+        _threads.pop(job_id, None)  # a long-lived web worker keeps no record of finished ones
+
+
+def join_threads(timeout: float = 60.0) -> None:
+    """Wait for this process's job threads to end (tests between cases, a clean shutdown):
+    a PDF render must not run on while the next case reuses the database or the fonts."""
+    for thread in list(_threads.values()):
+        thread.join(timeout)
 
 
 def run_in_worker(job_id: str) -> None:
