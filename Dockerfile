@@ -16,5 +16,6 @@ RUN pip install . && useradd --create-home piaa && mkdir -p /app/instance && cho
 USER piaa
 
 EXPOSE 8000
-# Migrate, then serve: two workers per core is gunicorn's usual starting point.
-CMD ["sh", "-c", "piaa db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-4} --access-logfile - 'piaa:create_app()'"]
+# Migrate, then serve with the service's gunicorn settings (two workers per core unless
+# WEB_WORKERS says otherwise; see piaa/gunicorn_config.py).
+CMD ["sh", "-c", "piaa db upgrade && exec gunicorn -c python:piaa.gunicorn_config --bind 0.0.0.0:8000 --access-logfile - 'piaa:create_app()'"]

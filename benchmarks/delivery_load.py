@@ -4,7 +4,8 @@
 
 Sets up a scratch database (dropped and created afresh), migrates it (``piaa db upgrade``),
 seeds a calibrated bank, an adaptive assessment, an open window and candidates with API
-tokens, starts gunicorn (2 sync workers per core) with the two reference endpoints of
+tokens, starts gunicorn (2 sync workers per core, the service's own settings,
+``piaa.gunicorn_config``) with the two reference endpoints of
 ``delivery_bench_app`` switched on, and measures, in one run on one server (the load comes
 from ``loopback_http``, a lean client: it shares the server's cores):
 
@@ -205,7 +206,7 @@ def free_port() -> int:
 
 def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    cmd = [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+    cmd = [gunicorn, "-c", "python:piaa.gunicorn_config", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
            "--chdir", str(ROOT), "--pythonpath", str(BENCH_DIR), "--log-level", "warning",
            "--backlog", "2048", "delivery_bench_app:create_bench_app()"]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
@@ -287,6 +288,7 @@ class Recorder:
         self.lateness: dict[str, list[float]] = defaultdict(list)  # phase -> client start lag, s
         self.server_pid = server_pid
         self.cpu: dict[str, tuple[float, float, float]] = {}  # phase -> (server, database, client) s
+        self.timeline: list[tuple[str, str, float, float]] = []  # phase, kind, started, latency s
 
     def cpu_now(self) -> tuple[float, float, float]:
         server = cpu_seconds(worker_pids(self.server_pid)) if self.server_pid else 0.0
@@ -300,6 +302,7 @@ class Recorder:
         stats = self.stats[(phase, kind)]
         if status is not None and 200 <= status < 300:
             stats.latencies.append(time.perf_counter() - started)
+            self.timeline.append((phase, kind, started, stats.latencies[-1]))
         else:
             stats.errors[error or str(status)] += 1
 
@@ -554,6 +557,18 @@ def check_acknowledged(db_url: str, acknowledged: list[tuple[int, str, int, str]
     return len(acknowledged), missing
 
 
+def write_timeline(path: Path, recorder: Recorder) -> None:
+    """Each acknowledged call, to see whether slow ones come together (a stall) or spread."""
+    import csv
+
+    origin = min((t[2] for t in recorder.timeline), default=0.0)
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["phase", "kind", "start_s", "latency_ms"])
+        for phase, kind, started, latency in recorder.timeline:
+            writer.writerow([phase, kind, f"{started - origin:.4f}", f"{latency * 1000:.2f}"])
+
+
 def fmt(value, digits=1):
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
 
@@ -660,6 +675,8 @@ def main() -> int:
     parser.add_argument("--sitting-pool", type=int, default=800)
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20240612)
+    parser.add_argument("--timeline", type=Path, default=None,
+                        help="write every acknowledged call (phase, kind, start s, latency ms) to this CSV")
     args = parser.parse_args()
     if args.quick:
         args.realistic_s, args.saturation_s, args.sitting_pool = 15.0, 5.0, 300
@@ -689,6 +706,8 @@ def main() -> int:
             tail = log.read_text(errors="replace").strip().splitlines()[-20:]
             if any("Traceback" in line or "ERROR" in line for line in tail):
                 print("server log (last lines):\n  " + "\n  ".join(tail))
+    if args.timeline:
+        write_timeline(args.timeline, recorder)
     checked, missing = check_acknowledged(args.db_url, recorder.acknowledged)
     ok = report(recorder, info, checked, missing, args)
     print(f"\nload average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

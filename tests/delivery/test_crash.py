@@ -55,7 +55,8 @@ class Server:
     def start(self) -> None:
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.proc = subprocess.Popen(
-            [str(gunicorn), "--preload", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
+            [str(gunicorn), "-c", "python:piaa.gunicorn_config", "--preload", "--workers", "2",
+             "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "piaa:create_app()"],
             cwd=self.workdir, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True)
