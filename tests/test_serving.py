@@ -13,6 +13,8 @@ def test_workers_default_to_two_per_core(monkeypatch):
     assert importlib.reload(gunicorn_config).workers == 2 * (os.cpu_count() or 1)
     monkeypatch.setenv("WEB_WORKERS", "3")
     assert importlib.reload(gunicorn_config).workers == 3
+    monkeypatch.delenv("WEB_WORKERS")
+    importlib.reload(gunicorn_config)  # as the rest of the run found it
 
 
 def test_a_loaded_worker_moves_what_it_holds_out_of_the_collectors_way():
