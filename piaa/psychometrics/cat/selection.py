@@ -131,7 +131,7 @@ class ItemBank:
         # Log-probability of each score category at each node: (Q, J, K);
         # floored so an absent category is a large negative number, not -inf.
         self.log_prob_at_nodes = np.maximum(self._category_log_probs(self.nodes), np.log(_TINY))
-        self._log_standard_prior = None  # the N(0, 1) prior's log weights, once
+        self._log_standard_prior = np.log(normal_weights(self.nodes, 0.0, 1.0))
 
     def _set_content(self, content):
         if content is None:
@@ -218,8 +218,7 @@ class ItemBank:
         contrib = self.log_prob_at_nodes[:, items, scores.astype(int)]      # (Q, m)
         logpost = np.zeros((x.shape[0], self.nodes.shape[0]))
         np.add.at(logpost, rows, contrib.T)
-        prior = np.log(normal_weights(self.nodes, prior_mean, prior_sd))
-        return logpost + prior
+        return logpost + self._log_prior(prior_mean, prior_sd)
 
     def posterior(self, responses, prior_mean=0.0, prior_sd=1.0) -> np.ndarray:
         """(n, Q) posterior weights on ``nodes`` (rows sum to one)."""
@@ -244,20 +243,15 @@ class ItemBank:
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"score of item {items[i]} is {scores[i]}; expected an integer "
                              f"0..{self.n_categories[items[i]] - 1}")
-        log_post = self.log_prob_at_nodes[:, items, scores].sum(axis=1)
-        log_post += self._log_prior(prior_mean, prior_sd)
-        weights = np.exp(log_post - log_post.max())
-        weights /= weights.sum()
-        mean = float(weights @ self.nodes)
-        var = float(weights @ (self.nodes * self.nodes)) - mean * mean
-        return mean, float(np.sqrt(max(var, 0.0)))
+        log_post = self.log_prob_at_nodes[:, items, scores].sum(axis=1) + self._log_prior(prior_mean, prior_sd)
+        mean, sd = posterior_mean_sd(normalise_log_posterior(log_post[None, :]), self.nodes)
+        return float(mean[0]), float(sd[0])
 
     def _log_prior(self, mean: float, sd: float) -> np.ndarray:
-        if (mean, sd) != (0.0, 1.0):
-            return np.log(normal_weights(self.nodes, mean, sd))
-        if self._log_standard_prior is None:
-            self._log_standard_prior = np.log(normal_weights(self.nodes, 0.0, 1.0))
-        return self._log_standard_prior
+        """(Q,) log prior weights on ``nodes``; the standard normal's computed once."""
+        if (mean, sd) == (0.0, 1.0):
+            return self._log_standard_prior
+        return np.log(normal_weights(self.nodes, mean, sd))
 
 
 def normalise_log_posterior(log_post: np.ndarray) -> np.ndarray:
