@@ -13,8 +13,6 @@ once: a flush that changes or deletes a user or a token forgets everything remem
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from piaa.accounts.models import ApiToken, User
+from piaa.process_cache import ProcessCache
 
 HOLDER_TTL_S = 15.0
 HELD_MAX = 50_000  # about one per official sitting at once, per process
@@ -31,29 +30,23 @@ _USER_COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs)
 
 @dataclass
 class Held:
-    """A user as read ``read_at`` (monotonic seconds), and the token it was found by."""
+    """A user as read, and the token it was found by (its id and last use)."""
 
     user: User  # detached: never attached to any request's session
-    read_at: float
     token_id: int | None = None
     last_used_at: datetime | None = None
-
-    def fresh(self) -> bool:
-        return time.monotonic() - self.read_at <= HOLDER_TTL_S
 
     def user_in(self, session: Session) -> User:
         """The user, as an object of ``session`` (no SQL)."""
         return session.merge(self.user, load=False)
 
 
-_HELD: dict[object, Held] = {}
-_LOCK = threading.Lock()
+_HELD = ProcessCache(ttl_s=lambda: HOLDER_TTL_S, max_size=HELD_MAX)
 
 
 def recall(key: object) -> Held | None:
     """What is remembered under ``key``, if it was read within ``HOLDER_TTL_S``."""
-    held = _HELD.get(key)
-    return held if held is not None and held.fresh() else None
+    return _HELD.get(key)
 
 
 def remember(key: object, user: User, token_id: int | None = None,
@@ -61,23 +54,11 @@ def remember(key: object, user: User, token_id: int | None = None,
     """Remember a snapshot of ``user`` (read just now) under ``key``."""
     snapshot = User(**{name: getattr(user, name) for name in _USER_COLUMNS})
     make_transient_to_detached(snapshot)
-    held = Held(snapshot, time.monotonic(), token_id, last_used_at)
-    with _LOCK:
-        if len(_HELD) >= HELD_MAX:
-            _HELD.pop(next(iter(_HELD)))
-        _HELD[key] = held
-    return held
+    return _HELD.put(key, Held(snapshot, token_id, last_used_at))
 
 
-def forget(key: object) -> None:
-    with _LOCK:
-        _HELD.pop(key, None)
-
-
-def forget_all(*_args) -> None:
-    with _LOCK:
-        _HELD.clear()
-
+forget = _HELD.pop
+forget_all = _HELD.clear
 
 # A change to a user or a token written by this process reaches its next request at once.
 for _model in (User, ApiToken):

@@ -15,8 +15,6 @@ Rules kept here:
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -32,6 +30,7 @@ from piaa.delivery.parameters import (TRANSACTION_POOLS, active_parameter_set_id
 from piaa.errors import Conflict, Invalid
 from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
+from piaa.process_cache import ProcessCache
 from piaa.psychometrics.cat import ContentBlueprint, ItemBank, NoItemAvailableError, select_next_item
 
 
@@ -234,11 +233,10 @@ class AdaptivePool:
     versions: dict[int, VersionView]
 
 
-_POOL_CACHE: dict[tuple[int, int], tuple[float, AdaptivePool]] = {}
-_POOL_LOCK = threading.Lock()
 # Item states change rarely (promotion, retirement); a minute's delay before a selection
 # pool sees that is harmless and saves rebuilding the bank arrays on every answer.
 POOL_TTL_S = 60.0
+_POOLS = ProcessCache(ttl_s=lambda: POOL_TTL_S)  # (assessment id, parameter set id) -> pool
 
 
 def _content_blueprint(assessment: Assessment, labels: list[str]) -> ContentBlueprint | None:
@@ -274,10 +272,9 @@ def _adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
         raise Conflict(f"adaptive assessment {assessment.code} needs calibrated items: competency "
                        f"{assessment.competency.code} has no active parameter set", code="not_calibrated")
     key = (assessment.id, set_id)
-    with _POOL_LOCK:
-        cached = _POOL_CACHE.get(key)
-    if cached and time.monotonic() - cached[0] < POOL_TTL_S:
-        return cached[1]
+    cached = _POOLS.get(key)
+    if cached is not None:
+        return cached
     parameter_set = session.get(ParameterSet, set_id)
     rows = parameter_rows(session, parameter_set)
     items = [p for p in pool(session, assessment, OPERATIONAL) if p.item_id in rows]
@@ -287,13 +284,10 @@ def _adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
     labels = [p.sub_area or "" for p in items]
     params = stack_rows(parameter_set.model, [rows[p.item_id] for p in items])
     bank = ItemBank(params, model=parameter_set.model, content=np.array(labels, dtype=object))
-    built = AdaptivePool(parameter_set.id, parameter_set.model, items,
-                         {p.item_id: j for j, p in enumerate(items)}, bank,
-                         _content_blueprint(assessment, labels),
-                         version_views(session, [p.version_id for p in items]))
-    with _POOL_LOCK:
-        _POOL_CACHE[key] = (time.monotonic(), built)
-    return built
+    return _POOLS.put(key, AdaptivePool(parameter_set.id, parameter_set.model, items,
+                                        {p.item_id: j for j, p in enumerate(items)}, bank,
+                                        _content_blueprint(assessment, labels),
+                                        version_views(session, [p.version_id for p in items])))
 
 
 def version_views(session: Session, version_ids: Iterable[int],
@@ -308,7 +302,7 @@ def version_views(session: Session, version_ids: Iterable[int],
     missing = []
     for version_id in dict.fromkeys(version_ids):
         view = adaptive.versions.get(version_id) if adaptive is not None else None
-        view = view or _VERSION_CACHE.get(version_id)
+        view = view or _VERSIONS.get(version_id)
         if view is None:
             missing.append(version_id)
         else:
@@ -320,26 +314,18 @@ def version_views(session: Session, version_ids: Iterable[int],
         for version_id, item_type, content, frozen_at in rows:
             found[version_id] = VersionView(item_type, content)
             if frozen_at is not None:
-                _remember_version(version_id, found[version_id])
+                _VERSIONS.put(version_id, found[version_id])
     return found
 
 
-# Frozen item versions by id (see ``version_views``), least recently stored dropped first.
-_VERSION_CACHE: dict[int, VersionView] = {}
+# Frozen item versions by id (see ``version_views``), the oldest stored dropped first.
 VERSION_CACHE_SIZE = 20_000
-
-
-def _remember_version(version_id: int, view: VersionView) -> None:
-    with _POOL_LOCK:
-        if len(_VERSION_CACHE) >= VERSION_CACHE_SIZE:
-            _VERSION_CACHE.pop(next(iter(_VERSION_CACHE)))
-        _VERSION_CACHE[version_id] = view
+_VERSIONS = ProcessCache(max_size=VERSION_CACHE_SIZE)
 
 
 def clear_pool_cache() -> None:
-    with _POOL_LOCK:
-        _POOL_CACHE.clear()
-        _VERSION_CACHE.clear()
+    _POOLS.clear()
+    _VERSIONS.clear()
     forget_active_sets()
 
 

@@ -8,7 +8,6 @@ with NaN to the longest row when stacked.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -22,6 +21,7 @@ from piaa.errors import Invalid
 from piaa.items.calibration_models import (DICHOTOMOUS_MODELS, IRT_MODELS, POLYTOMOUS_MODELS,
                                            ItemParameter, ParameterSet)
 from piaa.items.models import Competency, Item
+from piaa.process_cache import MISSING, ProcessCache
 
 
 def check_row(model: str, row: Any, where: str) -> list[float]:
@@ -90,7 +90,7 @@ def record_parameter_set(session: Session, competency: Competency, model: str,
 def activate_parameter_set(session: Session, parameter_set: ParameterSet, *,
                            actor: User | None = None) -> None:
     session.info.pop(TRANSACTION_POOLS, None)  # selection pools built on the set it replaces
-    _ACTIVE_SET_IDS.pop(parameter_set.competency_id, None)
+    _ACTIVE_SET_IDS.pop(parameter_set.competency_id)
     session.execute(update(ParameterSet).where(ParameterSet.competency_id == parameter_set.competency_id,
                                                ParameterSet.id != parameter_set.id)
                     .values(active=False))
@@ -111,13 +111,13 @@ def active_parameter_set(session: Session, competency_id: int) -> ParameterSet |
     return session.scalar(_ACTIVE_SET, {"competency_id": competency_id})
 
 
-# Competency id -> (when read, id of its active set or None), for adaptive selection, which
-# asks on every move to the next item. Scoring reads the active set itself.
-_ACTIVE_SET_IDS: dict[int, tuple[float, int | None]] = {}
 # How long another process's activation of a new set may go unseen by selection here (the
 # activating process sees it at once): a sitting keeps selecting with the set it began on
 # for these seconds at most, and is scored with the active set whatever it was.
 ACTIVE_SET_TTL_S = 10.0
+# Competency id -> id of its active set (or None), for adaptive selection, which asks on
+# every move to the next item. Scoring reads the active set itself.
+_ACTIVE_SET_IDS = ProcessCache(ttl_s=lambda: ACTIVE_SET_TTL_S)
 _ACTIVE_SET_ID = select(ParameterSet.id).where(ParameterSet.competency_id == bindparam("competency_id"),
                                                ParameterSet.active.is_(True))
 
@@ -125,11 +125,10 @@ _ACTIVE_SET_ID = select(ParameterSet.id).where(ParameterSet.competency_id == bin
 def active_parameter_set_id(session: Session, competency_id: int) -> int | None:
     """The id of ``competency_id``'s active parameter set, as read at most
     ``ACTIVE_SET_TTL_S`` ago."""
-    found = _ACTIVE_SET_IDS.get(competency_id)
-    if found is None or time.monotonic() - found[0] >= ACTIVE_SET_TTL_S:
-        found = (time.monotonic(), session.scalar(_ACTIVE_SET_ID, {"competency_id": competency_id}))
-        _ACTIVE_SET_IDS[competency_id] = found
-    return found[1]
+    found = _ACTIVE_SET_IDS.get(competency_id, MISSING)
+    if found is MISSING:
+        found = _ACTIVE_SET_IDS.put(competency_id, session.scalar(_ACTIVE_SET_ID, {"competency_id": competency_id}))
+    return found
 
 
 def forget_active_sets() -> None:
