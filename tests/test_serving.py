@@ -24,3 +24,19 @@ def test_a_loaded_worker_moves_what_it_holds_out_of_the_collectors_way():
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+def test_a_stopping_worker_lets_its_job_threads_finish():
+    import threading
+    import time
+
+    from piaa import jobs
+
+    thread = threading.Thread(target=time.sleep, args=(0.3,))
+    jobs._threads["test-job"] = thread
+    thread.start()
+    try:
+        gunicorn_config.worker_exit(server=None, worker=None)
+        assert not thread.is_alive()
+    finally:
+        jobs._threads.pop("test-job", None)

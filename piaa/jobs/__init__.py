@@ -165,10 +165,14 @@ def _run_in_thread(app: Flask, job_id: str) -> None:
 
 
 def join_threads(timeout: float = 60.0) -> None:
-    """Wait for this process's job threads to end (tests between cases, a clean shutdown):
-    a PDF render must not run on while the next case reuses the database or the fonts."""
+    """Wait for this process's job threads to end: a stopping web worker
+    (``piaa.gunicorn_config.worker_exit``), and tests between cases, where a PDF render must
+    not run on while the next case reuses the database or the fonts."""
+    import time
+
+    deadline = time.monotonic() + timeout  # for all of them together
     for thread in list(_threads.values()):
-        thread.join(timeout)
+        thread.join(max(deadline - time.monotonic(), 0.0))
 
 
 def run_in_worker(job_id: str) -> None:
