@@ -3,11 +3,21 @@
 WeasyPrint is given only the project's own fonts (``fonts/``) through ``@font-face``, so the
 page looks the same wherever it is rendered. One :class:`weasyprint.text.fonts.FontConfiguration`
 is shared per process: building it per document costs more than the render itself.
+
+WeasyPrint, Pango and fontconfig are not thread-safe, and a process may render in a job
+thread beside a request (no Redis) or beside a test. So a process renders one PDF at a time,
+and pauses the garbage collector meanwhile: a collection on another thread could otherwise
+free Pango objects during a render. Without this, the test suite once died in a collection
+("Fatal Python error: Aborted") and once at exit in Pango's font shutdown
+("free(): invalid next size").
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -69,8 +79,28 @@ def render_plain(html: str) -> bytes:
     return weasyprint.HTML(string=html, base_url=str(FONTS_DIR)).write_pdf(font_config=font_configuration())
 
 
+_RENDER_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_render_at_a_time():
+    with _RENDER_LOCK:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if collecting:
+                gc.enable()
+
+
 def render_pdf(html: str, credential: dict) -> bytes:
     """PDF/A-3b of ``html`` with ``credential`` attached as ``credential.json`` (relationship Data)."""
+    with _one_render_at_a_time():
+        return _render_pdf(html, credential)
+
+
+def _render_pdf(html: str, credential: dict) -> bytes:
     attachment = weasyprint.Attachment(
         string=json.dumps(credential, ensure_ascii=False, indent=2).encode("utf-8"),
         name=CREDENTIAL_ATTACHMENT,

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from piaa.certificates import pdf_signing
+from piaa.certificates import pdf_signing, rendering
 
 from .tools import require
 
@@ -42,7 +42,7 @@ def test_pyhanko_reports_a_one_byte_tamper(signed_pdf, cert_pem):
 def test_a_pdf_signed_by_another_certificate_is_refused(facts, issuer, signed_credential, cert_pem, tmp_path):
     from datetime import datetime, timezone
 
-    from piaa.certificates import keys, rendering
+    from piaa.certificates import keys
 
     forger = keys.init_keys(keys.KeyPaths.resolve(tmp_path), organisation="Forger",
                             now=datetime(2026, 1, 1, tzinfo=timezone.utc))
@@ -112,3 +112,29 @@ def test_only_the_shipped_fonts_are_embedded(signed_pdf, tmp_path):
     # fallback font would appear under its own name here.
     assert families and all(name.startswith("PIAA-") for name in families), families
     assert "PIAA-Deva" in families
+
+
+def test_a_process_renders_one_pdf_at_a_time_with_the_collector_paused(monkeypatch):
+    # WeasyPrint and Pango are not thread-safe: a job thread's render beside another must wait.
+    import gc
+    import threading
+    import time
+
+    running, most, collecting = [0], [0], []
+
+    def fake_render(html, credential):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        collecting.append(gc.isenabled())
+        time.sleep(0.05)
+        running[0] -= 1
+        return b"%PDF-"
+
+    monkeypatch.setattr(rendering, "_render_pdf", fake_render)
+    threads = [threading.Thread(target=rendering.render_pdf, args=("<p>x</p>", {})) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1 and collecting == [False] * 4
+    assert gc.isenabled()
