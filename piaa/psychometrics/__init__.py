@@ -40,6 +40,17 @@ from .classical import (
     item_statistics,
     score_key,
 )
+from .decision import (
+    AbilityPosterior,
+    ClassicalDecisionQuality,
+    LevelConfidence,
+    ability_posterior,
+    classical_level_confidence,
+    livingston_lewis,
+    normal_level_confidence,
+    posterior_level_confidence,
+    subkoviak_agreement,
+)
 from .dif import LogisticDIFResult, MantelHaenszelResult, logistic_dif, mantel_haenszel
 from .estimation import (
     AbilityEstimates,
@@ -171,6 +182,16 @@ __all__ = [
     "bookmark_cut_scores",
     "ClassificationQuality",
     "classification_accuracy",
+    # decision confidence
+    "AbilityPosterior",
+    "LevelConfidence",
+    "ability_posterior",
+    "posterior_level_confidence",
+    "normal_level_confidence",
+    "classical_level_confidence",
+    "ClassicalDecisionQuality",
+    "livingston_lewis",
+    "subkoviak_agreement",
     # computerized adaptive testing (subpackage)
     "cat",
 ]

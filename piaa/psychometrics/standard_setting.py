@@ -33,9 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import logit
-from scipy.stats import norm
-
 from ._item_models import DICHOTOMOUS_MODELS, category_probs, check_model
+from .decision import normal_level_confidence
 
 __all__ = [
     "OrderedItemBooklet",
@@ -213,22 +212,12 @@ def classification_accuracy(theta, se, cuts) -> ClassificationQuality:
     -------
     ClassificationQuality
     """
+    levels = normal_level_confidence(theta, se, cuts)  # validates; one source of the formula
     t = np.asarray(theta, dtype=float)
-    s = np.asarray(se, dtype=float)
-    c = np.atleast_1d(np.asarray(cuts, dtype=float))
-    if t.ndim != 1 or s.shape != t.shape:
-        raise ValueError(f"theta and se must be 1-D of one length; got {t.shape} and {s.shape}")
-    bad = ~np.isfinite(t) | ~np.isfinite(s) | (s <= 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"person {i} has theta={t[i]:g}, se={s[i]:g}; need finite theta and se > 0")
-    if c.ndim != 1 or c.size == 0 or np.any(np.diff(c) <= 0) or not np.isfinite(c).all():
-        raise ValueError(f"cuts must be finite and strictly increasing; got {c.tolist()}")
-    z = (c[None, :] - t[:, None]) / s[:, None]  # (n, L)
-    below = norm.cdf(z)  # P(true θ < cut_k)
-    edges = np.column_stack([np.zeros(t.size), below, np.ones(t.size)])
-    level_prob = np.diff(edges, axis=1)  # (n, L + 1)
-    observed = np.searchsorted(c, t, side="right")
+    c = np.asarray(cuts, dtype=float)
+    level_prob = levels.probabilities  # (n, L + 1)
+    below = np.cumsum(level_prob[:, :-1], axis=1)  # P(true θ < cut_k)
+    observed = levels.level
     n_levels = c.size + 1
     rows = np.eye(n_levels)[observed]  # (n, L + 1) one-hot of the observed level
     confusion = rows.T @ level_prob / t.size
