@@ -37,6 +37,9 @@ def load_settings(instance_path: Path) -> dict:
         "PIAA_SIGNING_CERT_KEY_FILE": env("PIAA_SIGNING_CERT_KEY_FILE") or None,
         # Uploaded files waiting for an import job; shared storage when workers run elsewhere.
         "PIAA_UPLOAD_DIR": env("PIAA_UPLOAD_DIR") or str(instance_path / "uploads"),
+        # A classical (uncalibrated) score certifies only on a form whose pilot reliability
+        # (KR-20 / alpha) reaches this, and with cuts from a recorded standard setting.
+        "PIAA_CLASSICAL_RELIABILITY_FLOOR": float(env("PIAA_CLASSICAL_RELIABILITY_FLOOR", "0.80")),
         "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -77,12 +77,29 @@ class CertificateFacts:
     issued_at: datetime
     status_list_number: int
     status_list_index: int
+    # Probability that the holder's true level is ``level`` or higher (None: not recorded).
+    decision_confidence: float | None = None
 
     def __post_init__(self):
         if not re.fullmatch(r"[0-9a-f]{32}", self.public_id):
             raise ValueError(f"public_id must be 32 lowercase hex digits, got {self.public_id!r}")
         if not 1 <= self.level <= 5:
             raise ValueError(f"proficiency level must be 1..5, got {self.level}")
+        if self.decision_confidence is not None and not 0.0 <= self.decision_confidence <= 1.0:
+            raise ValueError(f"decision confidence must be between 0 and 1, got {self.decision_confidence}")
+
+
+def confidence_percent(confidence: float) -> int:
+    """A probability as a whole per cent, never rounded up to a certainty it is not."""
+    return 100 if confidence >= 1 else min(int(round(100 * confidence)), 99)
+
+
+def confidence_sentence(facts: CertificateFacts) -> str | None:
+    """The decision confidence in plain words, or None when none was recorded."""
+    if facts.decision_confidence is None:
+        return None
+    return (f"We are {confidence_percent(facts.decision_confidence)}% confident that the holder's level is "
+            f"level {facts.level} ({facts.level_label}) or higher.")
 
 
 def identity_hash(email: str, salt: str) -> str:
@@ -104,7 +121,31 @@ def unsigned_credential(facts: CertificateFacts, issuer: IssuerIdentity) -> dict
     achievement_id = issuer.achievement_url(facts.competency_code, facts.level)
     level_id = f"{achievement_id}#level"
     result_description_id = f"{achievement_id}#result"
+    confidence_description_id = f"{achievement_id}#decision-confidence"
     list_url = issuer.status_list_url(facts.status_list_number)
+    confidence = facts.decision_confidence is not None
+    narrative = (
+        f"Assessed in a proctored assessment of the competency "
+        f"{facts.competency_name} ({facts.competency_code}) by {facts.agency_name}, "
+        f"with an ability estimate at or above the cut score of proficiency level "
+        f"{facts.level} ({facts.level_label})."
+    )
+    if confidence:
+        narrative += " " + confidence_sentence(facts)
+    # Only terms the OB 3.0 context defines (ResultDescription: resultType, valueMin, valueMax;
+    # Result: value): an undefined term would silently change what the signature covers.
+    confidence_descriptions = [{
+        "id": confidence_description_id,
+        "type": ["ResultDescription"],
+        "name": "Decision confidence: probability in per cent that the true level is this level or higher",
+        "resultType": "Percent",
+        "valueMin": "0",
+        "valueMax": "100",
+    }] if confidence else []
+    confidence_results = [{
+        "type": ["Result"], "resultDescription": confidence_description_id,
+        "value": str(confidence_percent(facts.decision_confidence)),
+    }] if confidence else []
     return {
         "@context": list(CREDENTIAL_CONTEXT),
         "id": uuid.UUID(hex=facts.public_id).urn,
@@ -131,14 +172,7 @@ def unsigned_credential(facts: CertificateFacts, issuer: IssuerIdentity) -> dict
                 "humanCode": facts.competency_code,
                 "name": achievement_name(facts),
                 "description": facts.level_descriptor,
-                "criteria": {
-                    "narrative": (
-                        f"Assessed in a proctored assessment of the competency "
-                        f"{facts.competency_name} ({facts.competency_code}) by {facts.agency_name}, "
-                        f"with an ability estimate at or above the cut score of proficiency level "
-                        f"{facts.level} ({facts.level_label})."
-                    )
-                },
+                "criteria": {"narrative": narrative},
                 "creator": {"id": f"urn:piaa:agency:{_slug(facts.agency_name)}", "type": ["Profile"], "name": facts.agency_name},
                 "resultDescription": [
                     {
@@ -155,11 +189,13 @@ def unsigned_credential(facts: CertificateFacts, issuer: IssuerIdentity) -> dict
                                 "level": str(facts.level),
                             }
                         ],
-                    }
+                    },
+                    *confidence_descriptions,
                 ],
             },
             "result": [
-                {"type": ["Result"], "resultDescription": result_description_id, "achievedLevel": level_id}
+                {"type": ["Result"], "resultDescription": result_description_id, "achievedLevel": level_id},
+                *confidence_results,
             ],
         },
         "credentialStatus": status_list.status_entry(list_url, facts.status_list_index),

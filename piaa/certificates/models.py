@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -21,7 +22,8 @@ from piaa.extensions import db
 
 
 class Certificate(db.Model):
-    """One certificate per attempt that reached its assessment's certifying level.
+    """A certificate of an attempt that reached its assessment's certifying level with the
+    assessment's confidence (one valid certificate per attempt at a time).
 
     The facts are copied at issue time (not joined from the competency dictionary or the
     user) because a certificate states what was true when it was issued; a later rename must
@@ -29,13 +31,17 @@ class Certificate(db.Model):
     """
 
     __tablename__ = "certificate"
-    __table_args__ = (UniqueConstraint("status_list_number", "status_list_index"),)
+    __table_args__ = (UniqueConstraint("status_list_number", "status_list_index"),
+                      UniqueConstraint("attempt_id", "sequence"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     serial: Mapped[str | None] = mapped_column(String(32), unique=True)
     # No foreign key yet: attempts are created by the delivery domain.
-    attempt_id: Mapped[int] = mapped_column(Integer, unique=True)
+    attempt_id: Mapped[int] = mapped_column(Integer)
+    # 1 for an attempt's first certificate; a rescore that changes the certified level, or
+    # certifies again after the service revoked, issues the next (the old one stays revoked).
+    sequence: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     window_id: Mapped[int | None] = mapped_column(Integer, index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
 
@@ -48,6 +54,8 @@ class Certificate(db.Model):
     level_label: Mapped[str] = mapped_column(String(100))
     level_descriptor: Mapped[str] = mapped_column(Text)
     agency_name: Mapped[str] = mapped_column(String(200))
+    # Probability that the holder's true level is the stated level or higher, when issued.
+    decision_confidence: Mapped[float | None] = mapped_column(Float)
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

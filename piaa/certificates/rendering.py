@@ -27,7 +27,7 @@ import segno
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
-from .credential import CertificateFacts, IssuerIdentity, achievement_name
+from .credential import CertificateFacts, IssuerIdentity, achievement_name, confidence_percent
 
 FONTS_DIR = Path(__file__).parent / "fonts"
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates" / "certificates"
@@ -71,6 +71,8 @@ def certificate_html(facts: CertificateFacts, issuer: IssuerIdentity) -> str:
         issued_on=long_date(facts.issued_at),
         verify_url=verify_url,
         qr_data_uri=qr_data_uri(verify_url),
+        confidence_percent=(confidence_percent(facts.decision_confidence)
+                            if facts.decision_confidence is not None else None),
     )
 
 

@@ -9,12 +9,17 @@ The delivery domain calls, after an attempt is scored::
                       competency_code=..., competency_name=..., level_label=...,
                       level_descriptor=..., agency_name=..., assessed_at=..., window_id=...)
 
-which issues (through :func:`issue_for_attempt`) only when ``level >= certifying_level``.
+which issues (through :func:`issue_for_attempt`) only when ``level >= certifying_level``;
+delivery passes the level its decision confidence certifies, or None.
 :func:`issue_for_attempt` is idempotent on ``attempt_id``: scoring the same attempt again,
 from a retry or a re-score job, returns the certificate issued the first time. The credential
 is signed at once; the PDF is rendered by a job queued for when the scoring commits
-(:data:`RENDER_JOB`), so the candidate's request does not wait for it. A rescore below the
-certifying level revokes the attempt's certificate, with the reason in the audit log.
+(:data:`RENDER_JOB`), so the candidate's request does not wait for it. A rescore that no
+longer certifies revokes the attempt's certificate, with the reason in the audit log; one
+that certifies a different level revokes the old certificate and issues one stating the new
+level; one that certifies again after the service itself revoked issues a new certificate
+(a revocation is final in the status list, so the old one stays revoked). A certificate an
+administrator revoked is never replaced by a rescore.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ def facts_of(certificate: Certificate) -> credential_doc.CertificateFacts:
         level_label=certificate.level_label,
         level_descriptor=certificate.level_descriptor,
         agency_name=certificate.agency_name,
+        decision_confidence=certificate.decision_confidence,
         assessed_at=as_utc(certificate.assessed_at),
         issued_at=as_utc(certificate.issued_at),
         status_list_number=certificate.status_list_number,
@@ -96,8 +102,10 @@ def issue_for_attempt(
     assessed_at: datetime,
     window_id: int | None = None,
     render: bool = True,
+    decision_confidence: float | None = None,
 ) -> Certificate:
-    """The certificate of ``attempt_id``, issuing it if this is the first call for the attempt.
+    """The certificate of ``attempt_id``, issuing it if this is the first call for the attempt
+    (or the service revoked the attempt's last certificate: then the next one).
 
     Signs the credential at once (so the verification page works immediately); renders and
     signs the PDF now when ``render`` is true, else leaves it to a batch job
@@ -105,15 +113,21 @@ def issue_for_attempt(
 
     :raise Invalid: if the level is outside 1..5 or a text field is empty.
     """
-    existing = session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id))
-    if existing is not None:
+    existing = current_certificate(session, attempt_id)
+    if existing is not None and not (existing.is_revoked and existing.revoked_by_id is None):
         return existing
+    sequence = existing.sequence + 1 if existing is not None else 1
+    if decision_confidence is not None and not 0.0 <= decision_confidence <= 1.0:
+        raise Invalid(f"decision confidence must be between 0 and 1, got {decision_confidence!r}",
+                      field="decision_confidence")
     _check_facts(level=level, competency_code=competency_code, competency_name=competency_name,
                  level_label=level_label, agency_name=agency_name)
     issued_at = now().replace(microsecond=0)
     certificate = Certificate(
         public_id=secrets.token_hex(16),
         attempt_id=attempt_id,
+        sequence=sequence,
+        decision_confidence=decision_confidence,
         window_id=window_id,
         user_id=user.id,
         user=user,
@@ -136,7 +150,8 @@ def issue_for_attempt(
             session.add(certificate)
             session.flush()
     except IntegrityError:
-        winner = session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id))
+        winner = session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id,
+                                                          Certificate.sequence == sequence))
         if winner is None:
             raise
         return winner
@@ -151,24 +166,35 @@ def issue_for_attempt(
         render_certificate(certificate, keys=keys)
     audit.record(session, "certificate.issued", subject_type="certificate", subject_id=certificate.public_id,
                  data={"attempt_id": attempt_id, "serial": certificate.serial, "competency": competency_code,
-                       "level": level})
+                       "level": level, "decision_confidence": decision_confidence,
+                       **({"replaces": existing.serial} if existing is not None else {})})
     return certificate
 
 
+def current_certificate(session: Session, attempt_id: int) -> Certificate | None:
+    """The attempt's newest certificate (valid or revoked), or None."""
+    return session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id)
+                          .order_by(Certificate.sequence.desc()).limit(1))
+
+
 def on_attempt_scored(session: Session, *, attempt_id: int, level: int | None, certifying_level: int,
-                      **facts) -> Certificate | None:
-    """Issue a certificate if the scored ``level`` reaches ``certifying_level`` and queue the
-    rendering of its PDF for when the caller commits; below it, revoke the certificate an
-    earlier scoring of the attempt issued (if any). Returns the attempt's certificate, or None
-    below the level.
+                      not_certified_reason: str | None = None, **facts) -> Certificate | None:
+    """Issue a certificate at ``level`` if it reaches ``certifying_level`` and queue the
+    rendering of its PDF for when the caller commits; otherwise revoke the valid certificate
+    an earlier scoring issued (if any) with ``not_certified_reason``. A valid certificate of
+    another level is revoked and replaced. Returns the attempt's certificate, or None.
     """
+    earlier = current_certificate(session, attempt_id)
+    valid = earlier if earlier is not None and not earlier.is_revoked else None
     if level is None or level < certifying_level:
-        earlier = session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id))
-        if earlier is not None and not earlier.is_revoked:
+        if valid is not None:
             reached = f"level {level}" if level is not None else "no level"
-            _revoke(session, earlier, actor=None, reason=f"The attempt was rescored to {reached}, below the "
-                                                         f"certifying level {certifying_level}.")
+            _revoke(session, valid, actor=None, reason=not_certified_reason or (
+                f"The attempt was rescored to {reached}, below the certifying level {certifying_level}."))
         return None
+    if valid is not None and valid.level != level:
+        _revoke(session, valid, actor=None,
+                reason=f"The attempt was rescored to level {level}; a new certificate states it.")
     certificate = issue_for_attempt(session, attempt_id=attempt_id, level=level, **facts)
     if certificate.rendered_at is None:
         jobs.enqueue_after_commit(session, RENDER_JOB, certificate_ids=[certificate.id])
@@ -304,6 +330,8 @@ class PublicView:
     name_masked: str
     agency: str
     revoked_on: str | None
+    # Whole per cent: the probability that the true level is this level or higher.
+    confidence: int | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -327,6 +355,8 @@ def public_view(certificate: Certificate) -> PublicView:
         name_masked=mask_name(certificate.official_name),
         agency=certificate.agency_name,
         revoked_on=rendering.long_date(as_utc(certificate.revoked_at)) if certificate.revoked_at else None,
+        confidence=(credential_doc.confidence_percent(certificate.decision_confidence)
+                    if certificate.decision_confidence is not None else None),
     )
 
 

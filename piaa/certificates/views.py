@@ -40,6 +40,9 @@ register("hi", {
     "My certificates": "मेरे प्रमाणपत्र",
     "Revoke": "निरस्त करें",
     "Reason": "कारण",
+    "Decision confidence": "निर्णय की विश्वसनीयता",
+    "We are {percent}% confident that the holder's level is level {level} or higher.":
+        "हमें {percent}% विश्वास है कि धारक का स्तर {level} या उससे ऊपर है।",
 })
 
 

@@ -253,6 +253,31 @@ HINDI = {
     "A technical failure made a fair sitting impossible": "तकनीकी खराबी से निष्पक्ष परीक्षा असंभव हुई",
     "The candidate asked to stop": "अभ्यर्थी ने रुकने का अनुरोध किया",
     "Another reason, described in the note": "अन्य कारण, टिप्पणी में वर्णित",
+    # decision confidence on the result page (piaa.delivery.scoring)
+    "How sure this result is": "यह परिणाम कितना निश्चित है",
+    "We are {percent}% confident this level is right.": "हमें {percent}% विश्वास है कि यह स्तर सही है।",
+    "We are {percent}% confident your level is below level 1.": "हमें {percent}% विश्वास है कि आपका स्तर, स्तर 1 से नीचे है।",
+    "A certificate is issued for level {level} ({label}): we are {percent}% confident your level is that or higher.":
+        "स्तर {level} ({label}) का प्रमाणपत्र जारी किया गया है: हमें {percent}% विश्वास है कि आपका स्तर यही या इससे ऊपर है।",
+    "It states level {level}, the highest level we are at least {threshold}% confident of.":
+        "इसमें स्तर {level} लिखा है, वह सबसे ऊँचा स्तर जिस पर हमें कम से कम {threshold}% विश्वास है।",
+    "This result is not yet decisive. We are {percent}% confident that your level is {level} or higher, and a certificate needs {threshold}%. No certificate is issued.":
+        "यह परिणाम अभी निर्णायक नहीं है। हमें {percent}% विश्वास है कि आपका स्तर {level} या उससे ऊपर है, और प्रमाणपत्र के लिए {threshold}% चाहिए। कोई प्रमाणपत्र जारी नहीं किया गया।",
+    "You may sit the assessment again (a retake) while its window is open; more answers settle the level.":
+        "जब तक अवधि खुली है, आप मूल्यांकन फिर से दे सकते हैं; अधिक उत्तरों से स्तर तय होता है।",
+    "Retake the assessment": "मूल्यांकन फिर से दें",
+    "This assessment certifies level {level} and above; your result is below it, so no certificate is issued.":
+        "यह मूल्यांकन स्तर {level} और उससे ऊपर का प्रमाणन करता है; आपका परिणाम उससे नीचे है, इसलिए कोई प्रमाणपत्र जारी नहीं किया गया।",
+    "This is a practice result: it is never certified.": "यह अभ्यास परिणाम है: इसका प्रमाणपत्र कभी नहीं दिया जाता।",
+    "The assessment has no per-cent cut scores.": "इस मूल्यांकन में प्रतिशत कट स्कोर नहीं हैं।",
+    "Its per-cent cut scores did not come from a recorded standard setting.":
+        "इसके प्रतिशत कट स्कोर किसी दर्ज मानक-निर्धारण से नहीं आए।",
+    "No pilot has measured the reliability of its form.": "किसी पायलट ने इसके प्रश्न-पत्र की विश्वसनीयता नहीं मापी है।",
+    "Its form's reliability ({reliability}) is below the required {floor}.":
+        "इसके प्रश्न-पत्र की विश्वसनीयता ({reliability}) आवश्यक {floor} से कम है।",
+    "Its pilot was of a form of {pilot} marks, not {marks}.": "इसका पायलट {pilot} अंकों के प्रश्न-पत्र का था, {marks} का नहीं।",
+    "Its pilot cannot be used: {error}.": "इसका पायलट उपयोग नहीं किया जा सकता: {error}।",
+    "My certificates": "मेरे प्रमाणपत्र",
 }
 
 register("hi", HINDI)

@@ -96,6 +96,17 @@ class Assessment(db.Model):
     # used before any calibration exists; None: a classical score assigns no level.
     percent_cut_scores: Mapped[list | None] = mapped_column(JSON)
     certifying_level: Mapped[int | None] = mapped_column(Integer)
+    # A certificate is issued only when the probability that the true level is at or above
+    # the certifying level reaches this (``piaa.delivery.scoring``).
+    confidence_threshold: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    # The recorded standard setting (``piaa.standard_setting``) each set of cuts came from;
+    # None: typed in by hand. No foreign key: a standard setting names its assessment, and a
+    # cycle of keys would complicate every delete.
+    theta_cuts_standard_setting_id: Mapped[int | None] = mapped_column(Integer)
+    percent_cuts_standard_setting_id: Mapped[int | None] = mapped_column(Integer)
+    # The classical score's pilot: {"reliability", "mean", "sd", "max_score", "n", "form",
+    # "recorded_at"}; None: no pilot, so a classical score is practice only.
+    classical_pilot: Mapped[dict | None] = mapped_column(JSON)
     navigation: Mapped[str] = mapped_column(String(8), default=FREE)
     pause_policy: Mapped[str] = mapped_column(String(16))
     # {"require_admission", "allow_other_device", "heartbeat_timeout_s", "min_reading_s"}
@@ -364,6 +375,16 @@ class AttemptScore(db.Model):
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    # Decision confidence (``piaa.psychometrics.decision``): the probability of each level
+    # 0..5 (0: below level 1), of the reported level, of the certifying level or above, and
+    # of the level the certificate states or above; None for a practice score.
+    level_probabilities: Mapped[list | None] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    certifying_confidence: Mapped[float | None] = mapped_column(Float)
+    certified_level: Mapped[int | None] = mapped_column(Integer)
+    certified_confidence: Mapped[float | None] = mapped_column(Float)
+    # What the score means for a certificate: see ``piaa.delivery.scoring.DECISIONS``.
+    decision: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (UniqueConstraint("attempt_id", "number"),
                       CheckConstraint("method IN ('eap', 'classical')", name="method"))

@@ -47,6 +47,7 @@ def facts():
         issued_at=ASSESSED,
         status_list_number=1,
         status_list_index=7,
+        decision_confidence=0.93,
     )
 
 

@@ -24,6 +24,13 @@ def test_credential_states_the_facts(signed_credential, facts, issuer):
     assert achievement["resultDescription"][0]["rubricCriterionLevel"][0]["level"] == "3"
     assert subject["result"][0]["achievedLevel"] == achievement["resultDescription"][0]["rubricCriterionLevel"][0]["id"]
     assert "narrative" in achievement["criteria"]
+    # The decision confidence: a Percent result (terms of the OB 3.0 context only).
+    confidence = achievement["resultDescription"][1]
+    assert (confidence["resultType"], confidence["valueMin"], confidence["valueMax"]) == ("Percent", "0", "100")
+    assert subject["result"][1] == {"type": ["Result"], "resultDescription": confidence["id"], "value": "93"}
+    assert "We are 93% confident that the holder's level is level 3 (Proficient) or higher." in \
+        achievement["criteria"]["narrative"]
+    assert subject["activityEndDate"] == "2026-01-05T09:00:00Z"  # the date of the assessment
     status = signed_credential["credentialStatus"]
     assert status["type"] == "BitstringStatusListEntry" and status["statusListIndex"] == "7"
     assert signed_credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
@@ -47,6 +54,7 @@ def test_proof_verifies_against_the_issuer_profile(signed_credential, issuer_pro
     (("credentialSubject", "achievement", "name"), "Data analysis: proficiency level 5 (Expert)"),
     (("validFrom",), "2020-01-01T00:00:00Z"),
     (("credentialStatus", "statusListIndex"), "8"),
+    (("credentialSubject", "result", 1, "value"), "99"),
 ])
 def test_any_change_breaks_the_proof(signed_credential, issuer_profile, path, value):
     altered = copy.deepcopy(signed_credential)

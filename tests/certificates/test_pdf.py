@@ -138,3 +138,11 @@ def test_a_process_renders_one_pdf_at_a_time_with_the_collector_paused(monkeypat
         thread.join()
     assert most[0] == 1 and collecting == [False] * 4
     assert gc.isenabled()
+
+
+def test_the_pdf_states_level_date_and_decision_confidence(signed_pdf, tmp_path):
+    (tmp_path / "c.pdf").write_bytes(signed_pdf)
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "Proficiency level" in text and "3: Proficient" in text and "5 January 2026" in text
+    assert "We are 93% confident that the holder's level is level 3 or higher." in text

@@ -17,7 +17,7 @@ ASSESSED = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
 def facts(user, attempt_id=101, **overrides):
     values = dict(attempt_id=attempt_id, user=user, competency_code="FN-DA-01", competency_name="Data analysis",
                   level=3, level_label="Proficient", level_descriptor="Analyses routine data independently.",
-                  agency_name="National Assessment Agency", assessed_at=ASSESSED)
+                  agency_name="National Assessment Agency", assessed_at=ASSESSED, decision_confidence=0.93)
     return values | overrides
 
 

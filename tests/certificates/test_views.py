@@ -25,6 +25,9 @@ def test_verification_page_of_a_valid_certificate(client, issued):
     assert 'data-status="valid"' in page
     assert "A*** V****" in page and "Asha Verma" not in page
     assert "Data analysis (FN-DA-01)" in page and "3: Proficient" in page and issued.serial in page
+    assert "We are 93% confident that the holder&#39;s level is level 3 or higher." in page
+    hindi = client.get(f"/verify/{issued.public_id}?lang=hi").get_data(as_text=True)
+    assert "हमें 93% विश्वास है कि धारक का स्तर 3 या उससे ऊपर है।" in hindi
 
 
 def test_unknown_id_is_not_found(client):

@@ -51,6 +51,38 @@ def test_eap_from_operational_items_only_matches_the_hand_computation(session, c
     assert (score.method, score.parameter_set_id, score.n_items) == ("eap", calibration.id, 10)
 
 
+def test_every_score_records_its_decision_confidence(session, candidate, calibration, make_assessment,
+                                                    make_window):
+    """The level probabilities are the posterior's mass between the cuts: checked against a
+    posterior computed here by hand on a fine grid (2,001 nodes on [-6, 6], N(0, 1) prior),
+    independent of piaa.psychometrics."""
+    window = make_window(make_assessment("loft", certifying_level=3))
+    attempt = sit(session, candidate, window, choose=lambda row: "B" if row.position % 3 else "A")
+    rows = list(session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
+                                                          AttemptItem.scored.is_(True))))
+    params = parameter_rows(session, calibration, [r.item_id for r in rows])
+    nodes = np.linspace(-6, 6, 2001)
+    post = np.exp(-nodes ** 2 / 2)
+    for r in rows:
+        a, b = params[r.item_id][:2]
+        p = 1 / (1 + np.exp(-a * (nodes - b)))
+        post *= p if r.category == 1 else 1 - p
+    post /= post.sum()
+    edges = np.concatenate([[-np.inf], CUTS, [np.inf]])
+    expected = [post[(nodes >= lo) & (nodes < hi)].sum() for lo, hi in zip(edges[:-1], edges[1:])]
+    score = scoring.latest_score(session, attempt)
+    # The service's 121-node grid splits the cell a cut falls in; the 2,001-node sum has a
+    # node-counting error of about one node's mass (< .004): .005 covers both.
+    np.testing.assert_allclose(score.level_probabilities, expected, atol=0.005)
+    assert score.confidence == pytest.approx(expected[attempt.level], abs=0.005)
+    assert score.certifying_confidence == pytest.approx(sum(expected[3:]), abs=0.005)
+    expected_decision = ("below_level" if attempt.level < 3 else
+                         "certify" if score.certifying_confidence >= 0.8 else "not_decisive")
+    assert score.decision == expected_decision
+    view = scoring.result_of(attempt)["decision"]
+    assert view["confidence"] == round(100 * score.confidence)
+
+
 def test_unanswered_items_count_as_wrong(session, candidate, calibration, make_assessment, make_window):
     window = make_window(make_assessment("loft"))
     attempt = sit(session, candidate, window, choose=lambda row: "B" if row.position < 5 else None)
