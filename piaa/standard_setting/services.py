@@ -478,3 +478,49 @@ def record_pilot(session: Session, assessment: Assessment, *, actor: User) -> di
                  subject_id=assessment.id, data={k: v for k, v in pilot.items() if k != "items"}
                  | {"previous_reliability": previous["reliability"] if previous else None})
     return pilot
+
+
+# --- what the pages show -------------------------------------------------------------------------
+
+def assessments(session: Session) -> list[Assessment]:
+    return list(session.scalars(select(Assessment).order_by(Assessment.code)))
+
+
+def get_assessment(session: Session, assessment_id: int) -> Assessment:
+    """:raise NotFound: for an unknown id."""
+    found = session.get(Assessment, assessment_id)
+    if found is None:
+        raise NotFound(f"assessment {assessment_id} does not exist")
+    return found
+
+
+def _stems(session: Session, item_ids) -> dict[int, tuple[str, dict]]:
+    """Item id -> (code, stem texts) of the item's current version."""
+    items = session.scalars(select(Item).where(Item.id.in_(list(item_ids))))
+    return {item.id: (item.code, (item.current.content or {}).get("stem") or {}) for item in items}
+
+
+def booklet_pages(session: Session, setting: StandardSetting) -> list[dict]:
+    """The ordered item booklet as the panel reads it: page, item code, stem, RP location."""
+    if setting.method != BOOKMARK:
+        return []
+    stems = _stems(session, {p["item_id"] for p in setting.booklet})
+    return [p | {"code": stems.get(p["item_id"], ("?", {}))[0], "stem": stems.get(p["item_id"], ("?", {}))[1]}
+            for p in setting.booklet]
+
+
+def angoff_items(session: Session, setting: StandardSetting) -> list[dict]:
+    if setting.method != ANGOFF:
+        return []
+    stems = _stems(session, setting.items)
+    return [{"item_id": i, "code": stems.get(i, ("?", {}))[0], "stem": stems.get(i, ("?", {}))[1]}
+            for i in setting.items]
+
+
+def entered(session: Session, setting: StandardSetting) -> dict[int, dict]:
+    """This round's ratings by panellist id: {(level, item_id): value}."""
+    found: dict[int, dict] = {}
+    for r in session.scalars(select(Rating).where(Rating.standard_setting_id == setting.id,
+                                                  Rating.round == setting.current_round)):
+        found.setdefault(r.panellist_id, {})[(r.level, r.item_id)] = r.value
+    return found
