@@ -35,6 +35,8 @@ COLUMNS = {
                      "target_upper", "suppressed"),
 }
 TABLES = tuple(COLUMNS)
+#: A table in the HTML and PDF document shows at most this many rows (the files hold all).
+MAX_DOCUMENT_ROWS = 50
 
 
 def _weights(report: EffectivenessReport) -> str:
@@ -88,7 +90,8 @@ def workbook(report: EffectivenessReport) -> bytes:
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    env.globals.update(_=gettext, pick=pick)
+    env.globals.update(_=gettext, pick=pick, max_rows=MAX_DOCUMENT_ROWS)
+    env.filters["limited"] = lambda rows: rows[:MAX_DOCUMENT_ROWS]
     return env
 
 

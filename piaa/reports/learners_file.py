@@ -48,18 +48,75 @@ class MatchedLearners:
 
 
 def read_learners(path: Path | str) -> MatchedLearners:
-    """Read and check ``path``.
+    """Read and check ``path``: a typed read first (fast, little memory); a file it refuses
+    is read again as text, to name each problem's row and field.
 
     :raise Invalid: naming file, row and field of each problem (up to 20), if the file is
         missing, lacks a column, has text in a number column, a negative or missing SE, an
         empty label, a level outside 0..5, or the same learner and competency twice.
     """
-    import pandas as pd
-
     path = Path(path)
     name = path.name
     if not path.is_file():
         raise Invalid(f"{name}: no such file", problems=[{"file": name, "message": "no such file"}])
+    fast = _read_typed(path)
+    if fast is not None:
+        return fast
+    return _read_as_text(path)
+
+
+def _read_typed(path: Path) -> MatchedLearners | None:
+    """The file read with typed columns, or None if anything in it needs a closer look."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        present = {str(c).strip().lower(): c for c in header}
+        if any(c not in present or present[c] != c for c in REQUIRED):
+            return None
+        optional = [c for c in OPTIONAL if present.get(c) == c]
+        dtypes = {**{c: "category" for c in TEXT if c != "learner"}, "learner": str,
+                  **{c: "float64" for c in NUMBERS + tuple(optional)}}
+        frame = pd.read_csv(path, usecols=list(REQUIRED) + optional, dtype=dtypes,
+                            keep_default_na=False, na_values={c: [""] for c in optional},
+                            encoding="utf-8-sig", engine="c")
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
+        return None
+    numbers = {c: frame[c].to_numpy(dtype=float) for c in NUMBERS}
+    if not all(np.isfinite(v).all() for v in numbers.values()):
+        return None
+    if (numbers["pre_se"] < 0).any() or (numbers["post_se"] < 0).any():
+        return None
+    labels = {}
+    for c in TEXT:
+        column = frame[c]
+        if c != "learner":
+            if any(str(v) != str(v).strip() or str(v) == "" for v in column.cat.categories):
+                return None
+            labels[c] = np.asarray(column.cat.categories, dtype=object)[column.cat.codes.to_numpy()]
+        else:
+            values = column.to_numpy(dtype=object)
+            labels[c] = values
+    learner_codes = pd.factorize(labels["learner"])[0]
+    competency_codes = frame["competency"].cat.codes.to_numpy().astype(np.int64)
+    key = learner_codes.astype(np.int64) * (int(competency_codes.max(initial=0)) + 1) + competency_codes
+    if pd.Series(key).duplicated().any() or (frame["learner"].str.strip() != frame["learner"]).any() \
+            or (frame["learner"] == "").any():
+        return None
+    for c in OPTIONAL:
+        values = frame[c].to_numpy(dtype=float) if c in optional else np.full(len(frame), np.nan)
+        low = 0 if c in ("pre_level", "post_level") else 1
+        known = values[np.isfinite(values)]
+        if ((known < low) | (known > 5) | (known != np.round(known))).any():
+            return None
+        numbers[c] = values
+    return MatchedLearners(**labels, **numbers)
+
+
+def _read_as_text(path: Path) -> MatchedLearners:
+    import pandas as pd
+
+    name = path.name
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
                             encoding="utf-8-sig")

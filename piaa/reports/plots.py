@@ -14,15 +14,19 @@ from piaa.i18n import gettext as _
 
 TIER_COLOURS = {"above": "#1b7837", "within": "#5a5a5a", "below": "#b2182b"}
 TIER_MARKERS = {"above": "^", "within": "o", "below": "v"}
+MAX_EFFECTS = 40
+MAX_FUNNELS = 4
 
 
-def _figure(width: float = 6.4, height: float = 3.6):
+def _figure(width: float = 6.4, height: float = 3.6, left: float = 0.12, bottom: float = 0.16):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    # Fixed margins: a layout engine costs more than the drawing itself.
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left, right=0.97, top=0.96, bottom=bottom)
     return fig, fig.add_subplot()
 
 
@@ -44,7 +48,7 @@ def _svg(fig, label_id: str) -> str:
 
 def funnel_plot(funnel: dict, label_id: str) -> tuple[str, str]:
     """Funnel plot of one competency's providers: raw value added against matched learners."""
-    fig, ax = _figure()
+    fig, ax = _figure(bottom=0.24)
     n = np.asarray(funnel["n"], dtype=float)
     for level, style in (("0.95", "--"), ("0.998", ":")):
         lower, upper = funnel["limits"][level]
@@ -61,7 +65,7 @@ def funnel_plot(funnel: dict, label_id: str) -> tuple[str, str]:
     ax.set_xscale("log")
     ax.set_xlabel(_("Matched learners (log scale)"))
     ax.set_ylabel(_("Value added (θ)"))
-    fig.legend(fontsize=7, loc="outside lower center", ncols=5, frameon=False)
+    fig.legend(fontsize=7, loc="lower center", ncols=5, frameon=False)
     outside_hi = outside_lo = 0
     for p in funnel["points"]:
         limit = float(np.interp(p["n"], n, funnel["limits"]["0.998"][1]))
@@ -75,10 +79,17 @@ def funnel_plot(funnel: dict, label_id: str) -> tuple[str, str]:
     return _svg(fig, label_id), reading
 
 
-def effects_plot(rows: list[dict], label_id: str) -> tuple[str, str]:
-    """Shrunken value added of each shown provider with its 95% interval, sorted."""
-    shown = sorted((r for r in rows if r["effect"] is not None), key=lambda r: r["effect"])
-    fig, ax = _figure(height=max(2.2, 0.32 * len(shown) + 1.0))
+def effects_plot(rows: list[dict], label_id: str, most: int = MAX_EFFECTS) -> tuple[str, str]:
+    """Shrunken value added of the shown providers with their 95% intervals, sorted; with more
+    than ``most`` providers, the ``most`` furthest from the average in standard errors."""
+    shown = [r for r in rows if r["effect"] is not None]
+    total = len(shown)
+    if total > most:
+        shown.sort(key=lambda r: -abs(r["effect"]) / max(r["upper"] - r["lower"], 1e-9))
+        shown = shown[:most]
+    shown.sort(key=lambda r: r["effect"])
+    height = max(2.2, 0.32 * len(shown) + 1.0)
+    fig, ax = _figure(height=height, left=0.34, bottom=0.7 / height)
     for y, r in enumerate(shown):
         colour = TIER_COLOURS[r["tier"]]
         ax.plot([r["lower"], r["upper"]], [y, y], color=colour, linewidth=2)
@@ -91,6 +102,9 @@ def effects_plot(rows: list[dict], label_id: str) -> tuple[str, str]:
                 "those of the average provider with the same starting ability: {above} above, "
                 "{within} within and {below} below expected. Providers with fewer than 10 "
                 "matched learners are not shown.", **counts)
+    if total > len(shown):
+        reading += " " + _("Shown: the {shown} of {total} providers furthest from the average; "
+                           "all are in the providers table.", shown=len(shown), total=total)
     return _svg(fig, label_id), reading
 
 
@@ -98,7 +112,7 @@ def transition_plot(transitions: dict, label_id: str) -> tuple[str, str]:
     """Heat map of learners by level before (rows) and after (columns) the course."""
     counts = np.asarray(transitions["counts"], dtype=float)
     levels = transitions["levels"]
-    fig, ax = _figure(width=4.8, height=4.0)
+    fig, ax = _figure(width=4.8, height=4.0, left=0.16, bottom=0.13)
     total = counts.sum()
     share = counts / total if total else counts
     ax.imshow(share, cmap="Blues", vmin=0, vmax=max(share.max(), 1e-9), origin="lower")
@@ -123,7 +137,7 @@ def gain_plot(histogram: dict, label_id: str) -> tuple[str, str]:
     """Histogram of learners' gains (post minus pre θ)."""
     edges = np.asarray(histogram["edges"], dtype=float)
     counts = np.asarray(histogram["counts"], dtype=float)
-    fig, ax = _figure(height=3.0)
+    fig, ax = _figure(height=3.0, bottom=0.18)
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#4a78b5",
            edgecolor="white")
     ax.axvline(0, color="#333333", linewidth=0.8)
@@ -141,11 +155,13 @@ def tier_label(tier: str) -> str:
     return {"above": "Above expected", "within": "Within expected", "below": "Below expected"}[tier]
 
 
-def report_plots(report) -> list[dict]:
+def report_plots(report, max_funnels: int = MAX_FUNNELS) -> list[dict]:
     """Every plot of ``report``: ``{"id", "title", "svg", "reading", "table"}`` in page order,
-    where ``table`` names the table the plot is drawn from."""
+    where ``table`` names the table the plot is drawn from. Funnel plots are drawn for the
+    ``max_funnels`` competencies with most providers (filter by competency for the others)."""
     plots = []
-    for k, funnel in enumerate(report.funnels):
+    funnels = sorted(report.funnels, key=lambda f: -len(f["points"]))[:max_funnels]
+    for k, funnel in enumerate(sorted(funnels, key=lambda f: f["competency"])):
         svg, reading = funnel_plot(funnel, f"funnel-{k}-caption")
         plots.append({"id": f"funnel-{k}", "title": _("Funnel plot: {competency}", competency=funnel["competency"]),
                       "svg": svg, "reading": reading, "table": "providers", "competency": funnel["competency"]})
