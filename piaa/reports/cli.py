@@ -69,12 +69,13 @@ def _report_from_file(path: Path, cut_scores):
 
 
 def _report_from_database(code: str, date_from: date | None, date_to: date | None):
-    from piaa import create_app
+    from flask.cli import ScriptInfo
+
     from piaa.extensions import db
 
-    from .services import report_for_selection, Selection
+    from .services import Selection, report_for_selection
 
-    app = create_app()
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     with app.app_context():
         return report_for_selection(db.session, Selection(competency=code, date_from=date_from,
                                                           date_to=date_to))

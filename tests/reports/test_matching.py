@@ -82,3 +82,17 @@ def test_enrolment_file_is_all_or_nothing(session, make_user, course_run):
     assert services.enrol_from_csv(session, course_run, b"email\nofficial@example.gov.in\n") == 1
     assert services.enrol_from_csv(session, course_run, b"email\nOFFICIAL@example.gov.in\n") == 0
     assert user.id
+
+
+def test_cli_report_from_the_database(app, session, course_run, tmp_path):
+    from piaa.cli import main
+
+    out = tmp_path / "out"
+    result = app.test_cli_runner().invoke(main, ["effectiveness", "--competency", "FN-NOTING",
+                                                 "--from", "2000-01-01", "--out", str(out), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    assert (out / "providers.csv").read_text().startswith("provider,competency,n,effect")
+    result = app.test_cli_runner().invoke(main, ["effectiveness", "--competency", "NOPE", "--out",
+                                                 str(tmp_path / "none")])
+    assert result.exit_code != 0 and "no competency 'NOPE'" in result.output
+    assert not (tmp_path / "none").exists()
