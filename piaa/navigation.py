@@ -18,7 +18,7 @@ MENU: dict[str, list[tuple[str, str]]] = {
     PROCTOR: [("Live proctoring", "delivery_pages.proctor_dashboard")],
     PSYCHOMETRICIAN: [("Item banks", "items.banks"), ("Competency dictionary", "items.competencies"),
                       ("Standard setting", "standard_setting.index")],
-    ANALYST: [("Competency dictionary", "items.competencies")],
+    ANALYST: [("Effectiveness reports", "reports.overview"), ("Competency dictionary", "items.competencies")],
     ADMIN: [("Item banks", "items.banks"), ("Import", "imports.upload"),
             ("Live proctoring", "delivery_pages.proctor_dashboard"),
             ("Competency dictionary", "items.competencies")],

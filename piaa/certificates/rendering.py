@@ -115,3 +115,11 @@ def _render_pdf(html: str, credential: dict) -> bytes:
         attachments=[attachment],
         uncompressed_pdf=False,
     )
+
+
+def render_document(html: str, base_url: str | None = None) -> bytes:
+    """Plain PDF of another document (a report), rendered one at a time like a certificate;
+    relative URLs (the fonts) resolve against ``base_url``, by default :data:`FONTS_DIR`."""
+    with _one_render_at_a_time():
+        return weasyprint.HTML(string=html, base_url=base_url or str(FONTS_DIR)).write_pdf(
+            font_config=font_configuration())

@@ -1,0 +1,1 @@
+"""Effectiveness of courses, providers and ministries, from pre- and post-course assessments."""

@@ -1,0 +1,171 @@
+"""A file of matched learners from elsewhere: read it, check every row, or refuse it whole.
+
+One row per matched learner and competency, with the columns of :data:`REQUIRED` (others are
+ignored, except the optional ones of :data:`OPTIONAL`). Every problem is reported by file, row
+(the line number a spreadsheet shows, header = 1) and field, through :class:`piaa.errors.Invalid`;
+nothing is returned for a file with any problem.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from piaa.errors import Invalid
+
+REQUIRED = ("learner", "course", "provider", "mdo", "competency",
+            "pre_theta", "pre_se", "post_theta", "post_se")
+NUMBERS = ("pre_theta", "pre_se", "post_theta", "post_se")
+#: Levels before and after (0..5), the course's target level and the position's required level
+#: (1..5); empty cells mean unknown.
+OPTIONAL = ("pre_level", "post_level", "target_level", "required_level")
+TEXT = ("learner", "course", "provider", "mdo", "competency")
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class MatchedLearners:
+    """Matched learners as columns: label columns are object arrays of strings, the numeric
+    ones float arrays; optional level columns are float arrays with NaN for unknown."""
+
+    learner: np.ndarray
+    course: np.ndarray
+    provider: np.ndarray
+    mdo: np.ndarray
+    competency: np.ndarray
+    pre_theta: np.ndarray
+    pre_se: np.ndarray
+    post_theta: np.ndarray
+    post_se: np.ndarray
+    pre_level: np.ndarray
+    post_level: np.ndarray
+    target_level: np.ndarray
+    required_level: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.pre_theta.shape[0])
+
+
+def read_learners(path: Path | str) -> MatchedLearners:
+    """Read and check ``path``: a typed read first (fast, little memory); a file it refuses
+    is read again as text, to name each problem's row and field.
+
+    :raise Invalid: naming file, row and field of each problem (up to 20), if the file is
+        missing, lacks a column, has text in a number column, a negative or missing SE, an
+        empty label, a level outside 0..5, or the same learner and competency twice.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise Invalid(f"{name}: no such file", problems=[{"file": name, "message": "no such file"}])
+    fast = _read_typed(path)
+    if fast is not None:
+        return fast
+    return _read_as_text(path)
+
+
+def _read_typed(path: Path) -> MatchedLearners | None:
+    """The file read with typed columns, or None if anything in it needs a closer look."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        present = {str(c).strip().lower(): c for c in header}
+        if any(c not in present or present[c] != c for c in REQUIRED):
+            return None
+        optional = [c for c in OPTIONAL if present.get(c) == c]
+        dtypes = {**{c: "category" for c in TEXT if c != "learner"}, "learner": str,
+                  **{c: "float64" for c in NUMBERS + tuple(optional)}}
+        frame = pd.read_csv(path, usecols=list(REQUIRED) + optional, dtype=dtypes,
+                            keep_default_na=False, na_values={c: [""] for c in optional},
+                            encoding="utf-8-sig", engine="c")
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
+        return None
+    numbers = {c: frame[c].to_numpy(dtype=float) for c in NUMBERS}
+    if not all(np.isfinite(v).all() for v in numbers.values()):
+        return None
+    if (numbers["pre_se"] < 0).any() or (numbers["post_se"] < 0).any():
+        return None
+    labels = {}
+    for c in TEXT:
+        column = frame[c]
+        if c != "learner":
+            if any(str(v) != str(v).strip() or str(v) == "" for v in column.cat.categories):
+                return None
+            labels[c] = np.asarray(column.cat.categories, dtype=object)[column.cat.codes.to_numpy()]
+        else:
+            values = column.to_numpy(dtype=object)
+            labels[c] = values
+    learner_codes = pd.factorize(labels["learner"])[0]
+    competency_codes = frame["competency"].cat.codes.to_numpy().astype(np.int64)
+    key = learner_codes.astype(np.int64) * (int(competency_codes.max(initial=0)) + 1) + competency_codes
+    if pd.Series(key).duplicated().any() or (frame["learner"].str.strip() != frame["learner"]).any() \
+            or (frame["learner"] == "").any():
+        return None
+    for c in OPTIONAL:
+        values = frame[c].to_numpy(dtype=float) if c in optional else np.full(len(frame), np.nan)
+        low = 0 if c in ("pre_level", "post_level") else 1
+        known = values[np.isfinite(values)]
+        if ((known < low) | (known > 5) | (known != np.round(known))).any():
+            return None
+        numbers[c] = values
+    return MatchedLearners(**labels, **numbers)
+
+
+def _read_as_text(path: Path) -> MatchedLearners:
+    import pandas as pd
+
+    name = path.name
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                            encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise Invalid(f"{name}: not a readable CSV file ({exc})",
+                      problems=[{"file": name, "message": f"not a readable CSV file ({exc})"}]) from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        problems = [{"file": name, "row": 1, "field": c, "message": "column missing"} for c in missing]
+        raise Invalid(f"{name} row 1: missing column(s) {', '.join(missing)}", problems=problems)
+
+    problems: list[dict] = []
+    rows = np.arange(len(frame)) + 2  # header is row 1
+
+    def report(mask: np.ndarray, field: str, message) -> None:
+        for i in np.flatnonzero(mask)[: MAX_PROBLEMS - len(problems)]:
+            text = message(frame[field].iat[i]) if callable(message) else message
+            problems.append({"file": name, "row": int(rows[i]), "field": field, "message": text})
+
+    labels = {}
+    for field in TEXT:
+        column = frame[field].str.strip()
+        report((column == "").to_numpy(), field, "empty")
+        labels[field] = column.to_numpy(dtype=object)
+    numbers = {}
+    for field in NUMBERS:
+        raw = frame[field].str.strip()
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        report(~np.isfinite(values), field, lambda v: f"not a number: {v!r}")
+        if field.endswith("_se"):
+            report(np.isfinite(values) & (values < 0), field, lambda v: f"negative standard error: {v}")
+        numbers[field] = values
+    for field in OPTIONAL:
+        if field not in frame.columns:
+            numbers[field] = np.full(len(frame), np.nan)
+            continue
+        raw = frame[field].str.strip()
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        report((raw != "").to_numpy() & ~np.isfinite(values), field, lambda v: f"not a number: {v!r}")
+        low = 0 if field in ("pre_level", "post_level") else 1
+        bad = np.isfinite(values) & ((values < low) | (values > 5) | (values != np.round(values)))
+        report(bad, field, lambda v: f"not a level {low}..5: {v}")
+        numbers[field] = values
+    keys = pd.DataFrame({"learner": labels["learner"], "competency": labels["competency"]})
+    duplicated = keys.duplicated(keep="first").to_numpy()
+    report(duplicated, "learner", lambda v: f"learner {v} appears twice for the same competency")
+    if problems:
+        first = problems[0]
+        raise Invalid(f"{name} row {first['row']}, field {first['field']}: {first['message']}",
+                      problems=problems)
+    return MatchedLearners(**labels, **numbers)

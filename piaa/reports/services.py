@@ -1,0 +1,360 @@
+"""Courses, runs and enrolments; pre/post matching; the effectiveness report from the database.
+
+Matching, per enrolment and competency of the course: the **pre** result is the last scored
+sitting of that competency, on its active parameter set, that ended before the run started
+and within ``pre_days`` of the start; the **post** result the first such sitting that ended
+after the run ended and within ``post_days``. An enrolment without one of them is attrition,
+by reason: ``no pre``, ``no post``, or ``voided`` (the only sitting in the span was voided).
+
+Aggregation runs in the database: one ``GROUP BY`` returns the sufficient statistics per
+(course, provider, MDO, competency), two more the level transitions and the gain histogram,
+so a national report moves a few thousand rows, not millions. Services never commit.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import numpy as np
+from sqlalchemy import Integer, and_, case, cast, exists, func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from piaa.accounts.models import MDO, PROVIDER, Organisation, User
+from piaa.clock import now
+from piaa.delivery.models import Assessment, Attempt
+from piaa.errors import Invalid, NotFound
+from piaa.items.calibration_models import ParameterSet
+from piaa.items.models import Competency
+from piaa.psychometrics import effectiveness as eff
+
+from .analysis import GAIN_EDGES, Cells, EffectivenessReport, Participation, build_report
+from .models import Course, CourseCompetency, CourseEnrolment, CourseRun, Official, RequiredLevel
+
+PRE_DAYS, POST_DAYS = 180, 120
+ATTRITION_REASONS = ("no pre", "no post", "voided")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a report covers. Labels are codes (competency, course) or names (provider, MDO);
+    ``provider_id`` / ``mdo_id`` restrict to one organisation's courses or officials (scoping).
+    Dates select runs that start on or after ``date_from`` and end on or before ``date_to``."""
+
+    competency: str | None = None
+    course: str | None = None
+    provider: str | None = None
+    mdo: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    provider_id: int | None = None
+    mdo_id: int | None = None
+    pre_days: int = PRE_DAYS
+    post_days: int = POST_DAYS
+
+    def describe(self) -> str:
+        parts = [f"{name} {value}" for name, value in (
+            ("competency", self.competency), ("course", self.course), ("provider", self.provider),
+            ("MDO", self.mdo), ("from", self.date_from), ("to", self.date_to)) if value]
+        return ", ".join(parts) or "all courses"
+
+
+# ------------------------------------------------------------------------- domain writes
+def create_course(session: Session, *, code: str, title: str, provider: Organisation,
+                  competencies: dict[Competency, int], title_hi: str | None = None) -> Course:
+    """A course of ``provider`` building ``competencies`` (competency -> target level 1..5)."""
+    if provider.kind != PROVIDER:
+        raise Invalid(f"{provider.name} is not a provider", field="provider")
+    if not competencies:
+        raise Invalid("a course builds at least one competency", field="competencies")
+    course = Course(code=code, title=title, title_hi=title_hi, provider=provider, created_at=now())
+    for competency, level in competencies.items():
+        if not 1 <= int(level) <= 5:
+            raise Invalid(f"target level must be 1..5, got {level}", field="target_level")
+        course.competencies.append(CourseCompetency(competency=competency, target_level=int(level)))
+    session.add(course)
+    return course
+
+
+def create_run(session: Session, course: Course, *, code: str, starts_at: datetime,
+               ends_at: datetime) -> CourseRun:
+    if ends_at < starts_at:
+        raise Invalid("a run ends after it starts", field="ends_at")
+    run = CourseRun(course=course, code=code, starts_at=starts_at, ends_at=ends_at)
+    session.add(run)
+    return run
+
+
+def set_official(session: Session, user: User, *, mdo: Organisation | None, position: str = "",
+                 required_levels: dict[Competency, int] | None = None) -> Official:
+    """Record (or change) an official's MDO, position and the levels the position requires."""
+    if mdo is not None and mdo.kind != MDO:
+        raise Invalid(f"{mdo.name} is not an MDO", field="mdo")
+    official = session.get(Official, user.id) or Official(user_id=user.id)
+    official.mdo, official.position = mdo, position
+    session.add(official)
+    for competency, level in (required_levels or {}).items():
+        row = session.get(RequiredLevel, (user.id, competency.id)) or RequiredLevel(
+            user_id=user.id, competency_id=competency.id)
+        row.level = int(level)
+        session.add(row)
+    return official
+
+
+def enrol(session: Session, run: CourseRun, users: list[User], source: str = "api") -> int:
+    """Enrol ``users`` in ``run``; an official already enrolled is left as is. Returns how many
+    enrolments were added."""
+    have = set(session.scalars(select(CourseEnrolment.user_id).where(CourseEnrolment.run_id == run.id)))
+    added = 0
+    for user in users:
+        if user.id in have:
+            continue
+        session.add(CourseEnrolment(run=run, user=user, source=source, created_at=now()))
+        have.add(user.id)
+        added += 1
+    return added
+
+
+def enrol_from_csv(session: Session, run: CourseRun, data: bytes | str, filename: str = "enrolments.csv") -> int:
+    """Enrol the officials listed by ``email`` in a CSV file; all or nothing.
+
+    :raise Invalid: naming file, row and field of each unknown or repeated e-mail.
+    """
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
+        raise Invalid(f"{filename} row 1: missing column email",
+                      problems=[{"file": filename, "row": 1, "field": "email", "message": "column missing"}])
+    rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
+    emails = [r["email"].lower() for r in rows]
+    users = {u.email.lower(): u for u in session.scalars(select(User).where(func.lower(User.email).in_(emails)))}
+    problems, seen = [], set()
+    for i, email in enumerate(emails, start=2):
+        if email not in users:
+            problems.append({"file": filename, "row": i, "field": "email", "message": f"no official {email!r}"})
+        elif email in seen:
+            problems.append({"file": filename, "row": i, "field": "email", "message": f"{email} listed twice"})
+        seen.add(email)
+    if problems:
+        first = problems[0]
+        raise Invalid(f"{filename} row {first['row']}, field email: {first['message']}", problems=problems)
+    return enrol(session, run, [users[e] for e in emails], source="csv")
+
+
+# ------------------------------------------------------------------------- matching
+def _shift(session: Session, column, days: int):
+    """``column`` moved by ``days`` days, in the database's own date arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column + func.make_interval(0, 0, 0, days)
+    return func.datetime(column, f"{days:+d} days")
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def enrolment_pairs(session: Session, selection: Selection):
+    """One row per enrolment and competency of its course in ``selection`` (a CTE)."""
+    competency = aliased(Competency)
+    provider = aliased(Organisation)
+    mdo = aliased(Organisation)
+    query = (
+        select(CourseEnrolment.id.label("enrolment_id"), CourseEnrolment.user_id,
+               CourseRun.starts_at, CourseRun.ends_at,
+               _shift(session, CourseRun.starts_at, -selection.pre_days).label("pre_from"),
+               _shift(session, CourseRun.ends_at, selection.post_days).label("post_until"),
+               Course.code.label("course"), provider.name.label("provider"),
+               func.coalesce(mdo.name, "(no MDO)").label("mdo"),
+               CourseCompetency.competency_id, competency.code.label("competency"),
+               CourseCompetency.target_level, RequiredLevel.level.label("required_level"))
+        .join(CourseRun, CourseRun.id == CourseEnrolment.run_id)
+        .join(Course, Course.id == CourseRun.course_id)
+        .join(provider, provider.id == Course.provider_id)
+        .join(CourseCompetency, CourseCompetency.course_id == Course.id)
+        .join(competency, competency.id == CourseCompetency.competency_id)
+        .outerjoin(Official, Official.user_id == CourseEnrolment.user_id)
+        .outerjoin(mdo, mdo.id == Official.mdo_id)
+        .outerjoin(RequiredLevel, and_(RequiredLevel.user_id == CourseEnrolment.user_id,
+                                       RequiredLevel.competency_id == CourseCompetency.competency_id))
+    )
+    filters = []
+    if selection.competency:
+        filters.append(competency.code == selection.competency)
+    if selection.course:
+        filters.append(Course.code == selection.course)
+    if selection.provider:
+        filters.append(provider.name == selection.provider)
+    if selection.mdo:
+        filters.append(mdo.name == selection.mdo)
+    if selection.provider_id is not None:
+        filters.append(Course.provider_id == selection.provider_id)
+    if selection.mdo_id is not None:
+        filters.append(Official.mdo_id == selection.mdo_id)
+    if selection.date_from:
+        filters.append(CourseRun.starts_at >= _start_of(selection.date_from))
+    if selection.date_to:
+        filters.append(CourseRun.ends_at < _start_of(selection.date_to) + _ONE_DAY)
+    return query.where(*filters).cte("pairs")
+
+
+_ONE_DAY = datetime(2000, 1, 2) - datetime(2000, 1, 1)
+
+
+def matched_pairs(session: Session, selection: Selection):
+    """Every enrolment pair with its pre and post sitting ids (NULL when none) and whether a
+    voided sitting lies in either span (a CTE)."""
+    pairs = enrolment_pairs(session, selection)
+
+    def sitting(before: bool):
+        a = aliased(Attempt)
+        s = aliased(Assessment)
+        p = aliased(ParameterSet)
+        window = (and_(a.ended_at < pairs.c.starts_at, a.ended_at >= pairs.c.pre_from) if before
+                  else and_(a.ended_at > pairs.c.ends_at, a.ended_at <= pairs.c.post_until))
+        return (select(a.id).join(s, s.id == a.assessment_id).join(p, p.id == a.parameter_set_id)
+                .where(a.user_id == pairs.c.user_id, s.competency_id == pairs.c.competency_id,
+                       a.state == "scored", p.active.is_(True), a.theta.is_not(None), window)
+                .order_by(a.ended_at.desc() if before else a.ended_at.asc(), a.id)
+                .limit(1).scalar_subquery())
+
+    def voided(before: bool):
+        a = aliased(Attempt)
+        s = aliased(Assessment)
+        window = (and_(a.ended_at < pairs.c.starts_at, a.ended_at >= pairs.c.pre_from) if before
+                  else and_(a.ended_at > pairs.c.ends_at, a.ended_at <= pairs.c.post_until))
+        return exists(select(a.id).join(s, s.id == a.assessment_id)
+                      .where(a.user_id == pairs.c.user_id, s.competency_id == pairs.c.competency_id,
+                             a.state == "voided", window))
+
+    return select(pairs, sitting(True).label("pre_id"), sitting(False).label("post_id"),
+                  voided(True).label("pre_voided"), voided(False).label("post_voided")).cte("matched")
+
+
+def _learner_rows(session: Session, selection: Selection):
+    """Matched learners with their θs, SEs and levels (a CTE)."""
+    m = matched_pairs(session, selection)
+    pre, post = aliased(Attempt), aliased(Attempt)
+    return (select(m.c.course, m.c.provider, m.c.mdo, m.c.competency, m.c.target_level,
+                   m.c.required_level, pre.theta.label("x"), pre.se.label("sx"),
+                   func.coalesce(pre.level, 0).label("lp"), post.theta.label("y"),
+                   post.se.label("sy"), func.coalesce(post.level, 0).label("lq"))
+            .join(pre, pre.id == m.c.pre_id).join(post, post.id == m.c.post_id)).cte("learners")
+
+
+def cells_for_selection(session: Session, selection: Selection) -> Cells:
+    """Sufficient statistics per (course, provider, MDO, competency), summed by the database."""
+    L = _learner_rows(session, selection)
+    keys = (L.c.course, L.c.provider, L.c.mdo, L.c.competency)
+    one = literal(1.0)
+    has_target = L.c.target_level.is_not(None)
+    has_required = L.c.required_level.is_not(None)
+    z = 1.959963984540054
+    reliable = (L.c.y - L.c.x) > z * func.sqrt(L.c.sx * L.c.sx + L.c.sy * L.c.sy)
+    sums = session.execute(select(
+        *keys, func.count().label("n"), func.sum(L.c.x), func.sum(L.c.y), func.sum(L.c.x * L.c.x),
+        func.sum(L.c.y * L.c.y), func.sum(L.c.x * L.c.y), func.sum(L.c.sx * L.c.sx),
+        func.sum(L.c.sy * L.c.sy), func.count(),
+        func.sum(case((L.c.lq > L.c.lp, one), else_=0.0)),
+        func.sum(case((has_target, one), else_=0.0)),
+        func.sum(case((and_(has_target, L.c.lq >= L.c.target_level), one), else_=0.0)),
+        func.sum(case((has_required, one), else_=0.0)),
+        func.sum(case((and_(has_required, L.c.lq >= L.c.required_level), one), else_=0.0)),
+        func.sum(case((reliable, one), else_=0.0)),
+    ).group_by(*keys).order_by(*keys)).all()
+    index = {tuple(r[:4]): i for i, r in enumerate(sums)}
+    values = np.array([[float(v or 0) for v in r[4:]] for r in sums]).reshape(len(sums), 15)
+    group_sums = eff.GroupSums(*values.T)
+    side = eff.N_LEVELS + 1
+    transitions = np.zeros((len(sums), side, side), dtype=np.int64)
+    for row in session.execute(select(*keys, L.c.lp, L.c.lq, func.count())
+                               .group_by(*keys, L.c.lp, L.c.lq)):
+        lp, lq = int(row[4]), int(row[5])
+        if 0 <= lp < side and 0 <= lq < side:
+            transitions[index[tuple(row[:4])], lp, lq] = row[6]
+    n_bins = len(GAIN_EDGES) - 1
+    # floor((gain - first edge) / width), clamped; +1000 makes the cast (truncation) a floor.
+    width = float(GAIN_EDGES[1] - GAIN_EDGES[0])
+    raw_bin = cast((L.c.y - L.c.x - float(GAIN_EDGES[0])) / width + 1000, Integer) - 1000
+    bin_ = case((raw_bin < 0, 0), (raw_bin > n_bins - 1, n_bins - 1), else_=raw_bin)
+    gain_counts = np.zeros((len(sums), n_bins), dtype=np.int64)
+    for row in session.execute(select(*keys, bin_.label("b"), func.count()).group_by(*keys, bin_)):
+        gain_counts[index[tuple(row[:4])], int(row[4])] = row[5]
+    labels = [np.array([r[k] for r in sums], dtype=object) for k in range(4)]
+    return Cells(*labels, sums=group_sums, transitions=transitions, gain_counts=gain_counts)
+
+
+def attrition_for_selection(session: Session, selection: Selection) -> dict[str, int]:
+    """Enrolment pairs in ``selection`` not matched, by reason (every reason listed)."""
+    m = matched_pairs(session, selection)
+    reason = case(
+        (m.c.pre_id.is_(None), case((m.c.pre_voided, "voided"), else_="no pre")),
+        (m.c.post_id.is_(None), case((m.c.post_voided, "voided"), else_="no post")),
+        else_="matched")
+    counts = dict(session.execute(select(reason, func.count()).group_by(reason)).all())
+    return {"enrolled": sum(counts.values()), "matched": counts.get("matched", 0),
+            **{r: counts.get(r, 0) for r in ATTRITION_REASONS}}
+
+
+def participation_for_selection(session: Session, selection: Selection) -> Participation:
+    """Per MDO: officials, officials enrolled, enrolment pairs and matched pairs."""
+    m = matched_pairs(session, selection)
+    mdo_rows = session.execute(
+        select(m.c.mdo, func.count(func.distinct(m.c.user_id)), func.count(),
+               func.sum(case((and_(m.c.pre_id.is_not(None), m.c.post_id.is_not(None)), 1), else_=0)))
+        .group_by(m.c.mdo)).all()
+    roll = dict(session.execute(select(Organisation.name, func.count())
+                                .join(Official, Official.mdo_id == Organisation.id)
+                                .group_by(Organisation.name)).all())
+    names = [r[0] for r in mdo_rows]
+    return Participation(mdo=np.array(names, dtype=object),
+                         officials=np.array([roll.get(n, np.nan) for n in names], dtype=float),
+                         enrolled_officials=np.array([r[1] for r in mdo_rows], dtype=float),
+                         enrolments=np.array([r[2] for r in mdo_rows], dtype=float),
+                         matched=np.array([r[3] or 0 for r in mdo_rows], dtype=float))
+
+
+def report_for_selection(session: Session, selection: Selection, title: str | None = None) -> EffectivenessReport:
+    """The whole report for ``selection``, aggregated in the database.
+
+    :raise NotFound: if a competency, course, provider or MDO named in it does not exist.
+    """
+    _check_labels(session, selection)
+    cells = cells_for_selection(session, selection)
+    return build_report(cells, title=title or "Course and provider effectiveness",
+                        scope=selection.describe(),
+                        participation=participation_for_selection(session, selection),
+                        attrition=attrition_for_selection(session, selection))
+
+
+def _check_labels(session: Session, selection: Selection) -> None:
+    checks = ((selection.competency, select(Competency.id).where(Competency.code == selection.competency), "competency"),
+              (selection.course, select(Course.id).where(Course.code == selection.course), "course"),
+              (selection.provider, select(Organisation.id).where(Organisation.name == selection.provider,
+                                                                 Organisation.kind == PROVIDER), "provider"),
+              (selection.mdo, select(Organisation.id).where(Organisation.name == selection.mdo,
+                                                            Organisation.kind == MDO), "MDO"))
+    for value, query, what in checks:
+        if value and session.scalar(query) is None:
+            raise NotFound(f"no {what} {value!r}", field=what.lower())
+
+
+def filter_options(session: Session, selection: Selection) -> dict[str, list[str]]:
+    """Values the filters offer, within the reader's scope."""
+    courses = select(Course.code).order_by(Course.code)
+    providers = select(Organisation.name).where(Organisation.kind == PROVIDER).order_by(Organisation.name)
+    mdos = select(Organisation.name).where(Organisation.kind == MDO).order_by(Organisation.name)
+    if selection.provider_id is not None:
+        courses = courses.where(Course.provider_id == selection.provider_id)
+        providers = providers.where(Organisation.id == selection.provider_id)
+    if selection.mdo_id is not None:
+        mdos = mdos.where(Organisation.id == selection.mdo_id)
+    competencies = (select(Competency.code).join(CourseCompetency, CourseCompetency.competency_id == Competency.id)
+                    .distinct().order_by(Competency.code))
+    return {"competency": list(session.scalars(competencies)), "course": list(session.scalars(courses)),
+            "provider": list(session.scalars(providers)), "mdo": list(session.scalars(mdos))}
+
+
+__all__ = ["Selection", "create_course", "create_run", "set_official", "enrol", "enrol_from_csv",
+           "matched_pairs", "cells_for_selection", "attrition_for_selection",
+           "participation_for_selection", "report_for_selection", "filter_options", "or_"]

@@ -1,0 +1,86 @@
+"""The analyst's pages under /reports: content, filters, scope by organisation, exports, Hindi."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from piaa.accounts.services import get_or_create_organisation
+from piaa.delivery import assessments as assessment_service
+from piaa.reports import services
+from tests.delivery.conftest import sit
+
+
+@pytest.fixture
+def matched(session, make_user, cohort, calibration, make_assessment, make_window, competency, clock):
+    """Two providers' courses; one official of each of two MDOs matched in each."""
+    window = make_window(make_assessment(mode="adaptive"), max_attempts=5,
+                         closes_at=clock() + timedelta(days=60))
+    runs = []
+    for name in ("Institute A", "Institute B"):
+        provider = get_or_create_organisation(session, name, "provider")
+        course = services.create_course(session, code=f"C-{name[-1]}", title=f"Course {name[-1]}",
+                                        provider=provider, competencies={competency: 3})
+        runs.append(services.create_run(session, course, code=f"R-{name[-1]}",
+                                        starts_at=clock() + timedelta(days=5),
+                                        ends_at=clock() + timedelta(days=8)))
+    session.commit()
+    for k, (run, mdo) in enumerate(zip(runs, ("Ministry X", "Ministry Y"))):
+        user = make_user(role="candidate", organisation=mdo, kind="mdo", email=f"o{k}@example.gov.in")
+        assessment_service.enrol(session, cohort, user)
+        services.set_official(session, user, mdo=user.organisation, position="Under Secretary")
+        session.commit()
+        sit(session, user, window)
+        post = sit(session, user, window)
+        post.ended_at = run.ends_at + timedelta(days=3)
+        services.enrol(session, run, [user])
+    session.commit()
+    return runs
+
+
+def test_overview_shows_tables_plots_and_downloads(client, login_as, make_user, matched):
+    login_as(make_user(role="analyst", organisation="Capacity Building Commission", kind="mdo"))
+    page = client.get("/reports/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Institute A" in html and "Institute B" in html and "Ministry X" in html
+    assert 'id="table-providers"' in html and "Composite" in html
+    assert "Matched learners: <strong>2</strong>" in html
+    pdf = client.get("/reports/export.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    csv_text = client.get("/reports/export.csv?table=providers").get_data(as_text=True)
+    assert csv_text.splitlines()[0] == "provider,competency,n,effect,lower,upper,tier,suppressed"
+    assert client.get("/reports/export.xlsx").data[:2] == b"PK"
+    assert client.get("/reports/export.csv?table=secrets").status_code in (400, 422)
+
+
+def test_filters_and_detail_pages(client, login_as, make_user, matched):
+    login_as(make_user(role="analyst", organisation=None))
+    html = client.get("/reports/?provider=Institute+A").get_data(as_text=True)
+    assert "Matched learners: <strong>1</strong>" in html
+    assert client.get("/reports/providers/Institute B").status_code == 200
+    assert client.get("/reports/courses/C-A").status_code == 200
+    assert client.get("/reports/ministries/Ministry Y").status_code == 200
+    assert client.get("/reports/providers/Nobody").status_code == 404
+    assert client.get("/reports/?from=yesterday").status_code in (400, 422)
+
+
+def test_a_provider_sees_its_own_courses_and_an_mdo_its_own_officials(client, login_as, make_user, matched):
+    login_as(make_user(role="analyst", organisation="Institute A", kind="provider"))
+    html = client.get("/reports/").get_data(as_text=True)
+    assert "C-A" in html and "C-B" not in html
+    client.post("/logout")
+    login_as(make_user(role="analyst", organisation="Ministry Y", kind="mdo"))
+    html = client.get("/reports/").get_data(as_text=True)
+    assert "Matched learners: <strong>1</strong>" in html and "Ministry X" not in html
+
+
+def test_candidates_cannot_read_reports(client, login_as, make_user, matched):
+    login_as(make_user(role="candidate"))
+    assert client.get("/reports/").status_code == 403
+
+
+def test_page_in_hindi(client, login_as, make_user, matched):
+    login_as(make_user(role="analyst", organisation=None))
+    html = client.get("/reports/?lang=hi").get_data(as_text=True)
+    assert "पाठ्यक्रम और प्रदाता की प्रभावशीलता" in html and "मिलान किए गए शिक्षार्थी" in html
