@@ -12,4 +12,6 @@ BLUEPRINTS = [
     "piaa.items.import_views:imports_api",
     "piaa.delivery.api:api",
     "piaa.delivery.views:pages_bp",
+    "piaa.calibration.views:bp",
+    "piaa.calibration.views:me_bp",
 ]

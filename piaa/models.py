@@ -6,3 +6,4 @@ from piaa.certificates import models as certificates_models  # noqa: F401
 from piaa.items import models as items_models  # noqa: F401
 from piaa.items import calibration_models  # noqa: F401
 from piaa.delivery import models as delivery_models  # noqa: F401
+from piaa.calibration import models as calibration_run_models  # noqa: F401
