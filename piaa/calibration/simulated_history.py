@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from piaa import audit
@@ -52,8 +52,8 @@ def add_officials(session: Session, cohort: Cohort, n: int, rng: np.random.Gener
     users = [{"email": f"{prefix}.{tag}.{k}@example.gov.in", "name": f"{prefix.title()} {k}", "name_hi": None,
               "role": CANDIDATE, "organisation_id": organisation_id, "password_hash": None, "active": True,
               "preferred_language": "en", "created_at": at} for k in range(1, n + 1)]
-    ids = list(session.scalars(insert(User).returning(User.id), users))
-    session.execute(insert(Enrolment), [{"cohort_id": cohort.id, "user_id": i, "time_factor": 1.0,
+    ids = _insert_returning_ids(session, User, users)
+    session.execute(insert(Enrolment.__table__), [{"cohort_id": cohort.id, "user_id": i, "time_factor": 1.0,
                                          "created_at": at} for i in ids])
     if attributes:
         given = rng.random(n) < attribute_share
@@ -63,8 +63,15 @@ def add_officials(session: Session, cohort: Cohort, n: int, rng: np.random.Gener
         rows = [{"user_id": i, "gender": str(gender[k]), "state": str(state[k]), "service": str(service[k]),
                  "updated_at": at} for k, i in enumerate(ids) if given[k]]
         if rows:
-            session.execute(insert(CandidateAttributes), rows)
+            session.execute(insert(CandidateAttributes.__table__), rows)
     return ids
+
+
+def _insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` as one executemany (SQLAlchemy Core, no unit of work); their ids in order."""
+    table = model.__table__
+    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [row[0] for row in result]
 
 
 def true_parameters(session: Session, competency_id: int, rng: np.random.Generator) -> dict[int, list[float]]:
@@ -211,7 +218,7 @@ def _write(session, window, user_ids, theta, layouts, flat_items, right, omitted
                  "planned_items": len(layouts[k][0]), "complete": False, "plan": layouts[k][1],
                  "theta_current": None, "se_current": None, "client_id": None, "last_seen_at": ended,
                  "last_ip": None, "last_user_agent": None} for k in range(n)]
-    ids = list(session.scalars(insert(Attempt).returning(Attempt.id), attempts))
+    ids = _insert_returning_ids(session, Attempt, attempts)
     rows, scored_cells = [], {}
     for r, (k, pos, entry, is_scored) in enumerate(flat_items):
         answer = None if omitted[r] else answers[entry.version_id][0 if right[r] else 1]
@@ -225,13 +232,14 @@ def _write(session, window, user_ids, theta, layouts, flat_items, right, omitted
                      "category": int(category[r]) if is_scored else None})
         if is_scored:
             scored_cells.setdefault(k, []).append((entry.item_id, int(category[r])))
-    session.execute(insert(AttemptItem), rows)
+    session.execute(insert(AttemptItem.__table__), rows)
     scores = _scores(session, assessment, n, scored_cells)
-    session.execute(insert(AttemptScore), [
+    session.execute(insert(AttemptScore.__table__), [
         {"attempt_id": ids[k], "number": 1, "scored_at": ended, "actor_id": None, "reason": None, **scores[k]}
         for k in range(n)])
-    session.execute(update(Attempt), [
-        {"id": ids[k], "theta": s["theta"], "se": s["se"], "level": s["level"], "score_method": s["method"],
+    table = Attempt.__table__
+    session.execute(update(table).where(table.c.id == bindparam("attempt_id")), [
+        {"attempt_id": ids[k], "theta": s["theta"], "se": s["se"], "level": s["level"], "score_method": s["method"],
          "raw_score": s["raw_score"], "max_score": s["max_score"], "parameter_set_id": s["parameter_set_id"]}
         for k, s in enumerate(scores)])
     audit.record_many(session, [
