@@ -14,4 +14,6 @@ BLUEPRINTS = [
     "piaa.delivery.views:pages_bp",
     "piaa.standard_setting.views:bp",
     "piaa.reports.views:bp",
+    "piaa.calibration.views:bp",
+    "piaa.calibration.views:me_bp",
 ]

@@ -17,6 +17,7 @@ CLI_MODULES = [
     "piaa.delivery.cli",
     "piaa.items.cli",
     "piaa.reports.cli",
+    "piaa.calibration.cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -8,3 +8,4 @@ from piaa.items import calibration_models  # noqa: F401
 from piaa.delivery import models as delivery_models  # noqa: F401
 from piaa.standard_setting import models as standard_setting_models  # noqa: F401
 from piaa.reports import models as reports_models  # noqa: F401
+from piaa.calibration import models as calibration_run_models  # noqa: F401

@@ -10,18 +10,20 @@ from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, PROCTOR, PS
 # (label, endpoint) in menu order; labels are translated in the template.
 MENU: dict[str, list[tuple[str, str]]] = {
     CANDIDATE: [("My assessments", "delivery_pages.dashboard"),
-                ("My certificates", "certificates.my_certificates")],
+                ("My certificates", "certificates.my_certificates"),
+                ("About me", "about_me.my_attributes")],
     AUTHOR: [("Item banks", "items.banks"), ("Import", "imports.upload"),
              ("Competency dictionary", "items.competencies")],
     REVIEWER: [("Review queue", "items.review_queue"), ("Item banks", "items.banks"),
                ("Competency dictionary", "items.competencies")],
     PROCTOR: [("Live proctoring", "delivery_pages.proctor_dashboard")],
-    PSYCHOMETRICIAN: [("Item banks", "items.banks"), ("Competency dictionary", "items.competencies"),
-                      ("Standard setting", "standard_setting.index")],
+    PSYCHOMETRICIAN: [("Item banks", "items.banks"), ("Calibration", "calibration.index"),
+                      ("Standard setting", "standard_setting.index"),
+                      ("Competency dictionary", "items.competencies")],
     ANALYST: [("Effectiveness reports", "reports.overview"), ("Competency dictionary", "items.competencies")],
     ADMIN: [("Item banks", "items.banks"), ("Import", "imports.upload"),
             ("Live proctoring", "delivery_pages.proctor_dashboard"),
-            ("Competency dictionary", "items.competencies")],
+            ("Competency dictionary", "items.competencies"), ("Calibration", "calibration.index")],
 }
 
 
