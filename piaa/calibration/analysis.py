@@ -475,12 +475,12 @@ def _information(params, model) -> np.ndarray:
 def observed_proportions(x: np.ndarray, theta: np.ndarray) -> list[list[list[float]]]:
     """Per item, ``[mean θ, proportion correct, n]`` in each of ``OBSERVED_BINS`` θ
     groups of equal size, for the empirical points of the item characteristic curve."""
-    seen = ~np.isnan(x)
+    seen = (~np.isnan(x)).astype(float)  # float, so the products below run in BLAS
     edges = np.quantile(theta, np.linspace(0, 1, OBSERVED_BINS + 1)[1:-1])
     bins = np.searchsorted(edges, theta, side="right")
     onehot = np.eye(OBSERVED_BINS)[bins]                 # (n, B)
     n = onehot.T @ seen                                  # (B, J)
-    right = onehot.T @ np.where(seen, x, 0.0)
+    right = onehot.T @ np.where(seen > 0, x, 0.0)
     theta_sum = onehot.T @ (seen * theta[:, None])
     out = []
     for j in range(x.shape[1]):

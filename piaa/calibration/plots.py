@@ -15,13 +15,14 @@ import numpy as np
 # pyplot's figure registry is not thread-safe; the object API below avoids it, and this
 # lock keeps two renders of one process from sharing matplotlib's font cache mid-build.
 _LOCK = threading.Lock()
-FONT_SIZE = 14
+FONT_SIZE = 12
 
 
 def _figure():
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.0), dpi=100, layout="constrained")
+    # Small in inches, so its type stays large when the SVG is scaled to a phone's width.
+    fig = Figure(figsize=(4.6, 3.2), dpi=100, layout="constrained")
     return fig, fig.add_subplot()
 
 

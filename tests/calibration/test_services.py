@@ -86,19 +86,22 @@ def test_planted_dif_is_class_c_and_the_null_items_class_a(session, anchored_his
 
 def test_a_free_calibration_linked_to_the_active_set_recovers_the_linking_constants(
         session, competency, operational, full_form_window, make_history, psychometrician):
-    # The officials' θ ~ N(0.5, 1.2²) on the banked scale; a free calibration puts them at
-    # N(0, 1), so θ_bank = 1.2 θ_new + 0.5 is the link to find.
+    # The officials' θ ~ N(0.5, 1.2²) on the banked scale; a free calibration puts this
+    # sample at N(0, 1), so θ_bank = sd θ_new + mean (the sample's own mean and SD) is the
+    # link to find. No omissions: an omitted answer scores 0 and would make every item look
+    # harder than the parameters that generated the answers.
     truth = true_params_for(session, competency)
     bank_truth(session, competency, operational, truth)
-    make_history(full_form_window, 1000, truth, theta=np.random.default_rng(2).normal(0.5, 1.2, 1000))
+    sitting = make_history(full_form_window, 1000, truth, omit_rate=0.0,
+                           theta=np.random.default_rng(2).normal(0.5, 1.2, 1000))
     run = run_job(session, services.start_calibration(session, "FN-NOTING", model="2pl", scale="linked",
                                                       actor=psychometrician))
     linking = run.results["linking"]
     assert linking["n_common"] == 40
-    # Within 3 jackknife SEs plus the sampling error of the sample's own mean and SD
-    # (about 1.2/sqrt(1000) = 0.04 each).
-    assert abs(linking["A"] - 1.2) < 3 * linking["se_A"] + 0.08, linking
-    assert abs(linking["B"] - 0.5) < 3 * linking["se_B"] + 0.08, linking
+    # Within 3 jackknife SEs (item sampling) plus 0.03 for the normal latent fitted to a
+    # finite sample and the EAP-free scale definition.
+    assert abs(linking["A"] - sitting.theta.std()) < 3 * linking["se_A"] + 0.03, linking
+    assert abs(linking["B"] - sitting.theta.mean()) < 3 * linking["se_B"] + 0.03, linking
     assert 0 < linking["se_A"] < 0.1 and 0 < linking["se_B"] < 0.1
 
 
