@@ -331,6 +331,12 @@ def read_xlsx(data: bytes, file: str) -> tuple[ParsedBank, list[dict[str, Any]]]
 
     from openpyxl import load_workbook
 
+    from piaa.items.importers.archive import ArchiveRefused, open_archive
+
+    try:
+        open_archive(data).close()  # an XLSX is a zip: its stated sizes are checked first
+    except ArchiveRefused as exc:
+        return ParsedBank(kind="xlsx"), [problem(f"not a readable XLSX workbook ({exc})", file=file)]
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
