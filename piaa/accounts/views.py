@@ -1,6 +1,8 @@
 """Sign in, sign out, the home page and the account page."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -22,9 +24,21 @@ ROLE_HOME: dict[str, str] = {
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    """``target`` if it is a path on this site, else None.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    ``/%09/evil.example`` and ``/%5C/evil.example`` lead off-site like ``//evil.example``: any
+    control character, space or backslash refuses the target, and what is left must parse as
+    a path with neither scheme nor host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
