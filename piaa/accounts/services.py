@@ -33,6 +33,30 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: each cookie names the generation it was
+    signed in under, and this raises it (written on the caller's flush; a process that
+    remembers the user honours it within ``holders.HOLDER_TTL_S``, this one at once)."""
+    user.session_generation = User.session_generation + 1
+
+
+def set_password(session: Session, user: User, password: str, *, actor: User | None = None) -> None:
+    """Give ``user`` a new password (checked against the policy) and end their sessions.
+
+    :raise Invalid: if the password breaks the policy.
+    """
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    audit.record(session, "user.password_set", actor=actor, subject_type="user", subject_id=user.id)
+
+
+def deactivate_user(session: Session, user: User, *, actor: User | None = None) -> None:
+    """Stop ``user`` signing in or using a token, and end their sessions."""
+    user.active = False
+    end_sessions(user)
+    audit.record(session, "user.deactivated", actor=actor, subject_type="user", subject_id=user.id)
+
+
 def get_or_create_organisation(session: Session, name: str, kind: str) -> Organisation:
     if kind not in ORGANISATION_KINDS:
         raise Invalid(f"organisation kind must be one of {', '.join(ORGANISATION_KINDS)}, got {kind!r}",

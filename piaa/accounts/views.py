@@ -60,6 +60,8 @@ def login():
 @bp.post("/logout")
 @role_required()
 def logout():
+    services.end_sessions(current_user)  # a copy of this cookie must not outlive the sign-out
+    db.session.commit()
     logout_user()
     return redirect(url_for("accounts.login"))
 

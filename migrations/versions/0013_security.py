@@ -1,0 +1,23 @@
+"""security: a session generation per user, so sign-out ends sessions on the server
+
+Revision ID: security
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "security"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(sa.Column("session_generation", sa.Integer(), server_default="0", nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("session_generation")
