@@ -37,10 +37,12 @@ def _init_extensions(app: "Flask") -> None:
     from piaa.api import register_error_handlers
     from piaa.extensions import csrf, db, limiter
     from piaa.i18n import init_i18n
+    from piaa.input_bounds import init_input_bounds
     from piaa.navigation import init_navigation
 
     import piaa.models  # noqa: F401  (all tables known to the metadata)
 
+    init_input_bounds(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

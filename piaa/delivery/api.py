@@ -36,7 +36,7 @@ TAG_CANDIDATE, TAG_PROCTOR, TAG_ADMIN = ["delivery: candidate"], ["delivery: pro
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = request.get_json(silent=not request.is_json)  # sent as JSON: must be sound JSON
     if data is None:
         return {}
     if not isinstance(data, dict):
