@@ -39,6 +39,8 @@ def load_settings(instance_path: Path) -> dict:
         "PIAA_UPLOAD_DIR": env("PIAA_UPLOAD_DIR") or str(instance_path / "uploads"),
         "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A sliding window: a fixed one lets twice the limit through across its boundary.
+        "RATELIMIT_STRATEGY": "moving-window",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

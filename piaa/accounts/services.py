@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -95,9 +96,26 @@ def find_user(session: Session, email: str) -> User:
     return user
 
 
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None.
+
+    Every refusal costs one Argon2 verification, as a wrong password for a real account does:
+    an unknown e-mail is checked against a dummy hash, so the time taken does not tell which
+    e-mails have accounts.
+    """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not check_password(user, password):
+    if user is None or not user.password_hash:
+        try:
+            _hasher.verify(_dummy_hash(), password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    if not check_password(user, password) or not user.active:
         return None
     return user
 

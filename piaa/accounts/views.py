@@ -16,6 +16,9 @@ from piaa.i18n import SUPPORTED_LANGUAGES
 bp = Blueprint("accounts", __name__)
 api = api_blueprint("accounts_api", __name__)
 
+SIGN_INS_PER_ADDRESS = "10 per minute"
+FAILED_SIGN_INS_PER_ACCOUNT = "5 per 5 minutes; 20 per day"
+
 # Where each role starts after signing in; domains add their landing pages as they grow.
 ROLE_HOME: dict[str, str] = {
     "candidate": "delivery_pages.dashboard",
@@ -41,9 +44,22 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _sign_in_failed(response) -> bool:
+    return response.status_code != 302
+
+
+# Per address, every attempt; per account, failures only (so its owner signing in is never
+# held up by their own successes), whatever address they come from. The counters live in
+# Redis when PIAA_REDIS_URL is set, shared by every worker and machine.
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(SIGN_INS_PER_ADDRESS, methods=["POST"])
+@limiter.limit(FAILED_SIGN_INS_PER_ACCOUNT, methods=["POST"], key_func=_account_key,
+               deduct_when=_sign_in_failed)
 def login():
     form = LoginForm()
     if form.validate_on_submit():

@@ -114,8 +114,8 @@ class TestWithRateLimitsOn:
         return app_config
 
     def test_login_is_rate_limited(self, client):
-        codes = [client.post("/login", data={"email": "x@y.in", "password": "p"}).status_code
-                 for _ in range(12)]
+        codes = [client.post("/login", data={"email": f"x{n}@y.in", "password": "p"}).status_code
+                 for n in range(12)]
         assert codes[-1] == 429 and 429 not in codes[:10]
 
 
