@@ -31,6 +31,7 @@ def load_settings(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PIAA_REDIS_URL": env("PIAA_REDIS_URL") or None,
+        "PIAA_HTTPS": https,
         "PIAA_BASE_URL": env("PIAA_BASE_URL", "http://127.0.0.1:5000"),
         "PIAA_SIGNING_KEY_FILE": env("PIAA_SIGNING_KEY_FILE") or None,
         "PIAA_SIGNING_CERT_FILE": env("PIAA_SIGNING_CERT_FILE") or None,

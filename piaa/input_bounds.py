@@ -7,7 +7,6 @@
   Python's stack runs out); a body that cannot be read is a 422 naming why.
 * What still slips through as a number out of range (a query string read by hand, a form)
   is answered 422 by one error handler on both databases.
-* Error messages quote input only up to ``MAX_ECHO`` characters.
 """
 from __future__ import annotations
 
@@ -20,18 +19,11 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from piaa.errors import shorten
+
 INT64_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 64
-MAX_ECHO = 200
 NUMBER_OUT_OF_RANGE = "22003"  # SQLSTATE numeric_value_out_of_range (PostgreSQL)
-
-
-def shorten(text: Any, limit: int = MAX_ECHO) -> str:
-    """``text`` as a string of at most ``limit`` characters, saying how much was cut."""
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text):,} characters)"
 
 
 class BoundedIntegerConverter(IntegerConverter):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from piaa import audit
 from piaa.accounts import holders
 from piaa.accounts.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
+from piaa.accounts.passwords import check_password_policy
 from piaa.clock import as_utc, now
 from piaa.errors import Conflict, Invalid, NotFound
 
@@ -46,6 +47,7 @@ def set_password(session: Session, user: User, password: str, *, actor: User | N
 
     :raise Invalid: if the password breaks the policy.
     """
+    check_password_policy(password)
     user.password_hash = hash_password(password)
     end_sessions(user)
     audit.record(session, "user.password_set", actor=actor, subject_type="user", subject_id=user.id)
@@ -80,6 +82,8 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
         raise Invalid(f"not an e-mail address: {email!r}", field="email")
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"a user with e-mail {email} exists", field="email")
+    if password is not None:
+        check_password_policy(password)
     user = User(email=email, name=name, name_hi=name_hi, role=role, organisation=organisation,
                 password_hash=hash_password(password) if password else None, created_at=now())
     session.add(user)

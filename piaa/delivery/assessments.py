@@ -132,6 +132,10 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
     :raise Invalid: naming the first bad field.
     :raise Conflict: if the code is taken.
     """
+    for name, value in (("code", code), ("title", title), ("competency", competency),
+                        ("purpose", purpose), ("mode", mode)):
+        if value is not None and not isinstance(value, str):
+            raise Invalid(f"{name} must be text, got {type(value).__name__}", field=name)
     code = (code or "").strip()
     if not code or len(code) > 64:
         raise Invalid(f"an assessment needs a code of 1-64 characters, got {code!r}", field="code")
