@@ -35,6 +35,9 @@ PROCTORING_DEFAULTS: dict[str, Any] = {
     "allow_other_device": True,
     # Silence longer than this counts as a disconnection (clients beat every 15 s).
     "heartbeat_timeout_s": 45,
+    # Under "clock stops", disconnected time given back per sitting, at most; beyond it the
+    # clock runs, and only a proctor's added time (an audited decision) gives more.
+    "max_disconnected_s": 300,
     # A first answer sooner than this after the item was shown is flagged as implausible.
     "min_reading_s": 2.0,
 }
