@@ -37,10 +37,13 @@ def _init_extensions(app: "Flask") -> None:
     from piaa.api import register_error_handlers
     from piaa.extensions import csrf, db, limiter
     from piaa.i18n import init_i18n
+    from piaa.input_bounds import init_input_bounds
+    from piaa.security_headers import init_security_headers
     from piaa.navigation import init_navigation
 
     import piaa.models  # noqa: F401  (all tables known to the metadata)
 
+    init_input_bounds(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -61,17 +64,15 @@ def _init_extensions(app: "Flask") -> None:
         from flask import current_app
         from flask_login import current_user
 
+        from flask import g
+
+        # Only a user found by the token skips the check: a session user with any Bearer
+        # header attached is still a browser session that a forged form could ride.
         if (current_app.config.get("WTF_CSRF_ENABLED", True) and is_api_request() and request.method not in ("GET", "HEAD", "OPTIONS")
-                and not request.headers.get("Authorization", "").startswith("Bearer ")
-                and current_user.is_authenticated):
+                and current_user.is_authenticated and not g.get("authenticated_by_token")):
             csrf.protect()
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    init_security_headers(app)
 
 
 def _register_blueprints(app: "Flask") -> None:

@@ -43,8 +43,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     preferred_language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Every session cookie carries the generation it was signed in under; raising it (sign-out,
+    # a new password, deactivation) ends every session of the user on the server, copies included.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation | None] = relationship()
+
+    def get_id(self) -> str:  # what Flask-Login keeps in the session cookie
+        return f"{self.id}:{self.session_generation or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this before letting a user in

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from piaa import audit
 from piaa.accounts import holders
 from piaa.accounts.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
+from piaa.accounts.passwords import check_password_policy
 from piaa.clock import as_utc, now
 from piaa.errors import Conflict, Invalid, NotFound
 
@@ -31,6 +33,31 @@ def check_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: each cookie names the generation it was
+    signed in under, and this raises it (written on the caller's flush; a process that
+    remembers the user honours it within ``holders.HOLDER_TTL_S``, this one at once)."""
+    user.session_generation = User.session_generation + 1
+
+
+def set_password(session: Session, user: User, password: str, *, actor: User | None = None) -> None:
+    """Give ``user`` a new password (checked against the policy) and end their sessions.
+
+    :raise Invalid: if the password breaks the policy.
+    """
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    audit.record(session, "user.password_set", actor=actor, subject_type="user", subject_id=user.id)
+
+
+def deactivate_user(session: Session, user: User, *, actor: User | None = None) -> None:
+    """Stop ``user`` signing in or using a token, and end their sessions."""
+    user.active = False
+    end_sessions(user)
+    audit.record(session, "user.deactivated", actor=actor, subject_type="user", subject_id=user.id)
 
 
 def get_or_create_organisation(session: Session, name: str, kind: str) -> Organisation:
@@ -55,6 +82,8 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
         raise Invalid(f"not an e-mail address: {email!r}", field="email")
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"a user with e-mail {email} exists", field="email")
+    if password is not None:
+        check_password_policy(password)
     user = User(email=email, name=name, name_hi=name_hi, role=role, organisation=organisation,
                 password_hash=hash_password(password) if password else None, created_at=now())
     session.add(user)
@@ -71,9 +100,26 @@ def find_user(session: Session, email: str) -> User:
     return user
 
 
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None.
+
+    Every refusal costs one Argon2 verification, as a wrong password for a real account does:
+    an unknown e-mail is checked against a dummy hash, so the time taken does not tell which
+    e-mails have accounts.
+    """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not check_password(user, password):
+    if user is None or not user.password_hash:
+        try:
+            _hasher.verify(_dummy_hash(), password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    if not check_password(user, password) or not user.active:
         return None
     return user
 

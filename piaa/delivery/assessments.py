@@ -35,6 +35,9 @@ PROCTORING_DEFAULTS: dict[str, Any] = {
     "allow_other_device": True,
     # Silence longer than this counts as a disconnection (clients beat every 15 s).
     "heartbeat_timeout_s": 45,
+    # Under "clock stops", disconnected time given back per sitting, at most; beyond it the
+    # clock runs, and only a proctor's added time (an audited decision) gives more.
+    "max_disconnected_s": 300,
     # A first answer sooner than this after the item was shown is flagged as implausible.
     "min_reading_s": 2.0,
 }
@@ -132,6 +135,10 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
     :raise Invalid: naming the first bad field.
     :raise Conflict: if the code is taken.
     """
+    for name, value in (("code", code), ("title", title), ("competency", competency),
+                        ("purpose", purpose), ("mode", mode)):
+        if value is not None and not isinstance(value, str):
+            raise Invalid(f"{name} must be text, got {type(value).__name__}", field=name)
     code = (code or "").strip()
     if not code or len(code) > 64:
         raise Invalid(f"an assessment needs a code of 1-64 characters, got {code!r}", field="code")

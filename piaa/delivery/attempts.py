@@ -179,12 +179,22 @@ def timing_of(attempt: Attempt, at: datetime | None = None) -> Timing | None:
     if attempt.started_at is None:
         return None
     at = at or now()
-    stopped = attempt.stopped_since or disconnected_since(attempt, at)
+    stopped, cap = attempt.stopped_since, None
+    if stopped is None:
+        stopped = disconnected_since(attempt, at)
+        cap = disconnection_allowance_s(attempt) if stopped else None
     return Timing(started_at=as_utc(attempt.started_at), time_limit_s=attempt.time_limit_s,
                   time_factor=attempt.time_factor, extra_time_s=attempt.extra_time_s,
                   paused_total_s=attempt.paused_total_s,
                   paused_since=as_utc(stopped) if stopped else None,
-                  pause_policy=attempt.pause_policy)
+                  pause_policy=attempt.pause_policy, paused_since_cap_s=cap)
+
+
+def disconnection_allowance_s(attempt: Attempt) -> float:
+    """Disconnected seconds the sitting may still be given back (the policy's cap per sitting
+    less what was given back already)."""
+    cap = float(proctoring_policy(attempt.assessment)["max_disconnected_s"])
+    return max(cap - (attempt.disconnected_total_s or 0.0), 0.0)
 
 
 def time_left_s(attempt: Attempt, at: datetime | None = None) -> float | None:
@@ -239,7 +249,9 @@ def note_contact(session: Session, attempt: Attempt, at: datetime, client: Clien
     gone = disconnected_since(attempt, at)
     if gone is not None:
         gap = (at - gone).total_seconds()
-        attempt.paused_total_s += gap
+        given = min(gap, disconnection_allowance_s(attempt)) if attempt.pause_policy == CLOCK_STOPS else 0.0
+        attempt.paused_total_s += given
+        attempt.disconnected_total_s = (attempt.disconnected_total_s or 0.0) + given
         attempt.last_seen_at = at
         refresh_deadline(attempt, at)
         if not session.scalar(select(AttemptEvent.id).where(AttemptEvent.attempt_id == attempt.id,
@@ -248,7 +260,8 @@ def note_contact(session: Session, attempt: Attempt, at: datetime, client: Clien
             record_event(session, attempt.id, SERVER, "heartbeat_lost", at=at,
                          data={"since": gone.isoformat(), "seconds": round(gap, 3)})
         record_event(session, attempt.id, SERVER, "reconnected", at=at,
-                     data={"seconds": round(gap, 3), "given_back": attempt.pause_policy == CLOCK_STOPS})
+                     data={"seconds": round(gap, 3), "given_back": attempt.pause_policy == CLOCK_STOPS,
+                           "given_back_s": round(given, 3)})
     if client is not None:
         _check_client(session, attempt, at, client)
     attempt.last_seen_at = at
@@ -379,6 +392,9 @@ def check_in(session: Session, attempt: Attempt, user: User, *, identity_confirm
     if not identity_confirmed or not rules_accepted:
         raise Forbidden("confirm your identity and accept the rules to check in",
                         field="identity_confirmed" if not identity_confirmed else "rules_accepted")
+    attempt = lock_attempt(session, attempt.id)
+    if attempt.state != states.CREATED and states.is_open(attempt.state):
+        return attempt  # a retried check-in (its reply lost): already done
     return transition(session, attempt, "check_in", actor=user,
                       data={"system_check": system_check or {}})
 
@@ -541,10 +557,21 @@ def _require_running(attempt: Attempt, at: datetime) -> None:
         raise Conflict("the proctor has paused this attempt; answers are taken again once it resumes",
                        code="paused")
     if attempt.state != states.IN_PROGRESS:
+        if _ended_by_time(attempt):  # closed by a poll or the sweeper: say why
+            raise Conflict(TIME_UP_MESSAGE, code="time_up")
         raise Conflict(f"this attempt is {attempt.state.replace('_', ' ')}; it takes no more answers",
                        code="not_in_progress")
     if not timing_of(attempt, at).accepts_answer_at(at):
         raise Conflict(TIME_UP_MESSAGE, code="time_up")
+
+
+def _ended_by_time(attempt: Attempt) -> bool:
+    """Whether a finished attempt ended because its time was up (timed out, then scored)."""
+    if attempt.state not in (states.TIMED_OUT, states.SCORED) or attempt.ended_at is None:
+        return False
+    ended = as_utc(attempt.ended_at)
+    timing = timing_of(attempt, ended)
+    return timing is not None and timing.is_overdue(ended)
 
 
 def _row_by_ref(session: Session, attempt: Attempt, ref: str) -> AttemptItem:
@@ -568,6 +595,8 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     at = now()
     note_contact(session, attempt, at, client)
     if seq <= row.seq:
+        if attempt.state != states.PAUSED:
+            _require_running(attempt, at)  # a resend after submit or time-up is told so (409)
         write_rows(session, attempt)
         return AnswerReceipt(ref, row.seq, False)
     _require_running(attempt, at)

@@ -246,6 +246,8 @@ class Attempt(db.Model):
     extra_time_s: Mapped[int] = mapped_column(Integer, default=0)
     pause_policy: Mapped[str] = mapped_column(String(16))
     paused_total_s: Mapped[float] = mapped_column(Float, default=0.0)
+    # The part of paused_total_s given back for disconnections (capped by the policy).
+    disconnected_total_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     stopped_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -70,11 +70,22 @@ def problem(message: str, *, file: str | None = None, row: int | None = None,
     return {**{k: v for k, v in found.items() if v is not None}, "message": message}
 
 
+# A refusal lists this many problems and counts the rest: the first thousand say what to mend,
+# and a list of every problem of a large bad file would be stored and sent again on every read.
+MAX_REPORTED_PROBLEMS = 1000
+
+
 def refuse(problems: list[dict[str, Any]], what: str) -> None:
-    """Raise ``Invalid`` listing every problem, if there are any."""
+    """Raise ``Invalid`` listing the first ``MAX_REPORTED_PROBLEMS`` problems and counting all
+    (``problem_count``), if there are any."""
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
-        raise Invalid(f"{what} was refused: {len(problems)} {noun}", problems=problems)
+        listed = "" if len(problems) <= MAX_REPORTED_PROBLEMS else \
+            f" (the first {MAX_REPORTED_PROBLEMS:,} are listed)"
+        exc = Invalid(f"{what} was refused: {len(problems):,} {noun}{listed}",
+                      problems=problems[:MAX_REPORTED_PROBLEMS])
+        exc.problem_count = len(problems)
+        raise exc
 
 
 # --- JSON Schemas --------------------------------------------------------------------------

@@ -331,7 +331,8 @@ def import_job(path: str, display: str | None = None, options: dict[str, Any] | 
     except (Invalid, Forbidden, NotFound) as exc:
         session.rollback()
         return {"ok": False, "message": exc.message,
-                "problems": exc.problems or [{"message": exc.message}]}
+                "problems": exc.problems or [{"message": exc.message}],
+                "problem_count": getattr(exc, "problem_count", len(exc.problems) or 1)}
     finally:
         if remove_after:
             Path(path).unlink(missing_ok=True)

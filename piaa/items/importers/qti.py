@@ -26,10 +26,9 @@ importer's options.
 """
 from __future__ import annotations
 
-import io
 import math
 import re
-import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 from lxml import etree
 
 from piaa.items.bank_format import ParsedBank, problem
+from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -613,7 +613,7 @@ def _bank_facts(manifest: etree._Element, bank: ParsedBank) -> None:
         bank.description = description.text.strip()
 
 
-def read_package(files: dict[str, bytes], display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
+def read_package(files: Mapping[str, bytes], display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
     """Every item of a content package given as ``{path in package: bytes}``.
 
     Returns the bank (items that map, plus ``unsupported`` for those that do not) and the
@@ -680,12 +680,10 @@ def read_qti_file(data: bytes, display: str) -> tuple[ParsedBank, list[dict[str,
     """A single QTI item file (``.xml``) or a content package (``.zip``)."""
     if data[:4] == b"PK\x03\x04":
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                files = {str(PurePosixPath(n)): archive.read(n) for n in archive.namelist()
-                         if not n.endswith("/")}
-        except zipfile.BadZipFile:
-            return ParsedBank(kind="qti"), [problem("not a readable zip archive", file=display)]
-        return read_package(files, display)
+            with open_archive(data) as zipped:
+                return read_package(ArchiveFiles(zipped), display)
+        except ArchiveRefused as exc:
+            return ParsedBank(kind="qti"), [problem(str(exc), file=display)]
     bank, problems = ParsedBank(kind="qti"), []
     _read_one(data, display, {}, bank, problems)
     return bank, problems
