@@ -2,14 +2,14 @@
 disconnected time given back to an attempt, so it can be capped
 
 Revision ID: security
-Revises: 0001
+Revises: measurement_loop
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "security"
-down_revision = "0001"
+down_revision = "measurement_loop"
 branch_labels = None
 depends_on = None
 
