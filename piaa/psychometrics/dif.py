@@ -41,6 +41,7 @@ from scipy.special import expit
 from scipy.stats import chi2, norm
 
 from ._checks import as_responses
+from ._blas import single_blas_thread
 
 __all__ = ["MantelHaenszelResult", "LogisticDIFResult", "mantel_haenszel", "logistic_dif"]
 
@@ -350,6 +351,7 @@ def logistic_dif(
     )
 
 
+@single_blas_thread  # see _blas: mid-sized products, one worker per core
 def _batched_logit(design, y, seen, max_iter, tol):
     """Newton–Raphson logistic regression of every item column at once.
 
@@ -362,12 +364,15 @@ def _batched_logit(design, y, seen, max_iter, tol):
     mask = seen.astype(float)
     converged = np.zeros(n_items, dtype=bool)
     ridge = 1e-10 * np.eye(p)
+    # Each row's outer product, flattened: the Hessians of all items are then one
+    # matrix product (a three-operand einsum here runs as a plain loop, 20x slower).
+    outer = (design[:, :, None] * design[:, None, :]).reshape(len(design), p * p)
     for _ in range(max_iter):
         eta = design @ beta.T  # (n, J)
         mu = expit(eta)
         w = mask * mu * (1.0 - mu)
-        grad = np.einsum("np,nj->jp", design, mask * (y - mu))
-        hess = np.einsum("np,nq,nj->jpq", design, design, w) + ridge
+        grad = (design.T @ (mask * (y - mu))).T
+        hess = (outer.T @ w).T.reshape(n_items, p, p) + ridge
         step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
         # Perfectly separated items would step forever; cap the move per
         # iteration so the estimates stay finite.
