@@ -13,4 +13,5 @@ BLUEPRINTS = [
     "piaa.delivery.api:api",
     "piaa.delivery.views:pages_bp",
     "piaa.standard_setting.views:bp",
+    "piaa.admin:bp",
 ]

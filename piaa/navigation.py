@@ -19,7 +19,7 @@ MENU: dict[str, list[tuple[str, str]]] = {
     PSYCHOMETRICIAN: [("Item banks", "items.banks"), ("Competency dictionary", "items.competencies"),
                       ("Standard setting", "standard_setting.index")],
     ANALYST: [("Competency dictionary", "items.competencies")],
-    ADMIN: [("Item banks", "items.banks"), ("Import", "imports.upload"),
+    ADMIN: [("Administration", "admin.dashboard"), ("Item banks", "items.banks"), ("Import", "imports.upload"),
             ("Live proctoring", "delivery_pages.proctor_dashboard"),
             ("Competency dictionary", "items.competencies")],
 }

@@ -18,6 +18,9 @@ api = api_blueprint("accounts_api", __name__)
 ROLE_HOME: dict[str, str] = {
     "candidate": "delivery_pages.dashboard",
     "proctor": "delivery_pages.proctor_dashboard",
+    "admin": "admin.dashboard",
+    "psychometrician": "admin.psychometrician_home",
+    "analyst": "admin.analyst_home",
 }
 
 
