@@ -21,3 +21,16 @@ def admin_client(app, admin):
     client = app.test_client()
     login(client, admin)
     return client
+
+
+from tests.certificates.conftest import key_paths  # noqa: E402,F401
+
+
+@pytest.fixture
+def app_config(app_config, key_paths):  # noqa: F811
+    """Certificates issued in these tests are signed with the session's keys."""
+    return app_config | {
+        "PIAA_SIGNING_KEY_FILE": str(key_paths.credential_key),
+        "PIAA_SIGNING_CERT_FILE": str(key_paths.document_cert),
+        "PIAA_SIGNING_CERT_KEY_FILE": str(key_paths.document_key),
+    }
