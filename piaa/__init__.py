@@ -85,6 +85,21 @@ def _register_blueprints(app: "Flask") -> None:
         if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):
             csrf.exempt(blueprint)  # the API authenticates per request; see piaa.api
         app.register_blueprint(blueprint)
+    _serve_favicon(app)
+
+
+def _serve_favicon(app: "Flask") -> None:
+    """Browsers ask for /favicon.ico on every first load; answer with the icon, cached a day."""
+    from flask import send_from_directory
+
+    from piaa.accounts.auth import public
+
+    @public
+    def favicon():
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                   max_age=86400)
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
 def _listen_for_sqlite_connections() -> None:

@@ -21,7 +21,7 @@ MENU: dict[str, list[tuple[str, str]]] = {
                       ("Standard setting", "standard_setting.index"),
                       ("Competency dictionary", "items.competencies")],
     ANALYST: [("Effectiveness reports", "reports.overview"), ("Competency dictionary", "items.competencies")],
-    ADMIN: [("Item banks", "items.banks"), ("Import", "imports.upload"),
+    ADMIN: [("Administration", "admin.dashboard"), ("Item banks", "items.banks"), ("Import", "imports.upload"),
             ("Live proctoring", "delivery_pages.proctor_dashboard"),
             ("Competency dictionary", "items.competencies"), ("Calibration", "calibration.index")],
 }

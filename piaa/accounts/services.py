@@ -16,7 +16,7 @@ from piaa.accounts import holders
 from piaa.accounts.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
 from piaa.accounts.passwords import check_password_policy
 from piaa.clock import as_utc, now
-from piaa.errors import Conflict, Invalid, NotFound
+from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "piaa_"
@@ -128,12 +128,13 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User, label: str = "") -> str:
-    """Create a personal API token; the plain token is returned once and never stored."""
+def issue_token(session: Session, user: User, label: str = "", *, actor: User | None = None) -> str:
+    """Create a personal API token (for ``user``, by ``actor`` when an administrator issues
+    it); the plain token is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), prefix=token[:12],
                          label=label, created_at=now()))
-    audit.record(session, "token.issued", actor=user, subject_type="user", subject_id=user.id,
+    audit.record(session, "token.issued", actor=actor or user, subject_type="user", subject_id=user.id,
                  data={"label": label, "prefix": token[:12]})
     return token
 
@@ -173,3 +174,120 @@ def user_for_token(session: Session, token: str) -> tuple[User | None, bool]:
         held.last_used_at = at
         return user, True
     return user, False
+
+
+# --- administration of accounts --------------------------------------------------------------
+
+def list_users(session: Session, *, text: str | None = None, role: str | None = None) -> list[User]:
+    """Accounts by e-mail, optionally only those whose name or e-mail holds ``text``."""
+    query = select(User).order_by(User.email)
+    if role:
+        query = query.where(User.role == role)
+    if text and text.strip():
+        pattern = f"%{text.strip().lower()}%"
+        query = query.where(User.email.like(pattern) | User.name.ilike(pattern))
+    return list(session.scalars(query))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """:raise NotFound: if there is no such account."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no account {user_id}")
+    return user
+
+
+def list_organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.name)))
+
+
+def get_organisation(session: Session, organisation_id: int) -> Organisation:
+    """:raise Invalid: if there is no such organisation."""
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise Invalid(f"no organisation {organisation_id}", field="organisation")
+    return org
+
+
+def create_organisation(session: Session, *, name: str, kind: str, name_hi: str | None = None,
+                        actor: User | None = None) -> Organisation:
+    """:raise Invalid: if the name is empty or the kind unknown. :raise Conflict: if it exists."""
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("an organisation needs a name", field="name")
+    if kind not in ORGANISATION_KINDS:
+        raise Invalid(f"organisation kind must be one of {', '.join(ORGANISATION_KINDS)}, got {kind!r}",
+                      field="kind")
+    if session.scalar(select(Organisation.id).where(Organisation.name == name)):
+        raise Conflict(f"an organisation named {name!r} exists", field="name")
+    org = Organisation(name=name, kind=kind, name_hi=(name_hi or "").strip() or None)
+    session.add(org)
+    session.flush()
+    audit.record(session, "organisation.created", actor=actor, subject_type="organisation",
+                 subject_id=org.id, data={"name": name, "kind": kind})
+    return org
+
+
+def _not_yourself(user: User, actor: User | None, what: str) -> None:
+    if actor is not None and actor.id == user.id:
+        raise Forbidden(f"you cannot {what} your own account; ask another administrator", field="user")
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> User:
+    """Deactivate (no sign-in, no token) or reactivate an account.
+
+    :raise Forbidden: for one's own account.
+    """
+    _not_yourself(user, actor, "deactivate" if not active else "reactivate")
+    if user.active != active:
+        user.active = active
+        session.flush()
+        audit.record(session, "user.activated" if active else "user.deactivated", actor=actor,
+                     subject_type="user", subject_id=user.id, data={"email": user.email})
+    return user
+
+
+def set_role(session: Session, user: User, role: str, *, actor: User | None = None) -> User:
+    """:raise Invalid: for an unknown role. :raise Forbidden: for one's own account."""
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}, got {role!r}", field="role")
+    _not_yourself(user, actor, "change the role of")
+    if user.role != role:
+        previous, user.role = user.role, role
+        session.flush()
+        audit.record(session, "user.role_changed", actor=actor, subject_type="user", subject_id=user.id,
+                     data={"email": user.email, "from": previous, "to": role})
+    return user
+
+
+def new_password() -> str:
+    """A random password of 16 characters (96 bits) to hand to an account's holder."""
+    return secrets.token_urlsafe(12)
+
+
+def reset_password(session: Session, user: User, *, actor: User | None = None) -> str:
+    """Give the account a new random password, returned once to hand to its holder."""
+    password = new_password()
+    user.password_hash = hash_password(password)
+    session.flush()
+    audit.record(session, "user.password_reset", actor=actor, subject_type="user", subject_id=user.id,
+                 data={"email": user.email})
+    return password
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, token_id: int, *, actor: User | None = None) -> ApiToken:
+    """:raise NotFound: if there is no such token."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token {token_id}")
+    if not token.revoked:
+        token.revoked = True
+        session.flush()
+        audit.record(session, "token.revoked", actor=actor, subject_type="user", subject_id=token.user_id,
+                     data={"prefix": token.prefix, "label": token.label})
+    return token

@@ -23,6 +23,9 @@ FAILED_SIGN_INS_PER_ACCOUNT = "5 per 5 minutes; 20 per day"
 ROLE_HOME: dict[str, str] = {
     "candidate": "delivery_pages.dashboard",
     "proctor": "delivery_pages.proctor_dashboard",
+    "admin": "admin.dashboard",
+    "psychometrician": "admin.psychometrician_home",
+    "analyst": "admin.analyst_home",
 }
 
 
