@@ -13,6 +13,15 @@ def shorten(text: Any, limit: int = MAX_MESSAGE) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
+def _shortened(problem: Any) -> Any:
+    """A problem (a plain message, or a dict with a ``message``) with its message cut short."""
+    if isinstance(problem, str):
+        return shorten(problem)
+    if isinstance(problem, dict) and isinstance(problem.get("message"), str):
+        return {**problem, "message": shorten(problem["message"])}
+    return problem
+
+
 class DomainError(Exception):
     """A rule of the service was broken; carries what the user needs to mend it."""
 
@@ -25,8 +34,7 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = shorten(field, 100) if field else field
-        self.problems = [{**p, "message": shorten(p["message"])} if isinstance(p.get("message"), str)
-                         and len(p["message"]) > MAX_MESSAGE else p for p in problems or []]
+        self.problems = [_shortened(p) for p in problems or []]
         if code:
             self.code = code
 
