@@ -58,6 +58,8 @@ class ParsedBank:
     unsupported: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     kind: str = ""
+    # What an importer could not keep of an item it converted (QTI): one problem per loss.
+    losses: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, item: dict[str, Any], **source: Any) -> None:
         self.items.append(item)

@@ -37,6 +37,7 @@ from typing import Any
 from lxml import etree
 
 from piaa.items.bank_format import ParsedBank, problem
+from piaa.items.importers import qti_scoring
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -259,10 +260,29 @@ def template_kind(template: str) -> str | None:
 class Scoring:
     kind: str                  # match_correct | map_response | tolerance
     tolerance: float = 0.0
+    relative: bool = False     # tolerance in per cent of the correct value
 
 
-def _scoring(item: etree._Element, response_id: str) -> Scoring:
-    """How the item scores RESPONSE. :raise Unsupported: for anything but the standard rules."""
+def _outcome_defaults(item: etree._Element) -> dict[str, float]:
+    """Numeric default values of the outcomes other than SCORE (MAXSCORE, ...)."""
+    defaults = {}
+    for declaration in _children(item, "qti-outcome-declaration"):
+        identifier = declaration.get("identifier")
+        default = _child(declaration, "qti-default-value")
+        value = _child(default, "qti-value") if default is not None else None
+        if identifier and identifier != qti_scoring.SCORE and value is not None:
+            try:
+                defaults[identifier] = float((value.text or "").strip())
+            except ValueError:
+                pass
+    return defaults
+
+
+def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scoring:
+    """How the item scores its responses.
+
+    :raise Unsupported: for anything but (sums of) the standard rules, with the reason.
+    """
     processing = _child(item, "qti-response-processing")
     if processing is None:
         raise Unsupported("the item has no response processing, so it cannot be scored")
@@ -272,92 +292,32 @@ def _scoring(item: etree._Element, response_id: str) -> Scoring:
         if kind is None:
             raise Unsupported(f"response processing template {template!r} is not match_correct "
                               "or map_response")
-        return Scoring(kind)
-    rules = [c for c in processing if isinstance(c.tag, str)]
-    scoring = _scoring_from_rules(rules, response_id)
-    if scoring is None:
-        raise Unsupported("custom response processing that is not one of the standard rules "
-                          "(match the correct response, map the response, equal within a tolerance)")
-    return scoring
-
-
-def _is_var(element: etree._Element | None, name: str, response_id: str) -> bool:
-    return element is not None and _name(element) == name and element.get("identifier") == response_id
-
-
-def _score_value(rule: etree._Element) -> etree._Element | None:
-    """The expression a ``qti-set-outcome-value identifier="SCORE"`` sets, if that is the rule."""
-    if _name(rule) != "qti-set-outcome-value" or rule.get("identifier") != "SCORE":
-        return None
-    expressions = [c for c in rule if isinstance(c.tag, str)]
-    return expressions[0] if len(expressions) == 1 else None
-
-
-def _constant(expression: etree._Element | None) -> float | None:
-    if expression is None or _name(expression) != "qti-base-value":
-        return None
+        # The templates score the response called RESPONSE, whatever else the item has.
+        return qti_scoring.Scoring([qti_scoring.Term("match" if kind == "match_correct" else "map",
+                                                     "RESPONSE")])
     try:
-        return float(expression.text or "")
-    except ValueError:
-        return None
+        return qti_scoring.analyse(processing, _outcome_defaults(item))
+    except qti_scoring.CustomScoring as exc:
+        raise Unsupported(f"custom response processing that is not one of the standard rules "
+                          f"(match the correct response, map the response, equal within a "
+                          f"tolerance): {exc}") from None
 
 
-def _condition_test(branch: etree._Element) -> tuple[etree._Element | None, list[etree._Element]]:
-    parts = [c for c in branch if isinstance(c.tag, str)]
-    return (parts[0] if parts else None), parts[1:]
-
-
-def _scores_set(rules: list[etree._Element]) -> list[etree._Element]:
-    values = [_score_value(r) for r in rules]
-    return [v for v in values if v is not None]
-
-
-def _scoring_from_rules(rules: list[etree._Element], response_id: str) -> Scoring | None:
-    """Recognise the templates' rules written out in full."""
-    if len(rules) == 1 and _is_var(_child_expr(_score_value(rules[0])), "qti-map-response", response_id):
+def _scoring(analysis: qti_scoring.Scoring, response_id: str) -> Scoring:
+    """The one term of a single-response item as the type mappers take it."""
+    terms = [t for t in analysis.terms if t.response == response_id]
+    others = [t.response for t in analysis.terms if t.response != response_id]
+    if not terms:
+        raise Unsupported(f"the response processing does not score {response_id!r}")
+    if others:
+        raise Unsupported(f"the response processing scores {', '.join(others)}, which no "
+                          "interaction answers")
+    term = terms[0]
+    if term.kind == "map":
         return Scoring("map_response")
-    if len(rules) != 1 or _name(rules[0]) != "qti-response-condition":
-        return None
-    condition = rules[0]
-    branch_if = _child(condition, "qti-response-if")
-    branch_else = _child(condition, "qti-response-else")
-    if branch_if is None or _children(condition, "qti-response-else-if"):
-        return None
-    test, actions = _condition_test(branch_if)
-    if_scores = _scores_set(actions)
-    else_scores = _scores_set([c for c in branch_else if isinstance(c.tag, str)]) if branch_else is not None else []
-    if test is not None and _name(test) == "qti-is-null" and _is_var(_child_expr(test), "qti-variable", response_id):
-        # map_response template: null scores 0, otherwise the mapped value
-        if len(else_scores) == 1 and _is_var(else_scores[0], "qti-map-response", response_id):
-            return Scoring("map_response")
-        return None
-    if len(if_scores) != 1 or _constant(if_scores[0]) != 1.0:
-        return None
-    if else_scores and (len(else_scores) != 1 or _constant(else_scores[0]) != 0.0):
-        return None
-    operands = [c for c in test if isinstance(c.tag, str)] if test is not None else []
-    if len(operands) != 2 or not _is_var(operands[0], "qti-variable", response_id) \
-            or not _is_var(operands[1], "qti-correct", response_id):
-        return None
-    if _name(test) == "qti-match":
-        return Scoring("match_correct")
-    if _name(test) == "qti-equal":
-        mode = test.get("tolerance-mode", "exact")
-        if mode == "exact":
-            return Scoring("match_correct")
-        bounds = (test.get("tolerance") or "").split()
-        if mode == "absolute" and bounds and len(set(bounds)) == 1:
-            return Scoring("tolerance", _number(bounds[0], "tolerance"))
-    return None
-
-
-def _child_expr(element: etree._Element | None) -> etree._Element | None:
-    if element is None:
-        return None
-    if _name(element) in ("qti-map-response", "qti-variable", "qti-correct"):
-        return element
-    expressions = [c for c in element if isinstance(c.tag, str)]
-    return expressions[0] if len(expressions) == 1 else None
+    if term.tolerance:
+        return Scoring("tolerance", term.tolerance[1], relative=term.tolerance[0] == "relative")
+    return Scoring("match_correct")
 
 
 # --- interactions to item types ------------------------------------------------------------------
@@ -426,14 +386,20 @@ def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[s
         raise Unsupported(f"a text entry with {decl.cardinality} cardinality is not supported")
     numeric = decl.base_type in ("float", "integer") or hint == "numeric_entry"
     if numeric:
-        if scoring.kind == "map_response" or len(decl.correct) != 1:
+        correct = decl.correct
+        if scoring.kind == "map_response":
+            # A mapping that credits one value and nothing else is that value as the key.
+            credited = [k for k, v in (decl.mapping or {}).items() if v > 0]
+            correct = credited if len(credited) == 1 and decl.default_value <= 0 else []
+        if len(correct) != 1:
             raise Unsupported("a numeric entry must be scored against its one correct value")
         try:
-            key = float(decl.correct[0])
+            key = float(correct[0])
         except ValueError:
-            raise Unsupported(f"the correct value {decl.correct[0]!r} is not a number") from None
+            raise Unsupported(f"the correct value {correct[0]!r} is not a number") from None
+        tolerance = abs(key) * scoring.tolerance / 100 if scoring.relative else scoring.tolerance
         return {"type": "numeric_entry", "key": int(key) if key.is_integer() and decl.base_type == "integer" else key,
-                "tolerance": scoring.tolerance}
+                "tolerance": tolerance}
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, but the response is text")
     if scoring.kind == "match_correct":
@@ -445,17 +411,33 @@ def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[s
     entries = {k: v for k, v in (decl.mapping or {}).items() if v != 0}
     if not entries or decl.default_value != 0:
         raise Unsupported("the mapping must give credit to accepted answers and 0 to the rest")
-    if any(not 0 < v <= 1 for v in entries.values()):
-        raise Unsupported(f"mapped credits must lie in (0, 1], got {sorted(entries.values())}")
+    if any(v < 0 for v in entries.values()):
+        raise Unsupported(f"mapped credits must be positive, got {sorted(entries.values())}")
+    top = max(entries.values())
+    if top > 1:  # points, not credits: PIAA credits run 0..1, so rescale by the best answer's
+        entries = {k: v / top for k, v in entries.items()}
     cases = {decl.mapping_case_sensitive[k] for k in entries}
     if len(cases) != 1:
         raise Unsupported("the accepted answers mix case-sensitive and case-insensitive matching")
-    return {"type": "text_entry", "case_sensitive": cases.pop(),
-            "accepted": [{"value": k, "credit": v} for k, v in entries.items()]}
+    case_sensitive = cases.pop()
+    accepted: dict[str, dict[str, Any]] = {}
+    for value, credit in entries.items():
+        # "York" and "york" are one answer when case does not count: keep the better credit.
+        norm = value if case_sensitive else value.casefold()
+        if norm not in accepted or accepted[norm]["credit"] < credit:
+            accepted[norm] = {"value": value, "credit": credit}
+    return {"type": "text_entry", "case_sensitive": case_sensitive, "accepted": list(accepted.values())}
 
 
-def _interaction(body: etree._Element) -> etree._Element:
+IGNORED_INTERACTIONS = frozenset(("qti-end-attempt-interaction",))
+
+
+def _interaction(body: etree._Element, losses: list[str]) -> etree._Element:
     interactions = [e for e in body.iter(etree.Element) if _name(e).endswith("-interaction")]
+    for ignored in [e for e in interactions if _name(e) in IGNORED_INTERACTIONS]:
+        losses.append(f"the {_name(ignored)} button ({ignored.get('title') or 'end attempt'}) "
+                      "is left out: a PIAA sitting has no hints or early ends per item")
+    interactions = [e for e in interactions if _name(e) not in IGNORED_INTERACTIONS]
     if not interactions:
         raise Unsupported("the item has no interaction")
     if len(interactions) > 1:
@@ -486,8 +468,84 @@ def _rationale(body: etree._Element, lang: str) -> dict[str, str] | None:
     return None
 
 
+FEEDBACK_ELEMENTS = ("qti-modal-feedback", "qti-feedback-block", "qti-feedback-inline")
+
+
+def _feedback(root: etree._Element, lang: str, analysis: qti_scoring.Scoring) -> list[dict[str, Any]]:
+    """Modal and inline feedback, each with the outcome value that shows (or hides) it and,
+    where the response processing says so, whether that value means a right or wrong answer."""
+    found = []
+    for element in root.iter(*(f"{{{QTI3_NS}}}{n}" for n in FEEDBACK_ELEMENTS)):
+        text = text_of(element, _lang(element, lang), skip=SKIPPED_CONTENT - {_name(element)})
+        if not text:
+            continue
+        value = element.get("identifier", "")
+        entry: dict[str, Any] = {"outcome": element.get("outcome-identifier", "FEEDBACK"),
+                                 "value": value, "show": element.get("show-hide", "show") != "hide",
+                                 "text": text}
+        when = analysis.feedback_when.get(value) or \
+            (value.lower() if value.lower() in ("correct", "incorrect") else None)
+        if when:
+            entry["when"] = when
+        if _name(element) != "qti-modal-feedback":
+            entry["inline"] = True
+        found.append(entry)
+    return found
+
+
+def _losses(root: etree._Element, body: etree._Element, interaction: etree._Element,
+            losses: list[str]) -> None:
+    """What the item holds that the PIAA item will not: listed, never dropped silently."""
+    seen: dict[str, int] = {}
+    for element in root.iter(etree.Element):
+        name = _name(element)
+        if not name and etree.QName(element).localname == "math":
+            name = "math"
+        seen[name] = seen.get(name, 0) + 1
+    described = {
+        "img": "image(s)", "object": "embedded object(s)", "picture": "picture(s)",
+        "audio": "audio", "video": "video", "math": "MathML formula(s), flattened to text",
+        "table": "table(s), flattened to paragraphs", "qti-stylesheet": "stylesheet(s)",
+        "qti-template-declaration": "template variables (values varied per candidate)",
+        "qti-printed-variable": "printed template value(s)",
+        "qti-companion-materials-info": "companion materials (calculator, rule, ...)",
+        "qti-catalog-info": "accessibility catalog (alternative renderings)",
+        "qti-portable-custom-interaction": "portable custom interaction",
+    }
+    for name, what in described.items():
+        if seen.get(name):
+            losses.append(f"{what} not kept ({seen[name]})")
+    for block in _descendants(body, "qti-rubric-block"):
+        if block.get("use") != RATIONALE_USE:
+            views = block.get("view", "")
+            losses.append(f"a rubric block for {views or 'all views'} not kept")
+    if _bool(interaction.get("shuffle"), False):
+        losses.append("options were to be shuffled for each candidate; PIAA shows them in "
+                      "the authored order")
+    max_choices = interaction.get("max-choices")
+    if max_choices and max_choices.isdigit() and int(max_choices) > 1 and \
+            int(max_choices) < len(_descendants(interaction, "qti-simple-choice")):
+        losses.append(f"at most {max_choices} choices may be picked; PIAA does not limit them")
+    if interaction.get("min-choices") not in (None, "0", "1"):
+        losses.append(f"at least {interaction.get('min-choices')} choices must be picked; "
+                      "PIAA does not require them")
+
+
+@dataclass
+class QtiItem:
+    """One converted item: the bank-format item and what of the source it could not keep."""
+
+    item: dict[str, Any]
+    losses: list[str] = field(default_factory=list)
+
+
 def item_from_qti(data: bytes, file: str, hints: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One bank-format item from a QTI item file.
+    """One bank-format item from a QTI item file (see ``read_item``)."""
+    return read_item(data, file, hints).item
+
+
+def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None) -> QtiItem:
+    """One bank-format item from a QTI item file, with the list of what was not kept.
 
     ``hints`` are PIAA facts from the package manifest (or the importer's options): id, type,
     competency, level, sub_area, reference, partial_credit, collapse_spaces.
@@ -509,15 +567,22 @@ def item_from_qti(data: bytes, file: str, hints: dict[str, Any] | None = None) -
     body = _child(root, "qti-item-body")
     if body is None:
         raise Unsupported("the item has no item body")
-    interaction = _interaction(body)
+    losses: list[str] = []
+    interaction = _interaction(body, losses)
     response_id = interaction.get("response-identifier", "RESPONSE")
     declarations = {d.get("identifier"): d for d in _children(root, "qti-response-declaration")}
     if response_id not in declarations:
         raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
     decl = _declaration(declarations[response_id])
-    scoring = _scoring(root, response_id)
+    analysis = _analysis(root, [response_id])
+    scoring = _scoring(analysis, response_id)
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"))
-    return _with_facts(item, root, body, lang, hints)
+    item = _with_facts(item, root, body, lang, hints)
+    feedback = _feedback(root, lang, analysis)
+    if feedback:
+        item["feedback"] = feedback
+    _losses(root, body, interaction, losses)
+    return QtiItem(item, losses)
 
 
 def _typed_content(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
@@ -661,7 +726,10 @@ def _first_file(resource: etree._Element) -> str | None:
 def _read_one(data: bytes, file: str, hints: dict[str, Any], bank: ParsedBank,
               problems: list[dict[str, Any]]) -> None:
     try:
-        bank.add(item_from_qti(data, file, hints), file=file)
+        converted = read_item(data, file, hints)
+        bank.add(converted.item, file=file)
+        for loss in converted.losses:
+            bank.losses.append(problem(loss, file=file, item=converted.item.get("id")))
     except Malformed as exc:
         problems.append(problem(str(exc), file=file))
     except Unsupported as exc:
