@@ -60,6 +60,8 @@ class ParsedBank:
     kind: str = ""
     # What an importer could not keep of an item it converted (QTI): one problem per loss.
     losses: list[dict[str, Any]] = field(default_factory=list)
+    # Media files the items refer to, by SHA-256 (piaa.items.media.MediaFile), stored with them.
+    media: dict[str, Any] = field(default_factory=dict)
 
     def add(self, item: dict[str, Any], **source: Any) -> None:
         self.items.append(item)

@@ -340,8 +340,19 @@ def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict
     report.unchanged = sorted(unchanged)
     services.create_items_from_bank_json(session, bank, todo, actor=actor, state=state,
                                          progress=report_progress)
+    _store_media(session, parsed, todo)
     report.imported = [item["id"] for item in todo]
     return report
+
+
+def _store_media(session: Session, parsed: ParsedBank, items: list[dict[str, Any]]) -> None:
+    """The media files the imported items refer to, stored with them."""
+    from piaa.items.media import store_media
+    from piaa.items.types.rich import media_hashes
+
+    used = {sha for item in items for html in (item.get("body") or {}).values()
+            for sha in media_hashes(html)}
+    store_media(session, {sha: f for sha, f in parsed.media.items() if sha in used})
 
 
 def _item_languages(parsed: ParsedBank) -> list[str]:

@@ -2,6 +2,9 @@
 PIAA cannot keep listed item by item, and imports that skip items one by one."""
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 from lxml import etree
 from sqlalchemy import func, select
@@ -102,7 +105,7 @@ def test_what_cannot_be_kept_is_listed_per_item():
         b'<mi>x</mi></math></p><qti-rubric-block view="proctor"><p>Read aloud.</p></qti-rubric-block>')
     losses = qti.read_item(data, "x.xml").losses
     text = " | ".join(losses)
-    for lost in ("rubric block for proctor", "shuffled"):
+    for lost in ("rubric block for proctor", "n.png: not in the package", "image(s) not kept (1)"):
         assert lost in text, text
     parsed, problems = qti.read_qti_file(data, "x.xml")
     assert problems == [] and {p["item"] for p in parsed.losses} == {"Q3-SC-1"}
@@ -177,16 +180,16 @@ def test_an_import_that_imports_nothing_is_refused_and_makes_no_bank(session, di
 
 
 def test_losses_are_reported_and_can_refuse_the_item(session, dictionary, tmp_path):
-    path = wild_package(tmp_path, ["v3_single_choice.xml", "v3_modal_feedback.xml"])
+    path = wild_package(tmp_path, ["v3_proctor_rubric.xml", "v3_modal_feedback.xml"])
     options = dict(bank="Lossy", agency="Agency L", competency="FN-NOTING", level=2)
     report = import_path(session, path, options=ImportOptions(**options))
-    assert sorted(report.imported) == ["Q3-FB-1", "Q3-SC-1"]
-    assert [(p["item"], "shuffled" in p["message"]) for p in report.losses] == [("Q3-SC-1", True)]
+    assert sorted(report.imported) == ["Q3-FB-1", "Q3-LOSSY-1"]
+    assert [(p["item"], "for proctor" in p["message"]) for p in report.losses] == [("Q3-LOSSY-1", True)]
     session.rollback()
     with pytest.raises(Invalid) as caught:
         import_path(session, path, options=ImportOptions(**options, refuse_losses=True))
     session.rollback()
-    assert any(p.get("item") == "Q3-SC-1" and "cannot be kept whole" in p["message"]
+    assert any(p.get("item") == "Q3-LOSSY-1" and "cannot be kept whole" in p["message"]
                for p in caught.value.problems)
     report = import_path(session, path, options=ImportOptions(**options, refuse_losses=True,
                                                               skip_unsupported=True))
@@ -195,13 +198,92 @@ def test_losses_are_reported_and_can_refuse_the_item(session, dictionary, tmp_pa
 
 def test_cli_lists_losses_and_exits_non_zero_when_nothing_is_imported(app, session, dictionary, tmp_path):
     cli = BankCommand(app)
-    path = wild_package(tmp_path, ["v3_single_choice.xml"])
+    path = wild_package(tmp_path, ["v3_proctor_rubric.xml"])
     result = cli.invoke(["bank", "import", str(path), "--bank", "C", "--agency", "A",
                          "--competency", "FN-NOTING", "--level", "2"])
     assert result.exit_code == 0, result.output
-    assert "not kept: wild.zip:v3_single_choice.xml, item Q3-SC-1" in result.output
+    assert "not kept: wild.zip:v3_proctor_rubric.xml, item Q3-LOSSY-1" in result.output
     empty = wild_package(tmp_path, ["v3_slider.xml"])
     result = cli.invoke(["bank", "import", str(empty), "--bank", "D", "--agency", "A",
                          "--competency", "FN-NOTING", "--level", "2", "--skip-unsupported"])
     assert result.exit_code != 0 and "no items to import" in result.output
     assert services.find_bank(session, "D") is None
+
+
+# --- rich content: media, MathML, tables; shuffle and max-choices ---------------------------------
+
+RICH = QTI_FIXTURES / "rich" / "v3_rich.xml"
+
+
+def test_pictures_formulas_and_tables_are_kept_clean_with_their_media():
+    parsed, problems = qti.read_qti_path(RICH)
+    assert problems == []
+    (found,) = parsed.items
+    body = found["body"]["en"]
+    (sha,) = parsed.media
+    assert parsed.media[sha].data == (RICH.parent / "img" / "matrix.png").read_bytes()
+    (image,) = re.findall(r"<img [^>]*>", body)
+    assert f'src="media:{sha}"' in image and 'alt="pay matrix"' in image and 'width="120"' in image
+    assert "onerror" not in body and "matrix.png" not in body
+    assert "<math><mi>P</mi><mo>=</mo><msup><mi>b</mi><mn>2</mn></msup></math>" in body
+    assert "<caption>Levels</caption>" in body and '<th scope="col">Pay</th>' in body
+    assert "Which levels are Group C?" in body and "Level 10" not in body
+    assert found["stem"]["en"].startswith("The pay matrix")  # the plain stem stays for search
+    assert (found["shuffle"], found["max_choices"]) == (True, 2)
+    losses = [p["message"] for p in parsed.losses]
+    assert losses == ["image(s) not kept (1)"], losses  # the one in an option
+    filled = {**found, "competency": "FN-NOTING", "level": 2}
+    assert bank_format.item_problems(filled, languages=["en"]) == []
+
+
+@pytest.mark.parametrize("dirty, clean", [
+    ('<p onclick="x()">a<script>alert(1)</script></p>', "<p>a</p>"),
+    ('<img src="https://elsewhere.example/x.png">', ""),
+    ('<img src="javascript:alert(1)">', ""),
+    ('<a href="javascript:x">link</a>', "link"),
+    ('<iframe src="x"></iframe><style>p{}</style>b', "b"),
+    ('<math><mi>x</mi><annotation-xml><svg onload="x()"/></annotation-xml></math>', "<math><mi>x</mi></math>"),
+    ('<p style="background:url(x)" class="note">c</p>', '<p class="note">c</p>'),
+])
+def test_rich_content_is_cleaned_against_the_allowlist(dirty, clean):
+    from piaa.items.types import rich
+
+    assert rich.sanitise(dirty) == clean
+
+
+def test_candidate_sees_rich_stem_by_media_hash_never_a_file_name_or_key():
+    from piaa.items.types import get_item_type
+
+    (found,), _ = qti.read_qti_path(RICH)[0].items, None
+    kind = get_item_type(found["type"])
+    content = kind.from_bank_json(found)
+    view = kind.candidate_view(content, "en", np.random.default_rng(1))
+    assert "/media/" in view["stem_html"] and "matrix.png" not in str(view)
+    assert "media:" not in view["stem_html"] and "key" not in view and view["max_choices"] == 2
+    orders = {tuple(o["id"] for o in kind.candidate_view(content, "en", np.random.default_rng(s))["options"])
+              for s in range(20)}
+    assert len(orders) > 1  # shuffled per candidate
+    with pytest.raises(Invalid, match="at most 2"):
+        kind.check_answer(content, ["A", "B", "C"])
+
+
+def test_imported_media_are_stored_and_served_to_signed_in_users_only(app, client, session, dictionary,
+                                                                      make_user, login_as):
+    report = import_path(session, RICH, options=ImportOptions(bank="Rich", agency="Agency R",
+                                                              competency="FN-NOTING", level=2))
+    session.commit()
+    assert report.imported == ["Q3-RICH-1"]
+    stored = services.item_to_bank_json(services.find_item(session, services.find_bank(session, "Rich"),
+                                                           "Q3-RICH-1"))
+    from piaa.items.types.rich import media_hashes
+
+    (sha,) = media_hashes(stored["body"]["en"])
+    url = f"/media/{sha}"
+    assert client.get(url).status_code in (302, 401)
+    login_as(make_user(role="candidate"))
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.data == (RICH.parent / "img" / "matrix.png").read_bytes()
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/media/" + "0" * 64).status_code == 404
+    assert client.get("/media/../../etc/passwd").status_code == 404

@@ -28,16 +28,18 @@ from __future__ import annotations
 
 import io
 import math
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import etree
 
 from piaa.items.bank_format import ParsedBank, problem
-from piaa.items.importers import qti_scoring
+from piaa.items.importers import qti_content, qti_scoring
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -493,15 +495,29 @@ def _feedback(root: etree._Element, lang: str, analysis: qti_scoring.Scoring) ->
     return found
 
 
-def _losses(root: etree._Element, body: etree._Element, interaction: etree._Element,
-            losses: list[str]) -> None:
-    """What the item holds that the PIAA item will not: listed, never dropped silently."""
+def _count(elements, kept: str = "") -> dict[str, int]:
     seen: dict[str, int] = {}
-    for element in root.iter(etree.Element):
+    for element in elements:
         name = _name(element)
         if not name and etree.QName(element).localname == "math":
             name = "math"
         seen[name] = seen.get(name, 0) + 1
+    for name in ("img", "math", "table", "audio", "video"):
+        if name in seen:
+            seen[name] -= kept.count(f"<{name}")
+    if "object" in seen:  # an image object is kept as an img
+        seen["object"] -= max(0, kept.count("<img") - sum(1 for e in elements if _name(e) == "img"))
+    return seen
+
+
+def _losses(root: etree._Element, body: etree._Element, interaction: etree._Element,
+            losses: list[str], kept_html: str = "", kept: frozenset[str] = frozenset()) -> None:
+    """What the item holds that the PIAA item will not: listed, never dropped silently.
+
+    ``kept_html`` is the rich body kept (its pictures, formulas and tables are not lost);
+    ``kept`` names the interaction attributes the item type keeps (shuffle, max-choices).
+    """
+    seen = _count(list(root.iter(etree.Element)), kept_html)
     described = {
         "img": "image(s)", "object": "embedded object(s)", "picture": "picture(s)",
         "audio": "audio", "video": "video", "math": "MathML formula(s), flattened to text",
@@ -513,17 +529,17 @@ def _losses(root: etree._Element, body: etree._Element, interaction: etree._Elem
         "qti-portable-custom-interaction": "portable custom interaction",
     }
     for name, what in described.items():
-        if seen.get(name):
+        if seen.get(name, 0) > 0:
             losses.append(f"{what} not kept ({seen[name]})")
     for block in _descendants(body, "qti-rubric-block"):
         if block.get("use") != RATIONALE_USE:
             views = block.get("view", "")
             losses.append(f"a rubric block for {views or 'all views'} not kept")
-    if _bool(interaction.get("shuffle"), False):
+    if _bool(interaction.get("shuffle"), False) and "shuffle" not in kept:
         losses.append("options were to be shuffled for each candidate; PIAA shows them in "
                       "the authored order")
     max_choices = interaction.get("max-choices")
-    if max_choices and max_choices.isdigit() and int(max_choices) > 1 and \
+    if "max-choices" not in kept and max_choices and max_choices.isdigit() and int(max_choices) > 1 and \
             int(max_choices) < len(_descendants(interaction, "qti-simple-choice")):
         losses.append(f"at most {max_choices} choices may be picked; PIAA does not limit them")
     if interaction.get("min-choices") not in (None, "0", "1"):
@@ -537,6 +553,7 @@ class QtiItem:
 
     item: dict[str, Any]
     losses: list[str] = field(default_factory=list)
+    media: dict[str, Any] = field(default_factory=dict)  # sha256 -> piaa.items.media.MediaFile
 
 
 def item_from_qti(data: bytes, file: str, hints: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -544,11 +561,15 @@ def item_from_qti(data: bytes, file: str, hints: dict[str, Any] | None = None) -
     return read_item(data, file, hints).item
 
 
-def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None) -> QtiItem:
+def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
+              resolve: qti_content.Resolve | None = None) -> QtiItem:
     """One bank-format item from a QTI item file, with the list of what was not kept.
 
     ``hints`` are PIAA facts from the package manifest (or the importer's options): id, type,
     competency, level, sub_area, reference, partial_credit, collapse_spaces.
+
+    ``resolve`` reads a file the item refers to (a picture), by its path relative to the item
+    file; the media found are returned with the item.
 
     :raise Malformed: if the file is not well-formed XML or not a QTI assessment item.
     :raise Unsupported: if the item cannot be expressed as a PIAA item (the reason says why).
@@ -581,8 +602,22 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None) -> Qt
     feedback = _feedback(root, lang, analysis)
     if feedback:
         item["feedback"] = feedback
-    _losses(root, body, interaction, losses)
-    return QtiItem(item, losses)
+    shown = qti_content.rich_body(body, SKIPPED_CONTENT, resolve)
+    media = {}
+    if shown.rich and _single_language(body, lang):
+        item["body"] = {lang: shown.html}
+        media = shown.media
+        losses += [f"not kept: {p}" for p in shown.problems]
+    kept = frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
+                     if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
+    _losses(root, body, interaction, losses, item.get("body", {}).get(lang, ""), kept)
+    return QtiItem(item, losses, media)
+
+
+def _single_language(body: etree._Element, lang: str) -> bool:
+    """Rich bodies are kept for items written in one language (PIAA's own parallel-language
+    exports are plain text)."""
+    return all(_lang(e, lang) == lang for e in body.iter(etree.Element))
 
 
 def _typed_content(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
@@ -602,10 +637,17 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
         return {"type": "ordering", "options": choices, "key": [_unprefix(v) for v in decl.correct],
                 "partial_credit": False}
     if decl.cardinality == "multiple":
-        return _multiple_response(decl, scoring, choices)
-    if decl.cardinality != "single":
+        item = _multiple_response(decl, scoring, choices)
+        most = interaction.get("max-choices", "")
+        if most.isdigit() and 0 < int(most) < len(choices):
+            item["max_choices"] = int(most)
+    elif decl.cardinality != "single":
         raise Unsupported(f"a choice with {decl.cardinality} cardinality is not supported")
-    return _single_choice(decl, scoring, choices, hint)
+    else:
+        item = _single_choice(decl, scoring, choices, hint)
+    if item["type"] in ("single_choice", "multiple_response") and _bool(interaction.get("shuffle"), False):
+        item["shuffle"] = True
+    return item
 
 
 def _with_facts(content: dict[str, Any], root: etree._Element, body: etree._Element, lang: str,
@@ -710,7 +752,7 @@ def read_package(files: dict[str, bytes], display: str) -> tuple[ParsedBank, lis
                                     file=f"{display}:{MANIFEST_FILE}", item=resource.get("identifier")))
             continue
         hints = item_hints(resource)
-        _read_one(files[path], f"{display}:{path}", hints, bank, problems)
+        _read_one(files[path], f"{display}:{path}", hints, bank, problems, _package_resolver(files, path))
     if not bank.items and not bank.unsupported and not problems:
         problems.append(problem("the package holds no items", file=display))
     return bank, problems
@@ -723,11 +765,34 @@ def _first_file(resource: etree._Element) -> str | None:
     return None
 
 
+def _package_resolver(files: dict[str, bytes], item_path: str) -> qti_content.Resolve:
+    """Files by their path relative to the item file, never outside the package."""
+    folder = PurePosixPath(item_path).parent
+
+    def resolve(href: str) -> bytes | None:
+        joined = posixpath.normpath(str(folder / unquote(href.split("#")[0].split("?")[0])))
+        return None if joined.startswith("..") else files.get(joined)
+    return resolve
+
+
+def _folder_resolver(folder: Path) -> qti_content.Resolve:
+    """Files beside a single item file on disk, never outside its folder."""
+    root = folder.resolve()
+
+    def resolve(href: str) -> bytes | None:
+        target = (root / unquote(href.split("#")[0].split("?")[0])).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+        return target.read_bytes()
+    return resolve
+
+
 def _read_one(data: bytes, file: str, hints: dict[str, Any], bank: ParsedBank,
-              problems: list[dict[str, Any]]) -> None:
+              problems: list[dict[str, Any]], resolve: qti_content.Resolve | None = None) -> None:
     try:
-        converted = read_item(data, file, hints)
+        converted = read_item(data, file, hints, resolve)
         bank.add(converted.item, file=file)
+        bank.media.update(converted.media)
         for loss in converted.losses:
             bank.losses.append(problem(loss, file=file, item=converted.item.get("id")))
     except Malformed as exc:
@@ -744,8 +809,10 @@ def _identifier(data: bytes) -> str | None:
         return None
 
 
-def read_qti_file(data: bytes, display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
-    """A single QTI item file (``.xml``) or a content package (``.zip``)."""
+def read_qti_file(data: bytes, display: str, resolve: qti_content.Resolve | None = None
+                  ) -> tuple[ParsedBank, list[dict[str, Any]]]:
+    """A single QTI item file (``.xml``; ``resolve`` reads the files it refers to) or a
+    content package (``.zip``)."""
     if data[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -755,7 +822,7 @@ def read_qti_file(data: bytes, display: str) -> tuple[ParsedBank, list[dict[str,
             return ParsedBank(kind="qti"), [problem("not a readable zip archive", file=display)]
         return read_package(files, display)
     bank, problems = ParsedBank(kind="qti"), []
-    _read_one(data, display, {}, bank, problems)
+    _read_one(data, display, {}, bank, problems, resolve)
     return bank, problems
 
 
@@ -766,4 +833,4 @@ def read_qti_path(path: Path, display: str | None = None) -> tuple[ParsedBank, l
         files = {str(p.relative_to(path).as_posix()): p.read_bytes()
                  for p in path.rglob("*") if p.is_file()}
         return read_package(files, display)
-    return read_qti_file(path.read_bytes(), display)
+    return read_qti_file(path.read_bytes(), display, _folder_resolver(path.parent))

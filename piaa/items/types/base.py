@@ -20,7 +20,7 @@ Problem = dict[str, str]  # {"field": "options[1].text.hi", "message": "..."}
 
 # Columns of the Item row, not part of the stored content.
 META_FIELDS = ("id", "type", "competency", "level", "sub_area")
-COMMON_FIELDS = ("stem", "rationale", "reference", "feedback")
+COMMON_FIELDS = ("stem", "rationale", "reference", "feedback", "body")
 LANGUAGES = ("en", "hi")
 # QTI tools generate identifiers such as choice_1946938842: 64 characters leaves room.
 OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -178,8 +178,9 @@ class ItemType:
         out["rationale"] = content.get("rationale")
         if content.get("reference"):
             out["reference"] = content["reference"]
-        if content.get("feedback"):
-            out["feedback"] = content["feedback"]
+        for optional in ("feedback", "body"):
+            if content.get(optional):
+                out[optional] = content[optional]
         return out
 
     # --- checks ----------------------------------------------------------------------
@@ -196,6 +197,9 @@ class ItemType:
         if content.get("rationale") is not None:
             found += check_text(content.get("rationale"), "rationale", languages=languages)
         found += check_feedback(content.get("feedback"), languages)
+        if content.get("body") is not None:
+            found += check_text(content.get("body"), "body", languages=languages, same_as=stem_langs,
+                                allow_markup=True)
         reference = content.get("reference")
         if reference is not None and not isinstance(reference, str):
             found.append(problem("reference", "must be text"))
@@ -228,6 +232,11 @@ class ItemType:
         text = pick_text(stem, shown)
         view = {"type": cls.name, "interaction": cls.interaction, "lang": shown,
                 "stem": text, "stem_paragraphs": paragraphs(text)}
+        body = content.get("body")
+        if body:
+            from piaa.items.types.rich import for_candidate
+
+            view["stem_html"] = for_candidate(pick_text(body, shown))
         view.update(cls.widget(content, shown, rng))
         return view
 

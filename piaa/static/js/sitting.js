@@ -277,7 +277,9 @@
     box.setAttribute("lang", c.lang || cfg.item_lang || "en");
     box.dataset.ref = item.ref;
     var stem = el("div", {"class": "stem", id: uid + "-stem"});
-    (c.stem_paragraphs || [c.stem]).forEach(function (p) { stem.appendChild(el("p", {}, p)); });
+    // stem_html is the server's allowlisted copy of an imported item's rich stem (pictures, MathML, tables)
+    if (c.stem_html) stem.innerHTML = c.stem_html;
+    else (c.stem_paragraphs || [c.stem]).forEach(function (p) { stem.appendChild(el("p", {}, p)); });
     box.appendChild(stem);
     var widget = (WIDGETS[c.interaction] || WIDGETS.text)(item, uid);
     box.appendChild(widget);
@@ -298,9 +300,14 @@
         row.appendChild(el("label", {"for": uid + "-" + i}, o.text));
         box.appendChild(row);
       });
-      box.addEventListener("change", function () {
+      box.addEventListener("change", function (event) {
         var picked = Array.prototype.filter.call(box.querySelectorAll("input"), function (n) { return n.checked; })
           .map(function (n) { return n.value; });
+        if (c.max_choices && picked.length > c.max_choices) {
+          event.target.checked = false;
+          note(t("Pick at most {n} options.", {n: c.max_choices}));
+          return;
+        }
         answer(item.ref, c.multiple ? picked : (picked[0] === undefined ? null : picked[0]));
       });
       return box;
