@@ -287,3 +287,85 @@ def test_imported_media_are_stored_and_served_to_signed_in_users_only(app, clien
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/media/" + "0" * 64).status_code == 404
     assert client.get("/media/../../etc/passwd").status_code == 404
+
+
+# --- interactions delivered and scored automatically --------------------------------------------
+
+@pytest.mark.parametrize("name, kind, expected, right, wrong", [
+    ("v3_inline_choice.xml", "single_choice", {"key": "US"}, "US", "JS"),
+    ("v3_hottext.xml", "multiple_response", {"key": ["H1", "H3"], "max_choices": 2}, ["H3", "H1"], ["H1", "H2"]),
+    ("v3_match.xml", "matching", {"key": [["RTI", "Y2005"], ["CVC", "Y2003"]], "partial_credit": True},
+     [["CVC", "Y2003"], ["RTI", "Y2005"]], [["RTI", "Y2010"], ["CVC", "Y2003"]]),
+    ("v3_gap_match.xml", "matching", {"key": [["W1", "G1"], ["W3", "G2"]], "gaps": True},
+     [["W1", "G1"], ["W3", "G2"]], [["W2", "G1"], ["W3", "G2"]]),
+    ("rich/v3_hotspot.xml", "hotspot", {"key": ["B"], "max_choices": 1}, ["B"], ["A"]),
+])
+def test_interactions_are_delivered_and_scored(name, kind, expected, right, wrong):
+    from piaa.items.types import get_item_type
+
+    parsed, problems = qti.read_qti_path(QTI_FIXTURES / name)
+    assert problems == [] and parsed.unsupported == [] and parsed.losses == [], parsed.losses
+    (found,) = parsed.items
+    assert found["type"] == kind and {k: found[k] for k in expected} == expected
+    assert bank_format.item_problems({**found, "competency": "FN-NOTING", "level": 2}, languages=["en"]) == []
+    item_type = get_item_type(kind)
+    content = item_type.from_bank_json(found)
+    view = item_type.candidate_view(content, "en", np.random.default_rng(0))
+    assert "key" not in view and "Y2005\", \"RTI" not in str(view)
+    assert item_type.score(content, right).credit == 1.0
+    assert item_type.score(content, wrong).credit < 1.0
+
+
+def test_gap_and_hot_text_stems_keep_the_text_around_the_interaction():
+    gaps = qti.item_from_qti((QTI_FIXTURES / "v3_gap_match.xml").read_bytes(), "g.xml")
+    assert gaps["stem"]["en"] == "Fill the gaps.\n\nA receipt is entered in the [1] and then put on the [2]."
+    assert [t["text"]["en"] for t in gaps["targets"]] == ["[1]", "[2]"]
+    hot = qti.item_from_qti((QTI_FIXTURES / "v3_hottext.xml").read_bytes(), "h.xml")
+    assert "The memorandum was sent by the officer with a circular." in " ".join(hot["stem"]["en"].split())
+    inline = qti.item_from_qti((QTI_FIXTURES / "v3_inline_choice.xml").read_bytes(), "i.xml")
+    assert inline["stem"]["en"] == "A file is first marked to the ____."
+
+
+def test_matching_partial_credit_and_limits():
+    from piaa.items.types import get_item_type
+
+    kind = get_item_type("matching")
+    content = kind.from_bank_json(qti.item_from_qti((QTI_FIXTURES / "v3_match.xml").read_bytes(), "m.xml"))
+    assert kind.score(content, [["RTI", "Y2005"]]).credit == 0.5
+    assert kind.score(content, [["RTI", "Y2005"], ["CVC", "Y2010"]]).credit == 0.0
+    with pytest.raises(Invalid, match="at most 1"):
+        kind.check_answer(content, [["RTI", "Y2005"], ["CVC", "Y2005"]])
+    with pytest.raises(Invalid):
+        kind.check_answer(content, [["RTI", "nowhere"]])
+
+
+def test_hotspot_view_places_areas_on_the_picture_by_hash():
+    from piaa.items.types import get_item_type
+
+    parsed, _ = qti.read_qti_path(QTI_FIXTURES / "rich" / "v3_hotspot.xml")
+    (found,) = parsed.items
+    kind = get_item_type("hotspot")
+    view = kind.candidate_view(kind.from_bank_json(found), "en", None)
+    (sha,) = parsed.media
+    assert view["image"] == f"/media/{sha}" and view["multiple"] is False
+    assert view["areas"] == [{"id": "A", "label": "left half", "x": 25.0, "y": 50.0},
+                             {"id": "B", "label": "right circle", "x": 75.0, "y": 50.0}]
+    assert "Pay matrix" not in found["stem"]["en"]
+
+
+def test_several_interactions_are_refused_with_that_reason():
+    data = (QTI_FIXTURES / "v3_inline_choice.xml").read_bytes().replace(
+        b"</p>\n  </qti-item-body>", b'</p><p><qti-text-entry-interaction response-identifier="R2"/></p>\n  </qti-item-body>')
+    with pytest.raises(qti.Unsupported, match="2 interactions"):
+        qti.read_item(data, "two.xml")
+
+
+def test_package_only_types_are_refused_by_qti_and_spreadsheet_export_not_mangled(tmp_path):
+    from piaa.items.exporters import qti3, tabular as tabular_out
+
+    found = qti.item_from_qti((QTI_FIXTURES / "v3_match.xml").read_bytes(), "m.xml")
+    found = {**found, "competency": "FN-NOTING", "level": 2}
+    with pytest.raises(Invalid, match="cannot be written as QTI 3.0 yet"):
+        qti3.package_bytes({"name": "B", "agency": "A"}, [found])
+    with pytest.raises(Invalid, match="spreadsheet"):
+        tabular_out.write([found], tmp_path / "x.csv", ["en"], "csv")

@@ -25,7 +25,8 @@ def fields(data, languages=("en", "hi")):
 
 def test_registry_holds_every_contract_type():
     assert set(ITEM_TYPES) == {"single_choice", "multiple_response", "true_false", "text_entry",
-                               "numeric_entry", "ordering", "situational_judgement", "likert"}
+                               "numeric_entry", "ordering", "situational_judgement", "likert",
+                               "matching", "hotspot"}
     for name, kind in ITEM_TYPES.items():
         assert kind.name == name and kind.qti_interaction.startswith("qti-")
 

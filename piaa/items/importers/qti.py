@@ -64,7 +64,16 @@ SKIPPED_CONTENT = frozenset(("qti-feedback-block", "qti-feedback-inline", "qti-m
                              "qti-rubric-block", "qti-template-block", "qti-template-inline",
                              "qti-printed-variable", "qti-stylesheet"))
 SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
-                          "qti-text-entry-interaction")
+                          "qti-text-entry-interaction", "qti-inline-choice-interaction",
+                          "qti-hottext-interaction", "qti-match-interaction",
+                          "qti-gap-match-interaction", "qti-hotspot-interaction")
+# Interactions whose content is part of the stem (the text around hot texts and gaps, the
+# prompt); the others stand in the stem as a blank.
+CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qti-hottext-interaction",
+                          "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction")
+# What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
+CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
+                             "qti-hotspot-choice", "qti-inline-choice"))
 TEMPLATE_NAMES = {"match_correct": "match_correct", "map_response": "map_response",
                   "cc2_match": "match_correct", "cc2_match_basic": "match_correct",
                   "cc2_map_response": "map_response"}
@@ -143,6 +152,7 @@ class _Texts:
 
     paragraphs: dict[str, list[str]] = field(default_factory=dict)
     current: dict[str, list[str]] = field(default_factory=dict)
+    gaps: int = 0
 
     def add(self, lang: str, text: str | None) -> None:
         if text:
@@ -174,9 +184,15 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
     lang = _lang(element, lang)
     if name in skip or (element.get("class") or "").split().count(UNIT_CLASS):
         return
-    if name.endswith("-interaction") and name not in ("qti-choice-interaction", "qti-order-interaction"):
+    if name.endswith("-interaction") and name not in CONTAINER_INTERACTIONS:
         texts.add(lang, GAP)
         return
+    if name == "qti-gap":
+        texts.gaps += 1
+        texts.add(lang, f"[{texts.gaps}]")
+        return
+    if name in ("object", "img") and _name(element.getparent()) == "qti-hotspot-interaction":
+        return  # the hotspot's picture is the widget's
     block = name in BLOCK_ELEMENTS
     if block:
         texts.brk()
@@ -205,7 +221,7 @@ def text_of(element: etree._Element, lang: str, *, skip: frozenset[str] = SKIPPE
 
 def _stem(body: etree._Element, lang: str) -> dict[str, str]:
     """The item body's text without the choices: prompt and paragraphs around the interaction."""
-    return text_of(body, lang, skip=SKIPPED_CONTENT | {"qti-simple-choice"})
+    return text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS)
 
 
 # --- response declarations and processing ------------------------------------------------------
@@ -331,9 +347,9 @@ def _unprefix(identifier: str) -> str:
     return identifier
 
 
-def _choices(interaction: etree._Element, lang: str) -> list[dict[str, Any]]:
+def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice") -> list[dict[str, Any]]:
     choices = []
-    for choice in _descendants(interaction, "qti-simple-choice"):
+    for choice in _descendants(interaction, tag):
         choices.append({"id": _unprefix(choice.get("identifier", "")),
                         "text": text_of(choice, _lang(choice, lang), separator=" ")})
     return choices
@@ -597,20 +613,22 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
     decl = _declaration(declarations[response_id])
     analysis = _analysis(root, [response_id])
     scoring = _scoring(analysis, response_id)
-    item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"))
+    media: dict[str, Any] = {}
+    item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
+                          resolve, media)
     item = _with_facts(item, root, body, lang, hints)
     feedback = _feedback(root, lang, analysis)
     if feedback:
         item["feedback"] = feedback
-    shown = qti_content.rich_body(body, SKIPPED_CONTENT, resolve)
-    media = {}
+    shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
     if shown.rich and _single_language(body, lang):
         item["body"] = {lang: shown.html}
-        media = shown.media
+        media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
     kept = frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
                      if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
-    _losses(root, body, interaction, losses, item.get("body", {}).get(lang, ""), kept)
+    kept_html = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
+    _losses(root, body, interaction, losses, kept_html, kept)
     return QtiItem(item, losses, media)
 
 
@@ -620,8 +638,108 @@ def _single_language(body: etree._Element, lang: str) -> bool:
     return all(_lang(e, lang) == lang for e in body.iter(etree.Element))
 
 
+CHOICE_TAGS = {"qti-inline-choice-interaction": "qti-inline-choice",
+               "qti-hottext-interaction": "qti-hottext"}
+
+
+def _pairs(values: list[str]) -> list[list[str]]:
+    pairs = []
+    for value in values:
+        parts = value.split()
+        if len(parts) != 2:
+            raise Malformed(f"{value!r} is not a pair of identifiers")
+        pairs.append([_unprefix(parts[0]), _unprefix(parts[1])])
+    return pairs
+
+
+def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
+              lang: str) -> dict[str, Any]:
+    if decl.base_type not in ("directedPair", "directed-pair"):
+        raise Unsupported(f"a {name} answered with {decl.base_type} values is not supported")
+    if name == "qti-match-interaction":
+        sets = _descendants(interaction, "qti-simple-match-set")
+        if len(sets) != 2:
+            raise Malformed("a match interaction needs two match sets")
+        sources, targets = (_choices(one, lang, "qti-simple-associable-choice") for one in sets)
+        limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-simple-associable-choice")}
+    else:
+        if _descendants(interaction, "qti-gap-img"):
+            raise Unsupported("gaps filled with pictures are not supported")
+        sources = _choices(interaction, lang, "qti-gap-text")
+        targets = [{"id": _unprefix(g.get("identifier", "")), "text": {lang: f"[{n}]"}}
+                   for n, g in enumerate(_descendants(interaction, "qti-gap"), start=1)]
+        limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-gap-text")}
+    for entry in sources + targets:
+        most = limits.get(entry["id"])
+        if most and most.isdigit() and int(most) > 0:
+            entry["match_max"] = int(most)
+    if scoring.kind == "match_correct":
+        key, partial = _pairs(decl.correct), False
+    elif scoring.kind == "map_response":
+        mapping = {tuple(p): v for p, v in zip(_pairs(list(decl.mapping or {})), (decl.mapping or {}).values())}
+        credited = [list(p) for p, v in mapping.items() if v > 0]
+        if not credited or (decl.lower_bound is None or decl.lower_bound < 0) and decl.default_value < 0:
+            raise Unsupported("the pair mapping is not PIAA partial credit (each right pair +v, "
+                              "a wrong one at most -v, lower bound 0)")
+        key, partial = credited, True
+    else:
+        raise Unsupported("a tolerance applies to numbers, not to pairs")
+    if not key:
+        raise Unsupported("the item gives no right pairs")
+    item = {"type": "matching", "sources": sources, "targets": targets, "key": key,
+            "partial_credit": partial}
+    if name == "qti-gap-match-interaction":
+        item["gaps"] = True
+    return item
+
+
+def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, lang: str,
+             resolve: qti_content.Resolve | None, media: dict[str, Any]) -> dict[str, Any]:
+    picture = next((e for e in interaction if _name(e) in ("object", "img")), None)
+    if picture is None:
+        raise Unsupported("the hotspot has no picture")
+    found = qti_content.RichBody()
+    source = qti_content.media_source(picture, resolve, found)
+    if source is None:
+        raise Unsupported(f"the hotspot's picture cannot be kept: {'; '.join(found.problems)}")
+    media.update(found.media)
+    try:
+        width, height = int(float(picture.get("width"))), int(float(picture.get("height")))
+    except (TypeError, ValueError):
+        raise Unsupported("the hotspot's picture does not give its width and height") from None
+    areas = []
+    for choice in _descendants(interaction, "qti-hotspot-choice"):
+        area = {"id": _unprefix(choice.get("identifier", "")), "shape": choice.get("shape", ""),
+                "coords": [float(c) for c in (choice.get("coords") or "").replace(" ", "").split(",") if c]}
+        label = choice.get("hotspot-label") or choice.get("aria-label")
+        if label:
+            area["label"] = {lang: label}
+        areas.append(area)
+    if scoring.kind == "map_response":
+        key = [_unprefix(k) for k, v in (decl.mapping or {}).items() if v > 0]
+    else:
+        key = [_unprefix(v) for v in decl.correct]
+    item = {"type": "hotspot", "image": {"src": source, "width": width, "height": height},
+            "areas": areas, "key": key}
+    alt = (picture.get("alt") or picture.text or "").strip()
+    if alt:
+        item["image"]["alt"] = {lang: alt}
+    most = interaction.get("max-choices", "")
+    if decl.cardinality == "single":
+        item["max_choices"] = 1
+    elif most.isdigit() and int(most) > 0:
+        item["max_choices"] = int(most)
+    return item
+
+
 def _typed_content(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
-                   lang: str, body: etree._Element, hint: str | None) -> dict[str, Any]:
+                   lang: str, body: etree._Element, hint: str | None,
+                   resolve: qti_content.Resolve | None = None,
+                   media: dict[str, Any] | None = None) -> dict[str, Any]:
+    if name in ("qti-match-interaction", "qti-gap-match-interaction"):
+        return _matching(name, interaction, decl, scoring, lang)
+    if name == "qti-hotspot-interaction":
+        return _hotspot(interaction, decl, scoring, lang, resolve, media if media is not None else {})
     if name == "qti-text-entry-interaction":
         item = _text_entry(decl, scoring, hint)
         unit = _unit(body, lang)
@@ -630,7 +748,7 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
         return item
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, not to choices")
-    choices = _choices(interaction, lang)
+    choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"))
     if name == "qti-order-interaction":
         if decl.cardinality != "ordered" or scoring.kind != "match_correct":
             raise Unsupported("an ordering must be scored by matching its correct order")

@@ -50,7 +50,7 @@ def _replace(element, new) -> None:
     element.getparent().replace(element, new)
 
 
-def _media_source(element, resolve: Resolve | None, found: RichBody) -> str | None:
+def media_source(element, resolve: Resolve | None, found: RichBody) -> str | None:
     """``media:<sha>`` for the file ``element`` refers to, stored in ``found``; None (and a
     problem) when it cannot be had."""
     href = element.get("src") or element.get("data") or ""
@@ -72,16 +72,30 @@ def _media_source(element, resolve: Resolve | None, found: RichBody) -> str | No
     return rich.MEDIA_SCHEME + media.sha256
 
 
-def rich_body(body, skipped: frozenset[str], resolve: Resolve | None) -> RichBody:
-    """The item body (``qti-item-body``, QTI 3.0 names) as clean HTML with its media."""
+def rich_body(body, skipped: frozenset[str], resolve: Resolve | None,
+              containers: tuple[str, ...] = ()) -> RichBody:
+    """The item body (``qti-item-body``, QTI 3.0 names) as clean HTML with its media.
+
+    ``skipped`` elements go with their content (feedback, choices the widget shows);
+    ``containers`` are interactions whose content stays (text around hot texts and gaps).
+    """
     found = RichBody()
     tree = copy.deepcopy(body)
+    gaps = 0
     for element in list(tree.iter(etree.Element)):
         if element is tree or element.getparent() is None:
             continue
         name, namespace = _local(element), _namespace(element)
-        if namespace == QTI3_NS and (name in skipped or name == "qti-simple-choice"):
+        parent = _local(element.getparent())
+        if namespace == QTI3_NS and name in skipped:
             rich.drop_keeping_tail(element)
+        elif name in ("object", "img") and parent == "qti-hotspot-interaction":
+            rich.drop_keeping_tail(element)  # the hotspot widget shows its picture
+        elif namespace == QTI3_NS and name == "qti-gap":
+            gaps += 1
+            marker = etree.Element("span")
+            marker.text = f"[{gaps}]"
+            _replace(element, marker)
         elif namespace == QTI3_NS and name in ("qti-choice-interaction", "qti-order-interaction"):
             prompt = next((c for c in element if _local(c) == "qti-prompt"), None)
             paragraph = etree.Element("p")
@@ -89,7 +103,7 @@ def rich_body(body, skipped: frozenset[str], resolve: Resolve | None) -> RichBod
                 paragraph.text = prompt.text
                 paragraph.extend(list(prompt))
             _replace(element, paragraph)
-        elif namespace == QTI3_NS and name.endswith("-interaction"):
+        elif namespace == QTI3_NS and name.endswith("-interaction") and name not in containers:
             blank = etree.Element("span")
             blank.text = BLANK
             _replace(element, blank)
@@ -98,7 +112,7 @@ def rich_body(body, skipped: frozenset[str], resolve: Resolve | None) -> RichBod
         if namespace == MATHML_NS:
             element.tag = name
         elif name in ("img", "object", "audio", "video", "source", "track"):
-            source = _media_source(element, resolve, found)
+            source = media_source(element, resolve, found)
             if name == "object":
                 if source and (element.get("type") or "").startswith("image/"):
                     image = etree.Element("img", src=source, alt=(element.text or "").strip())
