@@ -10,6 +10,7 @@ BLUEPRINTS = [
     "piaa.items.api:api",
     "piaa.items.import_views:imports_bp",
     "piaa.items.import_views:imports_api",
+    "piaa.items.media:bp",
     "piaa.delivery.api:api",
     "piaa.delivery.views:pages_bp",
     "piaa.standard_setting.views:bp",

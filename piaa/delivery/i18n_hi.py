@@ -144,6 +144,8 @@ HINDI = {
         "आपका सत्र समाप्त हो गया है। इसी ब्राउज़र में फिर से साइन इन करें; प्रतीक्षारत उत्तर सुरक्षित हैं।",
     "The assessment could not start: {message}": "मूल्यांकन शुरू नहीं हो सका: {message}",
     "Choose a different position for each entry.": "हर प्रविष्टि के लिए अलग स्थान चुनें।",
+    "Pick at most {n} options.": "अधिकतम {n} विकल्प चुनें।",
+    "Area": "क्षेत्र",
     "Position": "स्थान",
     "Your answer": "आपका उत्तर",
     "This answer is final: it cannot be changed after moving on.": "यह उत्तर अंतिम है: आगे बढ़ने के बाद इसे बदला नहीं जा सकता।",

@@ -27,6 +27,8 @@ COMPETENCIES_FILE = "competencies.json"
 
 ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "text_entry", "numeric_entry",
               "ordering", "situational_judgement", "likert")
+# Types that come from QTI packages (and bank folders) only: a spreadsheet row cannot hold them.
+PACKAGE_ONLY_TYPES = ("matching", "hotspot")
 LOAD_STATES = ("draft", "approved", "operational")
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 
@@ -34,6 +36,7 @@ SCHEMA_DIR = Path(__file__).with_name("schemas")
 TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "multiple_response": {"partial_credit": False},
     "ordering": {"partial_credit": False},
+    "matching": {"partial_credit": False},
     "text_entry": {"case_sensitive": False, "collapse_spaces": True},
     "numeric_entry": {"tolerance": 0},
 }
@@ -58,6 +61,10 @@ class ParsedBank:
     unsupported: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     kind: str = ""
+    # What an importer could not keep of an item it converted (QTI): one problem per loss.
+    losses: list[dict[str, Any]] = field(default_factory=list)
+    # Media files the items refer to, by SHA-256 (piaa.items.media.MediaFile), stored with them.
+    media: dict[str, Any] = field(default_factory=dict)
 
     def add(self, item: dict[str, Any], **source: Any) -> None:
         self.items.append(item)
