@@ -341,7 +341,10 @@
       frame.appendChild(el("img", {src: c.image, alt: c.alt || "", width: String(c.width), height: String(c.height)}));
       var stored = Array.isArray(item.answer) ? item.answer : (item.answer ? [item.answer] : []);
       c.areas.forEach(function (a, i) {
-        var spot = el("label", {"class": "hotspot-area", style: "left:" + a.x + "%;top:" + a.y + "%"});
+        var spot = el("label", {"class": "hotspot-area"});
+        // through the CSSOM: the page's policy refuses style attributes
+        spot.style.left = a.x + "%";
+        spot.style.top = a.y + "%";
         var input = el("input", {type: c.multiple ? "checkbox" : "radio", name: uid, value: a.id, id: uid + "-h-" + i});
         input.checked = stored.indexOf(a.id) >= 0;
         spot.appendChild(input);
