@@ -55,6 +55,14 @@ SE_METHODS = ("auto", "hessian", "xpd", None)
 
 # Thresholds for per-item warnings: beyond them an estimate is usually a
 # symptom (too little information, a bad key) rather than a finding.
+# Float32 E-steps: above this many response cells "auto" precision takes the
+# early E-steps in float32, until one EM step moves less than the second
+# number. Their rounding moves the parameters by about 1e-5 (100,000 x 100
+# 2PL), so below 1e-4 they stop helping: measured there, float32 to tol 1e-6
+# took 59 E-steps against 26 in float64.
+SINGLE_PRECISION_CELLS = 2_000_000
+SINGLE_PRECISION_UNTIL = 1e-4
+
 SLOPE_WARN_HIGH = 8.0
 SLOPE_WARN_LOW = 0.05
 GUESSING_WARN_LOW = 1e-4
@@ -224,10 +232,12 @@ class IRTCalibrator:
         For "grm" / "gpcm", "auto" and "hessian" use Louis' observed
         information and "xpd" the cross-product.
     accelerate : use SQUAREM extrapolation of the EM map.
-    precision : "auto", "double" or "single" floating point in E-step
-        products; "auto" uses single precision for more than 2 million
-        response cells, where BLAS speed matters and sampling error dwarfs
-        rounding.
+    precision : "auto", "double" or "single". "single" takes the early
+        E-steps in float32 (about 1.6 times faster) until one EM step moves
+        no parameter by more than 1e-4, then iterates in float64 to ``tol``,
+        so convergence, the log-likelihood and the standard errors are the
+        double-precision fit's; "double" uses float64 throughout; "auto" is
+        "single" above 2 million response cells and "double" below.
     girth_options : extra options for girth's estimator (engine="girth").
     callback : called as ``callback(iteration, loglik)`` after every E-step
         of our EM (every model, engine "piaa"), iterations numbered 1, 2, ...;
@@ -391,10 +401,9 @@ class IRTCalibrator:
             result = self._fit_polytomous(model, responses, anchors)
         else:
             n_cells = int(np.prod(getattr(responses, "shape", (0, 0))))
-            dtype = np.float64
-            if self.precision == "single" or (self.precision == "auto" and n_cells > 2_000_000):
-                dtype = np.float32
-            design = _prepare(responses, int(self.chunk_size), dtype)
+            design = _prepare(responses, int(self.chunk_size), np.float64)
+            single = self.precision == "single" or (
+                self.precision == "auto" and n_cells > SINGLE_PRECISION_CELLS)
             spec, eta_fixed = self._spec(model, design.n_items, anchors)
             self._identify(design, spec)
             nodes, _ = normal_quadrature(self.n_quadrature, self.theta_bounds)
@@ -405,6 +414,7 @@ class IRTCalibrator:
                 eta, mean, sd, n_iter, warn = _run_em(
                     design, spec, eta0, 0.0, 1.0, nodes, int(self.max_iter), float(self.tol),
                     bool(self.accelerate), self.callback,
+                    early_design=_em.in_single_precision(design) if single else None,
                 )
             result = self._finish(model, design, spec, eta, mean, sd, nodes, n_iter, warn)
         self._set_result(result)
@@ -552,17 +562,30 @@ def _log_prior(eta, spec: ModelSpec) -> float:
     return total
 
 
-def _run_em(design, spec, eta0, mean0, sd0, nodes, max_iter, tol, accelerate, callback=None):
-    """EM with SQUAREM extrapolation; returns (eta, mean, sd, n_estep, warnings)."""
-    x, n_eval, converged = run_squarem(
-        _em_map(design, spec, eta0, mean0, sd0, nodes),
-        _em.pack(eta0, mean0, sd0, spec),
-        max_iter,
-        tol,
-        accelerate,
-        callback,
-        project=lambda vec: _clip_packed(vec, eta0, mean0, sd0, spec),
-    )
+def _run_em(design, spec, eta0, mean0, sd0, nodes, max_iter, tol, accelerate, callback=None,
+            early_design=None):
+    """EM with SQUAREM extrapolation; returns (eta, mean, sd, n_estep, warnings).
+
+    With ``early_design`` (the float32 twin of ``design``) the E-steps run on
+    it until one EM step moves less than ``SINGLE_PRECISION_UNTIL``; the rest,
+    and the convergence decision, run on ``design``, so the answer is the
+    float64 fit's to within ``tol``.
+    """
+    x = _em.pack(eta0, mean0, sd0, spec)
+    project = lambda vec: _clip_packed(vec, eta0, mean0, sd0, spec)  # noqa: E731
+    n_eval, converged = 0, False
+    if early_design is not None:
+        x, n_eval, _ = run_squarem(
+            _em_map(early_design, spec, eta0, mean0, sd0, nodes), x, max_iter,
+            max(tol, SINGLE_PRECISION_UNTIL), accelerate, callback, project=project,
+        )
+    if n_eval < max_iter:
+        later = None if callback is None else (lambda i, ll: callback(n_eval + i, ll))
+        x, n_more, converged = run_squarem(
+            _em_map(design, spec, eta0, mean0, sd0, nodes), x, max_iter - n_eval, tol,
+            accelerate, later, project=project,
+        )
+        n_eval += n_more
     eta, mean, sd = _em.unpack(x, eta0, mean0, sd0, spec)
     warnings = [] if converged else [
         f"not converged: EM stopped after {n_eval} E-steps (max_iter={max_iter}) above tol={tol:g}"
