@@ -32,8 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logit
-from scipy.stats import norm
+from scipy.special import logit, ndtr
 
 from ._item_models import DICHOTOMOUS_MODELS, category_probs, check_model
 
@@ -225,7 +224,7 @@ def classification_accuracy(theta, se, cuts) -> ClassificationQuality:
     if c.ndim != 1 or c.size == 0 or np.any(np.diff(c) <= 0) or not np.isfinite(c).all():
         raise ValueError(f"cuts must be finite and strictly increasing; got {c.tolist()}")
     z = (c[None, :] - t[:, None]) / s[:, None]  # (n, L)
-    below = norm.cdf(z)  # P(true θ < cut_k)
+    below = ndtr(z)  # P(true θ < cut_k)
     edges = np.column_stack([np.zeros(t.size), below, np.ones(t.size)])
     level_prob = np.diff(edges, axis=1)  # (n, L + 1)
     observed = np.searchsorted(c, t, side="right")
