@@ -53,6 +53,20 @@ class ResponseDesign:
     n_correct: np.ndarray  # (J,)
     person_score: np.ndarray = field(repr=False, default=None)  # (n,) proportion correct
 
+    def map_sum(self, func, *args):
+        """``func(self, *args)``: a sum over persons of this design.
+
+        Every statistic the calibration takes from the persons (expected
+        counts, score sums, score cross-products) adds over persons, so a
+        design split over machines (:mod:`piaa.psychometrics.distributed`)
+        answers the same call by summing ``func`` over its partitions.
+        """
+        return func(self, *args)
+
+    def single_precision(self) -> "ResponseDesign":
+        """The float32 twin for cheap early E-steps (see ``in_single_precision``)."""
+        return in_single_precision(self)
+
 
 def in_single_precision(design: ResponseDesign) -> ResponseDesign:
     """A float32 twin of ``design`` for cheap early E-steps (0/1 data are exact in float32).
@@ -538,7 +552,7 @@ def start_values(design: ResponseDesign, spec: ModelSpec, eta_fixed: np.ndarray)
     threshold = Φ⁻¹(1 - p) / ρ, which start EM close to the optimum.
     """
     p = np.clip(design.n_correct / np.maximum(design.n_administered, 1), 0.02, 0.98)
-    rho = _item_score_correlation(design)
+    rho = _item_score_correlation(design.map_sum(score_sums), design)
     phi = np.exp(-0.5 * ndtri(p) ** 2) / np.sqrt(2 * np.pi)
     rho_bis = np.clip(rho * np.sqrt(p * (1 - p)) / phi, 0.15, 0.85)
     a = 1.702 * rho_bis / np.sqrt(1 - rho_bis**2)
@@ -557,8 +571,11 @@ def start_values(design: ResponseDesign, spec: ModelSpec, eta_fixed: np.ndarray)
     return project(eta)
 
 
-def _item_score_correlation(design: ResponseDesign) -> np.ndarray:
-    """Point-biserial correlation of each item with the person proportion score."""
+def score_sums(design: ResponseDesign) -> np.ndarray:
+    """(3, J) sums over the persons who saw item j of: score if correct, score, score².
+
+    ``score`` is the person's proportion correct; the sums add over persons.
+    """
     J = design.n_items
     s = np.nan_to_num(design.person_score, nan=0.5)
     sx = np.zeros(J)
@@ -579,6 +596,12 @@ def _item_score_correlation(design: ResponseDesign) -> np.ndarray:
             s1 += cor[:J] + cor[J:]
             sq = chunk.T @ sc**2
             s2 += sq[:J] + sq[J:]
+    return np.stack([sx, s1, s2])
+
+
+def _item_score_correlation(sums: np.ndarray, design: ResponseDesign) -> np.ndarray:
+    """Point-biserial correlation of each item with the person proportion score."""
+    sx, s1, s2 = sums
     n = np.maximum(design.n_administered, 1)
     p = design.n_correct / n
     mean_s = s1 / n

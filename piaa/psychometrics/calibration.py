@@ -159,6 +159,8 @@ class SparseResponses:
 
 
 def _prepare(responses, chunk_size: int, dtype) -> _em.ResponseDesign:
+    if hasattr(responses, "prepare"):  # partitions on a cluster (see .distributed)
+        return responses.prepare(chunk_size)
     if isinstance(responses, SparseResponses):
         return _em.prepare_sparse(responses.administered, responses.correct, chunk_size, dtype)
     if isinstance(responses, tuple) and len(responses) == 2 and sp.issparse(responses[0]):
@@ -397,13 +399,17 @@ class IRTCalibrator:
 
     def _fit(self, responses, anchors: dict | None) -> "IRTCalibrator":
         model = self._check_options()
+        distributed = hasattr(responses, "prepare")
+        if distributed and (model in POLYTOMOUS_MODELS or self.engine == "girth"):
+            raise ValueError(
+                f"a calibration over partitions takes dichotomous models and engine 'piaa'; "
+                f"got model {model!r}, engine {self.engine!r}")
         if model in POLYTOMOUS_MODELS:
             result = self._fit_polytomous(model, responses, anchors)
         else:
-            n_cells = int(np.prod(getattr(responses, "shape", (0, 0))))
             design = _prepare(responses, int(self.chunk_size), np.float64)
             single = self.precision == "single" or (
-                self.precision == "auto" and n_cells > SINGLE_PRECISION_CELLS)
+                self.precision == "auto" and design.n_persons * design.n_items > SINGLE_PRECISION_CELLS)
             spec, eta_fixed = self._spec(model, design.n_items, anchors)
             self._identify(design, spec)
             nodes, _ = normal_quadrature(self.n_quadrature, self.theta_bounds)
@@ -414,7 +420,7 @@ class IRTCalibrator:
                 eta, mean, sd, n_iter, warn = _run_em(
                     design, spec, eta0, 0.0, 1.0, nodes, int(self.max_iter), float(self.tol),
                     bool(self.accelerate), self.callback,
-                    early_design=_em.in_single_precision(design) if single else None,
+                    early_design=design.single_precision() if single else None,
                 )
             result = self._finish(model, design, spec, eta, mean, sd, nodes, n_iter, warn)
         self._set_result(result)
@@ -463,7 +469,7 @@ class IRTCalibrator:
     # ------------------------------------------------------------------ result
     def _finish(self, model, design, spec, eta, mean, sd, nodes, n_iter, warn) -> CalibrationResult:
         weights = normal_weights(nodes, mean, sd)
-        counts = _em.expected_counts(design, eta, nodes, weights)
+        counts = design.map_sum(_em.expected_counts, eta, nodes, weights)
         params = _internal_to_public(eta)
         warnings = list(warn)
         converged = not any(w.startswith("not converged") for w in warnings)
@@ -539,7 +545,7 @@ def _em_map(design, spec, eta_template, mean0, sd0, nodes):
     def step(vec):
         eta, mean, sd = _em.unpack(vec, eta_template, mean0, sd0, spec)
         eta = _em.project(eta)
-        counts = _em.expected_counts(design, eta, nodes, normal_weights(nodes, mean, sd))
+        counts = design.map_sum(_em.expected_counts, eta, nodes, normal_weights(nodes, mean, sd))
         new_eta = _em.mstep_items(eta, counts, nodes, spec)
         new_mean, new_sd = _em.mstep_latent(counts, nodes, mean, sd, spec)
         return _em.pack(new_eta, new_mean, new_sd, spec), counts.loglik + _log_prior(eta, spec)
@@ -626,7 +632,8 @@ def _covariance(method, design, spec, eta, mean, sd, nodes):
         info = -_numerical_hessian(design, spec, eta, mean, sd, nodes, x)
         label = "observed information: numerical Hessian of the marginal log-likelihood (central differences of the analytic score)"
     else:
-        info = _cross_product_information(design, spec, eta, mean, sd, nodes)
+        info = design.map_sum(_cross_product_sums, spec, eta, mean, sd, nodes)
+        info += _prior_information(spec, eta, nodes)
         label = "observed information: cross-product of per-person scores (XPD)"
     info = 0.5 * (info + info.T)
     try:
@@ -640,7 +647,7 @@ def _covariance(method, design, spec, eta, mean, sd, nodes):
 
 def _score_at(design, spec, eta_t, mean, sd, nodes, vec):
     e, m, s = _em.unpack(vec, eta_t, mean, sd, spec)
-    counts = _em.expected_counts(design, e, nodes, normal_weights(nodes, m, s))
+    counts = design.map_sum(_em.expected_counts, e, nodes, normal_weights(nodes, m, s))
     return _em.score_vector(e, counts, nodes, m, s, spec)
 
 
@@ -657,8 +664,8 @@ def _numerical_hessian(design, spec, eta, mean, sd, nodes, x):
     return H
 
 
-def _cross_product_information(design, spec, eta, mean, sd, nodes):
-    """Σ_i s_i s_iᵀ with s_i the score of person i (Fisher identity per person)."""
+def _cross_product_sums(design, spec, eta, mean, sd, nodes):
+    """(k, k) Σ_i s_i s_iᵀ with s_i the score of person i (Fisher identity per person)."""
     J = design.n_items
     weights = normal_weights(nodes, mean, sd)
     logp, logq = _em.log_tables(eta, nodes)
@@ -693,6 +700,14 @@ def _cross_product_information(design, spec, eta, mean, sd, nodes):
         if spec.estimate_var:
             S[:, cols["lsd"]] = post @ dlogw_lsd
         info += S.T @ S
+    return info
+
+
+def _prior_information(spec, eta, nodes):
+    """(k, k) information the priors add to the cross-product of person scores."""
+    J = eta.shape[0]
+    cols = _packed_columns(spec)
+    info = np.zeros((spec.n_free, spec.n_free))
     _, _, pinfo = _em.item_derivatives(eta, np.zeros((J, nodes.size)), np.zeros((J, nodes.size)), nodes, spec)
     for kk in (0, 2):
         for j, col in cols[kk]:
