@@ -300,6 +300,18 @@ def _parameters_per_item(model: str, x: np.ndarray) -> np.ndarray:
     return np.full(n_items, {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "4pl": 4}[model])
 
 
+def _distinct_patterns(codes: np.ndarray, enough: int) -> int:
+    """Number of distinct rows of ``codes``, or a lower bound of it that is at least ``enough``.
+
+    Identical rows have identical projections on any vector, so the distinct
+    projections never outnumber the distinct rows; when they already reach
+    ``enough``, the exact count (a sort of whole rows: seconds at 100,000 x
+    100) is not needed.
+    """
+    projected = np.unique(codes @ np.random.default_rng(0).random(codes.shape[1])).size
+    return projected if projected >= enough else np.unique(codes, axis=0).shape[0]
+
+
 def _check_identifiable(resp: Responses, model: str, anchored: set, path: str) -> None:
     """Each estimated item needs more respondents than its parameters, and the
     sample more distinct response patterns than free parameters: with fewer,
@@ -319,7 +331,7 @@ def _check_identifiable(resp: Responses, model: str, anchored: set, path: str) -
     n_free = int(per_item[free].sum()) + (1 if model == "rasch" else 0)
     if model == "1pl":
         n_free = int(free.sum()) + 1
-    patterns = np.unique(np.where(np.isnan(x), -1.0, x), axis=0).shape[0]
+    patterns = _distinct_patterns(np.where(np.isnan(x), -1.0, x), n_free + 1)
     if patterns - 1 < n_free:
         raise InputError(
             f"{path}: {x.shape[0]} persons with {patterns} distinct response patterns cannot "
