@@ -111,7 +111,8 @@ class PartitionedDesign:
     It answers what the calibration asks of a design: the sizes, the item
     totals, ``map_sum`` (a statistic summed over persons, computed where
     the persons are) and ``single_precision`` (float32 twins, made on the
-    workers).
+    workers). The workers keep the partitions until the design is dropped
+    (Dask releases data no future refers to).
     """
 
     def __init__(self, client, futures, n_persons, n_items, kind, dtype, n_administered, n_correct):
@@ -153,9 +154,3 @@ class PartitionedDesign:
         twins = [self.client.submit(_em.in_single_precision, f, pure=False) for f in self.futures]
         return PartitionedDesign(self.client, twins, self.n_persons, self.n_items, self.kind,
                                  np.float32, self.n_administered, self.n_correct)
-
-    def release(self) -> None:
-        """Drop the partitions from the workers' memory."""
-        for f in self.futures:
-            f.release()
-        self.futures = []
