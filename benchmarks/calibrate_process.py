@@ -28,8 +28,10 @@ Measured on the 2-core machine while others ran (load average 7-12), 5 runs
 each: piaa median wall 33.7 s, CPU 7.4 s (26 E-steps, SQUAREM); numpy median
 wall 161.7 s, CPU 39.7 s (139 plain EM cycles); ratios 0.21 wall, 0.19 CPU,
 PASS; the two parameter files agree to their printed digits (|Δb| 1.3e-5).
-Per E-step the two cost about the same (0.28 s of CPU): the win is the
-acceleration, and the float32 early E-steps, not a faster product.
+Most of the win is SQUAREM (26 E-steps against 139); per E-step piaa is
+cheaper too (float32 early steps, one BLAS thread), and about half of its
+CPU is outside the EM (interpreter and imports, reading the CSV, checks,
+standard errors).
 
 Usage:
     python benchmarks/calibrate_process.py                 # 100,000 x 100, 5 runs each
