@@ -82,7 +82,7 @@ def _measurement_loop(session, users) -> None:
                    f"{run['items']} items, marginal reliability {run['reliability']:.2f}, "
                    f"{run['seconds']:.1f} s; activated")
     if done.excluded:
-        click.echo(f"  kept out of scoring (C-class DIF): {', '.join(done.excluded)}")
+        click.echo(f"  kept out of scoring (C-class DIF): {', '.join(dict.fromkeys(done.excluded))}")
     if done.promoted or done.left_pretest:
         click.echo(f"  pretest items promoted: {', '.join(done.promoted) or 'none'}; "
                    f"left as pretest: {', '.join(done.left_pretest) or 'none'}")
@@ -116,12 +116,15 @@ DEMO_STEPS.append(_effectiveness)
 
 def ensure_demo_accounts(session) -> list[User]:
     users = []
+    password_hash = None  # one published password: hashed once (argon2 is slow on purpose)
     for email, name, name_hi, role, org_name, kind in DEMO_ACCOUNTS:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             org = services.get_or_create_organisation(session, org_name, kind)
             user = services.create_user(session, email=email, name=name, name_hi=name_hi, role=role,
-                                        password=DEMO_PASSWORD, organisation=org)
+                                        organisation=org)
+            password_hash = password_hash or services.hash_password(DEMO_PASSWORD)
+            user.password_hash = password_hash
         users.append(user)
     return users
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from piaa.demo import DEMO_PASSWORD
 from piaa.extensions import db
+from tests.conftest import login
+from tests.delivery.helpers import Sitting, bearer
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +33,7 @@ def test_the_demo_runs_the_loop_once(app, session):
     from piaa.accounts.models import User
     from piaa.calibration.models import CalibrationRun
     from piaa.delivery import scoring
-    from piaa.delivery.models import Assessment, Enrolment, Window
+    from piaa.delivery.models import Assessment, Attempt, Enrolment, Window
     from piaa.clock import now
     from piaa.items.calibration_models import ParameterSet
     from piaa.items.models import APPROVED, Competency, Item
@@ -88,3 +91,37 @@ def test_the_demo_runs_the_loop_once(app, session):
     output = run_demo(app)
     assert row_counts() == before
     assert "calibration run" not in output
+
+    # The demo candidate sits the adaptive assessment and reads θ ± SE and a level on the new scale.
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.open(window.id)
+    sitting.check_in_and_start()
+    seen = sitting.sit_one_at_a_time(lambda item: _first_choice(item))
+    sitting.submit()
+    db.session.expire_all()
+    attempt = session.get(Attempt, sitting.attempt_id)
+    assert attempt.state == "scored" and attempt.parameter_set_id == active.id
+    assert assessment.min_items <= seen <= assessment.max_items
+    assert attempt.level == scoring.level_from_cuts(attempt.theta, assessment.cut_scores)
+    assert scoring.latest_score(session, attempt).confidence is not None
+    login(client := app.test_client(), candidate, password=DEMO_PASSWORD)
+    page = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
+    assert f"Your ability estimate (θ) is {attempt.theta:.2f}, with a standard error of {attempt.se:.2f}" in page
+
+
+def _first_choice(item: dict):
+    """Some answer of the right shape for any item type the demo bank holds."""
+    content = item["content"]
+    ids = [o["id"] for o in content.get("options") or []]
+    kind = content["type"]
+    if kind == "multiple_response":
+        return ids[:2]
+    if kind == "ordering":
+        return ids
+    if kind == "numeric_entry":
+        return "10"
+    if kind == "text_entry":
+        return "mean"
+    if kind == "true_false":
+        return True
+    return ids[0]

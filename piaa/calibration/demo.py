@@ -43,8 +43,8 @@ COMPETENCY = "FN-DATADEC"
 PILOT_CODE = f"PILOT-{COMPETENCY}"
 PILOT_COHORT = "Field-trial officials (demo)"
 ROUNDS = (  # window name, officials, days before now it opened and closed
-    ("Field trial, round 1", 1500, 150, 130),
-    ("Field trial, round 2", 800, 110, 95),
+    ("Field trial, round 1", 1200, 150, 130),
+    ("Field trial, round 2", 600, 110, 95),
 )
 ITEMS_PER_LEVEL = 6
 PRETEST_PER_SITTING = 3
@@ -52,7 +52,7 @@ REVISED_ITEMS = 8
 # Of the revised items, how many came out worse than written (a weak true slope), so the
 # second calibration has reasons to leave some of them as pretest.
 WEAK_REVISIONS = 2
-DIF_SHIFT = ("gender", "male", 1.0)  # planted DIF: one item a logit harder for men
+DIF_SHIFT = ("gender", "male", 1.3)  # planted DIF: one item 1.3 logits harder for men
 SEED = 2026
 # What a pretest item needs to be promoted.
 PROMOTE_MIN_SLOPE = 0.5
