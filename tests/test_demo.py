@@ -65,6 +65,12 @@ def test_the_demo_runs_the_loop_once(app, session):
     assert setting.method == "bookmark" and setting.applied_at is not None
     assert cuts_came_from(session, assessment, setting.id, assessment.cut_scores)
     assert assessment.cut_scores != [-2.0, -1.0, 0.0, 1.0, 2.0]
+    # The pre- and post-course forms share those cuts, each from its own recorded setting.
+    for code in ("PRE-FN-DATADEC", "POST-FN-DATADEC"):
+        course_form = session.scalar(select(Assessment).where(Assessment.code == code))
+        assert course_form.cut_scores == assessment.cut_scores
+        assert cuts_came_from(session, course_form, course_form.theta_cuts_standard_setting_id,
+                              course_form.cut_scores)
 
     # ... with a window open now to the demo candidate.
     candidate = session.scalar(select(User).where(User.email == "candidate@demo.piaa.in"))

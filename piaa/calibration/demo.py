@@ -29,10 +29,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from piaa.accounts.models import PSYCHOMETRICIAN, REVIEWER, AUTHOR, User
+from piaa.accounts.models import AUTHOR, PSYCHOMETRICIAN, REVIEWER, User
 from piaa.calibration import services, simulated_history
-from piaa.calibration.models import (EXCLUDE, FINISHED, FIXED_ANCHORS, FREE, PROMOTE, CalibrationDecision,
-                                     CalibrationRun)
+from piaa.calibration.models import EXCLUDE, FINISHED, FIXED_ANCHORS, FREE, PROMOTE, CalibrationRun
 from piaa.clock import now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery.models import LOFT, Assessment, Attempt, Cohort, Window
@@ -312,7 +311,3 @@ def _described(run: CalibrationRun) -> dict:
     return {"run": run.id, "scale": run.scale, "attempts": r["n_attempts"], "responses": r["n_responses"],
             "items": r["n_items"], "converged": r["converged"], "reliability": r["reliability"]["marginal"],
             "seconds": run.duration_s}
-
-
-def decisions_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(CalibrationDecision)) or 0

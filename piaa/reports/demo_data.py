@@ -92,9 +92,12 @@ def _assessment(session: Session, code: str, purpose: str, bank: ItemBank, compe
         cut_scores=[-2.0, -1.0, 0.0, 1.0, 2.0], actor=actor)
 
 
-def course_assessments(session: Session, bank: ItemBank, competency: Competency, actor: User,
-                       rng: np.random.Generator) -> tuple[Assessment, Assessment]:
-    """The pre- and post-course assessments, their θ cuts set by the demo's bookmark panel."""
+def course_assessments(session: Session, bank: ItemBank, competency: Competency,
+                       actor: User) -> tuple[Assessment, Assessment]:
+    """The pre- and post-course assessments, their θ cuts set by the demo's bookmark panel:
+    the same panel, judging the same booklet as for the certification assessment, so pre,
+    post and certification levels share one set of cuts."""
+    from piaa.calibration.demo import SEED
     from piaa.standard_setting import demo as standard_setting_demo
 
     pair = []
@@ -102,7 +105,7 @@ def course_assessments(session: Session, bank: ItemBank, competency: Competency,
         assessment = _assessment(session, code, purpose, bank, competency, actor)
         if standard_setting_demo.applied_setting(session, assessment) is None:
             standard_setting_demo.simulated_bookmark_setting(session, assessment, actor=actor,
-                                                             rng=np.random.default_rng(rng.integers(2**32)))
+                                                             rng=np.random.default_rng(SEED))
         pair.append(assessment)
     return pair[0], pair[1]
 
@@ -124,7 +127,7 @@ def add_effectiveness_data(session: Session, users: list[User], echo: Callable[[
                           .where(Item.competency_id == competency.id).limit(1))
     actor = next(u for u in users if u.role == "psychometrician")
     rng = np.random.default_rng(SEED)
-    pre, post = course_assessments(session, bank, competency, actor, rng)
+    pre, post = course_assessments(session, bank, competency, actor)
     true_params = truth(session, competency.id)
     at = now()
     cohort = session.scalar(select(Cohort).where(Cohort.name == "Course learners (demo)")) \
