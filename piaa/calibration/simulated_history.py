@@ -1,10 +1,12 @@
 """A response history written fast: simulated officials who sat a window of a fixed-form
 or LOFT assessment, with the rows the real delivery and scoring write (attempt, its
-administered items with answers, the score with θ and SE or the labelled classical score,
-and the attempt's audit events), for tests and for the demo's calibrated service.
+administered items with answers, the score with θ and SE or the labelled classical score
+and its decision confidence, and the attempt's audit events), for tests and for the demo's
+calibrated service.
 
 Forms are drawn as delivery draws them (``piaa.delivery.forms``: a blueprint draw, least
-exposed first, or a random fixed form; pretest items seeded at random positions), answers
+exposed first, never an item the official met before, or a random fixed form; pretest items
+seeded at random positions), answers
 are drawn from the 2PL/3PL model with each simulee's θ and the true item parameters
 given, and every answer is one the item's own type scores as drawn (checked once per item
 version). Not done here: proctoring events, certificates, and adaptive sittings (an
