@@ -93,6 +93,16 @@ def test_the_demo_runs_the_loop_once(app, session):
     assert providers[small]["suppressed"] and providers[small]["n"] < 10
     assert report.attrition["no post"] > 0
 
+    # The psychometrician's and the analyst's pages show the demo's content.
+    for email, url, expected in (
+            ("psychometrician@demo.piaa.in", f"/calibration/runs/{runs[-1].id}", "DD-"),
+            ("psychometrician@demo.piaa.in", f"/standard-setting/{setting.id}", "bookmark"),
+            ("analyst@demo.piaa.in", "/reports/?competency=FN-DATADEC", above)):
+        reader = app.test_client()
+        login(reader, session.scalar(select(User).where(User.email == email)), password=DEMO_PASSWORD)
+        response = reader.get(url)
+        assert response.status_code == 200 and expected in response.get_data(as_text=True), url
+
     before = row_counts()
     output = run_demo(app)
     assert row_counts() == before
