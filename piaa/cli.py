@@ -16,6 +16,7 @@ CLI_MODULES = [
     "piaa.items.competency_cli",
     "piaa.delivery.cli",
     "piaa.items.cli",
+    "piaa.cat_cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
