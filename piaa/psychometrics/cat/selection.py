@@ -265,9 +265,9 @@ class ItemBank:
         :func:`piaa.psychometrics.estimation.estimate_ability`)."""
         return posterior_mean_sd(self.posterior(responses, prior_mean, prior_sd), self.nodes)
 
-    def eap_of(self, items, scores, prior_mean=0.0, prior_sd=1.0) -> tuple[float, float]:
-        """EAP θ and posterior SD of one examinee from the bank indices of the items given
-        and their integer scores: :meth:`eap` of a row holding only those, without the
+    def posterior_of(self, items, scores, prior_mean=0.0, prior_sd=1.0) -> np.ndarray:
+        """(1, Q) posterior weights of one examinee from the bank indices of the items given
+        and their integer scores: :meth:`posterior` of a row holding only those, without the
         row of the whole bank (the delivery service's case, once per answer)."""
         items = np.asarray(items, dtype=np.intp)
         scores = np.asarray(scores, dtype=np.intp)
@@ -280,7 +280,11 @@ class ItemBank:
             raise ValueError(f"score of item {items[i]} is {scores[i]}; expected an integer "
                              f"0..{self.n_categories[items[i]] - 1}")
         log_post = self.log_prob_at_nodes[:, items, scores].sum(axis=1) + self._log_prior(prior_mean, prior_sd)
-        mean, sd = posterior_mean_sd(normalise_log_posterior(log_post[None, :]), self.nodes)
+        return normalise_log_posterior(log_post[None, :])
+
+    def eap_of(self, items, scores, prior_mean=0.0, prior_sd=1.0) -> tuple[float, float]:
+        """EAP θ and posterior SD of one examinee (see :meth:`posterior_of`)."""
+        mean, sd = posterior_mean_sd(self.posterior_of(items, scores, prior_mean, prior_sd), self.nodes)
         return float(mean[0]), float(sd[0])
 
     def _log_prior(self, mean: float, sd: float) -> np.ndarray:
