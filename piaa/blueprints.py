@@ -12,4 +12,5 @@ BLUEPRINTS = [
     "piaa.items.import_views:imports_api",
     "piaa.delivery.api:api",
     "piaa.delivery.views:pages_bp",
+    "piaa.delivery.readiness_views:readiness_bp",
 ]

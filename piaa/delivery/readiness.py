@@ -123,3 +123,37 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
+
+
+def _number(form: dict, field: str, kind=float):
+    text = (form.get(field) or "").strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise Invalid(f"{field} must be a number, got {text!r}", field=field) from None
+
+
+def check_from_form(session: Session, assessment: Assessment, form: dict, *,
+                    actor: User | None = None) -> dict:
+    """The readiness page's request: the policy fields given in ``form``
+    (``decision_confidence``, ``max_exposure``, ``examinees``), then the check, stored.
+
+    :raise Invalid: naming the field that is not a number or out of range.
+    """
+    set_adaptive_policy(session, assessment, decision_confidence=_number(form, "decision_confidence"),
+                        max_exposure=_number(form, "max_exposure"), actor=actor)
+    examinees = _number(form, "examinees", int)
+    return check_bank_readiness(session, assessment, actor=actor,
+                                examinees=DEFAULT_EXAMINEES if examinees is None else examinees)
+
+
+def last_check(assessment: Assessment) -> dict | None:
+    """The summary of the assessment's stored readiness check, with each cut beside its
+    accuracy; None if none is stored."""
+    stored = assessment.exposure_control or {}
+    summary = stored.get("summary")
+    if not summary:
+        return None
+    return {**summary, "cuts": list(zip(summary["policy"]["cuts"], summary["accuracy_at_cuts"]))}

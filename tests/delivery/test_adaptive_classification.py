@@ -139,3 +139,44 @@ def test_first_item_aims_at_the_cut_in_doubt(session, candidate, calibration, ma
                                 criterion="cut_doubt", posterior=post, cuts=CUTS,
                                 blueprint=adaptive.content)
     assert first.id == adaptive.items[expected.item].item_id
+
+
+# ---------------------------------------------------------------- the readiness page
+
+
+def test_readiness_page_runs_the_check_and_shows_its_figures(app, session, make_user, calibration,
+                                                             make_assessment, candidate):
+    from tests.conftest import login
+
+    assessment = make_assessment("adaptive", se_target=0.3, min_items=4, max_items=10)
+    url = f"/assessments/{assessment.id}/readiness"
+    client = app.test_client()
+    login(client, make_user(role="psychometrician"))
+    page = client.get(url).get_data(as_text=True)
+    assert "No check has been run" in page and 'for="max_exposure"' in page
+    bad = client.post(url, data={"decision_confidence": "sure", "max_exposure": "0.5"})
+    assert bad.status_code == 200 and "decision_confidence must be a number" in bad.get_data(as_text=True)
+    done = client.post(url, data={"decision_confidence": "0.9", "max_exposure": "0.5", "examinees": "300"})
+    assert done.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    session.refresh(assessment)
+    assert assessment.decision_confidence == 0.9 and assessment.exposure_control["parameter_set_id"] == calibration.id
+    assert page.count("<tr><td>") == len(CUTS) and 'id="reliability"' in page
+    hindi = client.get(url + "?lang=hi").get_data(as_text=True)
+    assert "प्रश्न-बैंक की तैयारी" in hindi and "विश्वसनीयता" in hindi
+    # A candidate may not see it.
+    other = app.test_client()
+    login(other, candidate)
+    assert other.get(url).status_code == 403
+
+
+def test_every_readiness_text_has_hindi():
+    import re
+    from pathlib import Path
+
+    import piaa.delivery.readiness_views  # noqa: F401  (registers the Hindi)
+    from piaa.i18n import _CATALOGUES
+
+    template = Path(readiness.__file__).parents[1] / "templates" / "readiness" / "check.html"
+    used = {a or b for a, b in re.findall(r"""\b_\((?:"([^"]+)"|'([^']+)')""", template.read_text())}
+    assert used and sorted(t for t in used if t not in _CATALOGUES["hi"]) == []
