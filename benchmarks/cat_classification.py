@@ -8,7 +8,9 @@ b ~ U(-2.5, 2.5), cuts at -1.5, -0.5, 0.5, 1.5, θ ~ N(0, 1), at most 20 items.
   exposure control calibrated to 0.25) run by ``piaa cat simulate``;
 * peer: maximum Fisher information at θ̂ for 20 items, no exposure control (the most
   precise fixed-length CAT the bank allows, and the one that leaks its best items), run by
-  the same command with ``--criterion mfi --max-exposure 1``.
+  the same command with ``--criterion mfi --max-exposure 1``;
+* for reference, maximum information under the same Sympson–Hetter cap (what aiming at
+  the cuts adds at equal exposure).
 
 Targets for ours: accuracy at every cut >= 0.90, reliability >= 0.90, no item above 0.27.
 
@@ -68,18 +70,21 @@ def main():
                                "--max-exposure", "0.25")
         peer, t_peer = run_cli(params, folder / "peer", args.examinees, args.seed + 1,
                                "--criterion", "mfi", "--max-exposure", "1")
+        capped, t_capped = run_cli(params, folder / "capped", args.examinees, args.seed + 1,
+                                   "--criterion", "mfi", "--max-exposure", "0.25")
 
     print(f"300-item 2PL bank, cuts {CUTS}, theta ~ N(0, 1), {args.examinees} simulees, "
           f"20 items at most (seed {args.seed})")
-    print(f"{'':28s}{'ours (cut_doubt, SH 0.25)':>28s}{'peer (MFI, no control)':>26s}")
+    print(f"{'':28s}{'ours (cut_doubt, SH 0.25)':>28s}{'peer (MFI, no control)':>26s}"
+          f"{'MFI, SH 0.25':>16s}")
     for k, cut in enumerate(CUTS):
         print(f"accuracy at cut {cut:>5g}       {ours['accuracy_at_cuts'][k]:28.3f}"
-              f"{peer['accuracy_at_cuts'][k]:26.3f}")
+              f"{peer['accuracy_at_cuts'][k]:26.3f}{capped['accuracy_at_cuts'][k]:16.3f}")
     for key, label in (("exact_level_accuracy", "exact level"), ("reliability", "reliability"),
                        ("mean_length", "mean length"), ("max_exposure", "max exposure"),
                        ("rmse", "RMSE")):
-        print(f"{label:28s}{ours[key]:28.3f}{peer[key]:26.3f}")
-    print(f"{'wall time (whole process)':28s}{t_ours:27.1f}s{t_peer:25.1f}s")
+        print(f"{label:28s}{ours[key]:28.3f}{peer[key]:26.3f}{capped[key]:16.3f}")
+    print(f"{'wall time (whole process)':28s}{t_ours:27.1f}s{t_peer:25.1f}s{t_capped:15.1f}s")
     checks = [
         (f"accuracy at every cut >= {MIN_ACCURACY}", min(ours["accuracy_at_cuts"]) >= MIN_ACCURACY,
          f"lowest {min(ours['accuracy_at_cuts']):.3f}"),

@@ -9,6 +9,8 @@ test the service gives: selection aimed at the cuts (``cut_doubt``, see
 :mod:`piaa.psychometrics.cat.selection`), Sympson–Hetter exposure control calibrated by
 simulation on a separate sample so that no item exceeds ``--max-exposure``, and a stop at
 ``--max-items`` (or earlier, when ``--confidence`` or ``--se-target`` is given and met).
+With ``--blueprint noting=0.6,drafting=0.4`` and a ``sub_area`` column in PARAMS, each test
+keeps to those sub-area shares (Kingsbury–Zara content balancing).
 
 Writes, all or nothing:
 
@@ -33,7 +35,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from piaa.psychometrics_cli import InputError, _atomic_write, _progress_stream, read_params
+from piaa.psychometrics_cli import InputError, _atomic_write, _progress_stream, _read_table, _row, read_params
 
 # Selection criteria offered (the library's names; repeated so that ``piaa --help`` does
 # not import the numerical package; a test keeps them equal).
@@ -59,6 +61,46 @@ def parse_cuts(text: str) -> list[float]:
                                      f"({cuts[-1]:g})", param_hint="--cuts")
         cuts.append(value)
     return cuts
+
+
+def parse_blueprint(text: str) -> dict[str, float]:
+    """``"noting=0.6,drafting=0.4"`` as {sub-area: share}; shares are normalised to sum to 1.
+
+    :raise click.BadParameter: naming the part that is not ``name=share`` with a share > 0.
+    """
+    shares: dict[str, float] = {}
+    for part in str(text).split(","):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        try:
+            share = float(value)
+        except ValueError:
+            share = float("nan")
+        if not name or not np.isfinite(share) or share <= 0:
+            raise click.BadParameter(f"{part.strip()!r} is not sub_area=share with a share above 0",
+                                     param_hint="--blueprint")
+        shares[name] = shares.get(name, 0.0) + share
+    total = sum(shares.values())
+    return {name: share / total for name, share in shares.items()}
+
+
+def read_sub_areas(path: str, blueprint: dict[str, float]) -> np.ndarray:
+    """(J,) the ``sub_area`` column of a PARAMS file, each item's blueprint cell.
+
+    :raise InputError: naming the file, and the row of an empty cell, when the column is
+        missing or a blueprint sub-area has no item.
+    """
+    frame = _read_table(path)
+    if "sub_area" not in frame.columns:
+        raise InputError(f"{path}: no 'sub_area' column; --blueprint needs each item's sub-area")
+    labels = frame["sub_area"].fillna("").astype(str).str.strip()
+    empty = (labels == "").to_numpy()
+    if empty.any():
+        raise InputError(f"{path}: column 'sub_area', row {_row(int(np.flatnonzero(empty)[0]))}: empty")
+    missing = [name for name in blueprint if name not in set(labels)]
+    if missing:
+        raise InputError(f"{path}: column 'sub_area': no item of sub-area {missing[0]!r} named in --blueprint")
+    return labels.to_numpy(dtype=object)
 
 
 class _Progress:
@@ -125,14 +167,19 @@ def cat_group() -> None:
 @click.option("--criterion", type=click.Choice(CRITERIA), default="cut_doubt", show_default=True)
 @click.option("--calibration-examinees", type=click.IntRange(min=100),
               help="Simulees per round of the exposure calibration [default: max(examinees, 2000)].")
+@click.option("--blueprint", "blueprint_text",
+              help="Sub-area shares for content balancing, e.g. noting=0.6,drafting=0.4 "
+                   "(PARAMS then needs a sub_area column).")
 def simulate(params_file, cuts, max_items, max_exposure, examinees, seed, out_dir, min_items,
-             confidence, se_target, criterion, calibration_examinees):
+             confidence, se_target, criterion, calibration_examinees, blueprint_text):
     """Simulate an adaptive test on a calibrated bank and report how well it classifies."""
     cut_values = parse_cuts(cuts)
     if min_items > max_items:
         raise click.BadParameter(f"--min-items {min_items} is above --max-items {max_items}",
                                  param_hint="--min-items")
+    blueprint = parse_blueprint(blueprint_text) if blueprint_text else None
     items = read_params(params_file)
+    content = read_sub_areas(params_file, blueprint) if blueprint else None
     params = items.params
     if items.model not in ("rasch", "1pl", "2pl", "3pl", "4pl"):
         width = int(np.max(np.sum(~np.isnan(params), axis=1)))
@@ -147,8 +194,8 @@ def simulate(params_file, cuts, max_items, max_exposure, examinees, seed, out_di
         check = check_readiness(
             params, cut_values, model=items.model, max_items=max_items, max_exposure=max_exposure,
             examinees=examinees, rng=np.random.default_rng(seed), min_items=min_items,
-            confidence=confidence, se_target=se_target, criterion=criterion,
-            calibration_examinees=calibration_examinees, progress=progress)
+            confidence=confidence, se_target=se_target, criterion=criterion, content=content,
+            blueprint=blueprint, calibration_examinees=calibration_examinees, progress=progress)
     except ValueError as exc:
         raise InputError(f"{params_file}: {exc}")
     finally:

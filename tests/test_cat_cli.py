@@ -128,3 +128,36 @@ def test_registered_with_the_piaa_command():
 
     assert "piaa.cat_cli" in CLI_MODULES
     assert cat_cli.commands == [cat_group]
+
+
+def test_blueprint_balances_sub_areas(params_file, tmp_path):
+    frame = pd.read_csv(params_file)
+    frame["sub_area"] = np.where(np.arange(len(frame)) % 4 == 0, "drafting", "noting")
+    frame.to_csv(params_file, index=False)
+    out = tmp_path / "b"
+    result = _run(*_args(params_file, out, **{"--blueprint": "noting=1,drafting=1"}))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["policy"]["blueprint"] == {"noting": 0.5, "drafting": 0.5}
+    # Half of every 10-item test is drafting although only a quarter of the bank is.
+    items = pd.read_csv(out / "items.csv")
+    drafting = frame["sub_area"].to_numpy() == "drafting"
+    assert items.exposure_rate[drafting].sum() == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("edit,blueprint,message", [
+    (None, "noting=1,drafting=1", "no 'sub_area' column"),
+    ("empty", "noting=1", "column 'sub_area', row 4: empty"),
+    ("all", "noting=1,legal=1", "no item of sub-area 'legal'"),
+    ("all", "noting=x", "'noting=x' is not sub_area=share"),
+])
+def test_bad_blueprint_is_named(params_file, tmp_path, edit, blueprint, message):
+    if edit is not None:
+        frame = pd.read_csv(params_file)
+        frame["sub_area"] = "noting"
+        if edit == "empty":
+            frame.loc[2, "sub_area"] = ""
+        frame.to_csv(params_file, index=False)
+    result = CliRunner().invoke(cat_group, ["simulate", *map(str, _args(params_file, tmp_path / "o",
+                                                                        **{"--blueprint": blueprint}))])
+    assert result.exit_code != 0 and message in result.output, result.output

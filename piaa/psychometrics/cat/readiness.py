@@ -121,10 +121,12 @@ def check_readiness(
             progress(step, total)
 
         margin = min(exposure_margin(max_exposure, n_cal), 0.5 * max_exposure)
-        # Aim at r_max - margin; stop as soon as the calibration sample is within the cap.
+        # Aim at r_max - margin. The busiest of the items held at that rate shows about one
+        # margin more by chance, so a round whose busiest item is within half a margin of
+        # the cap has settled; waiting for one under the cap only waits for a lucky draw.
         calibration = calibrate_sympson_hetter(
             bank, rng.normal(theta_mean, theta_sd, n_cal), policy, max_exposure - margin, rng,
-            n_rounds=SH_ROUNDS, tol=margin, progress=round_progress, update="ratio")
+            n_rounds=SH_ROUNDS, tol=1.5 * margin, progress=round_progress, update="ratio")
         policy = CatPolicy(stopping=policy.stopping, criterion=policy.criterion, cuts=policy.cuts,
                            blueprint=policy.blueprint, exposure=calibration.exposure)
     phase("simulating", int(max_items))
