@@ -18,4 +18,5 @@ BLUEPRINTS = [
     "piaa.calibration.views:bp",
     "piaa.calibration.views:me_bp",
     "piaa.admin:bp",
+    "piaa.delivery.readiness_views:readiness_bp",
 ]

@@ -94,7 +94,8 @@ _MOVE_READS = (
         Assessment.code, Assessment.title, Assessment.title_hi, Assessment.competency_id,
         Assessment.bank_id, Assessment.mode, Assessment.navigation, Assessment.proctoring,
         Assessment.languages, Assessment.time_limit_s, Assessment.se_target, Assessment.min_items,
-        Assessment.max_items, Assessment.exposure_k))
+        Assessment.max_items, Assessment.exposure_k, Assessment.cut_scores,
+        Assessment.decision_confidence, Assessment.max_exposure, Assessment.exposure_control))
 _LOCK_FOR_MOVE = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")), reads=_MOVE_READS)
 _LOCK_FOR_ANSWER = _locked(
     select(Attempt, AttemptItem)
@@ -470,7 +471,7 @@ def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
                        rows: list[AttemptItem] | None = None,
                        presented_at: datetime | None = None) -> AttemptItem | None:
     """The row (not yet written) of the item for ``position``: a seeded pretest item or the
-    most informative one; None when the pool has nothing left. ``rows``: the attempt's rows,
+    one the adaptive policy selects; None when the pool has nothing left. ``rows``: the attempt's rows,
     if already read."""
     assessment = attempt.assessment
     for entry in attempt.plan.get("pretest", []):
@@ -479,11 +480,17 @@ def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
                                        entry["sub_area"])
             return _new_row(attempt, position, pool_item, scored=False, presented_at=presented_at)
     adaptive = forms.adaptive_pool(session, assessment)
-    administered = [row.item_id for row in (attempt.items if rows is None else rows)]
-    excluded = set(attempt.plan.get("seen", [])) | {e["item_id"] for e in attempt.plan.get("pretest", [])}
+    rows = attempt.items if rows is None else rows
+    administered = [row.item_id for row in rows]
+    plan = attempt.plan
+    excluded = (set(plan.get("seen", [])) | set(plan.get("passed_over", []))
+                | {e["item_id"] for e in plan.get("pretest", [])})
     theta = attempt.theta_current if attempt.theta_current is not None else 0.0
-    chosen = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
-                                        forms.attempt_rng(attempt, 1, position))
+    answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    chosen, passed_over = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
+                                                     forms.attempt_rng(attempt, 1, position), answered)
+    if passed_over:
+        attempt.plan = {**plan, "passed_over": sorted(set(plan.get("passed_over", [])) | set(passed_over))}
     if chosen is None:
         return None
     return _new_row(attempt, position, chosen, scored=True, presented_at=presented_at)
@@ -711,16 +718,17 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         version = forms.version_views(session, [current.version_id], adaptive)[current.version_id]
         score = get_item_type(version.item_type).score(version.content, current.answer)
         current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
-        answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    if current.scored:
         attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered)
     n_scored = sum(1 for r in rows if r.scored)
-    from piaa.psychometrics.cat import StoppingRule
-
-    rule = StoppingRule(se_target=assessment.se_target, min_items=assessment.min_items or 1,
-                        max_items=assessment.max_items)
+    rule = forms.stopping_rule(assessment)
+    # The level decided with the assessment's confidence ends the test (after min_items).
+    confidence = (None if rule.confidence is None
+                  else [forms.level_confidence(adaptive, assessment.cut_scores, answered)])
     pending_pretest = [e for e in attempt.plan.get("pretest", []) if e["position"] > current.position]
     stop = bool(rule.should_stop([n_scored], [attempt.se_current if attempt.se_current is not None
-                                              else float("inf")])[0])
+                                              else float("inf")], confidence)[0])
     next_position = current.position + 1
     if stop and not pending_pretest:
         attempt.complete = True
