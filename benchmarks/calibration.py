@@ -20,6 +20,12 @@ Accuracy for the 2PL is compared with the marginal information bound: the
 inverse of the expected Fisher information of the marginal likelihood, per
 item, evaluated at the true parameters, averaged over items.
 
+Measured (2pl-large, 3 piaa fits and 1 girth fit per run, 2-core machine
+shared with other work at load average 8-14): piaa 6.17 s against girth
+494.6 s, 80.2x wall, OK (CPU 2.02 s against 210.1 s, 104x); an earlier run
+at heavier load gave 13.4 s against 502.8 s, 37.6x wall, MISSED. The CPU
+ratio is the steadier figure there; the wall ratio swings with the load.
+
 Usage:
     python benchmarks/calibration.py --quick          # small sizes, 1 repeat
     python benchmarks/calibration.py --rows 2pl-medium 3pl-medium --repeats 3
