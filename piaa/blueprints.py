@@ -19,4 +19,5 @@ BLUEPRINTS = [
     "piaa.calibration.views:me_bp",
     "piaa.admin:bp",
     "piaa.frac.views:bp",
+    "piaa.workplace.views:bp",
 ]

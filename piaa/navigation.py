@@ -11,7 +11,8 @@ from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, COE_REVIEWE
 MENU: dict[str, list[tuple[str, str]]] = {
     CANDIDATE: [("My assessments", "delivery_pages.dashboard"),
                 ("My certificates", "certificates.my_certificates"),
-                ("About me", "about_me.my_attributes")],
+                ("About me", "about_me.my_attributes"),
+                ("My competency profile", "workplace.me")],
     AUTHOR: [("Item banks", "items.banks"), ("Import", "imports.upload"),
              ("Competency dictionary", "items.competencies")],
     REVIEWER: [("Review queue", "items.review_queue"), ("Item banks", "items.banks"),
@@ -29,7 +30,7 @@ MENU: dict[str, list[tuple[str, str]]] = {
     MDO_LEADERSHIP: [("New competencies", "frac.proposals"), ("Positions", "frac.positions"),
                      ("Competency dictionary", "items.competencies")],
     COE_REVIEWER: [("New competencies", "frac.proposals"), ("Competency dictionary", "items.competencies")],
-    WORKPLACE_RATER: [],
+    WORKPLACE_RATER: [("Rating requests", "workplace.requests")],
 }
 
 
