@@ -48,4 +48,10 @@ register("hi", {
     "resubmit": "पुनः भेजें",
     "approve": "अनुमोदित करें",
     "Gap map": "अंतर मानचित्र",
+    "Officials": "अधिकारी",
+    "Below required": "आवश्यक से नीचे",
+    "Courses": "पाठ्यक्रम",
+    "suppressed": "छिपाया गया",
+    "Share of officials below the required level (proctored certified level; none counts as below). Fewer than {n} officials: not shown.":
+        "आवश्यक स्तर से नीचे अधिकारियों का अनुपात (प्रमाणित परीक्षा स्तर; प्रमाणपत्र न होना नीचे गिना जाता है)। {n} से कम अधिकारी: नहीं दिखाया जाता।",
 })

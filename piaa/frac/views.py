@@ -190,3 +190,21 @@ def move_proposal(proposal_id: int):
                           comment=request.form.get("comment", ""))
     db.session.commit()
     return redirect(url_for("frac.proposal", proposal_id=found.id))
+
+
+# --- gap maps ----------------------------------------------------------------------------------
+
+@bp.get("/gaps")
+@role_required(MDO_STAFF, MDO_LEADERSHIP, ANALYST, ADMIN)
+def gaps():
+    from . import gaps as gap_service
+
+    mdo = _own_mdo() if current_user.role in (MDO_STAFF, MDO_LEADERSHIP) else _mdo_arg()
+    fmt = request.args.get("format", "html")
+    found = gap_service.gap_map(db.session, mdo) if mdo is not None else None
+    if found is not None and fmt in ("csv", "xlsx"):
+        rows = gap_service.gap_table(found)
+        body = position_service.table_csv(rows) if fmt == "csv" else position_service.table_xlsx(rows, "gaps")
+        return Response(body, mimetype=EXPORT_TYPES[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="gap-map.{fmt}"'})
+    return render_template("frac/gaps.html", gaps=found, mdo=mdo, minimum=gap_service.MIN_OFFICIALS)
