@@ -19,4 +19,6 @@ BLUEPRINTS = [
     "piaa.calibration.views:me_bp",
     "piaa.admin:bp",
     "piaa.delivery.readiness_views:readiness_bp",
+    "piaa.frac.views:bp",
+    "piaa.workplace.views:bp",
 ]

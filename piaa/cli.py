@@ -19,6 +19,7 @@ CLI_MODULES = [
     "piaa.reports.cli",
     "piaa.calibration.cli",
     "piaa.cat_cli",
+    "piaa.frac.cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

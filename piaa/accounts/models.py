@@ -11,7 +11,12 @@ from piaa.extensions import db
 
 CANDIDATE, AUTHOR, REVIEWER, PROCTOR = "candidate", "author", "reviewer", "proctor"
 PSYCHOMETRICIAN, ANALYST, ADMIN = "psychometrician", "analyst", "admin"
-ROLES = (CANDIDATE, AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN)
+# FRAC: an MDO's staff draft positions and competencies, its leadership forwards and approves,
+# a Centre of Excellence reviewer consents or returns; a workplace rater rates colleagues.
+MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, WORKPLACE_RATER = (
+    "mdo_staff", "mdo_leadership", "coe_reviewer", "workplace_rater")
+ROLES = (CANDIDATE, AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN,
+         MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, WORKPLACE_RATER)
 
 AGENCY, PROVIDER, MDO = "agency", "provider", "mdo"
 ORGANISATION_KINDS = (AGENCY, PROVIDER, MDO)
