@@ -18,4 +18,5 @@ BLUEPRINTS = [
     "piaa.calibration.views:bp",
     "piaa.calibration.views:me_bp",
     "piaa.admin:bp",
+    "piaa.integrations.views:bp",
 ]

@@ -10,3 +10,5 @@ from piaa.delivery import models as delivery_models  # noqa: F401
 from piaa.standard_setting import models as standard_setting_models  # noqa: F401
 from piaa.reports import models as reports_models  # noqa: F401
 from piaa.calibration import models as calibration_run_models  # noqa: F401
+from piaa.integrations import models as integrations_models  # noqa: F401
+from piaa.integrations import outcomes as integrations_outcomes  # noqa: F401  (results sent on scoring)
