@@ -127,6 +127,20 @@ def deliver(every: float | None) -> None:
         time.sleep(every)
 
 
+@lti_group.command("deliveries")
+@click.option("--attempt", "attempt_id", type=int, default=None, help="Only this attempt's results.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@with_appcontext
+def deliveries(attempt_id: int | None, limit: int) -> None:
+    """The delivery log of results sent out (gradebooks and webhooks), newest first."""
+    from piaa.extensions import db
+    from piaa.integrations.outcomes import recent_deliveries
+
+    for d in recent_deliveries(db.session, limit, attempt_id):
+        click.echo(f"{d.id}\tattempt {d.attempt_id}\t{d.kind}\t{d.state}\ttries {d.tries}\t"
+                   f"HTTP {d.last_status or '-'}\t{d.url}\t{(d.last_error or '')[:120]}")
+
+
 @click.group("webhooks")
 def webhooks_group() -> None:
     """Signed result webhooks for systems that do not speak LTI."""

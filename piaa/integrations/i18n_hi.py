@@ -32,5 +32,15 @@ HINDI = {
     "Link learners to existing candidate accounts by the e-mail the platform sends":
         "प्लेटफ़ॉर्म द्वारा भेजे गए ई-मेल से शिक्षार्थियों को मौजूदा अभ्यर्थी खातों से जोड़ें",
     "None yet.": "अभी कोई नहीं।",
+    "Results sent out": "भेजे गए परिणाम",
+    "Attempt": "प्रयास",
+    "To": "किसे",
+    "Tries": "प्रयास संख्या",
+    "Last answer": "अंतिम उत्तर",
+    "gradebook": "ग्रेडबुक",
+    "webhook": "वेबहुक",
+    "pending": "लंबित",
+    "delivered": "पहुँचा",
+    "gave_up": "छोड़ दिया",
 }
 register("hi", HINDI)

@@ -336,6 +336,9 @@ def add_webhook(session: Session, url: str, *, assessment_code: str | None = Non
     return hook, secret
 
 
-def deliveries_of(session: Session, attempt_id: int) -> list[OutboundDelivery]:
-    return list(session.scalars(select(OutboundDelivery).where(OutboundDelivery.attempt_id == attempt_id)
-                                .order_by(OutboundDelivery.id)))
+def recent_deliveries(session: Session, limit: int = 50, attempt_id: int | None = None) -> list[OutboundDelivery]:
+    """The delivery log, newest first: every result sent or being retried, and how it went."""
+    query = select(OutboundDelivery).order_by(OutboundDelivery.id.desc()).limit(limit)
+    if attempt_id is not None:
+        query = query.where(OutboundDelivery.attempt_id == attempt_id)
+    return list(session.scalars(query))

@@ -131,5 +131,8 @@ def platforms():
             flash("Platform registered.", "success")
             return redirect(url_for("lti.platforms"))
     status = problem.status if problem else 200
+    from piaa.integrations.outcomes import recent_deliveries
+
     return render_template("integrations/platforms.html", platforms=lti.platforms(db.session),
-                           endpoints=tool_endpoints(), problem=problem, form=request.form), status
+                           endpoints=tool_endpoints(), problem=problem, form=request.form,
+                           deliveries=recent_deliveries(db.session)), status

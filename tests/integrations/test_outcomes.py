@@ -63,6 +63,15 @@ def test_the_scored_result_reaches_the_platforms_gradebook(session, client, regi
     assert event.subject_id == str(attempt.id) and event.data["kind"] == AGS
 
 
+def test_the_administrator_reads_the_delivery_log(session, client, registered, platform, window, make_user,
+                                                  login_as):
+    platform.fail_next = 1
+    attempt = _finish(session, _launched_attempt(session, client, platform, window), window)
+    page = login_as(make_user(role="admin")).get("/admin/lti").get_data(as_text=True)
+    row = re.search(r'<table id="deliveries">.*?</table>', page, re.S).group(0)
+    assert f"<td>{attempt.id}</td>" in row and "pending" in row and "HTTP 503" in row
+
+
 def test_a_failed_passback_is_retried_with_a_growing_delay_then_given_up(
         session, client, registered, platform, window, clock, monkeypatch):
     platform.fail_next = 1
