@@ -241,6 +241,7 @@ def test_the_administrator_registers_a_platform_in_the_browser(app, session, mak
     browser = login_as(make_user(role="admin"))
     page = browser.get("/admin/lti")
     assert page.status_code == 200 and "/lti/jwks.json" in page.get_data(as_text=True)
+    assert "<title>Learning platforms (LTI) · PIAA</title>" in page.get_data(as_text=True)
     form = {"name": "iGOT", "issuer": ISSUER, "client_id": "c-9", "deployment_ids": "d-1, d-2",
             "auth_login_url": "https://p.test/auth", "auth_token_url": "https://p.test/token",
             "key_set_url": ""}
