@@ -212,8 +212,8 @@ def test_the_manifest_keeps_piaa_metadata_inside_lom(session, loaded, tmp_path):
 
 
 @pytest.mark.skipif(not __import__("os").environ.get(OFFICIAL_XSDS),
-                    reason=f"set {OFFICIAL_XSDS} to a folder of 1EdTech's QTI 3.0 XSDs (their licence "
-                           "does not let PIAA ship them; see piaa/items/schemas/QTI3-SCHEMAS.md)")
+                    reason=f"set {OFFICIAL_XSDS} to a folder of 1EdTech's QTI 3.0 XSDs (their notice grants no "
+                           "redistribution, so PIAA does not ship them; see piaa/items/schemas/QTI3-SCHEMAS.md)")
 def test_the_package_validates_against_the_official_qti3_schemas(session, wild, loaded, tmp_path):
     import os
     from pathlib import Path
