@@ -21,4 +21,5 @@ BLUEPRINTS = [
     "piaa.delivery.readiness_views:readiness_bp",
     "piaa.frac.views:bp",
     "piaa.workplace.views:bp",
+    "piaa.integrations.views:bp",
 ]

@@ -20,6 +20,7 @@ CLI_MODULES = [
     "piaa.calibration.cli",
     "piaa.cat_cli",
     "piaa.frac.cli",
+    "piaa.integrations.cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -12,3 +12,5 @@ from piaa.reports import models as reports_models  # noqa: F401
 from piaa.calibration import models as calibration_run_models  # noqa: F401
 from piaa.frac import models as frac_models  # noqa: F401
 from piaa.workplace import models as workplace_models  # noqa: F401
+from piaa.integrations import models as integrations_models  # noqa: F401
+from piaa.integrations import outcomes as integrations_outcomes  # noqa: F401  (results sent on scoring)

@@ -348,10 +348,12 @@ def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict
 def _store_media(session: Session, parsed: ParsedBank, items: list[dict[str, Any]]) -> None:
     """The media files the imported items refer to, stored with them."""
     from piaa.items.media import store_media
-    from piaa.items.types.rich import media_hashes
+    from piaa.items.types.rich import MEDIA_SCHEME, media_hashes
 
     used = {sha for item in items for html in (item.get("body") or {}).values()
             for sha in media_hashes(html)}
+    # a hotspot's picture is the widget's, not part of the body
+    used |= {item["image"]["src"][len(MEDIA_SCHEME):] for item in items if item.get("type") == "hotspot"}
     store_media(session, {sha: f for sha, f in parsed.media.items() if sha in used})
 
 
@@ -432,7 +434,7 @@ def export_bank(session: Session, bank_name: str, fmt: str, out: Path) -> dict[s
     facts = bank_facts(bank)
     out = Path(out)
     if fmt == "qti3":
-        qti3.write_package(facts, items, str(out))
+        qti3.write_package(facts, items, str(out), media=lambda sha: _stored_media(session, sha))
     elif fmt in ("csv", "xlsx"):
         tabular_out.write(items, out, facts["languages"], fmt)
     elif fmt == "json":
@@ -440,6 +442,13 @@ def export_bank(session: Session, bank_name: str, fmt: str, out: Path) -> dict[s
     else:
         raise Invalid(f"export format must be qti3, csv, xlsx or json, got {fmt!r}", field="format")
     return {"bank": bank.name, "format": fmt, "items": len(items), "out": str(out)}
+
+
+def _stored_media(session: Session, sha256: str) -> tuple[bytes, str] | None:
+    from piaa.items.media import load_media
+
+    found = load_media(session, sha256)
+    return (found.data, found.content_type) if found is not None else None
 
 
 # --- the sample banks ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from piaa.errors import Invalid, NotFound
 from piaa.items import bank_format, services
 from piaa.items.import_service import ImportOptions, bank_items, export_bank, import_path
 from tests.items.samples import ITEMS
-from tests.items.test_import_formats import write_folder
+from tests.items.test_import_formats import QTI_FIXTURES, package, write_folder
 
 
 def canonical(items):
@@ -109,3 +109,129 @@ def test_a_sample_bank_of_the_repository_round_trips_through_qti3(session, tmp_p
     export_bank(session, "ASO Office Procedure", "qti3", tmp_path / "aso.zip")
     copy = reimported(session, tmp_path / "aso.zip", agency="Institute of Secretariat Training and Management")
     assert canonical(copy) == canonical(original)
+
+
+# --- QTI 3.0: rich bodies, media, feedback, matching and hotspot items -------------------------
+
+ENTRY_WITH_PICTURE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- Written for PIAA's tests: an answer box inside a sentence under a picture, inline feedback. -->
+<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="Q3-TE-PIC"
+    title="Level" adaptive="false" time-dependent="false" xml:lang="en">
+  <qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="string">
+    <qti-correct-response><qti-value>Level 7</qti-value></qti-correct-response>
+    <qti-mapping default-value="0"><qti-map-entry map-key="Level 7" mapped-value="1" case-sensitive="false"/></qti-mapping>
+  </qti-response-declaration>
+  <qti-outcome-declaration identifier="SCORE" cardinality="single" base-type="float"/>
+  <qti-outcome-declaration identifier="FEEDBACK" cardinality="single" base-type="identifier"/>
+  <qti-item-body>
+    <p>Read the matrix <img src="img/matrix.png" alt="pay matrix" width="120"/>.</p>
+    <p>A Section Officer starts at <qti-text-entry-interaction response-identifier="RESPONSE"/> of the matrix.</p>
+    <qti-feedback-block outcome-identifier="FEEDBACK" identifier="hint" show-hide="show">
+      <qti-content-body><p>Look at the second row.</p></qti-content-body>
+    </qti-feedback-block>
+  </qti-item-body>
+  <qti-response-processing template="https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml"/>
+</qti-assessment-item>"""
+WILD_NAMES = ["rich/v3_rich.xml", "rich/v3_hotspot.xml", "v3_match.xml", "v3_gap_match.xml",
+              "v3_modal_feedback.xml"]
+# 1EdTech's QTI 3.0 XSDs, when a copy is at hand: the folder of the package schema
+# (imsqtiv3p0_imscpv1p2_v1p0.xsd and what it imports) and the item (ASI) schema file.
+OFFICIAL_XSDS, OFFICIAL_ITEM_XSD = "PIAA_QTI3_XSD_DIR", "PIAA_QTI3_ITEM_XSD"
+
+
+@pytest.fixture
+def wild(session, dictionary, tmp_path):
+    """Items written the way other tools write them, imported with their picture."""
+    files = {name.split("/")[-1]: (QTI_FIXTURES / name).read_bytes() for name in WILD_NAMES}
+    files["entry.xml"] = ENTRY_WITH_PICTURE
+    files["img/matrix.png"] = (QTI_FIXTURES / "rich" / "img" / "matrix.png").read_bytes()
+    resources = "".join(f'<resource identifier="R{i}" type="imsqti_item_xmlv3p0" href="{n}"/>'
+                        for i, n in enumerate(f for f in files if f.endswith(".xml")))
+    path = tmp_path / "wild.zip"
+    path.write_bytes(package(files, '<?xml version="1.0"?><manifest xmlns="http://www.imsglobal.org/xsd/'
+                                    f'imscp_v1p1" identifier="M"><resources>{resources}</resources></manifest>'))
+    report = import_path(session, path, options=ImportOptions(bank="Wild", agency="Agency W",
+                                                              competency="FN-NOTING", level=2))
+    session.commit()
+    # only the picture inside one option, which options cannot hold, is listed as not kept
+    assert [(loss["item"], loss["message"]) for loss in report.losses] == [("Q3-RICH-1", "image(s) not kept (1)")]
+    return bank_items(session, services.find_bank(session, "Wild"))
+
+
+def test_qti3_export_of_rich_items_media_feedback_matching_and_hotspot_reimports_the_same(
+        session, wild, tmp_path):
+    kinds = {item["type"] for item in wild}
+    assert {"matching", "hotspot", "multiple_response", "single_choice", "text_entry"} <= kinds
+    assert any(item.get("gaps") for item in wild) and any(item.get("feedback") for item in wild)
+    assert sum(1 for item in wild if item.get("body")) >= 2
+    out = tmp_path / "wild-export.zip"
+    export_bank(session, "Wild", "qti3", out)
+    with zipfile.ZipFile(out) as archive:
+        media = [n for n in archive.namelist() if n.startswith("media/")]
+        picture = archive.read(media[0])
+        manifest = archive.read("imsmanifest.xml").decode()
+    assert len(media) == 1 and media[0].endswith(".png")
+    assert picture == (QTI_FIXTURES / "rich" / "img" / "matrix.png").read_bytes()
+    assert manifest.count(f'href="{media[0]}"') == 3  # the rich choice, the entry and the hotspot
+    copy = reimported(session, out)
+    for again, before in zip(canonical(copy), canonical(wild)):
+        assert again == before, {k: (again.get(k), before.get(k)) for k in set(again) | set(before)
+                                 if again.get(k) != before.get(k)}
+    entry = next(item for item in copy if item["id"] == "Q3-TE-PIC")
+    assert entry["feedback"] == [{"outcome": "FEEDBACK", "value": "hint", "show": True, "inline": True,
+                                  "text": {"en": "Look at the second row."}}]
+    assert entry["stem"]["en"].startswith("Read the matrix") and "starts at ____ of the matrix." in entry["stem"]["en"]
+    feedback = next(item for item in copy if item["id"] == "Q3-FB-1")["feedback"]
+    assert {f["value"]: f["when"] for f in feedback} == {"right": "correct", "wrong": "incorrect"}
+
+
+def test_a_qti3_package_names_items_whose_media_is_missing(session, wild, tmp_path):
+    from piaa.items.exporters import qti3
+    from piaa.items.import_service import bank_facts
+
+    with pytest.raises(Invalid) as refused:
+        qti3.package_bytes(bank_facts(services.find_bank(session, "Wild")), wild, media=lambda sha: None)
+    assert sorted(p["item"] for p in refused.value.problems) == ["Q3-HS-1", "Q3-RICH-1", "Q3-TE-PIC"]
+    assert all(p["field"] == "media" for p in refused.value.problems)
+
+
+def test_the_manifest_keeps_piaa_metadata_inside_lom(session, loaded, tmp_path):
+    from lxml import etree
+
+    out = tmp_path / "every-type.zip"
+    export_bank(session, "Every Type", "qti3", out)
+    with zipfile.ZipFile(out) as archive:
+        manifest = etree.fromstring(archive.read("imsmanifest.xml"))
+    lom = "{http://ltsc.ieee.org/xsd/LOM}lom"
+    cp = "{http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1}"
+    # the schema's order: schema, schemaversion, then LOM, which alone takes other namespaces
+    assert [etree.QName(e).localname for e in manifest.find(f"{cp}metadata")] == ["schema", "schemaversion", "lom"]
+    for metadata in manifest.iter(f"{cp}metadata"):
+        assert all(child.tag.startswith(cp) or child.tag == lom for child in metadata)
+    assert len(manifest.findall(f".//{lom}/{{urn:piaa:qti:1}}item")) == len(ITEMS)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get(OFFICIAL_XSDS),
+                    reason=f"set {OFFICIAL_XSDS} to a folder of 1EdTech's QTI 3.0 XSDs (their notice grants no "
+                           "redistribution, so PIAA does not ship them; see piaa/items/schemas/QTI3-SCHEMAS.md)")
+def test_the_package_validates_against_the_official_qti3_schemas(session, wild, loaded, tmp_path):
+    import os
+    from pathlib import Path
+
+    from lxml import etree
+
+    folder = Path(os.environ[OFFICIAL_XSDS])
+    package_schema = etree.XMLSchema(etree.parse(str(folder / "imsqtiv3p0_imscpv1p2_v1p0.xsd")))
+    item_xsd = os.environ.get(OFFICIAL_ITEM_XSD)
+    item_schema = etree.XMLSchema(etree.parse(item_xsd)) if item_xsd else None
+    for bank in ("Wild", "Every Type"):
+        out = tmp_path / f"{bank}.zip"
+        export_bank(session, bank, "qti3", out)
+        with zipfile.ZipFile(out) as archive:
+            manifest = etree.fromstring(archive.read("imsmanifest.xml"))
+            assert package_schema.validate(manifest), package_schema.error_log
+            if item_schema is not None:
+                for name in archive.namelist():
+                    if name.startswith("items/"):
+                        item = etree.fromstring(archive.read(name))
+                        assert item_schema.validate(item), (name, item_schema.error_log)

@@ -360,12 +360,11 @@ def test_several_interactions_are_refused_with_that_reason():
         qti.read_item(data, "two.xml")
 
 
-def test_package_only_types_are_refused_by_qti_and_spreadsheet_export_not_mangled(tmp_path):
+def test_package_only_types_go_to_qti_and_are_refused_by_spreadsheet_export_not_mangled(tmp_path):
     from piaa.items.exporters import qti3, tabular as tabular_out
 
     found = qti.item_from_qti((QTI_FIXTURES / "v3_match.xml").read_bytes(), "m.xml")
     found = {**found, "competency": "FN-NOTING", "level": 2}
-    with pytest.raises(Invalid, match="cannot be written as QTI 3.0 yet"):
-        qti3.package_bytes({"name": "B", "agency": "A"}, [found])
+    assert b"qti-match-interaction" in qti3.item_xml(found)
     with pytest.raises(Invalid, match="spreadsheet"):
         tabular_out.write([found], tmp_path / "x.csv", ["en"], "csv")

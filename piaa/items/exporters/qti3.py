@@ -4,26 +4,42 @@ Items are written so that ``piaa.items.importers.qti`` reads them back to the sa
 texts in several languages sit side by side in elements carrying ``xml:lang``; the rationale
 is a rubric block for scorers (``use="ext:rationale"``); a numeric unit is a ``span`` of class
 ``piaa-unit`` after the answer box; PIAA's facts (competency, level, ...) go on the item's
-resource in ``imsmanifest.xml`` as ``<piaa:item>`` (namespace ``urn:piaa:qti:1``).
+resource in ``imsmanifest.xml`` as ``<piaa:item>`` (namespace ``urn:piaa:qti:1``) inside the
+resource's IEEE LOM record, the one place the QTI 3.0 package schema takes other metadata.
+
+Matching (match and gap match) and hotspot items, an imported item's rich body (pictures,
+MathML, tables) and its feedback (modal, and inline as feedback blocks) are written too; media
+files travel in the package under ``media/<sha256>.<ext>``, referred to from the items.
 """
 from __future__ import annotations
 
 import io
 import re
 import zipfile
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from lxml import etree
+from lxml import html as lxml_html
 
 from piaa.errors import Invalid
-from piaa.items.bank_format import PACKAGE_ONLY_TYPES
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
+from piaa.items.importers.qti_content import BLANK, MATHML_NS
+from piaa.items.media import MEDIA_TYPES
+from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, media_hashes
+
+# sha256 -> (bytes, content type) of a stored media file, or None when it is not stored.
+MediaLoader = Callable[[str], "tuple[bytes, str] | None"]
+EXTENSION_OF = {content_type: ext for ext, content_type in reversed(list(MEDIA_TYPES.items()))}
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 ITEM_SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0_v1p0.xsd"
 TEMPLATE_BASE = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/"
 CP_NS = "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
 CP_SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqtiv3p0_imscpv1p2_v1p0.xsd"
+# The QTI 3.0 package schema allows other metadata only inside IEEE LOM, whose elements take
+# extensions from any other namespace: PIAA's facts travel there.
+LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
+LOM_SCHEMA = "https://purl.imsglobal.org/spec/md/v1p3/schema/xsd/imsmd_loose_v1p3p2.xsd"
 TRUE_FALSE_TEXT = {"true": {"en": "True", "hi": "सत्य"}, "false": {"en": "False", "hi": "असत्य"}}
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -92,12 +108,23 @@ def _number(value: float) -> str:
 
 def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Element:
     kind = item["type"]
-    cardinality = {"multiple_response": "multiple", "ordering": "ordered"}.get(kind, "single")
-    base_type = {"text_entry": "string", "numeric_entry": "float"}.get(kind, "identifier")
+    cardinality = {"multiple_response": "multiple", "ordering": "ordered", "matching": "multiple",
+                   "hotspot": "single" if item.get("max_choices") == 1 else "multiple"}.get(kind, "single")
+    base_type = {"text_entry": "string", "numeric_entry": "float", "matching": "directedPair"}.get(kind, "identifier")
     decl = _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality=cardinality,
                 base_type=base_type)
     correct = _sub(decl, "qti-correct-response")
-    if kind in ("single_choice",):
+    if kind == "matching":
+        pairs = [f"{qti_identifier(a)} {qti_identifier(b)}" for a, b in item["key"]]
+        _values(correct, pairs)
+        if item.get("partial_credit"):  # +1/n per right pair, -1/n per other pair, floored at 0
+            share = repr(1.0 / len(pairs))
+            mapping = _sub(decl, "qti-mapping", default_value=f"-{share}", lower_bound="0", upper_bound="1")
+            for pair in pairs:
+                _sub(mapping, "qti-map-entry", map_key=pair, mapped_value=share)
+    elif kind == "hotspot":
+        _values(correct, [qti_identifier(k) for k in item["key"]])
+    elif kind in ("single_choice",):
         _values(correct, [qti_identifier(item["key"])])
     elif kind in ("multiple_response", "ordering"):
         _values(correct, [qti_identifier(k) for k in item["key"]])
@@ -129,25 +156,109 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
     return decl
 
 
-def _interaction(body: etree._Element, item: dict[str, Any]) -> None:
+def _entry_box(parent: etree._Element, item: dict[str, Any]) -> etree._Element:
+    """The answer box, and the unit after it; returns the last element written."""
+    box = _sub(parent, "qti-text-entry-interaction", response_identifier="RESPONSE")
+    if not item.get("unit"):
+        return box
+    box.tail = " "
+    unit = _sub(parent, "span", **{"class": UNIT_CLASS})
+    _inline_texts(unit, item["unit"])
+    return unit
+
+
+def _associable(parent: etree._Element, tag: str, entry: dict[str, Any]) -> None:
+    choice = _sub(parent, tag, identifier=qti_identifier(entry["id"]), match_max=str(entry.get("match_max") or 0))
+    _inline_texts(choice, entry["text"])
+
+
+def _gap_interaction(body: etree._Element, item: dict[str, Any]) -> None:
+    """The stem's ``[n]`` markers become the gaps, in the order of the targets."""
+    (lang, stem), = item["stem"].items()
+    interaction = _sub(body, "qti-gap-match-interaction", response_identifier="RESPONSE", shuffle="false")
+    for source in item["sources"]:
+        _associable(interaction, "qti-gap-text", source)
+    gaps = {f"[{n}]": target["id"] for n, target in enumerate(item["targets"], start=1)}
+    for paragraph in re.split(r"\n\s*\n", stem.strip()):
+        p = _sub(interaction, "p")
+        last = None
+        for part in re.split(r"(\[\d+\])", paragraph):
+            if part in gaps:
+                last = _sub(p, "qti-gap", identifier=qti_identifier(gaps[part]))
+            elif last is None:
+                p.text = (p.text or "") + part
+            else:
+                last.tail = (last.tail or "") + part
+
+
+def _hotspot_interaction(body: etree._Element, item: dict[str, Any], media_ref) -> None:
+    interaction = _sub(body, "qti-hotspot-interaction", response_identifier="RESPONSE",
+                       max_choices=str(item.get("max_choices") or 0))
+    image = item["image"]
+    picture = _sub(interaction, "img", src=media_ref(image["src"]), width=str(image["width"]),
+                   height=str(image["height"]))
+    picture.set("alt", next(iter(image["alt"].values())) if image.get("alt") else "")
+    for area in item["areas"]:
+        choice = _sub(interaction, "qti-hotspot-choice", identifier=qti_identifier(area["id"]), shape=area["shape"],
+                      coords=",".join(_number(c) for c in area["coords"]))
+        if area.get("label"):
+            choice.set("hotspot-label", next(iter(area["label"].values())))
+
+
+def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> None:
     kind = item["type"]
     if kind in ("text_entry", "numeric_entry"):
-        p = _sub(body, "p")
-        box = _sub(p, "qti-text-entry-interaction", response_identifier="RESPONSE")
-        if item.get("unit"):
-            box.tail = " "
-            _inline_texts(_sub(p, "span", **{"class": UNIT_CLASS}), item["unit"])
+        _entry_box(_sub(body, "p"), item)
+        return
+    if kind == "hotspot":
+        _hotspot_interaction(body, item, media_ref)
+        return
+    if kind == "matching" and item.get("gaps"):
+        _gap_interaction(body, item)
+        return
+    if kind == "matching":
+        interaction = _sub(body, "qti-match-interaction", response_identifier="RESPONSE", shuffle="false",
+                           max_associations="0")
+        for name in ("sources", "targets"):
+            match_set = _sub(interaction, "qti-simple-match-set")
+            for entry in item[name]:
+                _associable(match_set, "qti-simple-associable-choice", entry)
         return
     if kind == "ordering":
         interaction = _sub(body, "qti-order-interaction", response_identifier="RESPONSE", shuffle="true")
     else:
+        most = item.get("max_choices") or (0 if kind == "multiple_response" else 1)
         interaction = _sub(body, "qti-choice-interaction", response_identifier="RESPONSE",
-                           shuffle="false",
-                           max_choices="0" if kind == "multiple_response" else "1")
+                           shuffle="true" if item.get("shuffle") else "false", max_choices=str(most))
     options = item.get("options") or [{"id": key, "text": text} for key, text in TRUE_FALSE_TEXT.items()]
     for option in options:
         choice = _sub(interaction, "qti-simple-choice", identifier=qti_identifier(option["id"]))
         _inline_texts(choice, option["text"])
+
+
+def _set_outcome(parent: etree._Element, identifier: str, value: str, base_type: str) -> None:
+    _sub(_sub(parent, "qti-set-outcome-value", identifier=identifier), "qti-base-value", value, base_type=base_type)
+
+
+def _feedback_processing(root: etree._Element, item: dict[str, Any]) -> bool:
+    """match_correct written out with the feedback outcome set on a right and a wrong answer,
+    so the feedback keeps saying which one it answers; False when no feedback needs it."""
+    when = {entry["when"]: entry for entry in item.get("feedback") or [] if entry.get("when")}
+    if not when:
+        return False
+    processing = _sub(root, "qti-response-processing")
+    condition = _sub(processing, "qti-response-condition")
+    right = _sub(condition, "qti-response-if")
+    match = _sub(right, "qti-match")
+    _sub(match, "qti-variable", identifier="RESPONSE")
+    _sub(match, "qti-correct", identifier="RESPONSE")
+    _set_outcome(right, "SCORE", "1", "float")
+    wrong = _sub(condition, "qti-response-else")
+    _set_outcome(wrong, "SCORE", "0", "float")
+    for verdict, branch in (("correct", right), ("incorrect", wrong)):
+        if verdict in when:
+            _set_outcome(branch, when[verdict]["outcome"], when[verdict]["value"], "identifier")
+    return True
 
 
 def _response_processing(root: etree._Element, item: dict[str, Any]) -> None:
@@ -167,36 +278,113 @@ def _response_processing(root: etree._Element, item: dict[str, Any]) -> None:
              base_type="float")
         return
     mapped = kind in ("text_entry", "situational_judgement", "likert") or \
-        (kind == "multiple_response" and item.get("partial_credit"))
+        (kind in ("multiple_response", "matching") and item.get("partial_credit"))
+    if not mapped and _feedback_processing(root, item):
+        return
     template = "map_response" if mapped else "match_correct"
     _sub(root, "qti-response-processing", template=f"{TEMPLATE_BASE}{template}.xml")
 
 
-def item_element(item: dict[str, Any]) -> etree._Element:
-    """The ``qti-assessment-item`` for one bank-format item."""
+def _rich_body(body: etree._Element, markup: str, media_ref) -> None:
+    """The stored HTML of a rich body in QTI's names (HTML in the QTI namespace, MathML in its
+    own), its media pointed at the package's files."""
+    fragment = lxml_html.fragment_fromstring(markup, create_parent="div")
+    for element in fragment.iter(etree.Element):
+        if element is fragment:
+            continue
+        tag = element.tag
+        element.tag = f"{{{MATHML_NS}}}{tag}" if tag in MATHML_TAGS else _q(tag)
+        for name in ("src", "poster"):
+            if (element.get(name) or "").startswith(MEDIA_SCHEME):
+                element.set(name, media_ref(element.get(name)))
+    body.text = fragment.text
+    body.extend(list(fragment))
+
+
+def _blank(body: etree._Element) -> etree._Element | None:
+    """Where an inline answer box sat in a rich body: its first ``____`` standing alone."""
+    return next((e for e in body.iter(_q("span")) if (e.text or "") == BLANK and len(e) == 0), None)
+
+
+def _feedback(root: etree._Element, body: etree._Element, item: dict[str, Any]) -> None:
+    for entry in item.get("feedback") or []:
+        parent, tag = (body, "qti-feedback-block") if entry.get("inline") else (root, "qti-modal-feedback")
+        element = _sub(parent, tag, outcome_identifier=entry["outcome"], identifier=entry["value"],
+                       show_hide="show" if entry.get("show", True) else "hide")
+        _block_texts(_sub(element, "qti-content-body"), entry["text"])
+
+
+def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = None) -> etree._Element:
+    """The ``qti-assessment-item`` for one bank-format item; ``media_ref`` turns a stored
+    ``media:<sha256>`` into the path the package holds it under (relative to the item).
+
+    :raise Invalid: if the item refers to media and no ``media_ref`` is given, or is a gap
+        item written in several languages (one set of gaps serves one sentence).
+    """
+    def refer(source: str) -> str:
+        if media_ref is None:
+            raise Invalid(f"item {item['id']} has media files; export it in a package", field="media")
+        return media_ref(source)
+
+    if item["type"] == "matching" and item.get("gaps") and len(item["stem"]) != 1:
+        raise Invalid(f"gap item {item['id']} is written in {len(item['stem'])} languages; QTI gaps "
+                      "serve one sentence: export it as json", field="stem")
+    (body_lang, markup), = (item.get("body") or {"en": None}).items()
     root = etree.Element(_q("qti-assessment-item"), nsmap={None: QTI3_NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{QTI3_NS} {ITEM_SCHEMA}")
     root.set("identifier", qti_identifier(item["id"]))
     root.set("title", item["id"])
     root.set("adaptive", "false")
     root.set("time-dependent", "false")
-    root.set(XML_LANG, "en")
+    root.set(XML_LANG, body_lang if markup else "en")
     _declare_response(root, item)
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single",
                    base_type="float")
     _values(_sub(outcome, "qti-default-value"), ["0"])
+    for feedback_outcome in sorted({entry["outcome"] for entry in item.get("feedback") or []}):
+        _sub(root, "qti-outcome-declaration", identifier=feedback_outcome, cardinality="single",
+             base_type="identifier")
     body = _sub(root, "qti-item-body")
-    _block_texts(body, item["stem"])
-    _interaction(body, item)
+    if markup:
+        _rich_body(body, markup, refer)
+        blank = _blank(body) if item["type"] in ("text_entry", "numeric_entry") else None
+        if blank is not None:  # the answer box back where the blank stands
+            holder = etree.Element("holder")
+            last = _entry_box(holder, item)
+            last.tail = (last.tail or "") + (blank.tail or "")
+            parent, index = blank.getparent(), blank.getparent().index(blank)
+            parent.remove(blank)
+            for offset, element in enumerate(list(holder)):
+                parent.insert(index + offset, element)
+        else:
+            _interaction(body, item, refer)
+    else:
+        if not (item["type"] == "matching" and item.get("gaps")):  # a gap item's stem holds its gaps
+            _block_texts(body, item["stem"])
+        _interaction(body, item, refer)
     if item.get("rationale"):
         rubric = _sub(body, "qti-rubric-block", use=RATIONALE_USE, view="scorer")
         _block_texts(_sub(rubric, "qti-content-body"), item["rationale"])
     _response_processing(root, item)
+    _feedback(root, body, item)
     return root
 
 
-def item_xml(item: dict[str, Any]) -> bytes:
-    return etree.tostring(item_element(item), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+def item_xml(item: dict[str, Any], media_ref: Callable[[str], str] | None = None) -> bytes:
+    return etree.tostring(item_element(item, media_ref), xml_declaration=True, encoding="UTF-8",
+                          pretty_print=True)
+
+
+def media_of(item: dict[str, Any]) -> list[str]:
+    """The stored media files (sha256) an item refers to: its rich body's and its picture's."""
+    found = {sha for markup in (item.get("body") or {}).values() for sha in media_hashes(markup)}
+    if item.get("type") == "hotspot":
+        found.add(item["image"]["src"][len(MEDIA_SCHEME):])
+    return sorted(found)
+
+
+def media_path(sha: str, content_type: str) -> str:
+    return f"media/{sha}{EXTENSION_OF.get(content_type, '.bin')}"
 
 
 def _item_metadata(item: dict[str, Any]) -> etree._Element:
@@ -232,42 +420,74 @@ def item_path(item: dict[str, Any]) -> str:
     return f"items/{item['id']}.xml"
 
 
-def manifest_xml(bank: dict[str, Any], items: list[dict[str, Any]]) -> bytes:
+def manifest_xml(bank: dict[str, Any], items: list[dict[str, Any]],
+                 media_files: dict[str, str] | None = None) -> bytes:
+    """The package manifest; ``media_files`` maps each stored file (sha256) to its path."""
+    media_files = media_files or {}
+
     def cp(name: str) -> str:
         return f"{{{CP_NS}}}{name}"
 
-    manifest = etree.Element(cp("manifest"), nsmap={None: CP_NS, "xsi": XSI, "piaa": PIAA_NS})
-    manifest.set(f"{{{XSI}}}schemaLocation", f"{CP_NS} {CP_SCHEMA}")
+    manifest = etree.Element(cp("manifest"), nsmap={None: CP_NS, "xsi": XSI, "lom": LOM_NS, "piaa": PIAA_NS})
+    manifest.set(f"{{{XSI}}}schemaLocation", f"{CP_NS} {CP_SCHEMA} {LOM_NS} {LOM_SCHEMA}")
     manifest.set("identifier", "MANIFEST-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", bank.get("name") or "bank"))
     metadata = etree.SubElement(manifest, cp("metadata"))
     etree.SubElement(metadata, cp("schema")).text = "QTI Package"
     etree.SubElement(metadata, cp("schemaversion")).text = "3.0.0"
-    metadata.append(_bank_metadata(bank))
+    etree.SubElement(metadata, f"{{{LOM_NS}}}lom").append(_bank_metadata(bank))
     etree.SubElement(manifest, cp("organizations"))
     resources = etree.SubElement(manifest, cp("resources"))
     for item in items:
         resource = etree.SubElement(resources, cp("resource"), identifier=f"RES-{qti_identifier(item['id'])}",
                                     type="imsqti_item_xmlv3p0", href=item_path(item))
-        etree.SubElement(resource, cp("metadata")).append(_item_metadata(item))
+        lom = etree.SubElement(etree.SubElement(resource, cp("metadata")), f"{{{LOM_NS}}}lom")
+        lom.append(_item_metadata(item))
         etree.SubElement(resource, cp("file"), href=item_path(item))
+        for sha in media_of(item):
+            etree.SubElement(resource, cp("file"), href=media_files[sha])
     return etree.tostring(manifest, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def write_package(bank: dict[str, Any], items: list[dict[str, Any]], out: io.BufferedIOBase | str) -> None:
-    """A QTI 3.0 content package: ``imsmanifest.xml`` and ``items/<id>.xml`` per item."""
-    unwritable = [i for i in items if i.get("type") in PACKAGE_ONLY_TYPES]
-    if unwritable:  # matching and hotspot items are read from QTI but not written back yet
-        raise Invalid(f"{len(unwritable)} item(s) cannot be written as QTI 3.0 yet; export as json",
-                      problems=[{"item": i["id"], "field": "type",
-                                 "message": f"{i['type']} items are not exported to QTI yet"}
-                                for i in unwritable])
+def write_package(bank: dict[str, Any], items: list[dict[str, Any]], out: io.BufferedIOBase | str,
+                  media: MediaLoader | None = None) -> None:
+    """A QTI 3.0 content package: ``imsmanifest.xml``, ``items/<id>.xml`` per item and the
+    media files they use under ``media/``, read through ``media``.
+
+    :raise Invalid: naming each item whose media file is not stored, or that QTI cannot hold;
+        nothing is written then.
+    """
+    files: dict[str, tuple[str, bytes]] = {}
+    problems = []
+    written = {}
+    for item in items:
+        missing = []
+        for sha in media_of(item):
+            if sha not in files:
+                found = media(sha) if media else None
+                if found is None:
+                    missing.append(sha)
+                    continue
+                data, content_type = found
+                files[sha] = (media_path(sha, content_type), data)
+        if missing:
+            problems.append({"item": item["id"], "field": "media",
+                             "message": f"media file(s) not stored: {', '.join(m[:12] for m in missing)}"})
+            continue
+        try:
+            written[item["id"]] = item_xml(item, lambda src: "../" + files[src[len(MEDIA_SCHEME):]][0])
+        except Invalid as exc:
+            problems.append({"item": item["id"], "field": exc.field, "message": exc.message})
+    if problems:
+        raise Invalid(f"{len(problems)} item(s) cannot be written as a QTI 3.0 package", problems=problems)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("imsmanifest.xml", manifest_xml(bank, items))
+        archive.writestr("imsmanifest.xml", manifest_xml(bank, items, {sha: path for sha, (path, _) in files.items()}))
         for item in items:
-            archive.writestr(item_path(item), item_xml(item))
+            archive.writestr(item_path(item), written[item["id"]])
+        for path, data in sorted(files.values()):
+            archive.writestr(path, data)
 
 
-def package_bytes(bank: dict[str, Any], items: list[dict[str, Any]]) -> bytes:
+def package_bytes(bank: dict[str, Any], items: list[dict[str, Any]], media: MediaLoader | None = None) -> bytes:
     buffer = io.BytesIO()
-    write_package(bank, items, buffer)
+    write_package(bank, items, buffer, media)
     return buffer.getvalue()

@@ -98,10 +98,12 @@ def rich_body(body, skipped: frozenset[str], resolve: Resolve | None,
             _replace(element, marker)
         elif namespace == QTI3_NS and name in ("qti-choice-interaction", "qti-order-interaction"):
             prompt = next((c for c in element if _local(c) == "qti-prompt"), None)
+            if prompt is None:  # nothing of it belongs to the stem
+                rich.drop_keeping_tail(element)
+                continue
             paragraph = etree.Element("p")
-            if prompt is not None:
-                paragraph.text = prompt.text
-                paragraph.extend(list(prompt))
+            paragraph.text = prompt.text
+            paragraph.extend(list(prompt))
             _replace(element, paragraph)
         elif namespace == QTI3_NS and name.endswith("-interaction") and name not in containers:
             blank = etree.Element("span")
