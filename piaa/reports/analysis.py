@@ -111,7 +111,21 @@ def factorize_rows(*columns) -> tuple[np.ndarray, list[np.ndarray]]:
     key = np.zeros(len(columns[0]), dtype=np.int64)
     uniques = []
     for column in columns:
-        codes, values = pd.factorize(np.asarray(column, dtype=object), sort=True)
+        if isinstance(column, pd.Categorical):
+            # Already encoded: re-rank the categories instead of hashing a million labels.
+            values = np.asarray(column.categories, dtype=object)
+            order = np.argsort(values)
+            rank = np.empty(len(values), dtype=np.int64)
+            rank[order] = np.arange(len(values))
+            used = np.zeros(len(values), dtype=bool)
+            used[column.codes] = True
+            # Keep only the categories that occur, as factorize would.
+            keep = used[order]
+            renumber = np.cumsum(keep) - 1
+            codes = renumber[rank[column.codes]]
+            values = values[order][keep]
+        else:
+            codes, values = pd.factorize(np.asarray(column, dtype=object), sort=True)
         key = key * len(values) + codes
         uniques.append(np.asarray(values, dtype=object))
     distinct, inverse = np.unique(key, return_inverse=True)

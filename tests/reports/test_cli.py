@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -91,3 +92,32 @@ def test_bad_input_names_file_row_field_and_writes_nothing(tmp_path, case, mutat
     assert expected in result.output, result.output
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
+
+
+def test_fast_reads_agree_with_the_checking_read(tmp_path):
+    from piaa.reports.analysis import cells_from_learners
+    from piaa.reports.learners_file import _read_arrow, _read_as_text, _read_typed
+
+    rows = matched_learners()
+    rows[3]["pre_level"] = "2"
+    path = write_learners(tmp_path / "learners.csv", rows, HEADER + ["pre_level"])
+    arrow, typed, text = _read_arrow(path), _read_typed(path), _read_as_text(path)
+    assert arrow is not None and typed is not None
+    cells = [cells_from_learners(r) for r in (arrow, typed, text)]
+    for other in cells[1:]:
+        for name in ("course", "provider", "mdo", "competency"):
+            assert list(getattr(cells[0], name)) == list(getattr(other, name))
+        np.testing.assert_allclose(cells[0].sums.sum_post, other.sums.sum_post)
+        np.testing.assert_array_equal(cells[0].transitions, other.transitions)
+    assert arrow.pre_level[3] == 2 and np.isnan(arrow.pre_level[0])
+
+
+def test_timings_name_every_stage(tmp_path):
+    learners = write_learners(tmp_path / "learners.csv", matched_learners()[:200])
+    result = CliRunner().invoke(main, ["effectiveness", "--learners", str(learners), "--out",
+                                       str(tmp_path / "out"), "--no-pdf", "--timings"])
+    assert result.exit_code == 0, result.output
+    stages = [line.split(":")[0] for line in result.stderr.splitlines()]
+    assert stages == ["stage imports", "stage read and check", "stage sums per cell",
+                      "stage models and tables", "stage tables (CSV, XLSX)", "stage plots",
+                      "stage report.html", "stage total"]
