@@ -172,11 +172,19 @@ def _course_figures(e: eff.CourseEffects, i: int, hidden: bool) -> dict:
 def build_report(cells: Cells, *, title: str = "Course and provider effectiveness",
                  scope: str = "all matched learners", participation: Participation | None = None,
                  attrition: dict | None = None, generated_at: datetime | None = None,
-                 rng: np.random.Generator | None = None) -> EffectivenessReport:
-    """Every table and plot of the report from ``cells`` (see :class:`EffectivenessReport`)."""
+                 rng: np.random.Generator | None = None,
+                 provider_context: Cells | None = None) -> EffectivenessReport:
+    """Every table and plot of the report from ``cells`` (see :class:`EffectivenessReport`).
+
+    ``provider_context``: when ``cells`` hold some providers only (a report filtered to a
+    provider, or read by one), the same selection over every provider. Value added is relative
+    to the average provider, so it is estimated, and disclosure decided, on the context; the
+    providers table lists the providers of ``cells`` and the funnel plots show the others as
+    unnamed points.
+    """
     generated_at = generated_at or datetime.now().astimezone()
     competencies = _competency_rows(cells)
-    providers, funnels, models = _provider_rows(cells)
+    providers, funnels, models = _provider_rows(cells, provider_context)
     courses = _course_rows(cells)
     ministries = _ministry_rows(cells, participation)
     total = int(cells.sums.n.sum())
@@ -205,16 +213,19 @@ def _competency_rows(cells: Cells) -> list[dict]:
     return sorted(rows, key=lambda r: r["competency"])
 
 
-def _provider_rows(cells: Cells) -> tuple[list[dict], list[dict], list[dict]]:
-    codes, labels = _group(cells, "provider", "competency")
-    sums = _sum_cells(cells.sums, codes, len(labels))
+def _provider_rows(cells: Cells, context: Cells | None = None) -> tuple[list[dict], list[dict], list[dict]]:
+    base = cells if context is None else context
+    codes, labels = _group(base, "provider", "competency")
+    sums = _sum_cells(base.sums, codes, len(labels))
     provider_codes = np.unique([p for p, _ in labels], return_inverse=True)[1]
     competency_names = [c for _, c in labels]
     competency_codes = np.unique(competency_names, return_inverse=True)[1]
     hidden = eff.disclosure_control(sums.n, margins=[competency_codes, provider_codes]).suppressed
-    rows: list[dict] = [{}] * len(labels)
+    # The (provider, competency) pairs the report is about; the rest only place them.
+    selected = set(zip(cells.provider.tolist(), cells.competency.tolist()))
+    rows: list[dict | None] = [None] * len(labels)
     funnels, models = [], []
-    for competency in sorted(set(competency_names)):
+    for competency in sorted({c for _, c in selected}):
         index = np.flatnonzero(np.asarray(competency_names, dtype=object) == competency)
         part = sums.take(index)
         va = None
@@ -231,22 +242,21 @@ def _provider_rows(cells: Cells) -> tuple[list[dict], list[dict], list[dict]]:
         points = []
         for k, i in enumerate(index):
             provider = labels[i][0]
+            mine = (provider, competency) in selected
             row = {"provider": provider, "competency": competency, "n": int(sums.n[i]),
                    "suppressed": bool(hidden[i]), "effect": None, "lower": None, "upper": None,
-                   "tier": "within", "raw_effect": None, "raw_se": None, "mean_pre": None,
+                   "tier": None, "raw_effect": None, "raw_se": None, "mean_pre": None,
                    "shrinkage": None}
-            if va is not None:
-                row["tier"] = str(va.tier[k])
-                if not hidden[i]:
-                    row.update(effect=_number(va.effect[k]), lower=_number(va.lower[k]),
-                               upper=_number(va.upper[k]), raw_effect=_number(va.raw_effect[k]),
-                               raw_se=_number(va.raw_se[k]), mean_pre=_number(va.mean_pre[k]),
-                               shrinkage=_number(va.shrinkage[k]))
-                    points.append({"provider": provider, "n": row["n"], "raw_effect": row["raw_effect"],
-                                   "raw_se": row["raw_se"], "tier": row["tier"]})
-            if hidden[i]:
-                row["tier"] = "within"  # says nothing about a provider whose figures are hidden
-            rows[i] = row
+            if va is not None and not hidden[i]:
+                row.update(effect=_number(va.effect[k]), lower=_number(va.lower[k]),
+                           upper=_number(va.upper[k]), raw_effect=_number(va.raw_effect[k]),
+                           raw_se=_number(va.raw_se[k]), mean_pre=_number(va.mean_pre[k]),
+                           shrinkage=_number(va.shrinkage[k]), tier=str(va.tier[k]))
+                points.append({"provider": provider if mine else None, "n": row["n"],
+                               "raw_effect": row["raw_effect"], "raw_se": row["raw_se"],
+                               "tier": row["tier"], "highlight": mine and context is not None})
+            if mine:
+                rows[i] = row
         if va is not None and points:
             learner_var = float(np.nanmedian(va.raw_se**2 * va.n))
             grid = np.unique(np.geomspace(eff.MIN_REPORTED, max(p["n"] for p in points) * 1.1, 40).round())
@@ -254,8 +264,9 @@ def _provider_rows(cells: Cells) -> tuple[list[dict], list[dict], list[dict]]:
             funnels.append({"competency": competency, "points": points, "n": grid.tolist(),
                             "limits": {str(level): [lo.round(4).tolist(), hi.round(4).tolist()]
                                        for level, (lo, hi) in limits.items()}})
-    rows.sort(key=lambda r: (r["competency"], r["provider"]))
-    return rows, funnels, models
+    kept = [r for r in rows if r is not None]
+    kept.sort(key=lambda r: (r["competency"], r["provider"]))
+    return kept, funnels, models
 
 
 def _course_rows(cells: Cells) -> list[dict]:

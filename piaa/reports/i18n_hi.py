@@ -79,4 +79,8 @@ register("hi", {
         "विकर्ण के ऊपर के खाने ऊपर गए शिक्षार्थी हैं: {total} में से {up} कम से कम एक स्तर ऊपर गए, {down} नीचे गए, शेष अपने स्तर पर रहे।",
     "Most of the bars right of zero means most learners scored higher after the course: {share}% of {total} learners gained.":
         "शून्य के दाईं ओर अधिकांश पट्टियों का अर्थ है कि अधिकांश शिक्षार्थियों ने पाठ्यक्रम के बाद अधिक अंक पाए: {total} में से {share}% शिक्षार्थियों की प्रगति हुई।",
+    "Other providers": "अन्य प्रदाता",
+    "{provider} ({n} learners) is marked: value added {effect:+.2f} θ, {tier}.":
+        "{provider} ({n} शिक्षार्थी) चिह्नित है: मूल्यवर्धन {effect:+.2f} θ, {tier}।",
+    "no estimate: fewer than two providers to compare": "अनुमान नहीं: तुलना के लिए दो से कम प्रदाता",
 })

@@ -82,12 +82,22 @@ def funnel_plot(funnel: dict):
         ax.plot(n, lower, style, color="#333333", linewidth=1)
     ax.axhline(0, color="#999999", linewidth=0.8)
     dense = len(funnel["points"]) > RASTER_POINTS
+    marked = [p for p in funnel["points"] if p.get("highlight")]
+    others = [p for p in funnel["points"] if not p.get("highlight")]
+    if marked and others:
+        # A report about some providers: the rest place them, unnamed and in grey.
+        ax.scatter([p["n"] for p in others], [p["raw_effect"] for p in others], s=10 if dense else 16,
+                   color="#b0b0b0", label=_("Other providers"), zorder=2, rasterized=dense)
     for tier in ("above", "within", "below"):
-        pts = [p for p in funnel["points"] if p["tier"] == tier]
+        pts = [p for p in (marked or others) if p["tier"] == tier]
         if pts:
-            ax.scatter([p["n"] for p in pts], [p["raw_effect"] for p in pts], s=12 if dense else 28,
+            ax.scatter([p["n"] for p in pts], [p["raw_effect"] for p in pts],
+                       s=12 if dense and not marked else 40 if marked else 28,
                        marker=TIER_MARKERS[tier], color=TIER_COLOURS[tier], label=_(tier_label(tier)),
-                       zorder=3, rasterized=dense)
+                       zorder=3, rasterized=dense and not marked)
+    for p in marked:
+        ax.annotate(p["provider"], (p["n"], p["raw_effect"]), xytext=(4, 4),
+                    textcoords="offset points", fontsize=7)
     _count_axis(ax, float(n.min()), float(n.max()))
     ax.set_xlabel(_("Matched learners (log scale)"))
     ax.set_ylabel(_("Value added (θ)"))
@@ -102,6 +112,10 @@ def funnel_plot(funnel: dict):
                 "Small providers scatter more by chance, so the limits widen to the left. "
                 "{hi} of {total} providers lie above the 99.8% limit and {lo} below it.",
                 hi=int(outside_hi), lo=int(outside_lo), total=len(funnel["points"]))
+    for p in marked:
+        reading += " " + _("{provider} ({n} learners) is marked: value added {effect:+.2f} θ, "
+                           "{tier}.", provider=p["provider"], n=p["n"], effect=p["raw_effect"],
+                           tier=_(tier_label(p["tier"])).lower())
     return fig, reading
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 
 import numpy as np
@@ -321,10 +321,15 @@ def report_for_selection(session: Session, selection: Selection, title: str | No
     """
     _check_labels(session, selection)
     cells = cells_for_selection(session, selection)
+    context = None
+    if selection.provider or selection.provider_id is not None:
+        # Value added compares a provider with the others: estimate it among all of them.
+        context = cells_for_selection(session, replace(selection, provider=None, provider_id=None))
     return build_report(cells, title=title or "Course and provider effectiveness",
                         scope=selection.describe(),
                         participation=participation_for_selection(session, selection),
-                        attrition=attrition_for_selection(session, selection))
+                        attrition=attrition_for_selection(session, selection),
+                        provider_context=context)
 
 
 def _check_labels(session: Session, selection: Selection) -> None:

@@ -84,3 +84,15 @@ def test_page_in_hindi(client, login_as, make_user, matched):
     login_as(make_user(role="analyst", organisation=None))
     html = client.get("/reports/?lang=hi").get_data(as_text=True)
     assert "पाठ्यक्रम और प्रदाता की प्रभावशीलता" in html and "मिलान किए गए शिक्षार्थी" in html
+
+
+def test_a_providers_value_added_is_estimated_among_all_providers(client, login_as, make_user,
+                                                                   provider_results):
+    login_as(make_user(role="analyst", organisation="Drafting Academy", kind="provider"))
+    html = client.get("/reports/").get_data(as_text=True)
+    # Its own row, with an estimate and a tier; the others only as unnamed points.
+    assert "Below expected" in html and "Other providers" in html
+    assert "Institute of Noting" not in html and "Records College" not in html
+    rows = client.get("/reports/export.csv?table=providers").get_data(as_text=True).splitlines()
+    assert len(rows) == 2 and rows[1].startswith("Drafting Academy,FN-NOTING,16,-")
+    assert rows[1].endswith(",below,false")
