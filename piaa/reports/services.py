@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import Integer, and_, case, cast, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from piaa.accounts.models import MDO, PROVIDER, Organisation, User
+from piaa.accounts.models import ADMIN, MDO, PROVIDER, Organisation, User
 from piaa.clock import now
 from piaa.delivery.models import Assessment, Attempt
 from piaa.errors import Invalid, NotFound
@@ -30,7 +30,8 @@ from piaa.items.models import Competency
 from piaa.psychometrics import effectiveness as eff
 
 from .analysis import GAIN_EDGES, Cells, EffectivenessReport, Participation, build_report
-from .models import Course, CourseCompetency, CourseEnrolment, CourseRun, Official, RequiredLevel
+from .models import (ENROLMENT_SOURCES, Course, CourseCompetency, CourseEnrolment, CourseRun,
+                     Official, RequiredLevel)
 
 PRE_DAYS, POST_DAYS = 180, 120
 ATTRITION_REASONS = ("no pre", "no post", "voided")
@@ -58,6 +59,23 @@ class Selection:
             ("competency", self.competency), ("course", self.course), ("provider", self.provider),
             ("MDO", self.mdo), ("from", self.date_from), ("to", self.date_to)) if value]
         return ", ".join(parts) or "all courses"
+
+
+CBC_ORGANISATION = "Capacity Building Commission"
+
+
+def reader_scope(user: User, cbc_name: str = CBC_ORGANISATION) -> dict:
+    """What ``user`` may read, as :class:`Selection` restrictions: a provider's staff its own
+    courses (``provider_id``), an MDO's its own officials (``mdo_id``); an administrator and
+    the Capacity Building Commission (an MDO whose name starts with ``cbc_name``) everything."""
+    org = user.organisation
+    if user.role == ADMIN or org is None:
+        return {}
+    if org.kind == PROVIDER:
+        return {"provider_id": org.id}
+    if org.kind == MDO and not org.name.startswith(cbc_name):
+        return {"mdo_id": org.id}
+    return {}
 
 
 # ------------------------------------------------------------------------- domain writes
@@ -127,19 +145,90 @@ def enrol_from_csv(session: Session, run: CourseRun, data: bytes | str, filename
         raise Invalid(f"{filename} row 1: missing column email",
                       problems=[{"file": filename, "row": 1, "field": "email", "message": "column missing"}])
     rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
-    emails = [r["email"].lower() for r in rows]
-    users = {u.email.lower(): u for u in session.scalars(select(User).where(func.lower(User.email).in_(emails)))}
-    problems, seen = [], set()
-    for i, email in enumerate(emails, start=2):
-        if email not in users:
-            problems.append({"file": filename, "row": i, "field": "email", "message": f"no official {email!r}"})
-        elif email in seen:
-            problems.append({"file": filename, "row": i, "field": "email", "message": f"{email} listed twice"})
+    emails = [r["email"] for r in rows]
+    empty = [{"file": filename, "row": i, "field": "email", "message": "empty"}
+             for i, email in enumerate(emails, start=2) if not email]
+    users = _officials_by_email(session, emails, first_row=2, filename=filename, problems=empty)
+    return enrol(session, run, users, source="csv")
+
+
+def enrol_officials(session: Session, run: CourseRun, rows: list, source: str = "api") -> tuple[int, int]:
+    """Enrol the officials of ``rows`` (``{"email": ...}`` objects, e.g. an API request's
+    list) in ``run``; all or nothing. Returns (added, already enrolled).
+
+    :raise Invalid: naming the row (counted from 1 in the order given) and field of each row
+        that is not an object, lacks an e-mail, names no official, or repeats one.
+    """
+    if source not in ENROLMENT_SOURCES:
+        raise Invalid(f"source must be one of {', '.join(ENROLMENT_SOURCES)}, got {source!r}", field="source")
+    if not isinstance(rows, list) or not rows:
+        raise Invalid("officials must be a non-empty list of {\"email\": ...} objects", field="officials")
+    problems, emails = [], []
+    for i, row in enumerate(rows, start=1):
+        email = row.get("email") if isinstance(row, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            problems.append({"row": i, "field": "email", "message": "an e-mail address is required"})
+        emails.append(email.strip() if isinstance(email, str) else "")
+    users = _officials_by_email(session, emails, first_row=1, problems=problems)
+    added = enrol(session, run, users, source=source)
+    return added, len(users) - added
+
+
+def _officials_by_email(session: Session, emails: list[str], *, first_row: int, filename: str | None = None,
+                        problems: list[dict] | None = None) -> list[User]:
+    """The accounts of ``emails`` (any case) in order; all or nothing. Empty e-mails are the
+    caller's to report (in ``problems``).
+
+    :raise Invalid: naming the row (``first_row`` for the first e-mail) and field of each
+        unknown or repeated e-mail, with the problems already found in ``problems``.
+    """
+    problems = list(problems or [])
+    wanted = [e.lower() for e in emails]
+    users = {u.email.lower(): u for u in session.scalars(
+        select(User).where(func.lower(User.email).in_([e for e in wanted if e])))}
+    seen = set()
+    for i, email in enumerate(wanted, start=first_row):
+        where = {"file": filename} if filename else {}
+        if email and email not in users:
+            problems.append({**where, "row": i, "field": "email", "message": f"no official {email!r}"})
+        elif email and email in seen:
+            problems.append({**where, "row": i, "field": "email", "message": f"{email} listed twice"})
         seen.add(email)
     if problems:
+        problems.sort(key=lambda p: p["row"])
         first = problems[0]
-        raise Invalid(f"{filename} row {first['row']}, field email: {first['message']}", problems=problems)
-    return enrol(session, run, [users[e] for e in emails], source="csv")
+        prefix = f"{filename} row {first['row']}" if filename else f"row {first['row']}"
+        raise Invalid(f"{prefix}, field email: {first['message']}", problems=problems)
+    return [users[e] for e in wanted]
+
+
+def get_course(session: Session, code: str) -> Course:
+    """:raise NotFound: if no course has ``code``."""
+    course = session.scalar(select(Course).where(Course.code == code))
+    if course is None:
+        raise NotFound(f"no course {code!r}", field="course")
+    return course
+
+
+def get_run(session: Session, code: str) -> CourseRun:
+    """:raise NotFound: if no course run has ``code``."""
+    run = session.scalar(select(CourseRun).where(CourseRun.code == code))
+    if run is None:
+        raise NotFound(f"no course run {code!r}", field="run")
+    return run
+
+
+def list_courses(session: Session, provider_id: int | None = None) -> list[Course]:
+    """Every course (of one provider, if given), by code."""
+    query = select(Course).order_by(Course.code)
+    if provider_id is not None:
+        query = query.where(Course.provider_id == provider_id)
+    return list(session.scalars(query))
+
+
+def run_enrolments(session: Session, run: CourseRun) -> list[CourseEnrolment]:
+    return list(session.scalars(select(CourseEnrolment).where(CourseEnrolment.run_id == run.id)
+                                .order_by(CourseEnrolment.id)))
 
 
 # ------------------------------------------------------------------------- matching
@@ -360,6 +449,7 @@ def filter_options(session: Session, selection: Selection) -> dict[str, list[str
             "provider": list(session.scalars(providers)), "mdo": list(session.scalars(mdos))}
 
 
-__all__ = ["Selection", "create_course", "create_run", "set_official", "enrol", "enrol_from_csv",
+__all__ = ["Selection", "reader_scope", "create_course", "create_run", "set_official", "enrol", "enrol_from_csv",
+           "enrol_officials", "get_course", "get_run", "list_courses", "run_enrolments",
            "matched_pairs", "cells_for_selection", "attrition_for_selection",
            "participation_for_selection", "report_for_selection", "filter_options", "or_"]
