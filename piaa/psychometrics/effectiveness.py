@@ -43,7 +43,10 @@ meta-analysis, ch. 4. Wiley.
 Fuller, W. A. (1987). Measurement error models. Wiley.
 Jacobson, N. S., & Truax, P. (1991). Clinical significance. J. Consult. Clin. Psychol., 59, 12-19.
 Lakens, D. (2013). Calculating and reporting effect sizes. Frontiers in Psychology, 4, 863.
+Mislevy, R. J. (1991). Randomization-based inference about latent variables from complex
+samples. Psychometrika, 56, 177-196.
 Morris, C. N. (1983). Parametric empirical Bayes inference. JASA, 78, 47-55.
+Rubin, D. B. (1987). Multiple imputation for nonresponse in surveys. Wiley (eqs. 3.1.2-3.1.7).
 Newcombe, R. G. (1998). Two-sided confidence intervals for the single proportion.
 Statistics in Medicine, 17, 857-872.
 Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance.
@@ -79,6 +82,11 @@ __all__ = [
     "ministry_composite",
     "Disclosure",
     "disclosure_control",
+    "Pooled",
+    "rubin_pool",
+    "plausible_values",
+    "PlausibleCourseEffects",
+    "plausible_course_effects",
 ]
 
 #: No figure is published for fewer matched learners than this.
@@ -686,3 +694,160 @@ def disclosure_control(n, margins=(), threshold: int = MIN_REPORTED) -> Disclosu
             totals[i] |= np.bincount(m, weights=counts, minlength=totals[i].shape[0]) < threshold
             totals[i] &= np.bincount(m, minlength=totals[i].shape[0]) > 0
     return Disclosure(suppressed=hidden, primary=primary, total_suppressed=totals)
+
+
+# --------------------------------------------------------------------------- plausible values
+@dataclass(frozen=True)
+class Pooled:
+    """A statistic combined over ``M`` plausible values (or imputations) by Rubin's (1987)
+    rules; every field has the shape of one draw's statistic.
+
+    Attributes
+    ----------
+    estimate : mean of the draws' estimates (Q̄).
+    within : mean of the draws' sampling variances (Ū).
+    between : variance of the estimates across draws (B, ddof 1): the measurement part.
+    variance, se : total variance T = Ū + (1 + 1/M) B and its square root.
+    df : Rubin's degrees of freedom (M - 1)(1 + 1/r)², r = (1 + 1/M) B / Ū (inf when B = 0).
+    lower, upper : estimate ± t(df) · se.
+    """
+
+    estimate: np.ndarray
+    within: np.ndarray
+    between: np.ndarray
+    variance: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def rubin_pool(estimates, variances, confidence: float = 0.95) -> Pooled:
+    """Combine ``M`` draws' estimates and sampling variances (arrays ``(M, ...)``) by Rubin's
+    rules (module references); vectorised over the trailing dimensions."""
+    from scipy.stats import t as student_t
+
+    q = np.asarray(estimates, dtype=float)
+    u = np.asarray(variances, dtype=float)
+    if q.shape != u.shape or q.ndim == 0 or q.shape[0] < 2:
+        raise ValueError(f"estimates and variances need one shape (M, ...) with M >= 2, "
+                         f"got {q.shape} and {u.shape}")
+    m = q.shape[0]
+    qbar, ubar = q.mean(axis=0), u.mean(axis=0)
+    b = q.var(axis=0, ddof=1)
+    total = ubar + (1 + 1 / m) * b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (1 + 1 / m) * b / ubar
+        df = np.where(b > 0, (m - 1) * (1 + 1 / r) ** 2, np.inf)
+    se = np.sqrt(total)
+    half = student_t.ppf(0.5 + confidence / 2, df) * se
+    return Pooled(qbar, ubar, b, total, se, df, qbar - half, qbar + half)
+
+
+def plausible_values(pre_theta, pre_se, post_theta, post_se, group, n_groups: int, draws: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Plausible values of every learner's pre- and post-course θ: ``(draws, n, 2)``.
+
+    Each reported θ is read as a normal likelihood with its SE (the normal approximation;
+    pass θs that are maximum-likelihood-like, not already shrunk by a prior). The population
+    model is bivariate normal per group (course): the group's mean (pre, post) and the pooled
+    within-group covariance of the true θs (observed covariance less the mean error
+    variances, kept positive definite). Each draw first draws the group means from their
+    sampling distribution, then every learner's (θ_pre, θ_post) from the posterior, as NAEP
+    does (Mislevy, 1991). Conditioning on both occasions keeps the pre-post correlation of the
+    draws that of the true θs, so transitions between levels come out unbiased; statistics of
+    the draws are combined with :func:`rubin_pool`.
+    """
+    x = np.stack([_as_1d("pre_theta", pre_theta), _as_1d("post_theta", post_theta)], axis=1)
+    n = x.shape[0]
+    se = np.stack([_as_1d("pre_se", pre_se, n), _as_1d("post_se", post_se, n)], axis=1)
+    _check_se("pre_se", se[:, 0])
+    _check_se("post_se", se[:, 1])
+    g = np.asarray(group, dtype=np.int64).reshape(-1)
+    if g.shape[0] != n or (n and (g.min() < 0 or g.max() >= n_groups)):
+        raise ValueError(f"group must hold {n} codes in 0..{n_groups - 1}")
+    if draws < 2:
+        raise ValueError(f"draws must be at least 2, got {draws}")
+    error_var = np.maximum(se, 1e-6) ** 2
+    counts = np.bincount(g, minlength=n_groups).astype(float)
+    means = np.stack([np.bincount(g, weights=x[:, k], minlength=n_groups) for k in range(2)], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means /= counts[:, None]
+    centred = x - means[g]
+    dof = max(n - int((counts > 0).sum()), 1)
+    observed = centred.T @ centred / dof                      # (2, 2) within-group covariance
+    sigma = observed - np.diag(error_var.mean(axis=0))
+    values, vectors = np.linalg.eigh(sigma)
+    floor = 1e-3 * max(float(np.trace(observed)), 1e-6)
+    sigma = (vectors * np.maximum(values, floor)) @ vectors.T
+    prec = np.linalg.inv(sigma)
+    # Posterior per learner, 2x2 in closed form: P = Σ⁻¹ + diag(1/se²), V = P⁻¹.
+    p11, p12, p22 = prec[0, 0] + 1 / error_var[:, 0], np.full(n, prec[0, 1]), prec[1, 1] + 1 / error_var[:, 1]
+    det = p11 * p22 - p12 * p12
+    v11, v12, v22 = p22 / det, -p12 / det, p11 / det
+    l11 = np.sqrt(v11)
+    l21 = v12 / l11
+    l22 = np.sqrt(np.maximum(v22 - l21 * l21, 0))
+    # Sampling error of each group's mean: the observed covariance over the group's size.
+    mean_chol = np.linalg.cholesky(observed + 1e-12 * np.eye(2))
+    out = np.empty((draws, n, 2))
+    data_term = x / error_var
+    for d in range(draws):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shift = (rng.standard_normal((n_groups, 2)) @ mean_chol.T) / np.sqrt(counts)[:, None]
+        mu = np.nan_to_num(means + shift)[g]                  # (n, 2)
+        b = mu @ prec.T + data_term                           # P m = Σ⁻¹ μ + x / se²
+        m0 = v11 * b[:, 0] + v12 * b[:, 1]
+        m1 = v12 * b[:, 0] + v22 * b[:, 1]
+        z = rng.standard_normal((n, 2))
+        out[d, :, 0] = m0 + l11 * z[:, 0]
+        out[d, :, 1] = m1 + l21 * z[:, 0] + l22 * z[:, 1]
+    return out
+
+
+@dataclass(frozen=True)
+class PlausibleCourseEffects:
+    """Per-group figures from plausible values, each a :class:`Pooled` of shape ``(G,)``
+    (shares as proportions, NaN where a group has no learner with a target), and the
+    transition counts averaged over the draws, ``(G, 6, 6)``."""
+
+    mean_gain: Pooled
+    g_av: Pooled
+    share_up: Pooled
+    share_target: Pooled
+    transitions: np.ndarray
+
+
+def plausible_course_effects(pv: np.ndarray, group, n_groups: int, cut_scores, target_level=None,
+                             confidence: float = 0.95) -> PlausibleCourseEffects:
+    """Mean gain, Hedges' g_av, the shares moving up a level and reaching the target level,
+    and the level transitions of every group, from plausible values ``pv`` ``(M, n, 2)``
+    (:func:`plausible_values`), combined over the draws by Rubin's rules. Each draw is
+    analysed as if its θs were error-free, so the measurement error enters through the
+    spread between draws."""
+    pv = np.asarray(pv, dtype=float)
+    if pv.ndim != 3 or pv.shape[2] != 2:
+        raise ValueError(f"pv must have shape (draws, n, 2), got {pv.shape}")
+    m, n, _ = pv.shape
+    zero = np.zeros(n)
+    target = None if target_level is None else _as_1d("target_level", target_level, n)
+    z = _z(confidence)
+    figures = {k: ([], []) for k in ("mean_gain", "g_av", "share_up", "share_target")}
+    transitions = np.zeros((n_groups, N_LEVELS + 1, N_LEVELS + 1))
+    for d in range(m):
+        pre, post = pv[d, :, 0], pv[d, :, 1]
+        lp, lq = levels_from_cuts(pre, cut_scores), levels_from_cuts(post, cut_scores)
+        sums = GroupSums.from_learners(group, n_groups, pre, zero, post, zero, lp, lq, target)
+        e = course_effects(sums, confidence)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            draws = {"mean_gain": (e.mean_gain, e.gain_sd**2 / e.n),
+                     "g_av": (e.g_av, ((e.g_upper - e.g_lower) / (2 * z)) ** 2),
+                     "share_up": (e.share_up, e.share_up * (1 - e.share_up) / sums.with_levels),
+                     "share_target": (e.share_target,
+                                      e.share_target * (1 - e.share_target) / sums.with_target)}
+        for key, (estimate, variance) in draws.items():
+            figures[key][0].append(estimate)
+            figures[key][1].append(variance)
+        transitions += transition_matrix(lp, lq, group, n_groups)
+    pooled = {k: rubin_pool(np.array(q), np.array(u), confidence) for k, (q, u) in figures.items()}
+    return PlausibleCourseEffects(**pooled, transitions=transitions / m)
