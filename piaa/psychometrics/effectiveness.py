@@ -641,59 +641,118 @@ class Disclosure:
     total_suppressed: list
 
 
-def disclosure_control(n, margins=(), threshold: int = MIN_REPORTED) -> Disclosure:
+def disclosure_control(n, margins=(), threshold: int = MIN_REPORTED, lookahead: int = 5) -> Disclosure:
     """Primary and complementary suppression of a table of cells with ``n`` learners each.
 
     ``margins`` lists, for every total the report publishes, the group code of each cell
     (for example the competency of each provider × competency cell when competency totals
     are shown). A cell with fewer than ``threshold`` learners is hidden (primary); then, in
     every margin group, hidden cells must number at least two and together hold at least
-    ``threshold`` learners, otherwise the smallest visible cell of the group is hidden too
+    ``threshold`` learners, otherwise one more visible cell of the group is hidden
     (complementary), so neither a hidden cell nor the sum of the hidden cells can be
     recovered from the total. Empty cells are neither hidden nor used as complements.
-    Repeated over all margins until nothing changes. A group
-    whose hidden cells cannot be protected (no visible cell is left) has its total hidden.
+
+    The complement is the one that protects at the least cost: hiding a cell can expose the
+    groups it belongs to in the other margins and force further complements there, so each of
+    the ``lookahead`` smallest visible cells of the group is tried, the suppression completed
+    from it (smallest visible cell first), and the candidate whose completion hides the fewest
+    learners is kept (ties go to the smaller cell). A group whose hidden cells cannot be
+    protected (no visible cell is left) has its total hidden instead.
     """
     counts = np.asarray(n, dtype=float).reshape(-1)
     # An empty cell discloses nothing and protects nothing: it is neither hidden nor a
     # complement (hiding a zero beside a small cell would still reveal the small one).
     occupied = counts > 0
     primary = occupied & (counts < threshold)
-    hidden = primary.copy()
     codes = [np.asarray(m, dtype=np.int64).reshape(-1) for m in margins]
     for m in codes:
         if m.shape[0] != counts.shape[0]:
             raise ValueError(f"each margin needs {counts.shape[0]} codes, got {m.shape[0]}")
-    totals = [np.zeros(int(m.max()) + 1 if m.size else 0, dtype=bool) for m in codes]
+    table = _SuppressionTable(counts, occupied, codes, threshold)
+    hidden = primary.copy()
     for _ in range(counts.shape[0] + 1):
-        changed = False
-        for i, m in enumerate(codes):
-            if not m.size:
-                continue
-            groups = totals[i].shape[0]
-            n_hidden = np.bincount(m, weights=hidden, minlength=groups)
-            learners_hidden = np.bincount(m, weights=counts * hidden, minlength=groups)
-            n_visible = np.bincount(m, weights=~hidden & occupied, minlength=groups)
-            exposed = (n_hidden > 0) & ((n_hidden < 2) | (learners_hidden < threshold))
-            can_protect = exposed & (n_visible > 0)
-            totals[i] |= exposed & ~can_protect
-            if not can_protect.any():
-                continue
-            # Smallest visible cell of every group that needs one more hidden cell.
-            candidates = np.flatnonzero(~hidden & occupied & can_protect[m])
-            order = np.lexsort((counts[candidates], m[candidates]))
-            ordered = candidates[order]
-            first = np.r_[True, m[ordered][1:] != m[ordered][:-1]]
-            hidden[ordered[first]] = True
-            changed = True
-        if not changed:
+        group = table.first_exposed(hidden)
+        if group is None:
             break
+        candidates = table.smallest_visible(hidden, *group, lookahead)
+        costs = [(counts[table.complete(_with(hidden, c))].sum(), counts[c], c) for c in candidates]
+        hidden[min(costs)[2]] = True
+    totals = table.unprotectable(hidden)
     for i, m in enumerate(codes):
         # A margin group whose total is itself under the threshold is hidden as well.
         if m.size:
             totals[i] |= np.bincount(m, weights=counts, minlength=totals[i].shape[0]) < threshold
             totals[i] &= np.bincount(m, minlength=totals[i].shape[0]) > 0
     return Disclosure(suppressed=hidden, primary=primary, total_suppressed=totals)
+
+
+def _with(hidden: np.ndarray, cell: int) -> np.ndarray:
+    out = hidden.copy()
+    out[cell] = True
+    return out
+
+
+class _SuppressionTable:
+    """The cells and margins of :func:`disclosure_control`, and which groups a set of hidden
+    cells leaves exposed (hidden cells fewer than two or holding fewer than ``threshold``)."""
+
+    def __init__(self, counts, occupied, codes, threshold):
+        self.counts, self.occupied, self.codes, self.threshold = counts, occupied, codes, threshold
+        self.sizes = [int(m.max()) + 1 if m.size else 0 for m in codes]
+
+    def _state(self, hidden, i):
+        m, size = self.codes[i], self.sizes[i]
+        n_hidden = np.bincount(m, weights=hidden, minlength=size)
+        learners = np.bincount(m, weights=self.counts * hidden, minlength=size)
+        visible = np.bincount(m, weights=~hidden & self.occupied, minlength=size)
+        exposed = (n_hidden > 0) & ((n_hidden < 2) | (learners < self.threshold))
+        return exposed, visible > 0
+
+    def first_exposed(self, hidden) -> tuple[int, int] | None:
+        """(margin, group) of the first exposed group that a visible cell can protect."""
+        for i, m in enumerate(self.codes):
+            if m.size:
+                exposed, can = self._state(hidden, i)
+                found = np.flatnonzero(exposed & can)
+                if found.size:
+                    return i, int(found[0])
+        return None
+
+    def smallest_visible(self, hidden, i, group, most) -> list[int]:
+        cells = np.flatnonzero((self.codes[i] == group) & ~hidden & self.occupied)
+        return [int(c) for c in cells[np.argsort(self.counts[cells], kind="stable")][:most]]
+
+    def complete(self, hidden) -> np.ndarray:
+        """``hidden`` completed by hiding, in every exposed group at once, its smallest
+        visible cell, until no group that can be protected is exposed."""
+        hidden = hidden.copy()
+        for _ in range(self.counts.shape[0] + 1):
+            changed = False
+            for i, m in enumerate(self.codes):
+                if not m.size:
+                    continue
+                exposed, can = self._state(hidden, i)
+                need = exposed & can
+                if not need.any():
+                    continue
+                candidates = np.flatnonzero(~hidden & self.occupied & need[m])
+                ordered = candidates[np.lexsort((self.counts[candidates], m[candidates]))]
+                first = np.r_[True, m[ordered][1:] != m[ordered][:-1]]
+                hidden[ordered[first]] = True
+                changed = True
+            if not changed:
+                break
+        return hidden
+
+    def unprotectable(self, hidden) -> list[np.ndarray]:
+        out = []
+        for i, m in enumerate(self.codes):
+            if not m.size:
+                out.append(np.zeros(0, dtype=bool))
+                continue
+            exposed, can = self._state(hidden, i)
+            out.append(exposed & ~can)
+        return out
 
 
 # --------------------------------------------------------------------------- plausible values

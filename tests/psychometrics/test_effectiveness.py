@@ -261,6 +261,37 @@ def test_disclosure_cannot_be_undone_from_row_and_column_totals():
                     assert cells.sum() >= 2 and n[margin == group][result.suppressed[margin == group]].sum() >= 10
 
 
+
+def test_complementary_suppression_hides_the_smallest_cell_that_protects():
+    # One competency, as in the report's sample: a provider of 6 learners beside providers of
+    # 120-200 learners. Its figure could be worked out from the competency total, so one more
+    # provider is hidden: the smallest, and only one.
+    result = disclosure_control([200, 120, 200, 150, 6, 150], margins=[np.zeros(6, dtype=int)])
+    assert np.flatnonzero(result.suppressed).tolist() == [1, 4]
+    result = disclosure_control([200, 120, 12, 150, 6, 150], margins=[np.zeros(6, dtype=int)])
+    assert np.flatnonzero(result.suppressed).tolist() == [2, 4]
+
+
+def test_complementary_suppression_counts_what_a_complement_drags_along():
+    # Competencies (rows) x providers (columns), both totals published. Hiding the nominally
+    # smallest complement (the 12 beside the 3) exposes provider P2, whose other cell is 200,
+    # which exposes K1, and so on until 615 of 615 learners are hidden. Hiding the 120 instead
+    # closes a rectangle with the two 40s: 203 learners hidden, the 200s and the 12 stay shown.
+    n = np.array([[200, 200, 0],
+                  [3, 12, 120],
+                  [40, 0, 40]]).reshape(-1)
+    competency, provider = np.repeat(np.arange(3), 3), np.tile(np.arange(3), 3)
+    result = disclosure_control(n, margins=[competency, provider])
+    assert result.suppressed.reshape(3, 3).tolist() == [[False, False, False],
+                                                        [True, False, True],
+                                                        [True, False, True]]
+    assert n[result.suppressed].sum() == 203
+    for margin in (competency, provider):
+        for group in np.unique(margin):
+            hidden = (margin == group) & result.suppressed
+            assert hidden.sum() in (0, 2, 3) and (not hidden.any() or n[hidden].sum() >= 10)
+    assert disclosure_control(n, margins=[competency, provider], lookahead=1).suppressed.sum() == 7
+
 # ---------------------------------------------------------------- plausible values
 def test_rubin_pool_matches_the_amos_worked_example():
     # IBM SPSS Amos 21 User's Guide, Example 31 (multiple imputation), p. 472: m = 10
