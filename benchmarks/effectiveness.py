@@ -2,13 +2,14 @@
 
 Writes a seeded file of matched learners (1,000,000 rows by default: 40 competencies, 300
 providers, 1,500 courses, 90 MDOs, θ with SEs), then runs ``piaa effectiveness --learners FILE
---out DIR --timings`` on it as a process of its own: start-up and imports, read and check
-every row, sum per cell, fit the value-added models, build every table and plot, write CSV,
-XLSX, HTML and PDF. Prints the command's own time of each stage (wall and CPU), the whole
+--out DIR --cut-scores ... --timings`` on it as a process of its own: start-up and imports,
+read and check every row, sum per cell (with 5 plausible values per learner behind the course
+figures and level transitions), fit the value-added models, build every table and plot, write
+CSV, XLSX, HTML and PDF. Prints the command's own time of each stage (wall and CPU), the whole
 process's wall time and peak resident memory, and the machine's load average (the CPU
 seconds tell what the report costs when the machine is busy with other work).
 
-    python benchmarks/effectiveness.py [--learners 1000000] [--no-pdf] [--repeat 1]
+    python benchmarks/effectiveness.py [--learners 1000000] [--no-pdf] [--no-levels] [--repeat 1]
 
 Target: under 20 s and 2 GB on 2 cores (thread pools are held to 2 threads).
 """
@@ -29,6 +30,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 TIME_BUDGET_S, MEMORY_BUDGET_MB = 20.0, 2048.0
+CUT_SCORES = "-1.5,-0.5,0.5,1.5,2.5"
 
 
 def write_file(path: Path, n: int, rng: np.random.Generator) -> None:
@@ -60,21 +62,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=1_000_000)
     parser.add_argument("--no-pdf", action="store_true")
+    parser.add_argument("--no-levels", action="store_true",
+                        help="no cut scores: no levels, transitions or plausible values")
     parser.add_argument("--repeat", type=int, default=1, help="runs of the command on one file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "learners.csv"
         write_file(path, args.learners, np.random.default_rng(2026))
         print(f"learners file: {args.learners:,} rows, {path.stat().st_size / 2**20:.0f} MB")
-        results = [run(path, Path(tmp) / f"out{k}", not args.no_pdf) for k in range(args.repeat)]
+        options = ([] if args.no_levels else [f"--cut-scores={CUT_SCORES}"])
+        options += ["--no-pdf"] if args.no_pdf else []
+        results = [run(path, Path(tmp) / f"out{k}", options) for k in range(args.repeat)]
     if not all(results):
         raise SystemExit(1)
 
 
-def run(path: Path, out: Path, pdf: bool) -> bool:
+def run(path: Path, out: Path, options: list[str]) -> bool:
     """One run of the command in a child process; prints its stages, wall time and peak RSS."""
     command = [sys.executable, "-m", "piaa.cli", "effectiveness", "--learners", str(path),
-               "--out", str(out), "--timings"] + ([] if pdf else ["--no-pdf"])
+               "--out", str(out), "--timings", *options]
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

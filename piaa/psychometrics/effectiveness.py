@@ -86,6 +86,8 @@ __all__ = [
     "rubin_pool",
     "plausible_values",
     "PlausibleCourseEffects",
+    "plausible_sums",
+    "pooled_course_effects",
     "plausible_course_effects",
 ]
 
@@ -847,20 +849,23 @@ def plausible_values(pre_theta, pre_se, post_theta, post_se, group, n_groups: in
     l11 = np.sqrt(v11)
     l21 = v12 / l11
     l22 = np.sqrt(np.maximum(v22 - l21 * l21, 0))
+    # Posterior mean m = V (Σ⁻¹ μ + x / se²) with μ = the group's mean + this draw's shift:
+    # the part without the shift once, the shift through A = V Σ⁻¹ per draw.
+    b = means[g] @ prec.T + x / error_var
+    base0, base1 = v11 * b[:, 0] + v12 * b[:, 1], v12 * b[:, 0] + v22 * b[:, 1]
+    a00, a01 = v11 * prec[0, 0] + v12 * prec[1, 0], v11 * prec[0, 1] + v12 * prec[1, 1]
+    a10, a11 = v12 * prec[0, 0] + v22 * prec[1, 0], v12 * prec[0, 1] + v22 * prec[1, 1]
     # Sampling error of each group's mean: the observed covariance over the group's size.
     mean_chol = np.linalg.cholesky(observed + 1e-12 * np.eye(2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.nan_to_num(1 / np.sqrt(counts))
     out = np.empty((draws, n, 2))
-    data_term = x / error_var
     for d in range(draws):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shift = (rng.standard_normal((n_groups, 2)) @ mean_chol.T) / np.sqrt(counts)[:, None]
-        mu = np.nan_to_num(means + shift)[g]                  # (n, 2)
-        b = mu @ prec.T + data_term                           # P m = Σ⁻¹ μ + x / se²
-        m0 = v11 * b[:, 0] + v12 * b[:, 1]
-        m1 = v12 * b[:, 0] + v22 * b[:, 1]
-        z = rng.standard_normal((n, 2))
-        out[d, :, 0] = m0 + l11 * z[:, 0]
-        out[d, :, 1] = m1 + l21 * z[:, 0] + l22 * z[:, 1]
+        shift = (rng.standard_normal((n_groups, 2)) @ mean_chol.T) * spread[:, None]
+        s0, s1 = shift[g, 0], shift[g, 1]
+        z = rng.standard_normal((2, n))
+        out[d, :, 0] = base0 + a00 * s0 + a01 * s1 + l11 * z[0]
+        out[d, :, 1] = base1 + a10 * s0 + a11 * s1 + l21 * z[0] + l22 * z[1]
     return out
 
 
@@ -877,6 +882,55 @@ class PlausibleCourseEffects:
     transitions: np.ndarray
 
 
+def plausible_sums(pv: np.ndarray, group, n_groups: int, cut_scores, target_level=None,
+                   required_level=None) -> tuple[list[GroupSums], np.ndarray]:
+    """Each draw of plausible values ``pv`` ``(M, n, 2)`` summed per group as error-free θs
+    with their levels (``cut_scores``): ``M`` :class:`GroupSums`, and the level transition
+    counts averaged over the draws ``(G, 6, 6)``."""
+    pv = np.asarray(pv, dtype=float)
+    if pv.ndim != 3 or pv.shape[2] != 2:
+        raise ValueError(f"pv must have shape (draws, n, 2), got {pv.shape}")
+    m, n, _ = pv.shape
+    zero = np.zeros(n)
+    draws, transitions = [], np.zeros((n_groups, N_LEVELS + 1, N_LEVELS + 1))
+    for d in range(m):
+        pre, post = pv[d, :, 0], pv[d, :, 1]
+        lp, lq = levels_from_cuts(pre, cut_scores), levels_from_cuts(post, cut_scores)
+        draws.append(GroupSums.from_learners(group, n_groups, pre, zero, post, zero, lp, lq,
+                                             target_level, required_level))
+        transitions += transition_matrix(lp, lq, group, n_groups)
+    return draws, transitions / m
+
+
+def pooled_course_effects(draws: list[GroupSums], confidence: float = 0.95) -> tuple[CourseEffects, dict]:
+    """:func:`course_effects` of every draw's sums, combined by Rubin's rules: a
+    :class:`CourseEffects` whose mean gain, g_av and shares (with their intervals) are the
+    pooled ones, and the :class:`Pooled` figures themselves by name."""
+    z = _z(confidence)
+    per_draw = [course_effects(sums, confidence) for sums in draws]
+    figures = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for key, variance in (
+                ("mean_gain", lambda e, s: e.gain_sd**2 / e.n),
+                ("g_av", lambda e, s: ((e.g_upper - e.g_lower) / (2 * z)) ** 2),
+                ("share_up", lambda e, s: e.share_up * (1 - e.share_up) / s.with_levels),
+                ("share_target", lambda e, s: e.share_target * (1 - e.share_target) / s.with_target)):
+            figures[key] = rubin_pool(np.array([getattr(e, key) for e in per_draw]),
+                                      np.array([variance(e, s) for e, s in zip(per_draw, draws)]),
+                                      confidence)
+    mean = {f.name: np.mean([getattr(e, f.name) for e in per_draw], axis=0) for f in fields(CourseEffects)}
+    clip = lambda a: np.clip(a, 0, 1)  # noqa: E731  (Wald bounds of a share)
+    pooled = CourseEffects(**{
+        **mean, "mean_gain": figures["mean_gain"].estimate, "gain_lower": figures["mean_gain"].lower,
+        "gain_upper": figures["mean_gain"].upper, "g_av": figures["g_av"].estimate,
+        "g_lower": figures["g_av"].lower, "g_upper": figures["g_av"].upper,
+        "share_up": figures["share_up"].estimate, "up_lower": clip(figures["share_up"].lower),
+        "up_upper": clip(figures["share_up"].upper), "share_target": figures["share_target"].estimate,
+        "target_lower": clip(figures["share_target"].lower),
+        "target_upper": clip(figures["share_target"].upper)})
+    return pooled, figures
+
+
 def plausible_course_effects(pv: np.ndarray, group, n_groups: int, cut_scores, target_level=None,
                              confidence: float = 0.95) -> PlausibleCourseEffects:
     """Mean gain, Hedges' g_av, the shares moving up a level and reaching the target level,
@@ -884,29 +938,6 @@ def plausible_course_effects(pv: np.ndarray, group, n_groups: int, cut_scores, t
     (:func:`plausible_values`), combined over the draws by Rubin's rules. Each draw is
     analysed as if its θs were error-free, so the measurement error enters through the
     spread between draws."""
-    pv = np.asarray(pv, dtype=float)
-    if pv.ndim != 3 or pv.shape[2] != 2:
-        raise ValueError(f"pv must have shape (draws, n, 2), got {pv.shape}")
-    m, n, _ = pv.shape
-    zero = np.zeros(n)
-    target = None if target_level is None else _as_1d("target_level", target_level, n)
-    z = _z(confidence)
-    figures = {k: ([], []) for k in ("mean_gain", "g_av", "share_up", "share_target")}
-    transitions = np.zeros((n_groups, N_LEVELS + 1, N_LEVELS + 1))
-    for d in range(m):
-        pre, post = pv[d, :, 0], pv[d, :, 1]
-        lp, lq = levels_from_cuts(pre, cut_scores), levels_from_cuts(post, cut_scores)
-        sums = GroupSums.from_learners(group, n_groups, pre, zero, post, zero, lp, lq, target)
-        e = course_effects(sums, confidence)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            draws = {"mean_gain": (e.mean_gain, e.gain_sd**2 / e.n),
-                     "g_av": (e.g_av, ((e.g_upper - e.g_lower) / (2 * z)) ** 2),
-                     "share_up": (e.share_up, e.share_up * (1 - e.share_up) / sums.with_levels),
-                     "share_target": (e.share_target,
-                                      e.share_target * (1 - e.share_target) / sums.with_target)}
-        for key, (estimate, variance) in draws.items():
-            figures[key][0].append(estimate)
-            figures[key][1].append(variance)
-        transitions += transition_matrix(lp, lq, group, n_groups)
-    pooled = {k: rubin_pool(np.array(q), np.array(u), confidence) for k, (q, u) in figures.items()}
-    return PlausibleCourseEffects(**pooled, transitions=transitions / m)
+    draws, transitions = plausible_sums(pv, group, n_groups, cut_scores, target_level)
+    _, figures = pooled_course_effects(draws, confidence)
+    return PlausibleCourseEffects(**figures, transitions=transitions)

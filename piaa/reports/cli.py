@@ -39,10 +39,14 @@ def _cut_scores(text: str | None):
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write providers.csv, courses.csv, ministries.csv, report.html, "
                    "report.pdf and the plots into.")
+@click.option("--plausible-values", "plausible_draws", type=click.IntRange(min=0), default=5,
+              show_default=True,
+              help="With --cut-scores: plausible values per learner behind the course figures and "
+                   "level transitions (0: use the reported θs as they are).")
 @click.option("--no-pdf", is_flag=True, help="Skip report.pdf.")
 @click.option("--timings", is_flag=True, help="Print the time each stage took (to standard error).")
-def effectiveness(learners_file, competency, date_from, date_to, cut_scores, out, no_pdf,
-                  timings) -> None:
+def effectiveness(learners_file, competency, date_from, date_to, cut_scores, out, plausible_draws,
+                  no_pdf, timings) -> None:
     """Course, provider and ministry effectiveness from pre- and post-course results."""
     from .documents import write_report_dir
 
@@ -51,7 +55,8 @@ def effectiveness(learners_file, competency, date_from, date_to, cut_scores, out
     stages = Stages(echo=timings)
     try:
         if learners_file:
-            report = _report_from_file(learners_file, _cut_scores(cut_scores), stages.mark)
+            report = _report_from_file(learners_file, _cut_scores(cut_scores), plausible_draws,
+                                       stages.mark)
         else:
             report = _report_from_database(competency, date_from and date_from.date(),
                                            date_to and date_to.date())
@@ -89,14 +94,14 @@ class Stages:
             sys.stderr.flush()
 
 
-def _report_from_file(path: Path, cut_scores, stage=lambda name: None):
+def _report_from_file(path: Path, cut_scores, plausible_draws: int, stage=lambda name: None):
     from .analysis import build_report, cells_from_learners
     from .learners_file import read_learners
 
     stage("imports")
     learners = read_learners(path)
     stage("read and check")
-    cells = cells_from_learners(learners, cut_scores)
+    cells = cells_from_learners(learners, cut_scores, plausible_draws)
     stage("sums per cell")
     report = build_report(cells, scope=f"file {path.name}")
     stage("models and tables")

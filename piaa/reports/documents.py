@@ -18,7 +18,7 @@ import jinja2
 from piaa.i18n import current_language, gettext, pick
 
 from .analysis import EffectivenessReport
-from .plots import report_plots
+from .plots import MAX_FUNNELS, MAX_PDF_FUNNELS, pdf_plots, report_plots
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -99,10 +99,15 @@ def _environment() -> jinja2.Environment:
 def report_html(report: EffectivenessReport, plots: list[dict] | None = None,
                 for_pdf: bool = False) -> str:
     """The report as one self-contained HTML document (plots inline)."""
-    plots = report_plots(report) if plots is None else plots
+    if plots is None:
+        plots = report_plots(report, max_funnels=MAX_PDF_FUNNELS if for_pdf else MAX_FUNNELS)
+    elif for_pdf:
+        plots = pdf_plots(plots)
+    shown = sum(p["id"].startswith("funnel-") for p in plots)
     return _environment().get_template("reports/document.html").render(
         report=report, plots=plots, for_pdf=for_pdf, lang=current_language(),
-        max_rows=MAX_PDF_ROWS if for_pdf else MAX_DOCUMENT_ROWS)
+        max_rows=MAX_PDF_ROWS if for_pdf else MAX_DOCUMENT_ROWS,
+        funnels_left_out=max(len(report.funnels) - shown, 0))
 
 
 def report_pdf(report: EffectivenessReport, plots: list[dict] | None = None) -> bytes:

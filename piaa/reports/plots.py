@@ -23,6 +23,8 @@ TIER_COLOURS = {"above": "#1b7837", "within": "#5a5a5a", "below": "#b2182b"}
 TIER_MARKERS = {"above": "^", "within": "o", "below": "v"}
 MAX_EFFECTS = 40
 MAX_FUNNELS = 4
+#: The PDF holds fewer funnel plots (each costs the PDF engine about as much as a page of tables).
+MAX_PDF_FUNNELS = 2
 #: A funnel plot with more providers than this draws its points as one embedded image.
 RASTER_POINTS = 300
 #: Ticks of the log axis of matched learners (those inside the plotted range are used).
@@ -209,7 +211,7 @@ def report_plots(report, max_funnels: int = MAX_FUNNELS) -> list[dict]:
     for k, funnel in enumerate(sorted(funnels, key=lambda f: f["competency"])):
         drawings.append((f"funnel-{k}", _("Funnel plot: {competency}", competency=funnel["competency"]),
                          "providers", lambda funnel=funnel: funnel_plot(funnel),
-                         {"competency": funnel["competency"]}))
+                         {"competency": funnel["competency"], "providers": len(funnel["points"])}))
     if any(r["effect"] is not None for r in report.providers):
         drawings.append(("effects", _("Provider value added with 95% intervals"), "providers",
                          lambda: effects_plot(report.providers), {}))
@@ -225,3 +227,11 @@ def report_plots(report, max_funnels: int = MAX_FUNNELS) -> list[dict]:
         plots.append({"id": plot_id, "title": title, "svg": _svg(fig, f"{plot_id}-caption"),
                       "reading": reading, "table": table, **extra})
     return plots
+
+
+def pdf_plots(plots: list[dict], max_funnels: int = MAX_PDF_FUNNELS) -> list[dict]:
+    """The plots the PDF shows: the ``max_funnels`` funnel plots with most providers (in
+    page order) and every other plot."""
+    funnels = [p for p in plots if p["id"].startswith("funnel-")]
+    kept = {p["id"] for p in sorted(funnels, key=lambda p: -p["providers"])[:max_funnels]}
+    return [p for p in plots if not p["id"].startswith("funnel-") or p["id"] in kept]

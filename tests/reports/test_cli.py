@@ -122,3 +122,19 @@ def test_timings_name_every_stage(tmp_path):
     assert stages == ["stage imports", "stage read and check", "stage sums per cell",
                       "stage models and tables", "stage tables (CSV, XLSX)", "stage plots",
                       "stage report.html", "stage total"]
+
+
+def test_course_figures_from_plausible_values_are_seeded_and_said(tmp_path, report_dir):
+    learners = write_learners(tmp_path / "learners.csv", matched_learners())
+    cuts = "-1.5,-0.5,0.5,1.5,2.5"
+    for name, extra in (("again", []), ("points", ["--plausible-values", "0"])):
+        result = _run("--learners", learners, "--out", tmp_path / name, "--cut-scores", cuts, "--no-pdf", *extra)
+        assert result.exit_code == 0, result.output
+    courses = (report_dir / "courses.csv").read_text()
+    assert (tmp_path / "again" / "courses.csv").read_text() == courses  # same seed, same figures
+    assert (tmp_path / "points" / "courses.csv").read_text() != courses
+    assert "5 plausible values" in (report_dir / "report.html").read_text(encoding="utf-8")
+    assert "plausible values" not in (tmp_path / "points" / "report.html").read_text(encoding="utf-8")
+    by_course = {r["course"]: r for r in _read(report_dir / "courses.csv")}
+    row = by_course["Strong Institute course 1"]
+    assert float(row["up_lower"]) <= float(row["share_up"]) <= float(row["up_upper"])
