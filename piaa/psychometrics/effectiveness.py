@@ -885,8 +885,16 @@ class PlausibleCourseEffects:
 def plausible_sums(pv: np.ndarray, group, n_groups: int, cut_scores, target_level=None,
                    required_level=None) -> tuple[list[GroupSums], np.ndarray]:
     """Each draw of plausible values ``pv`` ``(M, n, 2)`` summed per group as error-free θs
-    with their levels (``cut_scores``): ``M`` :class:`GroupSums`, and the level transition
-    counts averaged over the draws ``(G, 6, 6)``."""
+    with their levels: ``M`` :class:`GroupSums`, and the level transition counts averaged
+    over the draws ``(G, 6, 6)``. ``cut_scores`` are shared ``(K,)`` or per learner
+    ``(n, K)`` (learners assessed with different cut scores; pad missing cuts with inf)."""
+    cuts = np.asarray(cut_scores, dtype=float)
+    if cuts.ndim == 2:
+        def levels(theta):
+            return (theta[:, None] >= cuts).sum(axis=1)
+    else:
+        def levels(theta):
+            return levels_from_cuts(theta, cuts)
     pv = np.asarray(pv, dtype=float)
     if pv.ndim != 3 or pv.shape[2] != 2:
         raise ValueError(f"pv must have shape (draws, n, 2), got {pv.shape}")
@@ -895,7 +903,7 @@ def plausible_sums(pv: np.ndarray, group, n_groups: int, cut_scores, target_leve
     draws, transitions = [], np.zeros((n_groups, N_LEVELS + 1, N_LEVELS + 1))
     for d in range(m):
         pre, post = pv[d, :, 0], pv[d, :, 1]
-        lp, lq = levels_from_cuts(pre, cut_scores), levels_from_cuts(post, cut_scores)
+        lp, lq = levels(pre), levels(post)
         draws.append(GroupSums.from_learners(group, n_groups, pre, zero, post, zero, lp, lq,
                                              target_level, required_level))
         transitions += transition_matrix(lp, lq, group, n_groups)

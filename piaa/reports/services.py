@@ -29,11 +29,14 @@ from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import Competency
 from piaa.psychometrics import effectiveness as eff
 
-from .analysis import GAIN_EDGES, Cells, EffectivenessReport, Participation, build_report
+from .analysis import GAIN_EDGES, PLAUSIBLE_SEED, Cells, EffectivenessReport, Participation, build_report
 from .models import (ENROLMENT_SOURCES, Course, CourseCompetency, CourseEnrolment, CourseRun,
                      Official, RequiredLevel)
 
 PRE_DAYS, POST_DAYS = 180, 120
+#: Plausible values per learner behind course figures and level transitions, up to this many
+#: matched learners in a selection (beyond it the sums alone are used, and the report says so).
+PLAUSIBLE_DRAWS, PLAUSIBLE_MAX_LEARNERS = 5, 250_000
 ATTRITION_REASONS = ("no pre", "no post", "voided")
 
 
@@ -53,6 +56,7 @@ class Selection:
     mdo_id: int | None = None
     pre_days: int = PRE_DAYS
     post_days: int = POST_DAYS
+    plausible_draws: int = PLAUSIBLE_DRAWS
 
     def describe(self) -> str:
         parts = [f"{name} {value}" for name, value in (
@@ -327,7 +331,8 @@ def _learner_rows(session: Session, selection: Selection):
     return (select(m.c.course, m.c.provider, m.c.mdo, m.c.competency, m.c.target_level,
                    m.c.required_level, pre.theta.label("x"), pre.se.label("sx"),
                    func.coalesce(pre.level, 0).label("lp"), post.theta.label("y"),
-                   post.se.label("sy"), func.coalesce(post.level, 0).label("lq"))
+                   post.se.label("sy"), func.coalesce(post.level, 0).label("lq"),
+                   post.assessment_id.label("assessment_id"))
             .join(pre, pre.id == m.c.pre_id).join(post, post.id == m.c.post_id)).cte("learners")
 
 
@@ -370,7 +375,36 @@ def cells_for_selection(session: Session, selection: Selection) -> Cells:
     for row in session.execute(select(*keys, bin_.label("b"), func.count()).group_by(*keys, bin_)):
         gain_counts[index[tuple(row[:4])], int(row[4])] = row[5]
     labels = [np.array([r[k] for r in sums], dtype=object) for k in range(4)]
-    return Cells(*labels, sums=group_sums, transitions=transitions, gain_counts=gain_counts)
+    plausible = None
+    if 2 <= selection.plausible_draws and 0 < group_sums.n.sum() <= PLAUSIBLE_MAX_LEARNERS:
+        found = _plausible(session, L, keys, index, len(sums), selection.plausible_draws)
+        if found is not None:
+            plausible, transitions = found
+    return Cells(*labels, sums=group_sums, transitions=transitions, gain_counts=gain_counts,
+                 plausible=plausible)
+
+
+def _plausible(session: Session, L, keys, index: dict, n_cells: int, draws: int):
+    """Plausible values of the matched learners of ``L``, summed per cell: (each draw's
+    :class:`GroupSums`, mean transition counts), or None when an assessment has no cut scores."""
+    rows = session.execute(select(*keys, L.c.x, L.c.sx, L.c.y, L.c.sy, L.c.target_level,
+                                  L.c.required_level, Assessment.cut_scores)
+                           .join(Assessment, Assessment.id == L.c.assessment_id)).all()
+    if any(not r[10] for r in rows):
+        return None
+    cuts = np.full((len(rows), eff.N_LEVELS), np.inf)
+    for i, r in enumerate(rows):
+        given = [float(c) for c in r[10]][: eff.N_LEVELS]
+        cuts[i, : len(given)] = given
+    cell = np.array([index[tuple(r[:4])] for r in rows], dtype=np.int64)
+    x, sx, y, sy = (np.array([float(r[k]) for r in rows]) for k in range(4, 8))
+    target, required = (np.array([np.nan if r[k] is None else float(r[k]) for r in rows]) for k in (8, 9))
+    course_codes = np.unique(np.array([f"{r[0]}\x1f{r[3]}" for r in rows], dtype=object),
+                             return_inverse=True)[1]
+    pv = eff.plausible_values(x, sx, y, sy, course_codes, int(course_codes.max()) + 1, draws,
+                              np.random.default_rng(PLAUSIBLE_SEED))
+    sums, transitions = eff.plausible_sums(pv, cell, n_cells, cuts, target, required)
+    return sums, transitions
 
 
 def attrition_for_selection(session: Session, selection: Selection) -> dict[str, int]:
@@ -413,7 +447,8 @@ def report_for_selection(session: Session, selection: Selection, title: str | No
     context = None
     if selection.provider or selection.provider_id is not None:
         # Value added compares a provider with the others: estimate it among all of them.
-        context = cells_for_selection(session, replace(selection, provider=None, provider_id=None))
+        context = cells_for_selection(session, replace(selection, provider=None, provider_id=None,
+                                                            plausible_draws=0))
     return build_report(cells, title=title or "Course and provider effectiveness",
                         scope=selection.describe(),
                         participation=participation_for_selection(session, selection),

@@ -110,6 +110,7 @@ def test_a_hidden_provider_shows_no_tier_in_page_csv_or_pdf(client, login_as, ma
     for name in ("Small Centre", "Records College"):
         assert "hidden" in rows[name] and "expected" not in rows[name]
     assert "Above expected" in rows["Institute of Noting"]
+    assert "computed on 5 plausible values" in html
     lines = client.get("/reports/export.csv?table=providers").get_data(as_text=True).splitlines()
     hidden = [line for line in lines if line.endswith(",true")]
     assert sorted(line.split(",")[0] for line in hidden) == ["Records College", "Small Centre"]
