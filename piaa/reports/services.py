@@ -35,7 +35,8 @@ from .models import (ENROLMENT_SOURCES, Course, CourseCompetency, CourseEnrolmen
 
 PRE_DAYS, POST_DAYS = 180, 120
 #: Plausible values per learner behind course figures and level transitions, up to this many
-#: matched learners in a selection (beyond it the sums alone are used, and the report says so).
+#: matched learners in a selection (beyond it the sums alone are used, and the report does not
+#: carry the note on plausible values).
 PLAUSIBLE_DRAWS, PLAUSIBLE_MAX_LEARNERS = 5, 250_000
 ATTRITION_REASONS = ("no pre", "no post", "voided")
 
