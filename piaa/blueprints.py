@@ -15,6 +15,7 @@ BLUEPRINTS = [
     "piaa.delivery.views:pages_bp",
     "piaa.standard_setting.views:bp",
     "piaa.reports.views:bp",
+    "piaa.reports.api:api",
     "piaa.calibration.views:bp",
     "piaa.calibration.views:me_bp",
     "piaa.admin:bp",

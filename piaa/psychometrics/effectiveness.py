@@ -43,7 +43,10 @@ meta-analysis, ch. 4. Wiley.
 Fuller, W. A. (1987). Measurement error models. Wiley.
 Jacobson, N. S., & Truax, P. (1991). Clinical significance. J. Consult. Clin. Psychol., 59, 12-19.
 Lakens, D. (2013). Calculating and reporting effect sizes. Frontiers in Psychology, 4, 863.
+Mislevy, R. J. (1991). Randomization-based inference about latent variables from complex
+samples. Psychometrika, 56, 177-196.
 Morris, C. N. (1983). Parametric empirical Bayes inference. JASA, 78, 47-55.
+Rubin, D. B. (1987). Multiple imputation for nonresponse in surveys. Wiley (eqs. 3.1.2-3.1.7).
 Newcombe, R. G. (1998). Two-sided confidence intervals for the single proportion.
 Statistics in Medicine, 17, 857-872.
 Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance.
@@ -79,6 +82,13 @@ __all__ = [
     "ministry_composite",
     "Disclosure",
     "disclosure_control",
+    "Pooled",
+    "rubin_pool",
+    "plausible_values",
+    "PlausibleCourseEffects",
+    "plausible_sums",
+    "pooled_course_effects",
+    "plausible_course_effects",
 ]
 
 #: No figure is published for fewer matched learners than this.
@@ -633,56 +643,309 @@ class Disclosure:
     total_suppressed: list
 
 
-def disclosure_control(n, margins=(), threshold: int = MIN_REPORTED) -> Disclosure:
+def disclosure_control(n, margins=(), threshold: int = MIN_REPORTED, lookahead: int = 5) -> Disclosure:
     """Primary and complementary suppression of a table of cells with ``n`` learners each.
 
     ``margins`` lists, for every total the report publishes, the group code of each cell
     (for example the competency of each provider × competency cell when competency totals
     are shown). A cell with fewer than ``threshold`` learners is hidden (primary); then, in
     every margin group, hidden cells must number at least two and together hold at least
-    ``threshold`` learners, otherwise the smallest visible cell of the group is hidden too
+    ``threshold`` learners, otherwise one more visible cell of the group is hidden
     (complementary), so neither a hidden cell nor the sum of the hidden cells can be
     recovered from the total. Empty cells are neither hidden nor used as complements.
-    Repeated over all margins until nothing changes. A group
-    whose hidden cells cannot be protected (no visible cell is left) has its total hidden.
+
+    The complement is the one that protects at the least cost: hiding a cell can expose the
+    groups it belongs to in the other margins and force further complements there, so each of
+    the ``lookahead`` smallest visible cells of the group is tried, the suppression completed
+    from it (smallest visible cell first), and the candidate whose completion hides the fewest
+    learners is kept (ties go to the smaller cell). A group whose hidden cells cannot be
+    protected (no visible cell is left) has its total hidden instead.
     """
     counts = np.asarray(n, dtype=float).reshape(-1)
     # An empty cell discloses nothing and protects nothing: it is neither hidden nor a
     # complement (hiding a zero beside a small cell would still reveal the small one).
     occupied = counts > 0
     primary = occupied & (counts < threshold)
-    hidden = primary.copy()
     codes = [np.asarray(m, dtype=np.int64).reshape(-1) for m in margins]
     for m in codes:
         if m.shape[0] != counts.shape[0]:
             raise ValueError(f"each margin needs {counts.shape[0]} codes, got {m.shape[0]}")
-    totals = [np.zeros(int(m.max()) + 1 if m.size else 0, dtype=bool) for m in codes]
+    table = _SuppressionTable(counts, occupied, codes, threshold)
+    hidden = primary.copy()
     for _ in range(counts.shape[0] + 1):
-        changed = False
-        for i, m in enumerate(codes):
-            if not m.size:
-                continue
-            groups = totals[i].shape[0]
-            n_hidden = np.bincount(m, weights=hidden, minlength=groups)
-            learners_hidden = np.bincount(m, weights=counts * hidden, minlength=groups)
-            n_visible = np.bincount(m, weights=~hidden & occupied, minlength=groups)
-            exposed = (n_hidden > 0) & ((n_hidden < 2) | (learners_hidden < threshold))
-            can_protect = exposed & (n_visible > 0)
-            totals[i] |= exposed & ~can_protect
-            if not can_protect.any():
-                continue
-            # Smallest visible cell of every group that needs one more hidden cell.
-            candidates = np.flatnonzero(~hidden & occupied & can_protect[m])
-            order = np.lexsort((counts[candidates], m[candidates]))
-            ordered = candidates[order]
-            first = np.r_[True, m[ordered][1:] != m[ordered][:-1]]
-            hidden[ordered[first]] = True
-            changed = True
-        if not changed:
+        group = table.first_exposed(hidden)
+        if group is None:
             break
+        candidates = table.smallest_visible(hidden, *group, lookahead)
+        costs = [(counts[table.complete(_with(hidden, c))].sum(), counts[c], c) for c in candidates]
+        hidden[min(costs)[2]] = True
+    totals = table.unprotectable(hidden)
     for i, m in enumerate(codes):
         # A margin group whose total is itself under the threshold is hidden as well.
         if m.size:
             totals[i] |= np.bincount(m, weights=counts, minlength=totals[i].shape[0]) < threshold
             totals[i] &= np.bincount(m, minlength=totals[i].shape[0]) > 0
     return Disclosure(suppressed=hidden, primary=primary, total_suppressed=totals)
+
+
+def _with(hidden: np.ndarray, cell: int) -> np.ndarray:
+    out = hidden.copy()
+    out[cell] = True
+    return out
+
+
+class _SuppressionTable:
+    """The cells and margins of :func:`disclosure_control`, and which groups a set of hidden
+    cells leaves exposed (hidden cells fewer than two or holding fewer than ``threshold``)."""
+
+    def __init__(self, counts, occupied, codes, threshold):
+        self.counts, self.occupied, self.codes, self.threshold = counts, occupied, codes, threshold
+        self.sizes = [int(m.max()) + 1 if m.size else 0 for m in codes]
+
+    def _state(self, hidden, i):
+        m, size = self.codes[i], self.sizes[i]
+        n_hidden = np.bincount(m, weights=hidden, minlength=size)
+        learners = np.bincount(m, weights=self.counts * hidden, minlength=size)
+        visible = np.bincount(m, weights=~hidden & self.occupied, minlength=size)
+        exposed = (n_hidden > 0) & ((n_hidden < 2) | (learners < self.threshold))
+        return exposed, visible > 0
+
+    def first_exposed(self, hidden) -> tuple[int, int] | None:
+        """(margin, group) of the first exposed group that a visible cell can protect."""
+        for i, m in enumerate(self.codes):
+            if m.size:
+                exposed, can = self._state(hidden, i)
+                found = np.flatnonzero(exposed & can)
+                if found.size:
+                    return i, int(found[0])
+        return None
+
+    def smallest_visible(self, hidden, i, group, most) -> list[int]:
+        cells = np.flatnonzero((self.codes[i] == group) & ~hidden & self.occupied)
+        return [int(c) for c in cells[np.argsort(self.counts[cells], kind="stable")][:most]]
+
+    def complete(self, hidden) -> np.ndarray:
+        """``hidden`` completed by hiding, in every exposed group at once, its smallest
+        visible cell, until no group that can be protected is exposed."""
+        hidden = hidden.copy()
+        for _ in range(self.counts.shape[0] + 1):
+            changed = False
+            for i, m in enumerate(self.codes):
+                if not m.size:
+                    continue
+                exposed, can = self._state(hidden, i)
+                need = exposed & can
+                if not need.any():
+                    continue
+                candidates = np.flatnonzero(~hidden & self.occupied & need[m])
+                ordered = candidates[np.lexsort((self.counts[candidates], m[candidates]))]
+                first = np.r_[True, m[ordered][1:] != m[ordered][:-1]]
+                hidden[ordered[first]] = True
+                changed = True
+            if not changed:
+                break
+        return hidden
+
+    def unprotectable(self, hidden) -> list[np.ndarray]:
+        out = []
+        for i, m in enumerate(self.codes):
+            if not m.size:
+                out.append(np.zeros(0, dtype=bool))
+                continue
+            exposed, can = self._state(hidden, i)
+            out.append(exposed & ~can)
+        return out
+
+
+# --------------------------------------------------------------------------- plausible values
+@dataclass(frozen=True)
+class Pooled:
+    """A statistic combined over ``M`` plausible values (or imputations) by Rubin's (1987)
+    rules; every field has the shape of one draw's statistic.
+
+    Attributes
+    ----------
+    estimate : mean of the draws' estimates (Q̄).
+    within : mean of the draws' sampling variances (Ū).
+    between : variance of the estimates across draws (B, ddof 1): the measurement part.
+    variance, se : total variance T = Ū + (1 + 1/M) B and its square root.
+    df : Rubin's degrees of freedom (M - 1)(1 + 1/r)², r = (1 + 1/M) B / Ū (inf when B = 0).
+    lower, upper : estimate ± t(df) · se.
+    """
+
+    estimate: np.ndarray
+    within: np.ndarray
+    between: np.ndarray
+    variance: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def rubin_pool(estimates, variances, confidence: float = 0.95) -> Pooled:
+    """Combine ``M`` draws' estimates and sampling variances (arrays ``(M, ...)``) by Rubin's
+    rules (module references); vectorised over the trailing dimensions."""
+    from scipy.stats import t as student_t
+
+    q = np.asarray(estimates, dtype=float)
+    u = np.asarray(variances, dtype=float)
+    if q.shape != u.shape or q.ndim == 0 or q.shape[0] < 2:
+        raise ValueError(f"estimates and variances need one shape (M, ...) with M >= 2, "
+                         f"got {q.shape} and {u.shape}")
+    m = q.shape[0]
+    qbar, ubar = q.mean(axis=0), u.mean(axis=0)
+    b = q.var(axis=0, ddof=1)
+    total = ubar + (1 + 1 / m) * b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (1 + 1 / m) * b / ubar
+        df = np.where(b > 0, (m - 1) * (1 + 1 / r) ** 2, np.inf)
+    se = np.sqrt(total)
+    half = student_t.ppf(0.5 + confidence / 2, df) * se
+    return Pooled(qbar, ubar, b, total, se, df, qbar - half, qbar + half)
+
+
+def plausible_values(pre_theta, pre_se, post_theta, post_se, group, n_groups: int, draws: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Plausible values of every learner's pre- and post-course θ: ``(draws, n, 2)``.
+
+    Each reported θ is read as a normal likelihood with its SE (the normal approximation;
+    pass θs that are maximum-likelihood-like, not already shrunk by a prior). The population
+    model is bivariate normal per group (course): the group's mean (pre, post) and the pooled
+    within-group covariance of the true θs (observed covariance less the mean error
+    variances, kept positive definite). Each draw first draws the group means from their
+    sampling distribution, then every learner's (θ_pre, θ_post) from the posterior, as NAEP
+    does (Mislevy, 1991). Conditioning on both occasions keeps the pre-post correlation of the
+    draws that of the true θs, so transitions between levels come out unbiased; statistics of
+    the draws are combined with :func:`rubin_pool`.
+    """
+    x = np.stack([_as_1d("pre_theta", pre_theta), _as_1d("post_theta", post_theta)], axis=1)
+    n = x.shape[0]
+    se = np.stack([_as_1d("pre_se", pre_se, n), _as_1d("post_se", post_se, n)], axis=1)
+    _check_se("pre_se", se[:, 0])
+    _check_se("post_se", se[:, 1])
+    g = np.asarray(group, dtype=np.int64).reshape(-1)
+    if g.shape[0] != n or (n and (g.min() < 0 or g.max() >= n_groups)):
+        raise ValueError(f"group must hold {n} codes in 0..{n_groups - 1}")
+    if draws < 2:
+        raise ValueError(f"draws must be at least 2, got {draws}")
+    error_var = np.maximum(se, 1e-6) ** 2
+    counts = np.bincount(g, minlength=n_groups).astype(float)
+    means = np.stack([np.bincount(g, weights=x[:, k], minlength=n_groups) for k in range(2)], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means /= counts[:, None]
+    centred = x - means[g]
+    dof = max(n - int((counts > 0).sum()), 1)
+    observed = centred.T @ centred / dof                      # (2, 2) within-group covariance
+    sigma = observed - np.diag(error_var.mean(axis=0))
+    values, vectors = np.linalg.eigh(sigma)
+    floor = 1e-3 * max(float(np.trace(observed)), 1e-6)
+    sigma = (vectors * np.maximum(values, floor)) @ vectors.T
+    prec = np.linalg.inv(sigma)
+    # Posterior per learner, 2x2 in closed form: P = Σ⁻¹ + diag(1/se²), V = P⁻¹.
+    p11, p12, p22 = prec[0, 0] + 1 / error_var[:, 0], np.full(n, prec[0, 1]), prec[1, 1] + 1 / error_var[:, 1]
+    det = p11 * p22 - p12 * p12
+    v11, v12, v22 = p22 / det, -p12 / det, p11 / det
+    l11 = np.sqrt(v11)
+    l21 = v12 / l11
+    l22 = np.sqrt(np.maximum(v22 - l21 * l21, 0))
+    # Posterior mean m = V (Σ⁻¹ μ + x / se²) with μ = the group's mean + this draw's shift:
+    # the part without the shift once, the shift through A = V Σ⁻¹ per draw.
+    b = means[g] @ prec.T + x / error_var
+    base0, base1 = v11 * b[:, 0] + v12 * b[:, 1], v12 * b[:, 0] + v22 * b[:, 1]
+    a00, a01 = v11 * prec[0, 0] + v12 * prec[1, 0], v11 * prec[0, 1] + v12 * prec[1, 1]
+    a10, a11 = v12 * prec[0, 0] + v22 * prec[1, 0], v12 * prec[0, 1] + v22 * prec[1, 1]
+    # Sampling error of each group's mean: the observed covariance over the group's size.
+    mean_chol = np.linalg.cholesky(observed + 1e-12 * np.eye(2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.nan_to_num(1 / np.sqrt(counts))
+    out = np.empty((draws, n, 2))
+    for d in range(draws):
+        shift = (rng.standard_normal((n_groups, 2)) @ mean_chol.T) * spread[:, None]
+        s0, s1 = shift[g, 0], shift[g, 1]
+        z = rng.standard_normal((2, n))
+        out[d, :, 0] = base0 + a00 * s0 + a01 * s1 + l11 * z[0]
+        out[d, :, 1] = base1 + a10 * s0 + a11 * s1 + l21 * z[0] + l22 * z[1]
+    return out
+
+
+@dataclass(frozen=True)
+class PlausibleCourseEffects:
+    """Per-group figures from plausible values, each a :class:`Pooled` of shape ``(G,)``
+    (shares as proportions, NaN where a group has no learner with a target), and the
+    transition counts averaged over the draws, ``(G, 6, 6)``."""
+
+    mean_gain: Pooled
+    g_av: Pooled
+    share_up: Pooled
+    share_target: Pooled
+    transitions: np.ndarray
+
+
+def plausible_sums(pv: np.ndarray, group, n_groups: int, cut_scores, target_level=None,
+                   required_level=None) -> tuple[list[GroupSums], np.ndarray]:
+    """Each draw of plausible values ``pv`` ``(M, n, 2)`` summed per group as error-free θs
+    with their levels: ``M`` :class:`GroupSums`, and the level transition counts averaged
+    over the draws ``(G, 6, 6)``. ``cut_scores`` are shared ``(K,)`` or per learner
+    ``(n, K)`` (learners assessed with different cut scores; pad missing cuts with inf)."""
+    cuts = np.asarray(cut_scores, dtype=float)
+    if cuts.ndim == 2:
+        def levels(theta):
+            return (theta[:, None] >= cuts).sum(axis=1)
+    else:
+        def levels(theta):
+            return levels_from_cuts(theta, cuts)
+    pv = np.asarray(pv, dtype=float)
+    if pv.ndim != 3 or pv.shape[2] != 2:
+        raise ValueError(f"pv must have shape (draws, n, 2), got {pv.shape}")
+    m, n, _ = pv.shape
+    zero = np.zeros(n)
+    draws, transitions = [], np.zeros((n_groups, N_LEVELS + 1, N_LEVELS + 1))
+    for d in range(m):
+        pre, post = pv[d, :, 0], pv[d, :, 1]
+        lp, lq = levels(pre), levels(post)
+        draws.append(GroupSums.from_learners(group, n_groups, pre, zero, post, zero, lp, lq,
+                                             target_level, required_level))
+        transitions += transition_matrix(lp, lq, group, n_groups)
+    return draws, transitions / m
+
+
+def pooled_course_effects(draws: list[GroupSums], confidence: float = 0.95) -> tuple[CourseEffects, dict]:
+    """:func:`course_effects` of every draw's sums, combined by Rubin's rules: a
+    :class:`CourseEffects` whose mean gain, g_av and shares (with their intervals) are the
+    pooled ones, and the :class:`Pooled` figures themselves by name."""
+    z = _z(confidence)
+    per_draw = [course_effects(sums, confidence) for sums in draws]
+    figures = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for key, variance in (
+                ("mean_gain", lambda e, s: e.gain_sd**2 / e.n),
+                ("g_av", lambda e, s: ((e.g_upper - e.g_lower) / (2 * z)) ** 2),
+                ("share_up", lambda e, s: e.share_up * (1 - e.share_up) / s.with_levels),
+                ("share_target", lambda e, s: e.share_target * (1 - e.share_target) / s.with_target)):
+            figures[key] = rubin_pool(np.array([getattr(e, key) for e in per_draw]),
+                                      np.array([variance(e, s) for e, s in zip(per_draw, draws)]),
+                                      confidence)
+    mean = {f.name: np.mean([getattr(e, f.name) for e in per_draw], axis=0) for f in fields(CourseEffects)}
+    clip = lambda a: np.clip(a, 0, 1)  # noqa: E731  (Wald bounds of a share)
+    pooled = CourseEffects(**{
+        **mean, "mean_gain": figures["mean_gain"].estimate, "gain_lower": figures["mean_gain"].lower,
+        "gain_upper": figures["mean_gain"].upper, "g_av": figures["g_av"].estimate,
+        "g_lower": figures["g_av"].lower, "g_upper": figures["g_av"].upper,
+        "share_up": figures["share_up"].estimate, "up_lower": clip(figures["share_up"].lower),
+        "up_upper": clip(figures["share_up"].upper), "share_target": figures["share_target"].estimate,
+        "target_lower": clip(figures["share_target"].lower),
+        "target_upper": clip(figures["share_target"].upper)})
+    return pooled, figures
+
+
+def plausible_course_effects(pv: np.ndarray, group, n_groups: int, cut_scores, target_level=None,
+                             confidence: float = 0.95) -> PlausibleCourseEffects:
+    """Mean gain, Hedges' g_av, the shares moving up a level and reaching the target level,
+    and the level transitions of every group, from plausible values ``pv`` ``(M, n, 2)``
+    (:func:`plausible_values`), combined over the draws by Rubin's rules. Each draw is
+    analysed as if its θs were error-free, so the measurement error enters through the
+    spread between draws."""
+    draws, transitions = plausible_sums(pv, group, n_groups, cut_scores, target_level)
+    _, figures = pooled_course_effects(draws, confidence)
+    return PlausibleCourseEffects(**figures, transitions=transitions)

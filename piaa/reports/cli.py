@@ -2,6 +2,8 @@
 database, written as CSV, XLSX, HTML, PDF and SVG plots into a folder."""
 from __future__ import annotations
 
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -37,35 +39,73 @@ def _cut_scores(text: str | None):
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write providers.csv, courses.csv, ministries.csv, report.html, "
                    "report.pdf and the plots into.")
+@click.option("--plausible-values", "plausible_draws", type=click.IntRange(min=0), default=5,
+              show_default=True,
+              help="With --cut-scores: plausible values per learner behind the course figures and "
+                   "level transitions (0: use the reported θs as they are).")
 @click.option("--no-pdf", is_flag=True, help="Skip report.pdf.")
-def effectiveness(learners_file, competency, date_from, date_to, cut_scores, out, no_pdf) -> None:
+@click.option("--timings", is_flag=True, help="Print the time each stage took (to standard error).")
+def effectiveness(learners_file, competency, date_from, date_to, cut_scores, out, plausible_draws,
+                  no_pdf, timings) -> None:
     """Course, provider and ministry effectiveness from pre- and post-course results."""
     from .documents import write_report_dir
 
     if bool(learners_file) == bool(competency):
         raise click.UsageError("give either --learners FILE or --competency CODE")
+    stages = Stages(echo=timings)
     try:
         if learners_file:
-            report = _report_from_file(learners_file, _cut_scores(cut_scores))
+            report = _report_from_file(learners_file, _cut_scores(cut_scores), plausible_draws,
+                                       stages.mark)
         else:
             report = _report_from_database(competency, date_from and date_from.date(),
                                            date_to and date_to.date())
+            stages.mark("report from the database")
     except Invalid as exc:
         lines = [format_problem(p) for p in exc.problems] or [exc.message]
         raise click.ClickException("nothing written:\n" + "\n".join(lines)) from exc
     except DomainError as exc:
         raise click.ClickException(f"nothing written: {exc.message}") from exc
-    written = write_report_dir(report, out, pdf=not no_pdf)
+    written = write_report_dir(report, out, pdf=not no_pdf, stage=stages.mark)
+    stages.total()
     click.echo(f"{report.n_matched} matched learners; wrote {len(written)} files to {out}")
 
 
-def _report_from_file(path: Path, cut_scores):
+class Stages:
+    """Wall-clock and CPU time of each stage of the command, printed to standard error as
+    ``stage <name>: <wall> s wall, <cpu> s CPU`` when ``echo`` is set."""
+
+    def __init__(self, echo: bool) -> None:
+        self.echo = echo
+        self.start = self.last = (time.perf_counter(), time.process_time())
+
+    def mark(self, name: str) -> None:
+        now = (time.perf_counter(), time.process_time())
+        self._print(name, now, self.last)
+        self.last = now
+
+    def total(self) -> None:
+        self._print("total", (time.perf_counter(), time.process_time()), self.start)
+
+    def _print(self, name: str, now: tuple, since: tuple) -> None:
+        if self.echo:
+            click.echo(f"stage {name}: {now[0] - since[0]:.2f} s wall, {now[1] - since[1]:.2f} s CPU",
+                       err=True)
+            sys.stderr.flush()
+
+
+def _report_from_file(path: Path, cut_scores, plausible_draws: int, stage=lambda name: None):
     from .analysis import build_report, cells_from_learners
     from .learners_file import read_learners
 
+    stage("imports")
     learners = read_learners(path)
-    cells = cells_from_learners(learners, cut_scores)
-    return build_report(cells, scope=f"file {path.name}")
+    stage("read and check")
+    cells = cells_from_learners(learners, cut_scores, plausible_draws)
+    stage("sums per cell")
+    report = build_report(cells, scope=f"file {path.name}")
+    stage("models and tables")
+    return report
 
 
 def _report_from_database(code: str, date_from: date | None, date_to: date | None):

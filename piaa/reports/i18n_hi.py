@@ -79,4 +79,12 @@ register("hi", {
         "विकर्ण के ऊपर के खाने ऊपर गए शिक्षार्थी हैं: {total} में से {up} कम से कम एक स्तर ऊपर गए, {down} नीचे गए, शेष अपने स्तर पर रहे।",
     "Most of the bars right of zero means most learners scored higher after the course: {share}% of {total} learners gained.":
         "शून्य के दाईं ओर अधिकांश पट्टियों का अर्थ है कि अधिकांश शिक्षार्थियों ने पाठ्यक्रम के बाद अधिक अंक पाए: {total} में से {share}% शिक्षार्थियों की प्रगति हुई।",
+    "Other providers": "अन्य प्रदाता",
+    "{provider} ({n} learners) is marked: value added {effect:+.2f} θ, {tier}.":
+        "{provider} ({n} शिक्षार्थी) चिह्नित है: मूल्यवर्धन {effect:+.2f} θ, {tier}।",
+    "no estimate: fewer than two providers to compare": "अनुमान नहीं: तुलना के लिए दो से कम प्रदाता",
+    "Course figures and the levels before and after carry the measurement error of each learner's result: they are computed on {m} plausible values of every learner's ability and combined by Rubin's rules.":
+        "पाठ्यक्रम के आँकड़ों और पहले-बाद के स्तरों में हर शिक्षार्थी के परिणाम की मापन त्रुटि शामिल है: ये हर शिक्षार्थी की क्षमता के {m} संभाव्य मानों (plausible values) पर निकाले गए और रुबिन के नियमों से जोड़े गए हैं।",
+    "Funnel plots are shown for the competencies with most providers; {n} more competencies have one on the analyst's pages (filter by competency).":
+        "फ़नल प्लॉट सबसे अधिक प्रदाताओं वाली दक्षताओं के लिए दिखाए गए हैं; {n} और दक्षताओं के प्लॉट विश्लेषक के पृष्ठों पर हैं (दक्षता से फ़िल्टर करें)।",
 })

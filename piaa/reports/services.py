@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 
 import numpy as np
 from sqlalchemy import Integer, and_, case, cast, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from piaa.accounts.models import MDO, PROVIDER, Organisation, User
+from piaa.accounts.models import ADMIN, MDO, PROVIDER, Organisation, User
 from piaa.clock import now
 from piaa.delivery.models import Assessment, Attempt
 from piaa.errors import Invalid, NotFound
@@ -29,10 +29,15 @@ from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import Competency
 from piaa.psychometrics import effectiveness as eff
 
-from .analysis import GAIN_EDGES, Cells, EffectivenessReport, Participation, build_report
-from .models import Course, CourseCompetency, CourseEnrolment, CourseRun, Official, RequiredLevel
+from .analysis import GAIN_EDGES, PLAUSIBLE_SEED, Cells, EffectivenessReport, Participation, build_report
+from .models import (ENROLMENT_SOURCES, Course, CourseCompetency, CourseEnrolment, CourseRun,
+                     Official, RequiredLevel)
 
 PRE_DAYS, POST_DAYS = 180, 120
+#: Plausible values per learner behind course figures and level transitions, up to this many
+#: matched learners in a selection (beyond it the sums alone are used, and the report does not
+#: carry the note on plausible values).
+PLAUSIBLE_DRAWS, PLAUSIBLE_MAX_LEARNERS = 5, 250_000
 ATTRITION_REASONS = ("no pre", "no post", "voided")
 
 
@@ -52,12 +57,30 @@ class Selection:
     mdo_id: int | None = None
     pre_days: int = PRE_DAYS
     post_days: int = POST_DAYS
+    plausible_draws: int = PLAUSIBLE_DRAWS
 
     def describe(self) -> str:
         parts = [f"{name} {value}" for name, value in (
             ("competency", self.competency), ("course", self.course), ("provider", self.provider),
             ("MDO", self.mdo), ("from", self.date_from), ("to", self.date_to)) if value]
         return ", ".join(parts) or "all courses"
+
+
+CBC_ORGANISATION = "Capacity Building Commission"
+
+
+def reader_scope(user: User, cbc_name: str = CBC_ORGANISATION) -> dict:
+    """What ``user`` may read, as :class:`Selection` restrictions: a provider's staff its own
+    courses (``provider_id``), an MDO's its own officials (``mdo_id``); an administrator and
+    the Capacity Building Commission (an MDO whose name starts with ``cbc_name``) everything."""
+    org = user.organisation
+    if user.role == ADMIN or org is None:
+        return {}
+    if org.kind == PROVIDER:
+        return {"provider_id": org.id}
+    if org.kind == MDO and not org.name.startswith(cbc_name):
+        return {"mdo_id": org.id}
+    return {}
 
 
 # ------------------------------------------------------------------------- domain writes
@@ -127,19 +150,90 @@ def enrol_from_csv(session: Session, run: CourseRun, data: bytes | str, filename
         raise Invalid(f"{filename} row 1: missing column email",
                       problems=[{"file": filename, "row": 1, "field": "email", "message": "column missing"}])
     rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
-    emails = [r["email"].lower() for r in rows]
-    users = {u.email.lower(): u for u in session.scalars(select(User).where(func.lower(User.email).in_(emails)))}
-    problems, seen = [], set()
-    for i, email in enumerate(emails, start=2):
-        if email not in users:
-            problems.append({"file": filename, "row": i, "field": "email", "message": f"no official {email!r}"})
-        elif email in seen:
-            problems.append({"file": filename, "row": i, "field": "email", "message": f"{email} listed twice"})
+    emails = [r["email"] for r in rows]
+    empty = [{"file": filename, "row": i, "field": "email", "message": "empty"}
+             for i, email in enumerate(emails, start=2) if not email]
+    users = _officials_by_email(session, emails, first_row=2, filename=filename, problems=empty)
+    return enrol(session, run, users, source="csv")
+
+
+def enrol_officials(session: Session, run: CourseRun, rows: list, source: str = "api") -> tuple[int, int]:
+    """Enrol the officials of ``rows`` (``{"email": ...}`` objects, e.g. an API request's
+    list) in ``run``; all or nothing. Returns (added, already enrolled).
+
+    :raise Invalid: naming the row (counted from 1 in the order given) and field of each row
+        that is not an object, lacks an e-mail, names no official, or repeats one.
+    """
+    if source not in ENROLMENT_SOURCES:
+        raise Invalid(f"source must be one of {', '.join(ENROLMENT_SOURCES)}, got {source!r}", field="source")
+    if not isinstance(rows, list) or not rows:
+        raise Invalid("officials must be a non-empty list of {\"email\": ...} objects", field="officials")
+    problems, emails = [], []
+    for i, row in enumerate(rows, start=1):
+        email = row.get("email") if isinstance(row, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            problems.append({"row": i, "field": "email", "message": "an e-mail address is required"})
+        emails.append(email.strip() if isinstance(email, str) else "")
+    users = _officials_by_email(session, emails, first_row=1, problems=problems)
+    added = enrol(session, run, users, source=source)
+    return added, len(users) - added
+
+
+def _officials_by_email(session: Session, emails: list[str], *, first_row: int, filename: str | None = None,
+                        problems: list[dict] | None = None) -> list[User]:
+    """The accounts of ``emails`` (any case) in order; all or nothing. Empty e-mails are the
+    caller's to report (in ``problems``).
+
+    :raise Invalid: naming the row (``first_row`` for the first e-mail) and field of each
+        unknown or repeated e-mail, with the problems already found in ``problems``.
+    """
+    problems = list(problems or [])
+    wanted = [e.lower() for e in emails]
+    users = {u.email.lower(): u for u in session.scalars(
+        select(User).where(func.lower(User.email).in_([e for e in wanted if e])))}
+    seen = set()
+    for i, email in enumerate(wanted, start=first_row):
+        where = {"file": filename} if filename else {}
+        if email and email not in users:
+            problems.append({**where, "row": i, "field": "email", "message": f"no official {email!r}"})
+        elif email and email in seen:
+            problems.append({**where, "row": i, "field": "email", "message": f"{email} listed twice"})
         seen.add(email)
     if problems:
+        problems.sort(key=lambda p: p["row"])
         first = problems[0]
-        raise Invalid(f"{filename} row {first['row']}, field email: {first['message']}", problems=problems)
-    return enrol(session, run, [users[e] for e in emails], source="csv")
+        prefix = f"{filename} row {first['row']}" if filename else f"row {first['row']}"
+        raise Invalid(f"{prefix}, field email: {first['message']}", problems=problems)
+    return [users[e] for e in wanted]
+
+
+def get_course(session: Session, code: str) -> Course:
+    """:raise NotFound: if no course has ``code``."""
+    course = session.scalar(select(Course).where(Course.code == code))
+    if course is None:
+        raise NotFound(f"no course {code!r}", field="course")
+    return course
+
+
+def get_run(session: Session, code: str) -> CourseRun:
+    """:raise NotFound: if no course run has ``code``."""
+    run = session.scalar(select(CourseRun).where(CourseRun.code == code))
+    if run is None:
+        raise NotFound(f"no course run {code!r}", field="run")
+    return run
+
+
+def list_courses(session: Session, provider_id: int | None = None) -> list[Course]:
+    """Every course (of one provider, if given), by code."""
+    query = select(Course).order_by(Course.code)
+    if provider_id is not None:
+        query = query.where(Course.provider_id == provider_id)
+    return list(session.scalars(query))
+
+
+def run_enrolments(session: Session, run: CourseRun) -> list[CourseEnrolment]:
+    return list(session.scalars(select(CourseEnrolment).where(CourseEnrolment.run_id == run.id)
+                                .order_by(CourseEnrolment.id)))
 
 
 # ------------------------------------------------------------------------- matching
@@ -238,7 +332,8 @@ def _learner_rows(session: Session, selection: Selection):
     return (select(m.c.course, m.c.provider, m.c.mdo, m.c.competency, m.c.target_level,
                    m.c.required_level, pre.theta.label("x"), pre.se.label("sx"),
                    func.coalesce(pre.level, 0).label("lp"), post.theta.label("y"),
-                   post.se.label("sy"), func.coalesce(post.level, 0).label("lq"))
+                   post.se.label("sy"), func.coalesce(post.level, 0).label("lq"),
+                   post.assessment_id.label("assessment_id"))
             .join(pre, pre.id == m.c.pre_id).join(post, post.id == m.c.post_id)).cte("learners")
 
 
@@ -281,7 +376,36 @@ def cells_for_selection(session: Session, selection: Selection) -> Cells:
     for row in session.execute(select(*keys, bin_.label("b"), func.count()).group_by(*keys, bin_)):
         gain_counts[index[tuple(row[:4])], int(row[4])] = row[5]
     labels = [np.array([r[k] for r in sums], dtype=object) for k in range(4)]
-    return Cells(*labels, sums=group_sums, transitions=transitions, gain_counts=gain_counts)
+    plausible = None
+    if 2 <= selection.plausible_draws and 0 < group_sums.n.sum() <= PLAUSIBLE_MAX_LEARNERS:
+        found = _plausible(session, L, keys, index, len(sums), selection.plausible_draws)
+        if found is not None:
+            plausible, transitions = found
+    return Cells(*labels, sums=group_sums, transitions=transitions, gain_counts=gain_counts,
+                 plausible=plausible)
+
+
+def _plausible(session: Session, L, keys, index: dict, n_cells: int, draws: int):
+    """Plausible values of the matched learners of ``L``, summed per cell: (each draw's
+    :class:`GroupSums`, mean transition counts), or None when an assessment has no cut scores."""
+    rows = session.execute(select(*keys, L.c.x, L.c.sx, L.c.y, L.c.sy, L.c.target_level,
+                                  L.c.required_level, Assessment.cut_scores)
+                           .join(Assessment, Assessment.id == L.c.assessment_id)).all()
+    if any(not r[10] for r in rows):
+        return None
+    cuts = np.full((len(rows), eff.N_LEVELS), np.inf)
+    for i, r in enumerate(rows):
+        given = [float(c) for c in r[10]][: eff.N_LEVELS]
+        cuts[i, : len(given)] = given
+    cell = np.array([index[tuple(r[:4])] for r in rows], dtype=np.int64)
+    x, sx, y, sy = (np.array([float(r[k]) for r in rows]) for k in range(4, 8))
+    target, required = (np.array([np.nan if r[k] is None else float(r[k]) for r in rows]) for k in (8, 9))
+    course_codes = np.unique(np.array([f"{r[0]}\x1f{r[3]}" for r in rows], dtype=object),
+                             return_inverse=True)[1]
+    pv = eff.plausible_values(x, sx, y, sy, course_codes, int(course_codes.max()) + 1, draws,
+                              np.random.default_rng(PLAUSIBLE_SEED))
+    sums, transitions = eff.plausible_sums(pv, cell, n_cells, cuts, target, required)
+    return sums, transitions
 
 
 def attrition_for_selection(session: Session, selection: Selection) -> dict[str, int]:
@@ -321,10 +445,16 @@ def report_for_selection(session: Session, selection: Selection, title: str | No
     """
     _check_labels(session, selection)
     cells = cells_for_selection(session, selection)
+    context = None
+    if selection.provider or selection.provider_id is not None:
+        # Value added compares a provider with the others: estimate it among all of them.
+        context = cells_for_selection(session, replace(selection, provider=None, provider_id=None,
+                                                            plausible_draws=0))
     return build_report(cells, title=title or "Course and provider effectiveness",
                         scope=selection.describe(),
                         participation=participation_for_selection(session, selection),
-                        attrition=attrition_for_selection(session, selection))
+                        attrition=attrition_for_selection(session, selection),
+                        provider_context=context)
 
 
 def _check_labels(session: Session, selection: Selection) -> None:
@@ -355,6 +485,7 @@ def filter_options(session: Session, selection: Selection) -> dict[str, list[str
             "provider": list(session.scalars(providers)), "mdo": list(session.scalars(mdos))}
 
 
-__all__ = ["Selection", "create_course", "create_run", "set_official", "enrol", "enrol_from_csv",
+__all__ = ["Selection", "reader_scope", "create_course", "create_run", "set_official", "enrol", "enrol_from_csv",
+           "enrol_officials", "get_course", "get_run", "list_courses", "run_enrolments",
            "matched_pairs", "cells_for_selection", "attrition_for_selection",
            "participation_for_selection", "report_for_selection", "filter_options", "or_"]

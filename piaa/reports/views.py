@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask_login import current_user
 
 from piaa.accounts.auth import role_required
-from piaa.accounts.models import ADMIN, ANALYST, MDO, PROVIDER
+from piaa.accounts.models import ADMIN, ANALYST
 from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Invalid
 from piaa.extensions import db
@@ -48,15 +48,8 @@ def _date_arg(name: str) -> date | None:
 
 def _scope() -> dict:
     """Restrictions that follow from who is reading (see the module docstring)."""
-    org = current_user.organisation
-    if current_user.role == ADMIN or org is None:
-        return {}
-    if org.kind == PROVIDER:
-        return {"provider_id": org.id}
-    cbc = current_app.config.get("PIAA_CBC_ORGANISATION", "Capacity Building Commission")
-    if org.kind == MDO and not org.name.startswith(cbc):
-        return {"mdo_id": org.id}
-    return {}
+    return services.reader_scope(current_user, current_app.config.get("PIAA_CBC_ORGANISATION",
+                                                                      services.CBC_ORGANISATION))
 
 
 def _selection(**fixed) -> services.Selection:

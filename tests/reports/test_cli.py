@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -52,7 +53,8 @@ def test_providers_file_finds_known_effects_and_hides_small_providers(report_dir
     tiny = by_name["Tiny College"]
     assert tiny["n"] == "6" and tiny["suppressed"] == "true"
     assert tiny["effect"] == tiny["lower"] == tiny["upper"] == ""
-    assert all(r["tier"] in ("above", "within", "below") for r in rows)
+    assert all(r["tier"] == "" if r["suppressed"] == "true" else r["tier"] in ("above", "within", "below")
+               for r in rows)
     # One hidden provider beside a published competency total needs a hidden complement.
     assert sum(r["suppressed"] == "true" for r in rows) >= 2
 
@@ -91,3 +93,48 @@ def test_bad_input_names_file_row_field_and_writes_nothing(tmp_path, case, mutat
     assert expected in result.output, result.output
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
+
+
+def test_fast_reads_agree_with_the_checking_read(tmp_path):
+    from piaa.reports.analysis import cells_from_learners
+    from piaa.reports.learners_file import _read_arrow, _read_as_text, _read_typed
+
+    rows = matched_learners()
+    rows[3]["pre_level"] = "2"
+    path = write_learners(tmp_path / "learners.csv", rows, HEADER + ["pre_level"])
+    arrow, typed, text = _read_arrow(path), _read_typed(path), _read_as_text(path)
+    assert arrow is not None and typed is not None
+    cells = [cells_from_learners(r) for r in (arrow, typed, text)]
+    for other in cells[1:]:
+        for name in ("course", "provider", "mdo", "competency"):
+            assert list(getattr(cells[0], name)) == list(getattr(other, name))
+        np.testing.assert_allclose(cells[0].sums.sum_post, other.sums.sum_post)
+        np.testing.assert_array_equal(cells[0].transitions, other.transitions)
+    assert arrow.pre_level[3] == 2 and np.isnan(arrow.pre_level[0])
+
+
+def test_timings_name_every_stage(tmp_path):
+    learners = write_learners(tmp_path / "learners.csv", matched_learners()[:200])
+    result = CliRunner().invoke(main, ["effectiveness", "--learners", str(learners), "--out",
+                                       str(tmp_path / "out"), "--no-pdf", "--timings"])
+    assert result.exit_code == 0, result.output
+    stages = [line.split(":")[0] for line in result.stderr.splitlines()]
+    assert stages == ["stage imports", "stage read and check", "stage sums per cell",
+                      "stage models and tables", "stage tables (CSV, XLSX)", "stage plots",
+                      "stage report.html", "stage total"]
+
+
+def test_course_figures_from_plausible_values_are_seeded_and_said(tmp_path, report_dir):
+    learners = write_learners(tmp_path / "learners.csv", matched_learners())
+    cuts = "-1.5,-0.5,0.5,1.5,2.5"
+    for name, extra in (("again", []), ("points", ["--plausible-values", "0"])):
+        result = _run("--learners", learners, "--out", tmp_path / name, "--cut-scores", cuts, "--no-pdf", *extra)
+        assert result.exit_code == 0, result.output
+    courses = (report_dir / "courses.csv").read_text()
+    assert (tmp_path / "again" / "courses.csv").read_text() == courses  # same seed, same figures
+    assert (tmp_path / "points" / "courses.csv").read_text() != courses
+    assert "5 plausible values" in (report_dir / "report.html").read_text(encoding="utf-8")
+    assert "plausible values" not in (tmp_path / "points" / "report.html").read_text(encoding="utf-8")
+    by_course = {r["course"]: r for r in _read(report_dir / "courses.csv")}
+    row = by_course["Strong Institute course 1"]
+    assert float(row["up_lower"]) <= float(row["share_up"]) <= float(row["up_upper"])

@@ -1,6 +1,8 @@
 """The analyst's pages under /reports: content, filters, scope by organisation, exports, Hindi."""
 from __future__ import annotations
 
+import re
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -84,3 +86,38 @@ def test_page_in_hindi(client, login_as, make_user, matched):
     login_as(make_user(role="analyst", organisation=None))
     html = client.get("/reports/?lang=hi").get_data(as_text=True)
     assert "पाठ्यक्रम और प्रदाता की प्रभावशीलता" in html and "मिलान किए गए शिक्षार्थी" in html
+
+
+def test_a_providers_value_added_is_estimated_among_all_providers(client, login_as, make_user,
+                                                                   provider_results):
+    login_as(make_user(role="analyst", organisation="Drafting Academy", kind="provider"))
+    html = client.get("/reports/").get_data(as_text=True)
+    # Its own row, with an estimate and a tier; the others only as unnamed points.
+    assert "Below expected" in html and "Other providers" in html
+    assert "Institute of Noting" not in html and "Records College" not in html
+    rows = client.get("/reports/export.csv?table=providers").get_data(as_text=True).splitlines()
+    assert len(rows) == 2 and rows[1].startswith("Drafting Academy,FN-NOTING,16,-")
+    assert rows[1].endswith(",below,false")
+
+
+def test_a_hidden_provider_shows_no_tier_in_page_csv_or_pdf(client, login_as, make_user, provider_results,
+                                                             tmp_path):
+    login_as(make_user(role="analyst", organisation=None))
+    html = client.get("/reports/").get_data(as_text=True)
+    rows = {re.search(r'<th scope="row"><a [^>]*>([^<]+)</a>', row).group(1): row
+            for row in html.split("<tr>") if 'scope="row"><a href="/reports/providers/' in row}
+    # Small Centre (6 learners) is hidden, and Records College (14, the smallest) beside it.
+    for name in ("Small Centre", "Records College"):
+        assert "hidden" in rows[name] and "expected" not in rows[name]
+    assert "Above expected" in rows["Institute of Noting"]
+    assert "computed on 5 plausible values" in html
+    lines = client.get("/reports/export.csv?table=providers").get_data(as_text=True).splitlines()
+    hidden = [line for line in lines if line.endswith(",true")]
+    assert sorted(line.split(",")[0] for line in hidden) == ["Records College", "Small Centre"]
+    assert all(line.split(",")[3:7] == ["", "", "", ""] for line in hidden)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(client.get("/reports/export.pdf").data)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    small = next(line for line in text.splitlines() if line.strip().startswith("Small Centre"))
+    assert "hidden" in small and "expected" not in small
