@@ -38,9 +38,11 @@ def _init_extensions(app: "Flask") -> None:
     from piaa.extensions import csrf, db, limiter
     from piaa.i18n import init_i18n
     from piaa.navigation import init_navigation
+    from piaa.operations import init_operations
 
     import piaa.models  # noqa: F401  (all tables known to the metadata)
 
+    init_operations(app)  # first, so that its request id and timing cover every other hook
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -16,4 +16,5 @@ BLUEPRINTS = [
     "piaa.reports.views:bp",
     "piaa.calibration.views:bp",
     "piaa.calibration.views:me_bp",
+    "piaa.operations.views:bp",
 ]
