@@ -1,18 +1,17 @@
 """Error reporting to Sentry or any service that speaks its protocol (GlitchTip, for one),
-when ``PIAA_SENTRY_DSN`` is set: unhandled errors of requests and jobs, with the request id
-as a tag. No personal data is sent (no cookies, no bodies, no user e-mail).
+when ``PIAA_SENTRY_DSN`` is set: unhandled errors of requests (the API's catch-all handler
+logs them, and errors logged are reported) and failed jobs, with the request id as a tag.
+No personal data is sent (no cookies, no bodies, no user e-mail).
 
 ``PIAA_SENTRY_ENVIRONMENT`` names the deployment; ``PIAA_SENTRY_TRACES_SAMPLE_RATE``
 (default 0) turns on performance traces for that share of requests.
 """
 from __future__ import annotations
 
-import logging
 import os
 
-from flask import Flask, got_request_exception
+from flask import Flask
 
-log = logging.getLogger(__name__)
 _initialised_dsn: str | None = None
 
 
@@ -21,7 +20,14 @@ def init_app(app: Flask) -> None:
     if not dsn:
         return
     _init_sdk(dsn)
-    got_request_exception.connect(_tag_request_id, app, weak=False)
+
+    @app.before_request
+    def tag_request_id():
+        import sentry_sdk
+
+        from piaa.operations.logs import current_request_id
+
+        sentry_sdk.get_isolation_scope().set_tag("request_id", current_request_id())
 
 
 def _init_sdk(dsn: str) -> None:
@@ -30,6 +36,7 @@ def _init_sdk(dsn: str) -> None:
         return
     import sentry_sdk
     from sentry_sdk.integrations.flask import FlaskIntegration
+    from sentry_sdk.integrations.logging import ignore_logger
 
     from piaa import __version__
 
@@ -38,19 +45,13 @@ def _init_sdk(dsn: str) -> None:
         release=f"piaa@{__version__}",
         environment=os.environ.get("PIAA_SENTRY_ENVIRONMENT", "production"),
         traces_sample_rate=float(os.environ.get("PIAA_SENTRY_TRACES_SAMPLE_RATE", "0")),
-        send_default_pii=False,
         max_request_body_size="never",  # answers and uploads are candidates' data
         integrations=[FlaskIntegration()],
     )
+    # A failed job is reported once, with its tags, by capture_job_failure; not again from
+    # the job runner's log line.
+    ignore_logger("piaa.jobs")
     _initialised_dsn = dsn
-
-
-def _tag_request_id(sender, exception, **extra) -> None:
-    import sentry_sdk
-
-    from piaa.operations.logs import current_request_id
-
-    sentry_sdk.set_tag("request_id", current_request_id())
 
 
 def capture_job_failure(func: str, job_id: str, exc: BaseException) -> None:

@@ -21,14 +21,14 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    from piaa.operations.health import readiness
+    from piaa.operations.health import REQUIRED, readiness
 
     ready, checks = readiness(current_app)
     degraded = not all(check.ok for check in checks.values())
     body = {"status": "ready" if ready and not degraded else "degraded" if ready else "unavailable",
             "checks": {name: check.as_dict() for name, check in checks.items()}}
     if not ready:
-        failed = ", ".join(name for name, check in checks.items() if not check.ok)
+        failed = ", ".join(name for name in REQUIRED if not checks[name].ok)
         body["error"] = {"code": "unavailable", "message": f"not ready: {failed}"}
     response = jsonify(body)
     response.status_code = 200 if ready else 503
