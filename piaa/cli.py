@@ -18,6 +18,7 @@ CLI_MODULES = [
     "piaa.items.cli",
     "piaa.reports.cli",
     "piaa.calibration.cli",
+    "piaa.operations.cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
