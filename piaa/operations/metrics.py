@@ -17,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 
 log = logging.getLogger(__name__)
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a worker or command started before the web tier made it
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # The routes whose 2xx means "this answer is durably stored" (the candidate API's save).
 ANSWER_ENDPOINTS = frozenset({"delivery_api.save_response"})
