@@ -9,6 +9,7 @@ connection once one of them is found dead, and the next request connects afresh.
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, jsonify, request
 from sqlalchemy import exc as sa_exc
@@ -35,6 +36,16 @@ def dependency_of(exc: BaseException) -> str:
     return "redis" if isinstance(exc, _redis_errors()) else "database"
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """A dependency away or overloaded, rather than a fault of ours. SQLite says both with one
+    exception class ("database is locked" / "no such column"): there only locks count."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, sqlite3.Error):
+        message = str(orig).lower()
+        return "locked" in message or "busy" in message
+    return True
+
+
 def init_app(app: Flask) -> None:
     unavailable_errors = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
                           *_redis_errors())
@@ -43,6 +54,11 @@ def init_app(app: Flask) -> None:
         from piaa.api import is_api_request
         from piaa.extensions import db
 
+        if not is_unavailable(exc):  # a fault of ours: the app's catch-all answers and logs it
+            catch_all = app.error_handler_spec.get(None, {}).get(None, {}).get(Exception)
+            if catch_all is None:
+                raise exc
+            return catch_all(exc)
         dependency = dependency_of(exc)
         try:
             db.session.rollback()

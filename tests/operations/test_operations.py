@@ -118,6 +118,28 @@ def test_pages_answer_a_short_503_page_while_the_database_is_away(app_without_da
     assert "briefly unavailable" in response.get_data(as_text=True)
 
 
+def test_a_fault_of_ours_on_sqlite_stays_a_500(app, client):
+    """"no such table" is an OperationalError on SQLite too, but no dependency is away."""
+    from sqlalchemy import text
+
+    from piaa.extensions import db
+
+    @app.get("/api/v1/broken")
+    def broken():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+
+    @app.get("/api/v1/locked")
+    def locked():
+        import sqlite3
+
+        from sqlalchemy.exc import OperationalError
+
+        raise OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked"))
+
+    assert client.get("/api/v1/broken").status_code == 500
+    assert client.get("/api/v1/locked").status_code == 503
+
+
 # --- metrics ---------------------------------------------------------------------------------
 
 def _sample(name: str, **labels) -> float:
