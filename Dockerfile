@@ -5,7 +5,7 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/piaa-metrics
+    PROMETHEUS_MULTIPROC_DIR=/tmp/piaa-metrics PIAA_LOG_FORMAT=json
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
       libharfbuzz-subset0 fonts-noto-core fonts-noto-ui-core postgresql-client \

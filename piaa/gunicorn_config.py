@@ -33,6 +33,14 @@ preload_app = os.environ.get("WEB_PRELOAD", "1") != "0"
 JOB_GRACE_S = 25.0  # how long a stopping worker waits for its job threads, within gunicorn's 30 s
 
 
+def on_starting(server) -> None:
+    """Called by gunicorn in the master before it forks: JSON log lines unless
+    ``PIAA_LOG_FORMAT`` asks for text (see ``piaa.operations.logs``)."""
+    from piaa.operations.logs import configure_from_environment
+
+    configure_from_environment(default_format="json")
+
+
 def post_fork(server, worker) -> None:
     """Called by gunicorn in each worker just after the fork."""
     if preload_app:

@@ -7,8 +7,10 @@ otherwise a new one; it is echoed in the response's ``X-Request-ID``. A job queu
 request runs under the same id (:func:`current_request_id` is handed to the job and set again
 by :func:`bound_request_id` where it runs).
 
-``PIAA_LOG_FORMAT``: ``json`` (the default) or ``text``; ``PIAA_LOG_LEVEL``: ``INFO`` by
-default. Tests and the debug server keep Python's and Flask's own logging.
+Where: gunicorn (``piaa.gunicorn_config``) and any process with ``PIAA_LOG_FORMAT`` set (the
+image sets ``json``, so its worker, sweeper and commands log alike). ``PIAA_LOG_FORMAT``:
+``json`` or ``text``; ``PIAA_LOG_LEVEL``: ``INFO`` by default. Building an app changes no
+logging otherwise: tests and the debug server keep Python's and Flask's own.
 """
 from __future__ import annotations
 
@@ -91,11 +93,18 @@ def configure_logging(fmt: str = "json", level: str = "INFO", stream=None) -> lo
     return handler
 
 
-def init_app(app: Flask) -> None:
+def configure_from_environment(default_format: str | None = None) -> None:
+    """Configure logging once per process from ``PIAA_LOG_FORMAT`` (else ``default_format``;
+    neither: leave logging alone)."""
     global _configured
-    if not _configured and not app.testing and not app.debug:
-        configure_logging(os.environ.get("PIAA_LOG_FORMAT", "json"), os.environ.get("PIAA_LOG_LEVEL", "INFO"))
+    fmt = os.environ.get("PIAA_LOG_FORMAT") or default_format
+    if fmt and not _configured:
+        configure_logging(fmt, os.environ.get("PIAA_LOG_LEVEL", "INFO"))
         _configured = True
+
+
+def init_app(app: Flask) -> None:
+    configure_from_environment()
 
     @app.before_request
     def assign_request_id():

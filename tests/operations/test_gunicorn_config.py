@@ -36,3 +36,27 @@ def test_an_exited_worker_stops_counting_in_the_metrics(monkeypatch, tmp_path):
     (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
     gunicorn_config.child_exit(server=None, worker=SimpleNamespace(pid=4242))
     assert not (tmp_path / "gauge_livesum_4242.db").exists()
+
+
+def test_the_master_logs_json_lines_and_building_an_app_alone_changes_no_logging(monkeypatch):
+    import logging
+
+    from piaa import create_app
+    from piaa.operations import logs
+
+    monkeypatch.delenv("PIAA_LOG_FORMAT", raising=False)
+    monkeypatch.setenv("PIAA_SECRET_KEY", "x")  # nothing written into an instance folder
+    monkeypatch.setattr(logs, "_configured", False)
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    create_app({"TESTING": False, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert (list(root.handlers), root.level) == before
+    try:
+        gunicorn_config.on_starting(server=None)
+        ours = [h for h in root.handlers if getattr(h, "_piaa", False)]
+        assert len(ours) == 1 and isinstance(ours[0].formatter, logs.JsonFormatter)
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_piaa", False)]:
+            root.removeHandler(handler)
+        root.setLevel(before[1])
+        logs._configured = False
