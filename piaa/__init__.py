@@ -37,12 +37,15 @@ def _init_extensions(app: "Flask") -> None:
     from piaa.api import register_error_handlers
     from piaa.extensions import csrf, db, limiter
     from piaa.i18n import init_i18n
+    from piaa.input_bounds import init_input_bounds
+    from piaa.security_headers import init_security_headers
     from piaa.navigation import init_navigation
     from piaa.operations import init_operations
 
     import piaa.models  # noqa: F401  (all tables known to the metadata)
 
     init_operations(app)  # first, so that its request id and timing cover every other hook
+    init_input_bounds(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -63,17 +66,15 @@ def _init_extensions(app: "Flask") -> None:
         from flask import current_app
         from flask_login import current_user
 
+        from flask import g
+
+        # Only a user found by the token skips the check: a session user with any Bearer
+        # header attached is still a browser session that a forged form could ride.
         if (current_app.config.get("WTF_CSRF_ENABLED", True) and is_api_request() and request.method not in ("GET", "HEAD", "OPTIONS")
-                and not request.headers.get("Authorization", "").startswith("Bearer ")
-                and current_user.is_authenticated):
+                and current_user.is_authenticated and not g.get("authenticated_by_token")):
             csrf.protect()
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    init_security_headers(app)
 
 
 def _register_blueprints(app: "Flask") -> None:
@@ -86,6 +87,21 @@ def _register_blueprints(app: "Flask") -> None:
         if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):
             csrf.exempt(blueprint)  # the API authenticates per request; see piaa.api
         app.register_blueprint(blueprint)
+    _serve_favicon(app)
+
+
+def _serve_favicon(app: "Flask") -> None:
+    """Browsers ask for /favicon.ico on every first load; answer with the icon, cached a day."""
+    from flask import send_from_directory
+
+    from piaa.accounts.auth import public
+
+    @public
+    def favicon():
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                   max_age=86400)
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
 def _listen_for_sqlite_connections() -> None:

@@ -32,6 +32,11 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def wants_json_errors() -> bool:
+    """The API, and the few JSON endpoints outside it (``/verify.json``), answer errors as JSON."""
+    return is_api_request() or request.path.endswith(".json")
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None):
     body: dict[str, Any] = {"code": code, "message": message}
     if field:
@@ -47,7 +52,7 @@ def register_error_handlers(app: Flask) -> None:
         from piaa.extensions import db
 
         db.session.rollback()
-        if is_api_request():
+        if wants_json_errors():
             return jsonify(exc.to_dict()), exc.status
         from flask import render_template
 
@@ -55,7 +60,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if is_api_request():
+        if wants_json_errors():
             code = (exc.name or "error").lower().replace(" ", "_")
             return error_response(exc.code or 500, code, exc.description or exc.name)
         return exc
@@ -63,10 +68,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         from piaa.extensions import db
+        from piaa.input_bounds import is_number_out_of_range
 
         db.session.rollback()
+        if is_number_out_of_range(exc):  # a number read by hand from a query or a form
+            from piaa.errors import Invalid
+
+            return domain_error(Invalid("a number in the request is out of range", code="number_out_of_range"))
         app.logger.exception("unhandled error on %s", request.path)
-        if is_api_request():
+        if wants_json_errors():
             return error_response(500, "internal_error", "The service failed; the error is logged.")
         from flask import render_template
 

@@ -146,6 +146,11 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             prev_hash, count, last_id = row.hash, count + 1, row.id
 
 
+def recent_events(session: Session, limit: int = 20) -> list[AuditEvent]:
+    """The newest events, newest first."""
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
 @event.listens_for(AuditEvent, "before_update")
 def _refuse_update(mapper, connection, target):  # pragma: no cover - guarded by tests
     raise RuntimeError("audit events are append-only")

@@ -18,6 +18,8 @@ CLI_MODULES = [
     "piaa.items.cli",
     "piaa.reports.cli",
     "piaa.calibration.cli",
+    "piaa.cat_cli",
+    "piaa.frac.cli",
     "piaa.operations.cli",
 ]
 
@@ -127,6 +129,33 @@ def users_token(email: str, label: str) -> None:
     token = services.issue_token(db.session, services.find_user(db.session, email), label)
     db.session.commit()
     click.echo(token)
+
+
+@users_group.command("password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def users_password(email: str, password: str) -> None:
+    """Set EMAIL's password; every session of the user ends."""
+    from piaa.accounts import services
+    from piaa.extensions import db
+
+    services.set_password(db.session, services.find_user(db.session, email), password)
+    db.session.commit()
+    click.echo(f"password set for {email}; their sessions have ended")
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def users_deactivate(email: str) -> None:
+    """Stop EMAIL signing in; every session of the user ends."""
+    from piaa.accounts import services
+    from piaa.extensions import db
+
+    services.deactivate_user(db.session, services.find_user(db.session, email))
+    db.session.commit()
+    click.echo(f"{email} deactivated; their sessions have ended")
 
 
 # --- operations ------------------------------------------------------------------------

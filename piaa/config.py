@@ -31,6 +31,7 @@ def load_settings(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PIAA_REDIS_URL": env("PIAA_REDIS_URL") or None,
+        "PIAA_HTTPS": https,
         "PIAA_BASE_URL": env("PIAA_BASE_URL", "http://127.0.0.1:5000"),
         "PIAA_SIGNING_KEY_FILE": env("PIAA_SIGNING_KEY_FILE") or None,
         "PIAA_SIGNING_CERT_FILE": env("PIAA_SIGNING_CERT_FILE") or None,
@@ -42,6 +43,8 @@ def load_settings(instance_path: Path) -> dict:
         "PIAA_CLASSICAL_RELIABILITY_FLOOR": float(env("PIAA_CLASSICAL_RELIABILITY_FLOOR", "0.80")),
         "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A sliding window: a fixed one lets twice the limit through across its boundary.
+        "RATELIMIT_STRATEGY": "moving-window",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

@@ -4,6 +4,24 @@ from __future__ import annotations
 from typing import Any
 
 
+MAX_MESSAGE = 500
+
+
+def shorten(text: Any, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as a string of at most ``limit`` characters, saying how long it was if cut."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _shortened(problem: Any) -> Any:
+    """A problem (a plain message, or a dict with a ``message``) with its message cut short."""
+    if isinstance(problem, str):
+        return shorten(problem)
+    if isinstance(problem, dict) and isinstance(problem.get("message"), str):
+        return {**problem, "message": shorten(problem["message"])}
+    return problem
+
+
 class DomainError(Exception):
     """A rule of the service was broken; carries what the user needs to mend it."""
 
@@ -12,10 +30,11 @@ class DomainError(Exception):
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
                  problems: list[dict[str, Any]] | None = None):
+        message = shorten(message)  # messages quote input; a huge input is not sent back whole
         super().__init__(message)
         self.message = message
-        self.field = field
-        self.problems = problems or []
+        self.field = shorten(field, 100) if field else field
+        self.problems = [_shortened(p) for p in problems or []]
         if code:
             self.code = code
 

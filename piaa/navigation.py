@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import current_user
 
-from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, PROCTOR, PSYCHOMETRICIAN,
-                                  REVIEWER)
+from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, COE_REVIEWER, MDO_LEADERSHIP,
+                                  MDO_STAFF, PROCTOR, PSYCHOMETRICIAN, REVIEWER, WORKPLACE_RATER)
 
 # (label, endpoint) in menu order; labels are translated in the template.
 MENU: dict[str, list[tuple[str, str]]] = {
     CANDIDATE: [("My assessments", "delivery_pages.dashboard"),
                 ("My certificates", "certificates.my_certificates"),
-                ("About me", "about_me.my_attributes")],
+                ("About me", "about_me.my_attributes"),
+                ("My competency profile", "workplace.me")],
     AUTHOR: [("Item banks", "items.banks"), ("Import", "imports.upload"),
              ("Competency dictionary", "items.competencies")],
     REVIEWER: [("Review queue", "items.review_queue"), ("Item banks", "items.banks"),
@@ -21,9 +22,15 @@ MENU: dict[str, list[tuple[str, str]]] = {
                       ("Standard setting", "standard_setting.index"),
                       ("Competency dictionary", "items.competencies")],
     ANALYST: [("Effectiveness reports", "reports.overview"), ("Competency dictionary", "items.competencies")],
-    ADMIN: [("Item banks", "items.banks"), ("Import", "imports.upload"),
+    ADMIN: [("Administration", "admin.dashboard"), ("Item banks", "items.banks"), ("Import", "imports.upload"),
             ("Live proctoring", "delivery_pages.proctor_dashboard"),
             ("Competency dictionary", "items.competencies"), ("Calibration", "calibration.index")],
+    MDO_STAFF: [("Positions", "frac.positions"), ("New competencies", "frac.proposals"), ("Gap map", "frac.gaps"),
+                ("Competency dictionary", "items.competencies")],
+    MDO_LEADERSHIP: [("New competencies", "frac.proposals"), ("Positions", "frac.positions"), ("Gap map", "frac.gaps"),
+                     ("Competency dictionary", "items.competencies")],
+    COE_REVIEWER: [("New competencies", "frac.proposals"), ("Competency dictionary", "items.competencies")],
+    WORKPLACE_RATER: [("Rating requests", "workplace.requests")],
 }
 
 

@@ -3,7 +3,8 @@
 These commands work on plain CSV files so a psychometrician can run a
 calibration outside the web service (or check one made inside it):
 
-* ``piaa calibrate RESPONSES.csv --model 2pl --out PARAMS.csv``
+* ``piaa calibrate RESPONSES.csv --model 2pl --out PARAMS.csv`` (add
+  ``--scheduler tcp://host:8786`` to run its E-step on a Dask cluster)
 * ``piaa score RESPONSES.csv --params PARAMS.csv --method eap --out THETAS.csv``
 * ``piaa simulate --model grm --persons 500 --items 10 --seed 1 --out DIR``
 
@@ -299,6 +300,18 @@ def _parameters_per_item(model: str, x: np.ndarray) -> np.ndarray:
     return np.full(n_items, {"rasch": 1, "1pl": 1, "2pl": 2, "3pl": 3, "4pl": 4}[model])
 
 
+def _distinct_patterns(codes: np.ndarray, enough: int) -> int:
+    """Number of distinct rows of ``codes``, or a lower bound of it that is at least ``enough``.
+
+    Identical rows have identical projections on any vector, so the distinct
+    projections never outnumber the distinct rows; when they already reach
+    ``enough``, the exact count (a sort of whole rows: seconds at 100,000 x
+    100) is not needed.
+    """
+    projected = np.unique(codes @ np.random.default_rng(0).random(codes.shape[1])).size
+    return projected if projected >= enough else np.unique(codes, axis=0).shape[0]
+
+
 def _check_identifiable(resp: Responses, model: str, anchored: set, path: str) -> None:
     """Each estimated item needs more respondents than its parameters, and the
     sample more distinct response patterns than free parameters: with fewer,
@@ -318,7 +331,7 @@ def _check_identifiable(resp: Responses, model: str, anchored: set, path: str) -
     n_free = int(per_item[free].sum()) + (1 if model == "rasch" else 0)
     if model == "1pl":
         n_free = int(free.sum()) + 1
-    patterns = np.unique(np.where(np.isnan(x), -1.0, x), axis=0).shape[0]
+    patterns = _distinct_patterns(np.where(np.isnan(x), -1.0, x), n_free + 1)
     if patterns - 1 < n_free:
         raise InputError(
             f"{path}: {x.shape[0]} persons with {patterns} distinct response patterns cannot "
@@ -423,11 +436,15 @@ def _anchor_map(anchor_file: str | None, model: str, resp: Responses) -> dict:
     return out
 
 
-def _fit(model, x, anchors, quadrature, engine, progress):
+# How long ``--scheduler`` waits for the cluster to answer before giving up.
+SCHEDULER_TIMEOUT_S = 20
+
+
+def _fit(model, x, anchors, quadrature, engine, progress, cluster=None):
     from piaa.psychometrics.calibration import IRTCalibrator
 
     cal = IRTCalibrator(model=model, n_quadrature=quadrature, engine=engine, callback=progress)
-    cal.fit(x, anchors=anchors or None)
+    cal.fit(x if cluster is None else cluster(x), anchors=anchors or None)
     r = cal.result_
     return r.params, r.se, r.loglik, r.aic, r.bic, r.n_iter, r.converged, list(r.warnings)
 
@@ -444,22 +461,37 @@ def _fit(model, x, anchors, quadrature, engine, progress):
               help="Quadrature points on [-6, 6].")
 @click.option("--engine", type=click.Choice(["piaa", "girth"]), default="piaa", show_default=True,
               help="Estimator: ours, or girth's for comparison.")
-def calibrate(responses, model, out_path, anchor_file, quadrature, engine):
+@click.option("--scheduler", metavar="ADDRESS",
+              help="A running Dask scheduler (tcp://host:8786): the E-step runs over blocks of "
+                   "persons on its workers (dichotomous models, engine piaa).")
+@click.option("--partitions", type=click.IntRange(min=1),
+              help="With --scheduler: blocks of persons to spread (default: one per worker thread).")
+def calibrate(responses, model, out_path, anchor_file, quadrature, engine, scheduler, partitions):
     """Calibrate item parameters from RESPONSES (marginal maximum likelihood)."""
     model = model.lower()
+    if scheduler and (model in POLYTOMOUS or engine != "piaa"):
+        raise click.UsageError(
+            f"--scheduler takes the dichotomous models ({', '.join(DICHOTOMOUS)}) with engine piaa; "
+            f"got --model {model} --engine {engine}")
+    if partitions and not scheduler:
+        raise click.UsageError("--partitions needs --scheduler")
     _check_output_dir(out_path)
     resp = read_responses(responses)
     _check_for_model(resp, model, responses)
     anchors = _anchor_map(anchor_file, model, resp)
     _check_identifiable(resp, model, {resp.items[j] for j in anchors}, responses)
+    client = _connect(scheduler) if scheduler else None
     progress = _Progress(f"calibrating {model}")
     try:
         params, se, loglik, aic, bic, n_iter, converged, warnings = _fit(
-            model, resp.matrix, anchors, quadrature, engine, progress)
+            model, resp.matrix, anchors, quadrature, engine, progress,
+            cluster=None if client is None else _partitioner(client, partitions))
     except ValueError as exc:
         raise InputError(f"{responses}: {_name_items(str(exc), resp.items)}")
     finally:
         progress.close()
+        if client is not None:
+            client.close()
     _atomic_write({out_path: params_frame(model, resp.items, params, se)})
     state = f"converged after {n_iter} EM cycles" if converged else f"NOT converged after {n_iter} EM cycles"
     click.echo(f"{model}: {len(resp.items)} items, {len(resp.persons)} persons")
@@ -469,6 +501,30 @@ def calibrate(responses, model, out_path, anchor_file, quadrature, engine):
         click.echo(f"warning: {_name_items(str(w), resp.items)}", err=True)
     click.echo(f"wrote {out_path}")
 
+
+
+def _connect(address: str):
+    """A Dask client of the cluster at ADDRESS, or a message saying why there is none."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise click.ClickException("--scheduler needs dask.distributed: pip install 'dask[distributed]'")
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise click.ClickException(
+            f"--scheduler {address}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s ({exc})")
+
+
+def _partitioner(client, partitions):
+    """Responses -> DistributedResponses in ``partitions`` blocks of persons (default: one per worker thread)."""
+    from piaa.psychometrics.distributed import DistributedResponses
+
+    def split(x):
+        n = partitions or max(1, sum(client.nthreads().values()))
+        return DistributedResponses(client, np.array_split(x, min(n, x.shape[0])))
+
+    return split
 
 # --------------------------------------------------------------------------- score
 

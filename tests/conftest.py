@@ -213,8 +213,14 @@ def page(browser):
     context = browser.new_context(locale="en-IN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    # The Content-Security-Policy refuses inline scripts, styles and handlers: any page that
+    # still has one fails its test, wherever it is.
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not refused, refused
 
 
 def browser_login(page, base_url: str, user, password: str = TEST_PASSWORD) -> None:

@@ -247,3 +247,24 @@ def test_params_file_errors_name_the_row(run, tmp_path):
     out = run(score, src, "--params", params, "--out", tmp_path / "t.csv")
     assert out.exit_code != 0
     assert "item 'q1' (row 2)" in out.output and "increase strictly" in out.output
+
+
+def test_too_few_distinct_patterns_stop_the_calibration(run, tmp_path):
+    # 60 persons but only 3 distinct patterns over 6 items: 2 patterns of freedom
+    # cannot identify the 12 parameters of a 2PL.
+    rows = ["1,0,1,0,1,1", "0,1,1,0,0,1", "1,1,0,1,0,0"] * 20
+    text = "person," + ",".join(f"I{j}" for j in range(6)) + "\n"
+    text += "".join(f"P{i},{r}\n" for i, r in enumerate(rows))
+    out = run(calibrate, _write(tmp_path / "r.csv", text), "--model", "2pl", "--out", tmp_path / "p.csv")
+    assert out.exit_code == 1
+    assert "60 persons with 3 distinct response patterns cannot identify the 12 free parameters" in out.output
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_distinct_pattern_count_is_exact_when_it_matters():
+    rng = np.random.default_rng(3)
+    codes = rng.integers(-1, 2, size=(500, 8)).astype(float)
+    codes[250:] = codes[:250]  # every pattern twice
+    exact = np.unique(codes, axis=0).shape[0]
+    assert psychometrics_cli._distinct_patterns(codes, exact + 1) == exact
+    assert psychometrics_cli._distinct_patterns(codes, 10) >= 10

@@ -30,17 +30,25 @@ def init_auth(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """The user of a session cookie (``User.get_id()``: id and session generation), or
+        None once the generation has moved on (signed out, new password, deactivated)."""
         from piaa.accounts import holders
         from piaa.accounts.models import User
 
+        user_id, _, generation = session_id.partition(":")
+        if not (user_id.isdigit() and generation.isdigit()):
+            return None
         key = ("session", int(user_id))
         held = holders.recall(key)
         if held is not None:
-            return held.user_in(db.session)
-        user = db.session.get(User, int(user_id))
-        if user is not None:
-            holders.remember(key, user)
+            user = held.user_in(db.session)
+        else:
+            user = db.session.get(User, int(user_id))
+            if user is not None:
+                holders.remember(key, user)
+        if user is None or (user.session_generation or 0) != int(generation):
+            return None
         return user
 
     @login_manager.request_loader

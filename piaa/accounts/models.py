@@ -11,7 +11,12 @@ from piaa.extensions import db
 
 CANDIDATE, AUTHOR, REVIEWER, PROCTOR = "candidate", "author", "reviewer", "proctor"
 PSYCHOMETRICIAN, ANALYST, ADMIN = "psychometrician", "analyst", "admin"
-ROLES = (CANDIDATE, AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN)
+# FRAC: an MDO's staff draft positions and competencies, its leadership forwards and approves,
+# a Centre of Excellence reviewer consents or returns; a workplace rater rates colleagues.
+MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, WORKPLACE_RATER = (
+    "mdo_staff", "mdo_leadership", "coe_reviewer", "workplace_rater")
+ROLES = (CANDIDATE, AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN,
+         MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, WORKPLACE_RATER)
 
 AGENCY, PROVIDER, MDO = "agency", "provider", "mdo"
 ORGANISATION_KINDS = (AGENCY, PROVIDER, MDO)
@@ -24,6 +29,7 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    name_hi: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
 
     def __repr__(self) -> str:
@@ -43,8 +49,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     preferred_language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Every session cookie carries the generation it was signed in under; raising it (sign-out,
+    # a new password, deactivation) ends every session of the user on the server, copies included.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation | None] = relationship()
+
+    def get_id(self) -> str:  # what Flask-Login keeps in the session cookie
+        return f"{self.id}:{self.session_generation or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this before letting a user in

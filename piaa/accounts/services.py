@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 from piaa import audit
 from piaa.accounts import holders
 from piaa.accounts.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
+from piaa.accounts.passwords import check_password_policy
 from piaa.clock import as_utc, now
-from piaa.errors import Conflict, Invalid, NotFound
+from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "piaa_"
@@ -31,6 +33,31 @@ def check_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: each cookie names the generation it was
+    signed in under, and this raises it (written on the caller's flush; a process that
+    remembers the user honours it within ``holders.HOLDER_TTL_S``, this one at once)."""
+    user.session_generation = User.session_generation + 1
+
+
+def set_password(session: Session, user: User, password: str, *, actor: User | None = None) -> None:
+    """Give ``user`` a new password (checked against the policy) and end their sessions.
+
+    :raise Invalid: if the password breaks the policy.
+    """
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    audit.record(session, "user.password_set", actor=actor, subject_type="user", subject_id=user.id)
+
+
+def deactivate_user(session: Session, user: User, *, actor: User | None = None) -> None:
+    """Stop ``user`` signing in or using a token, and end their sessions."""
+    user.active = False
+    end_sessions(user)
+    audit.record(session, "user.deactivated", actor=actor, subject_type="user", subject_id=user.id)
 
 
 def get_or_create_organisation(session: Session, name: str, kind: str) -> Organisation:
@@ -55,6 +82,8 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
         raise Invalid(f"not an e-mail address: {email!r}", field="email")
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"a user with e-mail {email} exists", field="email")
+    if password is not None:
+        check_password_policy(password)
     user = User(email=email, name=name, name_hi=name_hi, role=role, organisation=organisation,
                 password_hash=hash_password(password) if password else None, created_at=now())
     session.add(user)
@@ -71,9 +100,26 @@ def find_user(session: Session, email: str) -> User:
     return user
 
 
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None.
+
+    Every refusal costs one Argon2 verification, as a wrong password for a real account does:
+    an unknown e-mail is checked against a dummy hash, so the time taken does not tell which
+    e-mails have accounts.
+    """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not check_password(user, password):
+    if user is None or not user.password_hash:
+        try:
+            _hasher.verify(_dummy_hash(), password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    if not check_password(user, password) or not user.active:
         return None
     return user
 
@@ -82,12 +128,13 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User, label: str = "") -> str:
-    """Create a personal API token; the plain token is returned once and never stored."""
+def issue_token(session: Session, user: User, label: str = "", *, actor: User | None = None) -> str:
+    """Create a personal API token (for ``user``, by ``actor`` when an administrator issues
+    it); the plain token is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), prefix=token[:12],
                          label=label, created_at=now()))
-    audit.record(session, "token.issued", actor=user, subject_type="user", subject_id=user.id,
+    audit.record(session, "token.issued", actor=actor or user, subject_type="user", subject_id=user.id,
                  data={"label": label, "prefix": token[:12]})
     return token
 
@@ -127,3 +174,120 @@ def user_for_token(session: Session, token: str) -> tuple[User | None, bool]:
         held.last_used_at = at
         return user, True
     return user, False
+
+
+# --- administration of accounts --------------------------------------------------------------
+
+def list_users(session: Session, *, text: str | None = None, role: str | None = None) -> list[User]:
+    """Accounts by e-mail, optionally only those whose name or e-mail holds ``text``."""
+    query = select(User).order_by(User.email)
+    if role:
+        query = query.where(User.role == role)
+    if text and text.strip():
+        pattern = f"%{text.strip().lower()}%"
+        query = query.where(User.email.like(pattern) | User.name.ilike(pattern))
+    return list(session.scalars(query))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """:raise NotFound: if there is no such account."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no account {user_id}")
+    return user
+
+
+def list_organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.name)))
+
+
+def get_organisation(session: Session, organisation_id: int) -> Organisation:
+    """:raise Invalid: if there is no such organisation."""
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise Invalid(f"no organisation {organisation_id}", field="organisation")
+    return org
+
+
+def create_organisation(session: Session, *, name: str, kind: str, name_hi: str | None = None,
+                        actor: User | None = None) -> Organisation:
+    """:raise Invalid: if the name is empty or the kind unknown. :raise Conflict: if it exists."""
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("an organisation needs a name", field="name")
+    if kind not in ORGANISATION_KINDS:
+        raise Invalid(f"organisation kind must be one of {', '.join(ORGANISATION_KINDS)}, got {kind!r}",
+                      field="kind")
+    if session.scalar(select(Organisation.id).where(Organisation.name == name)):
+        raise Conflict(f"an organisation named {name!r} exists", field="name")
+    org = Organisation(name=name, kind=kind, name_hi=(name_hi or "").strip() or None)
+    session.add(org)
+    session.flush()
+    audit.record(session, "organisation.created", actor=actor, subject_type="organisation",
+                 subject_id=org.id, data={"name": name, "kind": kind})
+    return org
+
+
+def _not_yourself(user: User, actor: User | None, what: str) -> None:
+    if actor is not None and actor.id == user.id:
+        raise Forbidden(f"you cannot {what} your own account; ask another administrator", field="user")
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> User:
+    """Deactivate (no sign-in, no token) or reactivate an account.
+
+    :raise Forbidden: for one's own account.
+    """
+    _not_yourself(user, actor, "deactivate" if not active else "reactivate")
+    if user.active != active:
+        user.active = active
+        session.flush()
+        audit.record(session, "user.activated" if active else "user.deactivated", actor=actor,
+                     subject_type="user", subject_id=user.id, data={"email": user.email})
+    return user
+
+
+def set_role(session: Session, user: User, role: str, *, actor: User | None = None) -> User:
+    """:raise Invalid: for an unknown role. :raise Forbidden: for one's own account."""
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}, got {role!r}", field="role")
+    _not_yourself(user, actor, "change the role of")
+    if user.role != role:
+        previous, user.role = user.role, role
+        session.flush()
+        audit.record(session, "user.role_changed", actor=actor, subject_type="user", subject_id=user.id,
+                     data={"email": user.email, "from": previous, "to": role})
+    return user
+
+
+def new_password() -> str:
+    """A random password of 16 characters (96 bits) to hand to an account's holder."""
+    return secrets.token_urlsafe(12)
+
+
+def reset_password(session: Session, user: User, *, actor: User | None = None) -> str:
+    """Give the account a new random password, returned once to hand to its holder."""
+    password = new_password()
+    user.password_hash = hash_password(password)
+    session.flush()
+    audit.record(session, "user.password_reset", actor=actor, subject_type="user", subject_id=user.id,
+                 data={"email": user.email})
+    return password
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, token_id: int, *, actor: User | None = None) -> ApiToken:
+    """:raise NotFound: if there is no such token."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token {token_id}")
+    if not token.revoked:
+        token.revoked = True
+        session.flush()
+        audit.record(session, "token.revoked", actor=actor, subject_type="user", subject_id=token.user_id,
+                     data={"prefix": token.prefix, "label": token.label})
+    return token

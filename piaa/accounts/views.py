@@ -1,6 +1,8 @@
 """Sign in, sign out, the home page and the account page."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -14,22 +16,53 @@ from piaa.i18n import SUPPORTED_LANGUAGES
 bp = Blueprint("accounts", __name__)
 api = api_blueprint("accounts_api", __name__)
 
+SIGN_INS_PER_ADDRESS = "10 per minute"
+FAILED_SIGN_INS_PER_ACCOUNT = "5 per 5 minutes; 20 per day"
+
 # Where each role starts after signing in; domains add their landing pages as they grow.
 ROLE_HOME: dict[str, str] = {
     "candidate": "delivery_pages.dashboard",
     "proctor": "delivery_pages.proctor_dashboard",
+    "admin": "admin.dashboard",
+    "psychometrician": "admin.psychometrician_home",
+    "analyst": "admin.analyst_home",
 }
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    """``target`` if it is a path on this site, else None.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    ``/%09/evil.example`` and ``/%5C/evil.example`` lead off-site like ``//evil.example``: any
+    control character, space or backslash refuses the target, and what is left must parse as
+    a path with neither scheme nor host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _sign_in_failed(response) -> bool:
+    return response.status_code != 302
+
+
+# Per address, every attempt; per account, failures only (so its owner signing in is never
+# held up by their own successes), whatever address they come from. The counters live in
+# Redis when PIAA_REDIS_URL is set, shared by every worker and machine.
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(SIGN_INS_PER_ADDRESS, methods=["POST"])
+@limiter.limit(FAILED_SIGN_INS_PER_ACCOUNT, methods=["POST"], key_func=_account_key,
+               deduct_when=_sign_in_failed)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -46,6 +79,8 @@ def login():
 @bp.post("/logout")
 @role_required()
 def logout():
+    services.end_sessions(current_user)  # a copy of this cookie must not outlive the sign-out
+    db.session.commit()
     logout_user()
     return redirect(url_for("accounts.login"))
 

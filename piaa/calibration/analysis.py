@@ -42,7 +42,7 @@ DRIFT_THRESHOLD = 0.5
 DRIFT_Z = 1.96
 FIT_ALPHA = 0.01          # S-X² flag
 FIT_MIN_GROUP = 50        # attempts sharing one set of items, for an S-X² table
-DIF_MIN_GROUP = 100       # attempts in the reference and in the focal group
+DIF_MIN_GROUP = 100       # attempts in the reference and in the focal group (answering the item)
 THETA_GRID = np.linspace(-4.0, 4.0, 81)
 OBSERVED_BINS = 10
 
@@ -361,18 +361,32 @@ def dif_by_group(x: np.ndarray, theta: np.ndarray, groups: dict[str, np.ndarray]
             rows = (as_text == reference) | (as_text == focal)
             g = (as_text[rows] == focal).astype(int)
             xs, th = x[rows], theta[rows]
-            usable = (np.nansum(xs[g == 0] >= 0, axis=0) > 0) & (np.nansum(xs[g == 1] >= 0, axis=0) > 0)
-            mh = mantel_haenszel(xs, g, matching=_strata(th))
+            # In a sparse design (LOFT, CAT) an item meets only a share of each group: an
+            # item is compared only where both groups answered it DIF_MIN_GROUP times, else
+            # a few dozen responses would give chance C classes.
+            usable = ((np.sum(~np.isnan(xs[g == 0]), axis=0) >= DIF_MIN_GROUP)
+                      & (np.sum(~np.isnan(xs[g == 1]), axis=0) >= DIF_MIN_GROUP))
+            if not usable.any():
+                continue
+            cols = np.flatnonzero(usable)
+            mh = mantel_haenszel(xs[:, cols], g, matching=_strata(th))
             with np.errstate(all="ignore"):
-                lr = logistic_dif(xs, g, matching=th)
+                lr = logistic_dif(xs[:, cols], g, matching=th)
+
+            def spread(values, fill=np.nan):
+                out = np.full(usable.size, fill, dtype=object if fill is None else float)
+                out[cols] = values
+                return out
+
             comparisons.append({
                 "key": f"{column}: {focal} vs {reference}", "column": column, "reference": reference,
                 "focal": focal, "n_reference": n_ref, "n_focal": int(n_focal),
-                "mh_delta": np.where(usable, mh.delta_mh, np.nan),
-                "mh_class": [str(c) if u else None for c, u in zip(mh.ets_class, usable)],
-                "lr_delta_r2": np.where(usable, lr.delta_r2_total, np.nan),
-                "lr_class": [str(c) if u else None for c, u in zip(lr.effect_class, usable)],
-                "lr_p": np.where(usable, lr.p_total, np.nan),
+                "mh_delta": spread(mh.delta_mh),
+                "mh_class": [None if c is None else str(c) for c in spread(np.asarray(mh.ets_class, dtype=object), None)],
+                "lr_delta_r2": spread(lr.delta_r2_total),
+                "lr_class": [None if c is None else str(c)
+                             for c in spread(np.asarray(lr.effect_class, dtype=object), None)],
+                "lr_p": spread(lr.p_total),
             })
     return comparisons
 

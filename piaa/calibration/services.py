@@ -97,7 +97,8 @@ def build_input(session: Session, selection: ResponseSelection,
             select(ItemParameter).where(ItemParameter.parameter_set_id == base.id,
                                         ItemParameter.item_id.in_(item_ids)))}
         for j, item_id in enumerate(item_ids):
-            if item_id in stored:
+            # A revised item is a new item to the scale: its banked values are of an earlier version.
+            if item_id in stored and stored[item_id].item_version == items[item_id].current_version:
                 banked[j] = stored[item_id].params
                 if stored[item_id].se:
                     banked_se[j] = [np.nan if v is None else v for v in stored[item_id].se]

@@ -1,10 +1,12 @@
 """A response history written fast: simulated officials who sat a window of a fixed-form
 or LOFT assessment, with the rows the real delivery and scoring write (attempt, its
-administered items with answers, the score with θ and SE or the labelled classical score,
-and the attempt's audit events), for tests and for the demo's calibrated service.
+administered items with answers, the score with θ and SE or the labelled classical score
+and its decision confidence, and the attempt's audit events), for tests and for the demo's
+calibrated service.
 
 Forms are drawn as delivery draws them (``piaa.delivery.forms``: a blueprint draw, least
-exposed first, or a random fixed form; pretest items seeded at random positions), answers
+exposed first, never an item the official met before, or a random fixed form; pretest items
+seeded at random positions), answers
 are drawn from the 2PL/3PL model with each simulee's θ and the true item parameters
 given, and every answer is one the item's own type scores as drawn (checked once per item
 version). Not done here: proctoring events, certificates, and adaptive sittings (an
@@ -26,8 +28,8 @@ from piaa.accounts.models import CANDIDATE, User
 from piaa.calibration.models import GENDERS, SERVICES, STATES, CandidateAttributes
 from piaa.clock import now
 from piaa.delivery import forms, states
-from piaa.delivery.models import (ADAPTIVE, CLASSICAL, EAP, FIXED, Attempt, AttemptItem, AttemptScore,
-                                  Cohort, Enrolment, Window)
+from piaa.delivery.models import (ADAPTIVE, CLASSICAL, EAP, FIXED, Assessment, Attempt, AttemptItem,
+                                  AttemptScore, Cohort, Enrolment, Window)
 from piaa.delivery.parameters import active_parameter_set, parameter_rows, stack_rows
 from piaa.delivery.scoring import level_from_cuts
 from piaa.errors import Invalid
@@ -150,16 +152,19 @@ def sit(session: Session, window: Window, user_ids: list[int], *, true_params: M
     attrs = _attributes(session, user_ids)
     langs = list(languages or assessment.languages or ["en"])
     language = rng.choice(langs, n)
+    seen = _seen_items(session, user_ids, assessment.competency_id)
     layouts = []
     for k in range(n):  # one layout per simulee, drawn as delivery draws it
+        unseen = seen.get(user_ids[k], set())
         if assessment.mode == FIXED:
             number = int(rng.choice(sorted(form_items)))
             scored, plan = form_items[number], {"form": number}
         else:
-            drawn = forms._draw_blueprint(assessment, scored_pool, exposure, rng)
+            available = [p for p in scored_pool if p.item_id not in unseen] if unseen else scored_pool
+            drawn = forms._draw_blueprint(assessment, available, exposure, rng)
             scored, plan = [drawn[i] for i in rng.permutation(len(drawn))], {}
-        pretest = forms.least_exposed(pretest_pool, exposure, assessment.pretest_count, rng) \
-            if assessment.pretest_count > 0 else []
+        pretest = forms.least_exposed([p for p in pretest_pool if p.item_id not in unseen], exposure,
+                                      assessment.pretest_count, rng) if assessment.pretest_count > 0 else []
         layout = forms.interleave(scored, pretest, rng)
         for entry, _ in layout:
             exposure[entry.item_id] = exposure.get(entry.item_id, 0) + 1
@@ -196,6 +201,19 @@ def _form_items(session: Session, assessment) -> dict[int, list[forms.PoolItem]]
                            .where(ItemVersion.item_id.in_({i for k in keys.values() for i, _ in k})))
     found = {(r[0], r[1]): forms.PoolItem(r[0], r[2], r[3], r[4]) for r in rows}
     return {number: [found[k] for k in entries] for number, entries in keys.items()}
+
+
+def _seen_items(session: Session, user_ids: list[int], competency_id: int) -> dict[int, set[int]]:
+    """Items each official met in earlier attempts on the competency (``forms.seen_item_ids``
+    for all of them at once): a LOFT form never repeats them, as delivery draws it."""
+    rows = session.execute(select(Attempt.user_id, AttemptItem.item_id)
+                           .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+                           .join(Assessment, Assessment.id == Attempt.assessment_id)
+                           .where(Attempt.user_id.in_(user_ids), Assessment.competency_id == competency_id))
+    seen: dict[int, set[int]] = {}
+    for user_id, item_id in rows:
+        seen.setdefault(user_id, set()).add(item_id)
+    return seen
 
 
 def _attributes(session: Session, user_ids: list[int]) -> dict[int, dict[str, str | None]]:
@@ -251,27 +269,38 @@ def _write(session, window, user_ids, theta, layouts, flat_items, right, omitted
             ("attempt.check_in", user_ids[k], {"from": states.CREATED, "to": states.CHECKED_IN}),
             ("attempt.start", user_ids[k], {"from": states.CHECKED_IN, "to": states.IN_PROGRESS}),
             ("attempt.submit", user_ids[k], {"from": states.IN_PROGRESS, "to": states.SUBMITTED}),
-            ("attempt.scored", user_ids[k], {"score": 1, "method": scores[k]["method"],
-                                             "theta": scores[k]["theta"], "se": scores[k]["se"],
-                                             "level": scores[k]["level"], "raw": scores[k]["raw_score"],
-                                             "max": scores[k]["max_score"],
-                                             "parameter_set": scores[k]["parameter_set_id"], "reason": None}),
-            ("attempt.score", None, {"from": states.SUBMITTED, "to": states.SCORED}))])
+            ("attempt.scored", user_ids[k], _scored_event(scores[k])),
+            ("attempt.score", None, {"from": states.SUBMITTED, "to": states.SCORED,
+                                     "theta": scores[k]["theta"], "se": scores[k]["se"],
+                                     "level": scores[k]["level"], "method": scores[k]["method"]}))])
     session.flush()
     return SimulatedSitting(ids, theta)
 
 
+def _scored_event(score: dict) -> dict:
+    """The data of the ``attempt.scored`` audit event, as ``scoring.score_attempt`` writes it."""
+    return {"score": 1, "method": score["method"], "theta": score["theta"], "se": score["se"],
+            "level": score["level"], "raw": score["raw_score"], "max": score["max_score"],
+            "parameter_set": score["parameter_set_id"], "confidence": score["confidence"],
+            "certifying_confidence": score["certifying_confidence"], "decision": score["decision"],
+            "certified_level": score["certified_level"], "reason": None}
+
+
 def _scores(session, assessment, n, scored_cells) -> list[dict]:
     """The first score of every attempt, as ``piaa.delivery.scoring.score_attempt`` makes it:
-    EAP θ and SE with the active set (all attempts at once), else the classical score."""
+    EAP θ and SE with the active set (all attempts at once), else the classical score; each
+    with its decision confidence and what it means for a certificate (``scoring.decide``)."""
+    from piaa.delivery import scoring
+
     parameter_set = active_parameter_set(session, assessment.competency_id)
     item_ids = sorted({i for cells in scored_cells.values() for i, _ in cells})
     params = parameter_rows(session, parameter_set, item_ids) if parameter_set else {}
     calibrated = [i for i in item_ids if i in params]
     out = []
-    theta = se = None
+    theta = se = probabilities = None
     if calibrated:
         from piaa.psychometrics import estimate_ability
+        from piaa.psychometrics.decision import ability_posterior, posterior_level_confidence
 
         col = {i: j for j, i in enumerate(calibrated)}
         x = np.full((n, len(calibrated)), np.nan)
@@ -279,20 +308,28 @@ def _scores(session, assessment, n, scored_cells) -> list[dict]:
             for item_id, cat in cells:
                 if item_id in col:
                     x[k, col[item_id]] = cat
-        estimate = estimate_ability(x, stack_rows(parameter_set.model, [params[i] for i in calibrated]),
-                                    model=parameter_set.model, method="eap")
+        stacked = stack_rows(parameter_set.model, [params[i] for i in calibrated])
+        estimate = estimate_ability(x, stacked, model=parameter_set.model, method="eap")
         theta, se = estimate.theta, estimate.se
+        posterior = ability_posterior(x, stacked, model=parameter_set.model)
+        probabilities = posterior_level_confidence(posterior, assessment.cut_scores, reported=theta).probabilities
+    classical: dict[tuple, dict] = {}  # a classical decision depends on (level, raw, max) only
     for k in range(n):
         cells = scored_cells.get(k, [])
         raw, top = float(sum(c for _, c in cells)), float(len(cells))
         used = [i for i, _ in cells if i in params]
         if used:
-            out.append({"method": EAP, "theta": float(theta[k]), "se": float(se[k]),
-                        "level": level_from_cuts(float(theta[k]), assessment.cut_scores), "raw_score": raw,
-                        "max_score": top, "n_items": len(used), "parameter_set_id": parameter_set.id})
+            level = level_from_cuts(float(theta[k]), assessment.cut_scores)
+            out.append({"method": EAP, "theta": float(theta[k]), "se": float(se[k]), "level": level,
+                        "raw_score": raw, "max_score": top, "n_items": len(used),
+                        "parameter_set_id": parameter_set.id,
+                        **scoring.decide(assessment, level, probabilities[k]).columns()})
         else:
             percent = 100.0 * raw / top if top else 0.0
-            out.append({"method": CLASSICAL, "theta": None, "se": None,
-                        "level": level_from_cuts(percent, assessment.percent_cut_scores), "raw_score": raw,
-                        "max_score": top, "n_items": len(cells), "parameter_set_id": None})
+            level = level_from_cuts(percent, assessment.percent_cut_scores)
+            key = (level, raw, top)
+            if key not in classical:
+                classical[key] = scoring._classical_decision(session, assessment, level, raw, top).columns()
+            out.append({"method": CLASSICAL, "theta": None, "se": None, "level": level, "raw_score": raw,
+                        "max_score": top, "n_items": len(cells), "parameter_set_id": None, **classical[key]})
     return out

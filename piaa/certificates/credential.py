@@ -79,6 +79,10 @@ class CertificateFacts:
     status_list_index: int
     # Probability that the holder's true level is ``level`` or higher (None: not recorded).
     decision_confidence: float | None = None
+    # Hindi names shown on the PDF beside the English ones (None: the dictionary has none).
+    competency_name_hi: str | None = None
+    level_label_hi: str | None = None
+    agency_name_hi: str | None = None
 
     def __post_init__(self):
         if not re.fullmatch(r"[0-9a-f]{32}", self.public_id):

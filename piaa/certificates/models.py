@@ -54,6 +54,11 @@ class Certificate(db.Model):
     level_label: Mapped[str] = mapped_column(String(100))
     level_descriptor: Mapped[str] = mapped_column(Text)
     agency_name: Mapped[str] = mapped_column(String(200))
+    # The same in Hindi, where the dictionary (or the organisation) has it; the PDF shows
+    # both languages.
+    competency_name_hi: Mapped[str | None] = mapped_column(String(200))
+    level_label_hi: Mapped[str | None] = mapped_column(String(100))
+    agency_name_hi: Mapped[str | None] = mapped_column(String(200))
     # Probability that the holder's true level is the stated level or higher, when issued.
     decision_confidence: Mapped[float | None] = mapped_column(Float)
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -86,6 +86,9 @@ def facts_of(certificate: Certificate) -> credential_doc.CertificateFacts:
         level_descriptor=certificate.level_descriptor,
         agency_name=certificate.agency_name,
         decision_confidence=certificate.decision_confidence,
+        competency_name_hi=certificate.competency_name_hi,
+        level_label_hi=certificate.level_label_hi,
+        agency_name_hi=certificate.agency_name_hi,
         assessed_at=as_utc(certificate.assessed_at),
         issued_at=as_utc(certificate.issued_at),
         status_list_number=certificate.status_list_number,
@@ -108,6 +111,9 @@ def issue_for_attempt(
     window_id: int | None = None,
     render: bool = True,
     decision_confidence: float | None = None,
+    competency_name_hi: str | None = None,
+    level_label_hi: str | None = None,
+    agency_name_hi: str | None = None,
 ) -> Certificate:
     """The certificate of ``attempt_id``, issuing it if this is the first call for the attempt
     (or the service revoked the attempt's last certificate: then the next one).
@@ -145,6 +151,9 @@ def issue_for_attempt(
         level_label=level_label,
         level_descriptor=level_descriptor,
         agency_name=agency_name,
+        competency_name_hi=competency_name_hi or None,
+        level_label_hi=level_label_hi or None,
+        agency_name_hi=agency_name_hi or None,
         assessed_at=assessed_at,
         issued_at=issued_at,
     )
@@ -262,6 +271,16 @@ def get_by_public_id(session: Session, public_id: str) -> Certificate:
     if certificate is None:
         raise NotFound("no certificate with this identifier")
     return certificate
+
+
+def list_certificates(session: Session, *, text: str | None = None, limit: int = 200) -> list[Certificate]:
+    """The newest certificates, optionally those whose serial, holder or competency holds ``text``."""
+    query = select(Certificate).order_by(Certificate.id.desc()).limit(limit)
+    if text and text.strip():
+        pattern = f"%{text.strip()}%"
+        query = query.where(Certificate.serial.ilike(pattern) | Certificate.official_name.ilike(pattern)
+                            | Certificate.competency_code.ilike(pattern) | Certificate.public_id.ilike(pattern))
+    return list(session.scalars(query))
 
 
 def certificates_of(session: Session, user: User) -> list[Certificate]:

@@ -25,15 +25,18 @@ from piaa.delivery import attempts as attempt_service
 from piaa.delivery import forms, proctoring, scoring, states
 from piaa.delivery.models import Attempt
 from piaa.errors import Invalid, NotFound
-from piaa.extensions import db
+from piaa.extensions import db, limiter
 from piaa.items.models import ItemBank
 
 api = api_blueprint("delivery_api", __name__)
+SIGNALS_BODY_BYTES = proctoring.MAX_BATCH * (proctoring.MAX_SIGNAL_DATA_BYTES + 256)
+# The browser sends a batch with its heartbeat every 15 s and on reconnecting.
+SIGNAL_CALLS_PER_MINUTE = "30 per minute"
 TAG_CANDIDATE, TAG_PROCTOR, TAG_ADMIN = ["delivery: candidate"], ["delivery: proctor"], ["delivery: admin"]
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = request.get_json(silent=not request.is_json)  # sent as JSON: must be sound JSON
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -240,8 +243,13 @@ def next_item(attempt_id: int):
     return jsonify(body)
 
 
+def _attempt_key() -> str:
+    return f"attempt:{request.view_args.get('attempt_id')}"
+
+
 @api.post("/attempts/<int:attempt_id>/events")
 @role_required(CANDIDATE)
+@limiter.limit(SIGNAL_CALLS_PER_MINUTE, key_func=_attempt_key)
 @openapi("Proctoring signals in a batch (heartbeat every 15 s); answers with status and warnings",
          tags=TAG_CANDIDATE, request={"type": "object", "properties": {"events": {"type": "array", "items": {
              "type": "object", "required": ["kind"], "properties": {
@@ -249,6 +257,8 @@ def next_item(attempt_id: int):
                  "at": {"type": "string"}, "data": {"type": "object"}}}}}},
          responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)"})
 def signals(attempt_id: int):
+    # A full batch of small signals is a few tens of kilobytes; nothing bigger is read.
+    request.max_content_length = SIGNALS_BODY_BYTES
     attempt, stored = proctoring.receive_signals(db.session, attempt_id, _user(),
                                                  _body().get("events", []), _client())
     db.session.commit()

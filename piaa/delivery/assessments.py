@@ -35,6 +35,9 @@ PROCTORING_DEFAULTS: dict[str, Any] = {
     "allow_other_device": True,
     # Silence longer than this counts as a disconnection (clients beat every 15 s).
     "heartbeat_timeout_s": 45,
+    # Under "clock stops", disconnected time given back per sitting, at most; beyond it the
+    # clock runs, and only a proctor's added time (an audited decision) gives more.
+    "max_disconnected_s": 300,
     # A first answer sooner than this after the item was shown is flagged as implausible.
     "min_reading_s": 2.0,
 }
@@ -117,6 +120,14 @@ def _check_cuts(values: Any, field: str, *, low: float, high: float) -> list[flo
 
 # --- assessments ---------------------------------------------------------------------------
 
+# The settings ``update_assessment`` may change, each checked by ``_checked_settings``.
+SETTINGS = ("title", "title_hi", "purpose", "mode", "blueprint", "time_limit_s", "cut_scores",
+            "se_target", "min_items", "max_items", "pretest_count", "percent_cut_scores",
+            "certifying_level", "navigation", "pause_policy", "proctoring", "languages",
+            "exposure_k", "confidence_threshold")
+DEFAULT_CONFIDENCE = 0.8
+
+
 def create_assessment(session: Session, *, code: str, title: str, competency: str, purpose: str,
                       mode: str, blueprint: dict, time_limit_s: int, cut_scores: list,
                       actor: User | None = None, title_hi: str | None = None,
@@ -126,22 +137,88 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
                       percent_cut_scores: list | None = None, certifying_level: int | None = None,
                       navigation: str = "free", pause_policy: str = CLOCK_STOPS,
                       proctoring: dict | None = None, languages: Iterable[str] = ("en",),
-                      exposure_k: int = 3) -> Assessment:
+                      exposure_k: int = 3, confidence_threshold: float = DEFAULT_CONFIDENCE) -> Assessment:
     """A new assessment of ``competency`` (a dictionary code).
 
     :raise Invalid: naming the first bad field.
     :raise Conflict: if the code is taken.
     """
+    for name, value in (("code", code), ("title", title), ("competency", competency),
+                        ("purpose", purpose), ("mode", mode)):
+        if value is not None and not isinstance(value, str):
+            raise Invalid(f"{name} must be text, got {type(value).__name__}", field=name)
     code = (code or "").strip()
     if not code or len(code) > 64:
         raise Invalid(f"an assessment needs a code of 1-64 characters, got {code!r}", field="code")
     if session.scalar(select(Assessment.id).where(Assessment.code == code)):
         raise Conflict(f"an assessment with code {code!r} exists", field="code")
-    if not (title or "").strip():
-        raise Invalid("an assessment needs a title", field="title")
     record = session.scalar(select(Competency).where(Competency.code == competency))
     if record is None:
         raise Invalid(f"no competency with code {competency!r} in the dictionary", field="competency")
+    settings = _checked_settings(
+        title=title, title_hi=title_hi, purpose=purpose, mode=mode, blueprint=blueprint,
+        time_limit_s=time_limit_s, cut_scores=cut_scores, se_target=se_target, min_items=min_items,
+        max_items=max_items, pretest_count=pretest_count, percent_cut_scores=percent_cut_scores,
+        certifying_level=certifying_level, navigation=navigation, pause_policy=pause_policy,
+        proctoring=proctoring, languages=languages, exposure_k=exposure_k,
+        confidence_threshold=confidence_threshold)
+    assessment = Assessment(
+        code=code, competency=record, bank=bank,
+        organisation=organisation or (bank.organisation if bank else None),
+        created_at=now(), created_by_id=actor.id if actor else None, **settings)
+    session.add(assessment)
+    session.flush()
+    audit.record(session, "assessment.created", actor=actor, subject_type="assessment",
+                 subject_id=assessment.id, data={"code": code, "competency": competency,
+                                                 "mode": mode, "purpose": purpose})
+    return assessment
+
+
+def update_assessment(session: Session, assessment: Assessment, *, actor: User | None = None,
+                      bank: ItemBank | None = None, **values: Any) -> Assessment:
+    """Change an assessment's settings (not its code or competency); the audit log keeps
+    which fields changed from what. Running attempts keep the timing they started with.
+
+    :raise Invalid: naming the first bad field.
+    :raise Conflict: if the mode would change once an attempt exists.
+    """
+    from piaa.delivery.models import Attempt
+
+    unknown = sorted(set(values) - set(SETTINGS))
+    if unknown:
+        raise Invalid(f"unknown assessment setting(s) {', '.join(unknown)}", field=unknown[0])
+    current = {name: getattr(assessment, name) for name in SETTINGS}
+    settings = _checked_settings(**{**current, **values})
+    if settings["mode"] != assessment.mode and session.scalar(
+            select(Attempt.id).where(Attempt.assessment_id == assessment.id).limit(1)):
+        raise Conflict(f"assessment {assessment.code} has attempts: its mode cannot change "
+                       f"from {assessment.mode}", field="mode")
+    changed = {name: {"from": current[name], "to": value} for name, value in settings.items()
+               if value != current[name]}
+    if (bank.id if bank else None) != assessment.bank_id:
+        changed["bank"] = {"from": assessment.bank_id, "to": bank.id if bank else None}
+        assessment.bank = bank
+        if bank is not None:
+            assessment.organisation = bank.organisation
+    for name, value in settings.items():
+        setattr(assessment, name, value)
+    session.flush()
+    if changed:
+        audit.record(session, "assessment.updated", actor=actor, subject_type="assessment",
+                     subject_id=assessment.id, data={"code": assessment.code, "changed": changed})
+    return assessment
+
+
+def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s, cut_scores,
+                      se_target, min_items, max_items, pretest_count, percent_cut_scores,
+                      certifying_level, navigation, pause_policy, proctoring, languages,
+                      exposure_k, confidence_threshold) -> dict[str, Any]:
+    """Every setting of an assessment checked and in canonical form.
+
+    :raise Invalid: naming the first bad field.
+    """
+    if not (title or "").strip():
+        raise Invalid("an assessment needs a title", field="title")
     if purpose not in PURPOSES:
         raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}", field="purpose")
     if mode not in MODES:
@@ -161,6 +238,10 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
                     if percent_cut_scores is not None else None)
     if certifying_level is not None and certifying_level not in PROFICIENCY_LEVELS:
         raise Invalid(f"certifying_level must be 1 to 5, got {certifying_level!r}", field="certifying_level")
+    if (isinstance(confidence_threshold, bool) or not isinstance(confidence_threshold, (int, float))
+            or not 0.5 <= confidence_threshold < 1):
+        raise Invalid(f"confidence_threshold must be at least 0.5 and below 1, got {confidence_threshold!r}",
+                      field="confidence_threshold")
     if isinstance(pretest_count, bool) or not isinstance(pretest_count, int) or not 0 <= pretest_count <= 20:
         raise Invalid(f"pretest_count must be 0 to 20, got {pretest_count!r}", field="pretest_count")
     se_target, min_items, max_items = _check_stopping(mode, se_target, min_items, max_items)
@@ -175,20 +256,12 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
                       f"{', '.join(PROCTORING_DEFAULTS)}", field="proctoring")
     if isinstance(exposure_k, bool) or not isinstance(exposure_k, int) or not 1 <= exposure_k <= 20:
         raise Invalid(f"exposure_k must be 1 to 20, got {exposure_k!r}", field="exposure_k")
-    assessment = Assessment(
-        code=code, title=title.strip(), title_hi=title_hi, competency=record, bank=bank,
-        organisation=organisation or (bank.organisation if bank else None), purpose=purpose,
-        mode=mode, blueprint=blueprint, time_limit_s=time_limit_s, se_target=se_target,
-        min_items=min_items, max_items=max_items, pretest_count=pretest_count, cut_scores=cuts,
-        percent_cut_scores=percent_cuts, certifying_level=certifying_level, navigation=navigation,
-        pause_policy=pause_policy, proctoring=policy, languages=languages, exposure_k=exposure_k,
-        created_at=now(), created_by_id=actor.id if actor else None)
-    session.add(assessment)
-    session.flush()
-    audit.record(session, "assessment.created", actor=actor, subject_type="assessment",
-                 subject_id=assessment.id, data={"code": code, "competency": competency,
-                                                 "mode": mode, "purpose": purpose})
-    return assessment
+    return dict(title=title.strip(), title_hi=(title_hi or "").strip() or None, purpose=purpose,
+                mode=mode, blueprint=blueprint, time_limit_s=time_limit_s, se_target=se_target,
+                min_items=min_items, max_items=max_items, pretest_count=pretest_count, cut_scores=cuts,
+                percent_cut_scores=percent_cuts, certifying_level=certifying_level,
+                confidence_threshold=float(confidence_threshold), navigation=navigation,
+                pause_policy=pause_policy, proctoring=policy, languages=languages, exposure_k=exposure_k)
 
 
 def _check_stopping(mode, se_target, min_items, max_items):
@@ -396,3 +469,117 @@ def get_window(session: Session, window_id: int) -> Window:
         raise NotFound(f"no window {window_id}")
     return window
 
+
+
+def unassign_proctor(session: Session, window: Window, proctor: User, *, actor: User | None = None) -> None:
+    """Take a proctor off a window (their past actions stay in the audit log)."""
+    row = session.get(WindowProctor, (window.id, proctor.id))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+        audit.record(session, "window.proctor_unassigned", actor=actor, subject_type="window",
+                     subject_id=window.id, data={"proctor": proctor.id})
+
+
+# --- what administrators look through -------------------------------------------------------
+
+def list_assessments(session: Session) -> list[Assessment]:
+    return list(session.scalars(select(Assessment).order_by(Assessment.code)))
+
+
+def list_cohorts(session: Session) -> list[Cohort]:
+    return list(session.scalars(select(Cohort).order_by(Cohort.name)))
+
+
+def get_cohort(session: Session, cohort_id: int) -> Cohort:
+    """:raise NotFound: if there is no such cohort."""
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound(f"no cohort {cohort_id}")
+    return cohort
+
+
+def list_windows(session: Session, assessment_id: int | None = None) -> list[Window]:
+    """Windows, latest opening first."""
+    query = select(Window).order_by(Window.opens_at.desc(), Window.id.desc())
+    if assessment_id is not None:
+        query = query.where(Window.assessment_id == assessment_id)
+    return list(session.scalars(query))
+
+
+@dataclass
+class Readiness:
+    """What a competency's pool (in one bank, or all) holds for an assessment, by proficiency
+    level and sub-area: operational items (scored), approved ones (pretest) and how many of
+    each are calibrated in the competency's active parameter set."""
+
+    sub_areas: list[str | None]
+    # (level, sub_area) -> {"operational": n, "pretest": n, "calibrated": n}
+    cells: dict[tuple[int, str | None], dict[str, int]]
+    parameter_set_id: int | None
+
+    def count(self, level: int | None, sub_area: str | None, kind: str = "operational") -> int:
+        """Items of ``kind`` a blueprint cell (None: any level or sub-area) may draw on."""
+        probe = BlueprintCell(level, sub_area, 1)
+        return sum(counts[kind] for (lvl, sub), counts in self.cells.items() if probe.holds(lvl, sub))
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {kind: self.count(None, None, kind) for kind in ("operational", "pretest", "calibrated")}
+
+    def shortfalls(self, blueprint: dict[str, Any]) -> list[str]:
+        """Blueprint cells the operational pool cannot fill, in words."""
+        return [f"{cell.label} needs {cell.count}, the pool holds {self.count(cell.level, cell.sub_area)}"
+                for cell in blueprint_cells(blueprint) if self.count(cell.level, cell.sub_area) < cell.count]
+
+
+def readiness(session: Session, competency_id: int, bank_id: int | None = None) -> Readiness:
+    """The pool of ``competency_id`` (in ``bank_id`` only, when given)."""
+    from sqlalchemy import func
+
+    from piaa.delivery.parameters import active_parameter_set_id
+    from piaa.items.calibration_models import ItemParameter
+    from piaa.items.models import APPROVED, OPERATIONAL, Item
+
+    where = [Item.competency_id == competency_id, Item.state.in_((OPERATIONAL, APPROVED))]
+    if bank_id is not None:
+        where.append(Item.bank_id == bank_id)
+    cells: dict[tuple[int, str | None], dict[str, int]] = {}
+
+    def cell(level, sub_area):
+        return cells.setdefault((level, sub_area), {"operational": 0, "pretest": 0, "calibrated": 0})
+
+    for level, sub_area, state, count in session.execute(
+            select(Item.level, Item.sub_area, Item.state, func.count(Item.id)).where(*where)
+            .group_by(Item.level, Item.sub_area, Item.state)):
+        cell(level, sub_area)["operational" if state == OPERATIONAL else "pretest"] += count
+    set_id = active_parameter_set_id(session, competency_id)
+    if set_id is not None:
+        for level, sub_area, count in session.execute(
+                select(Item.level, Item.sub_area, func.count(Item.id))
+                .join(ItemParameter, ItemParameter.item_id == Item.id)
+                .where(ItemParameter.parameter_set_id == set_id, *where)
+                .group_by(Item.level, Item.sub_area)):
+            cell(level, sub_area)["calibrated"] += count
+    sub_areas = sorted({sub for _, sub in cells}, key=lambda s: (s is None, s or ""))
+    return Readiness(sub_areas=sub_areas, cells=cells, parameter_set_id=set_id)
+
+
+def items_in_order(session: Session, entries: list[tuple[int, int | None]]) -> list[dict[str, Any]]:
+    """What an administrator previews of a form: for each ``(item id, version number)``
+    (None: the current version) in order, the item's code, level, sub-area and stem."""
+    from piaa.items.models import Item, ItemVersion
+
+    ids = [item_id for item_id, _ in entries]
+    found = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(ids)))}
+    versions = {(v.item_id, v.number): v for v in session.scalars(
+        select(ItemVersion).where(ItemVersion.item_id.in_(ids)))}
+    rows = []
+    for position, (item_id, number) in enumerate(entries, start=1):
+        item = found[item_id]
+        version = versions[(item_id, number or item.current_version)]
+        stem = version.content.get("stem") if isinstance(version.content, dict) else None
+        rows.append({"position": position, "item_id": item_id, "code": item.code, "version": version.number,
+                     "level": version.level, "sub_area": version.sub_area,
+                     "stem": stem if isinstance(stem, dict) else {"en": str(stem or "")}})
+    return rows

@@ -94,7 +94,8 @@ _MOVE_READS = (
         Assessment.code, Assessment.title, Assessment.title_hi, Assessment.competency_id,
         Assessment.bank_id, Assessment.mode, Assessment.navigation, Assessment.proctoring,
         Assessment.languages, Assessment.time_limit_s, Assessment.se_target, Assessment.min_items,
-        Assessment.max_items, Assessment.exposure_k))
+        Assessment.max_items, Assessment.exposure_k, Assessment.cut_scores,
+        Assessment.decision_confidence, Assessment.max_exposure, Assessment.exposure_control))
 _LOCK_FOR_MOVE = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")), reads=_MOVE_READS)
 _LOCK_FOR_ANSWER = _locked(
     select(Attempt, AttemptItem)
@@ -179,12 +180,22 @@ def timing_of(attempt: Attempt, at: datetime | None = None) -> Timing | None:
     if attempt.started_at is None:
         return None
     at = at or now()
-    stopped = attempt.stopped_since or disconnected_since(attempt, at)
+    stopped, cap = attempt.stopped_since, None
+    if stopped is None:
+        stopped = disconnected_since(attempt, at)
+        cap = disconnection_allowance_s(attempt) if stopped else None
     return Timing(started_at=as_utc(attempt.started_at), time_limit_s=attempt.time_limit_s,
                   time_factor=attempt.time_factor, extra_time_s=attempt.extra_time_s,
                   paused_total_s=attempt.paused_total_s,
                   paused_since=as_utc(stopped) if stopped else None,
-                  pause_policy=attempt.pause_policy)
+                  pause_policy=attempt.pause_policy, paused_since_cap_s=cap)
+
+
+def disconnection_allowance_s(attempt: Attempt) -> float:
+    """Disconnected seconds the sitting may still be given back (the policy's cap per sitting
+    less what was given back already)."""
+    cap = float(proctoring_policy(attempt.assessment)["max_disconnected_s"])
+    return max(cap - (attempt.disconnected_total_s or 0.0), 0.0)
 
 
 def time_left_s(attempt: Attempt, at: datetime | None = None) -> float | None:
@@ -239,7 +250,9 @@ def note_contact(session: Session, attempt: Attempt, at: datetime, client: Clien
     gone = disconnected_since(attempt, at)
     if gone is not None:
         gap = (at - gone).total_seconds()
-        attempt.paused_total_s += gap
+        given = min(gap, disconnection_allowance_s(attempt)) if attempt.pause_policy == CLOCK_STOPS else 0.0
+        attempt.paused_total_s += given
+        attempt.disconnected_total_s = (attempt.disconnected_total_s or 0.0) + given
         attempt.last_seen_at = at
         refresh_deadline(attempt, at)
         if not session.scalar(select(AttemptEvent.id).where(AttemptEvent.attempt_id == attempt.id,
@@ -248,7 +261,8 @@ def note_contact(session: Session, attempt: Attempt, at: datetime, client: Clien
             record_event(session, attempt.id, SERVER, "heartbeat_lost", at=at,
                          data={"since": gone.isoformat(), "seconds": round(gap, 3)})
         record_event(session, attempt.id, SERVER, "reconnected", at=at,
-                     data={"seconds": round(gap, 3), "given_back": attempt.pause_policy == CLOCK_STOPS})
+                     data={"seconds": round(gap, 3), "given_back": attempt.pause_policy == CLOCK_STOPS,
+                           "given_back_s": round(given, 3)})
     if client is not None:
         _check_client(session, attempt, at, client)
     attempt.last_seen_at = at
@@ -379,6 +393,9 @@ def check_in(session: Session, attempt: Attempt, user: User, *, identity_confirm
     if not identity_confirmed or not rules_accepted:
         raise Forbidden("confirm your identity and accept the rules to check in",
                         field="identity_confirmed" if not identity_confirmed else "rules_accepted")
+    attempt = lock_attempt(session, attempt.id)
+    if attempt.state != states.CREATED and states.is_open(attempt.state):
+        return attempt  # a retried check-in (its reply lost): already done
     return transition(session, attempt, "check_in", actor=user,
                       data={"system_check": system_check or {}})
 
@@ -454,7 +471,7 @@ def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
                        rows: list[AttemptItem] | None = None,
                        presented_at: datetime | None = None) -> AttemptItem | None:
     """The row (not yet written) of the item for ``position``: a seeded pretest item or the
-    most informative one; None when the pool has nothing left. ``rows``: the attempt's rows,
+    one the adaptive policy selects; None when the pool has nothing left. ``rows``: the attempt's rows,
     if already read."""
     assessment = attempt.assessment
     for entry in attempt.plan.get("pretest", []):
@@ -463,11 +480,17 @@ def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
                                        entry["sub_area"])
             return _new_row(attempt, position, pool_item, scored=False, presented_at=presented_at)
     adaptive = forms.adaptive_pool(session, assessment)
-    administered = [row.item_id for row in (attempt.items if rows is None else rows)]
-    excluded = set(attempt.plan.get("seen", [])) | {e["item_id"] for e in attempt.plan.get("pretest", [])}
+    rows = attempt.items if rows is None else rows
+    administered = [row.item_id for row in rows]
+    plan = attempt.plan
+    excluded = (set(plan.get("seen", [])) | set(plan.get("passed_over", []))
+                | {e["item_id"] for e in plan.get("pretest", [])})
     theta = attempt.theta_current if attempt.theta_current is not None else 0.0
-    chosen = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
-                                        forms.attempt_rng(attempt, 1, position))
+    answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    chosen, passed_over = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
+                                                     forms.attempt_rng(attempt, 1, position), answered)
+    if passed_over:
+        attempt.plan = {**plan, "passed_over": sorted(set(plan.get("passed_over", [])) | set(passed_over))}
     if chosen is None:
         return None
     return _new_row(attempt, position, chosen, scored=True, presented_at=presented_at)
@@ -541,10 +564,21 @@ def _require_running(attempt: Attempt, at: datetime) -> None:
         raise Conflict("the proctor has paused this attempt; answers are taken again once it resumes",
                        code="paused")
     if attempt.state != states.IN_PROGRESS:
+        if _ended_by_time(attempt):  # closed by a poll or the sweeper: say why
+            raise Conflict(TIME_UP_MESSAGE, code="time_up")
         raise Conflict(f"this attempt is {attempt.state.replace('_', ' ')}; it takes no more answers",
                        code="not_in_progress")
     if not timing_of(attempt, at).accepts_answer_at(at):
         raise Conflict(TIME_UP_MESSAGE, code="time_up")
+
+
+def _ended_by_time(attempt: Attempt) -> bool:
+    """Whether a finished attempt ended because its time was up (timed out, then scored)."""
+    if attempt.state not in (states.TIMED_OUT, states.SCORED) or attempt.ended_at is None:
+        return False
+    ended = as_utc(attempt.ended_at)
+    timing = timing_of(attempt, ended)
+    return timing is not None and timing.is_overdue(ended)
 
 
 def _row_by_ref(session: Session, attempt: Attempt, ref: str) -> AttemptItem:
@@ -568,6 +602,8 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     at = now()
     note_contact(session, attempt, at, client)
     if seq <= row.seq:
+        if attempt.state != states.PAUSED:
+            _require_running(attempt, at)  # a resend after submit or time-up is told so (409)
         write_rows(session, attempt)
         return AnswerReceipt(ref, row.seq, False)
     _require_running(attempt, at)
@@ -682,16 +718,17 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         version = forms.version_views(session, [current.version_id], adaptive)[current.version_id]
         score = get_item_type(version.item_type).score(version.content, current.answer)
         current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
-        answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    if current.scored:
         attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered)
     n_scored = sum(1 for r in rows if r.scored)
-    from piaa.psychometrics.cat import StoppingRule
-
-    rule = StoppingRule(se_target=assessment.se_target, min_items=assessment.min_items or 1,
-                        max_items=assessment.max_items)
+    rule = forms.stopping_rule(assessment)
+    # The level decided with the assessment's confidence ends the test (after min_items).
+    confidence = (None if rule.confidence is None
+                  else [forms.level_confidence(adaptive, assessment.cut_scores, answered)])
     pending_pretest = [e for e in attempt.plan.get("pretest", []) if e["position"] > current.position]
     stop = bool(rule.should_stop([n_scored], [attempt.se_current if attempt.se_current is not None
-                                              else float("inf")])[0])
+                                              else float("inf")], confidence)[0])
     next_position = current.position + 1
     if stop and not pending_pretest:
         attempt.complete = True

@@ -33,6 +33,7 @@ SERVER_SIGNALS: dict[str, str] = {
     "reconnected": INFO,
     "fast_answer": LOW,
     "time_out": INFO,
+    "signals_over_rate": MEDIUM,
 }
 # What proctors do; every one is also an audit event.
 PROCTOR_ACTIONS: dict[str, str] = {

@@ -9,9 +9,14 @@ Rules kept here:
   pre- and post-course sittings draw disjoint items of the same scale.
 * LOFT draws each blueprint cell's items least-administered first (ties broken at random),
   so the exposure of items within a cell never differs by more than the draws in flight.
-* Adaptive selection is maximum information at the current θ with randomesque exposure
-  control and Kingsbury–Zara content balancing over the blueprint's sub-areas, from
-  ``piaa.psychometrics.cat``; θ is the EAP of the answers so far.
+* Adaptive selection aims at the level (``cut_doubt`` of ``piaa.psychometrics.cat``:
+  information at the cut scores whose side is still in doubt, at θ̂ once every side is
+  settled; maximum information at θ̂ for an assessment without cut scores), with
+  Kingsbury–Zara content balancing over the blueprint's sub-areas. Exposure control is
+  Sympson–Hetter with the parameters of the assessment's last bank-readiness check
+  (``piaa.delivery.readiness``) while the parameter set they were computed for is active,
+  and the randomesque choice among ``exposure_k`` items otherwise. θ is the EAP of the
+  answers so far; the level's posterior probability decides the stop.
 """
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ from piaa.errors import Conflict, Invalid
 from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
 from piaa.process_cache import ProcessCache
-from piaa.psychometrics.cat import ContentBlueprint, ItemBank, NoItemAvailableError, select_next_item
+from piaa.psychometrics.cat import (ContentBlueprint, ItemBank, NoItemAvailableError, StoppingRule,
+                                    SympsonHetter, select_next_item)
 
 
 @dataclass(frozen=True)
@@ -329,36 +335,76 @@ def clear_pool_cache() -> None:
     forget_active_sets()
 
 
-def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[float, float]:
-    """EAP θ and posterior SD from (item id, category) pairs of scored items."""
+def _answered(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
     given = [(adaptive.index[item_id], category) for item_id, category in answered
              if item_id in adaptive.index and category is not None]
-    return adaptive.bank.eap_of([i for i, _ in given], [c for _, c in given])
+    return [i for i, _ in given], [c for _, c in given]
+
+
+def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[float, float]:
+    """EAP θ and posterior SD from (item id, category) pairs of scored items."""
+    return adaptive.bank.eap_of(*_answered(adaptive, answered))
+
+
+def level_confidence(adaptive: AdaptivePool, cuts: list[float], answered: list[tuple[int, int]]) -> float:
+    """Posterior probability of the most probable level given the answers so far."""
+    posterior = adaptive.bank.posterior_of(*_answered(adaptive, answered))
+    return float(adaptive.bank.level_probabilities(posterior, cuts).max())
+
+
+def stopping_rule(assessment: Assessment) -> StoppingRule:
+    """The adaptive stop: the level decided with the assessment's ``decision_confidence``
+    (when it has cut scores), the SE target, or ``max_items``; never before ``min_items``."""
+    confidence = assessment.decision_confidence if assessment.cut_scores else None
+    return StoppingRule(se_target=assessment.se_target, min_items=assessment.min_items or 1,
+                        max_items=assessment.max_items, confidence=confidence)
+
+
+def exposure_control(adaptive: AdaptivePool, assessment: Assessment) -> SympsonHetter | None:
+    """Sympson–Hetter parameters of the assessment's last readiness check, aligned with the
+    pool, if they were computed for the active parameter set; None otherwise."""
+    stored = assessment.exposure_control
+    if not assessment.max_exposure or not stored \
+            or stored.get("parameter_set_id") != adaptive.parameter_set_id:
+        return None
+    k = stored.get("k", {})
+    # Items calibrated after the check (none, as a rule) are not held back.
+    return SympsonHetter(np.array([float(k.get(str(p.item_id), 1.0)) for p in adaptive.items]))
 
 
 def select_adaptive_item(adaptive: AdaptivePool, assessment: Assessment, theta: float,
                          administered_ids: Iterable[int], excluded_ids: Iterable[int],
-                         rng: np.random.Generator) -> PoolItem | None:
-    """The next item by maximum information at ``theta``; None when the pool is exhausted."""
+                         rng: np.random.Generator, answered: list[tuple[int, int]] = ()
+                         ) -> tuple[PoolItem | None, list[int]]:
+    """The next item and the items Sympson–Hetter passed over (which the paper's procedure
+    keeps from this candidate for the rest of the test); (None, []) when the pool is
+    exhausted. ``answered``: (item id, category) pairs, for the posterior at the cuts."""
     n = adaptive.bank.n_items
     administered = np.zeros(n, dtype=bool)
     excluded = np.zeros(n, dtype=bool)
     administered[[adaptive.index[i] for i in administered_ids if i in adaptive.index]] = True
     excluded[[adaptive.index[i] for i in excluded_ids if i in adaptive.index]] = True
+    cuts = assessment.cut_scores or None
+    control = exposure_control(adaptive, assessment)
     try:
-        selection = select_next_item(theta, adaptive.bank, administered, excluded=excluded,
-                                     randomesque=assessment.exposure_k, blueprint=adaptive.content,
-                                     rng=rng)
+        selection = select_next_item(
+            theta, adaptive.bank, administered, excluded=excluded,
+            criterion="cut_doubt" if cuts else "mfi", cuts=cuts,
+            posterior=adaptive.bank.posterior_of(*_answered(adaptive, list(answered))) if cuts else None,
+            randomesque=1 if control is not None else assessment.exposure_k, exposure=control,
+            blueprint=adaptive.content, rng=rng)
     except NoItemAvailableError:
-        return None
-    return adaptive.items[selection.item]
+        return None, []
+    return adaptive.items[selection.item], [adaptive.items[j].item_id for j in selection.rejected]
 
 
 def adaptive_pretest_positions(assessment: Assessment, n_pretest: int,
                                rng: np.random.Generator) -> list[int]:
     """Pretest positions inside the part of the test that is always given (before the
     minimum length can end it), so every seeded item is administered."""
-    always = assessment.max_items if assessment.se_target is None else (assessment.min_items or 1)
+    rule = stopping_rule(assessment)
+    fixed_length = rule.se_target is None and rule.confidence is None
+    always = assessment.max_items if fixed_length else (assessment.min_items or 1)
     return seed_positions(always + n_pretest, n_pretest, rng)
 
 

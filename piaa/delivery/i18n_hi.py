@@ -144,6 +144,8 @@ HINDI = {
         "आपका सत्र समाप्त हो गया है। इसी ब्राउज़र में फिर से साइन इन करें; प्रतीक्षारत उत्तर सुरक्षित हैं।",
     "The assessment could not start: {message}": "मूल्यांकन शुरू नहीं हो सका: {message}",
     "Choose a different position for each entry.": "हर प्रविष्टि के लिए अलग स्थान चुनें।",
+    "Pick at most {n} options.": "अधिकतम {n} विकल्प चुनें।",
+    "Area": "क्षेत्र",
     "Position": "स्थान",
     "Your answer": "आपका उत्तर",
     "This answer is final: it cannot be changed after moving on.": "यह उत्तर अंतिम है: आगे बढ़ने के बाद इसे बदला नहीं जा सकता।",
@@ -278,6 +280,17 @@ HINDI = {
     "Its pilot was of a form of {pilot} marks, not {marks}.": "इसका पायलट {pilot} अंकों के प्रश्न-पत्र का था, {marks} का नहीं।",
     "Its pilot cannot be used: {error}.": "इसका पायलट उपयोग नहीं किया जा सकता: {error}।",
     "My certificates": "मेरे प्रमाणपत्र",
+    # what comes next, on the result page
+    "What comes next": "आगे क्या",
+    "Your certificate {serial} for level {level} is issued.": "स्तर {level} का आपका प्रमाणपत्र {serial} जारी किया गया है।",
+    "Download the certificate (PDF)": "प्रमाणपत्र डाउनलोड करें (PDF)",
+    "Its PDF is being prepared; it appears under My certificates in a minute.":
+        "इसकी PDF तैयार हो रही है; यह एक मिनट में 'मेरे प्रमाणपत्र' में दिखेगी।",
+    "Its public verification page, to share": "इसका सार्वजनिक सत्यापन पृष्ठ, साझा करने के लिए",
+    "This assessment certifies level {level} ({label}) and above.": "यह मूल्यांकन स्तर {level} ({label}) और उससे ऊपर का प्रमाणन करता है।",
+    "You have 1 attempt left in this window.": "इस अवधि में आपके पास 1 प्रयास शेष है।",
+    "You have {n} attempts left in this window.": "इस अवधि में आपके पास {n} प्रयास शेष हैं।",
+    "This assessment does not issue certificates.": "यह मूल्यांकन प्रमाणपत्र जारी नहीं करता।",
 }
 
 register("hi", HINDI)

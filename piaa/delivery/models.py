@@ -114,6 +114,16 @@ class Assessment(db.Model):
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["en"])
     # Adaptive exposure control: choose at random among the k most informative items.
     exposure_k: Mapped[int] = mapped_column(Integer, default=3)
+    # Posterior probability of the level at which an adaptive test may stop: the level is
+    # then decided with this confidence (before max_items, after min_items).
+    decision_confidence: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    # Adaptive exposure cap: the highest share of candidates an item may reach; None: the
+    # randomesque choice among ``exposure_k`` items alone.
+    max_exposure: Mapped[float | None] = mapped_column(Float)
+    # Sympson–Hetter parameters found by the last bank-readiness check
+    # (``piaa.delivery.readiness``): {"parameter_set_id", "max_exposure", "k": {item id: k},
+    # "checked_at", "summary"}; used while the set it was computed for is active.
+    exposure_control: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
@@ -246,6 +256,8 @@ class Attempt(db.Model):
     extra_time_s: Mapped[int] = mapped_column(Integer, default=0)
     pause_policy: Mapped[str] = mapped_column(String(16))
     paused_total_s: Mapped[float] = mapped_column(Float, default=0.0)
+    # The part of paused_total_s given back for disconnections (capped by the policy).
+    disconnected_total_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     stopped_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

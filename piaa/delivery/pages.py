@@ -14,14 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from piaa.accounts.models import ADMIN, User
 from piaa.clock import as_utc, now
 from piaa.delivery import attempts as attempt_service
 from piaa.delivery import proctoring, scoring, states
-from piaa.delivery.assessments import proctor_window_ids, proctoring_policy, windows_for
+from piaa.delivery.assessments import is_open_at, proctor_window_ids, proctoring_policy, windows_for
 from piaa.delivery.models import ADAPTIVE, Attempt, Enrolment, Window
 from piaa.i18n import gettext as _
 from piaa.i18n import pick
@@ -217,6 +217,10 @@ def result_view(session: Session, attempt: Attempt) -> dict[str, Any]:
         return view
     result = scoring.result_of(attempt)
     view["result"] = result
+    view["next"] = next_steps(session, attempt)
+    if result.get("classical"):
+        view["marks"] = {"raw": readable(result["classical"]["raw_score"]),
+                         "max": readable(result["classical"]["max_score"])}
     if result["theta"] is not None:
         view["scale"] = scale_position(result["theta"], result["se"])
         view["ticks"] = [(v, scale_position(v, None).x) for v in range(int(SCALE_LOW), int(SCALE_HIGH) + 1)]
@@ -225,6 +229,42 @@ def result_view(session: Session, attempt: Attempt) -> dict[str, Any]:
         view["percent_scale"] = scale_position(percent, None, low=0.0, high=100.0)
         view["ticks"] = [(v, float(v)) for v in range(0, 101, 25)]
     return view
+
+
+def readable(value: float | None) -> str:
+    """A score as people write it: whole numbers without decimals, others to one decimal
+    place ("2.3", not "2.33333")."""
+    if value is None:
+        return ""
+    rounded = round(float(value), 1)
+    return f"{rounded:.0f}" if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+def next_steps(session: Session, attempt: Attempt) -> dict[str, Any]:
+    """What the candidate can do after a scored attempt: the certificate it earned (with its
+    links), or the level that certifies, the attempts left in the window and whether a
+    retake can begin now."""
+    from piaa.certificates.services import current_certificate
+
+    assessment, window = attempt.assessment, attempt.window
+    certificate = current_certificate(session, attempt.id)
+    if certificate is not None and certificate.is_revoked:
+        certificate = None
+    used = session.scalar(select(func.count(Attempt.id)).where(
+        Attempt.window_id == window.id, Attempt.user_id == attempt.user_id, Attempt.state != states.VOIDED)) or 0
+    left = max(window.max_attempts - used, 0)
+    certifying = assessment.certifying_level
+    described = assessment.competency.level(certifying) if certifying else None
+    return {
+        "certificate": None if certificate is None else {
+            "serial": certificate.serial, "level": certificate.level,
+            "pdf_url": url_for("certificates.certificate_pdf", public_id=certificate.public_id)
+            if certificate.rendered_at else None,
+            "verify_url": url_for("certificates.verify_page", public_id=certificate.public_id)},
+        "certifying_level": certifying, "certifying_label": described.label if described else "",
+        "attempts_left": left, "window_id": window.id, "needs_code": window.access_code_hash is not None,
+        "can_retake": certificate is None and left > 0 and is_open_at(window, now()),
+    }
 
 
 # --- proctors -------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ def check_row(model: str, row: Any, where: str) -> list[float]:
     return values
 
 
+def _standard_errors(values: Any) -> list[float | None]:
+    """SEs as JSON can hold them: a parameter held fixed has none (NaN), stored as null."""
+    return [float(v) if math.isfinite(float(v)) else None for v in values]
+
+
 def record_parameter_set(session: Session, competency: Competency, model: str,
                          rows: Mapping[int, Any], *, label: str = "", source: str = "",
                          se: Mapping[int, Any] | None = None, activate: bool = True,
@@ -76,7 +81,7 @@ def record_parameter_set(session: Session, competency: Competency, model: str,
         parameter_set.items.append(ItemParameter(
             item_id=item.id, item_version=item.current_version,
             params=check_row(model, row, f"item {item.code}"),
-            se=[float(v) for v in se[item_id]] if se and item_id in se else None))
+            se=_standard_errors(se[item_id]) if se and item_id in se else None))
     session.add(parameter_set)
     session.flush()
     if activate:

@@ -7,7 +7,9 @@ state, and is written both to the attempt's timeline and to the audit log.
 """
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, inspect, select
@@ -21,10 +23,17 @@ from piaa.delivery import attempts as attempt_service
 from piaa.delivery import states
 from piaa.delivery.assessments import proctor_window_ids
 from piaa.delivery.events import CLIENT_SIGNALS, record_event
-from piaa.delivery.models import (CLIENT, INFO, PROCTOR, Attempt, AttemptEvent, AttemptItem)
+from piaa.delivery.models import (CLIENT, INFO, PROCTOR, SERVER, Attempt, AttemptEvent, AttemptItem)
 from piaa.errors import Conflict, Invalid, NotFound
 
 MAX_BATCH = 200
+# What one candidate may add to the proctor's timeline: a signal's data (the browser sends
+# none today) is kept up to MAX_SIGNAL_DATA_BYTES of JSON, and at most MAX_SIGNALS_PER_MINUTE
+# signals are stored per attempt; beyond that one "signals_over_rate" event counts them by
+# kind, so a flood can neither fill the database nor hide a signal from the proctor.
+MAX_SIGNAL_DATA_BYTES = 1024
+MAX_SIGNAL_DATA_KEYS = 10
+MAX_SIGNALS_PER_MINUTE = 60
 MAX_EXTRA_TIME_S = 2 * 3600
 TERMINATION_REASONS = {
     "impersonation": "Someone other than the enrolled official was sitting",
@@ -65,19 +74,35 @@ def receive_signals(session: Session, attempt_id: int, user: User, signals: Any,
             raise Invalid(f"events[{i}]: unknown signal {kind!r}; known: {', '.join(CLIENT_SIGNALS)}",
                           field=f"events[{i}].kind")
     attempt = attempt_service.poll(session, attempt_id, user, client)
+    kept = [signal for signal in signals if signal["kind"] != "heartbeat"]
     stored = 0
-    if states.is_open(attempt.state):
+    if states.is_open(attempt.state) and kept:
         at = now()
-        for signal in signals:
-            if signal["kind"] == "heartbeat":
-                continue
-            data = signal.get("data") if isinstance(signal.get("data"), dict) else {}
+        room = max(0, MAX_SIGNALS_PER_MINUTE - session.scalar(_RECENT_SIGNALS, {
+            "attempt_id": attempt.id, "since": at - timedelta(minutes=1)}))
+        for signal in kept[:room]:
             record_event(session, attempt.id, CLIENT, signal["kind"], at=at,
-                         client_at=_client_time(signal.get("at")),
-                         data={k: v for k, v in list(data.items())[:10]})
+                         client_at=_client_time(signal.get("at")), data=_signal_data(signal.get("data")))
             stored += 1
+        if over := Counter(signal["kind"] for signal in kept[room:]):
+            record_event(session, attempt.id, SERVER, "signals_over_rate", at=at,
+                         data={"per_minute": MAX_SIGNALS_PER_MINUTE, "counts": dict(over)})
     session.flush()
     return attempt, stored
+
+
+_RECENT_SIGNALS = (select(func.count()).select_from(AttemptEvent)
+                   .where(AttemptEvent.attempt_id == bindparam("attempt_id"), AttemptEvent.source == CLIENT,
+                          AttemptEvent.at >= bindparam("since")))
+
+
+def _signal_data(data: Any) -> dict[str, Any]:
+    """A signal's data as stored: its first keys, or only its size when too large."""
+    if not isinstance(data, dict):
+        return {}
+    data = dict(list(data.items())[:MAX_SIGNAL_DATA_KEYS])
+    size = len(json.dumps(data, default=str))
+    return data if size <= MAX_SIGNAL_DATA_BYTES else {"dropped_bytes": size}
 
 
 # Asked on every candidate call that returns the attempt's status: built once.

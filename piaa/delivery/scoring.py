@@ -351,10 +351,23 @@ def issue_certificate_if_due(session: Session, attempt: Attempt) -> None:
                 level_label=described.label if described else f"Level {level}",
                 level_descriptor=described.descriptor if described else "",
                 agency_name=assessment.organisation.name if assessment.organisation else "PIAA",
+                **_hindi_facts(assessment, described),
                 assessed_at=attempt.ended_at or now(), window_id=attempt.window_id, render=False)
     except SigningKeyError as exc:
         log.warning("attempt %s reached the certifying level but no certificate was issued: %s",
                     attempt.id, exc)
+
+
+def _hindi_facts(assessment, described) -> dict[str, str | None]:
+    """The certificate's competency, level label and agency in Hindi, where known: the
+    dictionary's own Hindi label if it has one, else the Hindi of a default label."""
+    from piaa.items.models import DEFAULT_LEVEL_LABELS_HI
+
+    label_hi = None
+    if described is not None:
+        label_hi = getattr(described, "label_hi", None) or DEFAULT_LEVEL_LABELS_HI.get(described.label)
+    return {"competency_name_hi": assessment.competency.name_hi, "level_label_hi": label_hi,
+            "agency_name_hi": assessment.organisation.name_hi if assessment.organisation else None}
 
 
 def _not_certified_reason(attempt: Attempt, score: AttemptScore | None) -> str:

@@ -3,7 +3,7 @@ only a display.
 
 A deadline is the start plus the time limit scaled by the candidate's accommodation, plus
 any time a proctor granted, plus, under the "clock stops" policy, every second the attempt
-spent paused or disconnected.
+spent paused and its disconnections up to the assessment's cap per sitting.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class Timing:
     paused_total_s: float = 0.0
     paused_since: datetime | None = None
     pause_policy: str = CLOCK_STOPS
+    paused_since_cap_s: float | None = None  # an ongoing stop counts this long at most
 
     def __post_init__(self):
         if self.pause_policy not in PAUSE_POLICIES:
@@ -36,8 +37,10 @@ class Timing:
         """Seconds given back under "clock stops", counting an ongoing pause up to ``at``."""
         if self.pause_policy != CLOCK_STOPS:
             return 0.0
-        ongoing = (at - self.paused_since).total_seconds() if self.paused_since else 0.0
-        return self.paused_total_s + max(ongoing, 0.0)
+        ongoing = max((at - self.paused_since).total_seconds(), 0.0) if self.paused_since else 0.0
+        if self.paused_since_cap_s is not None:
+            ongoing = min(ongoing, self.paused_since_cap_s)
+        return self.paused_total_s + ongoing
 
     def deadline(self, at: datetime) -> datetime:
         allowed = self.time_limit_s * self.time_factor + self.extra_time_s

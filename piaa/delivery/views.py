@@ -37,8 +37,10 @@ def labels():
 # --- candidate -------------------------------------------------------------------------------
 
 @pages_bp.get("/assessments")
-@role_required(CANDIDATE)
+@role_required(CANDIDATE, ADMIN)
 def dashboard():
+    if current_user.role == ADMIN:  # administrators manage assessments rather than sit them
+        return redirect(url_for("admin.assessments"))
     board = pages.candidate_board(db.session, _user())
     return render_template("delivery/dashboard.html", board=board, languages=SUPPORTED_LANGUAGES)
 

@@ -16,7 +16,7 @@ from piaa.items.views import AUTHORS, BANK_READERS, DICTIONARY_READERS, REVIEWER
 api = api_blueprint("items_api", __name__)
 
 ITEM_SCHEMA = {
-    "type": "object", "required": ["id", "type", "competency", "level", "stem", "rationale"],
+    "type": "object", "required": ["id", "type", "competency", "level", "stem"],
     "description": "One item in the bank format (see item_banks/README): id, type, competency, level, "
                    "sub_area, stem, options, key, partial_credit, accepted, case_sensitive, "
                    "collapse_spaces, tolerance, unit, rationale, reference.",

@@ -27,6 +27,8 @@ COMPETENCIES_FILE = "competencies.json"
 
 ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "text_entry", "numeric_entry",
               "ordering", "situational_judgement", "likert")
+# Types that come from QTI packages (and bank folders) only: a spreadsheet row cannot hold them.
+PACKAGE_ONLY_TYPES = ("matching", "hotspot")
 LOAD_STATES = ("draft", "approved", "operational")
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 
@@ -34,6 +36,7 @@ SCHEMA_DIR = Path(__file__).with_name("schemas")
 TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "multiple_response": {"partial_credit": False},
     "ordering": {"partial_credit": False},
+    "matching": {"partial_credit": False},
     "text_entry": {"case_sensitive": False, "collapse_spaces": True},
     "numeric_entry": {"tolerance": 0},
 }
@@ -58,6 +61,10 @@ class ParsedBank:
     unsupported: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     kind: str = ""
+    # What an importer could not keep of an item it converted (QTI): one problem per loss.
+    losses: list[dict[str, Any]] = field(default_factory=list)
+    # Media files the items refer to, by SHA-256 (piaa.items.media.MediaFile), stored with them.
+    media: dict[str, Any] = field(default_factory=dict)
 
     def add(self, item: dict[str, Any], **source: Any) -> None:
         self.items.append(item)
@@ -70,11 +77,22 @@ def problem(message: str, *, file: str | None = None, row: int | None = None,
     return {**{k: v for k, v in found.items() if v is not None}, "message": message}
 
 
+# A refusal lists this many problems and counts the rest: the first thousand say what to mend,
+# and a list of every problem of a large bad file would be stored and sent again on every read.
+MAX_REPORTED_PROBLEMS = 1000
+
+
 def refuse(problems: list[dict[str, Any]], what: str) -> None:
-    """Raise ``Invalid`` listing every problem, if there are any."""
+    """Raise ``Invalid`` listing the first ``MAX_REPORTED_PROBLEMS`` problems and counting all
+    (``problem_count``), if there are any."""
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
-        raise Invalid(f"{what} was refused: {len(problems)} {noun}", problems=problems)
+        listed = "" if len(problems) <= MAX_REPORTED_PROBLEMS else \
+            f" (the first {MAX_REPORTED_PROBLEMS:,} are listed)"
+        exc = Invalid(f"{what} was refused: {len(problems):,} {noun}{listed}",
+                      problems=problems[:MAX_REPORTED_PROBLEMS])
+        exc.problem_count = len(problems)
+        raise exc
 
 
 # --- JSON Schemas --------------------------------------------------------------------------

@@ -29,16 +29,20 @@ def _refusal(exc: DomainError) -> click.ClickException:
 @click.option("--state", type=click.Choice(["draft", "approved", "operational"]), default=None,
               help="state the items are loaded in (default: the manifest's, else draft)")
 @click.option("--skip-unsupported", is_flag=True,
-              help="QTI: import the items that map even if others cannot")
+              help="import the items that can be imported, skipping (and listing) each other one")
+@click.option("--refuse-losses", is_flag=True,
+              help="QTI: refuse an item that cannot be kept whole (listed per item otherwise)")
 @with_appcontext
-def import_command(path: Path, bank_name, agency, competency, level, state, skip_unsupported) -> None:
+def import_command(path: Path, bank_name, agency, competency, level, state, skip_unsupported,
+                   refuse_losses) -> None:
     """Import PATH: a bank folder (or its zip), .csv, .xlsx, a QTI .xml item or a QTI .zip
     package. All or nothing: any problem refuses the whole file and lists every problem."""
     from piaa.extensions import db
     from piaa.items.import_service import ImportOptions, import_path
 
     options = ImportOptions(bank=bank_name, agency=agency, competency=competency, level=level,
-                            state=state, skip_unsupported=skip_unsupported)
+                            state=state, skip_unsupported=skip_unsupported,
+                            refuse_losses=refuse_losses)
     try:
         report = import_path(db.session, path, options=options)
     except DomainError as exc:
@@ -48,6 +52,8 @@ def import_command(path: Path, bank_name, agency, competency, level, state, skip
     click.echo(report.summary())
     for skipped in report.skipped:
         click.echo(f"  skipped {format_problem(skipped)}")
+    for loss in report.losses:
+        click.echo(f"  not kept: {format_problem(loss)}")
     for notice in report.notices:
         click.echo(f"  note: {notice}")
 

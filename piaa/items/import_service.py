@@ -39,6 +39,7 @@ class ImportOptions:
     level: int | None = None
     state: str | None = None
     skip_unsupported: bool = False
+    refuse_losses: bool = False  # an item that cannot be kept whole is refused, not imported
 
 
 @dataclass
@@ -53,6 +54,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    losses: list[dict[str, Any]] = field(default_factory=list)  # what imported items lost
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": True, **asdict(self)}
@@ -62,7 +64,10 @@ class ImportReport:
         if self.unchanged:
             parts.append(f"{len(self.unchanged)} already in the bank unchanged")
         if self.skipped:
-            parts.append(f"{len(self.skipped)} unsupported skipped")
+            parts.append(f"{len(self.skipped)} skipped")
+        lossy = {loss.get("item") for loss in self.losses}
+        if lossy:
+            parts.append(f"{len(lossy)} imported with something not kept (listed)")
         made = " (new bank)" if self.created_bank else ""
         return f"{self.source} -> bank {self.bank!r}{made}: " + ", ".join(parts)
 
@@ -249,17 +254,58 @@ def check_import(session: Session, parsed: ParsedBank, file_problems: list[dict[
     if state not in bank_format.LOAD_STATES:
         problems.append(problem(f"state must be one of {', '.join(bank_format.LOAD_STATES)}, got {state!r}",
                                 file=display, field="state"))
+    if options.refuse_losses:
+        _refuse_lossy(parsed)
     item_checks = bank_format.items_problems(parsed.items, parsed.sources, _languages(parsed, bank))
     item_checks += _dictionary_problems(session, parsed)
     unchanged, conflicts = _existing(session, bank, parsed)
-    problems += _located(item_checks + conflicts, parsed)
+    item_problems = _located(item_checks + conflicts, parsed)
+    if options.skip_unsupported:
+        item_problems = _skip_items(parsed, item_problems)
+    problems += item_problems
     if parsed.unsupported and not options.skip_unsupported:
         problems += [{**p, "message": p["message"] + " (--skip-unsupported imports the others)"}
                      for p in parsed.unsupported]
-    if not parsed.items and not parsed.unsupported and not file_problems:
-        problems.append(problem("no items to import", file=display))
+    if not parsed.items and not problems:
+        skipped = f": all {len(parsed.unsupported)} items were skipped" if parsed.unsupported else ""
+        problems.append(problem(f"no items to import{skipped}", file=display))
+        problems += parsed.unsupported
     refuse(problems, display)
     return bank, name, agency, unchanged
+
+
+def _refuse_lossy(parsed: ParsedBank) -> None:
+    """Items that lost something on conversion become unsupported, each loss its reason."""
+    lossy = {loss.get("item") for loss in parsed.losses}
+    kept = [(i, s) for i, s in zip(parsed.items, parsed.sources) if i.get("id") not in lossy]
+    parsed.unsupported += [{**loss, "message": f"cannot be kept whole: {loss['message']}"}
+                           for loss in parsed.losses]
+    parsed.items, parsed.sources = [i for i, _ in kept], [s for _, s in kept]
+    parsed.losses = []
+
+
+def _skip_items(parsed: ParsedBank, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Skip each item a problem names, one by one; return the problems that name no item."""
+    def names(p: dict[str, Any], item: Any, source: dict[str, Any]) -> bool:
+        if any(p.get(k) != v for k, v in source.items()):
+            return False
+        return p.get("item") is None or (isinstance(item, dict) and p.get("item") == item.get("id"))
+
+    remaining, bad = [], set()
+    for p in found:
+        hits = [i for i, (item, source) in enumerate(zip(parsed.items, parsed.sources))
+                if source and names(p, item, source)]
+        if hits and (p.get("item") is not None or len(hits) == 1):
+            bad.update(hits)
+            parsed.unsupported.append(p)
+        else:
+            remaining.append(p)
+    keep = [i for i in range(len(parsed.items)) if i not in bad]
+    skipped_ids = {parsed.items[i].get("id") for i in bad if isinstance(parsed.items[i], dict)}
+    parsed.items = [parsed.items[i] for i in keep]
+    parsed.sources = [parsed.sources[i] for i in keep]
+    parsed.losses = [loss for loss in parsed.losses if loss.get("item") not in skipped_ids]
+    return remaining
 
 
 def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict[str, Any]], *,
@@ -280,7 +326,9 @@ def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict
     report_progress(0, len(todo))
     state = options.state or parsed.state or "draft"
     report = ImportReport(source=display, kind=parsed.kind, bank=name, agency=agency, state=state,
-                          skipped=list(parsed.unsupported), notices=list(parsed.notices))
+                          skipped=list(parsed.unsupported), notices=list(parsed.notices),
+                          losses=[loss for loss in parsed.losses
+                                  if loss.get("item") not in unchanged])
     if bank is None:
         organisation = get_or_create_organisation(session, agency, AGENCY)
         languages = [lang for lang in (parsed.languages or _item_languages(parsed)) if lang]
@@ -292,8 +340,19 @@ def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict
     report.unchanged = sorted(unchanged)
     services.create_items_from_bank_json(session, bank, todo, actor=actor, state=state,
                                          progress=report_progress)
+    _store_media(session, parsed, todo)
     report.imported = [item["id"] for item in todo]
     return report
+
+
+def _store_media(session: Session, parsed: ParsedBank, items: list[dict[str, Any]]) -> None:
+    """The media files the imported items refer to, stored with them."""
+    from piaa.items.media import store_media
+    from piaa.items.types.rich import media_hashes
+
+    used = {sha for item in items for html in (item.get("body") or {}).values()
+            for sha in media_hashes(html)}
+    store_media(session, {sha: f for sha, f in parsed.media.items() if sha in used})
 
 
 def _item_languages(parsed: ParsedBank) -> list[str]:
@@ -331,7 +390,8 @@ def import_job(path: str, display: str | None = None, options: dict[str, Any] | 
     except (Invalid, Forbidden, NotFound) as exc:
         session.rollback()
         return {"ok": False, "message": exc.message,
-                "problems": exc.problems or [{"message": exc.message}]}
+                "problems": exc.problems or [{"message": exc.message}],
+                "problem_count": getattr(exc, "problem_count", len(exc.problems) or 1)}
     finally:
         if remove_after:
             Path(path).unlink(missing_ok=True)

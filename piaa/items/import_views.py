@@ -43,7 +43,8 @@ class ImportForm(FlaskForm):
     state = SelectField("Load items as", default="",
                         choices=[SelectChoice("", "as the file says (else draft)")]
                         + [SelectChoice(s, s) for s in ("draft", "approved", "operational")])
-    skip_unsupported = BooleanField("QTI: import the items that can be mapped, skip the others")
+    skip_unsupported = BooleanField("Import the items that can be imported, skip (and list) the others")
+    refuse_losses = BooleanField("QTI: refuse items that cannot be kept whole")
 
 
 def upload_dir() -> Path:
@@ -61,7 +62,8 @@ def _import_options(values: dict) -> dict:
                "competency": (values.get("competency") or "").strip() or None,
                "level": int(values["level"]) if values.get("level") not in (None, "") else None,
                "state": values.get("state") or None,
-               "skip_unsupported": str(values.get("skip_unsupported", "")).lower() in ("1", "true", "y", "on")}
+               "skip_unsupported": str(values.get("skip_unsupported", "")).lower() in ("1", "true", "y", "on"),
+               "refuse_losses": str(values.get("refuse_losses", "")).lower() in ("1", "true", "y", "on")}
     if current_user.role != ADMIN:
         if options["state"] not in (None, "draft"):
             raise Forbidden("authors import items as drafts; a reviewer approves them")
@@ -115,7 +117,7 @@ def upload():
     if form.validate_on_submit():
         job_id = start_import(form.file.data, {k: form[k].data for k in
                                                ("bank", "agency", "competency", "level", "state",
-                                                "skip_unsupported")})
+                                                "skip_unsupported", "refuse_losses")})
         return redirect(url_for("imports.status", job_id=job_id))
     return render_template("items/import.html", form=form, is_admin=current_user.role == ADMIN)
 

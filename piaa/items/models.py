@@ -19,6 +19,8 @@ BEHAVIOURAL, FUNCTIONAL, DOMAIN = "behavioural", "functional", "domain"
 COMPETENCY_TYPES = (BEHAVIOURAL, FUNCTIONAL, DOMAIN)
 PROFICIENCY_LEVELS = (1, 2, 3, 4, 5)
 DEFAULT_LEVEL_LABELS = ("Basic", "Intermediate", "Proficient", "Advanced", "Expert")
+# Hindi of the default labels, for a dictionary that gives no Hindi label of its own.
+DEFAULT_LEVEL_LABELS_HI = dict(zip(DEFAULT_LEVEL_LABELS, ("आधारभूत", "मध्यवर्ती", "प्रवीण", "उन्नत", "विशेषज्ञ")))
 
 DRAFT, IN_REVIEW, APPROVED, OPERATIONAL, RETIRED = "draft", "in_review", "approved", "operational", "retired"
 ITEM_STATES = (DRAFT, IN_REVIEW, APPROVED, OPERATIONAL, RETIRED)

@@ -6,7 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from piaa.accounts.auth import role_required
-from piaa.accounts.models import ADMIN, ANALYST, AUTHOR, PROCTOR, PSYCHOMETRICIAN, REVIEWER
+from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, COE_REVIEWER, MDO_LEADERSHIP, MDO_STAFF, PROCTOR,
+                                  PSYCHOMETRICIAN, REVIEWER)
 from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Invalid
 from piaa.extensions import db
@@ -24,7 +25,9 @@ ROLE_HOME.setdefault(AUTHOR, "items.banks")
 ROLE_HOME.setdefault(REVIEWER, "items.review_queue")
 
 BANK_READERS = (AUTHOR, REVIEWER, PSYCHOMETRICIAN, ADMIN)
-DICTIONARY_READERS = (AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN)
+# MDOs search the dictionary before proposing a competency; the CoE reviewer checks against it.
+DICTIONARY_READERS = (AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN,
+                      MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER)
 AUTHORS = (AUTHOR, ADMIN)
 REVIEWERS = (REVIEWER, ADMIN)
 RETIRERS = (AUTHOR, REVIEWER, PSYCHOMETRICIAN, ADMIN)

@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _poly_models as pm
+from ._em import posterior_inplace
 from ._squarem import run_squarem
 from .quadrature import normal_weights
 
@@ -93,11 +94,9 @@ def posterior_chunk(y: np.ndarray, log_lik_nodes: np.ndarray, log_weights: np.nd
     post : (n_c, Q); marginal : (n_c,)
     """
     joint = y @ log_lik_nodes + log_weights[None, :]
-    top = joint.max(axis=1, keepdims=True)
-    post = np.exp(joint - top)
-    total = post.sum(axis=1, keepdims=True)
-    post /= total
-    return post, top[:, 0] + np.log(total[:, 0])
+    # The dichotomous E-step's soft-max, which keeps subnormals out of ``yt @ post``.
+    marginal = posterior_inplace(joint)
+    return joint, marginal
 
 
 def e_step(indicators: CategoryIndicators, logp: np.ndarray, present: np.ndarray,

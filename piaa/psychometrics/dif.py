@@ -37,10 +37,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
-from scipy.stats import chi2, norm
+from scipy.special import chdtrc, expit, ndtri
 
 from ._checks import as_responses
+from ._blas import single_blas_thread
 
 __all__ = ["MantelHaenszelResult", "LogisticDIFResult", "mantel_haenszel", "logistic_dif"]
 
@@ -210,7 +210,7 @@ def _mh_once(x, g, matching, excluded, significance) -> MantelHaenszelResult:
         )
         delta = DELTA_SCALE * np.log(alpha)
         se = -DELTA_SCALE * np.sqrt(var_log)
-    p_value = chi2.sf(chi, 1)
+    p_value = chdtrc(1, chi)
     ets = _ets_classes(delta, se, p_value, significance)
     return MantelHaenszelResult(
         alpha_mh=alpha,
@@ -227,7 +227,7 @@ def _mh_once(x, g, matching, excluded, significance) -> MantelHaenszelResult:
 
 def _ets_classes(delta, se, p_value, significance) -> np.ndarray:
     size = np.abs(delta)
-    z_crit = norm.isf(significance)  # one-sided test that |D| exceeds 1
+    z_crit = -ndtri(significance)  # one-sided test that |D| exceeds 1
     with np.errstate(invalid="ignore", divide="ignore"):
         beyond_one = (size - 1.0) / se > z_crit
     is_a = (size < 1.0) | ~(p_value < significance) | ~np.isfinite(delta)
@@ -328,7 +328,7 @@ def logistic_dif(
     lr_u = 2.0 * (ll[:, 1] - ll[:, 0])
     lr_n = 2.0 * (ll[:, 2] - ll[:, 1])
     lr_t = 2.0 * (ll[:, 2] - ll[:, 0])
-    p_t = chi2.sf(lr_t, 2)
+    p_t = chdtrc(2, lr_t)
     d_total = r2[:, 2] - r2[:, 0]
     low, high = EFFECT_SIZE_THRESHOLDS[key]
     effect = np.where(d_total < low, "A", np.where(d_total < high, "B", "C"))
@@ -337,8 +337,8 @@ def logistic_dif(
         lr_uniform=lr_u,
         lr_nonuniform=lr_n,
         lr_total=lr_t,
-        p_uniform=chi2.sf(lr_u, 1),
-        p_nonuniform=chi2.sf(lr_n, 1),
+        p_uniform=chdtrc(1, lr_u),
+        p_nonuniform=chdtrc(1, lr_n),
         p_total=p_t,
         r2=r2,
         delta_r2_uniform=r2[:, 1] - r2[:, 0],
@@ -350,6 +350,7 @@ def logistic_dif(
     )
 
 
+@single_blas_thread  # see _blas: mid-sized products, one worker per core
 def _batched_logit(design, y, seen, max_iter, tol):
     """Newton–Raphson logistic regression of every item column at once.
 
@@ -362,12 +363,15 @@ def _batched_logit(design, y, seen, max_iter, tol):
     mask = seen.astype(float)
     converged = np.zeros(n_items, dtype=bool)
     ridge = 1e-10 * np.eye(p)
+    # Each row's outer product, flattened: the Hessians of all items are then one
+    # matrix product (a three-operand einsum here runs as a plain loop, 20x slower).
+    outer = (design[:, :, None] * design[:, None, :]).reshape(len(design), p * p)
     for _ in range(max_iter):
         eta = design @ beta.T  # (n, J)
         mu = expit(eta)
         w = mask * mu * (1.0 - mu)
-        grad = np.einsum("np,nj->jp", design, mask * (y - mu))
-        hess = np.einsum("np,nq,nj->jpq", design, design, w) + ridge
+        grad = (design.T @ (mask * (y - mu))).T
+        hess = (outer.T @ w).T.reshape(n_items, p, p) + ridge
         step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
         # Perfectly separated items would step forever; cap the move per
         # iteration so the estimates stay finite.

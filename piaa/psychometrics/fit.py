@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2
+from scipy.special import chdtrc
 
 from . import irt
 from ._checks import as_responses, as_theta
@@ -157,7 +157,7 @@ def s_x2(
     df = np.maximum(df, 0.0)
     stats[df == 0] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_value = np.where(df > 0, chi2.sf(stats, np.where(df > 0, df, 1)), np.nan)
+        p_value = np.where(df > 0, chdtrc(np.where(df > 0, df, 1), stats), np.nan)
         rmsea = np.where(
             df > 0, np.sqrt(np.maximum(stats / np.where(df > 0, df, 1) - 1.0, 0.0) / (n_persons - 1)),
             np.nan,

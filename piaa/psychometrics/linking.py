@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ._item_models import DICHOTOMOUS_MODELS, category_probs, check_model
 from .quadrature import normal_quadrature
@@ -154,6 +153,9 @@ def link(
     loss = _haebara_loss if meth == "haebara" else _stocking_lord_loss
     target = category_probs(grid, base, name)  # (G, m, K)
     start = np.array([np.log(A_ms), B_ms]) if np.isfinite(A_ms) and A_ms > 0 else np.zeros(2)
+    # Imported here: scipy.optimize costs about 0.2 s, and importing the package should not.
+    from scipy.optimize import minimize
+
     # A is optimized on the log scale so it stays positive.
     res = minimize(
         lambda v: loss(v, new, target, grid, weights, name),

@@ -35,7 +35,6 @@ from typing import Callable
 
 import numpy as np
 from scipy.special import expit, ndtri
-from scipy.stats import rankdata
 
 from ._blas import single_blas_thread
 from . import _poly_em as em
@@ -371,6 +370,8 @@ def _start_values(codes, counts, model, nodes, free):
     seen = codes >= 0
     share = np.where(seen, codes / np.maximum(counts - 1, 1)[None, :], 0.0).sum(axis=1)
     share = share / np.maximum(seen.sum(axis=1), 1)
+    from scipy.stats import rankdata  # about 1 s to import: only fits pay for it
+
     ranks = rankdata(share)
     provisional = ndtri((ranks - 0.5) / share.size)
     nearest = np.abs(provisional[:, None] - nodes[None, :]).argmin(axis=1)

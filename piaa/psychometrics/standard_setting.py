@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import logit
+
 from ._item_models import DICHOTOMOUS_MODELS, category_probs, check_model
 from .decision import normal_level_confidence
 

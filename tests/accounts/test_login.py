@@ -114,6 +114,27 @@ class TestWithRateLimitsOn:
         return app_config
 
     def test_login_is_rate_limited(self, client):
-        codes = [client.post("/login", data={"email": "x@y.in", "password": "p"}).status_code
-                 for _ in range(12)]
+        codes = [client.post("/login", data={"email": f"x{n}@y.in", "password": "p"}).status_code
+                 for n in range(12)]
         assert codes[-1] == 429 and 429 not in codes[:10]
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/%5C/evil.example",
+                                    "/%5Cevil.example", "%5C%5Cevil.example", "https://evil.example/",
+                                    "https:/evil.example", "/%0A/evil.example", "/%20/evil.example",
+                                    "javascript:alert(1)", "/%0D%0A//evil.example"])
+def test_sign_in_and_language_switch_stay_on_the_site(client, make_user, target):
+    user = make_user(role="author")
+    signed_in = client.post(f"/login?next={target}", data={"email": user.email, "password": TEST_PASSWORD})
+    assert signed_in.status_code == 302 and signed_in.location == "/"
+    switched = client.post("/language", data={"lang": "hi", "next": target.replace("%09", "\t")
+                                              .replace("%5C", "\\").replace("%0A", "\n")
+                                              .replace("%0D", "\r").replace("%20", " ")})
+    assert switched.location == "/"
+
+
+def test_a_path_on_the_site_is_followed(client, make_user):
+    user = make_user(role="author")
+    response = client.post("/login?next=/items/%3Fq%3Da", data={"email": user.email, "password": TEST_PASSWORD})
+    assert response.location == "/items/?q=a"
+    assert client.post("/language", data={"lang": "en", "next": "/items/?page=2"}).location == "/items/?page=2"

@@ -248,6 +248,7 @@ def test_the_result_page_says_how_sure_the_level_is_in_english_and_hindi(session
     assert f"हमें {percent}% विश्वास है कि यह स्तर सही है।" in hindi
 
     certifying_window.assessment.confidence_threshold = 0.97
+    certifying_window.max_attempts = 2  # a retake is offered only while attempts remain
     scoring.rescore(session, attempt, actor=psychometrician, reason="threshold raised")
     session.commit()
     page = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)

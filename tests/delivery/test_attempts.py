@@ -129,12 +129,12 @@ def test_disconnection_is_given_back_exactly_under_clock_stops(session, running,
     clock.advance(seconds=30)
     attempts.save_answer(session, running.id, candidate, ref, "A", 1)
     session.commit()
-    clock.advance(seconds=400)  # silent far past the 45 s heartbeat timeout
-    assert attempts.deadline_of(running, clock()) == started + timedelta(seconds=1800 + 400)
+    clock.advance(seconds=250)  # silent past the 45 s heartbeat timeout, within the 300 s cap
+    assert attempts.deadline_of(running, clock()) == started + timedelta(seconds=1800 + 250)
     attempts.save_answer(session, running.id, candidate, ref, "B", 2)
     session.commit()
-    assert running.paused_total_s == 400
-    assert attempts.deadline_of(running, clock()) == started + timedelta(seconds=1800 + 400)
+    assert running.paused_total_s == 250
+    assert attempts.deadline_of(running, clock()) == started + timedelta(seconds=1800 + 250)
     kinds = set(session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == running.id)))
     assert {"heartbeat_lost", "reconnected"} <= kinds
 
@@ -197,3 +197,99 @@ def test_reload_and_another_device_resume_at_the_same_place(app, session, candid
     assert laptop.items() == [dict(second, answer="A", seq=phone.seq)]
     kinds = set(session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == phone.attempt_id)))
     assert "user_agent_change" in kinds and "admit" in kinds
+
+
+# --- found by the crash and timing harness -----------------------------------------------------
+
+def test_disconnected_time_is_given_back_only_up_to_the_cap_per_sitting(session, running, candidate,
+                                                                       proctor, clock):
+    ref = rows(session, running)[0].ref
+    started = clock()
+    attempts.save_answer(session, running.id, candidate, ref, "A", 1)
+    session.commit()
+    clock.advance(seconds=200)
+    attempts.save_answer(session, running.id, candidate, ref, "B", 2)  # 200 s given back
+    session.commit()
+    clock.advance(seconds=200)  # only 100 s are left to give
+    assert attempts.deadline_of(running, clock()) == started + timedelta(seconds=1800 + 300)
+    attempts.save_answer(session, running.id, candidate, ref, "C", 3)
+    session.commit()
+    assert (running.paused_total_s, running.disconnected_total_s) == (300, 300)
+    given = [e.data["given_back_s"] for e in session.scalars(
+        select(AttemptEvent).where(AttemptEvent.attempt_id == running.id, AttemptEvent.kind == "reconnected")
+        .order_by(AttemptEvent.id))]
+    assert given == [200, 100]
+    # Beyond the cap only a proctor's added time (audited) gives more.
+    proctoring.add_time(session, proctor, running.id, 120, "network outage in the hall")
+    session.commit()
+    assert attempts.deadline_of(running, clock()) == started + timedelta(seconds=1800 + 300 + 120)
+
+
+def test_going_silent_until_past_the_deadline_buys_no_more_than_the_cap(session, running, candidate, clock):
+    ref = rows(session, running)[0].ref
+    started = clock()
+    attempts.save_answer(session, running.id, candidate, ref, "A", 1)
+    session.commit()
+    clock.current = started + timedelta(seconds=1800 + 300 + 7)  # past deadline, cap and grace
+    with pytest.raises(Conflict) as late:
+        attempts.save_answer(session, running.id, candidate, ref, "B", 2)
+    assert late.value.code == "time_up"
+
+
+def test_the_sweeper_closes_an_attempt_silent_past_the_cap(session, running, candidate, clock):
+    ref = rows(session, running)[0].ref
+    started = clock()
+    attempts.save_answer(session, running.id, candidate, ref, "A", 1)
+    session.commit()
+    clock.current = started + timedelta(seconds=1800 + 300 - 1)
+    assert sweep(session).closed == []  # the cap's time is still owed
+    clock.current = started + timedelta(seconds=1800 + 300 + 6)
+    assert sweep(session).closed == [running.id]
+    session.expire_all()
+    assert running.state == "scored" and running.raw_score is not None
+
+
+def test_a_resent_check_in_is_answered_as_the_first(app, session, candidate, make_assessment, make_window):
+    window = make_window(make_assessment("loft"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.open(window.id)
+    body = {"identity_confirmed": True, "rules_accepted": True, "system_check": {"ok": True}}
+    first = sitting.call("POST", f"/attempts/{sitting.attempt_id}/check-in", body)
+    again = sitting.call("POST", f"/attempts/{sitting.attempt_id}/check-in", body)
+    assert first["state"] == again["state"] == "checked_in"
+    sitting.call("POST", f"/attempts/{sitting.attempt_id}/start")
+    assert sitting.call("POST", f"/attempts/{sitting.attempt_id}/check-in", body)["state"] == "in_progress"
+    checks = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "attempt.check_in")).all()
+    assert len(checks) == 1
+
+
+def test_a_stale_answer_after_submit_or_time_up_is_a_conflict(session, running, candidate, clock):
+    ref = rows(session, running)[0].ref
+    attempts.save_answer(session, running.id, candidate, ref, "A", 1)
+    session.commit()
+    keep_alive(session, running, candidate, clock, 1800)  # in touch until the deadline
+    clock.advance(seconds=6)  # past the grace; no poll has closed it yet
+    with pytest.raises(Conflict) as late:
+        attempts.save_answer(session, running.id, candidate, ref, "A", 1)  # the same, resent
+    assert late.value.code == "time_up"
+    session.rollback()
+
+
+def test_a_stale_answer_after_submit_says_not_in_progress(session, running, candidate):
+    ref = rows(session, running)[0].ref
+    attempts.save_answer(session, running.id, candidate, ref, "A", 1)
+    attempts.submit(session, running.id, candidate)
+    session.commit()
+    with pytest.raises(Conflict) as resent:
+        attempts.save_answer(session, running.id, candidate, ref, "A", 1)
+    assert resent.value.code == "not_in_progress"
+
+
+def test_an_answer_after_a_poll_closed_the_attempt_says_time_up(session, running, candidate, clock):
+    ref = rows(session, running)[0].ref
+    keep_alive(session, running, candidate, clock, 1800 + 30)  # the heartbeat poll closes it
+    session.expire_all()
+    assert running.state == "scored"
+    with pytest.raises(Conflict) as late:
+        attempts.save_answer(session, running.id, candidate, ref, "B", 1)
+    assert late.value.code == "time_up"

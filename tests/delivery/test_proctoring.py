@@ -131,3 +131,49 @@ def test_heartbeat_loss_is_flagged_by_the_sweeper(session, sitting, clock):
     assert sweep(session).heartbeat_lost == []  # once per silence
     clock.advance(seconds=timedelta(minutes=1).total_seconds())
     assert sitting.call("GET", f"/attempts/{sitting.attempt_id}")["time_left_s"] == 1800
+
+
+# --- limits on what a candidate may add to the timeline ------------------------------------------
+
+def stored_client_events(session, attempt_id):
+    session.expire_all()
+    return session.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id)
+                           .order_by(AttemptEvent.id)).all()
+
+
+def test_a_signal_keeps_small_data_and_only_the_size_of_large_data(session, sitting):
+    url = f"/attempts/{sitting.attempt_id}/events"
+    big = {f"k{n}": "x" * 200_000 for n in range(10)}
+    body = sitting.call("POST", url, {"events": [{"kind": "paste", "data": {"length": 12}}]})
+    assert body["stored"] == 1
+    sitting.call("POST", url, {"events": [{"kind": "paste", "data": {"k": "x" * 5000}}]})
+    datas = [e.data for e in stored_client_events(session, sitting.attempt_id) if e.kind == "paste"]
+    assert datas[0] == {"length": 12} and datas[1] == {"dropped_bytes": 5009}
+    # 25 signals of 10 keys x 200 KB (50 MB) is refused at the door, before it is read.
+    refused = sitting.client.post(f"/api/v1{url}", json={"events": [{"kind": "copy", "data": big}] * 25},
+                                  headers=sitting.headers)
+    assert refused.status_code == 413 and refused.json["error"]["code"] == "request_entity_too_large"
+
+
+def test_signals_past_the_rate_are_counted_not_stored(session, sitting, clock):
+    url = f"/attempts/{sitting.attempt_id}/events"
+    body = sitting.call("POST", url, {"events": [{"kind": "window_blur"}] * 150 + [{"kind": "second_tab"}] * 5})
+    assert body["stored"] == 60
+    events = stored_client_events(session, sitting.attempt_id)
+    over = [e for e in events if e.kind == "signals_over_rate"]
+    assert len([e for e in events if e.kind == "window_blur"]) == 60
+    assert over[0].data == {"per_minute": 60, "counts": {"window_blur": 90, "second_tab": 5}}
+    clock.advance(seconds=61)
+    assert sitting.call("POST", url, {"events": [{"kind": "second_tab"}]})["stored"] == 1
+
+
+class TestSignalCallsAreRateLimitedPerAttempt:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "RATELIMIT_ENABLED": True}
+
+    def test_the_thirty_first_call_in_a_minute_is_refused(self, sitting):
+        url = f"/api/v1/attempts/{sitting.attempt_id}/events"
+        codes = [sitting.client.post(url, json={"events": [{"kind": "heartbeat"}]},
+                                     headers=sitting.headers).status_code for _ in range(31)]
+        assert codes[:30] == [200] * 30 and codes[30] == 429

@@ -155,3 +155,17 @@ def test_adaptive_recovers_known_abilities(session, make_user, cohort, calibrati
     # With SE near 0.45 per simulee (true SD 1), 12 simulees recover the ordering and stay unbiased.
     assert np.corrcoef(true_theta, estimates)[0, 1] > 0.8
     assert abs(np.mean(estimates - true_theta)) < 0.35
+
+
+def test_a_parameter_held_fixed_is_stored_without_a_standard_error(session, competency, calibration):
+    # A calibration with fixed anchors has no SE for the anchors' parameters (NaN), which
+    # PostgreSQL's JSON refuses: it is stored as null.
+    rows = parameter_rows(session, calibration)
+    ses = {item_id: [float("nan"), float("nan"), float("nan"), float("nan")] for item_id in rows}
+    first = next(iter(rows))
+    ses[first] = [0.1, 0.05, float("nan"), float("nan")]
+    stored = record_parameter_set(session, competency, "2pl", rows, se=ses, activate=False)
+    session.commit()
+    by_item = {p.item_id: p.se for p in stored.items}
+    assert by_item[first] == [0.1, 0.05, None, None]
+    assert all(se == [None] * 4 for item_id, se in by_item.items() if item_id != first)

@@ -398,3 +398,26 @@ def test_a_mapping_that_is_not_numeric_is_malformed():
     data = (QTI_FIXTURES / "v3_text_entry.xml").read_bytes().replace(b'mapped-value="0.5"', b'mapped-value="half"')
     _, problems = qti.read_qti_file(data, "x.xml")
     assert problems == [{"file": "x.xml", "message": "mapped-value 'half' is not a number"}]
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+def test_a_sheet_of_too_many_rows_is_refused_before_any_check():
+    import time
+
+    rows = "".join(f"X{n},true_false,NOPE,9,,Q\n" for n in range(tabular.MAX_ROWS + 80_000))
+    data = ("id,type,competency,level,sub_area,stem_en\n" + rows).encode()
+    started = time.perf_counter()
+    parsed, problems = tabular.read_csv(data, "huge.csv")
+    assert time.perf_counter() - started < 5
+    assert parsed.items == [] and problems == [{"file": "huge.csv", "message":
+                                                "the file has more than 20,000 rows; split it into "
+                                                "files of at most 20,000 items"}]
+
+
+def test_a_refusal_lists_the_first_thousand_problems_and_counts_all():
+    problems = [bank_format.problem(f"bad {n}", row=n) for n in range(2500)]
+    with pytest.raises(bank_format.Invalid) as refused:
+        bank_format.refuse(problems, "f.csv")
+    assert len(refused.value.problems) == 1000 and refused.value.problem_count == 2500
+    assert refused.value.message == "f.csv was refused: 2,500 problems (the first 1,000 are listed)"

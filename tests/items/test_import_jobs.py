@@ -205,3 +205,13 @@ def test_bank_export_downloads(client, login_as, session, bank, author, make_use
     client.post("/logout")
     login_as(make_user(role="author", organisation="Other Agency"))
     assert client.get(f"/items/import/export/{bank.id}/qti3").status_code == 404
+
+
+def test_a_refused_job_stores_the_first_thousand_problems_and_their_count(session, dictionary, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,type,competency,level,stem_en\n"
+                    + "".join(f"B{n},true_false,NOPE,9,Q\n" for n in range(1500)), encoding="utf-8")
+    job = jobs.wait(jobs.enqueue(JOB, path=str(path), display="bad.csv",
+                                 options={"bank": "Bad", "agency": "A"}), timeout=120)
+    assert job.result["ok"] is False and len(job.result["problems"]) == 1000
+    assert job.result["problem_count"] > 1500 and "the first 1,000 are listed" in job.result["message"]

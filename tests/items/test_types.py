@@ -25,7 +25,8 @@ def fields(data, languages=("en", "hi")):
 
 def test_registry_holds_every_contract_type():
     assert set(ITEM_TYPES) == {"single_choice", "multiple_response", "true_false", "text_entry",
-                               "numeric_entry", "ordering", "situational_judgement", "likert"}
+                               "numeric_entry", "ordering", "situational_judgement", "likert",
+                               "matching", "hotspot"}
     for name, kind in ITEM_TYPES.items():
         assert kind.name == name and kind.qti_interaction.startswith("qti-")
 
@@ -196,7 +197,10 @@ def test_polytomous_credit_is_the_category(item_type, answer, expected):
     ("single_choice", {"stem": {"hi": "केवल हिंदी"}}, "stem.en"),
     ("single_choice", {"stem": {"en": "Which <b>one</b>?"}}, "stem.en"),
     ("single_choice", {"stem": {"en": "x", "ta": "y"}}, "stem.ta"),
-    ("single_choice", {"rationale": None}, "rationale"),
+    ("single_choice", {"rationale": {"en": " "}}, "rationale.en"),
+    ("single_choice", {"feedback": [{"outcome": "FEEDBACK", "value": "x", "text": {}}]}, "feedback[0].text"),
+    ("single_choice", {"feedback": [{"outcome": "FEEDBACK", "value": "x", "when": "soon",
+                                     "text": {"en": "a"}}]}, "feedback[0].when"),
     ("single_choice", {"colour": "red"}, "colour"),
     ("single_choice", {"options": [{"id": "A", "text": {"en": "a", "hi": "अ"}},
                                    {"id": "A", "text": {"en": "b", "hi": "ब"}}], "key": "A"}, "options[1].id"),
@@ -231,5 +235,11 @@ def test_languages_outside_the_bank_are_refused():
 def test_ensure_valid_raises_with_every_problem():
     kind = get_item_type("single_choice")
     with pytest.raises(Invalid) as caught:
-        kind.ensure_valid(kind.from_bank_json(item("single_choice", key="Z", rationale=None)))
-    assert {p["field"] for p in caught.value.problems} == {"key", "rationale"}
+        kind.ensure_valid(kind.from_bank_json(item("single_choice", key="Z", rationale={"en": ""})))
+    assert {p["field"] for p in caught.value.problems} == {"key", "rationale.en"}
+
+
+def test_rationale_is_optional():
+    """QTI never requires one; an imported item may come without (reviewers see it missing)."""
+    kind = get_item_type("single_choice")
+    assert kind.validate(kind.from_bank_json(item("single_choice", rationale=None))) == []

@@ -1,11 +1,11 @@
 """The public reference data sets the psychometrics tests read (one place finds them).
 
 LSAT7.csv, Science.csv, SAT12_raw.csv and SAT12_key.csv (R mirt's classic
-data sets, see their README.md) live in ``shared/data`` beside the
-repository checkout, i.e. ``<repository>/../shared/data``. CI always has
-them. A missing file fails the test that needs it, with a message saying
-where it was looked for: a silent skip would hide every reference test
-against mirt's published numbers.
+data sets; reference/data/README.md names the source and terms of each)
+live in the repository, in ``tests/psychometrics/reference/data``, so a
+fresh checkout runs every reference test. A missing file fails the test
+that needs it, with a message saying where it was looked for: a silent skip
+would hide every reference test against mirt's published numbers.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-PUBLIC_DATA = REPOSITORY.parent / "shared" / "data"
+PUBLIC_DATA = Path(__file__).resolve().parent / "reference" / "data"
 PUBLIC_FILES = ("LSAT7.csv", "Science.csv", "SAT12_raw.csv", "SAT12_key.csv")
 
 
@@ -27,9 +26,9 @@ def public_data_path(name: str) -> Path:
     if not path.is_file():
         pytest.fail(
             f"public data set {name} not found at {path}. The psychometrics reference "
-            f"tests need {', '.join(PUBLIC_FILES)} in shared/data beside the repository "
-            "checkout (CI provides them); they are failed, not skipped, so that a missing "
-            "folder cannot hide them.",
+            f"tests need {', '.join(PUBLIC_FILES)} in tests/psychometrics/reference/data "
+            "(see the README.md there); they are failed, not skipped, so that a missing "
+            "file cannot hide them.",
             pytrace=False,
         )
     return path

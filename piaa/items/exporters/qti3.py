@@ -15,6 +15,8 @@ from typing import Any, Iterable
 
 from lxml import etree
 
+from piaa.errors import Invalid
+from piaa.items.bank_format import PACKAGE_ONLY_TYPES
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -253,6 +255,12 @@ def manifest_xml(bank: dict[str, Any], items: list[dict[str, Any]]) -> bytes:
 
 def write_package(bank: dict[str, Any], items: list[dict[str, Any]], out: io.BufferedIOBase | str) -> None:
     """A QTI 3.0 content package: ``imsmanifest.xml`` and ``items/<id>.xml`` per item."""
+    unwritable = [i for i in items if i.get("type") in PACKAGE_ONLY_TYPES]
+    if unwritable:  # matching and hotspot items are read from QTI but not written back yet
+        raise Invalid(f"{len(unwritable)} item(s) cannot be written as QTI 3.0 yet; export as json",
+                      problems=[{"item": i["id"], "field": "type",
+                                 "message": f"{i['type']} items are not exported to QTI yet"}
+                                for i in unwritable])
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("imsmanifest.xml", manifest_xml(bank, items))
         for item in items:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from piaa.errors import Invalid
+from piaa.items.bank_format import PACKAGE_ONLY_TYPES
 from piaa.items.importers.tabular import ITEMS_SHEET, OPTION_LETTERS, template_columns
 
 
@@ -61,6 +62,10 @@ def _columns(items: list[dict[str, Any]], languages: Iterable[str]) -> list[str]
 def _refuse_unwritable(items: list[dict[str, Any]]) -> None:
     problems = []
     for item in items:
+        if item.get("type") in PACKAGE_ONLY_TYPES:
+            problems.append({"item": item["id"], "field": "type",
+                             "message": f"a {item['type']} item has no spreadsheet row; export as json"})
+            continue
         bad = [o["id"] for o in item.get("options") or [] if o["id"] not in OPTION_LETTERS]
         if bad:
             problems.append({"item": item["id"], "field": "options",

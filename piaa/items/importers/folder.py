@@ -13,6 +13,7 @@ from typing import Any
 from piaa.items.bank_format import (MANIFEST_NAME, ParsedBank,
                                     competencies_problems, manifest_problems, problem, read_json,
                                     refuse)
+from piaa.items.importers.archive import ArchiveRefused, extract, open_archive
 
 
 def read_bank_folder(folder: Path) -> tuple[ParsedBank, list[dict[str, Any]]]:
@@ -49,19 +50,13 @@ def read_bank_folder(folder: Path) -> tuple[ParsedBank, list[dict[str, Any]]]:
 
 
 def read_bank_zip(data: bytes, display: str, scratch: Path) -> tuple[ParsedBank, list[dict]]:
-    """A zipped bank folder: unpacked into ``scratch`` (a fresh directory), then read."""
+    """A zipped bank folder: unpacked into ``scratch`` (a fresh directory) within the
+    archive limits of ``piaa.items.importers.archive``, then read."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        return ParsedBank(kind="folder"), [problem("not a zip archive", file=display)]
-    with archive:
-        names = archive.namelist()
-        for name in names:
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts:
-                return ParsedBank(kind="folder"), [problem(f"unsafe path {name!r} in archive",
-                                                           file=display)]
-        archive.extractall(scratch)
+        with open_archive(data) as zipped:
+            extract(zipped, scratch)
+    except ArchiveRefused as exc:
+        return ParsedBank(kind="folder"), [problem(str(exc), file=display)]
     manifests = sorted(p for p in scratch.rglob(MANIFEST_NAME) if len(p.relative_to(scratch).parts) <= 2)
     if len(manifests) != 1:
         return ParsedBank(kind="folder"), [problem(
@@ -73,8 +68,8 @@ def read_bank_zip(data: bytes, display: str, scratch: Path) -> tuple[ParsedBank,
 def is_bank_zip(data: bytes) -> bool:
     """A zip holding a bank manifest (and no QTI ``imsmanifest.xml``)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [PurePosixPath(n).name for n in archive.namelist()]
+        with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+            names = [PurePosixPath(n).name for n in zipped.namelist()]
     except zipfile.BadZipFile:
         return False
     return MANIFEST_NAME in names and "imsmanifest.xml" not in names

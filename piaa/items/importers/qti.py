@@ -26,17 +26,20 @@ importer's options.
 """
 from __future__ import annotations
 
-import io
 import math
+import posixpath
 import re
-import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import etree
 
 from piaa.items.bank_format import ParsedBank, problem
+from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
+from piaa.items.importers import qti_content, qti_scoring
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -61,7 +64,16 @@ SKIPPED_CONTENT = frozenset(("qti-feedback-block", "qti-feedback-inline", "qti-m
                              "qti-rubric-block", "qti-template-block", "qti-template-inline",
                              "qti-printed-variable", "qti-stylesheet"))
 SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
-                          "qti-text-entry-interaction")
+                          "qti-text-entry-interaction", "qti-inline-choice-interaction",
+                          "qti-hottext-interaction", "qti-match-interaction",
+                          "qti-gap-match-interaction", "qti-hotspot-interaction")
+# Interactions whose content is part of the stem (the text around hot texts and gaps, the
+# prompt); the others stand in the stem as a blank.
+CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qti-hottext-interaction",
+                          "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction")
+# What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
+CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
+                             "qti-hotspot-choice", "qti-inline-choice"))
 TEMPLATE_NAMES = {"match_correct": "match_correct", "map_response": "map_response",
                   "cc2_match": "match_correct", "cc2_match_basic": "match_correct",
                   "cc2_map_response": "map_response"}
@@ -140,6 +152,7 @@ class _Texts:
 
     paragraphs: dict[str, list[str]] = field(default_factory=dict)
     current: dict[str, list[str]] = field(default_factory=dict)
+    gaps: int = 0
 
     def add(self, lang: str, text: str | None) -> None:
         if text:
@@ -171,9 +184,15 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
     lang = _lang(element, lang)
     if name in skip or (element.get("class") or "").split().count(UNIT_CLASS):
         return
-    if name.endswith("-interaction") and name not in ("qti-choice-interaction", "qti-order-interaction"):
+    if name.endswith("-interaction") and name not in CONTAINER_INTERACTIONS:
         texts.add(lang, GAP)
         return
+    if name == "qti-gap":
+        texts.gaps += 1
+        texts.add(lang, f"[{texts.gaps}]")
+        return
+    if name in ("object", "img") and _name(element.getparent()) == "qti-hotspot-interaction":
+        return  # the hotspot's picture is the widget's
     block = name in BLOCK_ELEMENTS
     if block:
         texts.brk()
@@ -202,7 +221,7 @@ def text_of(element: etree._Element, lang: str, *, skip: frozenset[str] = SKIPPE
 
 def _stem(body: etree._Element, lang: str) -> dict[str, str]:
     """The item body's text without the choices: prompt and paragraphs around the interaction."""
-    return text_of(body, lang, skip=SKIPPED_CONTENT | {"qti-simple-choice"})
+    return text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS)
 
 
 # --- response declarations and processing ------------------------------------------------------
@@ -259,10 +278,29 @@ def template_kind(template: str) -> str | None:
 class Scoring:
     kind: str                  # match_correct | map_response | tolerance
     tolerance: float = 0.0
+    relative: bool = False     # tolerance in per cent of the correct value
 
 
-def _scoring(item: etree._Element, response_id: str) -> Scoring:
-    """How the item scores RESPONSE. :raise Unsupported: for anything but the standard rules."""
+def _outcome_defaults(item: etree._Element) -> dict[str, float]:
+    """Numeric default values of the outcomes other than SCORE (MAXSCORE, ...)."""
+    defaults = {}
+    for declaration in _children(item, "qti-outcome-declaration"):
+        identifier = declaration.get("identifier")
+        default = _child(declaration, "qti-default-value")
+        value = _child(default, "qti-value") if default is not None else None
+        if identifier and identifier != qti_scoring.SCORE and value is not None:
+            try:
+                defaults[identifier] = float((value.text or "").strip())
+            except ValueError:
+                pass
+    return defaults
+
+
+def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scoring:
+    """How the item scores its responses.
+
+    :raise Unsupported: for anything but (sums of) the standard rules, with the reason.
+    """
     processing = _child(item, "qti-response-processing")
     if processing is None:
         raise Unsupported("the item has no response processing, so it cannot be scored")
@@ -272,92 +310,32 @@ def _scoring(item: etree._Element, response_id: str) -> Scoring:
         if kind is None:
             raise Unsupported(f"response processing template {template!r} is not match_correct "
                               "or map_response")
-        return Scoring(kind)
-    rules = [c for c in processing if isinstance(c.tag, str)]
-    scoring = _scoring_from_rules(rules, response_id)
-    if scoring is None:
-        raise Unsupported("custom response processing that is not one of the standard rules "
-                          "(match the correct response, map the response, equal within a tolerance)")
-    return scoring
-
-
-def _is_var(element: etree._Element | None, name: str, response_id: str) -> bool:
-    return element is not None and _name(element) == name and element.get("identifier") == response_id
-
-
-def _score_value(rule: etree._Element) -> etree._Element | None:
-    """The expression a ``qti-set-outcome-value identifier="SCORE"`` sets, if that is the rule."""
-    if _name(rule) != "qti-set-outcome-value" or rule.get("identifier") != "SCORE":
-        return None
-    expressions = [c for c in rule if isinstance(c.tag, str)]
-    return expressions[0] if len(expressions) == 1 else None
-
-
-def _constant(expression: etree._Element | None) -> float | None:
-    if expression is None or _name(expression) != "qti-base-value":
-        return None
+        # The templates score the response called RESPONSE, whatever else the item has.
+        return qti_scoring.Scoring([qti_scoring.Term("match" if kind == "match_correct" else "map",
+                                                     "RESPONSE")])
     try:
-        return float(expression.text or "")
-    except ValueError:
-        return None
+        return qti_scoring.analyse(processing, _outcome_defaults(item))
+    except qti_scoring.CustomScoring as exc:
+        raise Unsupported(f"custom response processing that is not one of the standard rules "
+                          f"(match the correct response, map the response, equal within a "
+                          f"tolerance): {exc}") from None
 
 
-def _condition_test(branch: etree._Element) -> tuple[etree._Element | None, list[etree._Element]]:
-    parts = [c for c in branch if isinstance(c.tag, str)]
-    return (parts[0] if parts else None), parts[1:]
-
-
-def _scores_set(rules: list[etree._Element]) -> list[etree._Element]:
-    values = [_score_value(r) for r in rules]
-    return [v for v in values if v is not None]
-
-
-def _scoring_from_rules(rules: list[etree._Element], response_id: str) -> Scoring | None:
-    """Recognise the templates' rules written out in full."""
-    if len(rules) == 1 and _is_var(_child_expr(_score_value(rules[0])), "qti-map-response", response_id):
+def _scoring(analysis: qti_scoring.Scoring, response_id: str) -> Scoring:
+    """The one term of a single-response item as the type mappers take it."""
+    terms = [t for t in analysis.terms if t.response == response_id]
+    others = [t.response for t in analysis.terms if t.response != response_id]
+    if not terms:
+        raise Unsupported(f"the response processing does not score {response_id!r}")
+    if others:
+        raise Unsupported(f"the response processing scores {', '.join(others)}, which no "
+                          "interaction answers")
+    term = terms[0]
+    if term.kind == "map":
         return Scoring("map_response")
-    if len(rules) != 1 or _name(rules[0]) != "qti-response-condition":
-        return None
-    condition = rules[0]
-    branch_if = _child(condition, "qti-response-if")
-    branch_else = _child(condition, "qti-response-else")
-    if branch_if is None or _children(condition, "qti-response-else-if"):
-        return None
-    test, actions = _condition_test(branch_if)
-    if_scores = _scores_set(actions)
-    else_scores = _scores_set([c for c in branch_else if isinstance(c.tag, str)]) if branch_else is not None else []
-    if test is not None and _name(test) == "qti-is-null" and _is_var(_child_expr(test), "qti-variable", response_id):
-        # map_response template: null scores 0, otherwise the mapped value
-        if len(else_scores) == 1 and _is_var(else_scores[0], "qti-map-response", response_id):
-            return Scoring("map_response")
-        return None
-    if len(if_scores) != 1 or _constant(if_scores[0]) != 1.0:
-        return None
-    if else_scores and (len(else_scores) != 1 or _constant(else_scores[0]) != 0.0):
-        return None
-    operands = [c for c in test if isinstance(c.tag, str)] if test is not None else []
-    if len(operands) != 2 or not _is_var(operands[0], "qti-variable", response_id) \
-            or not _is_var(operands[1], "qti-correct", response_id):
-        return None
-    if _name(test) == "qti-match":
-        return Scoring("match_correct")
-    if _name(test) == "qti-equal":
-        mode = test.get("tolerance-mode", "exact")
-        if mode == "exact":
-            return Scoring("match_correct")
-        bounds = (test.get("tolerance") or "").split()
-        if mode == "absolute" and bounds and len(set(bounds)) == 1:
-            return Scoring("tolerance", _number(bounds[0], "tolerance"))
-    return None
-
-
-def _child_expr(element: etree._Element | None) -> etree._Element | None:
-    if element is None:
-        return None
-    if _name(element) in ("qti-map-response", "qti-variable", "qti-correct"):
-        return element
-    expressions = [c for c in element if isinstance(c.tag, str)]
-    return expressions[0] if len(expressions) == 1 else None
+    if term.tolerance:
+        return Scoring("tolerance", term.tolerance[1], relative=term.tolerance[0] == "relative")
+    return Scoring("match_correct")
 
 
 # --- interactions to item types ------------------------------------------------------------------
@@ -369,9 +347,9 @@ def _unprefix(identifier: str) -> str:
     return identifier
 
 
-def _choices(interaction: etree._Element, lang: str) -> list[dict[str, Any]]:
+def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice") -> list[dict[str, Any]]:
     choices = []
-    for choice in _descendants(interaction, "qti-simple-choice"):
+    for choice in _descendants(interaction, tag):
         choices.append({"id": _unprefix(choice.get("identifier", "")),
                         "text": text_of(choice, _lang(choice, lang), separator=" ")})
     return choices
@@ -426,14 +404,20 @@ def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[s
         raise Unsupported(f"a text entry with {decl.cardinality} cardinality is not supported")
     numeric = decl.base_type in ("float", "integer") or hint == "numeric_entry"
     if numeric:
-        if scoring.kind == "map_response" or len(decl.correct) != 1:
+        correct = decl.correct
+        if scoring.kind == "map_response":
+            # A mapping that credits one value and nothing else is that value as the key.
+            credited = [k for k, v in (decl.mapping or {}).items() if v > 0]
+            correct = credited if len(credited) == 1 and decl.default_value <= 0 else []
+        if len(correct) != 1:
             raise Unsupported("a numeric entry must be scored against its one correct value")
         try:
-            key = float(decl.correct[0])
+            key = float(correct[0])
         except ValueError:
-            raise Unsupported(f"the correct value {decl.correct[0]!r} is not a number") from None
+            raise Unsupported(f"the correct value {correct[0]!r} is not a number") from None
+        tolerance = abs(key) * scoring.tolerance / 100 if scoring.relative else scoring.tolerance
         return {"type": "numeric_entry", "key": int(key) if key.is_integer() and decl.base_type == "integer" else key,
-                "tolerance": scoring.tolerance}
+                "tolerance": tolerance}
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, but the response is text")
     if scoring.kind == "match_correct":
@@ -445,17 +429,33 @@ def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[s
     entries = {k: v for k, v in (decl.mapping or {}).items() if v != 0}
     if not entries or decl.default_value != 0:
         raise Unsupported("the mapping must give credit to accepted answers and 0 to the rest")
-    if any(not 0 < v <= 1 for v in entries.values()):
-        raise Unsupported(f"mapped credits must lie in (0, 1], got {sorted(entries.values())}")
+    if any(v < 0 for v in entries.values()):
+        raise Unsupported(f"mapped credits must be positive, got {sorted(entries.values())}")
+    top = max(entries.values())
+    if top > 1:  # points, not credits: PIAA credits run 0..1, so rescale by the best answer's
+        entries = {k: v / top for k, v in entries.items()}
     cases = {decl.mapping_case_sensitive[k] for k in entries}
     if len(cases) != 1:
         raise Unsupported("the accepted answers mix case-sensitive and case-insensitive matching")
-    return {"type": "text_entry", "case_sensitive": cases.pop(),
-            "accepted": [{"value": k, "credit": v} for k, v in entries.items()]}
+    case_sensitive = cases.pop()
+    accepted: dict[str, dict[str, Any]] = {}
+    for value, credit in entries.items():
+        # "York" and "york" are one answer when case does not count: keep the better credit.
+        norm = value if case_sensitive else value.casefold()
+        if norm not in accepted or accepted[norm]["credit"] < credit:
+            accepted[norm] = {"value": value, "credit": credit}
+    return {"type": "text_entry", "case_sensitive": case_sensitive, "accepted": list(accepted.values())}
 
 
-def _interaction(body: etree._Element) -> etree._Element:
+IGNORED_INTERACTIONS = frozenset(("qti-end-attempt-interaction",))
+
+
+def _interaction(body: etree._Element, losses: list[str]) -> etree._Element:
     interactions = [e for e in body.iter(etree.Element) if _name(e).endswith("-interaction")]
+    for ignored in [e for e in interactions if _name(e) in IGNORED_INTERACTIONS]:
+        losses.append(f"the {_name(ignored)} button ({ignored.get('title') or 'end attempt'}) "
+                      "is left out: a PIAA sitting has no hints or early ends per item")
+    interactions = [e for e in interactions if _name(e) not in IGNORED_INTERACTIONS]
     if not interactions:
         raise Unsupported("the item has no interaction")
     if len(interactions) > 1:
@@ -486,11 +486,106 @@ def _rationale(body: etree._Element, lang: str) -> dict[str, str] | None:
     return None
 
 
+FEEDBACK_ELEMENTS = ("qti-modal-feedback", "qti-feedback-block", "qti-feedback-inline")
+
+
+def _feedback(root: etree._Element, lang: str, analysis: qti_scoring.Scoring) -> list[dict[str, Any]]:
+    """Modal and inline feedback, each with the outcome value that shows (or hides) it and,
+    where the response processing says so, whether that value means a right or wrong answer."""
+    found = []
+    for element in root.iter(*(f"{{{QTI3_NS}}}{n}" for n in FEEDBACK_ELEMENTS)):
+        text = text_of(element, _lang(element, lang), skip=SKIPPED_CONTENT - {_name(element)})
+        if not text:
+            continue
+        value = element.get("identifier", "")
+        entry: dict[str, Any] = {"outcome": element.get("outcome-identifier", "FEEDBACK"),
+                                 "value": value, "show": element.get("show-hide", "show") != "hide",
+                                 "text": text}
+        when = analysis.feedback_when.get(value) or \
+            (value.lower() if value.lower() in ("correct", "incorrect") else None)
+        if when:
+            entry["when"] = when
+        if _name(element) != "qti-modal-feedback":
+            entry["inline"] = True
+        found.append(entry)
+    return found
+
+
+def _count(elements, kept: str = "") -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for element in elements:
+        name = _name(element)
+        if not name and etree.QName(element).localname == "math":
+            name = "math"
+        seen[name] = seen.get(name, 0) + 1
+    for name in ("img", "math", "table", "audio", "video"):
+        if name in seen:
+            seen[name] -= kept.count(f"<{name}")
+    if "object" in seen:  # an image object is kept as an img
+        seen["object"] -= max(0, kept.count("<img") - sum(1 for e in elements if _name(e) == "img"))
+    return seen
+
+
+def _losses(root: etree._Element, body: etree._Element, interaction: etree._Element,
+            losses: list[str], kept_html: str = "", kept: frozenset[str] = frozenset()) -> None:
+    """What the item holds that the PIAA item will not: listed, never dropped silently.
+
+    ``kept_html`` is the rich body kept (its pictures, formulas and tables are not lost);
+    ``kept`` names the interaction attributes the item type keeps (shuffle, max-choices).
+    """
+    seen = _count(list(root.iter(etree.Element)), kept_html)
+    described = {
+        "img": "image(s)", "object": "embedded object(s)", "picture": "picture(s)",
+        "audio": "audio", "video": "video", "math": "MathML formula(s), flattened to text",
+        "table": "table(s), flattened to paragraphs", "qti-stylesheet": "stylesheet(s)",
+        "qti-template-declaration": "template variables (values varied per candidate)",
+        "qti-printed-variable": "printed template value(s)",
+        "qti-companion-materials-info": "companion materials (calculator, rule, ...)",
+        "qti-catalog-info": "accessibility catalog (alternative renderings)",
+        "qti-portable-custom-interaction": "portable custom interaction",
+    }
+    for name, what in described.items():
+        if seen.get(name, 0) > 0:
+            losses.append(f"{what} not kept ({seen[name]})")
+    for block in _descendants(body, "qti-rubric-block"):
+        if block.get("use") != RATIONALE_USE:
+            views = block.get("view", "")
+            losses.append(f"a rubric block for {views or 'all views'} not kept")
+    if _bool(interaction.get("shuffle"), False) and "shuffle" not in kept:
+        losses.append("options were to be shuffled for each candidate; PIAA shows them in "
+                      "the authored order")
+    max_choices = interaction.get("max-choices")
+    if "max-choices" not in kept and max_choices and max_choices.isdigit() and int(max_choices) > 1 and \
+            int(max_choices) < len(_descendants(interaction, "qti-simple-choice")):
+        losses.append(f"at most {max_choices} choices may be picked; PIAA does not limit them")
+    if interaction.get("min-choices") not in (None, "0", "1"):
+        losses.append(f"at least {interaction.get('min-choices')} choices must be picked; "
+                      "PIAA does not require them")
+
+
+@dataclass
+class QtiItem:
+    """One converted item: the bank-format item and what of the source it could not keep."""
+
+    item: dict[str, Any]
+    losses: list[str] = field(default_factory=list)
+    media: dict[str, Any] = field(default_factory=dict)  # sha256 -> piaa.items.media.MediaFile
+
+
 def item_from_qti(data: bytes, file: str, hints: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One bank-format item from a QTI item file.
+    """One bank-format item from a QTI item file (see ``read_item``)."""
+    return read_item(data, file, hints).item
+
+
+def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
+              resolve: qti_content.Resolve | None = None) -> QtiItem:
+    """One bank-format item from a QTI item file, with the list of what was not kept.
 
     ``hints`` are PIAA facts from the package manifest (or the importer's options): id, type,
     competency, level, sub_area, reference, partial_credit, collapse_spaces.
+
+    ``resolve`` reads a file the item refers to (a picture), by its path relative to the item
+    file; the media found are returned with the item.
 
     :raise Malformed: if the file is not well-formed XML or not a QTI assessment item.
     :raise Unsupported: if the item cannot be expressed as a PIAA item (the reason says why).
@@ -509,19 +604,142 @@ def item_from_qti(data: bytes, file: str, hints: dict[str, Any] | None = None) -
     body = _child(root, "qti-item-body")
     if body is None:
         raise Unsupported("the item has no item body")
-    interaction = _interaction(body)
+    losses: list[str] = []
+    interaction = _interaction(body, losses)
     response_id = interaction.get("response-identifier", "RESPONSE")
     declarations = {d.get("identifier"): d for d in _children(root, "qti-response-declaration")}
     if response_id not in declarations:
         raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
     decl = _declaration(declarations[response_id])
-    scoring = _scoring(root, response_id)
-    item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"))
-    return _with_facts(item, root, body, lang, hints)
+    analysis = _analysis(root, [response_id])
+    scoring = _scoring(analysis, response_id)
+    media: dict[str, Any] = {}
+    item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
+                          resolve, media)
+    item = _with_facts(item, root, body, lang, hints)
+    feedback = _feedback(root, lang, analysis)
+    if feedback:
+        item["feedback"] = feedback
+    shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
+    if shown.rich and _single_language(body, lang):
+        item["body"] = {lang: shown.html}
+        media.update(shown.media)
+        losses += [f"not kept: {p}" for p in shown.problems]
+    kept = frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
+                     if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
+    kept_html = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
+    _losses(root, body, interaction, losses, kept_html, kept)
+    return QtiItem(item, losses, media)
+
+
+def _single_language(body: etree._Element, lang: str) -> bool:
+    """Rich bodies are kept for items written in one language (PIAA's own parallel-language
+    exports are plain text)."""
+    return all(_lang(e, lang) == lang for e in body.iter(etree.Element))
+
+
+CHOICE_TAGS = {"qti-inline-choice-interaction": "qti-inline-choice",
+               "qti-hottext-interaction": "qti-hottext"}
+
+
+def _pairs(values: list[str]) -> list[list[str]]:
+    pairs = []
+    for value in values:
+        parts = value.split()
+        if len(parts) != 2:
+            raise Malformed(f"{value!r} is not a pair of identifiers")
+        pairs.append([_unprefix(parts[0]), _unprefix(parts[1])])
+    return pairs
+
+
+def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
+              lang: str) -> dict[str, Any]:
+    if decl.base_type not in ("directedPair", "directed-pair"):
+        raise Unsupported(f"a {name} answered with {decl.base_type} values is not supported")
+    if name == "qti-match-interaction":
+        sets = _descendants(interaction, "qti-simple-match-set")
+        if len(sets) != 2:
+            raise Malformed("a match interaction needs two match sets")
+        sources, targets = (_choices(one, lang, "qti-simple-associable-choice") for one in sets)
+        limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-simple-associable-choice")}
+    else:
+        if _descendants(interaction, "qti-gap-img"):
+            raise Unsupported("gaps filled with pictures are not supported")
+        sources = _choices(interaction, lang, "qti-gap-text")
+        targets = [{"id": _unprefix(g.get("identifier", "")), "text": {lang: f"[{n}]"}}
+                   for n, g in enumerate(_descendants(interaction, "qti-gap"), start=1)]
+        limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-gap-text")}
+    for entry in sources + targets:
+        most = limits.get(entry["id"])
+        if most and most.isdigit() and int(most) > 0:
+            entry["match_max"] = int(most)
+    if scoring.kind == "match_correct":
+        key, partial = _pairs(decl.correct), False
+    elif scoring.kind == "map_response":
+        mapping = {tuple(p): v for p, v in zip(_pairs(list(decl.mapping or {})), (decl.mapping or {}).values())}
+        credited = [list(p) for p, v in mapping.items() if v > 0]
+        if not credited or (decl.lower_bound is None or decl.lower_bound < 0) and decl.default_value < 0:
+            raise Unsupported("the pair mapping is not PIAA partial credit (each right pair +v, "
+                              "a wrong one at most -v, lower bound 0)")
+        key, partial = credited, True
+    else:
+        raise Unsupported("a tolerance applies to numbers, not to pairs")
+    if not key:
+        raise Unsupported("the item gives no right pairs")
+    item = {"type": "matching", "sources": sources, "targets": targets, "key": key,
+            "partial_credit": partial}
+    if name == "qti-gap-match-interaction":
+        item["gaps"] = True
+    return item
+
+
+def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, lang: str,
+             resolve: qti_content.Resolve | None, media: dict[str, Any]) -> dict[str, Any]:
+    picture = next((e for e in interaction if _name(e) in ("object", "img")), None)
+    if picture is None:
+        raise Unsupported("the hotspot has no picture")
+    found = qti_content.RichBody()
+    source = qti_content.media_source(picture, resolve, found)
+    if source is None:
+        raise Unsupported(f"the hotspot's picture cannot be kept: {'; '.join(found.problems)}")
+    media.update(found.media)
+    try:
+        width, height = int(float(picture.get("width"))), int(float(picture.get("height")))
+    except (TypeError, ValueError):
+        raise Unsupported("the hotspot's picture does not give its width and height") from None
+    areas = []
+    for choice in _descendants(interaction, "qti-hotspot-choice"):
+        area = {"id": _unprefix(choice.get("identifier", "")), "shape": choice.get("shape", ""),
+                "coords": [float(c) for c in (choice.get("coords") or "").replace(" ", "").split(",") if c]}
+        label = choice.get("hotspot-label") or choice.get("aria-label")
+        if label:
+            area["label"] = {lang: label}
+        areas.append(area)
+    if scoring.kind == "map_response":
+        key = [_unprefix(k) for k, v in (decl.mapping or {}).items() if v > 0]
+    else:
+        key = [_unprefix(v) for v in decl.correct]
+    item = {"type": "hotspot", "image": {"src": source, "width": width, "height": height},
+            "areas": areas, "key": key}
+    alt = (picture.get("alt") or picture.text or "").strip()
+    if alt:
+        item["image"]["alt"] = {lang: alt}
+    most = interaction.get("max-choices", "")
+    if decl.cardinality == "single":
+        item["max_choices"] = 1
+    elif most.isdigit() and int(most) > 0:
+        item["max_choices"] = int(most)
+    return item
 
 
 def _typed_content(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
-                   lang: str, body: etree._Element, hint: str | None) -> dict[str, Any]:
+                   lang: str, body: etree._Element, hint: str | None,
+                   resolve: qti_content.Resolve | None = None,
+                   media: dict[str, Any] | None = None) -> dict[str, Any]:
+    if name in ("qti-match-interaction", "qti-gap-match-interaction"):
+        return _matching(name, interaction, decl, scoring, lang)
+    if name == "qti-hotspot-interaction":
+        return _hotspot(interaction, decl, scoring, lang, resolve, media if media is not None else {})
     if name == "qti-text-entry-interaction":
         item = _text_entry(decl, scoring, hint)
         unit = _unit(body, lang)
@@ -530,17 +748,24 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
         return item
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, not to choices")
-    choices = _choices(interaction, lang)
+    choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"))
     if name == "qti-order-interaction":
         if decl.cardinality != "ordered" or scoring.kind != "match_correct":
             raise Unsupported("an ordering must be scored by matching its correct order")
         return {"type": "ordering", "options": choices, "key": [_unprefix(v) for v in decl.correct],
                 "partial_credit": False}
     if decl.cardinality == "multiple":
-        return _multiple_response(decl, scoring, choices)
-    if decl.cardinality != "single":
+        item = _multiple_response(decl, scoring, choices)
+        most = interaction.get("max-choices", "")
+        if most.isdigit() and 0 < int(most) < len(choices):
+            item["max_choices"] = int(most)
+    elif decl.cardinality != "single":
         raise Unsupported(f"a choice with {decl.cardinality} cardinality is not supported")
-    return _single_choice(decl, scoring, choices, hint)
+    else:
+        item = _single_choice(decl, scoring, choices, hint)
+    if item["type"] in ("single_choice", "multiple_response") and _bool(interaction.get("shuffle"), False):
+        item["shuffle"] = True
+    return item
 
 
 def _with_facts(content: dict[str, Any], root: etree._Element, body: etree._Element, lang: str,
@@ -613,7 +838,7 @@ def _bank_facts(manifest: etree._Element, bank: ParsedBank) -> None:
         bank.description = description.text.strip()
 
 
-def read_package(files: dict[str, bytes], display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
+def read_package(files: Mapping[str, bytes], display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
     """Every item of a content package given as ``{path in package: bytes}``.
 
     Returns the bank (items that map, plus ``unsupported`` for those that do not) and the
@@ -645,7 +870,7 @@ def read_package(files: dict[str, bytes], display: str) -> tuple[ParsedBank, lis
                                     file=f"{display}:{MANIFEST_FILE}", item=resource.get("identifier")))
             continue
         hints = item_hints(resource)
-        _read_one(files[path], f"{display}:{path}", hints, bank, problems)
+        _read_one(files[path], f"{display}:{path}", hints, bank, problems, _package_resolver(files, path))
     if not bank.items and not bank.unsupported and not problems:
         problems.append(problem("the package holds no items", file=display))
     return bank, problems
@@ -658,10 +883,36 @@ def _first_file(resource: etree._Element) -> str | None:
     return None
 
 
+def _package_resolver(files: dict[str, bytes], item_path: str) -> qti_content.Resolve:
+    """Files by their path relative to the item file, never outside the package."""
+    folder = PurePosixPath(item_path).parent
+
+    def resolve(href: str) -> bytes | None:
+        joined = posixpath.normpath(str(folder / unquote(href.split("#")[0].split("?")[0])))
+        return None if joined.startswith("..") else files.get(joined)
+    return resolve
+
+
+def _folder_resolver(folder: Path) -> qti_content.Resolve:
+    """Files beside a single item file on disk, never outside its folder."""
+    root = folder.resolve()
+
+    def resolve(href: str) -> bytes | None:
+        target = (root / unquote(href.split("#")[0].split("?")[0])).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+        return target.read_bytes()
+    return resolve
+
+
 def _read_one(data: bytes, file: str, hints: dict[str, Any], bank: ParsedBank,
-              problems: list[dict[str, Any]]) -> None:
+              problems: list[dict[str, Any]], resolve: qti_content.Resolve | None = None) -> None:
     try:
-        bank.add(item_from_qti(data, file, hints), file=file)
+        converted = read_item(data, file, hints, resolve)
+        bank.add(converted.item, file=file)
+        bank.media.update(converted.media)
+        for loss in converted.losses:
+            bank.losses.append(problem(loss, file=file, item=converted.item.get("id")))
     except Malformed as exc:
         problems.append(problem(str(exc), file=file))
     except Unsupported as exc:
@@ -676,18 +927,18 @@ def _identifier(data: bytes) -> str | None:
         return None
 
 
-def read_qti_file(data: bytes, display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
-    """A single QTI item file (``.xml``) or a content package (``.zip``)."""
+def read_qti_file(data: bytes, display: str, resolve: qti_content.Resolve | None = None
+                  ) -> tuple[ParsedBank, list[dict[str, Any]]]:
+    """A single QTI item file (``.xml``; ``resolve`` reads the files it refers to) or a
+    content package (``.zip``)."""
     if data[:4] == b"PK\x03\x04":
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                files = {str(PurePosixPath(n)): archive.read(n) for n in archive.namelist()
-                         if not n.endswith("/")}
-        except zipfile.BadZipFile:
-            return ParsedBank(kind="qti"), [problem("not a readable zip archive", file=display)]
-        return read_package(files, display)
+            with open_archive(data) as zipped:
+                return read_package(ArchiveFiles(zipped), display)
+        except ArchiveRefused as exc:
+            return ParsedBank(kind="qti"), [problem(str(exc), file=display)]
     bank, problems = ParsedBank(kind="qti"), []
-    _read_one(data, display, {}, bank, problems)
+    _read_one(data, display, {}, bank, problems, resolve)
     return bank, problems
 
 
@@ -698,4 +949,4 @@ def read_qti_path(path: Path, display: str | None = None) -> tuple[ParsedBank, l
         files = {str(p.relative_to(path).as_posix()): p.read_bytes()
                  for p in path.rglob("*") if p.is_file()}
         return read_package(files, display)
-    return read_qti_file(path.read_bytes(), display)
+    return read_qti_file(path.read_bytes(), display, _folder_resolver(path.parent))

@@ -21,6 +21,7 @@ import csv
 import io
 import re
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -34,6 +35,9 @@ REQUIRED_COLUMNS = ("id", "type", "stem_en")
 _TEXT_COLUMN = re.compile(rf"^(stem|rationale)_({LANGUAGE})$")
 _OPTION_COLUMN = re.compile(rf"^option_([{OPTION_LETTERS}])_({LANGUAGE}|credit)$")
 ITEMS_SHEET = "items"
+# Rows per file: the largest import benchmarked (benchmarks/bank_import.py) runs in well under
+# a minute; a larger bank is several files. Past this the file is refused before any check.
+MAX_ROWS = 20_000
 LIST_SEPARATOR = re.compile(r"\s*[;,]\s*")
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
 
@@ -290,6 +294,10 @@ def _rows_to_bank(header: list[Any], rows: Iterator[tuple[int, list[Any]]], file
         return bank, problems
     names = [_clean_header(h) for h in header]
     for number, values in rows:
+        if number - 1 > MAX_ROWS:
+            return ParsedBank(kind=kind), [problem(
+                f"the file has more than {MAX_ROWS:,} rows; split it into files of at most "
+                f"{MAX_ROWS:,} items", file=file)]
         if all(_cell_text(v) == "" for v in values):
             continue  # blank lines between groups of items are harmless
         if len(values) > len(names) and any(_cell_text(v) for v in values[len(names):]):
@@ -319,7 +327,7 @@ def read_csv(data: bytes, file: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
         header = next(reader, None)
         if header is None:
             return ParsedBank(kind="csv"), [problem("the file is empty", file=file)]
-        rows = list(enumerate(reader, start=2))
+        rows = list(islice(enumerate(reader, start=2), MAX_ROWS + 1))
     except csv.Error as exc:
         return ParsedBank(kind="csv"), [problem(f"malformed CSV: {exc}", file=file)]
     return _rows_to_bank(header, iter(rows), file, "csv")
@@ -331,6 +339,12 @@ def read_xlsx(data: bytes, file: str) -> tuple[ParsedBank, list[dict[str, Any]]]
 
     from openpyxl import load_workbook
 
+    from piaa.items.importers.archive import ArchiveRefused, open_archive
+
+    try:
+        open_archive(data).close()  # an XLSX is a zip: its stated sizes are checked first
+    except ArchiveRefused as exc:
+        return ParsedBank(kind="xlsx"), [problem(f"not a readable XLSX workbook ({exc})", file=file)]
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:

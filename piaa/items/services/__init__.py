@@ -27,12 +27,14 @@ from piaa.items.services.items import (LOADABLE_STATES, ItemPage, candidate_view
                                        get_item, item_to_bank_json, review_queue, search_items,
                                        update_item)
 from piaa.items.services.loading import create_items_from_bank_json
-from piaa.items.services.workflow import (TRANSITIONS, Transition, allowed_actions, check_move, decisions_for,
-                                          find_transition, promote_item, retire_item, review_item,
-                                          submit_item, transition)
+from piaa.items.services.workflow import (TRANSITIONS, BulkOutcome, Transition, allowed_actions, approve_items,
+                                          check_move, decisions_for, find_transition, items_in_state,
+                                          promote_item, retire_item, review_item, submit_item, submit_items,
+                                          transition, written_or_submitted_by)
 
 __all__ = [
-    "BankOverview", "CompetencyImport", "ItemPage", "LOADABLE_STATES", "SourcedRecord",
+    "BankOverview", "BulkOutcome", "CompetencyImport", "approve_items", "items_in_state", "submit_items",
+    "written_or_submitted_by", "ItemPage", "LOADABLE_STATES", "SourcedRecord",
     "TRANSITIONS", "Transition", "allowed_actions", "bank_overview", "can_read_bank",
     "candidate_view", "check_bank_item", "check_item", "check_move", "competency_record",
     "create_bank", "create_item", "create_item_from_bank_json", "create_items_from_bank_json",

@@ -197,3 +197,52 @@ def decisions_for(session: Session, item: Item) -> list[ReviewDecision]:
     return list(session.scalars(select(ReviewDecision).join(ItemVersion)
                                 .where(ItemVersion.item_id == item.id)
                                 .order_by(ReviewDecision.id.desc())))
+
+
+# --- moves in bulk, for a bank's imported drafts ------------------------------------------------
+
+@dataclass
+class BulkOutcome:
+    """Items moved (codes) and items left as they were, each with the reason."""
+
+    moved: list[str]
+    skipped: list[tuple[str, str]]
+
+
+def items_in_state(session: Session, bank_id: int, state: str, item_ids: list[int] | None = None) -> list[Item]:
+    """The bank's items in ``state`` (only ``item_ids`` among them, when given), by code."""
+    query = select(Item).where(Item.bank_id == bank_id, Item.state == state).order_by(Item.code)
+    if item_ids is not None:
+        query = query.where(Item.id.in_(item_ids))
+    return list(session.scalars(query))
+
+
+def _one_by_one(session: Session, items: list[Item], move) -> BulkOutcome:
+    outcome = BulkOutcome([], [])
+    for item in items:
+        try:
+            with session.begin_nested():
+                move(item)
+        except (Conflict, Forbidden, Invalid) as error:
+            outcome.skipped.append((item.code, error.message))
+        else:
+            outcome.moved.append(item.code)
+    return outcome
+
+
+def submit_items(session: Session, items: list[Item], *, actor: User | None) -> BulkOutcome:
+    """Send each draft to review; one that cannot go is left, with the reason."""
+    return _one_by_one(session, items, lambda item: submit_item(session, item, actor=actor))
+
+
+def approve_items(session: Session, items: list[Item], *, reviewer: User) -> BulkOutcome:
+    """Approve each item in review that ``reviewer`` neither wrote nor submitted (four eyes:
+    those are left for another reviewer, and said so)."""
+    return _one_by_one(session, items, lambda item: review_item(session, item, reviewer=reviewer,
+                                                                decision=APPROVE))
+
+
+def written_or_submitted_by(item: Item, user: User) -> bool:
+    """Whether ``user`` wrote or submitted the item's current version (and so may not review it)."""
+    version = item.current
+    return user.id in (version.created_by_id, version.submitted_by_id)

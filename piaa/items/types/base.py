@@ -20,9 +20,10 @@ Problem = dict[str, str]  # {"field": "options[1].text.hi", "message": "..."}
 
 # Columns of the Item row, not part of the stored content.
 META_FIELDS = ("id", "type", "competency", "level", "sub_area")
-COMMON_FIELDS = ("stem", "rationale", "reference")
+COMMON_FIELDS = ("stem", "rationale", "reference", "feedback", "body")
 LANGUAGES = ("en", "hi")
-OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+# QTI tools generate identifiers such as choice_1946938842: 64 characters leaves room.
+OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Stems are plain text; anything looking like a tag would be shown literally or, worse,
 # tempt a later renderer to trust it.
 HTML_TAG = re.compile(r"</?[A-Za-z!][^>]*>")
@@ -78,6 +79,32 @@ def check_text(value: Any, field: str, *, languages: Iterable[str] | None = None
     for lang in same_as or ():
         if lang not in value and lang in allowed:
             found.append(problem(f"{field}.{lang}", f"missing {lang} text while the stem has it"))
+    return found
+
+
+FEEDBACK_FIELDS = ("outcome", "value", "show", "when", "inline", "text")
+
+
+def check_feedback(value: Any, languages: Iterable[str]) -> list[Problem]:
+    """Feedback kept from an imported item (see the item-file schema's ``feedback``)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [problem("feedback", "must be a list of feedback texts")]
+    found = []
+    for i, entry in enumerate(value):
+        where = f"feedback[{i}]"
+        if not isinstance(entry, dict):
+            found.append(problem(where, "must be an object with outcome, value and text"))
+            continue
+        found += [problem(f"{where}.{k}", "unknown feedback field") for k in entry if k not in FEEDBACK_FIELDS]
+        if not isinstance(entry.get("outcome"), str) or not entry.get("outcome"):
+            found.append(problem(f"{where}.outcome", "must name the outcome that shows it"))
+        if not isinstance(entry.get("value"), str):
+            found.append(problem(f"{where}.value", "must be the outcome value that shows it"))
+        if entry.get("when") not in (None, "correct", "incorrect"):
+            found.append(problem(f"{where}.when", f"must be correct or incorrect, got {entry['when']!r}"))
+        found += check_text(entry.get("text"), f"{where}.text", languages=languages)
     return found
 
 
@@ -151,6 +178,9 @@ class ItemType:
         out["rationale"] = content.get("rationale")
         if content.get("reference"):
             out["reference"] = content["reference"]
+        for optional in ("feedback", "body"):
+            if content.get(optional):
+                out[optional] = content[optional]
         return out
 
     # --- checks ----------------------------------------------------------------------
@@ -163,10 +193,13 @@ class ItemType:
         found += check_text(content.get("stem"), "stem", languages=languages)
         stem_langs = [lang for lang in (content.get("stem") or {}) if lang in languages] \
             if isinstance(content.get("stem"), dict) else []
-        if content.get("rationale") is None:
-            found.append(problem("rationale", "a rationale for reviewers is required"))
-        else:
+        # QTI never requires a rationale: an imported item may lack one (reviewers see so).
+        if content.get("rationale") is not None:
             found += check_text(content.get("rationale"), "rationale", languages=languages)
+        found += check_feedback(content.get("feedback"), languages)
+        if content.get("body") is not None:
+            found += check_text(content.get("body"), "body", languages=languages, same_as=stem_langs,
+                                allow_markup=True)
         reference = content.get("reference")
         if reference is not None and not isinstance(reference, str):
             found.append(problem("reference", "must be text"))
@@ -199,6 +232,11 @@ class ItemType:
         text = pick_text(stem, shown)
         view = {"type": cls.name, "interaction": cls.interaction, "lang": shown,
                 "stem": text, "stem_paragraphs": paragraphs(text)}
+        body = content.get("body")
+        if body:
+            from piaa.items.types.rich import for_candidate
+
+            view["stem_html"] = for_candidate(pick_text(body, shown))
         view.update(cls.widget(content, shown, rng))
         return view
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 
 from piaa.errors import Invalid
 from piaa.items.types.base import OPTION_ID, ItemType, Problem, check_text, pick_text, problem
@@ -45,9 +46,20 @@ def option_ids(content: dict[str, Any]) -> list[str]:
     return [o.get("id") for o in content.get("options") or [] if isinstance(o, dict)]
 
 
-def option_views(content: dict[str, Any], lang: str) -> list[dict[str, str]]:
-    """Only id and text: whatever else an option carries (credit) stays on the server."""
-    return [{"id": o["id"], "text": pick_text(o["text"], lang)} for o in content["options"]]
+def option_views(content: dict[str, Any], lang: str, rng: np.random.Generator | None = None
+                 ) -> list[dict[str, str]]:
+    """Only id and text: whatever else an option carries (credit) stays on the server. With
+    ``shuffle`` set (and an ``rng``), in an order of the candidate's own."""
+    views = [{"id": o["id"], "text": pick_text(o["text"], lang)} for o in content["options"]]
+    if content.get("shuffle") and rng is not None:
+        views = [views[i] for i in rng.permutation(len(views))]
+    return views
+
+
+def check_shuffle(content: dict[str, Any]) -> list[Problem]:
+    if "shuffle" in content and not isinstance(content["shuffle"], bool):
+        return [problem("shuffle", "must be true or false")]
+    return []
 
 
 def check_option_id(content: dict[str, Any], answer: Any) -> str:
@@ -74,12 +86,12 @@ class SingleChoice(ItemType):
     name = "single_choice"
     label, label_hi = "Single choice", "एकल विकल्प"
     interaction = "choice"
-    type_fields = ("options", "key")
+    type_fields = ("options", "key", "shuffle")
     qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "single", "identifier"
 
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
-        found = check_options(content, languages, stem_langs)
+        found = check_options(content, languages, stem_langs) + check_shuffle(content)
         key = content.get("key")
         if not isinstance(key, str) or key not in option_ids(content):
             found.append(problem("key", f"must be one of the option ids, got {key!r}"))
@@ -87,7 +99,7 @@ class SingleChoice(ItemType):
 
     @classmethod
     def widget(cls, content, lang, rng):
-        return {"multiple": False, "options": option_views(content, lang)}
+        return {"multiple": False, "options": option_views(content, lang, rng)}
 
     @classmethod
     def check_answer(cls, content, answer):
@@ -102,13 +114,18 @@ class MultipleResponse(ItemType):
     name = "multiple_response"
     label, label_hi = "Multiple response", "बहु-उत्तर"
     interaction = "choice"
-    type_fields = ("options", "key", "partial_credit")
+    type_fields = ("options", "key", "partial_credit", "shuffle", "max_choices")
     defaults = {"partial_credit": False}
     qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "multiple", "identifier"
 
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
-        found = check_options(content, languages, stem_langs)
+        found = check_options(content, languages, stem_langs) + check_shuffle(content)
+        most = content.get("max_choices")
+        if most is not None and (isinstance(most, bool) or not isinstance(most, int)
+                                 or not 1 <= most <= len(option_ids(content))):
+            found.append(problem("max_choices", f"must be a whole number from 1 to the number of "
+                                                f"options, got {most!r}"))
         key, ids = content.get("key"), option_ids(content)
         if not isinstance(key, list) or not key:
             found.append(problem("key", f"must be a list of at least one option id, got {key!r}"))
@@ -124,11 +141,19 @@ class MultipleResponse(ItemType):
 
     @classmethod
     def widget(cls, content, lang, rng):
-        return {"multiple": True, "options": option_views(content, lang)}
+        view = {"multiple": True, "options": option_views(content, lang, rng)}
+        if content.get("max_choices"):
+            view["max_choices"] = content["max_choices"]
+        return view
 
     @classmethod
     def check_answer(cls, content, answer):
-        return check_option_list(content, answer)
+        answer = check_option_list(content, answer)
+        most = content.get("max_choices")
+        if most and len(answer) > most:
+            raise Invalid(f"answer picks {len(answer)} options; at most {most} may be picked",
+                          field="answer")
+        return answer
 
     @classmethod
     def credit(cls, content, answer):

@@ -5,16 +5,22 @@
 * :mod:`.exposure`: randomesque and Sympson–Hetter exposure control, and the
   simulation that calibrates Sympson–Hetter parameters.
 * :mod:`.content`: content balancing across blueprint cells (Kingsbury–Zara).
-* :mod:`.stopping`: when a CAT ends (SE target, minimum and maximum length).
+* :mod:`.stopping`: when a CAT ends (level decided with a confidence, SE
+  target, minimum and maximum length).
 * :mod:`.start`: where θ starts (fixed, random in a range, from a prior).
+* :mod:`.classification`: level probabilities from the posterior, and how
+  well estimates classify (accuracy at each cut, exact level, reliability).
 * :mod:`.simulation`: many simulated examinees through a CAT policy, with
   bias, RMSE, test length and exposure rates.
+* :mod:`.readiness`: the bank-readiness check (exposure calibration, then a
+  simulation of the controlled test).
 
 The delivery service calls :func:`select_next_item` after every answer with
 the examinee's current θ (or responses) and administered mask; nothing about
 the examinee is kept here between calls.
 """
 
+from .classification import classification_summary, level_probabilities, levels_of
 from .content import ContentBlueprint
 from .exposure import SympsonHetter, calibrate_sympson_hetter
 from .selection import (
@@ -25,6 +31,7 @@ from .selection import (
     select_items,
     select_next_item,
 )
+from .readiness import ReadinessCheck, check_readiness
 from .simulation import CatPolicy, CatSimulation, simulate_cat
 from .start import FixedStart, PriorStart, RandomStart
 from .stopping import StoppingRule
@@ -46,4 +53,9 @@ __all__ = [
     "CatPolicy",
     "CatSimulation",
     "simulate_cat",
+    "classification_summary",
+    "level_probabilities",
+    "levels_of",
+    "ReadinessCheck",
+    "check_readiness",
 ]

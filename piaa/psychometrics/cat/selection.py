@@ -18,6 +18,15 @@ Criteria
 * ``"pwi"``: posterior-weighted information ∫ I_j(θ) p(θ | responses) dθ
   (van der Linden, 1998), which is less greedy early in a test when θ is
   still poorly known.
+* ``"nearest_cut"``: Fisher information at the cut score nearest the current
+  θ (Spray & Reckase, 1994; Eggen & Straetmans, 2000, for several cuts): the
+  item that best tells the two levels on either side of it apart.
+* ``"cut_doubt"``: aims at the level while it is in doubt. With p_k the
+  posterior probability that θ is at or above cut k, each cut is weighted by
+  u_k = 4 p_k (1 - p_k) (1 when the side is a coin toss, 0 when decided); the
+  criterion is D · Σ_k u_k I_j(c_k) / Σ_k u_k + (1 - D) · I_j(θ̂), D = max_k u_k.
+  So the test measures at the cuts whose side is uncertain and, once every
+  side is settled, sharpens θ̂ itself (which the reported θ ± SE needs).
 
 Exposure control (randomesque, Sympson–Hetter) and content balancing
 (Kingsbury–Zara) are applied here; their parameters live in
@@ -29,6 +38,12 @@ van der Linden, W. J. (1998). Bayesian item selection criteria for adaptive
 testing. Psychometrika, 63, 201-216.
 Kingsbury, G. G., & Zara, A. R. (1989). Procedures for selecting items for
 computerized adaptive tests. Applied Measurement in Education, 2, 359-375.
+Spray, J. A., & Reckase, M. D. (1994). The selection of test items for
+decision making with a computer adaptive test. Paper presented at the annual
+meeting of the National Council on Measurement in Education, New Orleans.
+Eggen, T. J. H. M., & Straetmans, G. J. J. M. (2000). Computerized adaptive
+testing for classifying examinees into three categories. Educational and
+Psychological Measurement, 60, 713-734.
 """
 
 from __future__ import annotations
@@ -40,6 +55,7 @@ import numpy as np
 from ..estimation import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS
 from ..irt import log_prob_pair, validate_params
 from ..quadrature import normal_weights
+from .classification import above_cut_weights, check_cuts, cut_side_probabilities, level_probabilities
 from .content import ContentBlueprint
 from .exposure import SympsonHetter
 
@@ -53,7 +69,10 @@ __all__ = [
     "CRITERIA",
 ]
 
-CRITERIA = ("mfi", "pwi")
+CRITERIA = ("mfi", "pwi", "nearest_cut", "cut_doubt")
+# Criteria that read the posterior, and those that need the cut scores.
+POSTERIOR_CRITERIA = ("pwi", "cut_doubt")
+CUT_CRITERIA = ("nearest_cut", "cut_doubt")
 _TINY = 1e-300
 
 
@@ -132,6 +151,23 @@ class ItemBank:
         # floored so an absent category is a large negative number, not -inf.
         self.log_prob_at_nodes = np.maximum(self._category_log_probs(self.nodes), np.log(_TINY))
         self._log_standard_prior = np.log(normal_weights(self.nodes, 0.0, 1.0))
+        self._cut_arrays: dict = {}
+
+    def cut_arrays(self, cuts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(cuts (K,), above (Q, K), info_at_cuts (K, J))`` for cut scores ``cuts``,
+        computed once per distinct set of cuts (see :mod:`.classification`)."""
+        key = tuple(float(c) for c in check_cuts(cuts))
+        found = self._cut_arrays.get(key)
+        if found is None:
+            c = np.array(key)
+            found = (c, above_cut_weights(self.nodes, c), self.information(c))
+            if len(self._cut_arrays) < 16:       # a process meets few sets of cuts
+                self._cut_arrays[key] = found
+        return found
+
+    def level_probabilities(self, posterior, cuts) -> np.ndarray:
+        """(n, K + 1) posterior probability of each level from (n, Q) ``posterior``."""
+        return level_probabilities(posterior, self.cut_arrays(cuts)[1])
 
     def _set_content(self, content):
         if content is None:
@@ -229,9 +265,9 @@ class ItemBank:
         :func:`piaa.psychometrics.estimation.estimate_ability`)."""
         return posterior_mean_sd(self.posterior(responses, prior_mean, prior_sd), self.nodes)
 
-    def eap_of(self, items, scores, prior_mean=0.0, prior_sd=1.0) -> tuple[float, float]:
-        """EAP θ and posterior SD of one examinee from the bank indices of the items given
-        and their integer scores: :meth:`eap` of a row holding only those, without the
+    def posterior_of(self, items, scores, prior_mean=0.0, prior_sd=1.0) -> np.ndarray:
+        """(1, Q) posterior weights of one examinee from the bank indices of the items given
+        and their integer scores: :meth:`posterior` of a row holding only those, without the
         row of the whole bank (the delivery service's case, once per answer)."""
         items = np.asarray(items, dtype=np.intp)
         scores = np.asarray(scores, dtype=np.intp)
@@ -244,7 +280,11 @@ class ItemBank:
             raise ValueError(f"score of item {items[i]} is {scores[i]}; expected an integer "
                              f"0..{self.n_categories[items[i]] - 1}")
         log_post = self.log_prob_at_nodes[:, items, scores].sum(axis=1) + self._log_prior(prior_mean, prior_sd)
-        mean, sd = posterior_mean_sd(normalise_log_posterior(log_post[None, :]), self.nodes)
+        return normalise_log_posterior(log_post[None, :])
+
+    def eap_of(self, items, scores, prior_mean=0.0, prior_sd=1.0) -> tuple[float, float]:
+        """EAP θ and posterior SD of one examinee (see :meth:`posterior_of`)."""
+        mean, sd = posterior_mean_sd(self.posterior_of(items, scores, prior_mean, prior_sd), self.nodes)
         return float(mean[0]), float(sd[0])
 
     def _log_prior(self, mean: float, sd: float) -> np.ndarray:
@@ -304,12 +344,18 @@ def _as_bank(bank, model) -> ItemBank:
     return bank if isinstance(bank, ItemBank) else ItemBank(bank, model=model)
 
 
-def _criterion(bank, theta, criterion, responses, posterior, prior_mean, prior_sd):
+def _criterion(bank, theta, criterion, responses, posterior, prior_mean, prior_sd, cuts):
     if criterion == "mfi":
         return bank.information(theta)
+    if criterion in CUT_CRITERIA:
+        if cuts is None:
+            raise ValueError(f"criterion {criterion!r} needs the cut scores (cuts)")
+        c, above, info_at_cuts = bank.cut_arrays(cuts)
+        if criterion == "nearest_cut":
+            return info_at_cuts[np.abs(theta[:, None] - c).argmin(axis=1)]
     if posterior is None:
         if responses is None:
-            raise ValueError("criterion 'pwi' needs responses or a posterior")
+            raise ValueError(f"criterion {criterion!r} needs responses or a posterior")
         posterior = bank.posterior(responses, prior_mean, prior_sd)
     posterior = np.atleast_2d(np.asarray(posterior, dtype=float))
     if posterior.shape != (theta.shape[0], bank.nodes.shape[0]):
@@ -317,6 +363,15 @@ def _criterion(bank, theta, criterion, responses, posterior, prior_mean, prior_s
             f"posterior must have shape {(theta.shape[0], bank.nodes.shape[0])}, "
             f"got {posterior.shape}"
         )
+    if criterion == "cut_doubt":
+        p = cut_side_probabilities(posterior, above)                 # (n, K)
+        doubt = 4.0 * p * (1.0 - p)
+        total = doubt.sum(axis=1, keepdims=True)
+        weights = doubt / np.maximum(total, _TINY)
+        at_cuts = (np.einsum("k,kj->j", weights[0], info_at_cuts)[None, :]
+                   if weights.shape[0] == 1 else weights @ info_at_cuts)
+        d = doubt.max(axis=1, keepdims=True)
+        return d * at_cuts + (1.0 - d) * bank.information(theta)
     if posterior.shape[0] == 1:
         # One examinee: a vector-matrix product, faster in einsum than in a
         # multithreaded BLAS call (see estimation._rowdot).
@@ -349,6 +404,7 @@ def select_items(
     blueprint: ContentBlueprint | None = None,
     rng: np.random.Generator | None = None,
     model: str = "2pl",
+    cuts=None,
 ) -> SelectionBatch:
     """Choose the next item for each of n examinees at once.
 
@@ -360,16 +416,19 @@ def select_items(
     administered : (n, J) bool, items each examinee has already taken.
     excluded : (J,) or (n, J) bool, items the caller rules out (enemy items,
         earlier Sympson–Hetter rejections, items seen in an earlier attempt).
-    criterion : "mfi" or "pwi".
-    responses : (n, J) sparse responses, for "pwi" when ``posterior`` is None.
-    posterior : (n, Q) posterior weights on ``bank.nodes`` for "pwi".
-    prior_mean, prior_sd : prior for the "pwi" posterior.
+    criterion : "mfi", "pwi", "nearest_cut" or "cut_doubt" (see the module).
+    responses : (n, J) sparse responses, for "pwi" and "cut_doubt" when
+        ``posterior`` is None.
+    posterior : (n, Q) posterior weights on ``bank.nodes`` for "pwi" and
+        "cut_doubt".
+    prior_mean, prior_sd : prior for that posterior.
     randomesque : choose uniformly among the top-k items (k = 1: no
         randomisation). Needs ``rng`` when k > 1.
     exposure : Sympson–Hetter exposure parameters (not with randomesque > 1).
     blueprint : content targets; the item comes from the most
         under-represented cell that still has an available item.
     rng : random generator for randomesque and Sympson–Hetter draws.
+    cuts : (K,) ascending cut scores, for "nearest_cut" and "cut_doubt".
 
     Returns
     -------
@@ -400,7 +459,7 @@ def select_items(
         cells = blueprint.next_cells(bank, taken, available)
         available &= bank.cell_of_item[None, :] == cells[:, None]
 
-    value = _criterion(bank, theta, criterion, responses, posterior, prior_mean, prior_sd)
+    value = _criterion(bank, theta, criterion, responses, posterior, prior_mean, prior_sd, cuts)
     value = np.where(available, value, -np.inf)
     has_item = available.any(axis=1)
     no_rejections = np.zeros((n, n_items), dtype=bool)
@@ -442,6 +501,7 @@ def select_next_item(
     blueprint: ContentBlueprint | None = None,
     rng: np.random.Generator | None = None,
     model: str = "2pl",
+    cuts=None,
 ) -> Selection:
     """Choose the next item for one examinee (stateless; see :func:`select_items`).
 
@@ -451,7 +511,7 @@ def select_next_item(
     bank : ItemBank (or parameter array, slower).
     administered : (J,) bool mask of items already taken.
     excluded, criterion, responses (J,), posterior (Q,), prior_mean,
-    prior_sd, randomesque, exposure, blueprint, rng : as for
+    prior_sd, randomesque, exposure, blueprint, rng, cuts : as for
         :func:`select_items`.
 
     Returns
@@ -471,7 +531,7 @@ def select_next_item(
         responses=None if responses is None else np.atleast_2d(responses),
         posterior=None if posterior is None else np.atleast_2d(posterior),
         prior_mean=prior_mean, prior_sd=prior_sd, randomesque=randomesque,
-        exposure=exposure, blueprint=blueprint, rng=rng, model=model,
+        exposure=exposure, blueprint=blueprint, rng=rng, model=model, cuts=cuts,
     )
     item = int(batch.items[0])
     if item < 0:

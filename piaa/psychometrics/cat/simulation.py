@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..estimation import METHODS, estimate_ability
+from .classification import check_cuts, classification_summary, level_probabilities
 from .content import ContentBlueprint
 from .exposure import SympsonHetter
-from .selection import CRITERIA, ItemBank, normalise_log_posterior, posterior_mean_sd, select_items
+from .selection import (CRITERIA, CUT_CRITERIA, POSTERIOR_CRITERIA, ItemBank,
+                        normalise_log_posterior, posterior_mean_sd, select_items)
 from .start import FixedStart, PriorStart, RandomStart
 from .stopping import StoppingRule
 
@@ -42,7 +44,7 @@ class CatPolicy:
     ----------
     stopping : StoppingRule.
     start : FixedStart, RandomStart or PriorStart (θ for the first item).
-    criterion : "mfi" or "pwi".
+    criterion : "mfi", "pwi", "nearest_cut" or "cut_doubt" (see :mod:`.selection`).
     randomesque : choose among the top-k items (1 = off).
     exposure : SympsonHetter parameters or None.
     blueprint : ContentBlueprint or None.
@@ -50,6 +52,9 @@ class CatPolicy:
         prior for all simulees; use PriorStart for per-examinee starts).
     final_method : "eap" (the interim estimate), "map" or "mle" for the
         reported θ.
+    cuts : ascending cut scores of the proficiency levels; needed by the
+        cut criteria and by a stopping rule with a confidence, and used to
+        report each simulee's level and its posterior probability.
     """
 
     stopping: StoppingRule
@@ -61,8 +66,14 @@ class CatPolicy:
     prior_mean: float = 0.0
     prior_sd: float = 1.0
     final_method: str = "eap"
+    cuts: tuple | None = None
 
     def __post_init__(self):
+        if self.cuts is not None:
+            object.__setattr__(self, "cuts", tuple(float(c) for c in check_cuts(self.cuts)))
+        elif self.criterion in CUT_CRITERIA or self.stopping.confidence is not None:
+            raise ValueError(f"criterion {self.criterion!r} with confidence "
+                             f"{self.stopping.confidence!r} needs the cut scores (cuts)")
         if self.criterion not in CRITERIA:
             raise ValueError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}")
         if self.final_method not in METHODS:
@@ -93,6 +104,8 @@ class CatSimulation:
     responses: np.ndarray = field(repr=False)
     exposure_rate: np.ndarray = field(repr=False)
     selection_rate: np.ndarray = field(repr=False)
+    cuts: tuple | None = None
+    level_confidence: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def bias(self) -> float:
@@ -113,6 +126,20 @@ class CatSimulation:
     def max_exposure(self) -> float:
         """Highest item exposure rate."""
         return float(self.exposure_rate.max())
+
+    @property
+    def reliability(self) -> float:
+        """1 - mean SE² / variance of the estimates (marginal reliability)."""
+        var = float(np.var(self.theta))
+        return 1.0 - float(np.mean(self.se ** 2)) / var if var > 0 else float("nan")
+
+    def classification(self, cuts=None) -> dict:
+        """Accuracy at each cut, exact-level accuracy and reliability (see
+        :func:`.classification.classification_summary`), at ``cuts`` or the policy's."""
+        cuts = self.cuts if cuts is None else cuts
+        if cuts is None:
+            raise ValueError("classification needs cut scores")
+        return classification_summary(self.true_theta, self.theta, self.se, cuts)
 
     def summary(self) -> dict:
         """The headline figures as plain floats."""
@@ -157,6 +184,7 @@ def simulate_cat(
     policy: CatPolicy,
     rng: np.random.Generator,
     excluded=None,
+    progress=None,
 ) -> CatSimulation:
     """Run simulees with abilities ``true_theta`` through the CAT ``policy``.
 
@@ -167,6 +195,7 @@ def simulate_cat(
     policy : CatPolicy.
     rng : random generator (responses, random starts, exposure draws).
     excluded : optional (J,) bool, items nobody may get (e.g. retired).
+    progress : optional callable ``progress(step, max_steps)`` after each step.
 
     Returns
     -------
@@ -194,17 +223,19 @@ def simulate_cat(
     sequence = np.full((n, max_len), -1)
     considered = np.zeros(n_items)
     active = np.arange(n)
+    needs_posterior = policy.criterion in POSTERIOR_CRITERIA
+    above = None if policy.cuts is None else bank.cut_arrays(policy.cuts)[1]
+    confidence = None if above is None else np.full(n, np.nan)
 
-    for _ in range(max_len):
+    for step in range(max_len):
         if active.size == 0:
             break
-        posterior = (normalise_log_posterior(log_post[active])
-                     if policy.criterion == "pwi" else None)
+        posterior = normalise_log_posterior(log_post[active]) if needs_posterior else None
         batch = select_items(
             theta[active], bank, administered[active], excluded=blocked[active],
             criterion=policy.criterion, posterior=posterior,
             randomesque=policy.randomesque, exposure=policy.exposure,
-            blueprint=policy.blueprint, rng=rng,
+            blueprint=policy.blueprint, rng=rng, cuts=policy.cuts,
         )
         blocked[active] |= batch.rejected
         considered += batch.considered.sum(axis=0)
@@ -216,10 +247,15 @@ def simulate_cat(
         sequence[rows, n_taken[rows]] = items
         n_taken[rows] += 1
         log_post[rows] += bank.log_prob_at_nodes[:, items, scores].T
-        theta[rows], se[rows] = posterior_mean_sd(normalise_log_posterior(log_post[rows]),
-                                                  bank.nodes)
-        done = stop_rule.should_stop(n_taken[rows], se[rows])
+        post = normalise_log_posterior(log_post[rows])
+        theta[rows], se[rows] = posterior_mean_sd(post, bank.nodes)
+        if above is not None:
+            confidence[rows] = level_probabilities(post, above).max(axis=1)
+        done = stop_rule.should_stop(n_taken[rows], se[rows],
+                                     None if above is None else confidence[rows])
         active = rows[~done]
+        if progress is not None:
+            progress(step + 1, max_len)
 
     if policy.final_method != "eap":
         final = estimate_ability(
@@ -234,4 +270,5 @@ def simulate_cat(
         true_theta=true_theta, theta=theta, se=se, n_items=n_taken,
         items=sequence[:, : max(int(n_taken.max(initial=0)), 1)],
         responses=responses, exposure_rate=exposure_rate, selection_rate=selection_rate,
+        cuts=policy.cuts, level_confidence=confidence,
     )

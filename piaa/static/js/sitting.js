@@ -277,7 +277,9 @@
     box.setAttribute("lang", c.lang || cfg.item_lang || "en");
     box.dataset.ref = item.ref;
     var stem = el("div", {"class": "stem", id: uid + "-stem"});
-    (c.stem_paragraphs || [c.stem]).forEach(function (p) { stem.appendChild(el("p", {}, p)); });
+    // stem_html is the server's allowlisted copy of an imported item's rich stem (pictures, MathML, tables)
+    if (c.stem_html) stem.innerHTML = c.stem_html;
+    else (c.stem_paragraphs || [c.stem]).forEach(function (p) { stem.appendChild(el("p", {}, p)); });
     box.appendChild(stem);
     var widget = (WIDGETS[c.interaction] || WIDGETS.text)(item, uid);
     box.appendChild(widget);
@@ -298,10 +300,61 @@
         row.appendChild(el("label", {"for": uid + "-" + i}, o.text));
         box.appendChild(row);
       });
-      box.addEventListener("change", function () {
-        var picked = Array.prototype.filter.call(box.querySelectorAll("input"), function (n) { return n.checked; })
-          .map(function (n) { return n.value; });
+      box.addEventListener("change", function (event) {
+        var picked = checkedWithin(box, c, event);
+        if (!picked) return;
         answer(item.ref, c.multiple ? picked : (picked[0] === undefined ? null : picked[0]));
+      });
+      return box;
+    },
+    match: function (item, uid) {
+      // One select per row: a source for each gap, or a target for each source.
+      var c = item.content, box = el("fieldset", {"class": "matching", "aria-describedby": uid + "-stem"});
+      box.appendChild(el("legend", {}, t("Your answer")));
+      var rows = c.gaps ? c.targets : c.sources, choices = c.gaps ? c.sources : c.targets;
+      var stored = Array.isArray(item.answer) ? item.answer : [];
+      var list = el("ul");
+      rows.forEach(function (r, i) {
+        var li = el("li"), id = uid + "-m-" + i, select = el("select", {id: id, "data-row": r.id});
+        li.appendChild(el("label", {"for": id}, r.text));
+        select.appendChild(el("option", {value: ""}, "—"));
+        choices.forEach(function (o) { select.appendChild(el("option", {value: o.id}, o.text)); });
+        var made = stored.filter(function (p) { return (c.gaps ? p[1] : p[0]) === r.id; })[0];
+        select.value = made ? (c.gaps ? made[0] : made[1]) : "";
+        li.appendChild(select); list.appendChild(li);
+      });
+      box.appendChild(list);
+      box.addEventListener("change", function () {
+        var pairs = [];
+        box.querySelectorAll("select").forEach(function (n) {
+          if (n.value) pairs.push(c.gaps ? [n.value, n.dataset.row] : [n.dataset.row, n.value]);
+        });
+        answer(item.ref, pairs.length ? pairs : null);
+      });
+      return box;
+    },
+    hotspot: function (item, uid) {
+      // The picture with a real checkbox (or radio) on each area, placed by percentages.
+      var c = item.content, box = el("fieldset", {"class": "hotspot", "aria-describedby": uid + "-stem"});
+      box.appendChild(el("legend", {}, t("Your answer")));
+      var frame = el("div", {"class": "hotspot-frame"});
+      frame.appendChild(el("img", {src: c.image, alt: c.alt || "", width: String(c.width), height: String(c.height)}));
+      var stored = Array.isArray(item.answer) ? item.answer : (item.answer ? [item.answer] : []);
+      c.areas.forEach(function (a, i) {
+        var spot = el("label", {"class": "hotspot-area"});
+        // through the CSSOM: the page's policy refuses style attributes
+        spot.style.left = a.x + "%";
+        spot.style.top = a.y + "%";
+        var input = el("input", {type: c.multiple ? "checkbox" : "radio", name: uid, value: a.id, id: uid + "-h-" + i});
+        input.checked = stored.indexOf(a.id) >= 0;
+        spot.appendChild(input);
+        spot.appendChild(el("span", {"class": "visually-hidden"}, t("Area") + " " + a.label));
+        frame.appendChild(spot);
+      });
+      box.appendChild(frame);
+      box.addEventListener("change", function (event) {
+        var picked = checkedWithin(box, c, event);
+        if (picked) answer(item.ref, picked.length ? picked : null);
       });
       return box;
     },
@@ -333,6 +386,17 @@
       return box;
     }
   };
+  // The values ticked in box, or null (and the tick undone) when that is more than max_choices.
+  function checkedWithin(box, c, event) {
+    var picked = Array.prototype.filter.call(box.querySelectorAll("input"), function (n) { return n.checked; })
+      .map(function (n) { return n.value; });
+    if (c.max_choices && picked.length > c.max_choices) {
+      event.target.checked = false;
+      note(t("Pick at most {n} options.", {n: c.max_choices}));
+      return null;
+    }
+    return picked;
+  }
   function entry(item, uid, mode) {
     var c = item.content, box = el("div", {"class": "entry"}), id = uid + "-entry", timer = null;
     box.appendChild(el("label", {"for": id}, t("Your answer")));

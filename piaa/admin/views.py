@@ -1,0 +1,125 @@
+"""The role dashboards (administrator, psychometrician, analyst) and what every
+administration page shares: India time for windows, a service's error put beside its field,
+and one commit per successful change."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from piaa.accounts.auth import role_required
+from piaa.accounts.models import ADMIN, ANALYST, PSYCHOMETRICIAN
+from piaa.admin import bp, overview
+from piaa.admin.overview import Link
+from piaa.errors import DomainError
+from piaa.extensions import db
+from piaa.i18n import gettext as _
+
+# Windows are typed and shown in India time; the service stores UTC.
+INDIA = ZoneInfo("Asia/Kolkata")
+
+ADMIN_LINKS = [
+    Link("Assessments", "admin.assessments", "Create and edit assessments, assemble forms, see the bank's readiness."),
+    Link("Cohorts and enrolments", "admin.cohorts", "Groups of officials, from a CSV, with their accommodations."),
+    Link("Windows", "admin.windows", "When an assessment may be sat, by which cohort, with which proctors."),
+    Link("Accounts", "admin.accounts_page", "Create accounts, change roles, deactivate, reset passwords, API tokens."),
+    Link("Organisations", "admin.organisations", "Agencies, training institutes and ministries."),
+    Link("Certificates", "admin.certificates_page", "Find a certificate and revoke it with a reason."),
+    Link("Audit chain", "admin.audit_page", "Check that the audit log is unbroken."),
+    Link("Item banks: export and bulk review", "admin.banks", "Export a bank; submit or approve imported drafts."),
+    Link("Live proctoring", "delivery_pages.proctor_dashboard", "Watch attempts in every window."),
+    Link("Competency dictionary", "items.competencies", "The FRAC competencies and their levels."),
+    Link("Import items", "imports.upload", "Load a bank from CSV, XLSX, QTI or a bank folder."),
+    Link("Standard setting", "standard_setting.index", "Set cut scores with a panel."),
+    Link("Calibration", "calibration.index", "Calibrate items and activate parameter sets."),
+    Link("Effectiveness reports", "reports.overview", "Course, provider and ministry reports."),
+]
+PSYCHOMETRICIAN_LINKS = [
+    Link("Item banks", "items.banks", "Read every bank; promote calibrated pretest items."),
+    Link("Calibration", "calibration.index", "Calibrate items, review fit and DIF, activate parameter sets."),
+    Link("Standard setting", "standard_setting.index", "Bookmark and Angoff panels; apply cut scores."),
+    Link("Competency dictionary", "items.competencies", "The FRAC competencies and their levels."),
+    Link("Effectiveness reports", "reports.overview", "Course, provider and ministry reports."),
+]
+ANALYST_LINKS = [
+    Link("Effectiveness reports", "reports.overview", "Course, provider and ministry reports."),
+    Link("Courses and runs", "reports.courses", "Courses, their runs and matched learners."),
+    Link("Competency dictionary", "items.competencies", "The FRAC competencies and their levels."),
+]
+
+
+def india_time(moment: datetime | None) -> str:
+    """'2026-03-01 09:30 IST'; empty for None."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return f"{moment.astimezone(INDIA):%Y-%m-%d %H:%M} IST"
+
+
+def from_india_time(moment: datetime) -> datetime:
+    """A time typed in India time (naive) as an aware UTC time."""
+    return moment.replace(tzinfo=INDIA).astimezone(timezone.utc)
+
+
+bp.add_app_template_filter(india_time, "india_time")
+
+
+def put_beside(form, error: DomainError, fields: dict[str, str] | None = None) -> list[str]:
+    """Put a service's error beside the form field it names (``fields`` maps the service's
+    field names to the form's); returns what could not be placed, for the top of the form."""
+    name = (fields or {}).get(error.field or "", error.field or "")
+    if not name:
+        for prefix, target in (fields or {}).items():
+            if error.field and prefix.endswith(".") and error.field.startswith(prefix):
+                name = target
+    if name and name in form._fields:
+        form._fields[name].errors = list(form._fields[name].errors or []) + [error.message]
+        return []
+    return [error.message]
+
+
+def change_by_form(form, change, fields: dict[str, str] | None = None):
+    """Validate ``form`` on a POST and run ``change()``; returns ``(result, problems, status)``:
+    the change's result (None if nothing was changed), what to list above the form (a
+    service's refusal not placed beside a field, or the rows of a CSV), and the status."""
+    if not form.validate_on_submit():
+        return None, [], 422 if request.method == "POST" else 200
+    try:
+        return change(), [], 200
+    except DomainError as error:
+        db.session.rollback()
+        return None, error.problems or put_beside(form, error, fields), 422
+
+
+def done(message: str, endpoint: str, **values):
+    """Commit the request's change, say so, and go on to ``endpoint``."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values))
+
+
+def me():
+    return current_user._get_current_object()
+
+
+@bp.get("/admin")
+@role_required(ADMIN)
+def dashboard():
+    return render_template("admin/dashboard.html", counts=overview.admin_counts(db.session),
+                           links=overview.existing(ADMIN_LINKS))
+
+
+@bp.get("/psychometrician")
+@role_required(PSYCHOMETRICIAN, ADMIN)
+def psychometrician_home():
+    return render_template("admin/desk.html", heading=_("Psychometrician"),
+                           links=overview.existing(PSYCHOMETRICIAN_LINKS))
+
+
+@bp.get("/analyst")
+@role_required(ANALYST, ADMIN)
+def analyst_home():
+    return render_template("admin/desk.html", heading=_("Analyst"), links=overview.existing(ANALYST_LINKS))

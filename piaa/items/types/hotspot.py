@@ -1,0 +1,108 @@
+"""Hotspot items: pick one or more areas of a picture (QTI hotspot interaction).
+
+The picture is one of the item's stored media files (``media:<sha256>``); each area has a
+shape (``rect``, ``circle``, ``ellipse`` or ``poly``) and its coordinates in the picture's
+pixels, as in HTML image maps, and a label for screen readers. The key is the list of right
+areas; only the exact set earns credit.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from piaa.errors import Invalid
+from piaa.items.types.base import OPTION_ID, ItemType, check_text, pick_text, problem
+from piaa.items.types.rich import MEDIA_SCHEME, MEDIA_URL, SHA256
+
+SHAPES = {"rect": 4, "circle": 3, "ellipse": 4, "poly": None}
+
+
+def centre(shape: str, coords: list[float]) -> tuple[float, float]:
+    """Where an area's button sits: the middle of its shape, in picture pixels."""
+    if shape == "rect":
+        return (coords[0] + coords[2]) / 2, (coords[1] + coords[3]) / 2
+    if shape in ("circle", "ellipse"):
+        return coords[0], coords[1]
+    xs, ys = coords[0::2], coords[1::2]
+    return sum(xs) / len(xs), sum(ys) / len(ys)
+
+
+class Hotspot(ItemType):
+    name = "hotspot"
+    label, label_hi = "Hotspot", "चित्र पर क्षेत्र चुनें"
+    interaction = "hotspot"
+    type_fields = ("image", "areas", "key", "max_choices")
+    qti_interaction, qti_cardinality, qti_base_type = "qti-hotspot-interaction", "multiple", "identifier"
+
+    @classmethod
+    def validate_fields(cls, content, languages, stem_langs):
+        found = []
+        image = content.get("image")
+        if not isinstance(image, dict) or not str(image.get("src", "")).startswith(MEDIA_SCHEME) \
+                or not SHA256.match(str(image.get("src"))[len(MEDIA_SCHEME):]):
+            found.append(problem("image.src", "must be a stored media file, media:<sha256>"))
+        else:
+            for side in ("width", "height"):
+                if isinstance(image.get(side), bool) or not isinstance(image.get(side), int) or image[side] <= 0:
+                    found.append(problem(f"image.{side}", f"must be the picture's {side} in pixels"))
+            if image.get("alt") is not None:
+                found += check_text(image["alt"], "image.alt", languages=languages)
+        areas = content.get("areas")
+        ids: list[str] = []
+        if not isinstance(areas, list) or len(areas) < 2:
+            found.append(problem("areas", "must list at least two areas"))
+            areas = []
+        for i, area in enumerate(areas):
+            where = f"areas[{i}]"
+            if not isinstance(area, dict):
+                found.append(problem(where, "must be an object with id, shape and coords"))
+                continue
+            if not isinstance(area.get("id"), str) or not OPTION_ID.match(area["id"]) or area["id"] in ids:
+                found.append(problem(f"{where}.id", f"must be a unique id, got {area.get('id')!r}"))
+            ids.append(area.get("id"))
+            shape, coords = area.get("shape"), area.get("coords")
+            count = SHAPES.get(shape, -1)
+            if count == -1:
+                found.append(problem(f"{where}.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}"))
+            elif not isinstance(coords, list) or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                                                         for c in coords) \
+                    or (count and len(coords) != count) or (not count and (len(coords) < 6 or len(coords) % 2)):
+                found.append(problem(f"{where}.coords", f"do not fit a {shape}: {coords!r}"))
+            if area.get("label") is not None:
+                found += check_text(area["label"], f"{where}.label", languages=languages)
+        key = content.get("key")
+        if not isinstance(key, list) or not key or any(k not in ids for k in key) or len(set(key)) != len(key):
+            found.append(problem("key", f"must list the right area ids once each, got {key!r}"))
+        most = content.get("max_choices")
+        if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
+            found.append(problem("max_choices", f"must be a whole number >= 1, got {most!r}"))
+        return found
+
+    @classmethod
+    def widget(cls, content, lang, rng):
+        image = content["image"]
+        areas = []
+        for n, area in enumerate(content["areas"], start=1):
+            x, y = centre(area["shape"], area["coords"])
+            label = pick_text(area.get("label"), lang) if area.get("label") else f"{n}"
+            # Positions as a share of the picture, so the buttons follow it at any width.
+            areas.append({"id": area["id"], "label": label,
+                          "x": round(100 * x / image["width"], 2), "y": round(100 * y / image["height"], 2)})
+        return {"image": MEDIA_URL + image["src"][len(MEDIA_SCHEME):],
+                "alt": pick_text(image.get("alt"), lang) if image.get("alt") else "",
+                "width": image["width"], "height": image["height"], "areas": areas,
+                "multiple": content.get("max_choices") != 1, "max_choices": content.get("max_choices")}
+
+    @classmethod
+    def check_answer(cls, content, answer: Any):
+        ids = [a["id"] for a in content["areas"]]
+        picked = [answer] if isinstance(answer, str) else answer
+        if not isinstance(picked, list) or not all(isinstance(a, str) and a in ids for a in picked) \
+                or len(set(picked)) != len(picked):
+            raise Invalid(f"answer must be area ids among {', '.join(ids)}, got {answer!r}", field="answer")
+        if content.get("max_choices") and len(picked) > content["max_choices"]:
+            raise Invalid(f"at most {content['max_choices']} areas may be picked", field="answer")
+        return picked
+
+    @classmethod
+    def credit(cls, content, answer):
+        return 1.0 if set(answer) == set(content["key"]) else 0.0

@@ -1,0 +1,274 @@
+"""Workplace (360-degree) assessments: opening a round, nominating and inviting raters, taking
+their ratings by link, summarising them under the anonymity rule, and the official's competency
+profile with the proctored level beside the workplace rating (never mixed into it).
+
+Anonymity: peer and report ratings are shown only as the mean of at least ``MIN_GROUP`` raters
+of that relation; a smaller group is left out of every figure shown (also out of the combined
+rating and its agreement), so two peers can never be read back from a total. The supervisor's
+rating is shown as the supervisor's; the official's own rating is shown beside, not pooled.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from piaa import audit
+from piaa.accounts.models import ADMIN, MDO_LEADERSHIP, MDO_STAFF, User
+from piaa.clock import now
+from piaa.errors import Conflict, Forbidden, Invalid, NotFound
+from piaa.frac.held import Held, held_levels
+from piaa.frac.positions import current_assignment
+from piaa.items.models import PROFICIENCY_LEVELS, Competency
+from piaa.reports.models import Official
+
+from .agreement import LOW_AGREEMENT, r_wg
+from .models import PEER, RELATIONS, REPORT, SELF, SUPERVISOR, WorkplaceAssessment, WorkplaceRater, WorkplaceRating
+
+MIN_GROUP = 3
+NOT_OBSERVED = "not_observed"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- opening and inviting ----------------------------------------------------------------------
+
+def may_manage(user: User, assessment: WorkplaceAssessment, session: Session) -> bool:
+    """The official, their MDO's staff and leadership, and administrators."""
+    if user.role == ADMIN or user.id == assessment.official_id:
+        return True
+    if user.role in (MDO_STAFF, MDO_LEADERSHIP) and user.organisation_id is not None:
+        official = session.get(Official, assessment.official_id)
+        return official is not None and official.mdo_id == user.organisation_id
+    return False
+
+
+def open_assessment(session: Session, official: User, *, actor: User) -> WorkplaceAssessment:
+    """A round on the competencies the official's current position requires.
+
+    :raise Invalid: if the official holds no position, or it requires no competency.
+    :raise Forbidden: unless ``actor`` is the official, staff of their MDO or an administrator.
+    """
+    assignment = current_assignment(session, official)
+    version = assignment.position.approved if assignment else None
+    if version is None or not version.requirements:
+        raise Invalid(f"{official.name} holds no position with required competencies yet", field="official")
+    assessment = WorkplaceAssessment(official_id=official.id, position_version_id=version.id,
+                                     competency_ids=[r.competency_id for r in version.requirements],
+                                     opened_by_id=actor.id, opened_at=now())
+    if not may_manage(actor, assessment, session):
+        raise Forbidden("only the official, their MDO's staff or an administrator open a workplace assessment")
+    session.add(assessment)
+    session.flush()
+    audit.record(session, "workplace.opened", actor=actor, subject_type="workplace_assessment",
+                 subject_id=assessment.id, data={"official_id": official.id, "competencies": assessment.competency_ids})
+    return assessment
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What is sent to a rater: the link carries the only copy of the token."""
+
+    rater: WorkplaceRater
+    token: str
+    to: str
+    subject: str
+
+
+def nominate(session: Session, assessment: WorkplaceAssessment, *, relation: str, name: str, email: str,
+             actor: User) -> Invitation:
+    """Nominate a rater and make their invitation.
+
+    :raise Invalid: for an unknown relation, a missing name or e-mail, a second supervisor or
+        self-rater, or a closed round.
+    :raise Conflict: if the e-mail is already nominated in this round.
+    """
+    if not may_manage(actor, assessment, session):
+        raise Forbidden("only the official, their MDO's staff or an administrator nominate raters")
+    if assessment.closed_at is not None:
+        raise Invalid("this workplace assessment is closed", field="assessment")
+    if relation not in RELATIONS:
+        raise Invalid(f"relation must be one of {', '.join(RELATIONS)}, got {relation!r}", field="relation")
+    name, email = (name or "").strip(), (email or "").strip().lower()
+    if not name or "@" not in email:
+        raise Invalid("a rater needs a name and an e-mail address", field="email" if name else "name")
+    if relation in (SUPERVISOR, SELF) and any(r.relation == relation for r in assessment.raters):
+        raise Invalid(f"a round has one {relation} rating", field="relation")
+    if any(r.email == email for r in assessment.raters):
+        raise Conflict(f"{email} is already nominated", field="email")
+    token = secrets.token_urlsafe(24)
+    user_id = session.scalar(select(User.id).where(User.email == email))
+    rater = WorkplaceRater(relation=relation, name=name, email=email, user_id=user_id, token_hash=_hash(token),
+                           invited_at=now())
+    assessment.raters.append(rater)
+    session.flush()
+    audit.record(session, "workplace.invited", actor=actor, subject_type="workplace_assessment",
+                 subject_id=assessment.id, data={"rater_id": rater.id, "relation": relation})
+    return Invitation(rater, token, email, f"Please rate the workplace behaviour of {assessment.official.name}")
+
+
+def rater_for_token(session: Session, token: str) -> WorkplaceRater:
+    """:raise NotFound: if no rater has this token."""
+    rater = session.scalar(select(WorkplaceRater).where(WorkplaceRater.token_hash == _hash(token or "")))
+    if rater is None:
+        raise NotFound("this rating link is not known; ask for a new one", field="token")
+    return rater
+
+
+def rating_sheet(session: Session, rater: WorkplaceRater) -> list[Competency]:
+    """The competencies to rate, with their level descriptors (the behavioural anchors)."""
+    ids = rater.assessment.competency_ids
+    found = {c.id: c for c in session.scalars(select(Competency).where(Competency.id.in_(ids))
+                                              .options(selectinload(Competency.levels)))}
+    return [found[i] for i in ids if i in found]
+
+
+def submit_ratings(session: Session, rater: WorkplaceRater, answers: dict[int, Any],
+                   comments: dict[int, str] | None = None) -> list[WorkplaceRating]:
+    """Record a rater's ratings: for each competency a level 1-5 or ``"not_observed"``.
+
+    :raise Conflict: if the rater has already submitted, or the round is closed.
+    :raise Invalid: naming every competency left unanswered or answered with no level.
+    """
+    if rater.submitted_at is not None or rater.assessment.closed_at is not None:
+        raise Conflict("these ratings were already submitted" if rater.submitted_at else "the round is closed")
+    sheet = rating_sheet(session, rater)
+    problems, levels = [], {}
+    for competency in sheet:
+        raw = answers.get(competency.id)
+        if raw == NOT_OBSERVED:
+            levels[competency.id] = None
+            continue
+        try:
+            level = int(raw)
+        except (TypeError, ValueError):
+            level = None
+        if level not in PROFICIENCY_LEVELS:
+            problems.append({"field": f"competency-{competency.id}",
+                             "message": f"{competency.name}: choose a level 1 to 5 or 'not observed'"})
+        levels[competency.id] = level
+    if problems:
+        raise Invalid(f"{len(problems)} competencies still need a rating", problems=problems,
+                      field=problems[0]["field"])
+    rows = [WorkplaceRating(competency_id=cid, level=level, comment=((comments or {}).get(cid) or "").strip())
+            for cid, level in levels.items()]
+    rater.ratings.extend(rows)
+    rater.submitted_at = now()
+    session.flush()
+    audit.record(session, "workplace.rated", actor=rater.user_id, subject_type="workplace_assessment",
+                 subject_id=rater.assessment_id, data={"rater_id": rater.id})
+    return rows
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+@dataclass
+class GroupFigure:
+    """Ratings of one relation: ``mean`` is None when hidden (fewer than ``MIN_GROUP``)."""
+
+    relation: str
+    n: int
+    mean: float | None
+
+    @property
+    def hidden(self) -> bool:
+        return self.mean is None and self.n > 0
+
+
+@dataclass
+class CompetencySummary:
+    competency: Competency
+    supervisor: int | None = None
+    self_rating: int | None = None
+    groups: dict[str, GroupFigure] = field(default_factory=dict)
+    rating: float | None = None      # mean of the ratings that may be shown (self excluded)
+    n_raters: int = 0
+    agreement: float | None = None   # r_wg over those ratings
+    low_agreement: bool = False
+    not_observed: int = 0
+
+
+def summarise(session: Session, assessment: WorkplaceAssessment) -> list[CompetencySummary]:
+    """Per competency of the round, what may be shown (see the module docstring)."""
+    submitted = [r for r in assessment.raters if r.submitted_at is not None]
+    competencies = {c.id: c for c in session.scalars(select(Competency).where(
+        Competency.id.in_(assessment.competency_ids)))}
+    out = []
+    for cid in assessment.competency_ids:
+        if cid not in competencies:
+            continue
+        by_relation: dict[str, list[int]] = {rel: [] for rel in RELATIONS}
+        summary = CompetencySummary(competencies[cid])
+        for rater in submitted:
+            rating = next((x for x in rater.ratings if x.competency_id == cid), None)
+            if rating is None:
+                continue
+            if rating.level is None:
+                summary.not_observed += 1
+            else:
+                by_relation[rater.relation].append(rating.level)
+        summary.supervisor = by_relation[SUPERVISOR][0] if by_relation[SUPERVISOR] else None
+        summary.self_rating = by_relation[SELF][0] if by_relation[SELF] else None
+        pooled = list(by_relation[SUPERVISOR])
+        for relation in (PEER, REPORT):
+            values = by_relation[relation]
+            shown = len(values) >= MIN_GROUP
+            summary.groups[relation] = GroupFigure(relation, len(values), float(np.mean(values)) if shown else None)
+            if shown:
+                pooled.extend(values)
+        if pooled:
+            summary.rating, summary.n_raters = float(np.mean(pooled)), len(pooled)
+            if len(pooled) >= 2:
+                summary.agreement = float(r_wg(np.array(pooled, dtype=float)[:, None])[0])
+                summary.low_agreement = summary.agreement < LOW_AGREEMENT
+        out.append(summary)
+    return out
+
+
+def latest_assessment(session: Session, official: User) -> WorkplaceAssessment | None:
+    return session.scalar(select(WorkplaceAssessment).where(WorkplaceAssessment.official_id == official.id)
+                          .order_by(WorkplaceAssessment.opened_at.desc(), WorkplaceAssessment.id.desc()).limit(1))
+
+
+def get_assessment(session: Session, assessment_id: int) -> WorkplaceAssessment:
+    """:raise NotFound: if there is no such round."""
+    found = session.get(WorkplaceAssessment, assessment_id)
+    if found is None:
+        raise NotFound(f"no workplace assessment {assessment_id}", field="assessment")
+    return found
+
+
+@dataclass
+class ProfileRow:
+    competency: Competency
+    required: int
+    proctored: Held | None
+    workplace: CompetencySummary | None
+
+    @property
+    def gap(self) -> int:
+        """Levels the proctored result falls short of the requirement (no result: all of it)."""
+        return max(self.required - (self.proctored.level if self.proctored else 0), 0)
+
+
+def competency_profile(session: Session, official: User) -> list[ProfileRow]:
+    """Per competency of the official's current position: required level, proctored level (date,
+    SE), workplace rating (rater count, agreement), and the gap, which the proctored level alone
+    decides."""
+    assignment = current_assignment(session, official)
+    version = assignment.position.approved if assignment else None
+    if version is None:
+        return []
+    codes = [r.competency.code for r in version.requirements]
+    held = held_levels(session, [official.id], codes)
+    latest = latest_assessment(session, official)
+    workplace = {s.competency.id: s for s in summarise(session, latest)} if latest else {}
+    return [ProfileRow(r.competency, r.level, held.get((official.id, r.competency.code)),
+                       workplace.get(r.competency_id)) for r in version.requirements]
