@@ -55,7 +55,7 @@ def main() -> int:
             candidates = [ScriptedCandidate(server.url, s, retry_s=0.02) for s in sittings]
             for candidate in candidates:
                 candidate.start()
-            delays = []
+            delays, cpus = [], []
             for _ in range(args.kills):
                 wait_until(lambda: all(len(c.acknowledged) >= 5 for c in candidates), 30)
                 time.sleep(0.5)
@@ -66,9 +66,12 @@ def main() -> int:
                 if first is None:
                     print("no answer acknowledged within 180 s of a restart")
                     return 1
+                cpu = server.cpu_seconds()
                 delay = min(at for c in candidates for at, *_ in c.acknowledged if at > began) - began
                 delays.append(delay)
-                print(f"restart: first acknowledged answer after {delay:.2f} s")
+                cpus.append(cpu)
+                print(f"restart: first acknowledged answer after {delay:.2f} s "
+                      f"({cpu:.2f} s of CPU by gunicorn's master and workers)")
             for candidate in candidates:
                 candidate.halt.set()
             for candidate in candidates:
@@ -78,7 +81,8 @@ def main() -> int:
             print(f"\n{args.code or 'this checkout'}, WEB_PRELOAD={0 if args.no_preload else 1}, "
                   f"{args.workers} workers: "
                   f"median {statistics.median(delays):.2f} s, worst {max(delays):.2f} s "
-                  f"(target {TARGET_S:.0f} s: {'PASS' if max(delays) <= TARGET_S else 'MISS'}); "
+                  f"(target {TARGET_S:.0f} s: {'PASS' if max(delays) <= TARGET_S else 'MISS'}), "
+                  f"median CPU {statistics.median(cpus):.2f} s; "
                   f"{answers} answers acknowledged, {len(lost)} lost")
             for problem in lost:
                 print("  LOST", problem)

@@ -180,6 +180,20 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the master and its live workers have used (Linux /proc):
+        unlike wall time, it does not depend on what else the machine is doing."""
+        def of(pid: int) -> float:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return 0.0
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        workers = children.read_text().split() if children.exists() else []
+        return of(self.proc.pid) + sum(of(int(pid)) for pid in workers)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
