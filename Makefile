@@ -4,14 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres install system-deps migration clean
+.PHONY: run test test-postgres install system-deps migration clean lock audit docker-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[test]'
+# The versions CI and the image are tested with (requirements-test.lock: the service's and the
+# tests' dependencies; requirements.lock: the service's, for the image). `make lock` renews them.
+$(STAMP): $(BIN)/python pyproject.toml requirements-test.lock
+	$(BIN)/pip install -q -c requirements-test.lock -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,6 +34,21 @@ test-postgres: install system-deps
 
 migration: install
 	$(BIN)/python scripts/regenerate_initial_migration.py
+
+LOCK_OPTIONS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(BIN)/python
+	$(BIN)/pip install -q 'pip-tools>=7.4'
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra test --output-file requirements-test.lock pyproject.toml
+
+# Known vulnerabilities of the locked versions; says "skipped" where no database can be reached.
+audit: $(BIN)/python
+	$(BIN)/pip install -q 'pip-audit>=2.7'
+	$(BIN)/python scripts/dependency_audit.py requirements.lock requirements-test.lock
+
+# Build the image and check that it serves (skipped where no Docker engine runs).
+docker-smoke:
+	./scripts/docker-smoke.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -40,9 +40,11 @@ def _init_extensions(app: "Flask") -> None:
     from piaa.input_bounds import init_input_bounds
     from piaa.security_headers import init_security_headers
     from piaa.navigation import init_navigation
+    from piaa.operations import init_operations
 
     import piaa.models  # noqa: F401  (all tables known to the metadata)
 
+    init_operations(app)  # first, so that its request id and timing cover every other hook
     init_input_bounds(app)
     db.init_app(app)
     csrf.init_app(app)

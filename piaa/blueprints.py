@@ -23,4 +23,5 @@ BLUEPRINTS = [
     "piaa.frac.views:bp",
     "piaa.workplace.views:bp",
     "piaa.integrations.views:bp",
+    "piaa.operations.views:bp",
 ]

@@ -21,6 +21,7 @@ CLI_MODULES = [
     "piaa.cat_cli",
     "piaa.frac.cli",
     "piaa.integrations.cli",
+    "piaa.operations.cli",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

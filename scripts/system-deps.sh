@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the service and its tests need; installs only what is missing.
 set -euo pipefail
-PACKAGES=(chromium poppler-utils zbar-tools fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 nodejs npm)
+PACKAGES=(chromium poppler-utils zbar-tools fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 nodejs npm postgresql-client)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -28,6 +28,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
@@ -41,11 +42,15 @@ from piaa.clock import as_utc, now
 from piaa.errors import Conflict, Invalid, NotFound
 
 from . import credential as credential_doc
-from . import rendering, status_list
+from . import status_list
 from .keys import KeyPaths, SigningKeys, load_keys
 from .models import Certificate
-from .pdf_signing import PdfSignatureError, attached_credential, sign_pdf
-from .verification import VerificationReport, verify_copy
+
+if TYPE_CHECKING:
+    from .verification import VerificationReport
+
+# Rendering (WeasyPrint) and PDF signing (pyHanko) cost about 1 s of CPU to import: they are
+# imported where a PDF is made or read, not when the web app starts.
 
 DEFAULT_ISSUER_NAME = "PIAA: Proctored, Independent, Authorised Assessment"
 RENDER_JOB = "piaa.certificates.jobs.render_unrendered"
@@ -221,6 +226,9 @@ def _check_facts(**values) -> None:
 
 def render_certificate(certificate: Certificate, *, keys: SigningKeys | None = None) -> Certificate:
     """Render, attach the credential, and sign the PDF of ``certificate`` (again, if it had one)."""
+    from . import rendering
+    from .pdf_signing import sign_pdf
+
     keys = keys or current_keys()
     html = rendering.certificate_html(facts_of(certificate), current_issuer())
     certificate.pdf = sign_pdf(rendering.render_pdf(html, certificate.credential), keys)
@@ -362,6 +370,8 @@ def mask_name(name: str) -> str:
 
 
 def public_view(certificate: Certificate) -> PublicView:
+    from . import rendering
+
     return PublicView(
         status="revoked" if certificate.is_revoked else "valid",
         serial=certificate.serial,
@@ -381,6 +391,8 @@ def public_view(certificate: Certificate) -> PublicView:
 
 def verify_uploaded(session: Session, data: bytes) -> VerificationReport:
     """Check an uploaded PDF or credential JSON against this service's keys and status lists."""
+    from .verification import verify_copy
+
     keys = current_keys()
     try:
         number = _list_number(_credential_of(data))
@@ -399,6 +411,8 @@ def verify_uploaded(session: Session, data: bytes) -> VerificationReport:
 
 def _credential_of(data: bytes) -> dict:
     if data.lstrip()[:5] == b"%PDF-":
+        from .pdf_signing import PdfSignatureError, attached_credential
+
         try:
             return attached_credential(data)
         except PdfSignatureError as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 import traceback
 import uuid
 from contextvars import ContextVar
@@ -141,13 +142,16 @@ def _new_job(app: Flask, func_path: str, created_by: int | None, kwargs: dict) -
 
 
 def _start(app: Flask, job: Job) -> None:
+    from piaa.operations.logs import current_request_id
+
+    request_id = current_request_id()  # the job's log lines carry the id of the request that queued it
     if job.backend == "rq":
         from rq import Queue
 
         Queue(QUEUE_NAME, connection=_redis(app)).enqueue(
-            "piaa.jobs.run_in_worker", job.id, job_id=job.id, job_timeout=6 * 3600)
+            "piaa.jobs.run_in_worker", job.id, request_id=request_id, job_id=job.id, job_timeout=6 * 3600)
     else:
-        thread = threading.Thread(target=_run_in_thread, args=(app, job.id), daemon=True,
+        thread = threading.Thread(target=_run_in_thread, args=(app, job.id, request_id), daemon=True,
                                   name=f"piaa-job-{job.id[:8]}")
         _threads[job.id] = thread
         thread.start()
@@ -156,9 +160,11 @@ def _start(app: Flask, job: Job) -> None:
 _threads: dict[str, threading.Thread] = {}
 
 
-def _run_in_thread(app: Flask, job_id: str) -> None:
+def _run_in_thread(app: Flask, job_id: str, request_id: str | None = None) -> None:
+    from piaa.operations.logs import bound_request_id
+
     try:
-        with app.app_context():
+        with app.app_context(), bound_request_id(request_id):
             execute(job_id)
     finally:
         _threads.pop(job_id, None)  # a long-lived web worker keeps no record of finished ones
@@ -168,32 +174,36 @@ def join_threads(timeout: float = 60.0) -> None:
     """Wait for this process's job threads to end: a stopping web worker
     (``piaa.gunicorn_config.worker_exit``), and tests between cases, where a PDF render must
     not run on while the next case reuses the database or the fonts."""
-    import time
-
     deadline = time.monotonic() + timeout  # for all of them together
     for thread in list(_threads.values()):
         thread.join(max(deadline - time.monotonic(), 0.0))
 
 
-def run_in_worker(job_id: str) -> None:
+def run_in_worker(job_id: str, request_id: str | None = None) -> None:
     """Entry point for RQ workers: they build their own app from the environment."""
     from flask import has_app_context
 
+    from piaa.operations.logs import bound_request_id
+
     if has_app_context():  # a burst worker inside the caller's app (tests, `piaa worker --burst`)
-        execute(job_id)
+        with bound_request_id(request_id):
+            execute(job_id)
         return
     from piaa import create_app
 
-    with create_app().app_context():
+    with create_app().app_context(), bound_request_id(request_id):
         execute(job_id)
 
 
 def execute(job_id: str) -> None:
     """Run one job and record its outcome; failures are stored, not raised."""
+    from piaa.operations import metrics, reporting
+
     job = db.session.get(Job, job_id)
     job.state, job.started_at = RUNNING, now()
     db.session.commit()
     token = _current_job.set(job_id)
+    started, func = time.perf_counter(), job.func
     try:
         result = _resolve(job.func)(**job.kwargs)
         db.session.commit()
@@ -201,11 +211,14 @@ def execute(job_id: str) -> None:
         job.state, job.result = FINISHED, result
     except Exception as exc:  # the job's own failure is its result
         db.session.rollback()
+        log.exception("job %s (%s) failed", job_id, func)
+        reporting.capture_job_failure(func, job_id, exc)
         job = db.session.get(Job, job_id)
         job.state = FAILED
         job.error = f"{exc}\n\n{traceback.format_exc(limit=8)}"
     finally:
         _current_job.reset(token)
+    metrics.job_finished(func, job.state, time.perf_counter() - started)
     done, total = _progress.pop(job_id, (job.done, job.total))
     if job.state == FINISHED:
         job.done, job.total = done, total
@@ -244,8 +257,6 @@ def job_status(job_id: str) -> Job | None:
 def wait(job_id: str, timeout: float = 60.0) -> Job:
     """Block until a job ends (for the CLI and tests). In RQ mode without a running worker
     this waits for one; tests run a burst worker instead."""
-    import time
-
     deadline = time.monotonic() + timeout
     thread = _threads.get(job_id)
     if thread is not None:

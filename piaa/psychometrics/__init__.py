@@ -22,84 +22,91 @@ The public API, by task (adaptive testing lives in the subpackage :mod:`.cat`):
 * simulation of parameters, abilities and responses.
 """
 
-from . import cat
-from ._item_models import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS
-from .calibration import (
-    CalibrationResult,
-    ExpectedCounts,
-    IRTCalibrator,
-    SparseResponses,
-    expected_counts,
-)
-from .classical import (
-    AlphaResult,
-    DistractorAnalysis,
-    ItemStatistics,
-    cronbach_alpha,
-    distractor_analysis,
-    item_statistics,
-    score_key,
-)
-from .decision import (
-    AbilityPosterior,
-    ClassicalDecisionQuality,
-    LevelConfidence,
-    ability_posterior,
-    classical_level_confidence,
-    livingston_lewis,
-    normal_level_confidence,
-    posterior_level_confidence,
-    subkoviak_agreement,
-)
-from .dif import LogisticDIFResult, MantelHaenszelResult, logistic_dif, mantel_haenszel
-from .estimation import (
-    AbilityEstimates,
-    SumScoreTable,
-    eap_sum_score_table,
-    empirical_reliability,
-    estimate_ability,
-    marginal_reliability,
-    total_information,
-)
-from .fit import (
-    PersonFitResult,
-    RaschFitResult,
-    SX2Result,
-    infit_outfit,
-    person_fit,
-    s_x2,
-)
-from .irt import information, log_prob_pair, loglik, prob, validate_params
-from .linking import LINKING_METHODS, LinkingResult, link, transform_params
-from .polytomous import (
-    category_log_prob,
-    category_prob,
-    expected_score,
-    fit_polytomous,
-    from_slope_intercept,
-    information_gpcm,
-    information_grm,
-    information_poly,
-    log_prob_gpcm,
-    log_prob_grm,
-    loglik_poly,
-    marginal_loglik,
-    n_categories,
-    prob_gpcm,
-    prob_grm,
-    standard_errors,
-    to_slope_intercept,
-    validate_poly_params,
-)
-from .quadrature import normal_quadrature, normal_weights
-from .simulation import simulate_params, simulate_responses, simulate_theta
-from .standard_setting import (
-    ClassificationQuality,
-    OrderedItemBooklet,
-    bookmark_cut_scores,
-    classification_accuracy,
-    ordered_item_booklet,
-)
+# Submodules are imported when a name from them is first used (PEP 562), so that a caller
+# of one routine (the delivery service's CAT selection) does not pay for all of them
+# (scipy.stats alone costs about 0.9 s of CPU at start-up).
+import importlib
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "._item_models": ("DICHOTOMOUS_MODELS", "POLYTOMOUS_MODELS"),
+    ".calibration": (
+        "CalibrationResult",
+        "ExpectedCounts",
+        "IRTCalibrator",
+        "SparseResponses",
+        "expected_counts",
+    ),
+    ".classical": (
+        "AlphaResult",
+        "DistractorAnalysis",
+        "ItemStatistics",
+        "cronbach_alpha",
+        "distractor_analysis",
+        "item_statistics",
+        "score_key",
+    ),
+    ".decision": (
+        "AbilityPosterior",
+        "ClassicalDecisionQuality",
+        "LevelConfidence",
+        "ability_posterior",
+        "classical_level_confidence",
+        "livingston_lewis",
+        "normal_level_confidence",
+        "posterior_level_confidence",
+        "subkoviak_agreement",
+    ),
+    ".dif": ("LogisticDIFResult", "MantelHaenszelResult", "logistic_dif", "mantel_haenszel"),
+    ".estimation": (
+        "AbilityEstimates",
+        "SumScoreTable",
+        "eap_sum_score_table",
+        "empirical_reliability",
+        "estimate_ability",
+        "marginal_reliability",
+        "total_information",
+    ),
+    ".fit": (
+        "PersonFitResult",
+        "RaschFitResult",
+        "SX2Result",
+        "infit_outfit",
+        "person_fit",
+        "s_x2",
+    ),
+    ".irt": ("information", "log_prob_pair", "loglik", "prob", "validate_params"),
+    ".linking": ("LINKING_METHODS", "LinkingResult", "link", "transform_params"),
+    ".polytomous": (
+        "category_log_prob",
+        "category_prob",
+        "expected_score",
+        "fit_polytomous",
+        "from_slope_intercept",
+        "information_gpcm",
+        "information_grm",
+        "information_poly",
+        "log_prob_gpcm",
+        "log_prob_grm",
+        "loglik_poly",
+        "marginal_loglik",
+        "n_categories",
+        "prob_gpcm",
+        "prob_grm",
+        "standard_errors",
+        "to_slope_intercept",
+        "validate_poly_params",
+    ),
+    ".quadrature": ("normal_quadrature", "normal_weights"),
+    ".simulation": ("simulate_params", "simulate_responses", "simulate_theta"),
+    ".standard_setting": (
+        "ClassificationQuality",
+        "OrderedItemBooklet",
+        "bookmark_cut_scores",
+        "classification_accuracy",
+        "ordered_item_booklet",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     # model names
@@ -195,3 +202,17 @@ __all__ = [
     # computerized adaptive testing (subpackage)
     "cat",
 ]
+
+
+def __getattr__(name: str):
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(_MODULE_OF[name], __name__), name)
+        globals()[name] = value  # once found, an ordinary module attribute
+        return value
+    if name == "cat":
+        return importlib.import_module(".cat", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -10,15 +10,9 @@ candidate's resumed view shows the last acknowledged answer of every item.
 """
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 import requests
@@ -26,66 +20,13 @@ from sqlalchemy import select
 
 from piaa.delivery.models import AttemptItem
 from tests.delivery.helpers import CLIENT_HEADERS, bearer
+from tests.operations.harness import Gunicorn
 
 pytestmark = pytest.mark.slow
 
 CRASHES = 2
 ANSWERS_BEFORE_CRASH = 25
 OPTIONS = ("A", "B", "C")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """gunicorn serving ``piaa:create_app()`` on ``database_url``, in its own process group so
-    a crash takes the master and its workers down at once."""
-
-    def __init__(self, database_url: str, port: int, workdir: Path):
-        self.port, self.workdir = port, workdir
-        self.env = {**os.environ, "PIAA_DATABASE_URL": database_url, "PIAA_SECRET_KEY": "crash-test",
-                    "PIAA_BASE_URL": f"http://127.0.0.1:{port}"}
-        self.env.pop("PIAA_REDIS_URL", None)
-        self.proc: subprocess.Popen | None = None
-        self.log = workdir / "gunicorn.log"
-
-    def start(self) -> None:
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        self.proc = subprocess.Popen(
-            [str(gunicorn), "-c", "python:piaa.gunicorn_config", "--preload", "--workers", "2",
-             "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "piaa:create_app()"],
-            cwd=self.workdir, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"gunicorn exited: {self.log.read_text()[-2000:]}"
-            try:
-                if requests.get(f"{self.url}/api/v1/openapi.json", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not answer within 30 s: {self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL to the master and every worker: no shutdown code runs."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 class ScriptedCandidate(threading.Thread):
@@ -132,7 +73,11 @@ class ScriptedCandidate(threading.Thread):
 
 @pytest.fixture
 def server(database_url, tmp_path):
-    server = Server(database_url, _free_port(), tmp_path)
+    """gunicorn serving this checkout on the test's database with the service's settings (the
+    app preloaded), in its own process group so that a crash takes the master and its workers
+    down at once."""
+    server = Gunicorn(tmp_path, {"PIAA_DATABASE_URL": database_url, "PIAA_SECRET_KEY": "crash-test",
+                                 "PIAA_REDIS_URL": ""}, workers=2)
     yield server
     server.stop()
 
