@@ -32,7 +32,7 @@ def test_the_psychometrician_sets_cuts_by_bookmark(live_server, page, session, m
     session.commit()
     assessment = make_assessment("loft", certifying_level=3)
     browser_login(page, live_server, make_user(role="psychometrician"))
-    page.get_by_role("link", name="Standard setting").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Standard setting").click()
     page.select_option("#assessment_id", str(assessment.id))
     page.get_by_label("Bookmark (θ cut scores)").check()
     page.fill("#rp", "0.67")
