@@ -266,6 +266,8 @@ HINDI = {
     "Token revoked.": "टोकन निरस्त किया गया।",
     "candidate": "अभ्यर्थी", "author": "लेखक", "reviewer": "समीक्षक", "proctor": "पर्यवेक्षक",
     "psychometrician": "मनोमिति विशेषज्ञ", "analyst": "विश्लेषक", "admin": "प्रशासक",
+    "mdo_staff": "एमडीओ कर्मचारी", "mdo_leadership": "एमडीओ नेतृत्व", "coe_reviewer": "सीओई समीक्षक",
+    "workplace_rater": "कार्यस्थल मूल्यांकनकर्ता",
     "New organisation": "नया संगठन",
     "Create the organisation": "संगठन बनाएँ",
     "Name in Hindi": "हिन्दी में नाम",

@@ -11,15 +11,19 @@ import os
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from piaa.accounts.auth import public
+
 bp = Blueprint("operations", __name__)
 
 
 @bp.get("/healthz")
+@public  # load balancers and orchestrators ask without signing in
 def healthz():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@public
 def readyz():
     from piaa.operations.health import REQUIRED, readiness
 
@@ -49,6 +53,7 @@ def _may_scrape() -> bool:
 
 
 @bp.get("/metrics")
+@public  # a scraper has no account: its own token or a private address (_may_scrape)
 def metrics():
     from prometheus_client import CONTENT_TYPE_LATEST
 
