@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +31,7 @@ from piaa.accounts.models import MDO, Organisation, User
 from piaa.clock import now
 from piaa.errors import Invalid, NotFound
 from piaa.items.models import PROFICIENCY_LEVELS, Competency
-from piaa.items.services.competencies import SourcedRecord
+from piaa.items.services.competencies import SourcedRecord, parse_json_records
 from piaa.reports.models import Official, RequiredLevel
 
 from .models import (POSITION_APPROVED, POSITION_DRAFT, Position, PositionAssignment,
@@ -79,20 +78,7 @@ def read_position_file(path: str | Path) -> list[SourcedPosition]:
 
 
 def parse_position_json(text: str, filename: str = "positions.json") -> list[SourcedPosition]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Invalid(f"{filename}: not JSON ({exc.msg} at line {exc.lineno})",
-                      problems=[{"file": filename, "row": exc.lineno, "message": f"not JSON: {exc.msg}"}]) from None
-    if isinstance(data, dict):
-        if data.get("format", POSITION_FORMAT) != POSITION_FORMAT:
-            raise Invalid(f"{filename}: format must be {POSITION_FORMAT}, got {data.get('format')!r}",
-                          field="format")
-        data = data.get("positions")
-    if not isinstance(data, list):
-        raise Invalid(f'{filename}: expected {{"format": "{POSITION_FORMAT}", "positions": [...]}}',
-                      field="positions")
-    return [SourcedPosition(record, row=i + 1) for i, record in enumerate(data)]
+    return parse_json_records(text, filename, POSITION_FORMAT, "positions")
 
 
 def parse_position_csv(text: str, filename: str = "positions.csv") -> list[SourcedPosition]:

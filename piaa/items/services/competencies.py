@@ -68,21 +68,28 @@ def read_competency_file(path: str | Path) -> list[SourcedRecord]:
     raise Invalid(f"{path.name}: a competency file must end in .csv or .json", field="file")
 
 
-def parse_competency_json(text: str, filename: str = "competencies.json") -> list[SourcedRecord]:
+def parse_json_records(text: str, filename: str, fmt: str, key: str) -> list[SourcedRecord]:
+    """The records of a JSON document ``{"format": fmt, key: [...]}`` (or the bare list),
+    each numbered by its place in the list.
+
+    :raise Invalid: naming the file (and line) if it is not JSON or not of that shape.
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"{filename}: not JSON ({exc.msg} at line {exc.lineno})",
                       problems=[{"file": filename, "row": exc.lineno, "message": f"not JSON: {exc.msg}"}]) from None
     if isinstance(data, dict):
-        if data.get("format", COMPETENCY_FORMAT) != COMPETENCY_FORMAT:
-            raise Invalid(f"{filename}: format must be {COMPETENCY_FORMAT}, got {data.get('format')!r}",
-                          field="format")
-        data = data.get("competencies")
+        if data.get("format", fmt) != fmt:
+            raise Invalid(f"{filename}: format must be {fmt}, got {data.get('format')!r}", field="format")
+        data = data.get(key)
     if not isinstance(data, list):
-        raise Invalid(f'{filename}: expected {{"format": "{COMPETENCY_FORMAT}", "competencies": [...]}}',
-                      field="competencies")
+        raise Invalid(f'{filename}: expected {{"format": "{fmt}", "{key}": [...]}}', field=key)
     return [SourcedRecord(record, row=i + 1) for i, record in enumerate(data)]
+
+
+def parse_competency_json(text: str, filename: str = "competencies.json") -> list[SourcedRecord]:
+    return parse_json_records(text, filename, COMPETENCY_FORMAT, "competencies")
 
 
 def parse_competency_csv(text: str, filename: str = "competencies.csv") -> list[SourcedRecord]:
