@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres install system-deps migration clean lock audit docker-smoke
+.PHONY: run test test-postgres install system-deps migration clean lock audit docker-smoke translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -52,3 +52,14 @@ docker-smoke:
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# The gettext catalogues under piaa/translations: extract the marked texts from the code and
+# templates, update every language's .po with them, compile the .mo files the service reads.
+# A new language: `$(BIN)/pybabel init -i piaa/translations/messages.pot -d piaa/translations -l ta`,
+# translate its .po, then `make translations`.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k N_
+translations: $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --sort-by-file \
+		-o piaa/translations/messages.pot piaa
+	$(BIN)/pybabel update -i piaa/translations/messages.pot -d piaa/translations --no-wrap
+	$(BIN)/python scripts/compile_translations.py

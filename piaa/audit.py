@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from piaa.clock import as_utc, now
 from piaa.extensions import db
+from piaa.i18n import N_
 
 GENESIS = "0" * 64
 
@@ -138,11 +139,11 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             return ChainReport(True, count)
         for row in rows:
             if row.prev_hash != prev_hash:
-                return ChainReport(False, count, row.id, "does not link to the row before it")
+                return ChainReport(False, count, row.id, N_("does not link to the row before it"))
             expected = _digest(row.prev_hash, row.at, row.actor_id, row.action,
                                row.subject_type, row.subject_id, row.data)
             if expected != row.hash:
-                return ChainReport(False, count, row.id, "content does not match its hash")
+                return ChainReport(False, count, row.id, N_("content does not match its hash"))
             prev_hash, count, last_id = row.hash, count + 1, row.id
 
 

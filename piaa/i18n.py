@@ -1,30 +1,67 @@
-"""English and Hindi. Strings are written in English in code and templates; ``_()`` looks up
-the Hindi text in small per-domain catalogues (``register``) when the reader chose Hindi."""
+"""The reader's language. Strings are written in English in code and templates and marked for
+translation; Flask-Babel looks them up in the gettext catalogues under ``piaa/translations``
+(``make translations`` extracts, updates and compiles them). A language is offered as soon as
+its compiled catalogue is there: adding one is a translator's file, not a code change.
+
+Texts keep ``str.format`` placeholders (``_("Question {n}", n=3)``): the translation is looked
+up first, then filled in, so a translator moves ``{n}`` where the sentence needs it."""
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request, session
+from pathlib import Path
 
-SUPPORTED_LANGUAGES = {"en": "English", "hi": "हिन्दी"}
-_CATALOGUES: dict[str, dict[str, str]] = {"hi": {}}
+import flask_babel
+from babel import Locale
+from flask import Flask, g, has_app_context, request, session
+from flask_babel.speaklater import LazyString
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+DEFAULT_LANGUAGE = "en"  # the language the texts are written in
 
 
-def register(lang: str, messages: dict[str, str]) -> None:
-    """Add translations; domains call this at import time with their own strings."""
-    _CATALOGUES.setdefault(lang, {}).update(messages)
+def available_languages(directory: Path = TRANSLATIONS) -> dict[str, str]:
+    """English plus every language with a compiled catalogue, each named in itself."""
+    codes = [DEFAULT_LANGUAGE] + sorted(
+        path.name for path in directory.iterdir()
+        if (path / "LC_MESSAGES" / "messages.mo").is_file() and path.name != DEFAULT_LANGUAGE
+    ) if directory.is_dir() else [DEFAULT_LANGUAGE]
+    return {code: Locale.parse(code).get_display_name(code) for code in codes}
+
+
+SUPPORTED_LANGUAGES = available_languages()
+babel = flask_babel.Babel(configure_jinja=False)  # templates get our ``_`` (str.format style)
 
 
 def current_language() -> str:
-    if has_request_context():
-        return getattr(g, "lang", "en")
-    return "en"
+    """The reader's language in a request (or inside ``force_locale``), else English."""
+    if has_app_context():
+        locale = flask_babel.get_locale()
+        if locale is not None:
+            return str(locale)
+    return DEFAULT_LANGUAGE
 
 
-def gettext(text: str, **values) -> str:
-    translated = _CATALOGUES.get(current_language(), {}).get(text, text)
+def gettext(text, **values) -> str:
+    """``text`` in the reader's language, with ``{name}`` placeholders filled from ``values``."""
+    text = str(text)  # a lazily translated form label arrives as a LazyString
+    translated = flask_babel.gettext(text) if text and has_app_context() else text
     return translated.format(**values) if values else translated
 
 
 _ = gettext
+
+
+def lazy_gettext(text: str, **values) -> LazyString:
+    """For texts defined at import time (form labels, validators' messages): translated when shown."""
+    return LazyString(gettext, text, **values)
+
+
+_l = lazy_gettext
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogue without translating it: tables of labels that a page
+    translates later with ``_(label)``."""
+    return text
 
 
 def pick(texts: dict[str, str] | str | None, lang: str | None = None) -> str:
@@ -37,7 +74,15 @@ def pick(texts: dict[str, str] | str | None, lang: str | None = None) -> str:
     return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
 
 
+def _selected_language() -> str | None:
+    return g.get("lang")
+
+
 def init_i18n(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=_selected_language)
+
     @app.before_request
     def choose_language():
         from flask_login import current_user
@@ -45,29 +90,44 @@ def init_i18n(app: Flask) -> None:
         lang = request.args.get("lang") or session.get("lang")
         if lang is None and current_user and current_user.is_authenticated:
             lang = current_user.preferred_language
-        g.lang = lang if lang in SUPPORTED_LANGUAGES else "en"
+        g.lang = lang if lang in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+        flask_babel.refresh()  # a hook before this one may have asked for the locale already
 
     app.jinja_env.globals.update(_=gettext, pick=pick, languages=SUPPORTED_LANGUAGES,
                                  current_language=current_language)
 
 
-register("hi", {
-    "Sign in": "साइन इन करें",
-    "Sign out": "साइन आउट करें",
-    "E-mail": "ई-मेल",
-    "Password": "पासवर्ड",
-    "Language": "भाषा",
-    "Skip to main content": "मुख्य सामग्री पर जाएँ",
-    "E-mail or password is wrong.": "ई-मेल या पासवर्ड गलत है।",
-    "Home": "मुख्य पृष्ठ",
-    "Change": "बदलें",
-    "Something went wrong": "कुछ गलत हो गया",
-    "Proctored, Independent, Authorised Assessment": "पर्यवेक्षित, स्वतंत्र, अधिकृत मूल्यांकन",
-    "My assessments": "मेरे मूल्यांकन",
-    "My certificates": "मेरे प्रमाणपत्र",
-    "Item banks": "प्रश्न बैंक",
-    "Import": "आयात",
-    "Review queue": "समीक्षा कतार",
-    "Competency dictionary": "दक्षता शब्दकोश",
-    "Live proctoring": "लाइव निरीक्षण",
-})
+# --- the catalogues' build step (``make translations``) ----------------------------------------
+
+def placeholders(text: str) -> list[str]:
+    """The ``{name}`` fields of a text, sorted (``{{`` is a literal brace, not a field)."""
+    import string
+
+    return sorted(field for _literal, field, _spec, _conv in string.Formatter().parse(text)
+                  if field is not None)
+
+
+def compile_catalogue(po_path: Path) -> tuple[bytes, list[str]]:
+    """The .mo bytes of a .po file, and its problems: a text without translation, a fuzzy one,
+    or a translation whose placeholders differ from the English. Our texts use ``{name}``
+    placeholders, so Babel's own check (which reads "95% interval" as a %-format) is not used."""
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        if not message.string:
+            problems.append(f"no translation: {message.id!r}")
+        elif message.fuzzy:
+            problems.append(f"fuzzy (check and clear the flag): {message.id!r}")
+        elif placeholders(message.id) != placeholders(message.string):
+            problems.append(f"placeholders differ: {message.id!r} -> {message.string!r}")
+    out = io.BytesIO()
+    write_mo(out, catalog)
+    return out.getvalue(), problems

@@ -12,6 +12,7 @@ from piaa.accounts.forms import LoginForm
 from piaa.api import api_blueprint, openapi
 from piaa.extensions import db, limiter
 from piaa.i18n import SUPPORTED_LANGUAGES
+from piaa.i18n import gettext as _
 
 bp = Blueprint("accounts", __name__)
 api = api_blueprint("accounts_api", __name__)
@@ -68,7 +69,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is None:
-            flash("E-mail or password is wrong.", "error")
+            flash(_("E-mail or password is wrong."), "error")
         else:
             login_user(user)
             db.session.commit()

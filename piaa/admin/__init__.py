@@ -11,5 +11,5 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from piaa.admin import (assessment_views, i18n_hi, people_views, records_views,  # noqa: E402,F401
+from piaa.admin import (assessment_views, people_views, records_views,  # noqa: E402,F401
                         views)

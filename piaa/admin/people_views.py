@@ -102,7 +102,7 @@ def accommodation(cohort_id: int, user_id: int):
     found = service.get_cohort(db.session, cohort_id)
     form = AccommodationForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.time_factor.errors) or _("Enter a number from 0.1 to 4."), "error")
+        flash(" ".join(form.time_factor.errors) or _("Enter a number from {low} to {high}.", low=0.1, high=4), "error")
         return redirect(url_for("admin.cohort", cohort_id=cohort_id))
     try:
         enrolment = service.enrol(db.session, found, accounts.get_user(db.session, user_id),
@@ -111,7 +111,7 @@ def accommodation(cohort_id: int, user_id: int):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("admin.cohort", cohort_id=cohort_id))
-    return done(_("Time factor of {name} set to {factor}.", name=enrolment.user.name, factor=f"{enrolment.time_factor:g}"),
+    return done(_("Time factor of {name} set to {factor}.", name=enrolment.user.name, factor=format(enrolment.time_factor, "g")),
                 "admin.cohort", cohort_id=cohort_id)
 
 

@@ -17,8 +17,9 @@ from piaa.i18n import gettext as _
 from piaa.items import services as items
 from piaa.items.import_views import EXPORT_TYPES
 from piaa.items.models import DRAFT, IN_REVIEW
+from piaa.i18n import N_
 
-EXPORT_NAMES = {"qti3": "QTI 3.0 package", "csv": "CSV", "xlsx": "XLSX", "json": "Bank folder (JSON, zip)"}
+EXPORT_NAMES = {"qti3": N_("QTI 3.0 package"), "csv": N_("CSV"), "xlsx": N_("XLSX"), "json": N_("Bank folder (JSON, zip)")}
 
 
 # --- certificates ------------------------------------------------------------------------------

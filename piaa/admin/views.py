@@ -16,37 +16,38 @@ from piaa.admin.overview import Link
 from piaa.errors import DomainError
 from piaa.extensions import db
 from piaa.i18n import gettext as _
+from piaa.i18n import N_
 
 # Windows are typed and shown in India time; the service stores UTC.
 INDIA = ZoneInfo("Asia/Kolkata")
 
 ADMIN_LINKS = [
-    Link("Assessments", "admin.assessments", "Create and edit assessments, assemble forms, see the bank's readiness."),
-    Link("Cohorts and enrolments", "admin.cohorts", "Groups of officials, from a CSV, with their accommodations."),
-    Link("Windows", "admin.windows", "When an assessment may be sat, by which cohort, with which proctors."),
-    Link("Accounts", "admin.accounts_page", "Create accounts, change roles, deactivate, reset passwords, API tokens."),
-    Link("Organisations", "admin.organisations", "Agencies, training institutes and ministries."),
-    Link("Certificates", "admin.certificates_page", "Find a certificate and revoke it with a reason."),
-    Link("Audit chain", "admin.audit_page", "Check that the audit log is unbroken."),
-    Link("Item banks: export and bulk review", "admin.banks", "Export a bank; submit or approve imported drafts."),
-    Link("Live proctoring", "delivery_pages.proctor_dashboard", "Watch attempts in every window."),
-    Link("Competency dictionary", "items.competencies", "The FRAC competencies and their levels."),
-    Link("Import items", "imports.upload", "Load a bank from CSV, XLSX, QTI or a bank folder."),
-    Link("Standard setting", "standard_setting.index", "Set cut scores with a panel."),
-    Link("Calibration", "calibration.index", "Calibrate items and activate parameter sets."),
-    Link("Effectiveness reports", "reports.overview", "Course, provider and ministry reports."),
+    Link(N_("Assessments"), "admin.assessments", N_("Create and edit assessments, assemble forms, see the bank's readiness.")),
+    Link(N_("Cohorts and enrolments"), "admin.cohorts", N_("Groups of officials, from a CSV, with their accommodations.")),
+    Link(N_("Windows"), "admin.windows", N_("When an assessment may be sat, by which cohort, with which proctors.")),
+    Link(N_("Accounts"), "admin.accounts_page", N_("Create accounts, change roles, deactivate, reset passwords, API tokens.")),
+    Link(N_("Organisations"), "admin.organisations", N_("Agencies, training institutes and ministries.")),
+    Link(N_("Certificates"), "admin.certificates_page", N_("Find a certificate and revoke it with a reason.")),
+    Link(N_("Audit chain"), "admin.audit_page", N_("Check that the audit log is unbroken.")),
+    Link(N_("Item banks: export and bulk review"), "admin.banks", N_("Export a bank; submit or approve imported drafts.")),
+    Link(N_("Live proctoring"), "delivery_pages.proctor_dashboard", N_("Watch attempts in every window.")),
+    Link(N_("Competency dictionary"), "items.competencies", N_("The FRAC competencies and their levels.")),
+    Link(N_("Import items"), "imports.upload", N_("Load a bank from CSV, XLSX, QTI or a bank folder.")),
+    Link(N_("Standard setting"), "standard_setting.index", N_("Set cut scores with a panel.")),
+    Link(N_("Calibration"), "calibration.index", N_("Calibrate items and activate parameter sets.")),
+    Link(N_("Effectiveness reports"), "reports.overview", N_("Course, provider and ministry reports.")),
 ]
 PSYCHOMETRICIAN_LINKS = [
-    Link("Item banks", "items.banks", "Read every bank; promote calibrated pretest items."),
-    Link("Calibration", "calibration.index", "Calibrate items, review fit and DIF, activate parameter sets."),
-    Link("Standard setting", "standard_setting.index", "Bookmark and Angoff panels; apply cut scores."),
-    Link("Competency dictionary", "items.competencies", "The FRAC competencies and their levels."),
-    Link("Effectiveness reports", "reports.overview", "Course, provider and ministry reports."),
+    Link(N_("Item banks"), "items.banks", N_("Read every bank; promote calibrated pretest items.")),
+    Link(N_("Calibration"), "calibration.index", N_("Calibrate items, review fit and DIF, activate parameter sets.")),
+    Link(N_("Standard setting"), "standard_setting.index", N_("Bookmark and Angoff panels; apply cut scores.")),
+    Link(N_("Competency dictionary"), "items.competencies", N_("The FRAC competencies and their levels.")),
+    Link(N_("Effectiveness reports"), "reports.overview", N_("Course, provider and ministry reports.")),
 ]
 ANALYST_LINKS = [
-    Link("Effectiveness reports", "reports.overview", "Course, provider and ministry reports."),
-    Link("Courses and runs", "reports.courses", "Courses, their runs and matched learners."),
-    Link("Competency dictionary", "items.competencies", "The FRAC competencies and their levels."),
+    Link(N_("Effectiveness reports"), "reports.overview", N_("Course, provider and ministry reports.")),
+    Link(N_("Courses and runs"), "reports.courses", N_("Courses, their runs and matched learners.")),
+    Link(N_("Competency dictionary"), "items.competencies", N_("The FRAC competencies and their levels.")),
 ]
 
 

@@ -17,7 +17,6 @@ from piaa.delivery.parameters import active_parameter_set
 from piaa.errors import Invalid, NotFound
 from piaa.extensions import db
 from piaa.i18n import gettext as _
-from piaa.i18n import register
 from piaa.items.models import Competency
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
@@ -251,47 +250,3 @@ def my_attributes():
             return redirect(url_for("about_me.my_attributes"))
     return render_template("calibration/about_me.html", record=responses.attributes_of(db.session, _user()),
                            choices=responses.ATTRIBUTE_CHOICES, problem=problem), (422 if problem else 200)
-
-
-register("hi", {
-    "Calibration": "अंशांकन",
-    "About me": "मेरे बारे में",
-    "Calibrations": "अंशांकन",
-    "Start a calibration": "अंशांकन शुरू करें",
-    "Export responses": "उत्तर निर्यात करें",
-    "Model": "मॉडल",
-    "How to hold the scale": "पैमाना कैसे स्थिर रखें",
-    "Responses": "उत्तर",
-    "Windows": "विंडो",
-    "Purposes": "उद्देश्य",
-    "From": "से",
-    "To": "तक",
-    "Least responses per item": "प्रति प्रश्न न्यूनतम उत्तर",
-    "Start": "शुरू करें",
-    "Progress": "प्रगति",
-    "Results": "परिणाम",
-    "Item": "प्रश्न",
-    "Reason": "कारण",
-    "Activate this parameter set": "यह पैरामीटर सेट सक्रिय करें",
-    "Download": "डाउनलोड करें",
-    "Item fit": "प्रश्न फिट",
-    "Differential item functioning": "विभेदी प्रश्न कार्यप्रणाली",
-    "Anchor drift": "एंकर विचलन",
-    "Reliability": "विश्वसनीयता",
-    "Decisions": "निर्णय",
-    "Record the decision": "निर्णय दर्ज करें",
-    "flag": "चिह्नित करें",
-    "exclude": "स्कोरिंग से बाहर रखें",
-    "include": "स्कोरिंग में वापस लें",
-    "promote": "परिचालन में लाएँ",
-    "retire": "सेवानिवृत्त करें",
-    "Gender": "लिंग",
-    "State": "राज्य",
-    "Service or cadre": "सेवा या संवर्ग",
-    "Prefer not to say": "बताना नहीं चाहते",
-    "Save": "सहेजें",
-    "Remove my answers": "मेरे उत्तर हटाएँ",
-    "Saved. You can change or remove these answers at any time.":
-        "सहेजा गया। आप ये उत्तर कभी भी बदल या हटा सकते हैं।",
-    "female": "महिला", "male": "पुरुष", "other": "अन्य",
-})

@@ -10,7 +10,6 @@ from piaa.accounts.auth import public, role_required
 from piaa.api import api_blueprint, openapi
 from piaa.errors import Forbidden, Invalid, NotFound
 from piaa.extensions import csrf, db, limiter
-from piaa.i18n import register
 
 from . import services
 
@@ -22,28 +21,6 @@ UPLOAD_LIMIT = "10 per minute"
 MAX_UPLOAD = 5 * 1024 * 1024
 LD_JSON = "application/ld+json"
 
-register("hi", {
-    "Verify a certificate": "प्रमाणपत्र सत्यापित करें",
-    "Valid certificate": "मान्य प्रमाणपत्र",
-    "Revoked certificate": "निरस्त प्रमाणपत्र",
-    "Certificate not found": "प्रमाणपत्र नहीं मिला",
-    "Holder": "धारक",
-    "Competency": "दक्षता",
-    "Proficiency level": "प्रवीणता स्तर",
-    "Date of assessment": "मूल्यांकन तिथि",
-    "Assessing agency": "मूल्यांकन एजेंसी",
-    "Issuer": "जारीकर्ता",
-    "Serial number": "क्रमांक",
-    "Revoked on": "निरस्तीकरण तिथि",
-    "Download the credential (JSON)": "क्रेडेंशियल डाउनलोड करें (JSON)",
-    "Check a copy": "प्रति की जाँच करें",
-    "My certificates": "मेरे प्रमाणपत्र",
-    "Revoke": "निरस्त करें",
-    "Reason": "कारण",
-    "Decision confidence": "निर्णय की विश्वसनीयता",
-    "We are {percent}% confident that the holder's level is level {level} or higher.":
-        "हमें {percent}% विश्वास है कि धारक का स्तर {level} या उससे ऊपर है।",
-})
 
 
 def _json_ld(document: dict) -> Response:

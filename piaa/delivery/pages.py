@@ -25,6 +25,7 @@ from piaa.delivery.assessments import is_open_at, proctor_window_ids, proctoring
 from piaa.delivery.models import ADAPTIVE, Attempt, Enrolment, Window
 from piaa.i18n import gettext as _
 from piaa.i18n import pick
+from piaa.i18n import N_
 
 # Seconds between the sitting page's heartbeats (which also fetch warnings and pauses) and
 # between refreshes of the proctor's dashboard; deployments may lower or raise them.
@@ -35,13 +36,13 @@ SCALE_LOW, SCALE_HIGH = -4.0, 4.0
 
 
 STATE_LABELS = {
-    "created": "Not started", "checked_in": "Checked in", "in_progress": "In progress",
-    "paused": "Paused", "submitted": "Submitted", "timed_out": "Timed out",
-    "terminated": "Terminated", "scored": "Finished", "voided": "Voided",
+    "created": N_("Not started"), "checked_in": N_("Checked in"), "in_progress": N_("In progress"),
+    "paused": N_("Paused"), "submitted": N_("Submitted"), "timed_out": N_("Timed out"),
+    "terminated": N_("Terminated"), "scored": N_("Finished"), "voided": N_("Voided"),
 }
-MODE_LABELS = {"fixed": "Fixed form", "loft": "A form drawn for you", "adaptive": "Adaptive"}
-PURPOSE_LABELS = {"pre_course": "Before the course", "post_course": "After the course",
-                  "certification": "Certification"}
+MODE_LABELS = {"fixed": N_("Fixed form"), "loft": N_("A form drawn for you"), "adaptive": N_("Adaptive")}
+PURPOSE_LABELS = {"pre_course": N_("Before the course"), "post_course": N_("After the course"),
+                  "certification": N_("Certification")}
 
 
 # --- the candidate's board -----------------------------------------------------------------
@@ -111,28 +112,28 @@ def parse_system_check(raw: str | None) -> dict[str, Any]:
 
 # Every text the sitting script shows, in English; the page sends them translated.
 SITTING_STRINGS = (
-    "Question {n} of {total}", "Question {n}", "Saving…", "Saved", "Not answered yet",
-    "Offline: {n} answer(s) waiting; they are sent as soon as the connection returns.",
-    "Offline: your answer is kept on this device and sent when the connection returns.",
-    "Could not save: {message}", "All answers saved", "Time left", "Time is up. Submitting…",
-    "5 minutes left", "1 minute left", "Flag for review",
-    "Previous", "Next", "Review answers", "Clear answer", "Answered", "Flagged", "Unanswered",
-    "Queued", "Back to question", "Submit", "Loading the next question…",
-    "The connection is back. Sending your answers…",
-    "No answer given. Press Next again to move on without answering.",
-    "You have {unanswered} unanswered and {flagged} flagged question(s).",
-    "Every question has an answer.",
-    "You are offline. Your answers are safe on this device; submit once the connection returns.",
-    "Waiting for the proctor to admit you. This page updates by itself.",
-    "You are admitted. Start when you are ready.",
-    "This assessment is open in another tab or window. Close the other one: only one may be used.",
-    "Your session has ended. Sign in again in this browser; your queued answers are kept.",
-    "The assessment could not start: {message}", "Choose a different position for each entry.",
-    "Position", "Your answer", "This answer is final: it cannot be changed after moving on.",
-    "The proctor has paused your assessment", "The clock is stopped while paused.",
-    "The clock keeps running while paused.", "Message from the proctor", "I understand",
-    "All questions are answered. Submit when you are ready.", "Items could not be loaded: {message}",
-    "Start the assessment",
+    N_("Question {n} of {total}"), N_("Question {n}"), N_("Saving…"), N_("Saved"), N_("Not answered yet"),
+    N_("Offline: {n} answer(s) waiting; they are sent as soon as the connection returns."),
+    N_("Offline: your answer is kept on this device and sent when the connection returns."),
+    N_("Could not save: {message}"), N_("All answers saved"), N_("Time left"), N_("Time is up. Submitting…"),
+    N_("5 minutes left"), N_("1 minute left"), N_("Flag for review"),
+    N_("Previous"), N_("Next"), N_("Review answers"), N_("Clear answer"), N_("Answered"), N_("Flagged"), N_("Unanswered"),
+    N_("Queued"), N_("Back to question"), N_("Submit"), N_("Loading the next question…"),
+    N_("The connection is back. Sending your answers…"),
+    N_("No answer given. Press Next again to move on without answering."),
+    N_("You have {unanswered} unanswered and {flagged} flagged question(s)."),
+    N_("Every question has an answer."),
+    N_("You are offline. Your answers are safe on this device; submit once the connection returns."),
+    N_("Waiting for the proctor to admit you. This page updates by itself."),
+    N_("You are admitted. Start when you are ready."),
+    N_("This assessment is open in another tab or window. Close the other one: only one may be used."),
+    N_("Your session has ended. Sign in again in this browser; your queued answers are kept."),
+    N_("The assessment could not start: {message}"), N_("Choose a different position for each entry."),
+    N_("Position"), N_("Your answer"), N_("This answer is final: it cannot be changed after moving on."),
+    N_("The proctor has paused your assessment"), N_("The clock is stopped while paused."),
+    N_("The clock keeps running while paused."), N_("Message from the proctor"), N_("I understand"),
+    N_("All questions are answered. Submit when you are ready."), N_("Items could not be loaded: {message}"),
+    N_("Start the assessment"),
 )
 
 
@@ -295,16 +296,16 @@ def _seconds(form: dict, field: str) -> int:
 # action name -> (what the proctor did, in words; the service call)
 ProctorAction = Callable[[Session, User, int, dict], Any]
 PROCTOR_ACTIONS: dict[str, tuple[str, ProctorAction]] = {
-    "admit": ("Candidate admitted.", lambda s, p, a, f: proctoring.admit(s, p, a)),
-    "warn": ("Warning sent.", lambda s, p, a, f: proctoring.warn(s, p, a, f.get("message"))),
-    "pause": ("Attempt paused.", lambda s, p, a, f: proctoring.pause(s, p, a, f.get("reason"))),
-    "resume": ("Attempt resumed.", lambda s, p, a, f: proctoring.resume(s, p, a)),
-    "add-time": ("Time added.", lambda s, p, a, f: proctoring.add_time(s, p, a, _seconds(f, "minutes"),
+    "admit": (N_("Candidate admitted."), lambda s, p, a, f: proctoring.admit(s, p, a)),
+    "warn": (N_("Warning sent."), lambda s, p, a, f: proctoring.warn(s, p, a, f.get("message"))),
+    "pause": (N_("Attempt paused."), lambda s, p, a, f: proctoring.pause(s, p, a, f.get("reason"))),
+    "resume": (N_("Attempt resumed."), lambda s, p, a, f: proctoring.resume(s, p, a)),
+    "add-time": (N_("Time added."), lambda s, p, a, f: proctoring.add_time(s, p, a, _seconds(f, "minutes"),
                                                                         f.get("reason"))),
-    "terminate": ("Attempt terminated.", lambda s, p, a, f: proctoring.terminate(
+    "terminate": (N_("Attempt terminated."), lambda s, p, a, f: proctoring.terminate(
         s, p, a, f.get("reason_code"), f.get("note"))),
-    "void": ("Attempt voided.", lambda s, p, a, f: proctoring.void(s, p, a, f.get("reason"))),
-    "note": ("Incident note written.", lambda s, p, a, f: proctoring.incident_note(s, p, a, f.get("text"))),
+    "void": (N_("Attempt voided."), lambda s, p, a, f: proctoring.void(s, p, a, f.get("reason"))),
+    "note": (N_("Incident note written."), lambda s, p, a, f: proctoring.incident_note(s, p, a, f.get("text"))),
 }
 
 

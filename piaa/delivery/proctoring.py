@@ -25,6 +25,7 @@ from piaa.delivery.assessments import proctor_window_ids
 from piaa.delivery.events import CLIENT_SIGNALS, record_event
 from piaa.delivery.models import (CLIENT, INFO, PROCTOR, SERVER, Attempt, AttemptEvent, AttemptItem)
 from piaa.errors import Conflict, Invalid, NotFound
+from piaa.i18n import N_
 
 MAX_BATCH = 200
 # What one candidate may add to the proctor's timeline: a signal's data (the browser sends
@@ -36,13 +37,13 @@ MAX_SIGNAL_DATA_KEYS = 10
 MAX_SIGNALS_PER_MINUTE = 60
 MAX_EXTRA_TIME_S = 2 * 3600
 TERMINATION_REASONS = {
-    "impersonation": "Someone other than the enrolled official was sitting",
-    "unauthorised_material": "Use of notes, devices or other unauthorised material",
-    "collusion": "Help from or to another person",
-    "disruptive_conduct": "Conduct that disrupted the sitting",
-    "technical_failure": "A technical failure made a fair sitting impossible",
-    "candidate_request": "The candidate asked to stop",
-    "other": "Another reason, described in the note",
+    "impersonation": N_("Someone other than the enrolled official was sitting"),
+    "unauthorised_material": N_("Use of notes, devices or other unauthorised material"),
+    "collusion": N_("Help from or to another person"),
+    "disruptive_conduct": N_("Conduct that disrupted the sitting"),
+    "technical_failure": N_("A technical failure made a fair sitting impossible"),
+    "candidate_request": N_("The candidate asked to stop"),
+    "other": N_("Another reason, described in the note"),
 }
 
 

@@ -33,6 +33,7 @@ from piaa.delivery.forms import version_views
 from piaa.delivery.models import CLASSICAL, EAP, Attempt, AttemptItem, AttemptScore
 from piaa.delivery.parameters import active_parameter_set, parameter_rows, stack_rows
 from piaa.errors import Conflict, Invalid
+from piaa.i18n import N_
 from piaa.items.types import get_item_type
 from piaa.psychometrics.decision import (ability_posterior, classical_level_confidence,
                                          posterior_level_confidence)
@@ -185,18 +186,18 @@ def practice_reasons(session: Session, assessment, max_score: float | None = Non
     English text with ``{placeholders}`` and their values, ready for ``_()``."""
     reasons: list[tuple[str, dict]] = []
     if not assessment.percent_cut_scores:
-        reasons.append(("The assessment has no per-cent cut scores.", {}))
+        reasons.append((N_("The assessment has no per-cent cut scores."), {}))
     elif not _recorded_standard_setting(session, assessment):
-        reasons.append(("Its per-cent cut scores did not come from a recorded standard setting.", {}))
+        reasons.append((N_("Its per-cent cut scores did not come from a recorded standard setting."), {}))
     pilot = assessment.classical_pilot
     floor = reliability_floor()
     if not pilot:
-        reasons.append(("No pilot has measured the reliability of its form.", {}))
+        reasons.append((N_("No pilot has measured the reliability of its form."), {}))
     elif pilot["reliability"] < floor:
-        reasons.append(("Its form's reliability ({reliability}) is below the required {floor}.",
+        reasons.append((N_("Its form's reliability ({reliability}) is below the required {floor}."),
                         {"reliability": f"{pilot['reliability']:.2f}", "floor": f"{floor:.2f}"}))
     elif max_score is not None and abs(float(pilot["max_score"]) - max_score) > 1e-9:
-        reasons.append(("Its pilot was of a form of {pilot} marks, not {marks}.",
+        reasons.append((N_("Its pilot was of a form of {pilot} marks, not {marks}."),
                         {"pilot": f"{pilot['max_score']:g}", "marks": f"{max_score:g}"}))
     return reasons
 
@@ -227,7 +228,7 @@ def _classical_decision(session: Session, assessment, level: int | None, raw: fl
     except ValueError as exc:  # a pilot whose moments no beta fits: say so, certify nothing
         log.warning("assessment %s: pilot unusable for decision confidence: %s", assessment.code, exc)
         return Decision(decision=PRACTICE if certifying else None,
-                        practice_reasons=reasons + [("Its pilot cannot be used: {error}.", {"error": str(exc)})])
+                        practice_reasons=reasons + [(N_("Its pilot cannot be used: {error}."), {"error": str(exc)})])
     decided = decide(assessment, level, confidence.probabilities[0])
     if reasons and certifying:
         return replace(decided, decision=PRACTICE, certified_level=None, certified_confidence=None,
@@ -286,7 +287,7 @@ def result_of(attempt: Attempt) -> dict[str, Any]:
         "competency": attempt.assessment.competency.name,
     }
     if attempt.score_method == CLASSICAL:
-        result["classical"] = {"label": "Classical score (no calibration yet)",
+        result["classical"] = {"label": N_("Classical score (no calibration yet)"),
                                "raw_score": attempt.raw_score, "max_score": attempt.max_score,
                                "percent": round(100 * attempt.raw_score / attempt.max_score, 1)
                                if attempt.max_score else 0.0}

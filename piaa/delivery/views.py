@@ -13,14 +13,13 @@ from flask_login import current_user
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, CANDIDATE, PROCTOR
 from piaa.delivery import attempts as attempt_service
-from piaa.delivery import i18n_hi, pages, proctoring, states
+from piaa.delivery import pages, proctoring, states
 from piaa.errors import DomainError, NotFound
 from piaa.extensions import db
 from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.i18n import gettext as _
 
 pages_bp = Blueprint("delivery_pages", __name__)
-HINDI = i18n_hi.HINDI  # importing the catalogue registers it
 PROCTORS = (PROCTOR, ADMIN)
 
 

@@ -15,7 +15,6 @@ from piaa.errors import Forbidden, Invalid
 from piaa.extensions import db
 from piaa.items.models import COMPETENCY_TYPES, DEFAULT_LEVEL_LABELS, PROFICIENCY_LEVELS
 
-from . import i18n_hi  # noqa: F401  (Hindi page text)
 from . import positions as position_service
 from . import proposals as proposal_service
 

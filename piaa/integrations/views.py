@@ -16,7 +16,6 @@ from piaa.accounts.models import ADMIN
 from piaa.errors import DomainError, Invalid
 from piaa.extensions import csrf, db
 from piaa.integrations import lti
-from piaa.integrations.i18n_hi import HINDI  # noqa: F401  (registers the catalogue)
 from piaa.integrations.keys import ToolKeyError, tool_key
 from piaa.security_headers import CONTENT_SECURITY_POLICY
 

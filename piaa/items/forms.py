@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from piaa.i18n import lazy_gettext as _l
 from piaa.items.types import ITEM_TYPES
 
 MAX_ROWS = 8
@@ -33,22 +34,22 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class BankForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
-    languages = MultiCheckboxField("Languages", choices=choices([("en", "English"), ("hi", "हिन्दी")]),
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    languages = MultiCheckboxField(_l("Languages"), choices=choices([("en", _l("English")), ("hi", "हिन्दी")]),
                                    default=["en", "hi"])
-    organisation = SelectField("Owning agency", coerce=int, validate_choice=False)
+    organisation = SelectField(_l("Owning agency"), coerce=int, validate_choice=False)
 
 
 class CompetencyImportForm(FlaskForm):
-    file = FileField("Dictionary file (.csv or .json)",
+    file = FileField(_l("Dictionary file (.csv or .json)"),
                      validators=[FileRequired(), FileAllowed(["csv", "json"], "a .csv or .json file")])
 
 
 class ReviewForm(FlaskForm):
-    decision = RadioField("Decision", choices=choices([("approve", "Approve"), ("return", "Return to the author")]),
+    decision = RadioField(_l("Decision"), choices=choices([("approve", _l("Approve")), ("return", _l("Return to the author"))]),
                           validators=[DataRequired()])
-    comments = TextAreaField("Comments (required when returning)", validators=[Length(max=4000)])
+    comments = TextAreaField(_l("Comments (required when returning)"), validators=[Length(max=4000)])
 
 
 class ActionForm(FlaskForm):
@@ -56,26 +57,26 @@ class ActionForm(FlaskForm):
 
 
 class RetireForm(FlaskForm):
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
 class ItemForm(FlaskForm):
-    code = StringField("Item id", validators=[Length(max=64)])
-    competency = SelectField("Competency", validate_choice=False)
-    level = SelectField("Target proficiency level", coerce=int, choices=choices((n, str(n)) for n in range(1, 6)))
-    sub_area = StringField("Sub-area (optional)", validators=[Optional(), Length(max=100)])
-    stem_en = TextAreaField("Question (English)")
-    stem_hi = TextAreaField("Question (Hindi)")
-    rationale_en = TextAreaField("Rationale for reviewers (English)")
-    rationale_hi = TextAreaField("Rationale for reviewers (Hindi)")
-    reference = StringField("Source reference (optional)", validators=[Optional(), Length(max=300)])
-    partial_credit = BooleanField("Give partial credit")
-    case_sensitive = BooleanField("Case must match")
-    collapse_spaces = BooleanField("Ignore extra spaces", default=True)
-    key_bool = RadioField("Correct answer", choices=choices([("true", "True"), ("false", "False")]), default="true")
-    key_number = StringField("Correct value")
-    tolerance = StringField("Tolerance (±)", default="0")
-    unit = StringField("Unit shown after the box (optional)", validators=[Optional(), Length(max=40)])
+    code = StringField(_l("Item id"), validators=[Length(max=64)])
+    competency = SelectField(_l("Competency"), validate_choice=False)
+    level = SelectField(_l("Target proficiency level"), coerce=int, choices=choices((n, str(n)) for n in range(1, 6)))
+    sub_area = StringField(_l("Sub-area (optional)"), validators=[Optional(), Length(max=100)])
+    stem_en = TextAreaField(_l("Question (English)"))
+    stem_hi = TextAreaField(_l("Question (Hindi)"))
+    rationale_en = TextAreaField(_l("Rationale for reviewers (English)"))
+    rationale_hi = TextAreaField(_l("Rationale for reviewers (Hindi)"))
+    reference = StringField(_l("Source reference (optional)"), validators=[Optional(), Length(max=300)])
+    partial_credit = BooleanField(_l("Give partial credit"))
+    case_sensitive = BooleanField(_l("Case must match"))
+    collapse_spaces = BooleanField(_l("Ignore extra spaces"), default=True)
+    key_bool = RadioField(_l("Correct answer"), choices=choices([("true", "True"), ("false", "False")]), default="true")
+    key_number = StringField(_l("Correct value"))
+    tolerance = StringField(_l("Tolerance (±)"), default="0")
+    unit = StringField(_l("Unit shown after the box (optional)"), validators=[Optional(), Length(max=40)])
 
 
 def _text(en: str | None, hi: str | None) -> dict[str, str]:

@@ -23,7 +23,7 @@ from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER
 from piaa.api import api_blueprint, openapi
 from piaa.errors import Forbidden, Invalid, NotFound
-from piaa.i18n import register
+from piaa.i18n import lazy_gettext as _l
 
 IMPORT_JOB = "piaa.items.import_service.import_job"
 UPLOAD_SUFFIXES = ["csv", "xlsx", "xml", "zip", "json"]
@@ -33,18 +33,18 @@ imports_api = api_blueprint("imports_api", __name__, "/imports")
 
 
 class ImportForm(FlaskForm):
-    file = FileField("Bank file (.csv, .xlsx, QTI .xml or .zip, bank folder as .zip)",
+    file = FileField(_l("Bank file (.csv, .xlsx, QTI .xml or .zip, bank folder as .zip)"),
                      validators=[FileRequired(), FileAllowed(UPLOAD_SUFFIXES, "a .csv, .xlsx, .xml, .zip or .json file")])
-    bank = StringField("Bank (an existing bank, or a new name)", validators=[Optional(), Length(max=200)])
-    agency = StringField("Agency (administrators: for a new bank)", validators=[Optional(), Length(max=200)])
-    competency = StringField("Competency code for items that name none",
+    bank = StringField(_l("Bank (an existing bank, or a new name)"), validators=[Optional(), Length(max=200)])
+    agency = StringField(_l("Agency (administrators: for a new bank)"), validators=[Optional(), Length(max=200)])
+    competency = StringField(_l("Competency code for items that name none"),
                              validators=[Optional(), Length(max=64)])
-    level = IntegerField("Level for items that name none", validators=[Optional(), NumberRange(1, 5)])
-    state = SelectField("Load items as", default="",
+    level = IntegerField(_l("Level for items that name none"), validators=[Optional(), NumberRange(1, 5)])
+    state = SelectField(_l("Load items as"), default="",
                         choices=[SelectChoice("", "as the file says (else draft)")]
                         + [SelectChoice(s, s) for s in ("draft", "approved", "operational")])
-    skip_unsupported = BooleanField("Import the items that can be imported, skip (and list) the others")
-    refuse_losses = BooleanField("QTI: refuse items that cannot be kept whole")
+    skip_unsupported = BooleanField(_l("Import the items that can be imported, skip (and list) the others"))
+    refuse_losses = BooleanField(_l("QTI: refuse items that cannot be kept whole"))
 
 
 def upload_dir() -> Path:
@@ -195,16 +195,3 @@ def api_start():
          responses={200: "The import job", 404: "No such import of yours"})
 def api_status(job_id: str):
     return jsonify(job_view(_own_job(job_id)))
-
-
-register("hi", {
-    "Import items": "प्रश्न आयात करें",
-    "Import": "आयात करें",
-    "Download the template": "टेम्पलेट डाउनलोड करें",
-    "Import status": "आयात की स्थिति",
-    "Nothing was imported. Mend these problems and upload the file again:":
-        "कुछ भी आयात नहीं हुआ। इन समस्याओं को ठीक करके फ़ाइल फिर से अपलोड करें:",
-    "Where": "कहाँ",
-    "Problem": "समस्या",
-    "Imported": "आयात हुए",
-})

@@ -11,7 +11,7 @@ from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, COE_REVIEWER, MDO_LEAD
 from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Invalid
 from piaa.extensions import db
-from piaa.i18n import SUPPORTED_LANGUAGES, register
+from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.items import services
 from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, ItemForm, RetireForm,
                               ReviewForm, choices, content_from_form, fill_form, rows_for_display)
@@ -281,38 +281,3 @@ def promote(item_id: int):
 @role_required(*REVIEWERS)
 def review_queue():
     return render_template("items/review_queue.html", items=services.review_queue(db.session, _user()))
-
-
-register("hi", {
-    "Competencies": "दक्षताएँ",
-    "Competency dictionary": "दक्षता शब्दकोश",
-    "Item banks": "प्रश्न बैंक",
-    "Review queue": "समीक्षा कतार",
-    "Search": "खोजें",
-    "Type": "प्रकार",
-    "Any": "कोई भी",
-    "Code": "कोड",
-    "Name": "नाम",
-    "Version": "संस्करण",
-    "Level": "स्तर",
-    "Label": "नाम-पत्र",
-    "Descriptor": "विवरण",
-    "State": "स्थिति",
-    "Items": "प्रश्न",
-    "Competency": "दक्षता",
-    "Preview": "पूर्वावलोकन",
-    "Edit": "संपादित करें",
-    "Save": "सहेजें",
-    "Submit for review": "समीक्षा के लिए भेजें",
-    "Approve": "स्वीकृत करें",
-    "Return to the author": "लेखक को लौटाएँ",
-    "Retire": "सेवानिवृत्त करें",
-    "Your answer": "आपका उत्तर",
-    "Position": "स्थान",
-    "Filter": "छाँटें",
-    "draft": "मसौदा",
-    "in_review": "समीक्षाधीन",
-    "approved": "स्वीकृत",
-    "operational": "परिचालित",
-    "retired": "सेवानिवृत्त",
-})

@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from piaa.i18n import gettext as _
+from piaa.i18n import N_
 
 TIER_COLOURS = {"above": "#1b7837", "within": "#5a5a5a", "below": "#b2182b"}
 TIER_MARKERS = {"above": "^", "within": "o", "below": "v"}
@@ -199,7 +200,7 @@ def gain_plot(histogram: dict):
 
 
 def tier_label(tier: str) -> str:
-    return {"above": "Above expected", "within": "Within expected", "below": "Below expected"}[tier]
+    return {"above": N_("Above expected"), "within": N_("Within expected"), "below": N_("Below expected")}[tier]
 
 
 def report_plots(report, max_funnels: int = MAX_FUNNELS) -> list[dict]:

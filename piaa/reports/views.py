@@ -19,7 +19,6 @@ from piaa.errors import Invalid
 from piaa.extensions import db
 from piaa.i18n import gettext as _
 
-from . import i18n_hi  # noqa: F401  (Hindi page text)
 from . import services
 from .documents import TABLES, report_pdf, table_csv, workbook
 from .plots import report_plots

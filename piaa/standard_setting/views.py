@@ -12,7 +12,6 @@ from piaa.accounts.models import ADMIN, PSYCHOMETRICIAN
 from piaa.errors import DomainError
 from piaa.extensions import db
 from piaa.i18n import gettext as _
-from piaa.i18n import register
 
 from . import services
 from .models import BOOKMARK
@@ -118,59 +117,3 @@ def apply(standard_setting_id: int):
         return _refused(error, "standard_setting.page", standard_setting_id=setting.id)
     return _done("standard_setting.page", _("The panel's cut scores are now the assessment's."),
                  standard_setting_id=setting.id)
-
-
-register("hi", {
-    "Standard setting": "मानक निर्धारण",
-    "Standard setting started.": "मानक निर्धारण शुरू हुआ।",
-    "Pilot reliability recorded.": "पायलट विश्वसनीयता दर्ज की गई।",
-    "Ratings saved.": "रेटिंग सहेजी गईं।",
-    "Next round opened.": "अगला दौर शुरू हुआ।",
-    "The panel's cut scores are now the assessment's.": "पैनल के कट स्कोर अब मूल्यांकन के कट स्कोर हैं।",
-    "Assessments and their cut scores": "मूल्यांकन और उनके कट स्कोर",
-    "Assessment": "मूल्यांकन",
-    "θ cut scores": "θ कट स्कोर",
-    "Per-cent cut scores": "प्रतिशत कट स्कोर",
-    "From": "स्रोत",
-    "typed in": "हाथ से दर्ज",
-    "standard setting": "मानक निर्धारण",
-    "Pilot reliability": "पायलट विश्वसनीयता",
-    "none": "कोई नहीं",
-    "Record the pilot": "पायलट दर्ज करें",
-    "Start a standard setting": "मानक निर्धारण शुरू करें",
-    "Method": "विधि",
-    "Bookmark (θ cut scores)": "बुकमार्क (θ कट स्कोर)",
-    "Modified Angoff (per-cent cut scores)": "संशोधित एंगॉफ़ (प्रतिशत कट स्कोर)",
-    "Title": "शीर्षक",
-    "Response probability (bookmark)": "उत्तर संभाव्यता (बुकमार्क)",
-    "Panellists, one per line": "पैनल सदस्य, प्रति पंक्ति एक",
-    "Start": "शुरू करें",
-    "Standard settings": "मानक निर्धारण",
-    "Round": "दौर",
-    "Applied": "लागू",
-    "Open": "खुला",
-    "Ordered item booklet": "क्रमबद्ध प्रश्न पुस्तिका",
-    "Page": "पृष्ठ",
-    "Item": "प्रश्न",
-    "Location (θ at RP)": "स्थान (RP पर θ)",
-    "Bookmarks": "बुकमार्क",
-    "Panellist": "पैनल सदस्य",
-    "Level": "स्तर",
-    "Save": "सहेजें",
-    "The panel's cut scores": "पैनल के कट स्कोर",
-    "Median cut": "माध्यिका कट",
-    "Spread (SD)": "फैलाव (SD)",
-    "Lowest": "न्यूनतम",
-    "Highest": "अधिकतम",
-    "Impact on recent candidates": "हाल के अभ्यर्थियों पर प्रभाव",
-    "Share": "हिस्सा",
-    "Candidates": "अभ्यर्थी",
-    "Below level 1": "स्तर 1 से नीचे",
-    "Classification accuracy and consistency at each cut": "प्रत्येक कट पर वर्गीकरण सटीकता और संगति",
-    "Accuracy": "सटीकता",
-    "Consistency": "संगति",
-    "Open the next round": "अगला दौर खोलें",
-    "Apply these cut scores": "ये कट स्कोर लागू करें",
-    "Note for the audit log": "ऑडिट लॉग के लिए टिप्पणी",
-    "Not yet rated": "अभी रेटिंग नहीं",
-})

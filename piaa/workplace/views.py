@@ -12,7 +12,6 @@ from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Forbidden, Invalid
 from piaa.extensions import db
 
-from . import i18n_hi  # noqa: F401  (Hindi page text)
 from . import services
 from .models import RELATIONS, WorkplaceRater
 
