@@ -6,7 +6,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from piaa.accounts import services
-from piaa.accounts.models import ADMIN, ANALYST, AUTHOR, CANDIDATE, PROCTOR, PSYCHOMETRICIAN, REVIEWER, User
+from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, COE_REVIEWER, MDO_LEADERSHIP, MDO_STAFF, PROCTOR,
+                                  PSYCHOMETRICIAN, REVIEWER, WORKPLACE_RATER, User)
 from piaa.extensions import db
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -29,6 +30,12 @@ DEMO_ACCOUNTS = [
     ("psychometrician@demo.piaa.in", "Vikram Rao", "विक्रम राव", PSYCHOMETRICIAN, DEMO_AGENCY, "agency"),
     ("analyst@demo.piaa.in", "Neha Singh", "नेहा सिंह", ANALYST, "Capacity Building Commission (demo)", "mdo"),
     ("admin@demo.piaa.in", "Admin", "प्रशासक", ADMIN, DEMO_AGENCY, "agency"),
+    # The FRAC's people: a ministry's staff and leadership describe positions and propose
+    # competencies, ISTM's Centre of Excellence reviews them, a supervisor rates an official.
+    ("mdo.staff@demo.piaa.in", "Kavita Joshi", "कविता जोशी", MDO_STAFF, DEMO_MDO, "mdo"),
+    ("mdo.leadership@demo.piaa.in", "Rajesh Menon", "राजेश मेनन", MDO_LEADERSHIP, DEMO_MDO, "mdo"),
+    ("coe.reviewer@demo.piaa.in", "Sunita Sharma", "सुनीता शर्मा", COE_REVIEWER, DEMO_AGENCY, "agency"),
+    ("rater@demo.piaa.in", "Deepak Chauhan", "दीपक चौहान", WORKPLACE_RATER, DEMO_MDO, "mdo"),
 ]
 
 # Later parts of the service add their own demo steps (e.g. open windows) here.
@@ -112,6 +119,17 @@ def _effectiveness(session, users) -> None:
 
 
 DEMO_STEPS.append(_effectiveness)
+
+
+def _hindi(session, users) -> None:
+    from piaa.demo_hindi import add_hindi
+
+    filled = add_hindi(session)
+    if filled:
+        click.echo(f"Hindi names and titles: {filled} filled in")
+
+
+DEMO_STEPS.append(_hindi)
 
 
 def ensure_demo_accounts(session) -> list[User]:

@@ -22,6 +22,17 @@ def _shortened(problem: Any) -> Any:
     return problem
 
 
+def _filled(values: dict[str, Any], translate=None) -> dict[str, Any]:
+    """Placeholder values as shown: a list of codes reads "a or b", each translated when asked."""
+    def shown(value):
+        if isinstance(value, (list, tuple)):
+            words = [shown(v) for v in value]
+            return (translate(" or ") if translate else " or ").join(words)
+        return translate(value) if translate and isinstance(value, str) else value
+
+    return {name: shown(value) for name, value in values.items()}
+
+
 class DomainError(Exception):
     """A rule of the service was broken; carries what the user needs to mend it."""
 
@@ -29,14 +40,23 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 problems: list[dict[str, Any]] | None = None):
-        message = shorten(message)  # messages quote input; a huge input is not sent back whole
+                 problems: list[dict[str, Any]] | None = None, values: dict[str, Any] | None = None):
+        # With ``values``, ``message`` is an English text with ``{name}`` placeholders that a
+        # page shows in the reader's language (``in_language``); the API sends it filled in.
+        self.template, self.values = message, values or {}
+        message = shorten(message.format(**_filled(self.values)) if values else message)
         super().__init__(message)
         self.message = message
         self.field = shorten(field, 100) if field else field
         self.problems = [_shortened(p) for p in problems or []]
         if code:
             self.code = code
+
+    def in_language(self) -> str:
+        """The message in the reader's language where the catalogue has it, else as raised."""
+        from piaa.i18n import gettext
+
+        return shorten(gettext(self.template, **_filled(self.values, gettext))) if self.values else gettext(self.message)
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}

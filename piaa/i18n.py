@@ -44,6 +44,11 @@ def gettext(text, **values) -> str:
     """``text`` in the reader's language, with ``{name}`` placeholders filled from ``values``."""
     text = str(text)  # a lazily translated form label arrives as a LazyString
     translated = flask_babel.gettext(text) if text and has_app_context() else text
+    if values and any(hasattr(value, "__html__") for value in values.values()):
+        # A value that is markup (a template's ``<code>``) stays markup; the rest is escaped.
+        from markupsafe import Markup, escape
+
+        return Markup(escape(translated)).format(**values)
     return translated.format(**values) if values else translated
 
 
@@ -74,6 +79,32 @@ def pick(texts: dict[str, str] | str | None, lang: str | None = None) -> str:
     return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
 
 
+def picked_language(texts: dict[str, str] | str | None, lang: str | None = None) -> str:
+    """The language ``pick`` shows of ``texts``: a page marks authored content that has no
+    version in the reader's language with ``lang`` (an item written only in English)."""
+    lang = lang or current_language()
+    if not isinstance(texts, dict) or texts.get(lang):
+        return lang
+    return DEFAULT_LANGUAGE if texts.get(DEFAULT_LANGUAGE) else next(iter(texts), lang)
+
+
+def in_language(record, attribute: str, lang: str | None = None) -> str:
+    """A record's text in the reader's language: ``name_hi`` beside ``name`` (a competency's,
+    an organisation's, an assessment's ``title_hi``), else the text itself, else its
+    catalogue translation (a standard label such as a level's "Proficient")."""
+    if record is None:
+        return ""
+    lang = lang or current_language()
+    read = record.get if isinstance(record, dict) else lambda name: getattr(record, name, None)
+    text = read(attribute) or ""
+    if lang != DEFAULT_LANGUAGE:
+        translated = read(f"{attribute}_{lang}")
+        if translated:
+            return translated
+        return gettext(text) if text else text
+    return text
+
+
 def _selected_language() -> str | None:
     return g.get("lang")
 
@@ -93,7 +124,8 @@ def init_i18n(app: Flask) -> None:
         g.lang = lang if lang in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
         flask_babel.refresh()  # a hook before this one may have asked for the locale already
 
-    app.jinja_env.globals.update(_=gettext, pick=pick, languages=SUPPORTED_LANGUAGES,
+    app.jinja_env.globals.update(_=gettext, pick=pick, picked_language=picked_language, in_language=in_language,
+                                 languages=SUPPORTED_LANGUAGES,
                                  current_language=current_language)
 
 

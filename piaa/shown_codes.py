@@ -14,4 +14,28 @@ SHOWN_CODES = (
     N_("psychometrician"), N_("resubmit"), N_("retire"), N_("retired"), N_("return"),
     N_("reviewer"), N_("send_back"), N_("sent to review"), N_("submit"), N_("voided"),
     N_("workplace_rater"),
+    N_(" or "),  # joins a list of codes in a message: "analyst or admin"
+    N_("anchors"), N_("linked"),  # calibration scales
+)
+
+# Report wording: why enrolments were not matched, the ministry composite's components, the
+# columns DIF compares groups on.
+REPORT_CODES = (
+    N_("enrolled"), N_("matched"), N_("participation"), N_("matched_rate"), N_("gain"), N_("required_level"),
+    N_("gender"), N_("service"), N_("language"),
+)
+
+# An attempt's timeline as a proctor reviews it: what happened, how serious, and the details'
+# names and values.
+TIMELINE_CODES = (
+    N_("created"), N_("check_in"), N_("start"), N_("pause"), N_("resume"), N_("submit"), N_("time_out"),
+    N_("terminate"), N_("score"), N_("scored"), N_("rescored"), N_("void"), N_("shown"), N_("answered"),
+    N_("page_hidden"), N_("window_blur"), N_("fullscreen_exit"), N_("copy"), N_("paste"), N_("context_menu"),
+    N_("second_tab"), N_("offline"), N_("online"), N_("heartbeat"), N_("ip_change"), N_("user_agent_change"),
+    N_("concurrent_session"), N_("heartbeat_lost"), N_("reconnected"), N_("fast_answer"), N_("signals_over_rate"),
+    N_("admit"), N_("warning"), N_("add_time"), N_("incident_note"),
+    N_("info"), N_("low"), N_("medium"), N_("high"),
+    N_("from"), N_("to"), N_("method"), N_("raw"), N_("max"), N_("window"), N_("assessment"), N_("time_factor"),
+    N_("simulated"), N_("reason"), N_("message"), N_("minutes"), N_("note"), N_("classical"), N_("eap"),
+    N_("True"), N_("False"),
 )

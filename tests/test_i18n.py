@@ -137,3 +137,44 @@ def test_pages_speak_the_chosen_language_and_fill_placeholders(app, client):
     assert 'lang="en"' in english and "Sign in" in english
     page = client.get("/login?lang=hi").get_data(as_text=True)
     assert '<html lang="hi">' in page and hindi()["Sign in"] in page and ">Sign in<" not in page
+
+
+def test_the_composite_definition_pages_translate_is_the_one_computed():
+    from piaa.psychometrics import effectiveness
+    from piaa.reports import analysis
+
+    assert analysis.COMPOSITE_DEFINITION == effectiveness.COMPOSITE_DEFINITION
+    assert analysis.COMPOSITE_DEFINITION in hindi()
+
+
+def test_records_and_errors_speak_the_readers_language(app):
+    from markupsafe import Markup
+
+    from piaa.errors import Forbidden
+    from piaa.i18n import gettext, in_language, picked_language
+
+    class Competency:
+        name, name_hi, description, description_hi = "Empathy", "समानुभूति", "Understands people.", None
+
+    class Level:
+        label, label_hi = "Proficient", None
+
+    error = Forbidden("this needs the role {roles}; you are {role}", values={"roles": ["analyst", "admin"],
+                                                                            "role": "psychometrician"})
+    assert error.message == "this needs the role analyst or admin; you are psychometrician"
+    with app.test_request_context("/?lang=hi"):
+        app.preprocess_request()
+        assert in_language(Competency(), "name") == "समानुभूति"
+        assert in_language(Competency(), "description") == "Understands people."  # no Hindi: as written
+        assert in_language(Level(), "label") == "प्रवीण"  # a standard label: from the catalogue
+        assert in_language({"name": "x", "name_hi": "य"}, "name") == "य"
+        assert picked_language({"en": "Stem"}) == "en" and picked_language({"en": "a", "hi": "b"}) == "hi"
+        assert error.in_language() == "इसके लिए विश्लेषक या प्रशासक की भूमिका चाहिए; आपकी भूमिका मनोमिति विशेषज्ञ है"
+        shown = gettext("CSV columns: {columns} — or the dictionary JSON. All or nothing; a code that exists gets a new version.",
+                        columns=Markup("<code>a,b</code>"))
+        assert "<code>a,b</code>" in shown and shown.startswith("CSV स्तंभ")
+        # beside a markup value, a plain one is escaped
+        assert gettext("{focal} vs {reference}", focal=Markup("<i>x</i>"), reference="<b>") == "<i>x</i> बनाम &lt;b&gt;"
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert in_language(Competency(), "name") == "Empathy"

@@ -11,6 +11,7 @@ from flask_login import current_user
 from piaa.api import error_response, is_api_request
 from piaa.errors import Forbidden
 from piaa.extensions import db, login_manager
+from piaa.i18n import N_
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
@@ -84,7 +85,8 @@ def role_required(*roles: str) -> Callable:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if roles and current_user.role not in roles:
-                raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {current_user.role}")
+                raise Forbidden(N_("this needs the role {roles}; you are {role}"),
+                                values={"roles": list(roles), "role": current_user.role})
             return view(*args, **kwargs)
 
         guarded._roles = roles

@@ -203,7 +203,7 @@ def assemble(assessment_id: int):
         form = assemble_fixed_form(db.session, found, np.random.default_rng())
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(error.in_language(), "error")
         return redirect(url_for("admin.assessment", assessment_id=assessment_id))
     return done(_("Form {number} assembled with {n} items.", number=form.number, n=len(form.items)),
                 "admin.form_preview", assessment_id=assessment_id, number=form.number)
@@ -231,7 +231,7 @@ def draw_preview(assessment_id: int):
         drawn = draw_loft_form(db.session, found, set(), np.random.default_rng())
         rows = service.items_in_order(db.session, [(p.item_id, None) for p in drawn])
     except Conflict as error:
-        problem = error.message
+        problem = error.in_language()
     db.session.rollback()
     return render_template("admin/form_preview.html", assessment=found, rows=rows,
                            heading=_("A form drawn now"), problem=problem)

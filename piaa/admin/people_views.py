@@ -109,7 +109,7 @@ def accommodation(cohort_id: int, user_id: int):
                                   time_factor=form.time_factor.data, actor=me())
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(error.in_language(), "error")
         return redirect(url_for("admin.cohort", cohort_id=cohort_id))
     return done(_("Time factor of {name} set to {factor}.", name=enrolment.user.name, factor=format(enrolment.time_factor, "g")),
                 "admin.cohort", cohort_id=cohort_id)
@@ -160,7 +160,7 @@ def window(window_id: int):
             service.assign_proctor(db.session, found, accounts.get_user(db.session, form.proctor_id.data), actor=me())
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(error.in_language(), "error")
         else:
             return done(_("Proctor assigned."), "admin.window", window_id=window_id)
     return render_template("admin/window.html", window=found, form=form)
@@ -219,7 +219,7 @@ def _account_action(user_id: int, act, message: str):
         act(user)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(error.in_language(), "error")
         return redirect(url_for("admin.account", user_id=user_id))
     return done(message, "admin.account", user_id=user_id)
 

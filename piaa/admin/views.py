@@ -42,7 +42,6 @@ PSYCHOMETRICIAN_LINKS = [
     Link(N_("Calibration"), "calibration.index", N_("Calibrate items, review fit and DIF, activate parameter sets.")),
     Link(N_("Standard setting"), "standard_setting.index", N_("Bookmark and Angoff panels; apply cut scores.")),
     Link(N_("Competency dictionary"), "items.competencies", N_("The FRAC competencies and their levels.")),
-    Link(N_("Effectiveness reports"), "reports.overview", N_("Course, provider and ministry reports.")),
 ]
 ANALYST_LINKS = [
     Link(N_("Effectiveness reports"), "reports.overview", N_("Course, provider and ministry reports.")),
@@ -77,9 +76,9 @@ def put_beside(form, error: DomainError, fields: dict[str, str] | None = None) -
             if error.field and prefix.endswith(".") and error.field.startswith(prefix):
                 name = target
     if name and name in form._fields:
-        form._fields[name].errors = list(form._fields[name].errors or []) + [error.message]
+        form._fields[name].errors = list(form._fields[name].errors or []) + [error.in_language()]
         return []
-    return [error.message]
+    return [error.in_language()]
 
 
 def change_by_form(form, change, fields: dict[str, str] | None = None):

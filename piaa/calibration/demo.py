@@ -36,6 +36,7 @@ from piaa.clock import now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery.models import LOFT, Assessment, Attempt, Cohort, Window
 from piaa.errors import Conflict
+from piaa.i18n import N_
 from piaa.items.models import APPROVED, OPERATIONAL, Competency, Item, ItemBank
 
 COMPETENCY = "FN-DATADEC"
@@ -111,7 +112,7 @@ def _round_window(session: Session, pilot: Assessment, index: int) -> Window:
     if found is not None:
         return found
     cohort = session.scalar(select(Cohort).where(Cohort.name == PILOT_COHORT)) \
-        or assessment_service.create_cohort(session, name=PILOT_COHORT, course="Field trial of the bank")
+        or assessment_service.create_cohort(session, name=PILOT_COHORT, course=N_("Field trial of the bank"))
     at = now()
     window = assessment_service.create_window(session, assessment=pilot, cohort=cohort,
                                               opens_at=at - timedelta(days=opened),

@@ -31,6 +31,7 @@ from piaa.delivery import states
 from piaa.delivery.models import Attempt
 from piaa.delivery.parameters import active_parameter_set, activate_parameter_set, record_parameter_set
 from piaa.errors import Conflict, Invalid, NotFound
+from piaa.i18n import N_
 from piaa.items.calibration_models import ItemParameter, ParameterSet
 from piaa.items.models import APPROVED, OPERATIONAL, RETIRED, Competency, Item
 
@@ -45,9 +46,9 @@ RESCORE_JOB = "piaa.calibration.services.rescore_job"
 # than MIN_RESPONSES_FLOOR, below which no estimate is worth showing).
 DEFAULT_MIN_RESPONSES = {"rasch": 30, "1pl": 30, "2pl": 50, "3pl": 200}
 MIN_RESPONSES_FLOOR = 10
-SCALE_LABELS = {FIXED_ANCHORS: "Fixed anchors (the active set's items keep their values)",
-                LINKED: "Free calibration linked to the active set (Stocking-Lord)",
-                FREE: "Free calibration (first calibration: these responses set the scale)"}
+SCALE_LABELS = {FIXED_ANCHORS: N_("Fixed anchors (the active set's items keep their values)"),
+                LINKED: N_("Free calibration linked to the active set (Stocking-Lord)"),
+                FREE: N_("Free calibration (first calibration: these responses set the scale)")}
 
 
 # --- from long-form responses to arrays ------------------------------------------------------

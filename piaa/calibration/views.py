@@ -21,6 +21,31 @@ from piaa.items.models import Competency
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 me_bp = Blueprint("about_me", __name__)
+
+
+@bp.app_template_filter("parameter_set_label")
+def parameter_set_label(label: str) -> str:
+    """A parameter set's label, as the calibration service writes it, in the reader's language."""
+    import re
+
+    run = re.fullmatch(r"Calibration run (\d+) \((\w+), (\w+)\)", label or "")
+    if run:
+        return _("Calibration run {number} ({model}, {scale})", number=run[1], model=run[2], scale=_(run[3]))
+    decision = re.fullmatch(r"Calibration run (\d+), after (\w+) of (.+)", label or "")
+    if decision:
+        return _("Calibration run {number}, after {action} of {code}", number=decision[1],
+                 action=_(decision[2]), code=decision[3])
+    return label
+
+
+@bp.app_template_filter("dif_comparison")
+def dif_comparison(key: str) -> str:
+    """A DIF comparison ("gender: male vs female") in the reader's language."""
+    column, _sep, groups = (key or "").partition(": ")
+    focal, _vs, reference = groups.partition(" vs ")
+    if not reference:
+        return key
+    return f"{_(column)}: " + _("{focal} vs {reference}", focal=_(focal), reference=_(reference))
 PSYCHOMETRICIANS = (PSYCHOMETRICIAN, ADMIN)
 
 
@@ -188,7 +213,7 @@ def activate(run_id: int):
                                               rescore_windows=_ints("rescore_windows"))
     except Invalid as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(error.in_language(), "error")
         return redirect(url_for("calibration.run", run_id=run_id, _anchor="decide"))
     db.session.commit()
     flash(_("Parameter set {number} is active: scoring and adaptive selection use it.",
@@ -206,7 +231,7 @@ def decide(run_id: int, item_id: int):
                                    reason=request.form.get("reason", ""))
     except Invalid as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(error.in_language(), "error")
         return redirect(url_for("calibration.item", run_id=run_id, item_id=item_id))
     db.session.commit()
     flash(_("Recorded: {action} of item {code}.", action=_(action), code=decision.item.code), "success")

@@ -303,7 +303,7 @@ def planned_length(assessment: Assessment) -> int:
 # --- cohorts and enrolment -----------------------------------------------------------------
 
 def create_cohort(session: Session, *, name: str, course: str = "", provider: Organisation | None = None,
-                  actor: User | None = None) -> Cohort:
+                  actor: User | None = None, name_hi: str | None = None) -> Cohort:
     """:raise Invalid: if the name is empty or the provider is not a CBP provider.
     :raise Conflict: if the name is taken."""
     name = (name or "").strip()
@@ -313,7 +313,8 @@ def create_cohort(session: Session, *, name: str, course: str = "", provider: Or
         raise Invalid(f"{provider.name} is a {provider.kind}, not a CBP provider", field="provider")
     if session.scalar(select(Cohort.id).where(Cohort.name == name)):
         raise Conflict(f"a cohort named {name!r} exists", field="name")
-    cohort = Cohort(name=name, course=(course or "").strip(), provider=provider, created_at=now(),
+    cohort = Cohort(name=name, name_hi=(name_hi or "").strip() or None, course=(course or "").strip(),
+                    provider=provider, created_at=now(),
                     created_by_id=actor.id if actor else None)
     session.add(cohort)
     session.flush()
@@ -396,10 +397,17 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
+def _hindi_window_name(assessment: Assessment, cohort: Cohort) -> str | None:
+    """The default name in Hindi, where the assessment's title has it."""
+    if not assessment.title_hi:
+        return None
+    return f"{assessment.title_hi}: {cohort.name_hi or cohort.name}".strip()[:200]
+
+
 def create_window(session: Session, *, assessment: Assessment, cohort: Cohort, opens_at: datetime,
                   closes_at: datetime, name: str | None = None, access_code: str | None = None,
                   max_attempts: int = 1, proctors: Iterable[User] = (),
-                  actor: User | None = None) -> Window:
+                  actor: User | None = None, name_hi: str | None = None) -> Window:
     """Open ``assessment`` to ``cohort`` from ``opens_at`` to ``closes_at``.
 
     :raise Invalid: if it closes before it opens, or a proctor is not a proctor.
@@ -412,6 +420,7 @@ def create_window(session: Session, *, assessment: Assessment, cohort: Cohort, o
         raise Invalid(f"max_attempts must be 1 to 10, got {max_attempts!r}", field="max_attempts")
     window = Window(assessment=assessment, cohort=cohort, opens_at=opens_at, closes_at=closes_at,
                     name=(name or f"{assessment.title}: {cohort.name}").strip()[:200],
+                    name_hi=(name_hi or (None if name else _hindi_window_name(assessment, cohort))),
                     access_code_hash=_code_hash(access_code) if access_code else None,
                     max_attempts=max_attempts, created_at=now(),
                     created_by_id=actor.id if actor else None)

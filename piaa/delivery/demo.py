@@ -13,6 +13,7 @@ from piaa.clock import now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery.models import Assessment, Cohort, Enrolment, Window
 from piaa.delivery.parameters import active_parameter_set
+from piaa.i18n import N_
 from piaa.items.calibration_models import ItemParameter
 from piaa.items.models import OPERATIONAL, Competency, Item, ItemBank
 
@@ -79,7 +80,7 @@ def open_demo_windows(session: Session, users: list[User], echo: Callable[[str],
     candidates = [u for u in users if u.role == CANDIDATE]
     proctors = [u for u in users if u.role == PROCTOR]
     cohort = session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT)) \
-        or assessment_service.create_cohort(session, name=DEMO_COHORT, course="PIAA demo")
+        or assessment_service.create_cohort(session, name=DEMO_COHORT, course=N_("PIAA demo"))
     enrolled = set(session.scalars(select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id)))
     for user in candidates:
         if user.id not in enrolled:  # a second demo run changes nothing

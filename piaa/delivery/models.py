@@ -167,6 +167,7 @@ class Cohort(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    name_hi: Mapped[str | None] = mapped_column(String(200))
     course: Mapped[str] = mapped_column(String(200), default="")
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -203,6 +204,7 @@ class Window(db.Model):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_hi: Mapped[str | None] = mapped_column(String(200))
     opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     access_code_hash: Mapped[str | None] = mapped_column(String(64))

@@ -354,6 +354,14 @@ def _gap(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def _detail(data: dict | None) -> str:
+    """The event's data as "name: value; ...", in the reader's language where they are words."""
     if not data:
         return ""
-    return "; ".join(f"{k}: {v}" for k, v in data.items() if v not in (None, "", {}, []))[:300]
+
+    def word(value):
+        if isinstance(value, bool) or isinstance(value, str):
+            value = str(value)
+            return _(STATE_LABELS.get(value, value))
+        return value
+
+    return "; ".join(f"{_(k)}: {word(v)}" for k, v in data.items() if v not in (None, "", {}, []))[:300]

@@ -29,7 +29,7 @@ def check(assessment_id: int):
                                       actor=current_user._get_current_object())
         except (Invalid, Conflict) as error:
             db.session.rollback()
-            problem = error.message
+            problem = error.in_language()
         else:
             db.session.commit()
             return redirect(url_for("delivery_readiness.check", assessment_id=assessment_id))

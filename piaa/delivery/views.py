@@ -18,6 +18,7 @@ from piaa.errors import DomainError, NotFound
 from piaa.extensions import db
 from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.i18n import gettext as _
+from piaa.i18n import in_language
 
 pages_bp = Blueprint("delivery_pages", __name__)
 PROCTORS = (PROCTOR, ADMIN)
@@ -55,7 +56,7 @@ def begin(window_id: int):
         if isinstance(error, NotFound):
             raise
         db.session.rollback()
-        flash(error.message, "error")
+        flash(error.in_language(), "error")
         return redirect(url_for("delivery_pages.dashboard"))
     db.session.commit()
     return redirect(pages.page_for(attempt))
@@ -116,7 +117,7 @@ def proctor_dashboard():
     rows = proctoring.overview(db.session, _user(), window_id)
     windows = pages.proctor_windows(db.session, _user())
     return render_template("delivery/proctor_dashboard.html", rows=rows, windows=windows,
-                           window_names={w.id: w.name for w in windows},
+                           window_names={w.id: in_language(w, "name") for w in windows},
                            window_id=window_id, reasons=proctoring.TERMINATION_REASONS,
                            poll_s=float(current_app.config.get("PIAA_PROCTOR_POLL_S",
                                                                pages.DEFAULT_PROCTOR_POLL_S)))
@@ -145,7 +146,7 @@ def proctor_act(attempt_id: int, action: str):
         db.session.rollback()
         if isinstance(error, NotFound):
             raise
-        flash(error.message, "error")
+        flash(error.in_language(), "error")
     else:
         db.session.commit()
         flash(_(done), "success")

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from piaa.accounts.models import Organisation, User
 from piaa.extensions import db
+from piaa.i18n import N_
 
 BEHAVIOURAL, FUNCTIONAL, DOMAIN = "behavioural", "functional", "domain"
 COMPETENCY_TYPES = (BEHAVIOURAL, FUNCTIONAL, DOMAIN)
 PROFICIENCY_LEVELS = (1, 2, 3, 4, 5)
-DEFAULT_LEVEL_LABELS = ("Basic", "Intermediate", "Proficient", "Advanced", "Expert")
+DEFAULT_LEVEL_LABELS = (N_("Basic"), N_("Intermediate"), N_("Proficient"), N_("Advanced"), N_("Expert"))
 # Hindi of the default labels, for a dictionary that gives no Hindi label of its own.
 DEFAULT_LEVEL_LABELS_HI = dict(zip(DEFAULT_LEVEL_LABELS, ("आधारभूत", "मध्यवर्ती", "प्रवीण", "उन्नत", "विशेषज्ञ")))
 
@@ -39,6 +40,7 @@ class Competency(db.Model):
     name_hi: Mapped[str | None] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(16), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    description_hi: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -65,7 +67,9 @@ class ProficiencyLevel(db.Model):
     competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id", ondelete="CASCADE"))
     level: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(100))
+    label_hi: Mapped[str | None] = mapped_column(String(100))
     descriptor: Mapped[str] = mapped_column(Text)
+    descriptor_hi: Mapped[str | None] = mapped_column(Text)
 
     competency: Mapped[Competency] = relationship(back_populates="levels")
 
@@ -95,8 +99,10 @@ class ItemBank(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    name_hi: Mapped[str | None] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    description_hi: Mapped[str | None] = mapped_column(Text)
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["en", "hi"])
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -29,6 +29,7 @@ from piaa.calibration import simulated_history
 from piaa.clock import now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery.models import LOFT, POST_COURSE, PRE_COURSE, Assessment, Cohort, Window
+from piaa.i18n import N_
 from piaa.items.models import Competency, Item, ItemBank
 
 from . import services
@@ -131,7 +132,7 @@ def add_effectiveness_data(session: Session, users: list[User], echo: Callable[[
     true_params = truth(session, competency.id)
     at = now()
     cohort = session.scalar(select(Cohort).where(Cohort.name == "Course learners (demo)")) \
-        or assessment_service.create_cohort(session, name="Course learners (demo)", course="Courses of data-informed decision making")
+        or assessment_service.create_cohort(session, name="Course learners (demo)", course=N_("Courses of data-informed decision making"))
     pre_window = _window(session, pre, cohort, at - timedelta(days=RUNS[0][0] + 10), at - timedelta(days=RUNS[1][0] - 1))
     post_window = _window(session, post, cohort, at - timedelta(days=RUNS[0][1] - 1), at - timedelta(days=1))
     mdos = [accounts.get_or_create_organisation(session, name, MDO) for name in MDOS]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from piaa.i18n import current_language, gettext, pick
+from piaa.i18n import current_language, gettext, in_language, pick
 
 from .analysis import EffectivenessReport
 from .plots import MAX_FUNNELS, MAX_PDF_FUNNELS, pdf_plots, report_plots
@@ -91,7 +91,7 @@ def workbook(report: EffectivenessReport) -> bytes:
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    env.globals.update(_=gettext, pick=pick)
+    env.globals.update(_=gettext, pick=pick, in_language=in_language)
     env.filters["limited"] = lambda rows, most: rows[:most]
     return env
 

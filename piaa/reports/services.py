@@ -25,6 +25,7 @@ from piaa.accounts.models import ADMIN, MDO, PROVIDER, Organisation, User
 from piaa.clock import now
 from piaa.delivery.models import Assessment, Attempt
 from piaa.errors import Invalid, NotFound
+from piaa.i18n import N_, gettext
 from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import Competency
 from piaa.psychometrics import effectiveness as eff
@@ -59,11 +60,12 @@ class Selection:
     post_days: int = POST_DAYS
     plausible_draws: int = PLAUSIBLE_DRAWS
 
-    def describe(self) -> str:
-        parts = [f"{name} {value}" for name, value in (
-            ("competency", self.competency), ("course", self.course), ("provider", self.provider),
-            ("MDO", self.mdo), ("from", self.date_from), ("to", self.date_to)) if value]
-        return ", ".join(parts) or "all courses"
+    def describe(self, translate=lambda text: text) -> str:
+        """The selection in words ("provider X, from 2026-01-01"), in a language when ``translate`` is given."""
+        parts = [f"{translate(name)} {value}" for name, value in (
+            (N_("competency"), self.competency), (N_("course"), self.course), (N_("provider"), self.provider),
+            (N_("MDO"), self.mdo), (N_("from"), self.date_from), (N_("to"), self.date_to)) if value]
+        return ", ".join(parts) or translate(N_("all courses"))
 
 
 CBC_ORGANISATION = "Capacity Building Commission"
@@ -451,7 +453,7 @@ def report_for_selection(session: Session, selection: Selection, title: str | No
         context = cells_for_selection(session, replace(selection, provider=None, provider_id=None,
                                                             plausible_draws=0))
     return build_report(cells, title=title or "Course and provider effectiveness",
-                        scope=selection.describe(),
+                        scope=selection.describe(gettext),  # English outside a request (files, jobs)
                         participation=participation_for_selection(session, selection),
                         attrition=attrition_for_selection(session, selection),
                         provider_context=context)

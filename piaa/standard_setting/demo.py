@@ -17,13 +17,15 @@ from sqlalchemy.orm import Session
 
 from piaa.accounts.models import User
 from piaa.delivery.models import Assessment
+from piaa.i18n import N_
 from piaa.items.models import Item
 
 from . import services
 from .models import BOOKMARK, StandardSetting
 
-PANEL = ("District collector", "Chief planning officer", "Block development officer",
-         "Public-health programme manager", "Faculty member, training institute")
+# The simulated panel's members, by office (the catalogue holds their Hindi).
+PANEL = (N_("District collector"), N_("Chief planning officer"), N_("Block development officer"),
+         N_("Public-health programme manager"), N_("Faculty member, training institute"))
 # Pages a panellist's bookmark strays from the panel's reading, round by round (SD).
 ROUND_SPREAD = (3.0, 1.2)
 MASTERED_SHARE_OF_OWN_LEVEL = 0.25

@@ -34,6 +34,7 @@ class StandardSetting(db.Model):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
     method: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
+    title_hi: Mapped[str | None] = mapped_column(String(200))
     # Bookmark: the response probability and the cut rule; the booklet frozen at the start:
     # [{"page": 1, "item_id": 12, "category": 1, "location": -1.23}, ...]
     rp: Mapped[float | None] = mapped_column(Float)

@@ -28,7 +28,7 @@ def _done(target: str, message: str, **values):
 
 def _refused(error: DomainError, target: str, **values):
     db.session.rollback()
-    flash(error.message, "error")
+    flash(error.in_language(), "error")
     return redirect(url_for(target, **values))
 
 

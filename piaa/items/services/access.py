@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, false, true
 
 from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER, User
 from piaa.errors import Forbidden
+from piaa.i18n import N_
 from piaa.items.models import ItemBank
 
 READ_ALL_BANKS = (ADMIN, PSYCHOMETRICIAN)
@@ -48,6 +49,7 @@ def require_bank_role(user: User | None, bank: ItemBank, *roles: str) -> None:
     if user is None or user.role == ADMIN:
         return
     if user.role not in roles:
-        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
+        raise Forbidden(N_("this needs the role {roles}; you are {role}"),
+                        values={"roles": list(roles), "role": user.role})
     if not same_agency(user, bank):
         raise Forbidden(f"bank {bank.name!r} belongs to another agency")

@@ -79,6 +79,7 @@ class BankOverview:
     # rows: (competency code, competency name, level) -> {state: count}
     cells: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
+    names_hi: dict[str, str] = field(default_factory=dict)  # competency code -> its Hindi name
 
     @property
     def total(self) -> int:
@@ -87,17 +88,20 @@ class BankOverview:
 
 def bank_overview(session: Session, bank: ItemBank) -> BankOverview:
     rows = session.execute(
-        select(Competency.code, Competency.name, Item.level, Item.state, func.count(Item.id))
+        select(Competency.code, Competency.name, Item.level, Item.state, func.count(Item.id), Competency.name_hi)
         .join(Competency, Item.competency_id == Competency.id)
         .where(Item.bank_id == bank.id)
-        .group_by(Competency.code, Competency.name, Item.level, Item.state)
+        .group_by(Competency.code, Competency.name, Item.level, Item.state, Competency.name_hi)
         .order_by(Competency.code, Item.level))
     cells: dict[tuple[str, str, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(ITEM_STATES, 0))
     totals = dict.fromkeys(ITEM_STATES, 0)
-    for code, name, level, state, count in rows:
+    names_hi = {}
+    for code, name, level, state, count, name_hi in rows:
         cells[(code, name, level)][state] = count
         totals[state] += count
-    return BankOverview(cells=dict(cells), totals=totals)
+        if name_hi:
+            names_hi[code] = name_hi
+    return BankOverview(cells=dict(cells), totals=totals, names_hi=names_hi)
 
 
 def list_agencies(session: Session) -> list[Organisation]:

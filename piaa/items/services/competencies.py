@@ -3,8 +3,8 @@ versions, and looking competencies up.
 
 File formats (see ``item_banks/competencies.json``): JSON
 ``{"format": "piaa-competencies/1", "competencies": [record, ...]}`` where a record is
-``{"code", "name", "type", "description", "name_hi"?, "levels": [{"level", "label",
-"descriptor"} x 5]}``; CSV with columns ``code,name,type,description,level1..level5`` (the
+``{"code", "name", "type", "description", "name_hi"?, "description_hi"?, "levels": [{"level", "label",
+"descriptor", "label_hi"?, "descriptor_hi"?} x 5]}``; CSV with columns ``code,name,type,description,level1..level5`` (the
 descriptors; optional ``name_hi`` and ``label1..label5``).
 """
 from __future__ import annotations
@@ -135,7 +135,7 @@ def check_competency_record(record: Any) -> list[dict[str, str]]:
     if "_extra_cells" in record:
         bad("", f"more cells than columns: {record['_extra_cells']}")
     for key in record:
-        if key not in ("code", "name", "name_hi", "type", "description", "levels", "_extra_cells"):
+        if key not in ("code", "name", "name_hi", "type", "description", "description_hi", "levels", "_extra_cells"):
             bad(key, "unknown field")
     code = record.get("code")
     if not isinstance(code, str) or not CODE.match(code):
@@ -143,8 +143,9 @@ def check_competency_record(record: Any) -> list[dict[str, str]]:
     for key in ("name", "description"):
         if not isinstance(record.get(key), str) or (key == "name" and not record[key].strip()):
             bad(key, "must be text" + (" (not empty)" if key == "name" else ""))
-    if record.get("name_hi") is not None and not isinstance(record["name_hi"], str):
-        bad("name_hi", "must be text")
+    for key in ("name_hi", "description_hi"):
+        if record.get(key) is not None and not isinstance(record[key], str):
+            bad(key, "must be text")
     if record.get("type") not in COMPETENCY_TYPES:
         bad("type", f"must be one of {', '.join(COMPETENCY_TYPES)}, got {record.get('type')!r}")
     levels = record.get("levels")
@@ -162,6 +163,9 @@ def check_competency_record(record: Any) -> list[dict[str, str]]:
         for key in ("label", "descriptor"):
             if not isinstance(level.get(key), str) or not level[key].strip():
                 bad(f"{where}.{key}" if key == "label" else where, f"{key} must be non-empty text")
+        for key in ("label_hi", "descriptor_hi"):  # the Hindi beside them, optional
+            if level.get(key) is not None and not isinstance(level[key], str):
+                bad(f"{where}.{key}", f"{key} must be text")
     if sorted(n for n in numbers if isinstance(n, int)) != list(PROFICIENCY_LEVELS):
         bad("levels", f"levels must be numbered 1 to 5 once each, got {numbers}")
     return found
@@ -171,11 +175,18 @@ def _canonical(record: dict[str, Any]) -> dict[str, Any]:
     """The record as stored in a version: fixed key order, levels sorted, no blanks."""
     out = {"code": record["code"], "name": record["name"].strip(), "type": record["type"],
            "description": (record.get("description") or "").strip(),
-           "levels": [{"level": lvl["level"], "label": lvl["label"].strip(),
-                       "descriptor": lvl["descriptor"].strip()}
-                      for lvl in sorted(record["levels"], key=lambda lvl: lvl["level"])]}
-    if record.get("name_hi"):
-        out["name_hi"] = record["name_hi"].strip()
+           "levels": [_canonical_level(lvl) for lvl in sorted(record["levels"], key=lambda lvl: lvl["level"])]}
+    for key in ("name_hi", "description_hi"):
+        if record.get(key):
+            out[key] = record[key].strip()
+    return out
+
+
+def _canonical_level(level: dict[str, Any]) -> dict[str, Any]:
+    out = {"level": level["level"], "label": level["label"].strip(), "descriptor": level["descriptor"].strip()}
+    for key in ("label_hi", "descriptor_hi"):
+        if level.get(key):
+            out[key] = level[key].strip()
     return out
 
 
@@ -183,10 +194,12 @@ def competency_record(competency: Competency) -> dict[str, Any]:
     """The competency as it stands, in the dictionary JSON form."""
     record = {"code": competency.code, "name": competency.name, "type": competency.type,
               "description": competency.description,
-              "levels": [{"level": lvl.level, "label": lvl.label, "descriptor": lvl.descriptor}
+              "levels": [_canonical_level({"level": lvl.level, "label": lvl.label, "descriptor": lvl.descriptor,
+                                           "label_hi": lvl.label_hi, "descriptor_hi": lvl.descriptor_hi})
                          for lvl in competency.levels]}
-    if competency.name_hi:
-        record["name_hi"] = competency.name_hi
+    for key in ("name_hi", "description_hi"):
+        if getattr(competency, key):
+            record[key] = getattr(competency, key)
     return record
 
 
@@ -248,6 +261,7 @@ def upsert_competency(session: Session, record: dict[str, Any], *, actor: User |
         outcome = "updated"
     competency.name, competency.name_hi = record["name"], record.get("name_hi")
     competency.type, competency.description = record["type"], record["description"]
+    competency.description_hi = record.get("description_hi")
     _set_levels(session, competency, record["levels"])
     competency.versions.append(CompetencyVersion(number=competency.version, record=record,
                                                  created_at=moment,
@@ -264,9 +278,11 @@ def _set_levels(session: Session, competency: Competency, levels: list[dict[str,
         row = by_number.get(level["level"])
         if row is None:
             competency.levels.append(ProficiencyLevel(level=level["level"], label=level["label"],
-                                                      descriptor=level["descriptor"]))
+                                                      descriptor=level["descriptor"], label_hi=level.get("label_hi"),
+                                                      descriptor_hi=level.get("descriptor_hi")))
         else:
             row.label, row.descriptor = level["label"], level["descriptor"]
+            row.label_hi, row.descriptor_hi = level.get("label_hi"), level.get("descriptor_hi")
 
 
 # --- looking up ----------------------------------------------------------------------------
