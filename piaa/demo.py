@@ -121,6 +121,15 @@ def _effectiveness(session, users) -> None:
 DEMO_STEPS.append(_effectiveness)
 
 
+def _frac(session, users) -> None:
+    from piaa.frac.demo import add_frac_demo
+
+    add_frac_demo(session, users, echo=click.echo)
+
+
+DEMO_STEPS.append(_frac)
+
+
 def _hindi(session, users) -> None:
     from piaa.demo_hindi import add_hindi
 

@@ -38,4 +38,6 @@ TIMELINE_CODES = (
     N_("from"), N_("to"), N_("method"), N_("raw"), N_("max"), N_("window"), N_("assessment"), N_("time_factor"),
     N_("simulated"), N_("reason"), N_("message"), N_("minutes"), N_("note"), N_("classical"), N_("eap"),
     N_("True"), N_("False"),
+    # the browser's system check at check-in, as the timeline reports it
+    N_("system_check"), N_("received"), N_("script"), N_("storage"), N_("screen"), N_("fullscreen"), N_("tabs"),
 )

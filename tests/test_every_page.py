@@ -86,13 +86,21 @@ def test_english_words_finds_sentences_not_codes():
         "Saved. Next question.", "Time left", "दक्षता: Data-informed decision making"]
 
 
+WIDEST = """w => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > w + 0.5)
+    .slice(-3).map(e => e.tagName + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''))"""
+
+
 def page_problems(page, width: int, allowed: set[str]) -> dict:
     wide = page.evaluate("document.documentElement.scrollWidth")
-    return {"english": untranslated(page.evaluate(VISIBLE_TEXTS), allowed), "width": wide}
+    found = {"english": untranslated(page.evaluate(VISIBLE_TEXTS), allowed), "width": wide}
+    if wide > width:
+        found["culprits"] = page.evaluate(WIDEST, width)
+    return found
 
 
-def links_in(page, base: str, selector: str) -> list[str]:
-    hrefs = page.eval_on_selector_all(f"{selector} a[href]", "els => els.map(e => e.href)")
+def links_in(page, base: str, *containers: str) -> list[str]:
+    hrefs = page.eval_on_selector_all(", ".join(f"{c} a[href]" for c in containers), "els => els.map(e => e.href)")
     found = []
     for href in hrefs:
         parts = urlsplit(href)
@@ -134,8 +142,31 @@ def walk_role(page, base: str, email: str, allowed: set[str], results: dict) -> 
         if found["english"] or found["width"] > PHONE["width"]:
             results.setdefault(f"{email.split('@')[0]} {urlsplit(url).path}", found)
         if depth < 2:
-            selector = "header nav, main" if depth == 0 else "main"
-            queue += [(link, depth + 1) for link in links_in(page, base, selector)]
+            containers = ("header nav", "main") if depth == 0 else ("main",)
+            queue += [(link, depth + 1) for link in links_in(page, base, *containers)]
+    page.goto(landing)
+    if page.locator("[id^=window-] button[type=submit]").count():  # a candidate with a window open
+        opened += sit_down(page, email, allowed, results)
+    return opened
+
+
+def sit_down(page, email: str, allowed: set[str], results: dict) -> int:
+    """A candidate's pages behind buttons: Begin leads to the check-in, Check in to the sitting
+    page waiting for Start."""
+    opened = 0
+    page.locator("[id^=window-] button[type=submit]").first.click()
+    page.wait_for_url("**/check-in")
+    for step in ("check-in", "sitting"):
+        page.wait_for_load_state()
+        opened += 1
+        found = page_problems(page, PHONE["width"], allowed)
+        if found["english"] or found["width"] > PHONE["width"]:
+            results.setdefault(f"{email.split('@')[0]} {step}", found)
+        if step == "check-in":
+            page.check("#identity")
+            page.check("#rules")
+            page.locator("#check-in-form button[type=submit]").click()
+            page.wait_for_url("**/sit")
     return opened
 
 
@@ -172,7 +203,7 @@ def test_every_page_of_every_role_is_in_hindi_and_fits_a_phone(app, live_server,
               f"{sum(len(v) for v in english.values())} English texts on {len(english)} pages, "
               f"{len(wide)} pages wider than {PHONE['width']} px (widest {max(wide.values(), default=0)} px)"]
     report += [f"{where}: {texts}" for where, texts in sorted(english.items())]
-    report += [f"{where}: {width} px wide" for where, width in sorted(wide.items())]
+    report += [f"{where}: {width} px wide ({results[where].get('culprits')})" for where, width in sorted(wide.items())]
     report += [f"{where}: HTTP {status}" for where, status in sorted(failed.items())]
     print("\n".join(report))
     assert len(walked_roles) == 11

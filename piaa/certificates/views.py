@@ -10,6 +10,7 @@ from piaa.accounts.auth import public, role_required
 from piaa.api import api_blueprint, openapi
 from piaa.errors import Forbidden, Invalid, NotFound
 from piaa.extensions import csrf, db, limiter
+from piaa.i18n import gettext as _
 
 from . import services
 
@@ -116,7 +117,7 @@ def revoke(public_id: str):
     if request.method == "POST":
         services.revoke(db.session, public_id=public_id, reason=request.form.get("reason", ""), actor=current_user)
         db.session.commit()
-        flash(f"Certificate {certificate.serial} revoked.", "success")
+        flash(_("Certificate {serial} revoked.", serial=certificate.serial), "success")
         return redirect(url_for("certificates.verify_page", public_id=public_id))
     return render_template("certificates/revoke.html", certificate=certificate)
 

@@ -133,7 +133,7 @@ SITTING_STRINGS = (
     N_("The proctor has paused your assessment"), N_("The clock is stopped while paused."),
     N_("The clock keeps running while paused."), N_("Message from the proctor"), N_("I understand"),
     N_("All questions are answered. Submit when you are ready."), N_("Items could not be loaded: {message}"),
-    N_("Start the assessment"),
+    N_("Start the assessment"), N_("Pick at most {n} options."), N_("Area"),
 )
 
 
@@ -362,6 +362,8 @@ def _detail(data: dict | None) -> str:
         if isinstance(value, bool) or isinstance(value, str):
             value = str(value)
             return _(STATE_LABELS.get(value, value))
+        if isinstance(value, dict):  # the browser's system check: {"storage": true, "screen": 360, ...}
+            return ", ".join(f"{_(k)} {word(v)}" for k, v in value.items())
         return value
 
     return "; ".join(f"{_(k)}: {word(v)}" for k, v in data.items() if v not in (None, "", {}, []))[:300]

@@ -60,6 +60,7 @@ class GapMap:
     positions: list[tuple[str, str]]     # (code, title) rows
     competencies: list[tuple[str, str]]  # (code, name) columns
     cells: dict[tuple[str, str], GapCell]
+    hindi: dict[str, str] = field(default_factory=dict)  # position or competency code -> its Hindi title or name
 
     def rows(self) -> list[GapCell]:
         return [self.cells[k] for k in sorted(self.cells)]
@@ -95,18 +96,21 @@ def gap_map(session: Session, mdo: Organisation) -> GapMap:
         courses.setdefault(competency_id, []).append((target, code))
     cells: dict[tuple[str, str], GapCell] = {}
     competency_names: dict[str, str] = {}
+    hindi = {position.code: version.title_hi for position, version in approved if version.title_hi}
     for position, version in approved:
         users = holders.get(position.id, [])
         for requirement in version.requirements:
             code = requirement.competency.code
             competency_names[code] = requirement.competency.name
+            if requirement.competency.name_hi:
+                hindi[code] = requirement.competency.name_hi
             below = sum(1 for u in users if (held[(u, code)].level if (u, code) in held else 0) < requirement.level)
             rated = [workplace[(u, code)] for u in users if (u, code) in workplace]
             cells[(position.code, code)] = GapCell(
                 position.code, version.title, code, requirement.competency.name, requirement.level,
                 len(users), below, len(rated), sum(1 for r in rated if r < requirement.level),
                 [c for target, c in courses.get(requirement.competency_id, []) if target >= requirement.level])
-    return GapMap(mdo, [(p.code, v.title) for p, v in approved], sorted(competency_names.items()), cells)
+    return GapMap(mdo, [(p.code, v.title) for p, v in approved], sorted(competency_names.items()), cells, hindi)
 
 
 GAP_COLUMNS = ("position", "title", "competency", "required_level", "officials", "below_required",

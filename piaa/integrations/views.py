@@ -15,6 +15,7 @@ from piaa.accounts.auth import public, role_required
 from piaa.accounts.models import ADMIN
 from piaa.errors import DomainError, Invalid
 from piaa.extensions import csrf, db
+from piaa.i18n import gettext as _
 from piaa.integrations import lti
 from piaa.integrations.keys import ToolKeyError, tool_key
 from piaa.security_headers import CONTENT_SECURITY_POLICY
@@ -127,7 +128,7 @@ def platforms():
             problem = error
         else:
             db.session.commit()
-            flash("Platform registered.", "success")
+            flash(_("Platform registered."), "success")
             return redirect(url_for("lti.platforms"))
     status = problem.status if problem else 200
     from piaa.integrations.outcomes import recent_deliveries

@@ -12,6 +12,7 @@ from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Invalid
 from piaa.extensions import db
 from piaa.i18n import SUPPORTED_LANGUAGES
+from piaa.i18n import gettext as _
 from piaa.items import services
 from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, ItemForm, RetireForm,
                               ReviewForm, choices, content_from_form, fill_form, rows_for_display)
@@ -114,7 +115,7 @@ def create_bank():
                                 description=form.description.data or "",
                                 languages=form.languages.data or ["en"], actor=_user())
     db.session.commit()
-    flash(f"Bank {bank.name} created.", "success")
+    flash(_("Bank {name} created.", name=bank.name), "success")
     return redirect(url_for("items.bank", bank_id=bank.id))
 
 
@@ -175,7 +176,7 @@ def new_item(bank_id: int, item_type: str):
         return _render_item_form(form, found, item_type, problems=exc.problems or [exc.to_dict()["error"]],
                                  status=422)
     db.session.commit()
-    flash(f"Item {created.code} saved as a draft.", "success")
+    flash(_("Item {code} saved as a draft.", code=created.code), "success")
     return redirect(url_for("items.item", item_id=created.id))
 
 
@@ -197,7 +198,7 @@ def edit_item(item_id: int):
         return _render_item_form(form, found.bank, found.type, item=found, data=data,
                                  problems=exc.problems or [exc.to_dict()["error"]], status=422)
     db.session.commit()
-    flash(f"Item {found.code} saved (version {version.number}).", "success")
+    flash(_("Item {code} saved (version {number}).", code=found.code, number=version.number), "success")
     return redirect(url_for("items.item", item_id=found.id))
 
 
@@ -240,7 +241,7 @@ def submit(item_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.submit_item(db.session, found, actor=_user())
-    return _after_action(found, f"Item {found.code} sent for review.")
+    return _after_action(found, _("Item {code} sent for review.", code=found.code))
 
 
 @bp.post("/items/<int:item_id>/review")
@@ -252,8 +253,9 @@ def review(item_id: int):
         raise Invalid("choose approve or return", field="decision")
     decision = services.review_item(db.session, found, reviewer=_user(), decision=form.decision.data,
                                     comments=form.comments.data or "")
-    verb = "approved" if decision.decision == "approve" else "returned to the author"
-    return _after_action(found, f"Item {found.code} {verb}.")
+    if decision.decision == "approve":
+        return _after_action(found, _("Item {code} approved.", code=found.code))
+    return _after_action(found, _("Item {code} returned to the author.", code=found.code))
 
 
 @bp.post("/items/<int:item_id>/retire")
@@ -264,7 +266,7 @@ def retire(item_id: int):
     if not form.validate_on_submit():
         abort(400)
     services.retire_item(db.session, found, actor=_user(), reason=form.reason.data or "")
-    return _after_action(found, f"Item {found.code} retired.")
+    return _after_action(found, _("Item {code} retired.", code=found.code))
 
 
 @bp.post("/items/<int:item_id>/promote")
