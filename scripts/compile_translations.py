@@ -2,8 +2,11 @@
 translate. `make translations` runs it after `pybabel update`; it stands in for `pybabel
 compile`, whose format check takes "95% interval" for a %-format and refuses the Hindi."""
 import sys
+from pathlib import Path
 
-from piaa.i18n import TRANSLATIONS, compile_catalogue
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's piaa, however it is installed
+
+from piaa.i18n import TRANSLATIONS, compile_catalogue  # noqa: E402
 
 
 def main() -> int:
