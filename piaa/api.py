@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from piaa.errors import DomainError
@@ -53,7 +53,12 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         if wants_json_errors():
-            return jsonify(exc.to_dict()), exc.status
+            body = exc.to_dict()
+            # A page's script shows the message to its reader (the sitting's "Could not save: ...");
+            # callers with a token get it as raised, in English, like every other field.
+            if not g.get("authenticated_by_token"):
+                body["error"]["message"] = exc.in_language()
+            return jsonify(body), exc.status
         from flask import render_template
 
         return render_template("error.html", error=exc, status=exc.status), exc.status

@@ -178,3 +178,19 @@ def test_records_and_errors_speak_the_readers_language(app):
     with app.test_request_context("/"):
         app.preprocess_request()
         assert in_language(Competency(), "name") == "Empathy"
+
+
+def test_a_pages_script_reads_api_errors_in_its_readers_language(app, make_user):
+    """The sitting shows "Could not save: {message}": a browser session in Hindi gets the
+    message in Hindi; the code stays the machine's word."""
+    from tests.conftest import login
+
+    client = app.test_client()
+    login(client, make_user(role="candidate"))
+    english = client.get("/api/v1/proctor/attempts")
+    assert english.status_code == 403
+    assert english.get_json()["error"]["message"].startswith("this needs the role")
+    client.post("/language", data={"lang": "hi"})
+    hindi_error = client.get("/api/v1/proctor/attempts").get_json()["error"]
+    assert hindi_error["code"] == "forbidden"
+    assert hindi_error["message"].startswith("इसके लिए") and "needs" not in hindi_error["message"]

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200  # what the sign-in form accepts
@@ -31,5 +32,5 @@ def check_password_policy(password: str, field: str = "password") -> None:
     if len(password) > MAX_LENGTH:
         raise Invalid(f"a password may have at most {MAX_LENGTH} characters", field=field)
     if password.lower() in common_passwords() or password.strip().lower() in common_passwords():
-        raise Invalid("this password is among the most common ones and is guessed first; "
-                      "choose another", field=field)
+        raise Invalid(N_("this password is among the most common ones and is guessed first; "
+                      "choose another"), field=field)

@@ -17,6 +17,7 @@ from piaa.accounts.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisati
 from piaa.accounts.passwords import check_password_policy
 from piaa.clock import as_utc, now
 from piaa.errors import Conflict, Forbidden, Invalid, NotFound
+from piaa.i18n import N_
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "piaa_"
@@ -214,7 +215,7 @@ def create_organisation(session: Session, *, name: str, kind: str, name_hi: str 
     """:raise Invalid: if the name is empty or the kind unknown. :raise Conflict: if it exists."""
     name = (name or "").strip()
     if not name:
-        raise Invalid("an organisation needs a name", field="name")
+        raise Invalid(N_("an organisation needs a name"), field="name")
     if kind not in ORGANISATION_KINDS:
         raise Invalid(f"organisation kind must be one of {', '.join(ORGANISATION_KINDS)}, got {kind!r}",
                       field="kind")

@@ -19,6 +19,7 @@ from piaa.extensions import db
 from piaa.i18n import gettext as _
 from piaa.items import services as items
 from piaa.items.models import PROFICIENCY_LEVELS
+from piaa.i18n import N_
 
 # Service field -> form field, so a service's refusal sits beside what it refuses.
 FIELDS = {"time_limit_s": "time_limit_min", "cut_scores": "cut1", "percent_cut_scores": "pcut1",
@@ -104,10 +105,10 @@ def settings_from(form: AssessmentForm, columns: list[str | None]) -> dict:
     """
     blueprint, problems = blueprint_from(request.form, columns, form.tolerance.data)
     if problems:
-        raise Invalid("the blueprint grid holds cells that are not whole numbers", problems=problems)
+        raise Invalid(N_("the blueprint grid holds cells that are not whole numbers"), problems=problems)
     percent = [form[name].data for name in form.PERCENT_CUTS]
     if any(v is not None for v in percent) and any(v is None for v in percent):
-        raise Invalid("Give all five per-cent cut scores, or none.", field="percent_cut_scores")
+        raise Invalid(N_("Give all five per-cent cut scores, or none."), field="percent_cut_scores")
     return dict(
         title=form.title.data, title_hi=form.title_hi.data, purpose=form.purpose.data, mode=form.mode.data,
         blueprint=blueprint, time_limit_s=form.time_limit_min.data * 60,

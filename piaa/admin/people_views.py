@@ -17,6 +17,7 @@ from piaa.delivery import assessments as service
 from piaa.errors import DomainError, Invalid
 from piaa.extensions import db
 from piaa.i18n import gettext as _
+from piaa.i18n import N_
 
 MAX_CSV = 2 * 1024 * 1024
 
@@ -85,7 +86,7 @@ def cohort(cohort_id: int):
     def enrol():
         upload = uploaded_text(form.members)
         if upload is None:
-            raise Invalid("choose a CSV file", field="members")
+            raise Invalid(N_("choose a CSV file"), field="members")
         return service.import_cohort_csv(db.session, found, upload[0], actor=me(), file=upload[1])
 
     added, problems, status = change_by_form(form, enrol)

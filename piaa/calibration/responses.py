@@ -27,6 +27,7 @@ from piaa.delivery.models import PURPOSES, Assessment, Attempt, AttemptItem, Win
 from piaa.errors import Invalid, NotFound
 from piaa.items.models import Competency, Item, ItemVersion
 from piaa.items.types import get_item_type
+from piaa.i18n import N_
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where a frame is built: it costs 0.3 s of CPU at start-up
@@ -98,7 +99,7 @@ def selection_for(session: Session, competency_code: str, *, windows: list[int] 
                 raise NotFound(f"no window {window_id} of competency {competency.code}", field="windows")
     start, end = _parse_when(period_from, "period_from"), _parse_when(period_to, "period_to")
     if start and end and end < start:
-        raise Invalid("the period ends before it begins", field="period_to")
+        raise Invalid(N_("the period ends before it begins"), field="period_to")
     return ResponseSelection(competency.id, window_ids, list(purposes) if purposes else None, start, end)
 
 

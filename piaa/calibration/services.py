@@ -256,7 +256,7 @@ def _finished(run: CalibrationRun) -> None:
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise Invalid("say why: every decision is recorded with its reason", field="reason")
+        raise Invalid(N_("say why: every decision is recorded with its reason"), field="reason")
     return text
 
 
@@ -293,7 +293,7 @@ def _set_rows(session: Session, run: CalibrationRun) -> tuple[dict[int, list], d
 def _record_set(session: Session, run: CalibrationRun, actor: User | None, label: str) -> ParameterSet:
     rows, ses = _set_rows(session, run)
     if not rows:
-        raise Conflict("every item of the run is excluded or retired; nothing to activate", field="run")
+        raise Conflict(N_("every item of the run is excluded or retired; nothing to activate"), field="run")
     competency = session.get(Competency, run.competency_id)
     parameter_set = record_parameter_set(session, competency, run.model, rows, label=label,
                                          source=f"calibration run {run.id}", activate=False, actor=actor)

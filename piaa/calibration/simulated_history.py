@@ -35,6 +35,7 @@ from piaa.delivery.scoring import level_from_cuts
 from piaa.errors import Invalid
 from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
 from piaa.items.types import get_item_type
+from piaa.i18n import N_
 
 
 @dataclass
@@ -136,8 +137,8 @@ def sit(session: Session, window: Window, user_ids: list[int], *, true_params: M
     """
     assessment = window.assessment
     if assessment.mode == ADAPTIVE:
-        raise Invalid("a simulated history sits fixed-form or LOFT assessments; adaptive sittings "
-                      "come from delivery itself", field="mode")
+        raise Invalid(N_("a simulated history sits fixed-form or LOFT assessments; adaptive sittings "
+                      "come from delivery itself"), field="mode")
     n = len(user_ids)
     theta = rng.normal(0.0, 1.0, n) if theta is None else np.asarray(theta, float)
     ended = at or now()

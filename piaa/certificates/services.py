@@ -40,6 +40,7 @@ from piaa import audit, jobs
 from piaa.accounts.models import User
 from piaa.clock import as_utc, now
 from piaa.errors import Conflict, Invalid, NotFound
+from piaa.i18n import N_
 
 from . import credential as credential_doc
 from . import status_list
@@ -269,7 +270,7 @@ def get_by_public_id(session: Session, public_id: str) -> Certificate:
     """:raise NotFound: if no certificate has this public id."""
     certificate = session.scalar(select(Certificate).where(Certificate.public_id == public_id))
     if certificate is None:
-        raise NotFound("no certificate with this identifier")
+        raise NotFound(N_("no certificate with this identifier"))
     return certificate
 
 
@@ -295,7 +296,7 @@ def revoke(session: Session, *, public_id: str, reason: str, actor: User) -> Cer
     """
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("a reason for the revocation is required", field="reason")
+        raise Invalid(N_("a reason for the revocation is required"), field="reason")
     certificate = get_by_public_id(session, public_id)
     if certificate.is_revoked:
         raise Conflict(f"certificate {certificate.serial} was revoked already on {as_utc(certificate.revoked_at):%Y-%m-%d}")

@@ -11,6 +11,7 @@ from piaa.api import api_blueprint, openapi
 from piaa.errors import Forbidden, Invalid, NotFound
 from piaa.extensions import csrf, db, limiter
 from piaa.i18n import gettext as _
+from piaa.i18n import N_
 
 from . import services
 
@@ -66,10 +67,10 @@ def verify_upload():
 def _uploaded_bytes() -> bytes:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("choose a PDF certificate or a credential JSON file", field="file")
+        raise Invalid(N_("choose a PDF certificate or a credential JSON file"), field="file")
     data = upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise Invalid("the file is larger than 5 MB; a certificate is far smaller", field="file")
+        raise Invalid(N_("the file is larger than 5 MB; a certificate is far smaller"), field="file")
     return data
 
 
@@ -101,9 +102,9 @@ def my_certificates():
 def certificate_pdf(public_id: str):
     certificate = services.get_by_public_id(db.session, public_id)
     if certificate.user_id != current_user.id and current_user.role != "admin":
-        raise Forbidden("only the holder or an administrator may download this certificate")
+        raise Forbidden(N_("only the holder or an administrator may download this certificate"))
     if certificate.pdf is None:
-        raise NotFound("the PDF of this certificate is still being prepared")
+        raise NotFound(N_("the PDF of this certificate is still being prepared"))
     return Response(certificate.pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{certificate.serial}.pdf"'})
 

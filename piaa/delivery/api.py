@@ -27,6 +27,7 @@ from piaa.delivery.models import Attempt
 from piaa.errors import Invalid, NotFound
 from piaa.extensions import db, limiter
 from piaa.items.models import ItemBank
+from piaa.i18n import N_
 
 api = api_blueprint("delivery_api", __name__)
 SIGNALS_BODY_BYTES = proctoring.MAX_BATCH * (proctoring.MAX_SIGNAL_DATA_BYTES + 256)
@@ -40,7 +41,7 @@ def _body() -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise Invalid("the request body must be a JSON object")
+        raise Invalid(N_("the request body must be a JSON object"))
     return data
 
 
@@ -209,7 +210,7 @@ def items(attempt_id: int):
 def save_response(attempt_id: int, ref: str):
     body = _body()
     if "answer" not in body:
-        raise Invalid('send {"answer": ..., "seq": n}', field="answer")
+        raise Invalid(N_('send {"answer": ..., "seq": n}'), field="answer")
     receipt = attempt_service.save_answer(db.session, attempt_id, _user(), ref, body.get("answer"),
                                           body.get("seq"), _client())
     db.session.commit()
@@ -464,7 +465,7 @@ def assemble_form(assessment_id: int):
     item_ids = body.get("item_ids")
     if item_ids is not None and (not isinstance(item_ids, list)
                                  or not all(isinstance(i, int) and not isinstance(i, bool) for i in item_ids)):
-        raise Invalid("item_ids must be a list of item ids", field="item_ids")
+        raise Invalid(N_("item_ids must be a list of item ids"), field="item_ids")
     seed = body.get("seed")
     form = forms.assemble_fixed_form(db.session, assessment,
                                      np.random.default_rng(seed if isinstance(seed, int) else None), item_ids)

@@ -27,6 +27,7 @@ from piaa.delivery.timing import CLOCK_STOPS, PAUSE_POLICIES
 from piaa.errors import Conflict, Invalid, NotFound
 from piaa.items.models import PROFICIENCY_LEVELS, Competency, ItemBank
 from piaa.items.types import LANGUAGES
+from piaa.i18n import N_
 
 PROCTORING_DEFAULTS: dict[str, Any] = {
     # A proctor must admit the candidate after check-in before the sitting can start.
@@ -76,8 +77,8 @@ def check_blueprint(blueprint: Any) -> dict[str, Any]:
     """
     if not isinstance(blueprint, dict) or not isinstance(blueprint.get("cells"), list) \
             or not blueprint["cells"]:
-        raise Invalid('a blueprint is {"cells": [{"level", "sub_area", "count"}, ...], "tolerance": n}'
-                      " with at least one cell", field="blueprint")
+        raise Invalid(N_('a blueprint is {"cells": [{"level", "sub_area", "count"}, ...], "tolerance": n}'
+                      " with at least one cell"), field="blueprint")
     cells, seen = [], set()
     for i, cell in enumerate(blueprint["cells"]):
         where = f"blueprint.cells[{i}]"
@@ -218,7 +219,7 @@ def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s
     :raise Invalid: naming the first bad field.
     """
     if not (title or "").strip():
-        raise Invalid("an assessment needs a title", field="title")
+        raise Invalid(N_("an assessment needs a title"), field="title")
     if purpose not in PURPOSES:
         raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}", field="purpose")
     if mode not in MODES:
@@ -268,7 +269,7 @@ def _check_stopping(mode, se_target, min_items, max_items):
     if mode != ADAPTIVE:
         return None, None, None
     if se_target is None and max_items is None:
-        raise Invalid("an adaptive assessment needs se_target, max_items or both", field="se_target")
+        raise Invalid(N_("an adaptive assessment needs se_target, max_items or both"), field="se_target")
     if se_target is not None and (isinstance(se_target, bool) or not isinstance(se_target, (int, float))
                                   or not 0 < se_target < 2):
         raise Invalid(f"se_target must be a number between 0 and 2, got {se_target!r}", field="se_target")
@@ -308,7 +309,7 @@ def create_cohort(session: Session, *, name: str, course: str = "", provider: Or
     :raise Conflict: if the name is taken."""
     name = (name or "").strip()
     if not name:
-        raise Invalid("a cohort needs a name", field="name")
+        raise Invalid(N_("a cohort needs a name"), field="name")
     if provider is not None and provider.kind != PROVIDER:
         raise Invalid(f"{provider.name} is a {provider.kind}, not a CBP provider", field="provider")
     if session.scalar(select(Cohort.id).where(Cohort.name == name)):
@@ -451,7 +452,7 @@ def check_access_code(window: Window, code: str | None) -> None:
     if window.access_code_hash is None:
         return
     if not code or not hmac.compare_digest(_code_hash(code), window.access_code_hash):
-        raise Invalid("the access code is not right; ask your proctor for it", field="access_code")
+        raise Invalid(N_("the access code is not right; ask your proctor for it"), field="access_code")
 
 
 def is_open_at(window: Window, at: datetime) -> bool:

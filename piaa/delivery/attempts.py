@@ -42,6 +42,7 @@ from piaa.delivery.timing import CLOCK_STOPS, Timing
 from piaa.delivery.writes import write_rows
 from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 from piaa.items.types import get_item_type
+from piaa.i18n import N_
 
 TIME_UP_MESSAGE = ("Time is up: the deadline for this attempt has passed, so this answer was "
                    "not saved. Every answer saved before the deadline is kept.")
@@ -275,8 +276,8 @@ def _check_client(session: Session, attempt: Attempt, at: datetime, client: Clie
         other_browser = bool(client.user_agent and attempt.last_user_agent
                              and client.user_agent != attempt.last_user_agent)
         if other_browser and not policy["allow_other_device"] and states.is_open(attempt.state):
-            raise Conflict("this attempt is open on another device; ask the proctor to admit you "
-                           "on this one", code="other_device")
+            raise Conflict(N_("this attempt is open on another device; ask the proctor to admit you "
+                           "on this one"), code="other_device")
         # One flag per episode: two tabs taking turns would otherwise flag every request.
         if recent and not session.scalar(select(AttemptEvent.id).where(
                 AttemptEvent.attempt_id == attempt.id, AttemptEvent.kind == "concurrent_session",
@@ -391,7 +392,7 @@ def check_in(session: Session, attempt: Attempt, user: User, *, identity_confirm
     :raise Forbidden: if identity or rules were not confirmed.
     """
     if not identity_confirmed or not rules_accepted:
-        raise Forbidden("confirm your identity and accept the rules to check in",
+        raise Forbidden(N_("confirm your identity and accept the rules to check in"),
                         field="identity_confirmed" if not identity_confirmed else "rules_accepted")
     attempt = lock_attempt(session, attempt.id)
     if attempt.state != states.CREATED and states.is_open(attempt.state):
@@ -411,10 +412,10 @@ def start(session: Session, attempt: Attempt, user: User, client: ClientInfo | N
     assessment = attempt.assessment
     if proctoring_policy(assessment)["require_admission"] and attempt.admitted_at is None \
             and attempt.state == states.CHECKED_IN:
-        raise Conflict("wait for the proctor to admit you; the sitting starts after that",
+        raise Conflict(N_("wait for the proctor to admit you; the sitting starts after that"),
                        code="awaiting_admission")
     if attempt.state == states.CHECKED_IN and not is_open_at(attempt.window, now()):
-        raise Conflict("the window has closed; the sitting cannot start", code="window_closed")
+        raise Conflict(N_("the window has closed; the sitting cannot start"), code="window_closed")
     attempt = transition(session, attempt, "start", actor=user)
     note_contact(session, attempt, now(), client)
     _lay_out(session, attempt)
@@ -561,7 +562,7 @@ class AnswerReceipt:
 def _require_running(attempt: Attempt, at: datetime) -> None:
     """:raise Conflict: with a message the candidate can act on, unless answers are taken now."""
     if attempt.state == states.PAUSED:
-        raise Conflict("the proctor has paused this attempt; answers are taken again once it resumes",
+        raise Conflict(N_("the proctor has paused this attempt; answers are taken again once it resumes"),
                        code="paused")
     if attempt.state != states.IN_PROGRESS:
         if _ended_by_time(attempt):  # closed by a poll or the sweeper: say why
@@ -608,10 +609,10 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
         return AnswerReceipt(ref, row.seq, False)
     _require_running(attempt, at)
     if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
-        raise Conflict("this item is behind you: in this assessment answers are final once you "
-                       "move on", code="answer_final")
+        raise Conflict(N_("this item is behind you: in this assessment answers are final once you "
+                       "move on"), code="answer_final")
     if row.locked_at is not None:
-        raise Conflict("this answer is final", code="answer_final")
+        raise Conflict(N_("this answer is final"), code="answer_final")
     kind = get_item_type(version.item_type)
     stored = None if answer is None else kind.check_answer(version.content, answer)
     first = row.first_answered_at is None and stored is not None
@@ -672,7 +673,7 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
              client: ClientInfo | None) -> tuple[Attempt, list[AttemptItem]]:
     attempt = lock_for_move(session, attempt_id, user)
     if not shows_one_at_a_time(attempt):
-        raise Conflict("this assessment has free navigation: go to any item directly",
+        raise Conflict(N_("this assessment has free navigation: go to any item directly"),
                        code="free_navigation")
     at = now()
     note_contact(session, attempt, at, client)
@@ -773,7 +774,7 @@ def submit(session: Session, attempt_id: int, user: User, client: ClientInfo | N
     at = now()
     note_contact(session, attempt, at, client)
     if attempt.state == states.PAUSED:
-        raise Conflict("the proctor has paused this attempt; submit once it resumes", code="paused")
+        raise Conflict(N_("the proctor has paused this attempt; submit once it resumes"), code="paused")
     timing = timing_of(attempt, at)
     if timing is not None and not timing.accepts_answer_at(at):
         return finish(session, attempt, "time_out", actor=None, reason="deadline passed")

@@ -22,6 +22,7 @@ from piaa.items.calibration_models import (DICHOTOMOUS_MODELS, IRT_MODELS, POLYT
                                            ItemParameter, ParameterSet)
 from piaa.items.models import Competency, Item
 from piaa.process_cache import MISSING, ProcessCache
+from piaa.i18n import N_
 
 
 def check_row(model: str, row: Any, where: str) -> list[float]:
@@ -68,7 +69,7 @@ def record_parameter_set(session: Session, competency: Competency, model: str,
     if model not in IRT_MODELS:
         raise Invalid(f"model must be one of {', '.join(IRT_MODELS)}, got {model!r}", field="model")
     if not rows:
-        raise Invalid("a parameter set needs at least one item", field="params")
+        raise Invalid(N_("a parameter set needs at least one item"), field="params")
     items = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(list(rows))))}
     parameter_set = ParameterSet(competency=competency, model=model, label=label, source=source,
                                  active=False, created_at=now(), created_by_id=actor.id if actor else None)

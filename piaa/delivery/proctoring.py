@@ -66,7 +66,7 @@ def receive_signals(session: Session, attempt_id: int, user: User, signals: Any,
     :raise Invalid: naming the first signal of an unknown kind or a batch that is too long.
     """
     if not isinstance(signals, list):
-        raise Invalid('send {"events": [{"kind": ..., "at": ISO time, "data": {...}}, ...]}', field="events")
+        raise Invalid(N_('send {"events": [{"kind": ..., "at": ISO time, "data": {...}}, ...]}'), field="events")
     if len(signals) > MAX_BATCH:
         raise Invalid(f"at most {MAX_BATCH} signals per batch, got {len(signals)}", field="events")
     for i, signal in enumerate(signals):
@@ -158,7 +158,7 @@ def _act(session: Session, attempt: Attempt, proctor: User, kind: str, data: dic
 def _reason(reason: Any, required: bool = True) -> str | None:
     text = reason.strip() if isinstance(reason, str) else ""
     if required and not text:
-        raise Invalid("give a reason; it is kept in the attempt's record", field="reason")
+        raise Invalid(N_("give a reason; it is kept in the attempt's record"), field="reason")
     return text[:1000] or None
 
 
@@ -179,7 +179,7 @@ def warn(session: Session, proctor: User, attempt_id: int, message: Any) -> Atte
     attempt = watched_attempt(session, proctor, attempt_id)
     text = message.strip() if isinstance(message, str) else ""
     if not text or len(text) > 500:
-        raise Invalid("a warning needs a message of 1-500 characters", field="message")
+        raise Invalid(N_("a warning needs a message of 1-500 characters"), field="message")
     if not states.is_open(attempt.state):
         raise Conflict(f"attempt {attempt.id} is {attempt.state}; the candidate is not sitting", field="state")
     record_event(session, attempt.id, PROCTOR, "warning", actor=proctor, data={"message": text})
@@ -255,7 +255,7 @@ def incident_note(session: Session, proctor: User, attempt_id: int, text: Any) -
     attempt = watched_attempt(session, proctor, attempt_id)
     note = text.strip() if isinstance(text, str) else ""
     if not note or len(note) > 5000:
-        raise Invalid("an incident note needs 1-5000 characters of text", field="text")
+        raise Invalid(N_("an incident note needs 1-5000 characters of text"), field="text")
     event = record_event(session, attempt.id, PROCTOR, "incident_note", actor=proctor, data={"text": note})
     audit.record(session, "proctor.incident_note", actor=proctor, subject_type="attempt",
                  subject_id=attempt.id, data={"text": note})

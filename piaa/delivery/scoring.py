@@ -248,7 +248,7 @@ def rescore(session: Session, attempt: Attempt, *, actor: Any, reason: str) -> A
     :raise Conflict: if the attempt is not scored.
     """
     if not (reason or "").strip():
-        raise Invalid("say why the attempt is rescored", field="reason")
+        raise Invalid(N_("say why the attempt is rescored"), field="reason")
     if attempt.state != states.SCORED:
         raise Conflict(f"attempt {attempt.id} is {attempt.state}; only scored attempts are rescored",
                        field="state")

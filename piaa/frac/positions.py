@@ -33,6 +33,7 @@ from piaa.errors import Invalid, NotFound
 from piaa.items.models import PROFICIENCY_LEVELS, Competency
 from piaa.items.services.competencies import SourcedRecord, parse_json_records
 from piaa.reports.models import Official, RequiredLevel
+from piaa.i18n import N_
 
 from .models import (POSITION_APPROVED, POSITION_DRAFT, Position, PositionAssignment,
                      PositionRequirement, PositionVersion)
@@ -453,7 +454,7 @@ def transfer(session: Session, user: User, position: Position, *, at: datetime |
         from piaa.clock import as_utc
 
         if as_utc(at) < as_utc(current.started_at):
-            raise Invalid("a transfer cannot take effect before the current position began", field="at")
+            raise Invalid(N_("a transfer cannot take effect before the current position began"), field="at")
         if current.position_id == position.id:
             raise Invalid(f"{user.name} already holds {position.code}", field="position")
         current.ended_at = at

@@ -22,6 +22,7 @@ from piaa.clock import now
 from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 from piaa.items.models import Competency
 from piaa.items.services.competencies import check_competency_record, upsert_competency
+from piaa.i18n import N_
 
 from .models import (APPROVED, COE_REVIEW, CONSENTED, DRAFT, MDO_SCRUTINY, RETURNED, CompetencyProposal,
                      ProposalMove)
@@ -92,7 +93,7 @@ def draft_proposal(session: Session, user: User, record: dict[str, Any], *, area
     """
     _check_record(session, record)
     if user.role != MDO_STAFF or user.organisation is None or user.organisation.kind != MDO:
-        raise Forbidden("only an MDO's staff draft competencies for it")
+        raise Forbidden(N_("only an MDO's staff draft competencies for it"))
     moment = now()
     proposal = CompetencyProposal(mdo_id=user.organisation_id, code=record["code"], area=area.strip(),
                                   record=record, state=DRAFT, revision=1, created_by_id=user.id,

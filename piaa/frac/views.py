@@ -14,6 +14,7 @@ from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Forbidden, Invalid
 from piaa.extensions import db
 from piaa.items.models import COMPETENCY_TYPES, DEFAULT_LEVEL_LABELS, PROFICIENCY_LEVELS
+from piaa.i18n import N_
 
 from . import positions as position_service
 from . import proposals as proposal_service
@@ -66,7 +67,7 @@ def position(position_id: int):
 def approve_position(position_id: int):
     found = position_service.get_position(db.session, position_id)
     if current_user.role != ADMIN and current_user.organisation_id != found.mdo_id:
-        raise Forbidden("only the owning MDO's leadership approves its positions")
+        raise Forbidden(N_("only the owning MDO's leadership approves its positions"))
     position_service.approve_position(db.session, found, actor=current_user)
     db.session.commit()
     return redirect(url_for("frac.position", position_id=found.id))
@@ -79,10 +80,10 @@ def import_positions():
         return render_template("frac/import.html", own_mdo=_own_mdo(), report=None)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("choose a position file (.json, .csv or .xlsx)", field="file")
+        raise Invalid(N_("choose a position file (.json, .csv or .xlsx)"), field="file")
     mdo = _own_mdo() if current_user.role == MDO_STAFF else _mdo_arg()
     if mdo is None:
-        raise Invalid("say which MDO the positions belong to", field="mdo")
+        raise Invalid(N_("say which MDO the positions belong to"), field="mdo")
     name = Path(upload.filename).name
     data = upload.read()
     suffix = Path(name).suffix.lower()
@@ -109,7 +110,7 @@ def export_positions(fmt: str):
         raise Invalid(f"export as json, csv or xlsx, not {fmt!r}", field="fmt")
     mdo = _mdo_arg() or _own_mdo()
     if mdo is None:
-        raise Invalid("say which MDO's positions to export (?mdo=...)", field="mdo")
+        raise Invalid(N_("say which MDO's positions to export (?mdo=...)"), field="mdo")
     document = position_service.export_positions(db.session, mdo)
     if fmt == "json":
         body: str | bytes = json.dumps(document, ensure_ascii=False, indent=2)

@@ -46,6 +46,7 @@ from piaa.delivery.models import Assessment, Attempt, Cohort, Enrolment
 from piaa.errors import Conflict, DomainError, Invalid, NotFound
 from piaa.integrations.keys import ToolKeyError, tool_key
 from piaa.integrations.models import LtiAccount, LtiLaunch, LtiLaunchValue, LtiPlatform
+from piaa.i18n import N_
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -128,7 +129,7 @@ def _key_set(value: Any) -> dict | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
-        raise Invalid('key set must be a JWKS: {"keys": [...]} with at least one key', field="key_set")
+        raise Invalid(N_('key set must be a JWKS: {"keys": [...]} with at least one key'), field="key_set")
     for number, key in enumerate(value["keys"], start=1):
         if not isinstance(key, dict) or key.get("kty") != "RSA" or not key.get("kid"):
             raise Invalid(f"key {number} of the key set must be an RSA JWK with a kid", field="key_set")
@@ -152,10 +153,10 @@ def register_platform(session: Session, *, name: str, issuer: str, client_id: st
     key_set_url = _url(key_set_url, "key_set_url", required=False)
     key_set = _key_set(key_set)
     if not key_set_url and not key_set:
-        raise Invalid("give the platform's JWKS URL or its key set", field="key_set_url")
+        raise Invalid(N_("give the platform's JWKS URL or its key set"), field="key_set_url")
     deployments = [d.strip() for d in deployment_ids or [] if d and d.strip()]
     if not deployments:
-        raise Invalid("give at least one deployment id", field="deployment_ids")
+        raise Invalid(N_("give at least one deployment id"), field="deployment_ids")
     if session.scalar(select(LtiPlatform.id).where(LtiPlatform.issuer == issuer,
                                                    LtiPlatform.client_id == client_id)):
         raise Conflict(f"a platform with issuer {issuer!r} and client id {client_id!r} is registered already",
@@ -474,7 +475,7 @@ def _assessment_named(session: Session, claims: dict) -> Assessment:
         query = parse_qs(urlparse(claims.get(CLAIM + "target_link_uri") or "").query)
         code = (query.get("assessment") or [""])[0].strip()
     if not code:
-        raise NotFound("The link names no assessment: give it the custom parameter assessment=<code>.",
+        raise NotFound(N_("The link names no assessment: give it the custom parameter assessment=<code>."),
                        code="no_assessment")
     assessment = session.scalar(select(Assessment).where(Assessment.code == code))
     if assessment is None:

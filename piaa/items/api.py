@@ -12,6 +12,7 @@ from piaa.items import services
 from piaa.items.models import ITEM_STATES
 from piaa.items.types import ITEM_TYPES
 from piaa.items.views import AUTHORS, BANK_READERS, DICTIONARY_READERS, REVIEWERS
+from piaa.i18n import N_
 
 api = api_blueprint("items_api", __name__)
 
@@ -44,7 +45,7 @@ def _user():
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise Invalid("send a JSON object (Content-Type: application/json)")
+        raise Invalid(N_("send a JSON object (Content-Type: application/json)"))
     return body
 
 
@@ -109,7 +110,7 @@ def items(bank_id: int):
         level = int(request.args["level"]) if request.args.get("level") else None
         page_number = int(request.args.get("page") or 1)
     except ValueError:
-        raise Invalid("level and page must be whole numbers", field="level") from None
+        raise Invalid(N_("level and page must be whole numbers"), field="level") from None
     page = services.search_items(db.session, found, competency=request.args.get("competency") or None,
                                  level=level, state=request.args.get("state") or None,
                                  item_type=request.args.get("type") or None,
@@ -145,7 +146,7 @@ def update_item(item_id: int):
     found = services.get_item(db.session, item_id, _user())
     body = _json_body()
     if body.get("id", found.code) != found.code or body.get("type", found.type) != found.type:
-        raise Invalid("an item's id and type cannot change; create a new item", field="id")
+        raise Invalid(N_("an item's id and type cannot change; create a new item"), field="id")
     services.update_item(db.session, found, content=body, actor=_user(), competency=body.get("competency"),
                          level=body.get("level"), sub_area=body.get("sub_area"))
     db.session.commit()

@@ -24,6 +24,7 @@ from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER
 from piaa.api import api_blueprint, openapi
 from piaa.errors import Forbidden, Invalid, NotFound
 from piaa.i18n import lazy_gettext as _l
+from piaa.i18n import N_
 
 IMPORT_JOB = "piaa.items.import_service.import_job"
 UPLOAD_SUFFIXES = ["csv", "xlsx", "xml", "zip", "json"]
@@ -66,7 +67,7 @@ def _import_options(values: dict) -> dict:
                "refuse_losses": str(values.get("refuse_losses", "")).lower() in ("1", "true", "y", "on")}
     if current_user.role != ADMIN:
         if options["state"] not in (None, "draft"):
-            raise Forbidden("authors import items as drafts; a reviewer approves them")
+            raise Forbidden(N_("authors import items as drafts; a reviewer approves them"))
         options["state"] = "draft"
         options["agency"] = current_user.organisation.name if current_user.organisation else None
     return options
@@ -183,7 +184,7 @@ def export(bank_id: int, fmt: str):
 def api_start():
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
-        raise Invalid("send the bank file as the multipart field 'file'", field="file")
+        raise Invalid(N_("send the bank file as the multipart field 'file'"), field="file")
     job_id = start_import(upload_file, request.form.to_dict())
     return jsonify({"job": job_id, "status_url": url_for("imports_api.api_status", job_id=job_id)}), 202
 

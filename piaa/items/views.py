@@ -18,6 +18,7 @@ from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, ItemFo
                               ReviewForm, choices, content_from_form, fill_form, rows_for_display)
 from piaa.items.models import COMPETENCY_TYPES, ITEM_STATES
 from piaa.items.types import ITEM_TYPES
+from piaa.i18n import N_
 
 bp = Blueprint("items", __name__)
 
@@ -250,7 +251,7 @@ def review(item_id: int):
     found = services.get_item(db.session, item_id, _user())
     form = ReviewForm()
     if not form.validate_on_submit():
-        raise Invalid("choose approve or return", field="decision")
+        raise Invalid(N_("choose approve or return"), field="decision")
     decision = services.review_item(db.session, found, reviewer=_user(), decision=form.decision.data,
                                     comments=form.comments.data or "")
     if decision.decision == "approve":

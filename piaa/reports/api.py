@@ -22,6 +22,7 @@ from piaa.clock import as_utc
 from piaa.errors import Forbidden, Invalid, NotFound
 from piaa.extensions import db
 from piaa.items.services.competencies import get_competency
+from piaa.i18n import N_
 
 from . import services
 from .models import ENROLMENT_SOURCES, Course, CourseRun
@@ -48,7 +49,7 @@ ENROLMENT_SCHEMA = {"type": "object", "required": ["officials"], "properties": {
 def _body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Invalid("the request body must be a JSON object")
+        raise Invalid(N_("the request body must be a JSON object"))
     return data
 
 
@@ -87,7 +88,7 @@ def _writable(provider: Organisation) -> None:
         return
     org = current_user.organisation
     if org is None or org.kind != PROVIDER or org.id != provider.id:
-        raise Forbidden("only an administrator or the provider's own staff may change its courses")
+        raise Forbidden(N_("only an administrator or the provider's own staff may change its courses"))
 
 
 def _course_json(course: Course, runs: bool = False) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def create_course():
     _writable(provider)
     targets = body.get("competencies")
     if not isinstance(targets, list) or not targets:
-        raise Invalid("competencies must be a non-empty list of {competency, target_level}",
+        raise Invalid(N_("competencies must be a non-empty list of {competency, target_level}"),
                       field="competencies")
     competencies = {}
     for k, entry in enumerate(targets, start=1):
@@ -183,7 +184,7 @@ def _run(code: str) -> CourseRun:
 def run_enrolments(code: str):
     run = _run(code)
     if "mdo_id" in _scope():
-        raise Forbidden("an MDO reads its officials' aggregates, not a run's list of names")
+        raise Forbidden(N_("an MDO reads its officials' aggregates, not a run's list of names"))
     rows = services.run_enrolments(db.session, run)
     return jsonify({"run": _run_json(run), "enrolments": [
         {"email": e.user.email, "name": e.user.name, "source": e.source,

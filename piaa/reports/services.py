@@ -92,7 +92,7 @@ def create_course(session: Session, *, code: str, title: str, provider: Organisa
     if provider.kind != PROVIDER:
         raise Invalid(f"{provider.name} is not a provider", field="provider")
     if not competencies:
-        raise Invalid("a course builds at least one competency", field="competencies")
+        raise Invalid(N_("a course builds at least one competency"), field="competencies")
     course = Course(code=code, title=title, title_hi=title_hi, provider=provider, created_at=now())
     for competency, level in competencies.items():
         if not 1 <= int(level) <= 5:
@@ -105,7 +105,7 @@ def create_course(session: Session, *, code: str, title: str, provider: Organisa
 def create_run(session: Session, course: Course, *, code: str, starts_at: datetime,
                ends_at: datetime) -> CourseRun:
     if ends_at < starts_at:
-        raise Invalid("a run ends after it starts", field="ends_at")
+        raise Invalid(N_("a run ends after it starts"), field="ends_at")
     run = CourseRun(course=course, code=code, starts_at=starts_at, ends_at=ends_at)
     session.add(run)
     return run
@@ -169,7 +169,7 @@ def enrol_officials(session: Session, run: CourseRun, rows: list, source: str = 
     if source not in ENROLMENT_SOURCES:
         raise Invalid(f"source must be one of {', '.join(ENROLMENT_SOURCES)}, got {source!r}", field="source")
     if not isinstance(rows, list) or not rows:
-        raise Invalid("officials must be a non-empty list of {\"email\": ...} objects", field="officials")
+        raise Invalid(N_("officials must be a non-empty list of {\"email\": ...} objects"), field="officials")
     problems, emails = [], []
     for i, row in enumerate(rows, start=1):
         email = row.get("email") if isinstance(row, dict) else None

@@ -29,6 +29,7 @@ from piaa.errors import Conflict, Invalid, NotFound
 from piaa.items.models import OPERATIONAL, Item
 from piaa.psychometrics.standard_setting import (bookmark_cut_scores, classification_accuracy,
                                                  ordered_item_booklet)
+from piaa.i18n import N_
 
 from .models import ANGOFF, BOOKMARK, METHODS, Panellist, Rating, StandardSetting
 
@@ -54,7 +55,7 @@ def all_settings(session: Session) -> list[StandardSetting]:
 def _panel_names(names) -> list[str]:
     cleaned = [n.strip() for n in names if n and n.strip()]
     if not cleaned:
-        raise Invalid("name at least one panellist", field="panellists")
+        raise Invalid(N_("name at least one panellist"), field="panellists")
     duplicate = next((n for n in cleaned if cleaned.count(n) > 1), None)
     if duplicate:
         raise Invalid(f"panellist {duplicate!r} is named twice", field="panellists")
@@ -107,7 +108,7 @@ def start(session: Session, assessment: Assessment, *, method: str, actor: User,
     else:
         setting.items = _angoff_items(session, assessment)
         if not setting.items:
-            raise Invalid("the assessment has no operational items to rate", field="method")
+            raise Invalid(N_("the assessment has no operational items to rate"), field="method")
     session.add(setting)
     session.flush()
     for name in names:
@@ -132,7 +133,7 @@ def _booklet(session: Session, assessment: Assessment, parameter_set, rp: float)
     params = parameter_rows(session, parameter_set, [i.id for i in items])
     calibrated = [i.id for i in items if i.id in params]
     if not calibrated:
-        raise Conflict("no operational item of the assessment is in the active parameter set", field="method")
+        raise Conflict(N_("no operational item of the assessment is in the active parameter set"), field="method")
     try:
         booklet = ordered_item_booklet(stack_rows(parameter_set.model, [params[i] for i in calibrated]),
                                        parameter_set.model, rp=rp)
@@ -159,7 +160,7 @@ def _panellist(setting: StandardSetting, panellist_id: int) -> Panellist:
 
 def _open(setting: StandardSetting) -> None:
     if setting.applied_at is not None:
-        raise Conflict("this standard setting was applied; its ratings are closed", field="standard_setting")
+        raise Conflict(N_("this standard setting was applied; its ratings are closed"), field="standard_setting")
 
 
 def _replace_ratings(session: Session, setting: StandardSetting, panellist: Panellist, values: dict,
@@ -192,7 +193,7 @@ def record_bookmarks(session: Session, setting: StandardSetting, panellist_id: i
     """
     _open(setting)
     if setting.method != BOOKMARK:
-        raise Invalid("this is an Angoff setting: rate items, not pages", field="method")
+        raise Invalid(N_("this is an Angoff setting: rate items, not pages"), field="method")
     panellist = _panellist(setting, panellist_id)
     n_pages = len(setting.booklet)
     chosen = {}
@@ -222,7 +223,7 @@ def record_angoff(session: Session, setting: StandardSetting, panellist_id: int,
     """
     _open(setting)
     if setting.method != ANGOFF:
-        raise Invalid("this is a bookmark setting: place bookmarks, not item ratings", field="method")
+        raise Invalid(N_("this is a bookmark setting: place bookmarks, not item ratings"), field="method")
     panellist = _panellist(setting, panellist_id)
     values = {}
     for level in setting.levels:
@@ -405,7 +406,7 @@ def apply(session: Session, setting: StandardSetting, *, actor: User, note: str 
     _open(setting)
     result = summary(session, setting)
     if result.cuts is None:
-        raise Conflict("every boundary needs the panel's cut, and the cuts must rise level by level",
+        raise Conflict(N_("every boundary needs the panel's cut, and the cuts must rise level by level"),
                        field="standard_setting")
     assessment = session.get(Assessment, setting.assessment_id)
     if setting.method == BOOKMARK:

@@ -26,6 +26,7 @@ from piaa.frac.held import Held, held_levels
 from piaa.frac.positions import current_assignment
 from piaa.items.models import PROFICIENCY_LEVELS, Competency
 from piaa.reports.models import Official
+from piaa.i18n import N_
 
 from .agreement import LOW_AGREEMENT, r_wg
 from .models import PEER, RELATIONS, REPORT, SELF, SUPERVISOR, WorkplaceAssessment, WorkplaceRater, WorkplaceRating
@@ -64,7 +65,7 @@ def open_assessment(session: Session, official: User, *, actor: User) -> Workpla
                                      competency_ids=[r.competency_id for r in version.requirements],
                                      opened_by_id=actor.id, opened_at=now())
     if not may_manage(actor, assessment, session):
-        raise Forbidden("only the official, their MDO's staff or an administrator open a workplace assessment")
+        raise Forbidden(N_("only the official, their MDO's staff or an administrator open a workplace assessment"))
     session.add(assessment)
     session.flush()
     audit.record(session, "workplace.opened", actor=actor, subject_type="workplace_assessment",
@@ -91,14 +92,14 @@ def nominate(session: Session, assessment: WorkplaceAssessment, *, relation: str
     :raise Conflict: if the e-mail is already nominated in this round.
     """
     if not may_manage(actor, assessment, session):
-        raise Forbidden("only the official, their MDO's staff or an administrator nominate raters")
+        raise Forbidden(N_("only the official, their MDO's staff or an administrator nominate raters"))
     if assessment.closed_at is not None:
-        raise Invalid("this workplace assessment is closed", field="assessment")
+        raise Invalid(N_("this workplace assessment is closed"), field="assessment")
     if relation not in RELATIONS:
         raise Invalid(f"relation must be one of {', '.join(RELATIONS)}, got {relation!r}", field="relation")
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or "@" not in email:
-        raise Invalid("a rater needs a name and an e-mail address", field="email" if name else "name")
+        raise Invalid(N_("a rater needs a name and an e-mail address"), field="email" if name else "name")
     if relation in (SUPERVISOR, SELF) and any(r.relation == relation for r in assessment.raters):
         raise Invalid(f"a round has one {relation} rating", field="relation")
     if any(r.email == email for r in assessment.raters):
@@ -118,7 +119,7 @@ def rater_for_token(session: Session, token: str) -> WorkplaceRater:
     """:raise NotFound: if no rater has this token."""
     rater = session.scalar(select(WorkplaceRater).where(WorkplaceRater.token_hash == _hash(token or "")))
     if rater is None:
-        raise NotFound("this rating link is not known; ask for a new one", field="token")
+        raise NotFound(N_("this rating link is not known; ask for a new one"), field="token")
     return rater
 
 

@@ -11,6 +11,7 @@ from piaa.accounts.models import ADMIN, CANDIDATE, MDO_LEADERSHIP, MDO_STAFF, WO
 from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Forbidden, Invalid
 from piaa.extensions import db
+from piaa.i18n import N_
 
 from . import services
 from .models import RELATIONS, WorkplaceRater
@@ -45,7 +46,7 @@ def open_round():
 def _managed(assessment_id: int):
     assessment = services.get_assessment(db.session, assessment_id)
     if not services.may_manage(current_user, assessment, db.session):
-        raise Forbidden("only the official, their MDO's staff or an administrator see this round")
+        raise Forbidden(N_("only the official, their MDO's staff or an administrator see this round"))
     return assessment
 
 

@@ -14,6 +14,7 @@ from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 from piaa.items.models import ITEM_STATES, Competency, Item, ItemBank
 from piaa.items.services.access import can_read_bank, visible_banks
 from piaa.items.types import LANGUAGES
+from piaa.i18n import N_
 
 
 def create_bank(session: Session, *, name: str, organisation: Organisation, description: str = "",
@@ -30,7 +31,7 @@ def create_bank(session: Session, *, name: str, organisation: Organisation, desc
     """
     name = (name or "").strip()
     if not name:
-        raise Invalid("a bank needs a name", field="name")
+        raise Invalid(N_("a bank needs a name"), field="name")
     if organisation is None or organisation.kind != AGENCY:
         raise Invalid(f"a bank is owned by an assessment agency, not {organisation!r}",
                       field="organisation")
@@ -41,7 +42,7 @@ def create_bank(session: Session, *, name: str, organisation: Organisation, desc
                       field="languages")
     if actor is not None and actor.role != ADMIN:
         if actor.role != AUTHOR or actor.organisation_id != organisation.id:
-            raise Forbidden("authors create banks for their own agency only")
+            raise Forbidden(N_("authors create banks for their own agency only"))
     if session.scalar(select(ItemBank.id).where(ItemBank.name == name)):
         raise Conflict(f"a bank named {name!r} exists", field="name")
     bank = ItemBank(name=name, organisation=organisation, description=(description or "").strip(),

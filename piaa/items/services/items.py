@@ -23,6 +23,7 @@ from piaa.items.models import (APPROVED, BEHAVIOURAL, DRAFT, IN_REVIEW, ITEM_STA
 from piaa.items.services.access import can_read_bank, require_bank_role, visible_banks
 from piaa.items.services.workflow import creation_move, transition
 from piaa.items.types import ITEM_TYPES, get_item_type
+from piaa.i18n import N_
 
 ITEM_CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 LOADABLE_STATES = (DRAFT, APPROVED, OPERATIONAL)
@@ -167,7 +168,7 @@ def create_item_from_bank_json(session: Session, bank: ItemBank, data: dict[str,
                                actor: User | None = None, state: str = DRAFT) -> Item:
     """``create_item`` from one item of a bank file (``{"id", "type", "competency", ...}``)."""
     if not isinstance(data, dict):
-        raise Invalid("an item must be a JSON object")
+        raise Invalid(N_("an item must be a JSON object"))
     return create_item(session, bank, code=data.get("id"), item_type=data.get("type"),
                        competency=data.get("competency"), level=data.get("level"),
                        sub_area=data.get("sub_area"), content=data, actor=actor, state=state)

@@ -22,6 +22,7 @@ from piaa.errors import Conflict, Forbidden, Invalid
 from piaa.items.models import (APPROVE, APPROVED, DECISIONS, DRAFT, IN_REVIEW, OPERATIONAL, RETIRED,
                                RETURN, Item, ReviewDecision)
 from piaa.items.services.access import SYSTEM, require_bank_role, role_of
+from piaa.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def review_item(session: Session, item: Item, *, reviewer: User, decision: str,
         raise Invalid(f"decision must be approve or return, got {decision!r}", field="decision")
     comments = (comments or "").strip()
     if decision == RETURN and not comments:
-        raise Invalid("say what must change: a return needs comments", field="comments")
+        raise Invalid(N_("say what must change: a return needs comments"), field="comments")
     require_bank_role(reviewer, item.bank, REVIEWER)
     if item.state != IN_REVIEW:
         raise Conflict(f"item {item.code} is {item.state}, not in review", field="state")

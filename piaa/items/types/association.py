@@ -13,6 +13,7 @@ from typing import Any
 
 from piaa.errors import Invalid
 from piaa.items.types.base import OPTION_ID, ItemType, check_text, pick_text, problem
+from piaa.i18n import N_
 
 
 def _check_list(content: dict[str, Any], name: str, languages, stem_langs) -> list:
@@ -87,7 +88,7 @@ class Matching(ItemType):
                 raise Invalid(f"answer pair {pair!r} is not [source id, target id]", field="answer")
             pairs.append([pair[0], pair[1]])
         if len({tuple(p) for p in pairs}) != len(pairs):
-            raise Invalid("answer names a pair twice", field="answer")
+            raise Invalid(N_("answer names a pair twice"), field="answer")
         limits = {e["id"]: e.get("match_max") for name in ("sources", "targets") for e in content[name]}
         for identifier, most in limits.items():
             used = sum(identifier in p for p in pairs)
