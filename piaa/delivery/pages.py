@@ -24,7 +24,7 @@ from piaa.delivery import proctoring, scoring, states
 from piaa.delivery.assessments import is_open_at, proctor_window_ids, proctoring_policy, windows_for
 from piaa.delivery.models import ADAPTIVE, Attempt, Enrolment, Window
 from piaa.i18n import gettext as _
-from piaa.i18n import pick
+from piaa.i18n import in_language, pick
 from piaa.i18n import N_
 
 # Seconds between the sitting page's heartbeats (which also fetch warnings and pauses) and
@@ -218,6 +218,12 @@ def result_view(session: Session, attempt: Attempt) -> dict[str, Any]:
         return view
     result = scoring.result_of(attempt)
     view["result"] = result
+    # The competency and the level's words in the reader's language, where the dictionary has them.
+    competency = attempt.assessment.competency
+    described = competency.level(result["level"]) if result["level"] else None
+    view["competency"] = in_language(competency, "name")
+    view["level_label"] = in_language(described, "label") if described else result["level_label"]
+    view["level_descriptor"] = in_language(described, "descriptor") if described else result["level_descriptor"]
     view["next"] = next_steps(session, attempt)
     if result.get("classical"):
         view["marks"] = {"raw": readable(result["classical"]["raw_score"]),

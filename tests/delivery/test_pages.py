@@ -152,6 +152,24 @@ def test_the_board_and_the_sitting_texts_speak_hindi(session, candidate, candida
     assert config["item_lang"] == "hi" and config["strings"]["Saved"] == "सहेजा गया"
 
 
+def test_the_result_names_competency_and_level_in_hindi(session, candidate, candidate_client, calibration,
+                                                       make_assessment, make_window):
+    window = make_window(make_assessment("loft"))
+    attempt = sit(session, candidate, window)
+    competency = attempt.assessment.competency
+    competency.name_hi = "टिप्पण और प्रारूपण"
+    described = competency.level(attempt.level)
+    described.descriptor_hi = f"स्तर {attempt.level} पर टिप्पण"
+    session.commit()
+    candidate_client.post("/language", data={"lang": "hi"})
+    html = _page(candidate_client, f"/attempts/{attempt.id}/result")
+    assert '<h2 id="level-heading">टिप्पण और प्रारूपण</h2>' in html
+    hindi_label = {"Basic": "आधारभूत", "Intermediate": "मध्यवर्ती", "Proficient": "प्रवीण", "Advanced": "उन्नत",
+                   "Expert": "विशेषज्ञ"}[described.label]
+    assert f"{attempt.level} – {hindi_label}" in html and described.descriptor_hi in html
+    assert described.descriptor not in html
+
+
 def test_every_delivery_text_has_hindi():
     from pathlib import Path
 
