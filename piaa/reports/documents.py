@@ -90,8 +90,10 @@ def workbook(report: EffectivenessReport) -> bytes:
 
 @cache
 def _environment() -> jinja2.Environment:
+    from piaa.reports.services import organisation_name
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    env.globals.update(_=gettext, pick=pick, in_language=in_language)
+    env.globals.update(_=gettext, pick=pick, in_language=in_language, organisation_name=organisation_name)
     env.filters["limited"] = lambda rows, most: rows[:most]
     return env
 

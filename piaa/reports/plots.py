@@ -19,6 +19,7 @@ import numpy as np
 
 from piaa.i18n import gettext as _
 from piaa.i18n import N_
+from piaa.reports.services import organisation_name
 
 TIER_COLOURS = {"above": "#1b7837", "within": "#5a5a5a", "below": "#b2182b"}
 TIER_MARKERS = {"above": "^", "within": "o", "below": "v"}
@@ -99,7 +100,7 @@ def funnel_plot(funnel: dict):
                        marker=TIER_MARKERS[tier], color=TIER_COLOURS[tier], label=_(tier_label(tier)),
                        zorder=3, rasterized=dense and not marked)
     for p in marked:
-        ax.annotate(p["provider"], (p["n"], p["raw_effect"]), xytext=(4, 4),
+        ax.annotate(organisation_name(p["provider"]), (p["n"], p["raw_effect"]), xytext=(4, 4),
                     textcoords="offset points", fontsize=7)
     _count_axis(ax, float(n.min()), float(n.max()))
     ax.set_xlabel(_("Matched learners (log scale)"))
@@ -117,7 +118,7 @@ def funnel_plot(funnel: dict):
                 hi=int(outside_hi), lo=int(outside_lo), total=len(funnel["points"]))
     for p in marked:
         reading += " " + _("{provider} ({n} learners) is marked: value added {effect:+.2f} θ, "
-                           "{tier}.", provider=p["provider"], n=p["n"], effect=p["raw_effect"],
+                           "{tier}.", provider=organisation_name(p["provider"]), n=p["n"], effect=p["raw_effect"],
                            tier=_(tier_label(p["tier"])).lower())
     return fig, reading
 
@@ -143,7 +144,7 @@ def effects_plot(rows: list[dict], most: int = MAX_EFFECTS):
             ax.scatter([shown[y]["effect"] for y in at], at, s=30, marker=TIER_MARKERS[tier],
                        color=TIER_COLOURS[tier], zorder=3)
     ax.axvline(0, color="#999999", linewidth=0.8)
-    ax.set_yticks(range(len(shown)), [f"{r['provider']} · {r['competency']}" for r in shown], fontsize=7)
+    ax.set_yticks(range(len(shown)), [f"{organisation_name(r['provider'])} · {r['competency']}" for r in shown], fontsize=7)
     ax.set_xlabel(_("Value added relative to the average provider (θ), 95% interval"))
     counts = {t: sum(r["tier"] == t for r in shown) for t in ("above", "within", "below")}
     reading = _("A bar wholly right of the line means the provider's learners ended higher than "

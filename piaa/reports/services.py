@@ -60,11 +60,14 @@ class Selection:
     post_days: int = POST_DAYS
     plausible_draws: int = PLAUSIBLE_DRAWS
 
-    def describe(self, translate=lambda text: text) -> str:
-        """The selection in words ("provider X, from 2026-01-01"), in a language when ``translate`` is given."""
+    def describe(self, translate=lambda text: text, organisation=lambda name: name) -> str:
+        """The selection in words ("provider X, from 2026-01-01"), in a language when
+        ``translate`` (and ``organisation``, for its names) is given."""
         parts = [f"{translate(name)} {value}" for name, value in (
-            (N_("competency"), self.competency), (N_("course"), self.course), (N_("provider"), self.provider),
-            (N_("MDO"), self.mdo), (N_("from"), self.date_from), (N_("to"), self.date_to)) if value]
+            (N_("competency"), self.competency), (N_("course"), self.course),
+            (N_("provider"), self.provider and organisation(self.provider)),
+            (N_("MDO"), self.mdo and organisation(self.mdo)), (N_("from"), self.date_from), (N_("to"), self.date_to))
+            if value]
         return ", ".join(parts) or translate(N_("all courses"))
 
 
@@ -453,7 +456,7 @@ def report_for_selection(session: Session, selection: Selection, title: str | No
         context = cells_for_selection(session, replace(selection, provider=None, provider_id=None,
                                                             plausible_draws=0))
     return build_report(cells, title=title or "Course and provider effectiveness",
-                        scope=selection.describe(gettext),  # English outside a request (files, jobs)
+                        scope=selection.describe(gettext, organisation_name),  # English outside a request
                         participation=participation_for_selection(session, selection),
                         attrition=attrition_for_selection(session, selection),
                         provider_context=context)
@@ -491,3 +494,20 @@ __all__ = ["Selection", "reader_scope", "create_course", "create_run", "set_offi
            "enrol_officials", "get_course", "get_run", "list_courses", "run_enrolments",
            "matched_pairs", "cells_for_selection", "attrition_for_selection",
            "participation_for_selection", "report_for_selection", "filter_options", "or_"]
+
+
+def organisation_name(name: str) -> str:
+    """An organisation named in a report (reports hold names as written) in the reader's
+    language: its ``name_hi`` in Hindi where it has one. Looked up once per request."""
+    from flask import g, has_app_context
+
+    from piaa.extensions import db
+    from piaa.i18n import DEFAULT_LANGUAGE, current_language
+
+    if not name or not has_app_context() or current_language() == DEFAULT_LANGUAGE:
+        return name
+    names = g.get("organisation_names_hi")
+    if names is None:
+        names = g.organisation_names_hi = dict(db.session.execute(
+            select(Organisation.name, Organisation.name_hi).where(Organisation.name_hi.is_not(None))).all())
+    return names.get(name) or name

@@ -24,6 +24,7 @@ from .documents import TABLES, report_pdf, table_csv, workbook
 from .plots import report_plots
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp.add_app_template_global(services.organisation_name, "organisation_name")
 
 
 @bp.app_template_filter("svg_data_uri")
@@ -89,13 +90,13 @@ def course(code: str):
 @bp.get("/providers/<name>")
 @role_required(*READERS)
 def provider(name: str):
-    return _page(_selection(provider=name), _("Provider {name}", name=name), "provider")
+    return _page(_selection(provider=name), _("Provider {name}", name=services.organisation_name(name)), "provider")
 
 
 @bp.get("/ministries/<name>")
 @role_required(*READERS)
 def ministry(name: str):
-    return _page(_selection(mdo=name), _("Ministry {name}", name=name), "mdo")
+    return _page(_selection(mdo=name), _("Ministry {name}", name=services.organisation_name(name)), "mdo")
 
 
 @bp.get("/export.<fmt>")
