@@ -43,6 +43,10 @@ def load_settings(instance_path: Path) -> dict:
         "PIAA_CLASSICAL_RELIABILITY_FLOOR": float(env("PIAA_CLASSICAL_RELIABILITY_FLOOR", "0.80")),
         "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A Redis that stops answering (rather than refusing) must not hold a sign-in for the
+        # system's connect timeout: after a second the limiter counts in memory instead.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
+        if env("PIAA_REDIS_URL") else {},
         # A sliding window: a fixed one lets twice the limit through across its boundary.
         "RATELIMIT_STRATEGY": "moving-window",
         "SESSION_COOKIE_HTTPONLY": True,
