@@ -37,6 +37,17 @@ class Move:
     roles: tuple[str, ...]
     needs_comment: bool = False
 
+    @property
+    def label(self) -> str:
+        """What the button says (English; the page translates it)."""
+        return ACTION_LABELS[self.action]
+
+
+#: The words of each move on buttons and in the history (the stored action stays the code).
+ACTION_LABELS = {"submit": "Send for scrutiny", "send_back": "Send back to draft",
+                 "forward": "Forward to the CoE", "consent": "Consent", "return": "Return with comments",
+                 "resubmit": "Resubmit", "approve": "Approve"}
+
 
 MOVES: dict[tuple[str, str], Move] = {(m.source, m.action): m for m in (
     Move("submit", DRAFT, MDO_SCRUTINY, (MDO_STAFF,)),

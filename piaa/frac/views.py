@@ -169,6 +169,7 @@ def proposal(proposal_id: int):
     return render_template("frac/proposal.html", proposal=found,
                            moves=proposal_service.moves_for(found, current_user),
                            may_edit=proposal_service.may_edit(current_user, found),
+                           action_labels=proposal_service.ACTION_LABELS,
                            types=COMPETENCY_TYPES, labels=DEFAULT_LEVEL_LABELS)
 
 
