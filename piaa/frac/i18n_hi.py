@@ -54,4 +54,23 @@ register("hi", {
     "suppressed": "छिपाया गया",
     "Share of officials below the required level (proctored certified level; none counts as below). Fewer than {n} officials: not shown.":
         "आवश्यक स्तर से नीचे अधिकारियों का अनुपात (प्रमाणित परीक्षा स्तर; प्रमाणपत्र न होना नीचे गिना जाता है)। {n} से कम अधिकारी: नहीं दिखाया जाता।",
+    "MDO": "मंत्रालय/विभाग/संगठन",
+    "gaps": "अंतर",
+    "courses": "पाठ्यक्रम",
+    "below": "नीचे",
+    "Generated": "तैयार किया गया",
+    "Share of officials below the required level": "आवश्यक स्तर से नीचे अधिकारियों का अनुपात",
+    "Heat map of the gap table below: share of officials below the required level, by position and competency":
+        "नीचे दी गई अंतर तालिका का ताप मानचित्र: पद और दक्षता के अनुसार आवश्यक स्तर से नीचे अधिकारियों का अनुपात",
+    "Gaps and the courses aimed at them": "अंतर और उन्हें भरने वाले पाठ्यक्रम",
+    "Courses and their measured effectiveness": "पाठ्यक्रम और उनकी मापी गई प्रभावशीलता",
+    "target level": "लक्ष्य स्तर",
+    "runs": "बैच",
+    "mean gain": "औसत वृद्धि",
+    "95% interval": "95% अंतराल",
+    "matched learners": "मिलान किए गए शिक्षार्थी",
+    "fewer than 10 matched learners": "10 से कम मिलान किए गए शिक्षार्थी",
+    "not yet measured": "अभी मापा नहीं गया",
+    "A course's effectiveness is the mean θ gain of its matched learners over all its runs, with its 95% interval, as the effectiveness report gives it; no figure on fewer than 10 matched learners.":
+        "किसी पाठ्यक्रम की प्रभावशीलता उसके सभी बैचों के मिलान किए गए शिक्षार्थियों की औसत θ वृद्धि है, 95% अंतराल सहित, जैसा प्रभावशीलता रिपोर्ट में दिया गया है; 10 से कम मिलान किए गए शिक्षार्थियों पर कोई आँकड़ा नहीं।",
 })

@@ -11,6 +11,7 @@ from flask_login import current_user
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import (ADMIN, ANALYST, COE_REVIEWER, MDO, MDO_LEADERSHIP, MDO_STAFF, Organisation)
 from piaa.accounts.views import ROLE_HOME
+from piaa.clock import now
 from piaa.errors import Forbidden, Invalid
 from piaa.extensions import db
 from piaa.items.models import COMPETENCY_TYPES, DEFAULT_LEVEL_LABELS, PROFICIENCY_LEVELS
@@ -198,14 +199,28 @@ def move_proposal(proposal_id: int):
 @bp.get("/gaps")
 @role_required(MDO_STAFF, MDO_LEADERSHIP, ANALYST, ADMIN)
 def gaps():
+    from . import gap_files
     from . import gaps as gap_service
 
     mdo = _own_mdo() if current_user.role in (MDO_STAFF, MDO_LEADERSHIP) else _mdo_arg()
     fmt = request.args.get("format", "html")
+    if fmt not in ("html", "csv", "xlsx", "pdf"):
+        raise Invalid(f"format must be html, csv, xlsx or pdf, not {fmt!r}", field="format")
     found = gap_service.gap_map(db.session, mdo) if mdo is not None else None
-    if found is not None and fmt in ("csv", "xlsx"):
-        rows = gap_service.gap_table(found)
-        body = position_service.table_csv(rows) if fmt == "csv" else position_service.table_xlsx(rows, "gaps")
-        return Response(body, mimetype=EXPORT_TYPES[fmt],
-                        headers={"Content-Disposition": f'attachment; filename="gap-map.{fmt}"'})
-    return render_template("frac/gaps.html", gaps=found, mdo=mdo, minimum=gap_service.MIN_OFFICIALS)
+    if found is None:
+        return render_template("frac/gaps.html", gaps=None, mdo=mdo, minimum=gap_service.MIN_OFFICIALS)
+    heat_svg = gap_files.heat_map_svg(found)
+    if fmt == "html":
+        return render_template("frac/gaps.html", gaps=found, mdo=mdo, minimum=gap_service.MIN_OFFICIALS,
+                               heat_svg=heat_svg)
+    if fmt == "pdf":
+        html = render_template("frac/gaps_document.html", gaps=found, minimum=gap_service.MIN_OFFICIALS,
+                               heat_svg=heat_svg, generated_at=now())
+        body: str | bytes = gap_files.gaps_pdf(html)
+        mimetype, name = "application/pdf", "gap-map.pdf"
+    elif fmt == "csv":
+        table = request.args.get("table", "gaps")
+        body, mimetype, name = gap_files.gaps_csv(found, table), EXPORT_TYPES["csv"], f"gap-map-{table}.csv"
+    else:
+        body, mimetype, name = gap_files.gaps_xlsx(found), EXPORT_TYPES["xlsx"], "gap-map.xlsx"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
