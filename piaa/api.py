@@ -28,6 +28,26 @@ def openapi(summary: str, *, request: dict | None = None, responses: dict | None
     return mark
 
 
+def request_object() -> dict[str, Any]:
+    """The request's JSON body.
+
+    :raise Invalid: if it is not a JSON object.
+    """
+    from piaa.errors import Invalid
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("the request body must be a JSON object")
+    return data
+
+
+def iso_time(moment) -> str | None:
+    """An aware ISO 8601 time (UTC) for a response, None for None."""
+    from piaa.clock import as_utc
+
+    return as_utc(moment).isoformat() if moment else None
+
+
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 

@@ -183,12 +183,31 @@ def get_proposal(session: Session, proposal_id: int) -> CompetencyProposal:
     return proposal
 
 
+REVIEWER_STATES = (COE_REVIEW, CONSENTED, RETURNED, APPROVED)
+
+
+def check_readable(user: User, proposal: CompetencyProposal) -> None:
+    """Who reads a proposal is who lists it (:func:`proposals_for`): an MDO's roles their own
+    MDO's, the CoE reviewer those that have reached the CoE.
+
+    :raise NotFound: otherwise (as if it did not exist).
+    """
+    if user.role in (MDO_STAFF, MDO_LEADERSHIP):
+        readable = user.organisation_id == proposal.mdo_id
+    elif user.role == COE_REVIEWER:
+        readable = proposal.state in REVIEWER_STATES
+    else:
+        readable = True
+    if not readable:
+        raise NotFound(f"no competency proposal {proposal.id}", field="proposal")
+
+
 def proposals_for(session: Session, user: User) -> list[CompetencyProposal]:
     """What ``user`` works on: a CoE reviewer sees those awaiting or past CoE review; MDO roles
     their own MDO's; others everything."""
     query = select(CompetencyProposal).order_by(CompetencyProposal.updated_at.desc(), CompetencyProposal.id.desc())
     if user.role == COE_REVIEWER:
-        query = query.where(CompetencyProposal.state.in_((COE_REVIEW, CONSENTED, RETURNED, APPROVED)))
+        query = query.where(CompetencyProposal.state.in_(REVIEWER_STATES))
     elif user.role in (MDO_STAFF, MDO_LEADERSHIP):
         query = query.where(CompetencyProposal.mdo_id == (user.organisation_id or 0))
     return list(session.scalars(query))

@@ -167,6 +167,7 @@ def create_proposal():
 @role_required(*FLOW_READERS)
 def proposal(proposal_id: int):
     found = proposal_service.get_proposal(db.session, proposal_id)
+    proposal_service.check_readable(current_user, found)
     return render_template("frac/proposal.html", proposal=found,
                            moves=proposal_service.moves_for(found, current_user),
                            may_edit=proposal_service.may_edit(current_user, found),

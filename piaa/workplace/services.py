@@ -152,11 +152,11 @@ def record_sending(session: Session, rater: WorkplaceRater, error: str | None = 
     session.flush()
 
 
-def get_rater(session: Session, rater_id: int) -> WorkplaceRater:
-    """:raise NotFound: if there is no such rater."""
+def get_rater(session: Session, rater_id: int, assessment: WorkplaceAssessment | None = None) -> WorkplaceRater:
+    """:raise NotFound: if there is no such rater (in ``assessment``, when given)."""
     found = session.get(WorkplaceRater, rater_id)
-    if found is None:
-        raise NotFound(f"no rater {rater_id}", field="rater")
+    if found is None or (assessment is not None and found.assessment_id != assessment.id):
+        raise NotFound(f"no rater {rater_id}" + (" in this round" if assessment is not None else ""), field="rater")
     return found
 
 

@@ -12,7 +12,7 @@ from piaa.accounts.auth import public, role_required
 from piaa.accounts.models import ADMIN, CANDIDATE, MDO_LEADERSHIP, MDO_STAFF, WORKPLACE_RATER, User
 from piaa.accounts.views import ROLE_HOME
 from piaa import mail
-from piaa.errors import Forbidden, Invalid, NotFound
+from piaa.errors import Forbidden, Invalid
 from piaa.extensions import db
 from piaa.i18n import gettext as _
 
@@ -62,22 +62,29 @@ def assessment(assessment_id: int):
                            summary=services.summarise(db.session, found))
 
 
-def _send(invitation: services.Invitation) -> None:
-    """E-mail the invitation (after the nomination is committed) and note how it went. The link
-    goes only into the e-mail: whoever manages the round never sees it."""
+def deliver(invitation: services.Invitation) -> str | None:
+    """E-mail the invitation (after the nomination is committed), note how it went and commit
+    that; returns why it failed, or None. The link goes only into the e-mail: whoever manages
+    the round never sees it."""
     base = current_app.config["PIAA_BASE_URL"].rstrip("/")
     link = base + url_for("workplace.rate", token=invitation.token)
+    error = None
     try:
         mail.send(invitations.invitation_email(invitation, link))
     except mail.MailError as exc:
-        services.record_sending(db.session, invitation.rater, exc.message)
-        flash(_("The invitation to {email} could not be sent: {error}", email=invitation.to, error=exc.message),
-              "error")
+        error = exc.message
+    services.record_sending(db.session, invitation.rater, error)
+    db.session.commit()
+    return error
+
+
+def _send(invitation: services.Invitation) -> None:
+    error = deliver(invitation)
+    if error:
+        flash(_("The invitation to {email} could not be sent: {error}", email=invitation.to, error=error), "error")
     else:
-        services.record_sending(db.session, invitation.rater)
         flash(_("Invitation sent to {email}; the link works until {date}.", email=invitation.to,
                 date=invitation.expires_at.strftime("%Y-%m-%d")), "success")
-    db.session.commit()
 
 
 @bp.post("/<int:assessment_id>/raters")
@@ -95,14 +102,11 @@ def nominate(assessment_id: int):
 @bp.post("/<int:assessment_id>/raters/<int:rater_id>/resend")
 @role_required(*MANAGERS)
 def resend(assessment_id: int, rater_id: int):
-    found = _managed(assessment_id)
-    rater = services.get_rater(db.session, rater_id)
-    if rater.assessment_id != found.id:
-        raise NotFound(f"no rater {rater_id} in this round", field="rater")
+    rater = services.get_rater(db.session, rater_id, _managed(assessment_id))
     invitation = services.resend(db.session, rater, actor=current_user)
     db.session.commit()
     _send(invitation)
-    return redirect(url_for("workplace.assessment", assessment_id=found.id))
+    return redirect(url_for("workplace.assessment", assessment_id=assessment_id))
 
 
 def _answers(prefix: str) -> dict[int, str]:
