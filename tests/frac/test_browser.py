@@ -173,3 +173,29 @@ def test_the_coe_flow_in_the_browser(live_server, page, session, dictionary, sta
     page.wait_for_load_state()
     assert page.locator("h1").inner_text().startswith("NEG-1"), page.content()[:2000]
     assert "BH-NEGOTIATE" in page.inner_text("main")
+
+
+def test_the_gap_map_in_the_browser(live_server, page, session, mdo, make_user, dictionary, staff):
+    """The heat map is an image the page's policy lets in, the table beside it names the courses
+    with their effectiveness, the PDF comes down from the page, and nothing is wider than a phone."""
+    from tests.delivery.test_browser import serious_violations
+    from tests.frac.test_gaps import _small_mdo
+
+    _small_mdo(session, mdo, make_user, dictionary)
+    browser_login(page, live_server, staff)
+    page.get_by_role("link", name="Gap map").first.click()
+    page.wait_for_load_state()
+    image = page.locator("#heat img")
+    # loaded and drawn: 260 px of position labels, three 96 px competency columns, a 10 px margin
+    assert image.evaluate("img => img.complete && img.naturalWidth === 558")
+    rows = page.locator("#gap-table tbody tr").all_inner_texts()
+    assert "6 (60%)" in rows[1] and "NOTE-101" in rows[1] and "+0.55" in rows[1] and "not yet measured" in rows[1]
+    assert rows[2].split("\t")[:5] == ["SO", "BH-EMPATHY", "3", "2", "—"]
+    assert serious_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PDF").click()
+    assert download.value.suggested_filename == "gap-map.pdf"
+    assert download.value.path().read_bytes().startswith(b"%PDF")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
