@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import browser_login
+from tests.delivery.test_browser import serious_violations
 from tests.items.conftest import AGENCY, agency, bank  # noqa: F401  (an agency's bank for the author)
 
 pytestmark = pytest.mark.browser
@@ -78,6 +79,7 @@ def test_the_coe_flow_in_the_browser(live_server, page, session, dictionary, sta
     nearest = page.locator("#similar tbody tr").all_inner_texts()
     assert nearest and nearest[0].startswith("BH-EMPATHY"), nearest
     assert len(nearest) == 3  # the whole small dictionary, nearest first
+    assert serious_violations(page) == []
     page.locator("#code").fill("BH-NEGOTIATE")
     page.locator("#name").fill("Negotiation")
     page.locator("#type").select_option("behavioural")
@@ -105,6 +107,7 @@ def test_the_coe_flow_in_the_browser(live_server, page, session, dictionary, sta
     _as(page, base, reviewer)
     assert _buttons(page) == ["Consent", "Return with comments"]
     assert page.locator("#edit").count() == 0
+    assert serious_violations(page) == []
     edit = _direct_post(page, f"{proposal_path}/edit", code="BH-NEGOTIATE", name="Reviewer's own name",
                         type="behavioural", **{f"level{n}": "x" for n in range(1, 6)})
     assert edit.status == 403
@@ -122,6 +125,7 @@ def test_the_coe_flow_in_the_browser(live_server, page, session, dictionary, sta
     _as(page, base, staff)
     assert "Level 2 describes an outcome" in page.locator("#history").inner_text()
     page.locator("#edit summary").click()
+    assert serious_violations(page) == []
     page.locator("#name").fill("Negotiation and consensus")
     page.locator("#level2").fill("Negotiation: proposes options both sides can accept")
     page.get_by_role("button", name="Save changes").click()
@@ -178,7 +182,6 @@ def test_the_coe_flow_in_the_browser(live_server, page, session, dictionary, sta
 def test_the_gap_map_in_the_browser(live_server, page, session, mdo, make_user, dictionary, staff):
     """The heat map is an image the page's policy lets in, the table beside it names the courses
     with their effectiveness, the PDF comes down from the page, and nothing is wider than a phone."""
-    from tests.delivery.test_browser import serious_violations
     from tests.frac.test_gaps import _small_mdo
 
     _small_mdo(session, mdo, make_user, dictionary)
