@@ -119,8 +119,18 @@ def gaps_xlsx(gaps: GapMap) -> bytes:
     return out.getvalue()
 
 
-def gaps_pdf(html: str) -> bytes:
-    """The gap map document (``frac/gaps_document.html``, rendered by the caller) as PDF."""
+def gaps_document(gaps: GapMap) -> str:
+    """The gap map as one HTML document for the PDF (heat map inline, the reader's language)."""
+    from flask import render_template
+
+    from piaa.clock import now
+
+    return render_template("frac/gaps_document.html", gaps=gaps, minimum=MIN_OFFICIALS,
+                           heat_svg=heat_map_svg(gaps), generated_at=now())
+
+
+def gaps_pdf(gaps: GapMap) -> bytes:
+    """The gap map as PDF (A4 landscape, the project's own fonts)."""
     from piaa.certificates.rendering import render_document
 
-    return render_document(html, stylesheets=[DOCUMENT_CSS.read_text(encoding="utf-8")])
+    return render_document(gaps_document(gaps), stylesheets=[DOCUMENT_CSS.read_text(encoding="utf-8")])

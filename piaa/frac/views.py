@@ -11,7 +11,6 @@ from flask_login import current_user
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import (ADMIN, ANALYST, COE_REVIEWER, MDO, MDO_LEADERSHIP, MDO_STAFF, Organisation)
 from piaa.accounts.views import ROLE_HOME
-from piaa.clock import now
 from piaa.errors import Forbidden, Invalid
 from piaa.extensions import db
 from piaa.items.models import COMPETENCY_TYPES, DEFAULT_LEVEL_LABELS, PROFICIENCY_LEVELS
@@ -210,14 +209,11 @@ def gaps():
     found = gap_service.gap_map(db.session, mdo) if mdo is not None else None
     if found is None:
         return render_template("frac/gaps.html", gaps=None, mdo=mdo, minimum=gap_service.MIN_OFFICIALS)
-    heat_svg = gap_files.heat_map_svg(found)
     if fmt == "html":
         return render_template("frac/gaps.html", gaps=found, mdo=mdo, minimum=gap_service.MIN_OFFICIALS,
-                               heat_svg=heat_svg)
+                               heat_svg=gap_files.heat_map_svg(found))
     if fmt == "pdf":
-        html = render_template("frac/gaps_document.html", gaps=found, minimum=gap_service.MIN_OFFICIALS,
-                               heat_svg=heat_svg, generated_at=now())
-        body: str | bytes = gap_files.gaps_pdf(html)
+        body: str | bytes = gap_files.gaps_pdf(found)
         mimetype, name = "application/pdf", "gap-map.pdf"
     elif fmt == "csv":
         table = request.args.get("table", "gaps")

@@ -220,3 +220,18 @@ def test_gap_map_pdf_in_hindi(app, session, mdo, make_user, dictionary, staff, t
     # pdftotext splits Devanagari words oddly, so spaces are left out of the comparison.
     assert "MinistryofExamples" in text and "AssistantSectionOfficer(ASO)" in text
     assert "अंतरमानचित्र" in text and "(NOTE-202)(InstituteofNoting;लक्ष्यस्तर4;बैच:1):अभीमापानहीं" in text
+
+
+def test_the_gap_map_command_writes_the_same_files(app, session, mdo, make_user, dictionary, tmp_path):
+    from piaa.cli import main
+
+    _small_mdo(session, mdo, make_user, dictionary)
+    runner = app.test_cli_runner()
+    result = runner.invoke(main, ["frac", "gap-map", "--mdo", MINISTRY, "--table", "courses"])
+    assert result.exit_code == 0, result.output
+    assert "NOTE-101,Noting and drafting (NOTE-101),Institute of Noting,3,1,10,0.55,0.333,0.767,measured" in result.output
+    result = runner.invoke(main, ["frac", "gap-map", "--mdo", MINISTRY, "--format", "pdf", "-o", str(tmp_path / "g.pdf")])
+    assert result.exit_code == 0, result.output
+    assert "6 (60%)" in _pdf_text((tmp_path / "g.pdf").read_bytes(), tmp_path)
+    result = runner.invoke(main, ["frac", "gap-map", "--mdo", "Nowhere"])
+    assert result.exit_code != 0 and "no MDO called 'Nowhere'" in result.output
