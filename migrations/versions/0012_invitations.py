@@ -2,14 +2,14 @@
 often, and why the last sending failed
 
 Revision ID: invitations
-Revises: lti
+Revises: one_confidence
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "invitations"
-down_revision = "lti"
+down_revision = "one_confidence"
 branch_labels = None
 depends_on = None
 
