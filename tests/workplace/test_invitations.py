@@ -29,7 +29,7 @@ def outbox_links(app) -> dict[str, str]:
     links = {}
     for path in sorted(Path(app.config["PIAA_MAIL_OUTBOX"]).glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
         to, _, text = _body(path.read_bytes())
-        links[to] = LINK.search(text).group(1).split("127.0.0.1:5000", 1)[-1]
+        links[to] = "/workplace/rate/" + LINK.search(text).group(1).split("/workplace/rate/", 1)[1]
     return links
 
 
