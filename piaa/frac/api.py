@@ -20,7 +20,7 @@ from . import gaps as gap_service
 from . import positions as position_service
 from . import proposals as proposal_service
 from .models import CompetencyProposal, Position, PositionVersion
-from .views import FLOW_READERS, POSITION_READERS, _own_mdo
+from .views import FLOW_READERS, POSITION_READERS, own_mdo
 
 api = api_blueprint("frac_api", __name__)
 POSITIONS, FLOW, GAPS = ["FRAC positions"], ["CoE competency flow"], ["gap maps"]
@@ -101,7 +101,7 @@ def get_position(position_id: int):
 def import_positions():
     body = request_object()
     if current_user.role == MDO_STAFF:
-        mdo = _own_mdo()
+        mdo = own_mdo()
     else:
         name = body.get("mdo")
         mdo = position_service.require_mdo(db.session, name) if isinstance(name, str) and name.strip() else None
@@ -249,7 +249,7 @@ def _gap_json(gaps: gap_service.GapMap) -> dict[str, Any]:
          responses={200: "mdo, positions, competencies, cells", 404: "no such MDO"})
 def gap_map():
     if current_user.role in (MDO_STAFF, MDO_LEADERSHIP):
-        mdo: Organisation | None = _own_mdo()
+        mdo: Organisation | None = own_mdo()
     else:
         name = (request.args.get("mdo") or "").strip()
         mdo = position_service.require_mdo(db.session, name) if name else None
