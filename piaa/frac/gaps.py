@@ -42,6 +42,7 @@ class CourseEffect:
     lower: float | None = None
     upper: float | None = None
     suppressed: bool = False
+    title_hi: str | None = None
 
     @property
     def status(self) -> str:
@@ -163,7 +164,8 @@ def targeting_courses(session: Session, competencies: dict[int, str]) -> dict[in
         out[competency_id] = []
         for course, target in listed:
             row = measured.get(course.code)
-            effect = CourseEffect(course.code, course.title, course.provider.name, target, runs.get(course.id, 0))
+            effect = CourseEffect(course.code, course.title, course.provider.name, target, runs.get(course.id, 0),
+                                  title_hi=course.title_hi)
             if row is not None:
                 effect = replace(effect, matched=row["n"], mean_gain=row["mean_gain"], lower=row["gain_lower"],
                                  upper=row["gain_upper"], suppressed=row["suppressed"])

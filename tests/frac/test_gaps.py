@@ -112,7 +112,8 @@ def _small_mdo(session, mdo, make_user, dictionary):
     institute = get_or_create_organisation(session, "Institute of Noting", "provider")
     sittings = Sittings(session)
     learners = [make_user(role="candidate", organisation=None) for _ in range(10)]
-    sittings.course("NOTE-101", institute, dictionary["FN-NOTING"], 3, zip(learners, NOTE_PRE, NOTE_GAIN))
+    note = sittings.course("NOTE-101", institute, dictionary["FN-NOTING"], 3, zip(learners, NOTE_PRE, NOTE_GAIN))
+    note.title_hi = "टिप्पण पाठ्यक्रम"
     sittings.course("NOTE-202", institute, dictionary["FN-NOTING"], 4)
     sittings.course("INTRO-1", institute, dictionary["FN-NOTING"], 2)
     sittings.course("RTI-7", institute, dictionary["DM-RTI"], 2,
@@ -219,6 +220,7 @@ def test_gap_map_pdf_in_hindi(app, session, mdo, make_user, dictionary, staff, t
     # Latin text keeps its own face beside Devanagari (one family of both faces garbled it);
     # pdftotext splits Devanagari words oddly, so spaces are left out of the comparison.
     assert "MinistryofExamples" in text and "AssistantSectionOfficer(ASO)" in text
+    assert "NOTE-101टिप्पण" in text  # the course's Hindi title
     assert "अंतरमानचित्र" in text and "(NOTE-202)(InstituteofNoting;लक्ष्यस्तर4;बैच:1):अभीमापानहीं" in text
 
 
