@@ -231,7 +231,8 @@ def _gap_json(gaps: gap_service.GapMap) -> dict[str, Any]:
             "below_required": None if c.suppressed else c.n_below, "share_below": c.share_below,
             "workplace_rated": c.workplace_n,
             "workplace_below": None if c.workplace_share_below is None else c.workplace_below,
-            "courses": [{"code": k.code, "title": k.title, "provider": k.provider, "target_level": k.target_level,
+            "courses": [{"code": k.code, "title": k.title, "title_hi": k.title_hi, "provider": k.provider,
+                         "target_level": k.target_level,
                          "runs": k.runs, "matched_learners": k.matched, "mean_gain": k.mean_gain,
                          "gain_lower": k.lower, "gain_upper": k.upper, "status": k.status} for k in c.courses]})
     return {"mdo": gaps.mdo.name, "minimum_officials": gap_service.MIN_OFFICIALS,

@@ -75,7 +75,8 @@ def test_the_coe_flow_by_its_moves(client, session, dictionary, staff, leader, r
         "submit", "forward", "return", "resubmit", "forward", "consent", "approve"]
     assert body["proposal"]["moves"][2]["comment"] == "Level 2 is vague."
     session.expire_all()
-    assert session.scalar(select(Competency).where(Competency.code == "BH-NEGOTIATE")).name == "Negotiation and consensus"
+    approved = session.scalar(select(Competency).where(Competency.code == "BH-NEGOTIATE"))
+    assert approved.name == "Negotiation and consensus"
     assert [p["code"] for p in _call(client, "GET", "/competency-proposals", rev)[1]["proposals"]] == ["BH-NEGOTIATE"]
 
 
