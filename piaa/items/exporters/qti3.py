@@ -117,7 +117,7 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
     if kind == "matching":
         pairs = [f"{qti_identifier(a)} {qti_identifier(b)}" for a, b in item["key"]]
         _values(correct, pairs)
-        if item.get("partial_credit"):  # +1/n per right pair, -1/n per other pair, floored at 0
+        if item.get("partial_credit") and not item.get("mapping"):  # +1/n per right pair, -1/n per other, floor 0
             share = repr(1.0 / len(pairs))
             mapping = _sub(decl, "qti-mapping", default_value=f"-{share}", lower_bound="0", upper_bound="1")
             for pair in pairs:
@@ -146,7 +146,9 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
         for option in item["options"]:
             _sub(mapping, "qti-map-entry", map_key=qti_identifier(option["id"]),
                  mapped_value=str(option["credit"]))
-    if kind == "multiple_response" and item.get("partial_credit"):
+    if item.get("mapping"):
+        _weighted_mapping(decl, item["mapping"], pairs=kind == "matching")
+    elif kind == "multiple_response" and item.get("partial_credit"):
         # +1/n per key option, -1/n per other option, floored at 0: PIAA's partial credit
         share = 1.0 / len(item["key"])
         mapping = _sub(decl, "qti-mapping", default_value="0", lower_bound="0", upper_bound="1")
@@ -154,6 +156,16 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
             value = share if option["id"] in item["key"] else -share
             _sub(mapping, "qti-map-entry", map_key=qti_identifier(option["id"]), mapped_value=repr(value))
     return decl
+
+
+def _weighted_mapping(decl: etree._Element, mapping: dict[str, Any], pairs: bool = False) -> None:
+    """An item's own weights (``piaa.items.types.mapping``) as the QTI mapping they came from."""
+    bounds = {name.replace("_", "-"): _number(mapping[name]) for name in ("lower_bound", "upper_bound")
+              if mapping.get(name) is not None}
+    element = _sub(decl, "qti-mapping", default_value=_number(mapping.get("default") or 0), **bounds)
+    for choice, value in mapping["values"].items():
+        key = " ".join(qti_identifier(p) for p in choice.split()) if pairs else qti_identifier(choice)
+        _sub(element, "qti-map-entry", map_key=key, mapped_value=_number(value))
 
 
 def _entry_box(parent: etree._Element, item: dict[str, Any]) -> etree._Element:
@@ -277,7 +289,7 @@ def _response_processing(root: etree._Element, item: dict[str, Any]) -> None:
         _sub(_sub(otherwise, "qti-set-outcome-value", identifier="SCORE"), "qti-base-value", "0",
              base_type="float")
         return
-    mapped = kind in ("text_entry", "situational_judgement", "likert") or \
+    mapped = kind in ("text_entry", "situational_judgement", "likert") or bool(item.get("mapping")) or \
         (kind in ("multiple_response", "matching") and item.get("partial_credit"))
     if not mapped and _feedback_processing(root, item):
         return

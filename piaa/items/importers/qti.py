@@ -40,6 +40,7 @@ from lxml import etree
 from piaa.items.bank_format import ParsedBank, problem
 from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
 from piaa.items.importers import qti_content, qti_scoring
+from piaa.items.types import mapping as weights
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -350,8 +351,11 @@ def _unprefix(identifier: str) -> str:
 def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice") -> list[dict[str, Any]]:
     choices = []
     for choice in _descendants(interaction, tag):
-        choices.append({"id": _unprefix(choice.get("identifier", "")),
-                        "text": text_of(choice, _lang(choice, lang), separator=" ")})
+        text = text_of(choice, _lang(choice, lang), separator=" ")
+        if not text:
+            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone); "
+                              "PIAA's choices are texts")
+        choices.append({"id": _unprefix(choice.get("identifier", "")), "text": text})
     return choices
 
 
@@ -372,11 +376,21 @@ def _single_choice(decl: Declaration, scoring: Scoring, choices: list[dict], hin
         return {"type": "single_choice", "options": choices, "key": _unprefix(decl.correct[0])}
     credits = {_unprefix(k): v for k, v in (decl.mapping or {}).items()}
     values = [credits.get(i, decl.default_value) for i in ids]
-    if any(v < 0 or not float(v).is_integer() for v in values):
-        raise Unsupported(f"option credits {values} are not whole numbers >= 0, which PIAA's "
-                          "polytomous items need")
     if hint in (None, "single_choice") and sorted(values) == [0.0] * (len(values) - 1) + [1.0]:
         return {"type": "single_choice", "options": choices, "key": ids[values.index(1.0)]}
+    whole = all(v >= 0 and float(v).is_integer() for v in values)
+    distinct = sorted(set(values))
+    polytomous = hint in ("situational_judgement", "likert") or (
+        hint is None and whole and distinct == list(range(len(distinct))) and len(distinct) > 2)
+    if not polytomous:
+        if max(values) <= 0:
+            raise Unsupported(f"the mapping credits no option; got {values}")
+        # Weights other than whole credits 0..K-1: kept as written, the best option as the key.
+        return {"type": "single_choice", "options": choices, "key": ids[values.index(max(values))],
+                "mapping": _weights(decl, ids)}
+    if not whole:
+        raise Unsupported(f"option credits {values} are not whole numbers >= 0, which PIAA's "
+                          "polytomous items need")
     kind = hint if hint in ("situational_judgement", "likert") else "situational_judgement"
     return {"type": kind, "options": [{**c, "credit": int(v)} for c, v in zip(choices, values)]}
 
@@ -393,10 +407,32 @@ def _multiple_response(decl: Declaration, scoring: Scoring, choices: list[dict])
     positive = [i for i in ids if values[i] > 0]
     step = values[positive[0]] if positive else 0.0
     penalised = all(_close(values[i], step) if i in positive else _close(values[i], -step) for i in ids)
-    if not positive or not penalised or decl.lower_bound is None or not _close(decl.lower_bound, 0.0):
-        raise Unsupported("the mapping is not PIAA partial credit (each key option +v, each other "
-                          f"option -v, lower bound 0); got {values}")
+    if not positive:
+        raise Unsupported(f"the mapping credits no option; got {values}")
+    if not penalised or decl.lower_bound is None or not _close(decl.lower_bound, 0.0):
+        # Weights of their own (QTI's map_response as written): kept, the credited options as the key.
+        return {"type": "multiple_response", "options": choices, "key": positive, "partial_credit": False,
+                "mapping": _weights(decl, ids)}
     return {"type": "multiple_response", "options": choices, "key": positive, "partial_credit": True}
+
+
+def _weights(decl: Declaration, choices: list[str], pairs: bool = False) -> dict[str, Any]:
+    """The declaration's mapping as a PIAA ``mapping`` over ``choices`` (ids, or "source
+    target" pairs); entries naming no choice are dropped (``_unmapped`` lists them as lost)."""
+    def name(key: str) -> str:
+        return " ".join(_unprefix(p) for p in key.split()) if pairs else _unprefix(key)
+
+    values = {name(k): _plain(v) for k, v in (decl.mapping or {}).items() if name(k) in choices}
+    found: dict[str, Any] = {"values": values, "default": _plain(decl.default_value)}
+    if decl.lower_bound is not None:
+        found["lower_bound"] = _plain(decl.lower_bound)
+    if decl.upper_bound is not None:
+        found["upper_bound"] = _plain(decl.upper_bound)
+    return found
+
+
+def _plain(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
 def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[str, Any]:
@@ -563,6 +599,17 @@ def _losses(root: etree._Element, body: etree._Element, interaction: etree._Elem
                       "PIAA does not require them")
 
 
+def _mapping_losses(item: dict[str, Any], decl: Declaration, losses: list[str]) -> None:
+    mapping = item.get("mapping")
+    if not mapping:
+        return
+    if len(mapping["values"]) < len(decl.mapping or {}):
+        losses.append(f"{len(decl.mapping) - len(mapping['values'])} mapping entries name no choice "
+                      "of the interaction; left out")
+    if weights.can_go_negative(mapping):
+        losses.append("the mapping can total below 0; PIAA scores such an answer 0")
+
+
 @dataclass
 class QtiItem:
     """One converted item: the bank-format item and what of the source it could not keep."""
@@ -625,6 +672,7 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
         item["body"] = {lang: shown.html}
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
+    _mapping_losses(item, decl, losses)
     kept = frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
                      if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
     kept_html = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
@@ -678,16 +726,23 @@ def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring
     elif scoring.kind == "map_response":
         mapping = {tuple(p): v for p, v in zip(_pairs(list(decl.mapping or {})), (decl.mapping or {}).values())}
         credited = [list(p) for p, v in mapping.items() if v > 0]
-        if not credited or (decl.lower_bound is None or decl.lower_bound < 0) and decl.default_value < 0:
-            raise Unsupported("the pair mapping is not PIAA partial credit (each right pair +v, "
-                              "a wrong one at most -v, lower bound 0)")
-        key, partial = credited, True
+        if not credited:
+            raise Unsupported("the pair mapping credits no pair")
+        # PIAA's partial credit is +v per right pair and -v per other pair, floored at 0;
+        # other weights are kept below as the item's mapping.
+        step = max(mapping.values())
+        wrong = [v for v in mapping.values() if v <= 0] + [decl.default_value]
+        partial = all(_close(v, step) for v in mapping.values() if v > 0) and \
+            all(_close(v, -step) for v in wrong) and decl.lower_bound is not None and _close(decl.lower_bound, 0.0)
+        key = credited
     else:
         raise Unsupported("a tolerance applies to numbers, not to pairs")
     if not key:
         raise Unsupported("the item gives no right pairs")
     item = {"type": "matching", "sources": sources, "targets": targets, "key": key,
             "partial_credit": partial}
+    if scoring.kind == "map_response" and not partial:
+        item["mapping"] = _weights(decl, [f"{s['id']} {t['id']}" for s in sources for t in targets], pairs=True)
     if name == "qti-gap-match-interaction":
         item["gaps"] = True
     return item
@@ -721,6 +776,8 @@ def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, l
         key = [_unprefix(v) for v in decl.correct]
     item = {"type": "hotspot", "image": {"src": source, "width": width, "height": height},
             "areas": areas, "key": key}
+    if scoring.kind == "map_response":
+        item["mapping"] = _weights(decl, [a["id"] for a in areas])
     alt = (picture.get("alt") or picture.text or "").strip()
     if alt:
         item["image"]["alt"] = {lang: alt}
@@ -752,6 +809,9 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
     if name == "qti-order-interaction":
         if decl.cardinality != "ordered" or scoring.kind != "match_correct":
             raise Unsupported("an ordering must be scored by matching its correct order")
+        if sorted(_unprefix(v) for v in decl.correct) != sorted(c["id"] for c in choices):
+            raise Unsupported(f"the correct order names {len(decl.correct)} of the {len(choices)} "
+                              "choices, not each once")
         return {"type": "ordering", "options": choices, "key": [_unprefix(v) for v in decl.correct],
                 "partial_credit": False}
     if decl.cardinality == "multiple":
@@ -776,6 +836,8 @@ def _with_facts(content: dict[str, Any], root: etree._Element, body: etree._Elem
         if hints.get(name) is not None:
             item[name] = hints[name]
     item["stem"] = _stem(body, lang)
+    if not item["stem"]:
+        raise Unsupported("the item body has no text to show as the question")
     item.update(content)
     for flag in ("partial_credit", "collapse_spaces", "case_sensitive"):
         if flag in hints and (flag in content or (flag == "collapse_spaces" and item["type"] == "text_entry")):

@@ -6,14 +6,16 @@ from typing import Any
 import numpy as np
 
 from piaa.errors import Invalid
+from piaa.items.types import mapping as weights
 from piaa.items.types.base import OPTION_ID, ItemType, Problem, check_text, pick_text, problem
 
-MIN_OPTIONS, MAX_OPTIONS = 2, 8
+# Imported QTI items offer up to a score of options (e.g. the regions of a country).
+MIN_OPTIONS, MAX_OPTIONS = 2, 20
 
 
 def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_langs: list[str],
                   *, extra: tuple[str, ...] = ()) -> list[Problem]:
-    """2-8 options, each with a unique id and a text in the stem's languages."""
+    """2-20 options, each with a unique id and a text in the stem's languages."""
     options = content.get("options")
     if not isinstance(options, list):
         return [problem("options", "must be a list of options")]
@@ -86,12 +88,13 @@ class SingleChoice(ItemType):
     name = "single_choice"
     label, label_hi = "Single choice", "एकल विकल्प"
     interaction = "choice"
-    type_fields = ("options", "key", "shuffle")
+    type_fields = ("options", "key", "shuffle", "mapping")
     qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "single", "identifier"
 
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
         found = check_options(content, languages, stem_langs) + check_shuffle(content)
+        found += weights.check_mapping(content, option_ids(content), 1)
         key = content.get("key")
         if not isinstance(key, str) or key not in option_ids(content):
             found.append(problem("key", f"must be one of the option ids, got {key!r}"))
@@ -107,6 +110,8 @@ class SingleChoice(ItemType):
 
     @classmethod
     def credit(cls, content, answer):
+        if content.get("mapping"):
+            return weights.credit(content["mapping"], [answer], option_ids(content), 1)
         return 1.0 if answer == content["key"] else 0.0
 
 
@@ -114,7 +119,7 @@ class MultipleResponse(ItemType):
     name = "multiple_response"
     label, label_hi = "Multiple response", "बहु-उत्तर"
     interaction = "choice"
-    type_fields = ("options", "key", "partial_credit", "shuffle", "max_choices")
+    type_fields = ("options", "key", "partial_credit", "shuffle", "max_choices", "mapping")
     defaults = {"partial_credit": False}
     qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "multiple", "identifier"
 
@@ -137,6 +142,7 @@ class MultipleResponse(ItemType):
                 found.append(problem("key", "names an option twice"))
         if not isinstance(content.get("partial_credit"), bool):
             found.append(problem("partial_credit", "must be true or false"))
+        found += weights.check_mapping(content, ids, most if isinstance(most, int) else None)
         return found
 
     @classmethod
@@ -157,6 +163,8 @@ class MultipleResponse(ItemType):
 
     @classmethod
     def credit(cls, content, answer):
+        if content.get("mapping"):
+            return weights.credit(content["mapping"], answer, option_ids(content), content.get("max_choices"))
         key = set(content["key"])
         picked = set(answer)
         if picked == key:
