@@ -148,6 +148,7 @@ HINDI = {
     "Area": "क्षेत्र",
     "Position": "स्थान",
     "Your answer": "आपका उत्तर",
+    "Part {label}": "भाग {label}",
     "This answer is final: it cannot be changed after moving on.": "यह उत्तर अंतिम है: आगे बढ़ने के बाद इसे बदला नहीं जा सकता।",
     "The clock is stopped while paused.": "रुकने के दौरान घड़ी बंद रहती है।",
     "The clock keeps running while paused.": "रुकने के दौरान भी घड़ी चलती रहती है।",

@@ -128,7 +128,7 @@ SITTING_STRINGS = (
     "This assessment is open in another tab or window. Close the other one: only one may be used.",
     "Your session has ended. Sign in again in this browser; your queued answers are kept.",
     "The assessment could not start: {message}", "Choose a different position for each entry.",
-    "Position", "Your answer", "This answer is final: it cannot be changed after moving on.",
+    "Position", "Your answer", "Part {label}", "This answer is final: it cannot be changed after moving on.",
     "The proctor has paused your assessment", "The clock is stopped while paused.",
     "The clock keeps running while paused.", "Message from the proctor", "I understand",
     "All questions are answered. Submit when you are ready.", "Items could not be loaded: {message}",

@@ -353,11 +353,19 @@ def test_hotspot_view_places_areas_on_the_picture_by_hash():
     assert "Pay matrix" not in found["stem"]["en"]
 
 
-def test_several_interactions_are_refused_with_that_reason():
+def test_several_interactions_make_a_composite_item_or_are_refused_with_the_reason():
     data = (QTI_FIXTURES / "v3_inline_choice.xml").read_bytes().replace(
         b"</p>\n  </qti-item-body>", b'</p><p><qti-text-entry-interaction response-identifier="R2"/></p>\n  </qti-item-body>')
-    with pytest.raises(qti.Unsupported, match="2 interactions"):
+    with pytest.raises(qti.Malformed, match="'R2', which is not declared"):
         qti.read_item(data, "two.xml")
+    declared = data.replace(b"<qti-outcome-declaration", b'<qti-response-declaration identifier="R2" '
+                            b'cardinality="single" base-type="string"><qti-correct-response><qti-value>x</qti-value>'
+                            b"</qti-correct-response></qti-response-declaration><qti-outcome-declaration", 1)
+    found = qti.read_item(declared, "two.xml")
+    assert found.item["type"] == "composite" and [p["points"] for p in found.item["parts"]] == [1, 0]
+    essay = declared.replace(b"qti-text-entry-interaction", b"qti-extended-text-interaction")
+    with pytest.raises(qti.Unsupported, match="extended text as one part"):
+        qti.read_item(essay, "two.xml")
 
 
 def test_package_only_types_go_to_qti_and_are_refused_by_spreadsheet_export_not_mangled(tmp_path):

@@ -41,6 +41,7 @@ from piaa.items.bank_format import ParsedBank, problem
 from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
 from piaa.items.importers import qti_content, qti_scoring
 from piaa.items.types import mapping as weights
+from piaa.items.types.composite import MAX_PARTS
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -154,6 +155,8 @@ class _Texts:
     paragraphs: dict[str, list[str]] = field(default_factory=dict)
     current: dict[str, list[str]] = field(default_factory=dict)
     gaps: int = 0
+    # Composite items: answer boxes stand as "____ (n)", n the part's label by interaction.
+    labels: dict[Any, str] | None = None
 
     def add(self, lang: str, text: str | None) -> None:
         if text:
@@ -185,6 +188,10 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
     lang = _lang(element, lang)
     if name in skip or (element.get("class") or "").split().count(UNIT_CLASS):
         return
+    if texts.labels is not None and name.endswith("-interaction"):
+        if name not in CONTAINER_INTERACTIONS and element in texts.labels:
+            texts.add(lang, f"{GAP}({texts.labels[element]})")
+        return  # a part shows its own content
     if name.endswith("-interaction") and name not in CONTAINER_INTERACTIONS:
         texts.add(lang, GAP)
         return
@@ -209,9 +216,10 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
 
 
 def text_of(element: etree._Element, lang: str, *, skip: frozenset[str] = SKIPPED_CONTENT,
-            separator: str = "\n\n") -> dict[str, str]:
-    """Plain text per language of ``element``'s content (blank line between paragraphs)."""
-    texts = _Texts()
+            separator: str = "\n\n", labels: dict[Any, str] | None = None) -> dict[str, str]:
+    """Plain text per language of ``element``'s content (blank line between paragraphs);
+    with ``labels`` (interaction -> label) interactions stand as numbered blanks or not at all."""
+    texts = _Texts(labels=labels)
     texts.add(_lang(element, lang), element.text)
     for child in element:
         if isinstance(child.tag, str):
@@ -304,7 +312,12 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
     """
     processing = _child(item, "qti-response-processing")
     if processing is None:
-        raise Unsupported("the item has no response processing, so it cannot be scored")
+        declared = {d.get("identifier"): d for d in _children(item, "qti-response-declaration")}
+        if not response_ids or any(declared.get(r) is None or _child(declared[r], "qti-correct-response") is None
+                                   for r in response_ids):
+            raise Unsupported("the item has no response processing and no correct response for each "
+                              "interaction, so it cannot be scored")
+        return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], assumed=True)
     template = processing.get("template") or processing.get("template-location")
     if template:
         kind = template_kind(template)
@@ -314,8 +327,10 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
         # The templates score the response called RESPONSE, whatever else the item has.
         return qti_scoring.Scoring([qti_scoring.Term("match" if kind == "match_correct" else "map",
                                                      "RESPONSE")])
+    numeric = {d.get("identifier") for d in _children(item, "qti-outcome-declaration")
+               if d.get("base-type") in ("float", "integer")}
     try:
-        return qti_scoring.analyse(processing, _outcome_defaults(item))
+        return qti_scoring.analyse(processing, _outcome_defaults(item), numeric)
     except qti_scoring.CustomScoring as exc:
         raise Unsupported(f"custom response processing that is not one of the standard rules "
                           f"(match the correct response, map the response, equal within a "
@@ -355,6 +370,9 @@ def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choi
         if not text:
             raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone); "
                               "PIAA's choices are texts")
+        if lang not in text:
+            raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
+                              f"the question is in {lang}; PIAA needs every text in the question's languages")
         choices.append({"id": _unprefix(choice.get("identifier", "")), "text": text})
     return choices
 
@@ -486,7 +504,7 @@ def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[s
 IGNORED_INTERACTIONS = frozenset(("qti-end-attempt-interaction",))
 
 
-def _interaction(body: etree._Element, losses: list[str]) -> etree._Element:
+def _interactions(body: etree._Element, losses: list[str]) -> list[etree._Element]:
     interactions = [e for e in body.iter(etree.Element) if _name(e).endswith("-interaction")]
     for ignored in [e for e in interactions if _name(e) in IGNORED_INTERACTIONS]:
         losses.append(f"the {_name(ignored)} button ({ignored.get('title') or 'end attempt'}) "
@@ -494,17 +512,17 @@ def _interaction(body: etree._Element, losses: list[str]) -> etree._Element:
     interactions = [e for e in interactions if _name(e) not in IGNORED_INTERACTIONS]
     if not interactions:
         raise Unsupported("the item has no interaction")
-    if len(interactions) > 1:
-        names = ", ".join(sorted({_name(e) for e in interactions}))
-        raise Unsupported(f"the item has {len(interactions)} interactions ({names}); "
-                          "a PIAA item has one")
-    interaction = interactions[0]
-    name = _name(interaction)
-    if name == "qti-extended-text-interaction":
-        raise Unsupported("extended text (an essay) needs human scoring, which PIAA does not do")
-    if name not in SUPPORTED_INTERACTIONS:
-        raise Unsupported(f"{name} is not an interaction PIAA delivers")
-    return interaction
+    for interaction in interactions:
+        name = _name(interaction)
+        if name == "qti-extended-text-interaction" and len(interactions) > 1:
+            raise Unsupported("extended text as one part of an item with other interactions is not supported")
+        if name == "qti-extended-text-interaction":
+            raise Unsupported("extended text (an essay) needs human scoring, which PIAA does not do")
+        if name not in SUPPORTED_INTERACTIONS:
+            raise Unsupported(f"{name} is not an interaction PIAA delivers")
+    if len(interactions) > MAX_PARTS:
+        raise Unsupported(f"the item has {len(interactions)} interactions; a composite item has at most {MAX_PARTS}")
+    return interactions
 
 
 def _unit(body: etree._Element, lang: str) -> str | dict[str, str] | None:
@@ -562,12 +580,19 @@ def _count(elements, kept: str = "") -> dict[str, int]:
     return seen
 
 
-def _losses(root: etree._Element, body: etree._Element, interaction: etree._Element,
-            losses: list[str], kept_html: str = "", kept: frozenset[str] = frozenset()) -> None:
+def _kept_attributes(item: dict[str, Any]) -> frozenset[str]:
+    """The interaction attributes an item (or part) of this type keeps (shuffle, max-choices)."""
+    return frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
+                     if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
+
+
+def _losses(root: etree._Element, body: etree._Element, interactions: list[tuple[etree._Element, frozenset[str]]],
+            losses: list[str], kept_html: str = "") -> None:
     """What the item holds that the PIAA item will not: listed, never dropped silently.
 
     ``kept_html`` is the rich body kept (its pictures, formulas and tables are not lost);
-    ``kept`` names the interaction attributes the item type keeps (shuffle, max-choices).
+    ``interactions`` pairs each interaction with the attributes its item type keeps
+    (shuffle, max-choices).
     """
     seen = _count(list(root.iter(etree.Element)), kept_html)
     described = {
@@ -587,6 +612,11 @@ def _losses(root: etree._Element, body: etree._Element, interaction: etree._Elem
         if block.get("use") != RATIONALE_USE:
             views = block.get("view", "")
             losses.append(f"a rubric block for {views or 'all views'} not kept")
+    for interaction, kept in interactions:
+        _interaction_losses(interaction, kept, losses)
+
+
+def _interaction_losses(interaction: etree._Element, kept: frozenset[str], losses: list[str]) -> None:
     if _bool(interaction.get("shuffle"), False) and "shuffle" not in kept:
         losses.append("options were to be shuffled for each candidate; PIAA shows them in "
                       "the authored order")
@@ -652,13 +682,17 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
     if body is None:
         raise Unsupported("the item has no item body")
     losses: list[str] = []
-    interaction = _interaction(body, losses)
-    response_id = interaction.get("response-identifier", "RESPONSE")
+    interactions = _interactions(body, losses)
     declarations = {d.get("identifier"): d for d in _children(root, "qti-response-declaration")}
+    if len(interactions) > 1:
+        return _composite(root, body, interactions, declarations, lang, hints, resolve, losses)
+    interaction = interactions[0]
+    response_id = interaction.get("response-identifier", "RESPONSE")
     if response_id not in declarations:
         raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
     decl = _declaration(declarations[response_id])
     analysis = _analysis(root, [response_id])
+    _assumed_loss(analysis, losses)
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
@@ -673,10 +707,103 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
     _mapping_losses(item, decl, losses)
-    kept = frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
-                     if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
     kept_html = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
-    _losses(root, body, interaction, losses, kept_html, kept)
+    _losses(root, body, [(interaction, _kept_attributes(item))], losses, kept_html)
+    return QtiItem(item, losses, media)
+
+
+def _assumed_loss(analysis: qti_scoring.Scoring, losses: list[str]) -> None:
+    if analysis.assumed:
+        losses.append("the item has no response processing; each response is scored by matching "
+                      "its correct response, as QTI's match_correct does")
+
+
+def _part_scoring(analysis: qti_scoring.Scoring, response_id: str) -> tuple[Scoring, qti_scoring.Term | None]:
+    terms = [t for t in analysis.terms if t.response == response_id]
+    if not terms:
+        return Scoring("match_correct"), None
+    term = terms[0]
+    if term.kind == "map":
+        return Scoring("map_response"), term
+    if term.tolerance:
+        return Scoring("tolerance", term.tolerance[1], relative=term.tolerance[0] == "relative"), term
+    return Scoring("match_correct"), term
+
+
+def _map_points(decl: Declaration) -> float:
+    """The most a response's map_response can add: its best value (single) or the sum of its
+    positive values (multiple), within the mapping's bounds."""
+    positive = sorted((v for v in (decl.mapping or {}).values() if v > 0), reverse=True)
+    total = (positive[:1] if decl.cardinality == "single" else positive)
+    best = float(sum(total))
+    if decl.upper_bound is not None:
+        best = min(best, decl.upper_bound)
+    return best
+
+
+def _composite(root: etree._Element, body: etree._Element, interactions: list[etree._Element],
+               declarations: dict[str, etree._Element], lang: str, hints: dict[str, Any],
+               resolve: qti_content.Resolve | None, losses: list[str]) -> QtiItem:
+    """An item with several interactions as a PIAA composite item: one part per interaction,
+    each worth what the response processing adds to SCORE for it."""
+    response_ids = [i.get("response-identifier", "") for i in interactions]
+    for response_id in response_ids:
+        if response_id not in declarations:
+            raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
+    if len(set(response_ids)) != len(response_ids):
+        raise Unsupported("two interactions answer the same response")
+    analysis = _analysis(root, response_ids)
+    _assumed_loss(analysis, losses)
+    unanswered = [t.response for t in analysis.terms if t.response not in response_ids]
+    if unanswered:
+        raise Unsupported(f"the response processing scores {', '.join(unanswered)}, which no interaction answers")
+    labels = {interaction: str(n) for n, interaction in enumerate(interactions, start=1)}
+    media: dict[str, Any] = {}
+    parts, pairs = [], []
+    for interaction, response_id in zip(interactions, response_ids):
+        label, name = labels[interaction], _name(interaction)
+        decl = _declaration(declarations[response_id])
+        scoring, term = _part_scoring(analysis, response_id)
+        try:
+            content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
+        except Unsupported as exc:
+            raise Unsupported(f"part {label} ({response_id}): {exc}") from None
+        part: dict[str, Any] = {"id": _unprefix(response_id), "label": label, "type": content.pop("type")}
+        if name in CONTAINER_INTERACTIONS:
+            prompt = _stem(interaction, lang)
+            if prompt:
+                part["prompt"] = prompt
+        if name == "qti-inline-choice-interaction":
+            part["inline"] = True
+        part.update(content)
+        if term is None:
+            points = 0.0
+            losses.append(f"part {label} ({response_id}) is not scored by the item's response processing; "
+                          "it counts for nothing")
+        else:
+            points = _map_points(decl) if term.kind == "map" else term.value
+        part["points"] = _plain(points)
+        _mapping_losses(part, decl, losses)
+        parts.append(part)
+        pairs.append((interaction, _kept_attributes(part)))
+    item = _with_facts({"type": "composite", "parts": parts}, root, body, lang, hints)
+    stem = text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS, labels=labels)
+    if not stem and root.get("title"):
+        stem = {lang: root.get("title").strip()}
+        losses.append("the item has no text of its own beside its parts; its title is the question")
+    if not stem:
+        raise Unsupported("the item body has no text to show as the question")
+    item["stem"] = stem
+    feedback = _feedback(root, lang, analysis)
+    if feedback:
+        item["feedback"] = feedback
+    shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, labels=labels)
+    if shown.rich and _single_language(body, lang):
+        item["body"] = {lang: shown.html}
+        media.update(shown.media)
+        losses += [f"not kept: {p}" for p in shown.problems]
+    kept_html = item.get("body", {}).get(lang, "") + "<img" * sum(p["type"] == "hotspot" for p in parts)
+    _losses(root, body, pairs, losses, kept_html)
     return QtiItem(item, losses, media)
 
 
@@ -838,6 +965,9 @@ def _with_facts(content: dict[str, Any], root: etree._Element, body: etree._Elem
     item["stem"] = _stem(body, lang)
     if not item["stem"]:
         raise Unsupported("the item body has no text to show as the question")
+    if "en" not in item["stem"]:
+        raise Unsupported(f"the item is written in {', '.join(item['stem'])} only; every PIAA item has "
+                          "an English text (add one, then import)")
     item.update(content)
     for flag in ("partial_credit", "collapse_spaces", "case_sensitive"):
         if flag in hints and (flag in content or (flag == "collapse_spaces" and item["type"] == "text_entry")):
