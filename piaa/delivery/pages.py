@@ -37,7 +37,8 @@ SCALE_LOW, SCALE_HIGH = -4.0, 4.0
 STATE_LABELS = {
     "created": "Not started", "checked_in": "Checked in", "in_progress": "In progress",
     "paused": "Paused", "submitted": "Submitted", "timed_out": "Timed out",
-    "terminated": "Terminated", "scored": "Finished", "voided": "Voided",
+    "terminated": "Terminated", "awaiting_ratings": "Waiting for ratings", "scored": "Finished",
+    "voided": "Voided",
 }
 MODE_LABELS = {"fixed": "Fixed form", "loft": "A form drawn for you", "adaptive": "Adaptive"}
 PURPOSE_LABELS = {"pre_course": "Before the course", "post_course": "After the course",

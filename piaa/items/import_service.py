@@ -154,7 +154,8 @@ def _dictionary_problems(session: Session, parsed: ParsedBank) -> list[dict[str,
         if code not in known:
             found.append(problem(f"unknown competency {code!r} (not in the dictionary)",
                                  item=item_id, field="competency", **source))
-        elif getattr(ITEM_TYPES.get(item.get("type")), "polytomous", False) and known[code] != BEHAVIOURAL:
+        elif getattr(ITEM_TYPES.get(item.get("type")), "polytomous", False) and known[code] != BEHAVIOURAL \
+                and not ITEM_TYPES[item["type"]].human_rated:  # a rated essay suits any competency
             found.append(problem(f"{item['type']} items are for behavioural competencies; "
                                  f"{code} is {known[code]}", item=item_id, field="type", **source))
     return found

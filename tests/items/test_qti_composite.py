@@ -145,3 +145,16 @@ def test_an_interaction_a_composite_cannot_hold_refuses_the_item_with_the_part()
     bad = SENTENCE.replace('<qti-correct-response><qti-value>yes</qti-value></qti-correct-response>', "")
     with pytest.raises(qti.Unsupported, match=r"part 3 \(R3\)"):
         imported(bad)
+
+
+def test_the_item_preview_shows_every_part_with_its_own_answer_field(app):
+    from flask import render_template_string
+
+    kind = get_item_type("composite")
+    view = kind.candidate_view(kind.from_bank_json(imported().item), "en")
+    with app.test_request_context():
+        html = render_template_string('{% from "items/_candidate.html" import render_item %}{{ render_item(view) }}',
+                                      view=view)
+    assert html.count('class="composite-part"') == 3
+    assert 'name="answer-R1"' in html and 'name="answer-R2"' in html and 'name="answer-R3"' in html
+    assert "May it be carried forward" in html and "Rule 3" not in html

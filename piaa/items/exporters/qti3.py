@@ -351,6 +351,8 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     root.set(XML_LANG, body_lang if markup else "en")
     if item["type"] == "composite":
         return _composite_element(root, item, markup, refer)
+    if item["type"] == "extended_text":
+        return _essay_element(root, item, markup, refer)
     _declare_response(root, item)
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single",
                    base_type="float")
@@ -381,6 +383,29 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
         _block_texts(_sub(rubric, "qti-content-body"), item["rationale"])
     _response_processing(root, item)
     _feedback(root, body, item)
+    return root
+
+
+def _essay_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:
+    """Extended text: scored by people (``external-scored="human"``) up to SCORE's normal
+    maximum, the rubric a block for scorers; no response processing."""
+    _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality="single", base_type="string")
+    outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single", base_type="float",
+                   external_scored="human", normal_maximum=str(item["max_points"]), normal_minimum="0")
+    _values(_sub(outcome, "qti-default-value"), ["0"])
+    body = _sub(root, "qti-item-body")
+    if markup:
+        _rich_body(body, markup, refer)
+    else:
+        _block_texts(body, item["stem"])
+    _sub(body, "qti-extended-text-interaction", response_identifier="RESPONSE",
+         expected_length=str(min(item.get("max_length") or 10_000, 2_000)))
+    if item.get("rubric"):
+        rubric = _sub(body, "qti-rubric-block", use="scoring", view="scorer")
+        _block_texts(_sub(rubric, "qti-content-body"), item["rubric"])
+    if item.get("rationale"):
+        rationale = _sub(body, "qti-rubric-block", use=RATIONALE_USE, view="scorer")
+        _block_texts(_sub(rationale, "qti-content-body"), item["rationale"])
     return root
 
 

@@ -42,6 +42,7 @@ from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_arch
 from piaa.items.importers import qti_content, qti_scoring
 from piaa.items.types import mapping as weights
 from piaa.items.types.composite import MAX_PARTS
+from piaa.items.types.essay import MAX_POINTS as ESSAY_MAX_POINTS
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -68,11 +69,15 @@ SKIPPED_CONTENT = frozenset(("qti-feedback-block", "qti-feedback-inline", "qti-m
 SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
                           "qti-text-entry-interaction", "qti-inline-choice-interaction",
                           "qti-hottext-interaction", "qti-match-interaction",
-                          "qti-gap-match-interaction", "qti-hotspot-interaction")
+                          "qti-gap-match-interaction", "qti-hotspot-interaction",
+                          "qti-extended-text-interaction")
+# What a candidate can answer in PIAA (extended text is rated by people).
+DELIVERED_INTERACTIONS = SUPPORTED_INTERACTIONS
 # Interactions whose content is part of the stem (the text around hot texts and gaps, the
 # prompt); the others stand in the stem as a blank.
 CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qti-hottext-interaction",
-                          "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction")
+                          "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction",
+                          "qti-extended-text-interaction")
 # What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
 CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
                              "qti-hotspot-choice", "qti-inline-choice"))
@@ -516,8 +521,6 @@ def _interactions(body: etree._Element, losses: list[str]) -> list[etree._Elemen
         name = _name(interaction)
         if name == "qti-extended-text-interaction" and len(interactions) > 1:
             raise Unsupported("extended text as one part of an item with other interactions is not supported")
-        if name == "qti-extended-text-interaction":
-            raise Unsupported("extended text (an essay) needs human scoring, which PIAA does not do")
         if name not in SUPPORTED_INTERACTIONS:
             raise Unsupported(f"{name} is not an interaction PIAA delivers")
     if len(interactions) > MAX_PARTS:
@@ -587,7 +590,7 @@ def _kept_attributes(item: dict[str, Any]) -> frozenset[str]:
 
 
 def _losses(root: etree._Element, body: etree._Element, interactions: list[tuple[etree._Element, frozenset[str]]],
-            losses: list[str], kept_html: str = "") -> None:
+            losses: list[str], kept_html: str = "", kept_rubrics: list[etree._Element] = ()) -> None:
     """What the item holds that the PIAA item will not: listed, never dropped silently.
 
     ``kept_html`` is the rich body kept (its pictures, formulas and tables are not lost);
@@ -609,7 +612,7 @@ def _losses(root: etree._Element, body: etree._Element, interactions: list[tuple
         if seen.get(name, 0) > 0:
             losses.append(f"{what} not kept ({seen[name]})")
     for block in _descendants(body, "qti-rubric-block"):
-        if block.get("use") != RATIONALE_USE:
+        if block.get("use") != RATIONALE_USE and block not in kept_rubrics:
             views = block.get("view", "")
             losses.append(f"a rubric block for {views or 'all views'} not kept")
     for interaction, kept in interactions:
@@ -688,6 +691,8 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
         return _composite(root, body, interactions, declarations, lang, hints, resolve, losses)
     interaction = interactions[0]
     response_id = interaction.get("response-identifier", "RESPONSE")
+    if _name(interaction) == "qti-extended-text-interaction":
+        return _essay(root, body, interaction, declarations.get(response_id), lang, hints, resolve, losses)
     if response_id not in declarations:
         raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
     decl = _declaration(declarations[response_id])
@@ -709,6 +714,62 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
     _mapping_losses(item, decl, losses)
     kept_html = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
     _losses(root, body, [(interaction, _kept_attributes(item))], losses, kept_html)
+    return QtiItem(item, losses, media)
+
+
+SCORER_VIEWS = ("scorer",)
+
+
+def _scorer_rubric(body: etree._Element, lang: str) -> tuple[dict[str, str] | None, list[etree._Element]]:
+    """The rubric blocks written for scorers (not PIAA's rationale), as one text, and the blocks."""
+    blocks = [b for b in _descendants(body, "qti-rubric-block")
+              if b.get("use") != RATIONALE_USE and set(b.get("view", "").split()) & set(SCORER_VIEWS)]
+    texts: dict[str, list[str]] = {}
+    for block in blocks:
+        for block_lang, text in text_of(block, _lang(block, lang), skip=SKIPPED_CONTENT - {"qti-rubric-block"}).items():
+            texts.setdefault(block_lang, []).append(text)
+    return ({k: "\n\n".join(v) for k, v in texts.items()} or None), blocks
+
+
+def _maximum(root: etree._Element) -> float | None:
+    """The most SCORE can be: its normal-maximum, else MAXSCORE's default value."""
+    for declaration in _children(root, "qti-outcome-declaration"):
+        if declaration.get("identifier") == qti_scoring.SCORE and declaration.get("normal-maximum"):
+            return _number(declaration.get("normal-maximum"), "normal-maximum")
+    return _outcome_defaults(root).get("MAXSCORE")
+
+
+def _essay(root: etree._Element, body: etree._Element, interaction: etree._Element,
+           declaration: etree._Element | None, lang: str, hints: dict[str, Any],
+           resolve: qti_content.Resolve | None, losses: list[str]) -> QtiItem:
+    """Extended text as an item rated by people against the item's rubric for scorers."""
+    if declaration is None:
+        raise Malformed(f"the interaction answers {interaction.get('response-identifier')!r}, which is not declared")
+    if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
+        raise Unsupported("extended text answered as several strings is not supported (one text per answer)")
+    rubric, blocks = _scorer_rubric(body, lang)
+    most = _maximum(root)
+    content: dict[str, Any] = {"type": "extended_text"}
+    if most is None or most < 1 or not float(most).is_integer() or most > ESSAY_MAX_POINTS:
+        content["max_points"] = 1 if most is None or most < 1 else min(ESSAY_MAX_POINTS, max(1, round(most)))
+        losses.append(f"the item gives {'no' if most is None else 'a ' + repr(most)} maximum score; raters "
+                      f"give 0 to {content['max_points']} whole points until an author sets the maximum")
+    else:
+        content["max_points"] = int(most)
+    if rubric:
+        content["rubric"] = rubric
+    else:
+        losses.append("the item has no rubric for scorers; write one before raters use it")
+    if _child(root, "qti-response-processing") is not None:
+        losses.append("the response processing is left aside: raters score the answer against the rubric")
+    item = _with_facts(content, root, body, lang, hints)
+    media: dict[str, Any] = {}
+    shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
+    if shown.rich and _single_language(body, lang):
+        item["body"] = {lang: shown.html}
+        media.update(shown.media)
+        losses += [f"not kept: {p}" for p in shown.problems]
+    _losses(root, body, [], losses, item.get("body", {}).get(lang, ""), kept_rubrics=blocks)
     return QtiItem(item, losses, media)
 
 

@@ -150,6 +150,8 @@ class ItemType:
     label_hi: ClassVar[str] = ""
     interaction: ClassVar[str]          # choice | text | number | order
     polytomous: ClassVar[bool] = False
+    # Scored by human raters against a rubric (``piaa.delivery.ratings``), not by ``score``.
+    human_rated: ClassVar[bool] = False
     type_fields: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
     qti_interaction: ClassVar[str]
