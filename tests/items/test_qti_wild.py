@@ -376,3 +376,24 @@ def test_package_only_types_go_to_qti_and_are_refused_by_spreadsheet_export_not_
     assert b"qti-match-interaction" in qti3.item_xml(found)
     with pytest.raises(Invalid, match="spreadsheet"):
         tabular_out.write([found], tmp_path / "x.csv", ["en"], "csv")
+
+
+def test_a_branch_on_an_end_attempt_button_is_never_taken():
+    # "if HINT then feedback, else score": PIAA leaves the button out, so the else scores.
+    found = qti_scoring.analyse(rules(
+        '<qti-response-condition><qti-response-if><qti-variable identifier="HINT"/>'
+        f'{SET.format(id="FEEDBACK", expr=CONST.format("h"))}</qti-response-if><qti-response-else>'
+        f'<qti-response-condition><qti-response-if>{MATCH}{set_score(CONST.format(1))}</qti-response-if>'
+        '</qti-response-condition></qti-response-else></qti-response-condition>'), never_true={"HINT"})
+    assert found.terms == [qti_scoring.Term("match", "R", 1.0)]
+    with pytest.raises(qti_scoring.CustomScoring):
+        qti_scoring.analyse(rules(
+            '<qti-response-condition><qti-response-if><qti-variable identifier="HINT"/>'
+            f'{set_score(CONST.format(1))}</qti-response-if></qti-response-condition>'))
+
+
+def test_an_adaptive_or_templated_item_is_refused_saying_so_first():
+    data = (QTI_FIXTURES / "v3_custom_scoring.xml").read_bytes()
+    adaptive = re.sub(rb'adaptive="false"', b'adaptive="true"', data, count=1)
+    with pytest.raises(qti.Unsupported, match=r"^the item is adaptive .*; custom response processing"):
+        qti.read_item(adaptive, "a.xml")

@@ -334,8 +334,9 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
                                                      "RESPONSE")])
     numeric = {d.get("identifier") for d in _children(item, "qti-outcome-declaration")
                if d.get("base-type") in ("float", "integer")}
+    buttons = {e.get("response-identifier") for e in _descendants(item, "qti-end-attempt-interaction")}
     try:
-        return qti_scoring.analyse(processing, _outcome_defaults(item), numeric)
+        return qti_scoring.analyse(processing, _outcome_defaults(item), numeric, buttons)
     except qti_scoring.CustomScoring as exc:
         raise Unsupported(f"custom response processing that is not one of the standard rules "
                           f"(match the correct response, map the response, equal within a "
@@ -680,6 +681,23 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
                         f"in namespace {namespace or '(none)'}")
     if _name(root) != "qti-assessment-item":
         raise Malformed(f"not an assessment item: root element {etree.QName(root).localname!r}")
+    try:
+        return _convert(root, hints, resolve)
+    except Unsupported as exc:
+        raise Unsupported(f"{_why_not_deliverable(root)}{exc}") from None
+
+
+def _why_not_deliverable(root: etree._Element) -> str:
+    """What makes an item refused for another reason undeliverable in any case, said first."""
+    if _descendants(root, "qti-template-processing"):
+        return "the item draws its values per candidate (template processing), which PIAA does not do; "
+    if _bool(root.get("adaptive"), False):
+        return ("the item is adaptive (scored over several submissions with feedback between), which a "
+                "PIAA sitting does not do; ")
+    return ""
+
+
+def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.Resolve | None) -> QtiItem:
     lang = _lang(root, "en")
     body = _child(root, "qti-item-body")
     if body is None:

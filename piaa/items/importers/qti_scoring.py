@@ -80,8 +80,9 @@ class _Walker:
     scores already walked."""
 
     def __init__(self, outcome_defaults: dict[str, float], target: str = SCORE,
-                 env: dict[str, "_State"] | None = None):
+                 env: dict[str, "_State"] | None = None, never_true: frozenset[str] = frozenset()):
         self.defaults = outcome_defaults
+        self.never_true = never_true
         self.target = target
         self.env = env if env is not None else {}
         self.feedback: set[str] = set()
@@ -187,8 +188,18 @@ class _Walker:
         if outcome and len(expressions) == 1 and _name(expressions[0]) == "qti-base-value":
             self.when.setdefault((expressions[0].text or "").strip(), outcome)
 
+    def _never_taken(self, branch) -> bool:
+        """A branch tested on a variable that is never true in PIAA (an end-attempt button's)."""
+        parts = _elements(branch)
+        return _name(branch) in ("qti-response-if", "qti-response-else-if") and bool(parts) and \
+            _name(parts[0]) == "qti-variable" and parts[0].get("identifier") in self.never_true
+
     def condition(self, rule, state: _State, outcome: str | None) -> _State:
-        branches = _elements(rule)
+        branches = [b for b in _elements(rule) if not self._never_taken(b)]
+        if not branches:
+            return state
+        if _name(branches[0]) == "qti-response-else":  # every test before it is never true
+            return self.run(_elements(branches[0]), state, outcome)
         if not self.sets_score(branches):
             # Feedback only: walk it for the feedback outcomes it sets, whatever it tests.
             first = _elements(branches[0]) if branches else []
@@ -261,25 +272,28 @@ def _outcomes_set(rule) -> set[str]:
 
 
 def analyse(processing, outcome_defaults: dict[str, float] | None = None,
-            part_scores: set[str] | frozenset[str] = frozenset()) -> Scoring:
+            part_scores: set[str] | frozenset[str] = frozenset(),
+            never_true: set[str] | frozenset[str] = frozenset()) -> Scoring:
     """The standard terms SCORE is made of in ``processing`` (a ``qti-response-processing``
     element in QTI 3.0 names).
 
     ``part_scores`` are other numeric outcomes (SCORE1, SCORE2, ...) that authors set with
     the same standard rules and then sum into SCORE; each is walked as SCORE is, rule by rule,
-    so that SCORE's sum reads their values.
+    so that SCORE's sum reads their values. Branches tested on a ``never_true`` variable (the
+    response of an end-attempt button PIAA leaves out) are never taken.
 
     :raise CustomScoring: if SCORE is computed any other way.
     """
     defaults = outcome_defaults or {}
     env: dict[str, _State] = {}
-    walker = _Walker(defaults, env=env)
+    never_true = frozenset(never_true)
+    walker = _Walker(defaults, env=env, never_true=never_true)
     state = _State()
     for rule in _elements(processing):
         for part in sorted((_outcomes_set(rule) & set(part_scores)) - {SCORE}):
             start = env.get(part, _State((), defaults.get(part, 0.0)))
             try:
-                env[part] = _Walker(defaults, target=part, env=env).run([rule], start)
+                env[part] = _Walker(defaults, target=part, env=env, never_true=never_true).run([rule], start)
             except CustomScoring:
                 env.pop(part, None)  # SCORE cannot read it then, and says so if it tries
         state = walker.run([rule], state)
