@@ -72,3 +72,26 @@ def test_an_essay_exports_as_human_scored_qti_and_imports_again_the_same():
     again = parsed.items[0]
     assert {k: again[k] for k in ("type", "rubric", "max_points", "stem")} == \
         {k: item[k] for k in ("type", "rubric", "max_points", "stem")}
+
+
+
+def test_an_author_writes_the_missing_rubric_in_the_item_form(session, bank, author, login_as):
+    from piaa.items import services
+
+    imported = qti.read_item((QTI_FIXTURES / "v3_extended_text.xml").read_bytes(), "e.xml").item
+    item = services.create_item_from_bank_json(session, bank, {**imported, "competency": "FN-NOTING", "level": 3},
+                                               actor=author)
+    session.commit()
+    client = login_as(author)
+    page = client.get(f"/items/{item.id}/edit").get_data(as_text=True)
+    assert 'name="rubric_en"' in page and 'name="max_points"' in page
+    form = {"competency": "FN-NOTING", "level": "3", "stem_en": imported["stem"]["en"],
+            "rubric_en": "3: cost, need and budget head. 0: none of them.", "max_points": "3"}
+    assert client.post(f"/items/{item.id}/edit", data=form).status_code == 302
+    session.expire_all()
+    content = services.get_item(session, item.id, author).current.content
+    assert content["rubric"] == {"en": "3: cost, need and budget head. 0: none of them."}
+    assert content["max_points"] == 3 and content["max_length"] == 10_000
+    bank_page = client.get(f"/banks/{bank.id}").get_data(as_text=True)
+    assert "/items/new/extended_text" in bank_page and "/items/new/composite" not in bank_page
+    assert client.get(f"/banks/{bank.id}/items/new/composite").status_code == 404

@@ -129,3 +129,21 @@ def test_the_best_total_respects_max_choices_and_bounds():
     assert weights.best_total(mapping, ["a", "b", "c"]) == 4
     assert weights.best_total(mapping, ["a", "b", "c"], most=1) == 3
     assert weights.credit(mapping, ["b", "c"], ["a", "b", "c"], most=2) == pytest.approx(3 / 4)
+
+
+def test_saving_a_weighted_item_in_the_form_keeps_its_weights(session, bank, author, login_as):
+    from piaa.items import services
+
+    imported = qti.read_item(choice_item("multiple", WEIGHTED, OFFICES), "w.xml").item
+    item = services.create_item_from_bank_json(session, bank, {**imported, "competency": "FN-NOTING", "level": 2},
+                                               actor=author)
+    session.commit()
+    form = {"competency": "FN-NOTING", "level": "2", "stem_en": "Which offices issue a service book?"}
+    for i, (option_id, text) in enumerate(OFFICES.items()):
+        form.update({f"option-{i}-id": option_id, f"option-{i}-en": text})
+    form.update({"option-0-key": "on", "option-1-key": "on"})
+    client = login_as(author)
+    assert client.post(f"/items/{item.id}/edit", data=form).status_code == 302
+    session.expire_all()
+    content = services.get_item(session, item.id, author).current.content
+    assert content["mapping"] == imported["mapping"] and content["stem"]["en"] == "Which offices issue a service book?"
