@@ -3,6 +3,17 @@ from piaa.i18n import register
 
 HINDI = {
     "Your assessment is ready": "आपका मूल्यांकन तैयार है",
+    "Add a PIAA assessment to your course": "अपने पाठ्यक्रम में PIAA मूल्यांकन जोड़ें",
+    "Pick the assessment window the new link opens. Learners who follow it sit that assessment in PIAA, and their result goes to your course's gradebook.":
+        "वह मूल्यांकन अवधि चुनें जिसे नया लिंक खोलेगा। इसका अनुसरण करने वाले शिक्षार्थी PIAA में वह मूल्यांकन देंगे, "
+        "और उनका परिणाम आपके पाठ्यक्रम की अंक-पुस्तिका में जाएगा।",
+    "No assessment window of PIAA is open or planned for this platform's learners. Ask PIAA's administrator to open one.":
+        "इस प्लेटफ़ॉर्म के शिक्षार्थियों के लिए PIAA की कोई मूल्यांकन अवधि खुली या नियोजित नहीं है। "
+        "PIAA के प्रशासक से एक खोलने को कहें।",
+    "Assessment window": "मूल्यांकन अवधि",
+    "Add the link": "लिंक जोड़ें",
+    "Returning to your course": "आपके पाठ्यक्रम पर लौट रहे हैं",
+    "Return to the course with the link": "लिंक के साथ पाठ्यक्रम पर लौटें",
     "Open the assessment": "मूल्यांकन खोलें",
     "Open it in a new window": "इसे नई विंडो में खोलें",
     "Assessment": "मूल्यांकन",

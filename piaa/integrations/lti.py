@@ -1,5 +1,6 @@
-"""PIAA as an LTI 1.3 tool: platform registration, the OIDC login and the resource-link launch
-that brings a platform's learner to the assessment the link names.
+"""PIAA as an LTI 1.3 tool: platform registration, the OIDC login, the resource-link launch
+that brings a platform's learner to the assessment the link names, and Deep Linking, by which a
+platform's course author picks the assessment window a new link opens.
 
 The handshake is pylti1p3's, with three things of ours under it:
 
@@ -24,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import jwt
 import requests
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
@@ -42,7 +44,7 @@ from piaa.clock import as_utc, now
 from piaa.delivery import attempts as attempt_service
 from piaa.delivery import states
 from piaa.delivery.assessments import windows_for
-from piaa.delivery.models import Assessment, Attempt, Cohort, Enrolment
+from piaa.delivery.models import Assessment, Attempt, Cohort, Enrolment, Window
 from piaa.errors import Conflict, DomainError, Invalid, NotFound
 from piaa.integrations.keys import ToolKeyError, tool_key
 from piaa.integrations.models import LtiAccount, LtiLaunch, LtiLaunchValue, LtiPlatform
@@ -50,6 +52,15 @@ from piaa.integrations.models import LtiAccount, LtiLaunch, LtiLaunchValue, LtiP
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+# Who may add a link to a course: the platform's course staff.
+STAFF_ROLES = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+               "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
+               "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator",
+               "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+               "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator")
+DEEP_LINK_LIFETIME = timedelta(minutes=30)  # for the course author to pick a window
 LEARNER_ROLES = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
                  "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
                  "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner")
@@ -444,7 +455,7 @@ def process_launch(session: Session, platform: LtiPlatform, claims: dict) -> Lau
         session.flush()
         audit.record(session, "lti.learner_enrolled", subject_type="user", subject_id=user.id,
                      data={"platform": platform.id, "cohort": platform.cohort_id})
-    attempt = _attempt_for(session, user, assessment)
+    attempt = _attempt_for(session, user, assessment, _window_named(claims))
     ags = claims.get(AGS_CLAIM) or {}
     resource_link = claims.get(CLAIM + "resource_link") or {}
     launch = LtiLaunch(platform_id=platform.id, deployment_id=str(claims.get(CLAIM + "deployment_id")),
@@ -519,8 +530,16 @@ def _account_for(session: Session, platform: LtiPlatform, subject: str, claims: 
     return user
 
 
-def _attempt_for(session: Session, user: User, assessment: Assessment) -> Attempt:
+def _window_named(claims: dict) -> int | None:
+    """The window a deep-linked resource link names (custom parameter ``window``), if any."""
+    value = str((claims.get(CLAIM + "custom") or {}).get("window") or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _attempt_for(session: Session, user: User, assessment: Assessment, window_id: int | None = None) -> Attempt:
     windows = [w for w in windows_for(session, user) if w.assessment_id == assessment.id]
+    # The window the course author picked comes first, when it is open to the learner.
+    windows.sort(key=lambda w: w.id != window_id)
     if not windows:
         raise NotFound(f"No window of {assessment.title!r} is open to you now; ask the administrator.",
                        code="no_window")
@@ -570,3 +589,109 @@ def redeem_ticket(session: Session, ticket: str) -> tuple[User, str]:
         raise LaunchRefused("Your PIAA account is deactivated; ask the administrator.", code="account_inactive")
     return user, row.value["next"]
 
+
+
+# --- deep linking -------------------------------------------------------------------------------
+
+def is_deep_linking(claims: dict) -> bool:
+    return claims.get(CLAIM + "message_type") == DEEP_LINKING_REQUEST
+
+
+def start_deep_linking(session: Session, platform: LtiPlatform, claims: dict) -> str:
+    """A validated deep-linking request from a course author: keep what the answer needs (the
+    platform, deployment and the request's settings) under a one-time picking ticket.
+
+    :raise LaunchRefused: if the request does not come from course staff.
+    """
+    roles = claims.get(CLAIM + "roles") or []
+    if not any(role in STAFF_ROLES for role in roles):
+        raise LaunchRefused("Only a course's staff may add PIAA assessments to it.", code="not_course_staff")
+    settings = claims.get(DL_CLAIM + "deep_linking_settings") or {}
+    ticket = secrets.token_urlsafe(32)
+    session.add(LtiLaunchValue(key=_deep_link_key(ticket), expires_at=now() + DEEP_LINK_LIFETIME,
+                               value={"platform": platform.id, "deployment": str(claims.get(CLAIM + "deployment_id")),
+                                      "settings": settings, "subject": str(claims.get("sub") or ""),
+                                      "context": (claims.get(CLAIM + "context") or {}).get("id")}))
+    session.flush()
+    audit.record(session, "lti.deep_link_requested", subject_type="lti_platform", subject_id=platform.id,
+                 data={"deployment": str(claims.get(CLAIM + "deployment_id")), "subject": str(claims.get("sub") or ""),
+                       "context": (claims.get(CLAIM + "context") or {}).get("id")})
+    return ticket
+
+
+def _deep_link_key(ticket: str) -> str:
+    return "deeplink-" + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeepLinkRequest:
+    platform: LtiPlatform
+    deployment_id: str
+    settings: dict
+    subject: str
+    context: str | None
+
+
+def deep_link_request(session: Session, ticket: str) -> DeepLinkRequest:
+    """The request a picking ticket stands for (the ticket stays live).
+
+    :raise LaunchRefused: if the ticket is unknown, used or older than thirty minutes.
+    """
+    row = session.get(LtiLaunchValue, _deep_link_key(ticket or ""))
+    if row is None or as_utc(row.expires_at) <= now():
+        raise LaunchRefused("This choice was already made or has expired; add the assessment again from the "
+                            "platform.", code="ticket_used")
+    platform = session.get(LtiPlatform, row.value["platform"])
+    if platform is None or not platform.active:
+        raise LaunchRefused("The platform is no longer registered in PIAA.", code="unknown_platform")
+    return DeepLinkRequest(platform, row.value["deployment"], row.value["settings"], row.value["subject"],
+                           row.value.get("context"))
+
+
+def linkable_windows(session: Session, platform: LtiPlatform) -> list[Window]:
+    """The windows a course author may link: not yet closed, of the platform's cohort when it
+    has one (its launched learners join that cohort), soonest first."""
+    query = select(Window).where(Window.closes_at > now()).order_by(Window.opens_at, Window.id)
+    if platform.cohort_id is not None:
+        query = query.where(Window.cohort_id == platform.cohort_id)
+    return list(session.scalars(query))
+
+
+def answer_deep_link(session: Session, ticket: str, window_id: Any) -> tuple[str, str]:
+    """Spend the picking ticket and sign the Deep Linking response naming the chosen window:
+    one resource link to PIAA's launch, its custom parameters ``assessment`` and ``window``,
+    and a gradebook column of 0-100 for the scaled score. Returns the platform's return URL
+    and the signed JWT to post there.
+
+    :raise LaunchRefused: if the ticket is unknown, used or expired.
+    :raise NotFound: if the window is not one the author may link.
+    """
+    request = deep_link_request(session, ticket)
+    chosen = next((w for w in linkable_windows(session, request.platform) if str(w.id) == str(window_id)), None)
+    if chosen is None:
+        raise NotFound(f"window {window_id!r} is not one this platform's courses may link", code="no_window")
+    spent = session.execute(delete(LtiLaunchValue).where(LtiLaunchValue.key == _deep_link_key(ticket),
+                                                         LtiLaunchValue.expires_at > now()),
+                            execution_options={"synchronize_session": False}).rowcount == 1
+    if not spent:
+        raise LaunchRefused("This choice was already made; add the assessment again from the platform.",
+                            code="ticket_used")
+    from pylti1p3.deep_link import DeepLink
+    from pylti1p3.deep_link_resource import DeepLinkResource
+    from pylti1p3.lineitem import LineItem
+
+    from piaa.integrations.outcomes import SCORE_MAXIMUM
+
+    assessment = chosen.assessment
+    resource = (DeepLinkResource().set_url(_launch_url()).set_title(f"{assessment.title} ({chosen.name})")
+                .set_custom_params({"assessment": assessment.code, "window": str(chosen.id)})
+                .set_lineitem(LineItem().set_score_maximum(SCORE_MAXIMUM).set_label(assessment.title)
+                              .set_resource_id(assessment.code).set_tag("piaa")))
+    registration = registration_of(request.platform)
+    message = DeepLink(registration, request.deployment_id, request.settings).get_message_jwt([resource])
+    key = tool_key(current_app)
+    token = jwt.encode(message, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+    audit.record(session, "lti.deep_link_returned", subject_type="lti_platform", subject_id=request.platform.id,
+                 data={"deployment": request.deployment_id, "subject": request.subject, "context": request.context,
+                       "assessment": assessment.code, "window": chosen.id})
+    return request.settings["deep_link_return_url"], token

@@ -3,8 +3,9 @@ JWKS, and the administrator's page of registered platforms.
 
 The login and launch endpoints are exempt from CSRF: the platform posts them cross-site, and
 what protects them is the launch itself (the id_token's signature, its nonce spent once, and
-the state cookie set at login). They and the entry link are the only views that may be shown
-inside another site's frame; every other page keeps ``frame-ancestors 'none'``.
+the state cookie set at login). They, the entry link and the Deep Linking pick (whose one-time
+ticket stands for the course author) are the only views that may be shown inside another
+site's frame; every other page keeps ``frame-ancestors 'none'``.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from piaa.extensions import csrf, db
 from piaa.integrations import lti
 from piaa.integrations.i18n_hi import HINDI  # noqa: F401  (registers the catalogue)
 from piaa.integrations.keys import ToolKeyError, tool_key
+from piaa.integrations.lti import LaunchRefused as LaunchRefusedError
 from piaa.security_headers import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("lti", __name__)
@@ -63,6 +65,10 @@ def launch():
     try:
         platform, claims = lti.validate_launch(db.session, request.form.to_dict())
         db.session.commit()  # the nonce stays spent whatever happens next
+        if lti.is_deep_linking(claims):
+            ticket = lti.start_deep_linking(db.session, platform, claims)
+            db.session.commit()
+            return _deep_link_page(ticket)
         result = lti.process_launch(db.session, platform, claims)
     except DomainError as error:
         return _refused(error)
@@ -73,6 +79,41 @@ def launch():
         return redirect(entry, 303)  # a top-level page: straight in
     return render_template("integrations/launch.html", entry=entry, user=result.user,
                            assessment=result.assessment)
+
+
+def _deep_link_page(ticket: str, problem: DomainError | None = None):
+    found = lti.deep_link_request(db.session, ticket)
+    return render_template("integrations/deep_link.html", ticket=ticket, platform=found.platform,
+                           windows=lti.linkable_windows(db.session, found.platform), problem=problem), \
+        (problem.status if problem else 200)
+
+
+# The answer posts the course author's choice back to the platform: another site's address.
+RETURNED = {"frame_options": None,
+            "content_security_policy": {**FRAMED["content_security_policy"], "form-action": "'self' https:"}}
+
+
+@bp.post("/lti/deep-link/<ticket>")
+@public
+@csrf.exempt  # inside the platform's frame no PIAA session exists; the one-time ticket stands for it
+@_framable
+def deep_link(ticket: str):
+    """The course author's pick: the signed Deep Linking response, posted back to the platform."""
+    try:
+        return_url, token = lti.answer_deep_link(db.session, ticket, request.form.get("window"))
+    except LaunchRefusedError as error:
+        return _refused(error)
+    except DomainError as error:
+        db.session.rollback()
+        try:
+            return _deep_link_page(ticket, error)
+        except DomainError as gone:
+            return _refused(gone)
+    db.session.commit()
+    return render_template("integrations/deep_link_return.html", return_url=return_url, token=token)
+
+
+deep_link.talisman_view_options = dict(RETURNED)
 
 
 @bp.get("/lti/enter/<ticket>")
