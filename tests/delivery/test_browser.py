@@ -8,6 +8,8 @@ browser's countdown is a display synchronised to the server on every answer it r
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -415,3 +417,26 @@ def test_a_composite_item_and_a_written_answer_in_a_sitting(live_server, page, s
     submit(page)
     expect(page.locator("#result-state")).to_have_attribute("data-state", "awaiting_ratings")
     assert the_attempt(session, candidate).state == "awaiting_ratings"
+
+
+def test_a_rater_rates_a_written_answer_from_the_queue_in_the_browser(live_server, page, session, bank, candidate,
+                                                                      make_assessment, make_window, make_user):
+    from tests.delivery.conftest import sit
+    from tests.delivery.test_ratings import BLUEPRINT, ESSAY, NOTE, answer_all
+
+    items.create_item_from_bank_json(session, bank, ESSAY, state=OPERATIONAL)
+    session.commit()
+    assessment = make_assessment("fixed", n_forms=1, blueprint=BLUEPRINT, purpose="pre_course")
+    attempt = sit(session, candidate, make_window(assessment), answer_all)
+    rater = make_user(role="rater")
+    browser_login(page, live_server, rater)
+    page.get_by_role("link", name="Written answers to rate").click()
+    assert serious_violations(page) == []
+    page.get_by_role("link", name=re.compile(r"^Rate\b.*Question 3$")).click()
+    expect(page.locator("#answer-text")).to_have_text(NOTE)
+    assert serious_violations(page) == []
+    page.get_by_label("Points (0 to 4)").fill("4")
+    page.get_by_role("button", name="Record the rating").click()
+    expect(page.locator("#queue-empty")).to_be_visible()
+    session.expire_all()
+    assert session.get(Attempt, attempt.id).state == "scored"
