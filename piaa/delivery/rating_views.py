@@ -11,6 +11,7 @@ from piaa.delivery import ratings
 from piaa.errors import Invalid
 from piaa.extensions import db
 from piaa.i18n import _, pick, register
+from piaa.items.types.rich import for_candidate
 
 ratings_bp = Blueprint("ratings", __name__, url_prefix="/ratings")
 
@@ -67,7 +68,9 @@ def rate(row_id: int):
             db.session.rollback()
             problem = exc.message
     found = ratings.task(db.session, current_user, row_id)
-    view = {"stem": pick(found.content.get("stem")),
+    body = found.content.get("body")
+    # an imported question's pictures and formulas, from the server's allowlisted copy
+    view = {"stem": pick(found.content.get("stem")), "stem_html": for_candidate(pick(body)) if body else None,
             "rubric": pick(found.content.get("rubric")) if found.content.get("rubric") else None}
     return render_template("ratings/rate.html", task=found, view=view, problem=problem,
                            round_label=ROUND_LABELS[found.needs]), (422 if problem else 200)

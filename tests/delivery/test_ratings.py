@@ -161,3 +161,14 @@ def test_raters_of_another_agency_do_not_see_the_answer(session, essay_bank, mak
     assert ratings.queue(session, other) == []
     with pytest.raises(Forbidden):
         ratings.record_rating(session, other, essay_row(session, attempt).id, 2)
+
+
+def test_the_rater_sees_an_imported_question_with_its_table(session, bank, make_assessment, make_window, candidate,
+                                                           raters, login_as):
+    body = ("<p>Draft a note asking for sanction of a training course for two officers.</p>"
+            "<table><tr><th>Officer</th><th>Course</th></tr><tr><td>A</td><td>Noting</td></tr></table>")
+    items.create_item_from_bank_json(session, bank, {**ESSAY, "body": {"en": body, "hi": body}}, state=OPERATIONAL)
+    session.commit()
+    attempt = sitting(session, make_assessment, make_window, candidate, purpose="pre_course")
+    page = login_as(raters[0]).get(f"/ratings/{essay_row(session, attempt).id}").get_data(as_text=True)
+    assert "<table>" in page and "<td>Noting</td>" in page
