@@ -11,13 +11,20 @@ What maps onto a PIAA item type:
 * order interaction: ``ordering`` (match_correct);
 * text entry interaction: ``text_entry`` (string; match_correct or map_response, the mapping's
   entries being the accepted answers with their credits) or ``numeric_entry`` (float or
-  integer; match_correct, or a rule ``qti-equal`` with an absolute tolerance).
+  integer; match_correct, or a rule ``qti-equal`` with an absolute tolerance);
+* inline choice and hot text as choices, match and gap match as ``matching``, hotspot as
+  ``hotspot``; a map_response whose values are not PIAA's partial credit is kept as the
+  item's ``mapping`` (``piaa.items.types.mapping``);
+* extended text: ``extended_text``, rated by people against the item's rubric for scorers;
+* several interactions in one item: ``composite``, one part per interaction, each worth what
+  the response processing adds to SCORE for it.
 
 Response processing is recognised from the standard templates, named by any of their URL
 forms (only the last path segment counts, with or without ``.xml``: ``match_correct``,
-``map_response``, ``CC2_match``, ``CC2_map_response``), or from the same rules written out.
-Anything else (extended text, which needs human scoring; interactions PIAA does not deliver;
-custom scoring) is reported item by item as unsupported, never dropped silently.
+``map_response``, ``CC2_match``, ``CC2_map_response``), or from the same rules written out
+(``piaa.items.importers.qti_scoring``). Anything else (interactions PIAA does not deliver,
+custom scoring, adaptive and templated items) is reported item by item as unsupported, and
+what an imported item cannot keep is listed as its losses: nothing is dropped silently.
 
 PIAA's own facts about an item (competency, level, sub-area, type, reference, ...) travel in
 the content package's manifest, on the item's resource: ``<metadata><piaa:item .../>`` in the
