@@ -230,8 +230,11 @@ def test_pictures_formulas_and_tables_are_kept_clean_with_their_media():
     assert "Which levels are Group C?" in body and "Level 10" not in body
     assert found["stem"]["en"].startswith("The pay matrix")  # the plain stem stays for search
     assert (found["shuffle"], found["max_choices"]) == (True, 2)
-    losses = [p["message"] for p in parsed.losses]
-    assert losses == ["image(s) not kept (1)"], losses  # the one in an option
+    assert parsed.losses == []
+    # the picture in an option is kept with the option, its text beside it
+    (option,) = [o for o in found["options"] if o.get("html")]
+    assert option["text"] == {"en": "Level 10"}
+    assert option["html"] == {"en": f'Level 10 <img alt="see matrix" src="media:{sha}">'}
     filled = {**found, "competency": "FN-NOTING", "level": 2}
     assert bank_format.item_problems(filled, languages=["en"]) == []
 
@@ -397,3 +400,21 @@ def test_an_adaptive_or_templated_item_is_refused_saying_so_first():
     adaptive = re.sub(rb'adaptive="false"', b'adaptive="true"', data, count=1)
     with pytest.raises(qti.Unsupported, match=r"^the item is adaptive .*; custom response processing"):
         qti.read_item(adaptive, "a.xml")
+
+
+def test_a_choice_that_is_a_picture_alone_keeps_it_and_is_named_for_screen_readers(tmp_path):
+    from piaa.items.types import get_item_type
+
+    data = RICH.read_bytes().replace(b'<qti-simple-choice identifier="C">Level 2</qti-simple-choice>',
+                                     b'<qti-simple-choice identifier="C"><img src="img/matrix.png" alt=""/>'
+                                     b'</qti-simple-choice>')
+    found = qti.read_item(data, "p.xml", {}, qti._folder_resolver(RICH.parent))
+    option = found.item["options"][2]
+    assert option["text"] == {"en": "Picture 3"} and "<img" in option["html"]["en"]
+    kind = get_item_type(found.item["type"])
+    view = kind.candidate_view(kind.from_bank_json(found.item), "en")
+    shown = next(o for o in view["options"] if o["id"] == "C")
+    assert "/media/" in shown["html"] and "media:" not in shown["html"]
+    # without the file the choice has nothing to show, and is refused saying so
+    with pytest.raises(qti.Unsupported, match="picture cannot be kept"):
+        qti.read_item(data, "p.xml")

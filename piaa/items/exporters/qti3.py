@@ -246,7 +246,11 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
     options = item.get("options") or [{"id": key, "text": text} for key, text in TRUE_FALSE_TEXT.items()]
     for option in options:
         choice = _sub(interaction, "qti-simple-choice", identifier=qti_identifier(option["id"]))
-        _inline_texts(choice, option["text"])
+        if option.get("html"):  # a kept picture: the choice shows it as the item it came from did
+            (markup,) = option["html"].values()
+            _rich_body(choice, markup, media_ref)
+        else:
+            _inline_texts(choice, option["text"])
 
 
 def _set_outcome(parent: etree._Element, identifier: str, value: str, base_type: str) -> None:
@@ -609,9 +613,11 @@ def media_of(item: dict[str, Any]) -> list[str]:
     found = {sha for markup in (item.get("body") or {}).values() for sha in media_hashes(markup)}
     if item.get("type") == "hotspot":
         found.add(item["image"]["src"][len(MEDIA_SCHEME):])
-    for part in item.get("parts") or []:
-        if part.get("type") == "hotspot":
+    for part in [item] + list(item.get("parts") or []):
+        if part.get("type") == "hotspot" and part is not item:
             found.add(part["image"]["src"][len(MEDIA_SCHEME):])
+        for option in part.get("options") or []:
+            found |= {sha for markup in (option.get("html") or {}).values() for sha in media_hashes(markup)}
     return sorted(found)
 
 

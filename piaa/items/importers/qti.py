@@ -376,17 +376,30 @@ def _unprefix(identifier: str) -> str:
     return identifier
 
 
-def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice") -> list[dict[str, Any]]:
+def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice",
+             resolve: qti_content.Resolve | None = None, media: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The choices with their texts; with ``media`` (the item's), a choice showing a picture
+    keeps it as ``html`` (its text is then the picture's alternative text, else "Picture n")."""
     choices = []
-    for choice in _descendants(interaction, tag):
+    for n, choice in enumerate(_descendants(interaction, tag), start=1):
         text = text_of(choice, _lang(choice, lang), separator=" ")
+        entry: dict[str, Any] = {"id": _unprefix(choice.get("identifier", "")), "text": text}
+        pictures = [e for e in choice.iter(etree.Element) if etree.QName(e).localname in ("img", "object")]
+        if pictures and media is not None:
+            shown = qti_content.rich_body(choice, SKIPPED_CONTENT, resolve)
+            if "<img" in shown.html and not shown.problems:
+                media.update(shown.media)
+                entry["html"] = {lang: shown.html}
+                if not text:
+                    alt = (pictures[0].get("alt") or "").strip()
+                    entry["text"] = text = {lang: alt or f"Picture {n}"}
         if not text:
-            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone); "
-                              "PIAA's choices are texts")
+            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone) and its "
+                              "picture cannot be kept")
         if lang not in text:
             raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
                               f"the question is in {lang}; PIAA needs every text in the question's languages")
-        choices.append({"id": _unprefix(choice.get("identifier", "")), "text": text})
+        choices.append(entry)
     return choices
 
 
@@ -737,7 +750,7 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
     _mapping_losses(item, decl, losses)
-    kept_html = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
+    kept_html = _kept_markup(item, lang)
     _losses(root, body, [(interaction, _kept_attributes(item))], losses, kept_html)
     return QtiItem(item, losses, media)
 
@@ -796,6 +809,15 @@ def _essay(root: etree._Element, body: etree._Element, interaction: etree._Eleme
         losses += [f"not kept: {p}" for p in shown.problems]
     _losses(root, body, [], losses, item.get("body", {}).get(lang, ""), kept_rubrics=blocks)
     return QtiItem(item, losses, media)
+
+
+def _kept_markup(item: dict[str, Any], lang: str) -> str:
+    """The markup an item keeps (its body, its choices' pictures, a hotspot's picture, its
+    parts'), against which the losses count what was not kept."""
+    kept = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
+    for option in item.get("options") or []:
+        kept += (option.get("html") or {}).get(lang, "")
+    return kept + "".join(_kept_markup({**part, "body": {}}, lang) for part in item.get("parts") or [])
 
 
 def _assumed_loss(analysis: qti_scoring.Scoring, losses: list[str]) -> None:
@@ -888,7 +910,7 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         item["body"] = {lang: shown.html}
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
-    kept_html = item.get("body", {}).get(lang, "") + "<img" * sum(p["type"] == "hotspot" for p in parts)
+    kept_html = _kept_markup(item, lang)
     _losses(root, body, pairs, losses, kept_html)
     return QtiItem(item, losses, media)
 
@@ -1018,7 +1040,9 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
         return item
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, not to choices")
-    choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"))
+    pictures_kept = name == "qti-choice-interaction" and media is not None
+    choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"), resolve,
+                       media if pictures_kept else None)
     if name == "qti-order-interaction":
         if decl.cardinality != "ordered" or scoring.kind != "match_correct":
             raise Unsupported("an ordering must be scored by matching its correct order")

@@ -29,8 +29,10 @@ def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_lang
             found.append(problem(where, "must be an object with id and text"))
             continue
         for key in option:
-            if key not in ("id", "text") + extra:
+            if key not in ("id", "text", "html") + extra:
                 found.append(problem(f"{where}.{key}", "unknown option field"))
+        if option.get("html") is not None:  # a picture (or formula) kept from an imported choice
+            found += check_text(option["html"], f"{where}.html", languages=languages, allow_markup=True)
         option_id = option.get("id")
         if not isinstance(option_id, str) or not OPTION_ID.match(option_id):
             found.append(problem(f"{where}.id", "must be 1-16 letters, digits, - or _, "
@@ -50,9 +52,14 @@ def option_ids(content: dict[str, Any]) -> list[str]:
 
 def option_views(content: dict[str, Any], lang: str, rng: np.random.Generator | None = None
                  ) -> list[dict[str, str]]:
-    """Only id and text: whatever else an option carries (credit) stays on the server. With
+    """Only id, text and a kept picture (``html``, cleaned for the browser): whatever else an
+    option carries (credit) stays on the server. With
     ``shuffle`` set (and an ``rng``), in an order of the candidate's own."""
-    views = [{"id": o["id"], "text": pick_text(o["text"], lang)} for o in content["options"]]
+    from piaa.items.types.rich import for_candidate
+
+    views = [{"id": o["id"], "text": pick_text(o["text"], lang),
+              **({"html": for_candidate(pick_text(o["html"], lang))} if o.get("html") else {})}
+             for o in content["options"]]
     if content.get("shuffle") and rng is not None:
         views = [views[i] for i in rng.permutation(len(views))]
     return views

@@ -299,7 +299,10 @@
         var input = el("input", {type: c.multiple ? "checkbox" : "radio", id: uid + "-" + i, name: uid, value: o.id});
         input.checked = picked;
         row.appendChild(input);
-        row.appendChild(el("label", {"for": uid + "-" + i}, o.text));
+        var label = el("label", {"for": uid + "-" + i}, o.html ? "" : o.text);
+        // o.html is the server's allowlisted copy of an imported choice's picture
+        if (o.html) { label.innerHTML = o.html; label.setAttribute("aria-label", o.text); }
+        row.appendChild(label);
         box.appendChild(row);
       });
       box.addEventListener("change", function (event) {
