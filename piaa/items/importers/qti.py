@@ -394,8 +394,9 @@ def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choi
                     alt = (pictures[0].get("alt") or "").strip()
                     entry["text"] = text = {lang: alt or f"Picture {n}"}
         if not text:
-            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone) and its "
-                              "picture cannot be kept")
+            why = ("its picture is not in the package" if media is not None else
+                   "pictures are kept only in the choices of a choice interaction")
+            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and {why}")
         if lang not in text:
             raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
                               f"the question is in {lang}; PIAA needs every text in the question's languages")
