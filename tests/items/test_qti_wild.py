@@ -416,5 +416,5 @@ def test_a_choice_that_is_a_picture_alone_keeps_it_and_is_named_for_screen_reade
     shown = next(o for o in view["options"] if o["id"] == "C")
     assert "/media/" in shown["html"] and "media:" not in shown["html"]
     # without the file the choice has nothing to show, and is refused saying so
-    with pytest.raises(qti.Unsupported, match="its picture is not in the package"):
+    with pytest.raises(qti.Unsupported, match="picture cannot be kept: img/matrix.png: not in the package"):
         qti.read_item(data, "p.xml")

@@ -385,8 +385,10 @@ def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choi
         text = text_of(choice, _lang(choice, lang), separator=" ")
         entry: dict[str, Any] = {"id": _unprefix(choice.get("identifier", "")), "text": text}
         pictures = [e for e in choice.iter(etree.Element) if etree.QName(e).localname in ("img", "object")]
+        problems = ["pictures are kept only in the choices of a choice interaction"]
         if pictures and media is not None:
             shown = qti_content.rich_body(choice, SKIPPED_CONTENT, resolve)
+            problems = shown.problems or ["it is not a picture PIAA shows"]
             if "<img" in shown.html and not shown.problems:
                 media.update(shown.media)
                 entry["html"] = {lang: shown.html}
@@ -394,9 +396,8 @@ def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choi
                     alt = (pictures[0].get("alt") or "").strip()
                     entry["text"] = text = {lang: alt or f"Picture {n}"}
         if not text:
-            why = ("its picture is not in the package" if media is not None else
-                   "pictures are kept only in the choices of a choice interaction")
-            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and {why}")
+            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and its "
+                              f"picture cannot be kept: {'; '.join(problems)}")
         if lang not in text:
             raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
                               f"the question is in {lang}; PIAA needs every text in the question's languages")
