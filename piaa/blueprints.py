@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "piaa.calibration.views:me_bp",
     "piaa.admin:bp",
     "piaa.delivery.readiness_views:readiness_bp",
+    "piaa.delivery.rating_views:ratings_bp",
     "piaa.frac.views:bp",
     "piaa.frac.api:api",
     "piaa.workplace.views:bp",

@@ -5,7 +5,7 @@ from flask import Flask
 from flask_login import current_user
 
 from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, COE_REVIEWER, MDO_LEADERSHIP,
-                                  MDO_STAFF, PROCTOR, PSYCHOMETRICIAN, REVIEWER, WORKPLACE_RATER)
+                                  MDO_STAFF, PROCTOR, PSYCHOMETRICIAN, RATER, REVIEWER, WORKPLACE_RATER)
 
 # (label, endpoint) in menu order; labels are translated in the template.
 MENU: dict[str, list[tuple[str, str]]] = {
@@ -31,6 +31,7 @@ MENU: dict[str, list[tuple[str, str]]] = {
                      ("Competency dictionary", "items.competencies")],
     COE_REVIEWER: [("New competencies", "frac.proposals"), ("Competency dictionary", "items.competencies")],
     WORKPLACE_RATER: [("Rating requests", "workplace.requests")],
+    RATER: [("Written answers to rate", "ratings.queue")],
 }
 
 

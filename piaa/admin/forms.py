@@ -74,6 +74,8 @@ class AssessmentForm(FlaskForm):
                                    + [(str(n), f"Level {n}") for n in PROFICIENCY_LEVELS])
     confidence_percent = IntegerField("Confidence a certificate needs (per cent)", default=80,
                                       validators=[required(), between(50, 99)])
+    rating_tolerance = FloatField("Points two raters of a written answer may differ by", default=1.0,
+                                  validators=[Optional(), between(0, 100)])
     navigation = SelectField("Navigation", choices=[(n, NAVIGATION_NAMES[n]) for n in NAVIGATIONS])
     pause_policy = SelectField("Pause policy", choices=[(p, PAUSE_NAMES[p]) for p in PAUSE_POLICIES])
     require_admission = BooleanField("A proctor admits each candidate before the start")

@@ -125,6 +125,9 @@ HINDI = {
     "None: this assessment certifies nothing": "कोई नहीं: यह मूल्यांकन कोई प्रमाणन नहीं करता",
     "Level 1": "स्तर 1", "Level 2": "स्तर 2", "Level 3": "स्तर 3", "Level 4": "स्तर 4", "Level 5": "स्तर 5",
     "Confidence a certificate needs (per cent)": "प्रमाणपत्र के लिए आवश्यक विश्वास (प्रतिशत)",
+    "Points two raters of a written answer may differ by": "लिखित उत्तर के दो मूल्यांककों के अंकों में अनुमत अंतर",
+    "Written answers of a certification (or certifying) assessment get two raters; when their points differ by more than this, a third rater adjudicates.":
+        "प्रमाणन (या प्रमाणपत्र देने वाले) मूल्यांकन के लिखित उत्तरों को दो मूल्यांकक जाँचते हैं; उनके अंकों में इससे अधिक अंतर होने पर तीसरा मूल्यांकक निर्णय करता है।",
     "A certificate is issued only when we are at least this sure the candidate holds the level.":
         "प्रमाणपत्र तभी जारी होता है जब हमें कम से कम इतना विश्वास हो कि अभ्यर्थी उस स्तर पर है।",
     "Sitting and proctoring": "परीक्षा और पर्यवेक्षण",
@@ -268,6 +271,7 @@ HINDI = {
     "psychometrician": "मनोमिति विशेषज्ञ", "analyst": "विश्लेषक", "admin": "प्रशासक",
     "mdo_staff": "एमडीओ कर्मचारी", "mdo_leadership": "एमडीओ नेतृत्व", "coe_reviewer": "सीओई समीक्षक",
     "workplace_rater": "कार्यस्थल मूल्यांकनकर्ता",
+    "rater": "उत्तर-मूल्यांकक",
     "New organisation": "नया संगठन",
     "Create the organisation": "संगठन बनाएँ",
     "Name in Hindi": "हिन्दी में नाम",

@@ -148,6 +148,7 @@ HINDI = {
     "Area": "क्षेत्र",
     "Position": "स्थान",
     "Your answer": "आपका उत्तर",
+    "Part {label}": "भाग {label}",
     "This answer is final: it cannot be changed after moving on.": "यह उत्तर अंतिम है: आगे बढ़ने के बाद इसे बदला नहीं जा सकता।",
     "The clock is stopped while paused.": "रुकने के दौरान घड़ी बंद रहती है।",
     "The clock keeps running while paused.": "रुकने के दौरान भी घड़ी चलती रहती है।",
@@ -157,6 +158,9 @@ HINDI = {
     "This attempt was voided by a proctor's decision; it counts for nothing.":
         "पर्यवेक्षक के निर्णय से यह प्रयास रद्द कर दिया गया; इसकी कोई गिनती नहीं है।",
     "Reason": "कारण",
+    "Your answers are in. Raters are scoring your written answers against their rubric; your result appears here once they have.":
+        "आपके उत्तर मिल गए हैं। मूल्यांकक आपके लिखित उत्तरों को उनकी अंक-योजना के अनुसार जाँच रहे हैं; जाँच पूरी होने पर आपका परिणाम यहाँ दिखेगा।",
+    "Waiting for ratings": "मूल्यांकन की प्रतीक्षा",
     "Your answers are in. The result is being prepared; reload this page in a moment.":
         "आपके उत्तर मिल गए हैं। परिणाम तैयार हो रहा है; कुछ देर बाद यह पृष्ठ फिर से लोड करें।",
     "The time ran out, so your answers were submitted automatically.": "समय समाप्त हो गया, इसलिए आपके उत्तर अपने-आप जमा हो गए।",

@@ -124,6 +124,10 @@ class Assessment(db.Model):
     # (``piaa.delivery.readiness``): {"parameter_set_id", "max_exposure", "k": {item id: k},
     # "checked_at", "summary"}; used while the set it was computed for is active.
     exposure_control: Mapped[dict | None] = mapped_column(JSON)
+    # Written answers rated by people: on a high-stakes assessment (certification, or one that
+    # certifies a level) two raters each; when they differ by more than this many points a third
+    # rater adjudicates (``piaa.delivery.ratings``).
+    rating_tolerance: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
@@ -292,7 +296,7 @@ class Attempt(db.Model):
     __table_args__ = (
         Index("ix_attempt_state_deadline", "state", "deadline_at"),
         CheckConstraint("state IN ('created', 'checked_in', 'in_progress', 'paused', 'submitted', "
-                        "'timed_out', 'terminated', 'scored', 'voided')", name="state"),
+                        "'timed_out', 'terminated', 'awaiting_ratings', 'scored', 'voided')", name="state"),
     )
 
     def __repr__(self) -> str:
@@ -400,3 +404,34 @@ class AttemptScore(db.Model):
 
     __table_args__ = (UniqueConstraint("attempt_id", "number"),
                       CheckConstraint("method IN ('eap', 'classical')", name="method"))
+
+
+FIRST, SECOND, ADJUDICATION = "first", "second", "adjudication"
+RATING_ROUNDS = (FIRST, SECOND, ADJUDICATION)
+
+
+class ResponseRating(db.Model):
+    """One rater's points for one written answer (an attempt item of a human-rated type).
+
+    Rows are never changed: a rater rates an answer once, and the agreed points are worked out
+    from the rows (``piaa.delivery.ratings``)."""
+
+    __tablename__ = "response_rating"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_item_id: Mapped[int] = mapped_column(ForeignKey("attempt_item.id", ondelete="CASCADE"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    round: Mapped[str] = mapped_column(String(16))
+    points: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    attempt_item: Mapped[AttemptItem] = relationship()
+    rater: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("attempt_item_id", "rater_id"),
+        UniqueConstraint("attempt_item_id", "round"),
+        CheckConstraint("round IN ('first', 'second', 'adjudication')", name="round"),
+        CheckConstraint("points >= 0", name="points_not_negative"),
+    )

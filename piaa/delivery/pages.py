@@ -37,7 +37,8 @@ SCALE_LOW, SCALE_HIGH = -4.0, 4.0
 STATE_LABELS = {
     "created": "Not started", "checked_in": "Checked in", "in_progress": "In progress",
     "paused": "Paused", "submitted": "Submitted", "timed_out": "Timed out",
-    "terminated": "Terminated", "scored": "Finished", "voided": "Voided",
+    "terminated": "Terminated", "awaiting_ratings": "Waiting for ratings", "scored": "Finished",
+    "voided": "Voided",
 }
 MODE_LABELS = {"fixed": "Fixed form", "loft": "A form drawn for you", "adaptive": "Adaptive"}
 PURPOSE_LABELS = {"pre_course": "Before the course", "post_course": "After the course",
@@ -128,7 +129,7 @@ SITTING_STRINGS = (
     "This assessment is open in another tab or window. Close the other one: only one may be used.",
     "Your session has ended. Sign in again in this browser; your queued answers are kept.",
     "The assessment could not start: {message}", "Choose a different position for each entry.",
-    "Position", "Your answer", "This answer is final: it cannot be changed after moving on.",
+    "Position", "Your answer", "Part {label}", "This answer is final: it cannot be changed after moving on.",
     "The proctor has paused your assessment", "The clock is stopped while paused.",
     "The clock keeps running while paused.", "Message from the proctor", "I understand",
     "All questions are answered. Submit when you are ready.", "Items could not be loaded: {message}",

@@ -76,6 +76,9 @@ class ItemForm(FlaskForm):
     key_number = StringField("Correct value")
     tolerance = StringField("Tolerance (±)", default="0")
     unit = StringField("Unit shown after the box (optional)", validators=[Optional(), Length(max=40)])
+    rubric_en = TextAreaField("Rubric for raters (English)")
+    rubric_hi = TextAreaField("Rubric for raters (Hindi)")
+    max_points = StringField("Most points a rater may give", default="4")
 
 
 def _text(en: str | None, hi: str | None) -> dict[str, str]:
@@ -134,6 +137,9 @@ def content_from_form(item_type: str, form: ItemForm, formdata: MultiDict) -> di
     elif item_type == "ordering":
         # The author writes the steps in the right order; candidates see them shuffled.
         content.update(options=options, key=[r["id"] for r in rows], partial_credit=form.partial_credit.data)
+    elif item_type == "extended_text":
+        content.update(rubric=_text(form.rubric_en.data, form.rubric_hi.data) or None,
+                       max_points=_number(form.max_points.data))
     elif kind.polytomous:
         content["options"] = [dict(o, credit=_number(r["credit"])) for o, r in zip(options, rows)]
     elif item_type == "true_false":
@@ -168,6 +174,10 @@ def fill_form(form: ItemForm, data: dict[str, Any]) -> None:
     form.collapse_spaces.data = data.get("collapse_spaces", True)
     if data.get("type") == "true_false":
         form.key_bool.data = "true" if data.get("key") else "false"
+    if data.get("type") == "extended_text":
+        rubric = data.get("rubric") or {}
+        form.rubric_en.data, form.rubric_hi.data = rubric.get("en"), rubric.get("hi")
+        form.max_points.data = str(data.get("max_points", ""))
     if data.get("type") == "numeric_entry":
         form.key_number.data = str(data.get("key", ""))
         form.tolerance.data = str(data.get("tolerance", 0))

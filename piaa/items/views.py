@@ -18,6 +18,15 @@ from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, ItemFo
 from piaa.items.models import COMPETENCY_TYPES, ITEM_STATES
 from piaa.items.types import ITEM_TYPES
 
+# Imported facts the item form does not show, kept when an author saves the form: weighted
+# scoring (a changed option the mapping names is then refused by name, never dropped) and an
+# essay's length limit.
+KEPT_FROM_IMPORT = ("mapping", "max_length")
+
+
+def kept_from_import(data: dict) -> dict:
+    return {k: data[k] for k in KEPT_FROM_IMPORT if data.get(k) is not None}
+
 bp = Blueprint("items", __name__)
 
 # Where authors and reviewers land after signing in.
@@ -160,7 +169,7 @@ def _render_item_form(form, bank, item_type, *, item=None, data=None, problems=(
 @role_required(*AUTHORS)
 def new_item(bank_id: int, item_type: str):
     found = services.get_bank(db.session, bank_id, _user())
-    if item_type not in ITEM_TYPES:
+    if item_type not in ITEM_TYPES or not ITEM_TYPES[item_type].authored_in_form:
         abort(404)
     form = _item_form()
     if not form.validate_on_submit():
@@ -190,7 +199,8 @@ def edit_item(item_id: int):
                                  status=422 if request.method == "POST" else 200)
     try:
         version = services.update_item(
-            db.session, found, content=content_from_form(found.type, form, request.form), actor=_user(),
+            db.session, found, content={**kept_from_import(data), **content_from_form(found.type, form, request.form)},
+            actor=_user(),
             competency=form.competency.data, level=form.level.data, sub_area=form.sub_area.data or None)
     except Invalid as exc:
         db.session.rollback()
@@ -315,4 +325,8 @@ register("hi", {
     "approved": "स्वीकृत",
     "operational": "परिचालित",
     "retired": "सेवानिवृत्त",
+    "Rating": "अंकन",
+    "Raters score the written answer against this rubric, in whole points from 0 up to the most given here.":
+        "मूल्यांकक लिखित उत्तर को इस अंक-योजना के अनुसार 0 से यहाँ दिए गए अधिकतम तक पूर्ण अंकों में जाँचते हैं।",
+    "Part {label}": "भाग {label}",
 })
