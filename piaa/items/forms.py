@@ -211,6 +211,15 @@ OPTION_FIELD = re.compile(r"^options\[(\d+)\](?:\.(text|credit|id))?(?:\.(en|hi)
 ACCEPTED_FIELD = re.compile(r"^accepted\[(\d+)\](?:\.(value|credit))?$")
 TEXT_FIELD = re.compile(r"^(stem|rationale)(?:\.(en|hi))?$")
 LANGUAGE_NAMES = {"en": "English", "hi": "Hindi"}
+# Fields of the bank format that are fields of the form by the same name.
+FIELD_WORDS = {
+    "competency": "Choose a competency from the dictionary.",
+    "level": "Choose a level from 1 to 5.",
+    "sub_area": "Keep the sub-area under 100 characters.",
+    "tolerance": "Type the tolerance as a number, 0 or more.",
+    "unit": "Keep the unit short.",
+    "reference": "Keep the source reference short.",
+}
 
 
 @dataclass
@@ -271,20 +280,10 @@ def plain_problems(item_type: str, problems: list[dict[str, Any]], formdata: Mul
             out.add("code", _("This bank already has an item with this id; choose another.")
                     if "already has" in message else
                     _("Use 1 to 64 letters, digits, dots, hyphens or underscores, without spaces."))
-        elif name == "competency":
-            out.add("competency", _("Choose a competency from the dictionary."))
-        elif name == "level":
-            out.add("level", _("Choose a level from 1 to 5."))
-        elif name == "sub_area":
-            out.add("sub_area", _("Keep the sub-area under 100 characters."))
+        elif name in FIELD_WORDS:
+            out.add(name, _(FIELD_WORDS[name]))
         elif name == "key":
             out.add(*_key_words(item_type))
-        elif name == "tolerance":
-            out.add("tolerance", _("Type the tolerance as a number, 0 or more."))
-        elif name == "unit":
-            out.add("unit", _("Keep the unit short."))
-        elif name == "reference":
-            out.add("reference", _("Keep the source reference short."))
         elif name == "options":
             out.add("options", _option_words(item_type, message))
         elif name == "accepted":
