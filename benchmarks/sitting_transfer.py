@@ -13,12 +13,11 @@ included, as the browser counts them):
 * a reload mid-sitting, with the number of 304 answers (files the browser asked about again).
 
 Serve another checkout (``PYTHONPATH=/path/to/old piaa run``) to compare. Measured here on
-the demo data, one sitting served before compression and fingerprinted static files and after:
-the sitting
-page's HTML 9,553 -> 3,158 bytes; its HTML, CSS and JS on a first visit 55,646 -> 19,753
-bytes (Brotli; a 1,875-byte script was added); a reload mid-sitting revalidated 3 files
-(3 x 304, 22,217 bytes on the wire) before and none after (7,860 bytes: the page and its live
-API answers only).
+the demo data, one sitting served before compression and fingerprinted static files and
+after: the sitting page's HTML 9,553 -> 3,158 bytes; its HTML, CSS and JS on a first visit
+55,646 -> 19,753 bytes (Brotli; a 1,875-byte script was added); a reload mid-sitting
+revalidated 3 files (3 x 304, 22,217 bytes on the wire) before and none after (7,860 bytes:
+the page and its live API answers only).
 """
 from __future__ import annotations
 
