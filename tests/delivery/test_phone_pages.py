@@ -178,3 +178,30 @@ def test_every_page_of_a_role_fits_a_phone_and_passes_axe(live_server, browser, 
     context.close()
     assert len(seen) >= 2, seen
     assert problems == []
+
+
+def test_a_table_wider_than_the_phone_becomes_a_named_region_the_keyboard_reaches(live_server, browser, bank,
+                                                                                 make_user):
+    author = make_user(role="author", organisation="Test Agency")
+    context = browser.new_context(locale="en-IN", viewport=PHONE)
+    page = context.new_page()
+    browser_login(page, live_server, author)
+    page.goto(f"{live_server}/banks/{bank.id}/items")
+    region = page.locator(".table-wrap").first
+    assert page.evaluate("el => el.scrollWidth > el.clientWidth", region.element_handle())
+    assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
+    assert region.get_attribute("aria-label")  # named after its heading
+    page.keyboard.press("Tab")
+    for _ in range(60):  # the region is among the tab stops
+        if page.evaluate("document.activeElement.classList.contains('table-wrap')"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail("the table's region is not reached with Tab")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.table-wrap').scrollLeft > 0")
+    # On a desktop the table fits: no needless tab stop.
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_function("() => !document.querySelector('.table-wrap').hasAttribute('tabindex')")
+    assert serious_violations(page) == []
+    context.close()
