@@ -26,7 +26,7 @@ DESKTOP = {"width": 1280, "height": 900}
 # Links a walk does not follow: downloads, machine answers, leaving.
 NOT_PAGES = re.compile(r"logout|\.(pdf|csv|xlsx|zip|json|xml)\b|/export|/download|/api/|/metrics|/healthz|"
                        r"/readyz|/static/|format=|/sit$|/check-in$")
-PAGES_PER_ROLE = 25
+PAGES_PER_ROLE = 40
 
 
 @pytest.fixture
