@@ -35,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> "Flask":
 def _init_extensions(app: "Flask") -> None:
     from piaa.accounts.auth import init_auth
     from piaa.api import register_error_handlers
-    from piaa.extensions import csrf, db, limiter
+    from piaa.extensions import csrf, db, init_limiter
     from piaa.i18n import init_i18n
     from piaa.input_bounds import init_input_bounds
     from piaa.security_headers import init_security_headers
@@ -49,7 +49,7 @@ def _init_extensions(app: "Flask") -> None:
     init_input_bounds(app)
     db.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     init_auth(app)
     init_i18n(app)
     init_navigation(app)
