@@ -39,6 +39,7 @@ def _init_extensions(app: "Flask") -> None:
     from piaa.i18n import init_i18n
     from piaa.input_bounds import init_input_bounds
     from piaa.security_headers import init_security_headers
+    from piaa.static_files import init_static_files
     from piaa.navigation import init_navigation
     from piaa.operations import init_operations
 
@@ -75,6 +76,7 @@ def _init_extensions(app: "Flask") -> None:
             csrf.protect()
 
     init_security_headers(app)
+    init_static_files(app)  # last, so that its compression sees every other hook's headers
 
 
 def _register_blueprints(app: "Flask") -> None:

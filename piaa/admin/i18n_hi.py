@@ -332,6 +332,23 @@ HINDI = {
     "sent to review": "समीक्षा के लिए भेजे गए",
     "approved": "स्वीकृत",
     "{code} was left as it was: {why}": "{code} जैसा था वैसा छोड़ा गया: {why}",
+    # a service's refusal, in plain words beside its field
+    "Each level must begin at a higher θ than the level before it.": "हर स्तर पिछले स्तर से ऊँचे θ पर शुरू होना चाहिए।",
+    "Keep every cut score between {low} and {high}.": "हर कट स्कोर {low} और {high} के बीच रखें।",
+    "Each level must begin at a higher per cent than the level before it.":
+        "हर स्तर पिछले स्तर से ऊँचे प्रतिशत पर शुरू होना चाहिए।",
+    "Give at least as many items as the minimum ({n}).": "कम से कम न्यूनतम ({n}) जितने प्रश्न दें।",
+    "Give a standard error to stop at, a largest number of items, or both.":
+        "रुकने के लिए मानक त्रुटि, प्रश्नों की अधिकतम संख्या, या दोनों दें।",
+    "That code is taken: choose another.": "यह कोड पहले से लिया जा चुका है: कोई दूसरा चुनें।",
+    "Give a code of 1 to 64 characters.": "1 से 64 वर्णों का कोड दें।",
+    "Choose English, and Hindi if the items have it.": "अंग्रेज़ी चुनें, और हिन्दी भी यदि प्रश्नों में हो।",
+    "The window must close after it opens.": "अवधि खुलने के बाद ही बंद होनी चाहिए।",
+    "Choose proctors only.": "केवल पर्यवेक्षक चुनें।",
+    "That name is taken: choose another.": "यह नाम पहले से लिया जा चुका है: कोई दूसरा चुनें।",
+    "An account with this e-mail address exists.": "इस ई-मेल पते का खाता पहले से है।",
+    "Put at least one item in the blueprint grid.": "ब्लूप्रिंट तालिका में कम से कम एक प्रश्न रखें।",
+    "Each level and sub-area appears once in the blueprint.": "ब्लूप्रिंट में हर स्तर और उप-क्षेत्र एक ही बार आए।",
 }
 
 register("hi", HINDI)

@@ -11,10 +11,11 @@ from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, COE_REVIEWER, MDO_LEAD
 from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Invalid
 from piaa.extensions import db
-from piaa.i18n import SUPPORTED_LANGUAGES, register
+from piaa.i18n import SUPPORTED_LANGUAGES, gettext as _, register
 from piaa.items import services
-from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, ItemForm, RetireForm,
-                              ReviewForm, choices, content_from_form, fill_form, rows_for_display)
+from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, FormProblems, ItemForm, RetireForm,
+                              ReviewForm, choices, content_from_form, fill_form, plain_problems,
+                              rows_for_display)
 from piaa.items.models import COMPETENCY_TYPES, ITEM_STATES
 from piaa.items.types import ITEM_TYPES
 
@@ -159,10 +160,16 @@ def _item_form(data: dict | None = None) -> ItemForm:
     return form
 
 
-def _render_item_form(form, bank, item_type, *, item=None, data=None, problems=(), status=200):
+def _render_item_form(form, bank, item_type, *, item=None, data=None, refused: Invalid | None = None,
+                      status=200):
     rows = rows_for_display(item_type, data, request.form if request.method == "POST" else None)
+    problems = plain_problems(item_type, refused.problems or [refused.to_dict()["error"]], request.form) \
+        if refused is not None else FormProblems()
+    for name, errors in form.errors.items():
+        for error in errors:
+            problems.add(name, _(error))
     return render_template("items/item_form.html", form=form, bank=bank, item=item,
-                           item_type=ITEM_TYPES[item_type], rows=rows, problems=list(problems)), status
+                           item_type=ITEM_TYPES[item_type], rows=rows, problems=problems), status
 
 
 @bp.route("/banks/<int:bank_id>/items/new/<item_type>", methods=["GET", "POST"])
@@ -172,6 +179,8 @@ def new_item(bank_id: int, item_type: str):
     if item_type not in ITEM_TYPES or not ITEM_TYPES[item_type].authored_in_form:
         abort(404)
     form = _item_form()
+    if request.method == "GET":  # a new item most likely assesses what the bank's items do
+        form.competency.data = request.args.get("competency") or services.bank_competency(db.session, found)
     if not form.validate_on_submit():
         return _render_item_form(form, found, item_type, status=422 if request.method == "POST" else 200)
     try:
@@ -181,8 +190,7 @@ def new_item(bank_id: int, item_type: str):
             content=content_from_form(item_type, form, request.form), actor=_user())
     except Invalid as exc:
         db.session.rollback()
-        return _render_item_form(form, found, item_type, problems=exc.problems or [exc.to_dict()["error"]],
-                                 status=422)
+        return _render_item_form(form, found, item_type, refused=exc, status=422)
     db.session.commit()
     flash(f"Item {created.code} saved as a draft.", "success")
     return redirect(url_for("items.item", item_id=created.id))
@@ -204,8 +212,7 @@ def edit_item(item_id: int):
             competency=form.competency.data, level=form.level.data, sub_area=form.sub_area.data or None)
     except Invalid as exc:
         db.session.rollback()
-        return _render_item_form(form, found.bank, found.type, item=found, data=data,
-                                 problems=exc.problems or [exc.to_dict()["error"]], status=422)
+        return _render_item_form(form, found.bank, found.type, item=found, data=data, refused=exc, status=422)
     db.session.commit()
     flash(f"Item {found.code} saved (version {version.number}).", "success")
     return redirect(url_for("items.item", item_id=found.id))
@@ -329,4 +336,43 @@ register("hi", {
     "Raters score the written answer against this rubric, in whole points from 0 up to the most given here.":
         "मूल्यांकक लिखित उत्तर को इस अंक-योजना के अनुसार 0 से यहाँ दिए गए अधिकतम तक पूर्ण अंकों में जाँचते हैं।",
     "Part {label}": "भाग {label}",
+    # problems with an item form, beside their fields
+    "Please put right": "कृपया ठीक करें",
+    "English": "अंग्रेज़ी",
+    "Hindi": "हिन्दी",
+    "question": "प्रश्न",
+    "rationale": "तर्क",
+    "option": "विकल्प",
+    "Write the {what} in {language}.": "{what} {language} में लिखें।",
+    "This bank has no {language} text: leave this box empty.": "इस बैंक में {language} पाठ नहीं होता: यह खाना खाली छोड़ें।",
+    "Write plain text: HTML tags are not allowed here.": "सादा पाठ लिखें: यहाँ HTML टैग की अनुमति नहीं है।",
+    "The question has {language} text, so this option needs it too.":
+        "प्रश्न में {language} पाठ है, इसलिए इस विकल्प में भी होना चाहिए।",
+    "Give between {low} and {high} options.": "{low} से {high} विकल्प दें।",
+    "Give the options the credits 0, 1, 2 and so on without gaps; the best response gets the highest.":
+        "विकल्पों को बिना अंतराल के 0, 1, 2 आदि अंक दें; सबसे अच्छे उत्तर को सबसे अधिक अंक मिलें।",
+    "Give at least two options different credits.": "कम से कम दो विकल्पों को अलग-अलग अंक दें।",
+    "Check the options.": "विकल्पों की जाँच करें।",
+    "Choose the correct option.": "सही विकल्प चुनें।",
+    "Tick at least one correct option.": "कम से कम एक सही विकल्प पर सही का निशान लगाएँ।",
+    "Write the options in the correct order.": "विकल्पों को सही क्रम में लिखें।",
+    "Choose True or False.": "सही या ग़लत चुनें।",
+    "Type the correct value as a number, for example 30 or 2.5.": "सही मान संख्या में लिखें, जैसे 30 या 2.5।",
+    "Give each option a credit instead of marking a correct one.":
+        "किसी एक को सही चिह्नित करने के बजाय हर विकल्प को अंक दें।",
+    "This bank already has an item with this id; choose another.":
+        "इस बैंक में इस पहचान का प्रश्न पहले से है; कोई दूसरी पहचान चुनें।",
+    "Use 1 to 64 letters, digits, dots, hyphens or underscores, without spaces.":
+        "1 से 64 अक्षर, अंक, बिंदु, हाइफ़न या अंडरस्कोर लिखें, बिना रिक्त स्थान के।",
+    "Choose a competency from the dictionary.": "शब्दकोश से कोई दक्षता चुनें।",
+    "Choose a level from 1 to 5.": "1 से 5 तक का कोई स्तर चुनें।",
+    "Keep the sub-area under 100 characters.": "उप-क्षेत्र 100 वर्णों से कम रखें।",
+    "Type the tolerance as a number, 0 or more.": "छूट को 0 या उससे अधिक संख्या में लिखें।",
+    "Keep the unit short.": "इकाई छोटी रखें।",
+    "Keep the source reference short.": "स्रोत संदर्भ छोटा रखें।",
+    "At least one accepted answer must earn full credit (1).": "कम से कम एक स्वीकार्य उत्तर को पूरे अंक (1) मिलने चाहिए।",
+    "Give at least one accepted answer.": "कम से कम एक स्वीकार्य उत्तर दें।",
+    "Give a whole-number credit, 0 or more.": "0 या उससे अधिक पूर्णांक अंक दें।",
+    "Give a credit above 0 and at most 1.": "0 से अधिक और अधिकतम 1 अंक दें।",
+    "Write the accepted answer.": "स्वीकार्य उत्तर लिखें।",
 })
