@@ -35,10 +35,11 @@ def create_app(config: dict[str, Any] | None = None) -> "Flask":
 def _init_extensions(app: "Flask") -> None:
     from piaa.accounts.auth import init_auth
     from piaa.api import register_error_handlers
-    from piaa.extensions import csrf, db, limiter
+    from piaa.extensions import csrf, db, init_limiter
     from piaa.i18n import init_i18n
     from piaa.input_bounds import init_input_bounds
     from piaa.security_headers import init_security_headers
+    from piaa.static_files import init_static_files
     from piaa.navigation import init_navigation
     from piaa.operations import init_operations
 
@@ -48,7 +49,7 @@ def _init_extensions(app: "Flask") -> None:
     init_input_bounds(app)
     db.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     init_auth(app)
     init_i18n(app)
     init_navigation(app)
@@ -75,6 +76,7 @@ def _init_extensions(app: "Flask") -> None:
             csrf.protect()
 
     init_security_headers(app)
+    init_static_files(app)  # last, so that its compression sees every other hook's headers
 
 
 def _register_blueprints(app: "Flask") -> None:

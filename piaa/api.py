@@ -1,12 +1,14 @@
 """The JSON API under /api/v1: blueprint factory, JSON errors and the OpenAPI document."""
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from piaa.errors import DomainError
+from piaa.i18n import N_
 
 API_PREFIX = "/api/v1"
 
@@ -18,14 +20,68 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprin
 
 def openapi(summary: str, *, request: dict | None = None, responses: dict | None = None,
             tags: list[str] | None = None, parameters: list[dict] | None = None) -> Callable:
-    """Document an API view; the document at /api/v1/openapi.json is built from these."""
+    """Document an API view; the document at /api/v1/openapi.json is built from these.
+
+    The query parameters documented here are also enforced: a value outside a parameter's
+    ``enum``, or not a whole number where an integer is documented, is refused (422) before
+    the view runs, so the document and the behaviour cannot drift apart.
+    """
+    query = [p for p in parameters or [] if p.get("in") == "query"]
 
     def mark(view: Callable) -> Callable:
+        if query:
+            inner = view
+
+            @wraps(inner)
+            def view(*args, **kwargs):
+                check_query(query)
+                return inner(*args, **kwargs)
+
         view._openapi = {"summary": summary, "request": request, "responses": responses or {},
                          "tags": tags or [], "parameters": parameters or []}
         return view
 
     return mark
+
+
+def check_query(parameters: list[dict]) -> None:
+    """:raise Invalid: if a query value breaks its documented schema (``enum``, integer with
+    ``minimum``/``maximum``). An empty value counts as absent, as the views read it."""
+    from piaa.errors import Invalid
+
+    for parameter in parameters:
+        name, schema = parameter["name"], parameter.get("schema", {})
+        value = request.args.get(name)
+        if not value:
+            continue
+        if schema.get("type") == "integer":
+            if not value.lstrip("-").isdigit() or len(value) > 18:
+                raise Invalid(f"{name} must be a whole number, got {value[:40]!r}", field=name)
+            number = int(value)
+            if number < schema.get("minimum", number) or number > schema.get("maximum", number):
+                raise Invalid(f"{name} must be between {schema.get('minimum', '-')} and "
+                              f"{schema.get('maximum', '-')}, got {number}", field=name)
+        if "enum" in schema and value not in schema["enum"]:
+            raise Invalid(f"{name} must be one of {', '.join(map(str, schema['enum']))}, "
+                          f"got {value[:40]!r}", field=name)
+def request_object() -> dict[str, Any]:
+    """The request's JSON body.
+
+    :raise Invalid: if it is not a JSON object.
+    """
+    from piaa.errors import Invalid
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid(N_("the request body must be a JSON object"))
+    return data
+
+
+def iso_time(moment) -> str | None:
+    """An aware ISO 8601 time (UTC) for a response, None for None."""
+    from piaa.clock import as_utc
+
+    return as_utc(moment).isoformat() if moment else None
 
 
 def is_api_request() -> bool:
@@ -67,7 +123,11 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if wants_json_errors():
             code = (exc.name or "error").lower().replace(" ", "_")
-            return error_response(exc.code or 500, code, exc.description or exc.name)
+            response, status = error_response(exc.code or 500, code, exc.description or exc.name)
+            for name, value in exc.get_headers():  # Allow on a 405, Retry-After, ...
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response, status
         return exc
 
     @app.errorhandler(Exception)

@@ -20,8 +20,11 @@ BLUEPRINTS = [
     "piaa.calibration.views:me_bp",
     "piaa.admin:bp",
     "piaa.delivery.readiness_views:readiness_bp",
+    "piaa.delivery.rating_views:ratings_bp",
     "piaa.frac.views:bp",
+    "piaa.frac.api:api",
     "piaa.workplace.views:bp",
+    "piaa.workplace.api:api",
     "piaa.integrations.views:bp",
     "piaa.operations.views:bp",
 ]

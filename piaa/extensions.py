@@ -26,4 +26,15 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# While the shared store (Redis) is unreachable the limits are counted in this process's
+# memory instead, so that sign-in and the other limited routes keep working (each process then
+# throttles on its own, which still bounds guessing) rather than answering 503; the store is
+# tried again with a growing back-off and used as soon as it answers.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True)
+
+
+def init_limiter(app) -> None:
+    """Bind the limiter to ``app`` with a store that has not yet failed: the extension keeps
+    "the store is dead" on the (module-level) limiter, and a new app has a new store."""
+    limiter.init_app(app)
+    limiter._storage_dead = False

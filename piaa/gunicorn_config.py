@@ -20,17 +20,38 @@ conversations. ``WEB_PRELOAD=0`` turns preloading off.
 Metrics: with ``PROMETHEUS_MULTIPROC_DIR`` set, each worker writes its counters to files there
 and ``/metrics`` adds them up; a worker that exits is marked dead so its gauges stop counting.
 
+Errors gunicorn answers itself (a request line over ``limit_request_line``: 414; headers too
+large: 431; a malformed request: 400) are JSON like the app's own, ``{"error": {"code",
+"message"}}``, not gunicorn's HTML page: API clients parse one shape for every error.
+
 Job threads: a stopping worker waits for them (``worker_exit``). ``tests/test_serving.py``
 and ``tests/operations/test_gunicorn_config.py`` check the hooks.
 """
 from __future__ import annotations
 
 import gc
+import json
 import os
+
+from gunicorn import util
 
 workers = int(os.environ.get("WEB_WORKERS") or 2 * (os.cpu_count() or 1))
 preload_app = os.environ.get("WEB_PRELOAD", "1") != "0"
 JOB_GRACE_S = 25.0  # how long a stopping worker waits for its job threads, within gunicorn's 30 s
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error`` (which writes an HTML page), writing the app's JSON
+    error instead; gunicorn's workers look it up on ``gunicorn.util`` when they answer."""
+    body = json.dumps({"error": {"code": reason.lower().replace(" ", "_"),
+                                 "message": (mesg or reason)[:500]}}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nCache-Control: no-store\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+util.write_error = write_json_error
 
 
 def on_starting(server) -> None:

@@ -5,7 +5,7 @@ from flask import Flask
 from flask_login import current_user
 
 from piaa.accounts.models import (ADMIN, ANALYST, AUTHOR, CANDIDATE, COE_REVIEWER, MDO_LEADERSHIP,
-                                  MDO_STAFF, PROCTOR, PSYCHOMETRICIAN, REVIEWER, WORKPLACE_RATER)
+                                  MDO_STAFF, PROCTOR, PSYCHOMETRICIAN, RATER, REVIEWER, WORKPLACE_RATER)
 from piaa.i18n import N_
 
 # (label, endpoint) in menu order; labels are translated in the template.
@@ -32,6 +32,7 @@ MENU: dict[str, list[tuple[str, str]]] = {
                      (N_("Competency dictionary"), "items.competencies")],
     COE_REVIEWER: [(N_("New competencies"), "frac.proposals"), (N_("Competency dictionary"), "items.competencies")],
     WORKPLACE_RATER: [(N_("Rating requests"), "workplace.requests")],
+    RATER: [(N_("Written answers to rate"), "ratings.queue")],
 }
 
 

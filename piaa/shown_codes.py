@@ -41,3 +41,9 @@ TIMELINE_CODES = (
     # the browser's system check at check-in, as the timeline reports it
     N_("system_check"), N_("received"), N_("script"), N_("storage"), N_("screen"), N_("fullscreen"), N_("tabs"),
 )
+
+# Names of an item's parts and of workplace raters' relations, as problems and pages name them.
+ITEM_AND_RATER_CODES = (
+    N_("question"), N_("rationale"), N_("option"), N_("rater"),
+    N_("supervisor"), N_("peer"), N_("report"), N_("self"),
+)

@@ -95,3 +95,103 @@ def test_a_job_queued_for_the_commit_goes_to_rq_when_redis_is_configured(redis_a
     assert (job.state, job.backend) == ("queued", "rq")
     jobs.run_worker(redis_app, burst=True)
     assert jobs.job_status(job.id).result == 5
+
+
+# --- jobs whose hand-over failed --------------------------------------------------------------
+
+RUNS: list[int] = []
+
+
+def count_run(n: int) -> int:
+    RUNS.append(n)
+    return n
+
+
+@pytest.fixture
+def rq_url():
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/11"  # not the db of the tests above: each flushes its own
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def redis_away(app):
+    from tests.conftest import _free_port
+
+    app.config["PIAA_REDIS_URL"] = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    yield app
+    app.config["PIAA_REDIS_URL"] = None
+
+
+def test_a_job_queued_while_redis_is_away_is_kept_and_requeued_once_it_is_back(redis_away, rq_url, clock):
+    RUNS.clear()
+    job_id = jobs.enqueue("tests.test_jobs.count_run", n=7)  # no exception: the row waits
+    assert (jobs.job_status(job_id).state, jobs.job_status(job_id).backend) == ("queued", "rq")
+    assert jobs.requeue_stalled(redis_away) == []  # not stalled yet
+    clock.advance(seconds=61)
+    assert jobs.requeue_stalled(redis_away) == []  # stalled, but the queue is still away: wait
+    redis_away.config["PIAA_REDIS_URL"] = rq_url
+    assert jobs.requeue_stalled(redis_away) == [job_id]
+    assert jobs.requeue_stalled(redis_away) == []  # the queue holds it now: not handed over twice
+    jobs.run_worker(redis_away, burst=True)
+    assert (jobs.job_status(job_id).state, RUNS) == ("finished", [7])
+    assert jobs.requeue_stalled(redis_away) == []
+
+
+def test_a_job_queued_for_the_commit_while_redis_is_away_is_requeued(redis_away, rq_url, clock):
+    from piaa.extensions import db
+
+    RUNS.clear()
+    jobs.enqueue_after_commit(db.session, "tests.test_jobs.count_run", n=3)
+    db.session.commit()  # the commit stands although the hand-over failed
+    [job] = _jobs_of(db.session, "tests.test_jobs.count_run")
+    clock.advance(seconds=61)
+    redis_away.config["PIAA_REDIS_URL"] = rq_url
+    assert jobs.requeue_stalled(redis_away) == [job.id]
+    jobs.run_worker(redis_away, burst=True)
+    assert (jobs.job_status(job.id).state, RUNS) == ("finished", [3])
+
+
+def test_a_job_handed_over_twice_runs_once(redis_app):
+    from rq import Queue
+
+    RUNS.clear()
+    job_id = jobs.enqueue("tests.test_jobs.count_run", n=5)
+    Queue(jobs.QUEUE_NAME, connection=jobs._redis(redis_app)).enqueue(
+        "piaa.jobs.run_in_worker", job_id)  # a second entry for the same job
+    jobs.run_worker(redis_app, burst=True)
+    assert (jobs.job_status(job_id).state, RUNS) == ("finished", [5])
+
+
+def test_a_thread_job_whose_process_died_before_starting_it_is_requeued(app, session, clock):
+    from piaa.clock import now
+
+    RUNS.clear()
+    job = jobs.Job(id="4d1c0f4e-0000-4000-8000-000000000001", func="tests.test_jobs.count_run",
+                   kwargs={"n": 2}, state=jobs.QUEUED, backend="thread", created_at=now())
+    session.add(job)
+    session.commit()
+    assert jobs.requeue_stalled(app) == []
+    clock.advance(seconds=61)
+    assert jobs.requeue_stalled(app) == [job.id]
+    assert (jobs.wait(job.id, timeout=20).state, RUNS) == ("finished", [2])
+
+
+def test_the_sweeper_requeues_stalled_jobs(redis_away, rq_url, clock):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from piaa.cli import main
+
+    job_id = jobs.enqueue("tests.test_jobs.count_run", n=1)
+    clock.advance(seconds=61)
+    redis_away.config["PIAA_REDIS_URL"] = rq_url
+    result = CliRunner().invoke(main, ["delivery", "sweep"], obj=ScriptInfo(create_app=lambda: redis_away))
+    assert result.exit_code == 0, result.output
+    assert "jobs re-queued 1" in result.output
+    assert jobs.requeue_stalled(redis_away) == [] and jobs.job_status(job_id).state == "queued"

@@ -15,8 +15,10 @@ PSYCHOMETRICIAN, ANALYST, ADMIN = "psychometrician", "analyst", "admin"
 # a Centre of Excellence reviewer consents or returns; a workplace rater rates colleagues.
 MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, WORKPLACE_RATER = (
     "mdo_staff", "mdo_leadership", "coe_reviewer", "workplace_rater")
+# A rater scores written answers (extended text) against their rubric, blind to the candidate.
+RATER = "rater"
 ROLES = (CANDIDATE, AUTHOR, REVIEWER, PROCTOR, PSYCHOMETRICIAN, ANALYST, ADMIN,
-         MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, WORKPLACE_RATER)
+         MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, WORKPLACE_RATER, RATER)
 
 AGENCY, PROVIDER, MDO = "agency", "provider", "mdo"
 ORGANISATION_KINDS = (AGENCY, PROVIDER, MDO)

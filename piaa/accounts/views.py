@@ -4,9 +4,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from piaa.accounts import services
+from piaa.accounts import known_devices, services
 from piaa.accounts.auth import public, role_required
 from piaa.accounts.forms import LoginForm
 from piaa.api import api_blueprint, openapi
@@ -18,7 +19,12 @@ bp = Blueprint("accounts", __name__)
 api = api_blueprint("accounts_api", __name__)
 
 SIGN_INS_PER_ADDRESS = "10 per minute"
-FAILED_SIGN_INS_PER_ACCOUNT = "5 per 5 minutes; 20 per day"
+# Failed sign-ins to one account from one client: its address, or the browser itself when the
+# browser has signed in to the account before (see piaa.accounts.known_devices).
+FAILED_SIGN_INS_PER_CLIENT = "5 per 5 minutes; 20 per day"
+# Failed sign-ins to one account from all the browsers it does not know, wherever they are:
+# what bounds a guesser spread over many addresses.
+FAILED_SIGN_INS_FROM_UNKNOWN_BROWSERS = "10 per 5 minutes; 50 per day"
 
 # Where each role starts after signing in; domains add their landing pages as they grow.
 ROLE_HOME: dict[str, str] = {
@@ -48,22 +54,46 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
 def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+    return "account:" + _email()
+
+
+def _account_client_key() -> str:
+    device = known_devices.device_for(_email())
+    client = f"device:{device}" if device else f"address:{get_remote_address()}"
+    return f"{_account_key()}|{client}"
+
+
+def _from_known_browser() -> bool:
+    return known_devices.device_for(_email()) is not None
 
 
 def _sign_in_failed(response) -> bool:
     return response.status_code != 302
 
 
-# Per address, every attempt; per account, failures only (so its owner signing in is never
-# held up by their own successes), whatever address they come from. The counters live in
-# Redis when PIAA_REDIS_URL is set, shared by every worker and machine.
+# Why not one lock per account (as before): anyone who knew an e-mail could keep its owner out
+# by failing five times every five minutes. Why not a growing delay instead of a lock: a
+# sleeping request holds a web worker, so the delay would hand the attacker the workers. So the
+# owner is told apart from the guesser by what the guesser cannot have: a browser the account
+# has been signed in from (a signed cookie). Failures count per client (the known browser, or
+# else the address), which locks a guesser out of the account without touching anyone else;
+# and failures from all unknown browsers together are bounded per account, which stops a
+# guesser spread over many addresses and, at worst, holds up the owner's first sign-in from a
+# new browser while the attack lasts, never the browsers they already use. Per address, every
+# attempt counts. The counters live in Redis when PIAA_REDIS_URL is set, shared by every
+# worker and machine, and in each process's memory while Redis is away.
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(SIGN_INS_PER_ADDRESS, methods=["POST"])
-@limiter.limit(FAILED_SIGN_INS_PER_ACCOUNT, methods=["POST"], key_func=_account_key,
+@limiter.limit(FAILED_SIGN_INS_PER_CLIENT, methods=["POST"], key_func=_account_client_key,
                deduct_when=_sign_in_failed)
+@limiter.limit(FAILED_SIGN_INS_FROM_UNKNOWN_BROWSERS, methods=["POST"], key_func=_account_key,
+               deduct_when=_sign_in_failed, exempt_when=_from_known_browser)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -73,7 +103,9 @@ def login():
         else:
             login_user(user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+            response = redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+            known_devices.remember(response, user.email)
+            return response
     return render_template("accounts/login.html", form=form)
 
 

@@ -25,7 +25,7 @@ from piaa.i18n import N_
 FIELDS = {"time_limit_s": "time_limit_min", "cut_scores": "cut1", "percent_cut_scores": "pcut1",
           "confidence_threshold": "confidence_percent", "proctoring": "heartbeat_timeout_s",
           "certifying_level": "certifying_level", "se_target": "se_target", "min_items": "min_items",
-          "max_items": "max_items", "blueprint.tolerance": "tolerance"}
+          "max_items": "max_items", "blueprint.tolerance": "tolerance", "rating_tolerance": "rating_tolerance"}
 ANY = "any"
 
 
@@ -89,6 +89,7 @@ def form_data(assessment) -> dict:
             "pretest_count": assessment.pretest_count,
             "certifying_level": str(assessment.certifying_level or ""),
             "confidence_percent": round(100 * assessment.confidence_threshold),
+            "rating_tolerance": assessment.rating_tolerance,
             "navigation": assessment.navigation, "pause_policy": assessment.pause_policy,
             "languages": assessment.languages, "exposure_k": assessment.exposure_k}
     data.update(zip(AssessmentForm.THETA_CUTS, assessment.cut_scores))
@@ -119,7 +120,7 @@ def settings_from(form: AssessmentForm, columns: list[str | None]) -> dict:
         certifying_level=int(form.certifying_level.data) if form.certifying_level.data else None,
         confidence_threshold=form.confidence_percent.data / 100, navigation=form.navigation.data,
         pause_policy=form.pause_policy.data, languages=form.languages.data or ["en"],
-        exposure_k=form.exposure_k.data,
+        exposure_k=form.exposure_k.data, rating_tolerance=1.0 if form.rating_tolerance.data is None else form.rating_tolerance.data,
         proctoring={"require_admission": form.require_admission.data,
                     "allow_other_device": form.allow_other_device.data,
                     "heartbeat_timeout_s": form.heartbeat_timeout_s.data,

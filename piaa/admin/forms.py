@@ -76,6 +76,8 @@ class AssessmentForm(FlaskForm):
                                    + [(str(n), _l("Level {n}", n=n)) for n in PROFICIENCY_LEVELS])
     confidence_percent = IntegerField(_l("Confidence a certificate needs (per cent)"), default=80,
                                       validators=[required(), between(50, 99)])
+    rating_tolerance = FloatField(_l("Points two raters of a written answer may differ by"), default=1.0,
+                                  validators=[Optional(), between(0, 100)])
     navigation = SelectField(_l("Navigation"), choices=[(n, NAVIGATION_NAMES[n]) for n in NAVIGATIONS])
     pause_policy = SelectField(_l("Pause policy"), choices=[(p, PAUSE_NAMES[p]) for p in PAUSE_POLICIES])
     require_admission = BooleanField(_l("A proctor admits each candidate before the start"))

@@ -3,6 +3,7 @@ administration page shares: India time for windows, a service's error put beside
 and one commit per successful change."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -67,18 +68,50 @@ def from_india_time(moment: datetime) -> datetime:
 bp.add_app_template_filter(india_time, "india_time")
 
 
+# The services say what is wrong in the API's words ("cut_scores must rise from level 1 to
+# level 5, got [...]"), which suit a program; a person at the form reads these instead.
+# (service field or None for any, what the message says, plain words with the {groups} found)
+PLAIN_WORDS = [
+    ("cut_scores", r"must rise", N_("Each level must begin at a higher θ than the level before it.")),
+    ("cut_scores", r"must lie between (?P<low>\S+) and (?P<high>\S+),", N_("Keep every cut score between {low} and {high}.")),
+    ("percent_cut_scores", r"must rise", N_("Each level must begin at a higher per cent than the level before it.")),
+    ("max_items", r"at least min_items \((?P<n>\d+)\)", N_("Give at least as many items as the minimum ({n}).")),
+    ("se_target", r"needs se_target, max_items", N_("Give a standard error to stop at, a largest number of items, or both.")),
+    ("code", r"exists", N_("That code is taken: choose another.")),
+    ("code", r"needs a code", N_("Give a code of 1 to 64 characters.")),
+    ("languages", r"must include en", N_("Choose English, and Hindi if the items have it.")),
+    ("closes_at", r"must close after it opens", N_("The window must close after it opens.")),
+    ("proctors", r"not a proctor", N_("Choose proctors only.")),
+    ("name", r"exists", N_("That name is taken: choose another.")),
+    ("email", r"exists", N_("An account with this e-mail address exists.")),
+    ("email", r"not an e-mail address", "Enter an e-mail address."),
+    (None, r"^a blueprint is", N_("Put at least one item in the blueprint grid.")),
+    (None, r"repeats level", N_("Each level and sub-area appears once in the blueprint.")),
+]
+
+
+def plain_words(error: DomainError) -> str:
+    """The error as a person at the form reads it (translated), or the service's own message."""
+    for field, pattern, words in PLAIN_WORDS:
+        if field in (None, error.field) and (found := re.search(pattern, error.message)):
+            return _(words, **found.groupdict())
+    return error.message
+
+
 def put_beside(form, error: DomainError, fields: dict[str, str] | None = None) -> list[str]:
-    """Put a service's error beside the form field it names (``fields`` maps the service's
-    field names to the form's); returns what could not be placed, for the top of the form."""
+    """Put a service's error, in plain words, beside the form field it names (``fields`` maps
+    the service's field names to the form's); returns what could not be placed, for the top of
+    the form."""
     name = (fields or {}).get(error.field or "", error.field or "")
     if not name:
         for prefix, target in (fields or {}).items():
             if error.field and prefix.endswith(".") and error.field.startswith(prefix):
                 name = target
+    message = plain_words(error)
     if name and name in form._fields:
-        form._fields[name].errors = list(form._fields[name].errors or []) + [error.in_language()]
+        form._fields[name].errors = list(form._fields[name].errors or []) + [message]
         return []
-    return [error.in_language()]
+    return [message]
 
 
 def change_by_form(form, change, fields: dict[str, str] | None = None):

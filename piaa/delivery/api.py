@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import jsonify, request
+from werkzeug.exceptions import UnsupportedMediaType
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ from piaa.delivery import forms, proctoring, scoring, states
 from piaa.delivery.models import Attempt
 from piaa.errors import Invalid, NotFound
 from piaa.extensions import db, limiter
+from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.items.models import ItemBank
 from piaa.i18n import N_
 
@@ -37,7 +39,16 @@ TAG_CANDIDATE, TAG_PROCTOR, TAG_ADMIN = ["delivery: candidate"], ["delivery: pro
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=not request.is_json)  # sent as JSON: must be sound JSON
+    """The request's JSON object; no body at all is an empty one.
+
+    :raise UnsupportedMediaType: (415) for a body that is not sent as JSON.
+    :raise Invalid: for JSON that is not an object.
+    """
+    if not request.is_json:
+        if request.content_length or request.get_data(cache=True):
+            raise UnsupportedMediaType("send the body as JSON (Content-Type: application/json)")
+        return {}
+    data = request.get_json()  # sent as JSON: must be sound JSON
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -189,7 +200,7 @@ def start(attempt_id: int):
 @api.get("/attempts/<int:attempt_id>/items")
 @role_required(CANDIDATE)
 @openapi("What the candidate may see now: the current item (adaptive, linear) or the form",
-         tags=TAG_CANDIDATE, parameters=[{"name": "lang", "in": "query", "schema": {"type": "string"}}],
+         tags=TAG_CANDIDATE, parameters=[{"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(SUPPORTED_LANGUAGES)}}],
          responses={200: "attempt: status; items: [{ref, position, content, answer, seq, flagged, locked}]"})
 def items(attempt_id: int):
     attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
@@ -325,7 +336,8 @@ def proctor_admit(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/warn")
 @role_required(PROCTOR, ADMIN)
 @openapi("Send a warning the candidate sees", tags=TAG_PROCTOR,
-         request={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}})
+         request={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}},
+         responses={201: "id and message of the warning"})
 def proctor_warn(attempt_id: int):
     warning = proctoring.warn(db.session, _user(), attempt_id, _body().get("message"))
     db.session.commit()
@@ -389,7 +401,8 @@ def proctor_void(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/notes")
 @role_required(PROCTOR, ADMIN)
 @openapi("Write an incident note", tags=TAG_PROCTOR,
-         request={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})
+         request={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+         responses={201: "id of the note"})
 def proctor_note(attempt_id: int):
     note = proctoring.incident_note(db.session, _user(), attempt_id, _body().get("text"))
     db.session.commit()
@@ -456,7 +469,8 @@ def create_assessment():
 @role_required(ADMIN)
 @openapi("Assemble a fixed form (given item ids, or drawn by the blueprint disjoint from other forms)",
          tags=TAG_ADMIN, request={"type": "object", "properties": {"item_ids": {"type": "array"},
-                                                                   "seed": {"type": "integer"}}})
+                                                                   "seed": {"type": "integer"}}},
+         responses={201: "number of the form and how many items it holds"})
 def assemble_form(assessment_id: int):
     import numpy as np
 
@@ -480,7 +494,8 @@ def assemble_form(assessment_id: int):
              "name": {"type": "string"}, "course": {"type": "string"}, "provider": {"type": "string"},
              "members": {"type": "array", "items": {"type": "object", "properties": {
                  "email": {"type": "string"}, "time_factor": {"type": "number"}}}},
-             "csv": {"type": "string", "description": "email,time_factor rows instead of members"}}})
+             "csv": {"type": "string", "description": "email,time_factor rows instead of members"}}},
+         responses={201: "id, name and member count of the cohort"})
 def create_cohort():
     body = _body()
     provider = None
@@ -517,7 +532,8 @@ def _when(value: Any, field: str) -> datetime:
                                  "opens_at": {"type": "string"}, "closes_at": {"type": "string"},
                                  "name": {"type": "string"}, "access_code": {"type": "string"},
                                  "max_attempts": {"type": "integer"},
-                                 "proctors": {"type": "array", "items": {"type": "string"}}}})
+                                 "proctors": {"type": "array", "items": {"type": "string"}}}},
+         responses={201: "id and name of the window"})
 def create_window():
     from piaa.delivery.models import Cohort
 

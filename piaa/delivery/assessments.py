@@ -125,8 +125,10 @@ def _check_cuts(values: Any, field: str, *, low: float, high: float) -> list[flo
 SETTINGS = ("title", "title_hi", "purpose", "mode", "blueprint", "time_limit_s", "cut_scores",
             "se_target", "min_items", "max_items", "pretest_count", "percent_cut_scores",
             "certifying_level", "navigation", "pause_policy", "proctoring", "languages",
-            "exposure_k", "confidence_threshold")
+            "exposure_k", "confidence_threshold", "rating_tolerance")
 DEFAULT_CONFIDENCE = 0.8
+# Points two raters of a written answer may differ by before a third adjudicates.
+DEFAULT_RATING_TOLERANCE = 1.0
 
 
 def create_assessment(session: Session, *, code: str, title: str, competency: str, purpose: str,
@@ -138,7 +140,8 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
                       percent_cut_scores: list | None = None, certifying_level: int | None = None,
                       navigation: str = "free", pause_policy: str = CLOCK_STOPS,
                       proctoring: dict | None = None, languages: Iterable[str] = ("en",),
-                      exposure_k: int = 3, confidence_threshold: float = DEFAULT_CONFIDENCE) -> Assessment:
+                      exposure_k: int = 3, confidence_threshold: float = DEFAULT_CONFIDENCE,
+                      rating_tolerance: float = DEFAULT_RATING_TOLERANCE) -> Assessment:
     """A new assessment of ``competency`` (a dictionary code).
 
     :raise Invalid: naming the first bad field.
@@ -162,7 +165,7 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
         max_items=max_items, pretest_count=pretest_count, percent_cut_scores=percent_cut_scores,
         certifying_level=certifying_level, navigation=navigation, pause_policy=pause_policy,
         proctoring=proctoring, languages=languages, exposure_k=exposure_k,
-        confidence_threshold=confidence_threshold)
+        confidence_threshold=confidence_threshold, rating_tolerance=rating_tolerance)
     assessment = Assessment(
         code=code, competency=record, bank=bank,
         organisation=organisation or (bank.organisation if bank else None),
@@ -213,7 +216,7 @@ def update_assessment(session: Session, assessment: Assessment, *, actor: User |
 def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s, cut_scores,
                       se_target, min_items, max_items, pretest_count, percent_cut_scores,
                       certifying_level, navigation, pause_policy, proctoring, languages,
-                      exposure_k, confidence_threshold) -> dict[str, Any]:
+                      exposure_k, confidence_threshold, rating_tolerance=DEFAULT_RATING_TOLERANCE) -> dict[str, Any]:
     """Every setting of an assessment checked and in canonical form.
 
     :raise Invalid: naming the first bad field.
@@ -257,12 +260,17 @@ def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s
                       f"{', '.join(PROCTORING_DEFAULTS)}", field="proctoring")
     if isinstance(exposure_k, bool) or not isinstance(exposure_k, int) or not 1 <= exposure_k <= 20:
         raise Invalid(f"exposure_k must be 1 to 20, got {exposure_k!r}", field="exposure_k")
+    if (isinstance(rating_tolerance, bool) or not isinstance(rating_tolerance, (int, float))
+            or not 0 <= rating_tolerance <= 100):
+        raise Invalid(f"rating_tolerance must be a number of points from 0 to 100, got {rating_tolerance!r}",
+                      field="rating_tolerance")
     return dict(title=title.strip(), title_hi=(title_hi or "").strip() or None, purpose=purpose,
                 mode=mode, blueprint=blueprint, time_limit_s=time_limit_s, se_target=se_target,
                 min_items=min_items, max_items=max_items, pretest_count=pretest_count, cut_scores=cuts,
                 percent_cut_scores=percent_cuts, certifying_level=certifying_level,
                 confidence_threshold=float(confidence_threshold), navigation=navigation,
-                pause_policy=pause_policy, proctoring=policy, languages=languages, exposure_k=exposure_k)
+                pause_policy=pause_policy, proctoring=policy, languages=languages, exposure_k=exposure_k,
+                rating_tolerance=float(rating_tolerance))
 
 
 def _check_stopping(mode, se_target, min_items, max_items):

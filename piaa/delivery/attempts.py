@@ -96,7 +96,7 @@ _MOVE_READS = (
         Assessment.bank_id, Assessment.mode, Assessment.navigation, Assessment.proctoring,
         Assessment.languages, Assessment.time_limit_s, Assessment.se_target, Assessment.min_items,
         Assessment.max_items, Assessment.exposure_k, Assessment.cut_scores,
-        Assessment.decision_confidence, Assessment.max_exposure, Assessment.exposure_control))
+        Assessment.confidence_threshold, Assessment.max_exposure, Assessment.exposure_control))
 _LOCK_FOR_MOVE = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")), reads=_MOVE_READS)
 _LOCK_FOR_ANSWER = _locked(
     select(Attempt, AttemptItem)
@@ -752,8 +752,18 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
 
 def finish(session: Session, attempt: Attempt, event: str, *, actor: Any,
            reason: str | None = None) -> Attempt:
-    """End the sitting by ``event`` (submit, time_out, terminate), then score it."""
+    """End the sitting by ``event`` (submit, time_out, terminate), then score it, or, when
+    written answers wait for raters, leave it awaiting their ratings (``piaa.delivery.ratings``)."""
+    from piaa.delivery import ratings
+
     attempt = transition(session, attempt, event, actor=actor, reason=reason)
+    if ratings.waits_for_ratings(session, attempt):
+        return transition(session, attempt, "await_ratings", actor=None)
+    return score_and_close(session, attempt, actor=actor)
+
+
+def score_and_close(session: Session, attempt: Attempt, *, actor: Any = None) -> Attempt:
+    """Score a finished attempt, move it to ``scored`` and issue its certificate if due."""
     scoring.score_attempt(session, attempt, actor=actor)
     attempt = transition(session, attempt, "score", actor=None,
                          data={"theta": attempt.theta, "se": attempt.se, "level": attempt.level,

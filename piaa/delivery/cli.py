@@ -18,14 +18,19 @@ def delivery_group() -> None:
               help="Keep sweeping every this many seconds (without it: one pass).")
 @with_appcontext
 def sweep_command(every: float | None) -> None:
-    """Close attempts whose time is up and flag candidates whose heartbeat stopped."""
+    """Close attempts whose time is up, flag candidates whose heartbeat stopped, and hand
+    background jobs whose hand-over failed to the queue again."""
+    from flask import current_app
+
+    from piaa import jobs
     from piaa.delivery.sweeper import sweep
     from piaa.extensions import db
 
     while True:
         report = sweep(db.session)
+        requeued = jobs.requeue_stalled(current_app)
         click.echo(f"closed {len(report.closed)}, heartbeat lost {len(report.heartbeat_lost)}, "
-                   f"failed {len(report.failed)}")
+                   f"failed {len(report.failed)}, jobs re-queued {len(requeued)}")
         if every is None:
             if report.failed:
                 raise click.ClickException(f"could not close attempts {report.failed}; see the log")

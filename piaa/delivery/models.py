@@ -96,8 +96,11 @@ class Assessment(db.Model):
     # used before any calibration exists; None: a classical score assigns no level.
     percent_cut_scores: Mapped[list | None] = mapped_column(JSON)
     certifying_level: Mapped[int | None] = mapped_column(Integer)
-    # A certificate is issued only when the probability that the true level is at or above
-    # the certifying level reaches this (``piaa.delivery.scoring``).
+    # One confidence for both decisions: a certificate is issued only when the probability
+    # that the true level is at or above the certifying level reaches this
+    # (``piaa.delivery.scoring``), and an adaptive test may stop once its most probable level
+    # is this probable (after min_items): stopping sooner would leave candidates short of
+    # what a certificate needs.
     confidence_threshold: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
     # The recorded standard setting (``piaa.standard_setting``) each set of cuts came from;
     # None: typed in by hand. No foreign key: a standard setting names its assessment, and a
@@ -114,9 +117,6 @@ class Assessment(db.Model):
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["en"])
     # Adaptive exposure control: choose at random among the k most informative items.
     exposure_k: Mapped[int] = mapped_column(Integer, default=3)
-    # Posterior probability of the level at which an adaptive test may stop: the level is
-    # then decided with this confidence (before max_items, after min_items).
-    decision_confidence: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
     # Adaptive exposure cap: the highest share of candidates an item may reach; None: the
     # randomesque choice among ``exposure_k`` items alone.
     max_exposure: Mapped[float | None] = mapped_column(Float)
@@ -124,6 +124,10 @@ class Assessment(db.Model):
     # (``piaa.delivery.readiness``): {"parameter_set_id", "max_exposure", "k": {item id: k},
     # "checked_at", "summary"}; used while the set it was computed for is active.
     exposure_control: Mapped[dict | None] = mapped_column(JSON)
+    # Written answers rated by people: on a high-stakes assessment (certification, or one that
+    # certifies a level) two raters each; when they differ by more than this many points a third
+    # rater adjudicates (``piaa.delivery.ratings``).
+    rating_tolerance: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
@@ -294,7 +298,7 @@ class Attempt(db.Model):
     __table_args__ = (
         Index("ix_attempt_state_deadline", "state", "deadline_at"),
         CheckConstraint("state IN ('created', 'checked_in', 'in_progress', 'paused', 'submitted', "
-                        "'timed_out', 'terminated', 'scored', 'voided')", name="state"),
+                        "'timed_out', 'terminated', 'awaiting_ratings', 'scored', 'voided')", name="state"),
     )
 
     def __repr__(self) -> str:
@@ -402,3 +406,34 @@ class AttemptScore(db.Model):
 
     __table_args__ = (UniqueConstraint("attempt_id", "number"),
                       CheckConstraint("method IN ('eap', 'classical')", name="method"))
+
+
+FIRST, SECOND, ADJUDICATION = "first", "second", "adjudication"
+RATING_ROUNDS = (FIRST, SECOND, ADJUDICATION)
+
+
+class ResponseRating(db.Model):
+    """One rater's points for one written answer (an attempt item of a human-rated type).
+
+    Rows are never changed: a rater rates an answer once, and the agreed points are worked out
+    from the rows (``piaa.delivery.ratings``)."""
+
+    __tablename__ = "response_rating"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_item_id: Mapped[int] = mapped_column(ForeignKey("attempt_item.id", ondelete="CASCADE"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    round: Mapped[str] = mapped_column(String(16))
+    points: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    attempt_item: Mapped[AttemptItem] = relationship()
+    rater: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("attempt_item_id", "rater_id"),
+        UniqueConstraint("attempt_item_id", "round"),
+        CheckConstraint("round IN ('first', 'second', 'adjudication')", name="round"),
+        CheckConstraint("points >= 0", name="points_not_negative"),
+    )

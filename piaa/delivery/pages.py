@@ -38,7 +38,8 @@ SCALE_LOW, SCALE_HIGH = -4.0, 4.0
 STATE_LABELS = {
     "created": N_("Not started"), "checked_in": N_("Checked in"), "in_progress": N_("In progress"),
     "paused": N_("Paused"), "submitted": N_("Submitted"), "timed_out": N_("Timed out"),
-    "terminated": N_("Terminated"), "scored": N_("Finished"), "voided": N_("Voided"),
+    "terminated": N_("Terminated"), "awaiting_ratings": N_("Waiting for ratings"), "scored": N_("Finished"),
+    "voided": N_("Voided"),
 }
 MODE_LABELS = {"fixed": N_("Fixed form"), "loft": N_("A form drawn for you"), "adaptive": N_("Adaptive")}
 PURPOSE_LABELS = {"pre_course": N_("Before the course"), "post_course": N_("After the course"),
@@ -129,7 +130,7 @@ SITTING_STRINGS = (
     N_("This assessment is open in another tab or window. Close the other one: only one may be used."),
     N_("Your session has ended. Sign in again in this browser; your queued answers are kept."),
     N_("The assessment could not start: {message}"), N_("Choose a different position for each entry."),
-    N_("Position"), N_("Your answer"), N_("This answer is final: it cannot be changed after moving on."),
+    N_("Position"), N_("Your answer"), N_("Part {label}"), N_("This answer is final: it cannot be changed after moving on."),
     N_("The proctor has paused your assessment"), N_("The clock is stopped while paused."),
     N_("The clock keeps running while paused."), N_("Message from the proctor"), N_("I understand"),
     N_("All questions are answered. Submit when you are ready."), N_("Items could not be loaded: {message}"),
@@ -216,7 +217,9 @@ def result_view(session: Session, attempt: Attempt) -> dict[str, Any]:
                             "result": None, "scale": None, "percent_scale": None}
     if attempt.state != states.SCORED:
         return view
-    result = scoring.result_of(attempt)
+    # The page rounds the stored θ and SE once (to 2 places); result_of's 3-place values are
+    # the API's, and rounding those again could move the last digit.
+    result = dict(scoring.result_of(attempt), theta=attempt.theta, se=attempt.se)
     view["result"] = result
     # The competency and the level's words in the reader's language, where the dictionary has them.
     competency = attempt.assessment.competency

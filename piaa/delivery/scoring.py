@@ -63,9 +63,18 @@ def score_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
                                 .order_by(AttemptItem.position)))
     # One read of the versions (or none: frozen versions are cached), and no flush per row.
     versions = version_views(session, [row.version_id for row in rows])
+    rated = None
     for row in rows:
         version = versions[row.version_id]
         kind = get_item_type(version.item_type)
+        if kind.human_rated:  # the raters' agreed points (piaa.delivery.ratings)
+            if rated is None:
+                from piaa.delivery.ratings import agreed_points
+
+                rated = agreed_points(session, attempt)
+            score = kind.rated(version.content, rated.get(row.id))
+            row.credit, row.max_credit, row.category = score.credit, score.max_credit, score.category
+            continue
         try:
             score = kind.score(version.content, row.answer)
         except Invalid:

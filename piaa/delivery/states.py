@@ -8,7 +8,10 @@ from __future__ import annotations
 
 CREATED, CHECKED_IN, IN_PROGRESS, PAUSED = "created", "checked_in", "in_progress", "paused"
 SUBMITTED, TIMED_OUT, TERMINATED, SCORED, VOIDED = "submitted", "timed_out", "terminated", "scored", "voided"
-STATES = (CREATED, CHECKED_IN, IN_PROGRESS, PAUSED, SUBMITTED, TIMED_OUT, TERMINATED, SCORED, VOIDED)
+# The sitting is over and written answers wait for their raters (``piaa.delivery.ratings``).
+AWAITING_RATINGS = "awaiting_ratings"
+STATES = (CREATED, CHECKED_IN, IN_PROGRESS, PAUSED, SUBMITTED, TIMED_OUT, TERMINATED, AWAITING_RATINGS,
+          SCORED, VOIDED)
 
 # event -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -19,7 +22,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "submit": (frozenset({IN_PROGRESS}), SUBMITTED),
     "time_out": (frozenset({IN_PROGRESS, PAUSED}), TIMED_OUT),
     "terminate": (frozenset({CHECKED_IN, IN_PROGRESS, PAUSED}), TERMINATED),
-    "score": (frozenset({SUBMITTED, TIMED_OUT, TERMINATED}), SCORED),
+    "await_ratings": (frozenset({SUBMITTED, TIMED_OUT, TERMINATED}), AWAITING_RATINGS),
+    "score": (frozenset({SUBMITTED, TIMED_OUT, TERMINATED, AWAITING_RATINGS}), SCORED),
     "void": (frozenset(set(STATES) - {VOIDED}), VOIDED),
 }
 
@@ -46,7 +50,7 @@ def is_clock_running(state: str) -> bool:
 
 def is_finished(state: str) -> bool:
     """The sitting is over: answers are frozen, scoring may run."""
-    return state in (SUBMITTED, TIMED_OUT, TERMINATED, SCORED)
+    return state in (SUBMITTED, TIMED_OUT, TERMINATED, AWAITING_RATINGS, SCORED)
 
 
 def is_completed(state: str) -> bool:

@@ -28,7 +28,7 @@ COMPETENCIES_FILE = "competencies.json"
 ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "text_entry", "numeric_entry",
               "ordering", "situational_judgement", "likert")
 # Types that come from QTI packages (and bank folders) only: a spreadsheet row cannot hold them.
-PACKAGE_ONLY_TYPES = ("matching", "hotspot")
+PACKAGE_ONLY_TYPES = ("matching", "hotspot", "composite", "extended_text")
 LOAD_STATES = ("draft", "approved", "operational")
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 
@@ -39,6 +39,7 @@ TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "matching": {"partial_credit": False},
     "text_entry": {"case_sensitive": False, "collapse_spaces": True},
     "numeric_entry": {"tolerance": 0},
+    "extended_text": {"max_length": 10_000},
 }
 
 

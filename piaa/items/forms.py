@@ -5,7 +5,9 @@ the page shows a few blank rows and a little script adds more; blank rows are ig
 """
 from __future__ import annotations
 
+import re
 import string
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -17,6 +19,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from piaa.i18n import N_
+from piaa.i18n import gettext as _
 from piaa.i18n import lazy_gettext as _l
 from piaa.items.types import ITEM_TYPES
 
@@ -77,6 +81,9 @@ class ItemForm(FlaskForm):
     key_number = StringField(_l("Correct value"))
     tolerance = StringField(_l("Tolerance (±)"), default="0")
     unit = StringField(_l("Unit shown after the box (optional)"), validators=[Optional(), Length(max=40)])
+    rubric_en = TextAreaField(_l("Rubric for raters (English)"))
+    rubric_hi = TextAreaField(_l("Rubric for raters (Hindi)"))
+    max_points = StringField(_l("Most points a rater may give"), default="4")
 
 
 def _text(en: str | None, hi: str | None) -> dict[str, str]:
@@ -135,6 +142,9 @@ def content_from_form(item_type: str, form: ItemForm, formdata: MultiDict) -> di
     elif item_type == "ordering":
         # The author writes the steps in the right order; candidates see them shuffled.
         content.update(options=options, key=[r["id"] for r in rows], partial_credit=form.partial_credit.data)
+    elif item_type == "extended_text":
+        content.update(rubric=_text(form.rubric_en.data, form.rubric_hi.data) or None,
+                       max_points=_number(form.max_points.data))
     elif kind.polytomous:
         content["options"] = [dict(o, credit=_number(r["credit"])) for o, r in zip(options, rows)]
     elif item_type == "true_false":
@@ -169,6 +179,10 @@ def fill_form(form: ItemForm, data: dict[str, Any]) -> None:
     form.collapse_spaces.data = data.get("collapse_spaces", True)
     if data.get("type") == "true_false":
         form.key_bool.data = "true" if data.get("key") else "false"
+    if data.get("type") == "extended_text":
+        rubric = data.get("rubric") or {}
+        form.rubric_en.data, form.rubric_hi.data = rubric.get("en"), rubric.get("hi")
+        form.max_points.data = str(data.get("max_points", ""))
     if data.get("type") == "numeric_entry":
         form.key_number.data = str(data.get("key", ""))
         form.tolerance.data = str(data.get("tolerance", 0))
@@ -198,3 +212,115 @@ def rows_for_display(item_type: str, data: dict[str, Any] | None, formdata: Mult
     options += [dict(blank_option) for _ in range(min(MAX_ROWS, max(minimum, len(options) + 1)) - len(options))]
     accepted += [{"value": "", "credit": ""} for _ in range(max(3, len(accepted) + 1) - len(accepted))]
     return {"options": options, "accepted": accepted}
+
+
+# --- problems beside their fields, in plain words -------------------------------------------
+# The item types check content as the bank format has it ("options[1].text.hi", "key") and say
+# so in the format's words, which suit an import report. On the authoring form each problem
+# goes beside the box it is about, said as an author would say it.
+
+OPTION_FIELD = re.compile(r"^options\[(\d+)\](?:\.(text|credit|id))?(?:\.(en|hi))?$")
+ACCEPTED_FIELD = re.compile(r"^accepted\[(\d+)\](?:\.(value|credit))?$")
+TEXT_FIELD = re.compile(r"^(stem|rationale)(?:\.(en|hi))?$")
+LANGUAGE_NAMES = {"en": "English", "hi": "Hindi"}
+# Fields of the bank format that are fields of the form by the same name.
+FIELD_WORDS = {
+    "competency": N_("Choose a competency from the dictionary."),
+    "level": N_("Choose a level from 1 to 5."),
+    "sub_area": N_("Keep the sub-area under 100 characters."),
+    "tolerance": N_("Type the tolerance as a number, 0 or more."),
+    "unit": N_("Keep the unit short."),
+    "reference": N_("Keep the source reference short."),
+}
+
+
+@dataclass
+class FormProblems:
+    """Problems by the form element they are about (its id), and the summary that links to them."""
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+    summary: list[tuple[str | None, str]] = field(default_factory=list)
+
+    def add(self, anchor: str | None, message: str) -> None:
+        if anchor is not None:
+            if message in self.by_field.get(anchor, []):
+                return
+            self.by_field.setdefault(anchor, []).append(message)
+        self.summary.append((anchor, message))
+
+
+def _text_words(what: str, lang: str | None, message: str) -> str:
+    language = _(LANGUAGE_NAMES.get(lang or "en", lang or "en"))
+    if "is not one of" in message:
+        return _("This bank has no {language} text: leave this box empty.", language=language)
+    if "plain text" in message:
+        return _("Write plain text: HTML tags are not allowed here.")
+    if "while the stem has it" in message:
+        return _("The question has {language} text, so this option needs it too.", language=language)
+    return _("Write the {what} in {language}.", what=_(what), language=language)
+
+
+def _option_words(item_type: str, message: str) -> str:
+    if "needs" in message and "options" in message:
+        return _("Give between {low} and {high} options.", low=2, high=8)
+    if "without gaps" in message:
+        return _("Give the options the credits 0, 1, 2 and so on without gaps; the best response gets the highest.")
+    if "two different credits" in message:
+        return _("Give at least two options different credits.")
+    return _("Check the options.")
+
+
+def _key_words(item_type: str) -> tuple[str, str]:
+    """Where a problem with the correct answer goes, and what to say."""
+    return {
+        "single_choice": ("options", _("Choose the correct option.")),
+        "multiple_response": ("options", _("Tick at least one correct option.")),
+        "ordering": ("options", _("Write the options in the correct order.")),
+        "true_false": ("key_bool", _("Choose True or False.")),
+        "numeric_entry": ("key_number", _("Type the correct value as a number, for example 30 or 2.5.")),
+    }.get(item_type, ("options", _("Give each option a credit instead of marking a correct one.")))
+
+
+def plain_problems(item_type: str, problems: list[dict[str, Any]], formdata: MultiDict) -> FormProblems:
+    """The problems a service found with a posted item form, beside the fields of the form."""
+    rows = [r["row"] for r in option_rows(formdata)]
+    accepted_rows = [i for i in range(MAX_ROWS * 2) if formdata.get(f"accepted-{i}-value", "").strip()]
+    out = FormProblems()
+    for found in problems:
+        name, message = found.get("field") or "", found.get("message") or ""
+        if name == "id":
+            out.add("code", _("This bank already has an item with this id; choose another.")
+                    if "already has" in message else
+                    _("Use 1 to 64 letters, digits, dots, hyphens or underscores, without spaces."))
+        elif name in FIELD_WORDS:
+            out.add(name, _(FIELD_WORDS[name]))
+        elif name == "key":
+            out.add(*_key_words(item_type))
+        elif name == "options":
+            out.add("options", _option_words(item_type, message))
+        elif name == "accepted":
+            out.add("accepted", _("At least one accepted answer must earn full credit (1).")
+                    if "full credit" in message else _("Give at least one accepted answer."))
+        elif match := TEXT_FIELD.match(name):
+            what, lang = match[1], match[2]
+            words = _text_words(_l("question") if what == "stem" else "rationale", lang, message)
+            out.add(f"{what}_{lang or 'en'}", words)
+        elif match := OPTION_FIELD.match(name):
+            index, part, lang = int(match[1]), match[2], match[3]
+            row = rows[index] if index < len(rows) else None
+            if part == "credit":
+                out.add(f"option-{row}-credit" if row is not None else "options",
+                        _("Give a whole-number credit, 0 or more."))
+            else:
+                out.add(f"option-{row}-{lang or 'en'}" if row is not None else "options",
+                        _text_words(_l("option"), lang, message))
+        elif match := ACCEPTED_FIELD.match(name):
+            index, part = int(match[1]), match[2]
+            row = accepted_rows[index] if index < len(accepted_rows) else None
+            if part == "credit" and row is not None:
+                out.add(f"accepted-{row}-credit", _("Give a credit above 0 and at most 1."))
+            else:
+                out.add(f"accepted-{row}-value" if row is not None else "accepted", _("Write the accepted answer."))
+        else:  # a rule this form does not know in words: say it as the checker does
+            out.add(None, f"{name}: {message}" if name else message)
+    return out

@@ -154,7 +154,8 @@ def _dictionary_problems(session: Session, parsed: ParsedBank) -> list[dict[str,
         if code not in known:
             found.append(problem(f"unknown competency {code!r} (not in the dictionary)",
                                  item=item_id, field="competency", **source))
-        elif getattr(ITEM_TYPES.get(item.get("type")), "polytomous", False) and known[code] != BEHAVIOURAL:
+        elif getattr(ITEM_TYPES.get(item.get("type")), "polytomous", False) and known[code] != BEHAVIOURAL \
+                and not ITEM_TYPES[item["type"]].human_rated:  # a rated essay suits any competency
             found.append(problem(f"{item['type']} items are for behavioural competencies; "
                                  f"{code} is {known[code]}", item=item_id, field="type", **source))
     return found
@@ -347,13 +348,11 @@ def import_parsed(session: Session, parsed: ParsedBank, file_problems: list[dict
 
 def _store_media(session: Session, parsed: ParsedBank, items: list[dict[str, Any]]) -> None:
     """The media files the imported items refer to, stored with them."""
+    from piaa.items.exporters.qti3 import media_of
     from piaa.items.media import store_media
-    from piaa.items.types.rich import MEDIA_SCHEME, media_hashes
 
-    used = {sha for item in items for html in (item.get("body") or {}).values()
-            for sha in media_hashes(html)}
-    # a hotspot's picture is the widget's, not part of the body
-    used |= {item["image"]["src"][len(MEDIA_SCHEME):] for item in items if item.get("type") == "hotspot"}
+    # the bodies' files, and each hotspot's picture (the widget's, not the body's), in parts too
+    used = {sha for item in items for sha in media_of(item)}
     store_media(session, {sha: f for sha, f in parsed.media.items() if sha in used})
 
 

@@ -14,11 +14,21 @@ from piaa.extensions import db
 from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.i18n import gettext as _
 from piaa.items import services
-from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, ItemForm, RetireForm,
-                              ReviewForm, choices, content_from_form, fill_form, rows_for_display)
+from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, FormProblems, ItemForm, RetireForm,
+                              ReviewForm, choices, content_from_form, fill_form, plain_problems,
+                              rows_for_display)
 from piaa.items.models import COMPETENCY_TYPES, ITEM_STATES
 from piaa.items.types import ITEM_TYPES
 from piaa.i18n import N_
+
+# Imported facts the item form does not show, kept when an author saves the form: weighted
+# scoring (a changed option the mapping names is then refused by name, never dropped) and an
+# essay's length limit.
+KEPT_FROM_IMPORT = ("mapping", "max_length")
+
+
+def kept_from_import(data: dict) -> dict:
+    return {k: data[k] for k in KEPT_FROM_IMPORT if data.get(k) is not None}
 
 bp = Blueprint("items", __name__)
 
@@ -152,19 +162,27 @@ def _item_form(data: dict | None = None) -> ItemForm:
     return form
 
 
-def _render_item_form(form, bank, item_type, *, item=None, data=None, problems=(), status=200):
+def _render_item_form(form, bank, item_type, *, item=None, data=None, refused: Invalid | None = None,
+                      status=200):
     rows = rows_for_display(item_type, data, request.form if request.method == "POST" else None)
+    problems = plain_problems(item_type, refused.problems or [refused.to_dict()["error"]], request.form) \
+        if refused is not None else FormProblems()
+    for name, errors in form.errors.items():
+        for error in errors:
+            problems.add(name, _(error))
     return render_template("items/item_form.html", form=form, bank=bank, item=item,
-                           item_type=ITEM_TYPES[item_type], rows=rows, problems=list(problems)), status
+                           item_type=ITEM_TYPES[item_type], rows=rows, problems=problems), status
 
 
 @bp.route("/banks/<int:bank_id>/items/new/<item_type>", methods=["GET", "POST"])
 @role_required(*AUTHORS)
 def new_item(bank_id: int, item_type: str):
     found = services.get_bank(db.session, bank_id, _user())
-    if item_type not in ITEM_TYPES:
+    if item_type not in ITEM_TYPES or not ITEM_TYPES[item_type].authored_in_form:
         abort(404)
     form = _item_form()
+    if request.method == "GET":  # a new item most likely assesses what the bank's items do
+        form.competency.data = request.args.get("competency") or services.bank_competency(db.session, found)
     if not form.validate_on_submit():
         return _render_item_form(form, found, item_type, status=422 if request.method == "POST" else 200)
     try:
@@ -174,8 +192,7 @@ def new_item(bank_id: int, item_type: str):
             content=content_from_form(item_type, form, request.form), actor=_user())
     except Invalid as exc:
         db.session.rollback()
-        return _render_item_form(form, found, item_type, problems=exc.problems or [exc.to_dict()["error"]],
-                                 status=422)
+        return _render_item_form(form, found, item_type, refused=exc, status=422)
     db.session.commit()
     flash(_("Item {code} saved as a draft.", code=created.code), "success")
     return redirect(url_for("items.item", item_id=created.id))
@@ -192,12 +209,12 @@ def edit_item(item_id: int):
                                  status=422 if request.method == "POST" else 200)
     try:
         version = services.update_item(
-            db.session, found, content=content_from_form(found.type, form, request.form), actor=_user(),
+            db.session, found, content={**kept_from_import(data), **content_from_form(found.type, form, request.form)},
+            actor=_user(),
             competency=form.competency.data, level=form.level.data, sub_area=form.sub_area.data or None)
     except Invalid as exc:
         db.session.rollback()
-        return _render_item_form(form, found.bank, found.type, item=found, data=data,
-                                 problems=exc.problems or [exc.to_dict()["error"]], status=422)
+        return _render_item_form(form, found.bank, found.type, item=found, data=data, refused=exc, status=422)
     db.session.commit()
     flash(_("Item {code} saved (version {number}).", code=found.code, number=version.number), "success")
     return redirect(url_for("items.item", item_id=found.id))

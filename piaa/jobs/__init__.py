@@ -8,6 +8,11 @@ web tier can show it whichever backend ran it. Long jobs report progress with
 A service that must not commit (the request commits once) queues follow-up work with
 :func:`enqueue_after_commit`: the job starts only if and when that transaction commits, so it
 never runs against rows that were rolled back or are not yet visible to its worker.
+
+A job whose hand-over failed (Redis away at that moment, or the web process killed between
+writing the row and starting its thread) stays ``queued`` in the table and is handed over
+again by :func:`requeue_stalled`, which the sweeper runs on every pass. A job handed over twice
+still runs once: a runner first claims the row (queued -> running), and only one claim wins.
 """
 from __future__ import annotations
 
@@ -18,14 +23,15 @@ import time
 import traceback
 import uuid
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, DateTime, Integer, String, Text, event
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
-from piaa.clock import now
+from piaa.clock import as_utc, now
 from piaa.extensions import db
 
 QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
@@ -61,7 +67,8 @@ def _resolve(func_path: str):
 def _redis(app: Flask):
     from redis import Redis
 
-    return Redis.from_url(app.config["PIAA_REDIS_URL"])
+    # A Redis that stops answering must not hold a request for the system's connect timeout.
+    return Redis.from_url(app.config["PIAA_REDIS_URL"], socket_connect_timeout=2)
 
 
 def enqueue(func_path: str, *, created_by: int | None = None, **kwargs: Any) -> str:
@@ -72,7 +79,11 @@ def enqueue(func_path: str, *, created_by: int | None = None, **kwargs: Any) -> 
     job = _new_job(app, func_path, created_by, kwargs)
     db.session.add(job)
     db.session.commit()
-    _start(app, job)
+    try:
+        _start(app, job)
+    except _QUEUE_UNREACHABLE:  # the row is written: requeue_stalled hands it over later
+        log.warning("job %s (%s) could not be handed to the queue; it waits for the re-queue",
+                    job.id, func_path, exc_info=True)
     return job.id
 
 
@@ -141,7 +152,8 @@ def _new_job(app: Flask, func_path: str, created_by: int | None, kwargs: dict) -
                backend=backend, created_by_id=created_by, created_at=now())
 
 
-def _start(app: Flask, job: Job) -> None:
+def _start(app: Flask, job) -> None:
+    """Hand ``job`` (a ``Job``, or any row with its ``id`` and ``backend``) to its runner."""
     from piaa.operations.logs import current_request_id
 
     request_id = current_request_id()  # the job's log lines carry the id of the request that queued it
@@ -158,6 +170,71 @@ def _start(app: Flask, job: Job) -> None:
 
 
 _threads: dict[str, threading.Thread] = {}
+
+
+def _queue_unreachable() -> tuple[type[BaseException], ...]:
+    from redis import exceptions
+
+    return (exceptions.ConnectionError, exceptions.TimeoutError)
+
+
+_QUEUE_UNREACHABLE = _queue_unreachable()
+
+# How long a job may stay ``queued`` before it is taken for lost. Under RQ a job waits in its
+# queue as long as the workers are busy (a calibration can take hours), so there the queue is
+# asked as well: only a job it does not hold is handed over again. A thread is started at
+# once and claims its row within milliseconds, so a thread job still queued this long after
+# it was written lost its thread with the process that was to start it.
+STALLED_AFTER = timedelta(seconds=60)
+_RQ_LIVE_STATES = {"queued", "started", "deferred", "scheduled"}
+
+
+def requeue_stalled(app: Flask, older_than: timedelta = STALLED_AFTER) -> list[str]:
+    """Hand over again every job written more than ``older_than`` ago that is still
+    ``queued`` and that no runner holds (not in the RQ queue, or no thread in this process);
+    returns their ids. Safe to run from any number of processes at once: a job handed over
+    twice is claimed once (see :func:`execute`). A queue still away leaves the jobs for the
+    next pass."""
+    at = now()
+    stalled = db.session.execute(
+        select(Job.id, Job.func, Job.backend, Job.created_at)
+        .where(Job.state == QUEUED, Job.created_at <= at - older_than).order_by(Job.created_at)).all()
+    db.session.rollback()  # read only: each job's runner writes its row
+    requeued = []
+    for job in stalled:
+        if job.backend == "rq" and not app.config.get("PIAA_REDIS_URL"):
+            continue  # queued for workers this process cannot reach
+        try:
+            if job.backend == "rq" and _held_by_rq(app, job.id):
+                continue
+            if job.backend == "thread" and job.id in _threads:
+                continue
+            _start(app, job)
+        except _QUEUE_UNREACHABLE:
+            log.warning("the job queue is still unreachable: %d stalled jobs wait for the next pass",
+                        len(stalled) - len(requeued))
+            break
+        log.info("job %s (%s) re-queued: still queued %s after it was written", job.id, job.func,
+                 at - as_utc(job.created_at))
+        requeued.append(job.id)
+    return requeued
+
+
+def _held_by_rq(app: Flask, job_id: str) -> bool:
+    """Whether RQ holds the job (waiting, running or scheduled); an entry it finished, failed
+    or lost without running our job (a worker killed at the start) is cleared for the new one."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as QueueEntry
+
+    connection = _redis(app)
+    try:
+        entry = QueueEntry.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    if (entry.get_status(refresh=False) or "") in _RQ_LIVE_STATES:
+        return True
+    entry.delete()
+    return False
 
 
 def _run_in_thread(app: Flask, job_id: str, request_id: str | None = None) -> None:
@@ -199,9 +276,13 @@ def execute(job_id: str) -> None:
     """Run one job and record its outcome; failures are stored, not raised."""
     from piaa.operations import metrics, reporting
 
-    job = db.session.get(Job, job_id)
-    job.state, job.started_at = RUNNING, now()
+    claimed = db.session.execute(update(Job).where(Job.id == job_id, Job.state == QUEUED)
+                                 .values(state=RUNNING, started_at=now()))
     db.session.commit()
+    if claimed.rowcount != 1:  # handed over twice (a re-queue), and the other runner has it
+        log.info("job %s is not queued any more: another runner took it", job_id)
+        return
+    job = db.session.get(Job, job_id)
     token = _current_job.set(job_id)
     started, func = time.perf_counter(), job.func
     try:

@@ -3,17 +3,20 @@
 wrong password."""
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
 import pytest
 
 from piaa import create_app
-from piaa.accounts import services
+from piaa.accounts import known_devices, services
 from piaa.extensions import limiter
 from tests.conftest import TEST_PASSWORD
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
+# Redis is shared by every test run on the machine: this run's counters carry its own prefix.
+KEY_PREFIX = f"piaa-test-{os.getpid()}"
 
 
 def sign_in(client, email, password, address="192.0.2.1"):
@@ -28,17 +31,60 @@ def app_config(app_config):
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
-    redis.Redis.from_url(REDIS_URL).flushdb()  # ids, and so e-mails, repeat from test to test
-    return {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL}
+    store = redis.Redis.from_url(REDIS_URL)
+    yield {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL,
+           "RATELIMIT_KEY_PREFIX": KEY_PREFIX}
+    for key in store.scan_iter(f"*{KEY_PREFIX}*"):  # ids, and so e-mails, repeat from test to test
+        store.delete(key)
 
 
 def test_failures_on_one_account_from_many_addresses_are_throttled(client, make_user):
     user = make_user(role="author")
-    codes = [sign_in(client, user.email, "wrong password!", f"192.0.2.{n}") for n in range(6)]
-    assert codes == [200] * 5 + [429]
-    assert sign_in(client, user.email, TEST_PASSWORD, "198.51.100.7") == 429  # held, even rightly
+    codes = [sign_in(client, user.email, "wrong password!", f"192.0.2.{n}") for n in range(11)]
+    assert codes == [200] * 10 + [429]
+    assert sign_in(client, user.email, TEST_PASSWORD, "198.51.100.7") == 429  # a new browser waits
     other = make_user(role="author")
     assert sign_in(client, other.email, TEST_PASSWORD, "198.51.100.7") == 302  # others are not
+
+
+def test_a_guesser_locks_out_his_own_address_not_the_account(client, make_user):
+    user = make_user(role="author")
+    codes = [sign_in(client, user.email, "wrong password!", "203.0.113.66") for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    assert sign_in(client, user.email, TEST_PASSWORD, "203.0.113.66") == 429
+    assert sign_in(client, user.email, TEST_PASSWORD, "198.51.100.7") == 302  # the owner, elsewhere
+
+
+def test_a_browser_the_account_knows_is_never_locked_out_by_others(app, client, make_user):
+    """The owner signed in from this browser before (it holds the account's device cookie);
+    then a guesser fails from many addresses, and from the owner's own (a shared NAT)."""
+    user = make_user(role="author")
+    assert sign_in(client, user.email, TEST_PASSWORD, "198.51.100.7") == 302
+    assert client.get_cookie(known_devices.COOKIE, path="/login") is not None
+    client.post("/logout")
+    guesser = app.test_client()
+    codes = [sign_in(guesser, user.email, "wrong password!", f"192.0.2.{n}") for n in range(12)]
+    codes += [sign_in(guesser, user.email, "wrong password!", "198.51.100.7") for _ in range(6)]
+    assert codes[-1] == 429 and codes[10] == 429
+    assert sign_in(client, user.email, TEST_PASSWORD, "198.51.100.7") == 302
+    assert sign_in(client, user.email, TEST_PASSWORD, "203.0.113.9") == 302  # on the road, too
+
+
+def test_a_known_browser_still_cannot_guess_freely(client, make_user):
+    user = make_user(role="author")
+    assert sign_in(client, user.email, TEST_PASSWORD) == 302
+    codes = [sign_in(client, user.email, "wrong password!", f"192.0.2.{n}") for n in range(6)]
+    assert codes == [200] * 5 + [429]
+
+
+def test_a_forged_or_foreign_device_cookie_counts_as_unknown(client, make_user):
+    owner, other = make_user(role="author"), make_user(role="author")
+    assert sign_in(client, other.email, TEST_PASSWORD) == 302  # known to another account only
+    client.post("/logout")
+    codes = [sign_in(client, owner.email, "wrong password!", f"192.0.2.{n}") for n in range(11)]
+    assert codes[-1] == 429
+    client.set_cookie(known_devices.COOKIE, "forged.value", path="/login")
+    assert sign_in(client, owner.email, TEST_PASSWORD, "198.51.100.8") == 429
 
 
 def test_successes_do_not_count_against_the_account(client, make_user):
@@ -49,7 +95,7 @@ def test_successes_do_not_count_against_the_account(client, make_user):
 def test_the_counters_outlive_a_worker_and_are_shared(app, client, make_user, app_config):
     """A fresh worker (a new app, its limiter bound anew) sees the failures counted before."""
     user = make_user(role="author")
-    assert [sign_in(client, user.email, "wrong password!", f"192.0.2.{n}") for n in range(5)] == [200] * 5
+    assert [sign_in(client, user.email, "wrong password!", f"192.0.2.{n}") for n in range(10)] == [200] * 10
     other_worker = create_app(app_config)
     assert sign_in(other_worker.test_client(), user.email, "wrong password!", "192.0.2.99") == 429
     limiter.init_app(app)

@@ -51,7 +51,8 @@ def test_refusals_sit_beside_their_fields_and_nothing_is_saved(admin_client, ban
     assert 'id="time_limit_min-error"' in html and "Enter a number from 1 to 360." in html
     response = admin_client.post("/admin/assessments/new?competency=FN-NOTING", data=form(cut3="-1.5"))
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and 'id="cut1-error"' in html and "must rise" in html
+    assert response.status_code == 422 and 'id="cut1-error"' in html
+    assert "Each level must begin at a higher θ than the level before it." in html and "cut_scores" not in html
     response = admin_client.post("/admin/assessments/new?competency=FN-NOTING", data=form(**{"cell-2-0": "two"}))
     assert response.status_code == 422 and "enter a whole number of items, not two" in response.get_data(as_text=True)
     assert session.scalar(select(func.count(Assessment.id))) == 0
@@ -118,3 +119,24 @@ def test_a_draw_the_pool_cannot_fill_says_why(admin_client, make_assessment):
     assessment = make_assessment(mode="loft", blueprint={"cells": [{"level": 5, "sub_area": "noting", "count": 9}]})
     html = admin_client.get(f"/admin/assessments/{assessment.id}/draw").get_data(as_text=True)
     assert 'id="draw-problem"' in html and "needs 9 items" in html
+
+
+@pytest.mark.parametrize("overrides, field, words", [
+    (dict(mode="adaptive", se_target="0.3", min_items="10", max_items="5"), "max_items",
+     "Give at least as many items as the minimum (10)."),
+    (dict(pcut1="50", pcut2="40", pcut3="60", pcut4="70", pcut5="80"), "pcut1",
+     "Each level must begin at a higher per cent than the level before it."),
+])
+def test_a_services_refusal_is_said_in_plain_words(admin_client, bank, overrides, field, words):
+    response = admin_client.post("/admin/assessments/new?competency=FN-NOTING", data=form(**overrides))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'id="{field}-error">{words}' in html
+    assert "got " not in html and "_items must" not in html
+
+
+def test_a_taken_code_is_said_in_plain_words_and_in_hindi(admin_client, bank, make_assessment):
+    taken = make_assessment("loft")
+    response = admin_client.post("/admin/assessments/new?competency=FN-NOTING", data=form(code=taken.code))
+    assert 'id="code-error">That code is taken: choose another.' in response.get_data(as_text=True)
+    response = admin_client.post("/admin/assessments/new?competency=FN-NOTING&lang=hi", data=form(code=taken.code))
+    assert "यह कोड पहले से लिया जा चुका है: कोई दूसरा चुनें।" in response.get_data(as_text=True)

@@ -119,7 +119,7 @@ def test_organisations_with_hindi_names(admin_client, session):
     org = session.scalar(select(Organisation).where(Organisation.kind == "provider"))
     assert org.name_hi == "सचिवालय प्रशिक्षण संस्थान"
     again = admin_client.post("/admin/organisations", data={"name": org.name, "kind": "agency"})
-    assert again.status_code == 422 and "exists" in again.get_data(as_text=True)
+    assert again.status_code == 422 and "That name is taken: choose another." in again.get_data(as_text=True)
 
 
 def test_a_candidate_cannot_reach_the_accounts(app, make_user):

@@ -8,6 +8,8 @@ browser's countdown is a display synchronised to the server on every answer it r
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -384,3 +386,57 @@ def test_every_answer_shape_in_a_linear_fixed_form(live_server, page, session, b
     assert "You scored 5 of 5 marks" in page.locator("#scale-text").inner_text()
     answers = stored_answers(session, attempt.id)
     assert answers == {0: ["A", "B", "D"], 1: True, 2: "Section Officer", 3: 30.0, 4: ["A", "B", "C", "D"]}
+
+
+def test_a_composite_item_and_a_written_answer_in_a_sitting(live_server, page, session, bank, candidate,
+                                                           make_assessment, make_window):
+    from tests.delivery.test_composite import COMPOSITE
+    from tests.delivery.test_ratings import ESSAY
+
+    made = [items.create_item_from_bank_json(session, bank, data, state=OPERATIONAL) for data in (COMPOSITE, ESSAY)]
+    session.commit()
+    assessment = make_assessment("fixed", n_forms=0, navigation="linear", blueprint=SMALL, purpose="pre_course")
+    assemble_fixed_form(session, assessment, np.random.default_rng(0), [i.id for i in made])
+    session.commit()
+    check_in_and_start(page, live_server, candidate, make_window(assessment))
+    attempt = the_attempt(session, candidate)
+    assert "____ (1)" in page.locator("#item .stem").inner_text()
+    expect(page.get_by_role("heading", name="Part 2")).to_be_visible()
+    page.get_by_label("section diary", exact=True).check()
+    wait_saved(page)
+    page.get_by_role("textbox", name="Your answer").fill("dealing hand")
+    page.get_by_role("textbox", name="Your answer").blur()
+    wait_saved(page)
+    assert stored_answers(session, attempt.id)[0] == {"R1": "D", "R2": "dealing hand"}
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#question-heading")).to_have_text("Question 2 of 2")
+    page.get_by_role("textbox", name="Your answer").fill("Sanction is sought under rule 5.\nTwo officers.")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_selector("#sitting[data-state=done]")
+    assert stored_answers(session, attempt.id)[1] == "Sanction is sought under rule 5.\nTwo officers."
+    submit(page)
+    expect(page.locator("#result-state")).to_have_attribute("data-state", "awaiting_ratings")
+    assert the_attempt(session, candidate).state == "awaiting_ratings"
+
+
+def test_a_rater_rates_a_written_answer_from_the_queue_in_the_browser(live_server, page, session, bank, candidate,
+                                                                      make_assessment, make_window, make_user):
+    from tests.delivery.conftest import sit
+    from tests.delivery.test_ratings import BLUEPRINT, ESSAY, NOTE, answer_all
+
+    items.create_item_from_bank_json(session, bank, ESSAY, state=OPERATIONAL)
+    session.commit()
+    assessment = make_assessment("fixed", n_forms=1, blueprint=BLUEPRINT, purpose="pre_course")
+    attempt = sit(session, candidate, make_window(assessment), answer_all)
+    rater = make_user(role="rater")
+    browser_login(page, live_server, rater)
+    page.get_by_role("link", name="Written answers to rate").click()
+    assert serious_violations(page) == []
+    page.get_by_role("link", name=re.compile(r"^Rate\b.*Question 3$")).click()
+    expect(page.locator("#answer-text")).to_have_text(NOTE)
+    assert serious_violations(page) == []
+    page.get_by_label("Points (0 to 4)").fill("4")
+    page.get_by_role("button", name="Record the rating").click()
+    expect(page.locator("#queue-empty")).to_be_visible()
+    session.expire_all()
+    assert session.get(Attempt, attempt.id).state == "scored"

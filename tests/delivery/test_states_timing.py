@@ -14,7 +14,9 @@ def test_every_legal_move_and_no_other():
              ("resume", "paused"), ("submit", "in_progress"), ("time_out", "in_progress"),
              ("time_out", "paused"), ("terminate", "checked_in"), ("terminate", "in_progress"),
              ("terminate", "paused"), ("score", "submitted"), ("score", "timed_out"),
-             ("score", "terminated")} | {("void", s) for s in states.STATES if s != "voided"}
+             ("score", "terminated"), ("await_ratings", "submitted"), ("await_ratings", "timed_out"),
+             ("await_ratings", "terminated"), ("score", "awaiting_ratings")} | \
+        {("void", s) for s in states.STATES if s != "voided"}
     for event in states.TRANSITIONS:
         for state in states.STATES:
             assert (states.target_of(event, state) is not None) == ((event, state) in legal), (event, state)

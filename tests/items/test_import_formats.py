@@ -284,8 +284,6 @@ def test_unknown_template_is_unsupported():
 
 
 @pytest.mark.parametrize("name, reason", [
-    ("v3_extended_text.xml", "extended text"),
-    ("v22_extended_text.xml", "extended text"),
     ("v3_slider.xml", "qti-slider-interaction is not an interaction PIAA delivers"),
     ("v3_custom_scoring.xml", "custom response processing"),
 ])
@@ -342,13 +340,13 @@ MANIFEST = """<?xml version="1.0"?>
 
 def test_package_reads_manifest_metadata_and_reports_each_item():
     data = package({"a/sc.xml": (QTI_FIXTURES / "v22_single_choice.xml").read_bytes(),
-                    "b/essay.xml": (QTI_FIXTURES / "v3_extended_text.xml").read_bytes()}, MANIFEST)
+                    "b/essay.xml": (QTI_FIXTURES / "v3_slider.xml").read_bytes()}, MANIFEST)
     parsed, problems = qti.read_qti_file(data, "pkg.zip")
     assert (parsed.name, parsed.agency, parsed.languages) == ("Imported", "Agency Q", ["en"])
     (sc,) = parsed.items
     assert (sc["competency"], sc["level"], sc["sub_area"], sc["reference"]) == ("FN-NOTING", 3, "leave", "FR 1")
     assert parsed.sources == [{"file": "pkg.zip:a/sc.xml"}]
-    assert [u["item"] for u in parsed.unsupported] == ["Q3-ESSAY-1"]
+    assert [u["item"] for u in parsed.unsupported] == ["Q3-SLIDER-1"]
     assert any("imsqti_test_xmlv3p0" in n for n in parsed.notices)
     assert problems == [{"file": "pkg.zip:imsmanifest.xml", "item": "R3",
                          "message": "the manifest names 'missing.xml', which is not in the package"}]

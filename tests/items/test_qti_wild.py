@@ -230,8 +230,11 @@ def test_pictures_formulas_and_tables_are_kept_clean_with_their_media():
     assert "Which levels are Group C?" in body and "Level 10" not in body
     assert found["stem"]["en"].startswith("The pay matrix")  # the plain stem stays for search
     assert (found["shuffle"], found["max_choices"]) == (True, 2)
-    losses = [p["message"] for p in parsed.losses]
-    assert losses == ["image(s) not kept (1)"], losses  # the one in an option
+    assert parsed.losses == []
+    # the picture in an option is kept with the option, its text beside it
+    (option,) = [o for o in found["options"] if o.get("html")]
+    assert option["text"] == {"en": "Level 10"}
+    assert option["html"] == {"en": f'Level 10 <img alt="see matrix" src="media:{sha}">'}
     filled = {**found, "competency": "FN-NOTING", "level": 2}
     assert bank_format.item_problems(filled, languages=["en"]) == []
 
@@ -353,11 +356,19 @@ def test_hotspot_view_places_areas_on_the_picture_by_hash():
     assert "Pay matrix" not in found["stem"]["en"]
 
 
-def test_several_interactions_are_refused_with_that_reason():
+def test_several_interactions_make_a_composite_item_or_are_refused_with_the_reason():
     data = (QTI_FIXTURES / "v3_inline_choice.xml").read_bytes().replace(
         b"</p>\n  </qti-item-body>", b'</p><p><qti-text-entry-interaction response-identifier="R2"/></p>\n  </qti-item-body>')
-    with pytest.raises(qti.Unsupported, match="2 interactions"):
+    with pytest.raises(qti.Malformed, match="'R2', which is not declared"):
         qti.read_item(data, "two.xml")
+    declared = data.replace(b"<qti-outcome-declaration", b'<qti-response-declaration identifier="R2" '
+                            b'cardinality="single" base-type="string"><qti-correct-response><qti-value>x</qti-value>'
+                            b"</qti-correct-response></qti-response-declaration><qti-outcome-declaration", 1)
+    found = qti.read_item(declared, "two.xml")
+    assert found.item["type"] == "composite" and [p["points"] for p in found.item["parts"]] == [1, 0]
+    essay = declared.replace(b"qti-text-entry-interaction", b"qti-extended-text-interaction")
+    with pytest.raises(qti.Unsupported, match="extended text as one part"):
+        qti.read_item(essay, "two.xml")
 
 
 def test_package_only_types_go_to_qti_and_are_refused_by_spreadsheet_export_not_mangled(tmp_path):
@@ -368,3 +379,42 @@ def test_package_only_types_go_to_qti_and_are_refused_by_spreadsheet_export_not_
     assert b"qti-match-interaction" in qti3.item_xml(found)
     with pytest.raises(Invalid, match="spreadsheet"):
         tabular_out.write([found], tmp_path / "x.csv", ["en"], "csv")
+
+
+def test_a_branch_on_an_end_attempt_button_is_never_taken():
+    # "if HINT then feedback, else score": PIAA leaves the button out, so the else scores.
+    found = qti_scoring.analyse(rules(
+        '<qti-response-condition><qti-response-if><qti-variable identifier="HINT"/>'
+        f'{SET.format(id="FEEDBACK", expr=CONST.format("h"))}</qti-response-if><qti-response-else>'
+        f'<qti-response-condition><qti-response-if>{MATCH}{set_score(CONST.format(1))}</qti-response-if>'
+        '</qti-response-condition></qti-response-else></qti-response-condition>'), never_true={"HINT"})
+    assert found.terms == [qti_scoring.Term("match", "R", 1.0)]
+    with pytest.raises(qti_scoring.CustomScoring):
+        qti_scoring.analyse(rules(
+            '<qti-response-condition><qti-response-if><qti-variable identifier="HINT"/>'
+            f'{set_score(CONST.format(1))}</qti-response-if></qti-response-condition>'))
+
+
+def test_an_adaptive_or_templated_item_is_refused_saying_so_first():
+    data = (QTI_FIXTURES / "v3_custom_scoring.xml").read_bytes()
+    adaptive = re.sub(rb'adaptive="false"', b'adaptive="true"', data, count=1)
+    with pytest.raises(qti.Unsupported, match=r"^the item is adaptive .*; custom response processing"):
+        qti.read_item(adaptive, "a.xml")
+
+
+def test_a_choice_that_is_a_picture_alone_keeps_it_and_is_named_for_screen_readers(tmp_path):
+    from piaa.items.types import get_item_type
+
+    data = RICH.read_bytes().replace(b'<qti-simple-choice identifier="C">Level 2</qti-simple-choice>',
+                                     b'<qti-simple-choice identifier="C"><img src="img/matrix.png" alt=""/>'
+                                     b'</qti-simple-choice>')
+    found = qti.read_item(data, "p.xml", {}, qti._folder_resolver(RICH.parent))
+    option = found.item["options"][2]
+    assert option["text"] == {"en": "Picture 3"} and "<img" in option["html"]["en"]
+    kind = get_item_type(found.item["type"])
+    view = kind.candidate_view(kind.from_bank_json(found.item), "en")
+    shown = next(o for o in view["options"] if o["id"] == "C")
+    assert "/media/" in shown["html"] and "media:" not in shown["html"]
+    # without the file the choice has nothing to show, and is refused saying so
+    with pytest.raises(qti.Unsupported, match="picture cannot be kept: img/matrix.png: not in the package"):
+        qti.read_item(data, "p.xml")

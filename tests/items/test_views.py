@@ -71,15 +71,6 @@ def test_author_creates_each_type_through_the_form(session, bank, author_client,
     assert author_client.get(f"/items/{created.id}/edit").status_code == 200
 
 
-def test_form_problems_are_shown_with_fields(bank, author_client):
-    response = author_client.post(f"/banks/{bank.id}/items/new/single_choice",
-                                  data={**COMMON, "code": "X-1", **_options("Only one"), "stem_en": ""})
-    assert response.status_code == 422
-    html = response.get_data(as_text=True)
-    assert "stem.en" in html and "options" in html and "key" in html and 'role="alert"' in html
-    assert 'value="Only one"' in html  # what was typed is kept
-
-
 def test_edit_draft_in_place_then_submit_then_edit_is_new_version(session, bank, author, author_client):
     item = services.create_item_from_bank_json(session, bank, ITEMS["single_choice"], actor=author)
     session.commit()
@@ -189,3 +180,97 @@ def test_competency_pages_and_admin_import(app, session, dictionary, make_user, 
     bad = admin.post("/competencies/import", content_type="multipart/form-data",
                      data={"file": (io.BytesIO(csv.replace("behavioural", "x").encode()), "dict.csv")})
     assert bad.status_code == 422 and "row 2" in bad.get_data(as_text=True)
+
+
+# --- problems beside their fields, in plain words -------------------------------------------
+
+def _problem_page(author_client, bank, item_type, data) -> str:
+    response = author_client.post(f"/banks/{bank.id}/items/new/{item_type}", data=data)
+    assert response.status_code == 422
+    return response.get_data(as_text=True)
+
+
+def beside(html: str, field_id: str) -> str:
+    """The error text shown beside one field, which the field points to."""
+    match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S)
+    assert match, f"no problem shown beside {field_id}"
+    assert re.search(rf'id="{re.escape(field_id)}"[^>]*aria-invalid="true"', html) or \
+        re.search(rf'aria-invalid="true"[^>]*id="{re.escape(field_id)}"', html), field_id
+    return " ".join(match[1].split())
+
+
+def test_the_correct_option_missing_is_said_in_plain_words_beside_the_options(bank, author_client):
+    html = _problem_page(author_client, bank, "single_choice",
+                         {**COMMON, "code": "X-1", **_options("Assistant", "Section Officer")})
+    assert beside(html, "options") == "Choose the correct option."
+    assert '<a href="#options">Choose the correct option.</a>' in html  # the summary links to it
+    assert "option ids" not in html and "None" not in html
+
+
+def test_each_problem_of_a_bare_form_sits_beside_its_own_field(bank, author_client):
+    html = _problem_page(author_client, bank, "single_choice",
+                         {**COMMON, "code": "X-2", **_options("Only one"), "stem_en": ""})
+    assert beside(html, "stem_en") == "Write the question in English."
+    assert beside(html, "options") == "Give between 2 and 8 options. Choose the correct option."
+    assert 'value="Only one"' in html  # what was typed is kept
+    for jargon in ("stem.en", "must be", "got "):
+        assert jargon not in html, jargon
+
+
+def test_option_text_problems_point_at_the_row_typed_in(bank, author_client):
+    # Rows 0 and 2 typed, row 1 left blank: the second option is the third row on the page.
+    data = {**COMMON, "code": "X-3", "option-0-en": "Assistant", "option-0-hi": "सहायक",
+            "option-2-en": "Section Officer", "key": "0"}
+    html = _problem_page(author_client, bank, "single_choice", data)
+    assert beside(html, "option-2-hi") == "The question has Hindi text, so this option needs it too."
+
+
+@pytest.mark.parametrize("item_type, data, field_id, words", [
+    ("multiple_response", _options("Diary", "File"), "options", "Tick at least one correct option."),
+    ("true_false", {"code": "a b"}, "code",
+     "Use 1 to 64 letters, digits, dots, hyphens or underscores, without spaces."),
+    ("numeric_entry", {"key_number": "thirty", "tolerance": "-1"}, "key_number",
+     "Type the correct value as a number, for example 30 or 2.5."),
+    ("numeric_entry", {"key_number": "30", "tolerance": "-1"}, "tolerance", "Type the tolerance as a number, 0 or more."),
+    ("text_entry", {"accepted-0-value": "SO", "accepted-0-credit": "0.5"}, "accepted",
+     "At least one accepted answer must earn full credit (1)."),
+    ("situational_judgement", {**_options("Listen", "Refer"), "option-0-credit": "3", "option-1-credit": "0"},
+     "options", "Give the options the credits 0, 1, 2 and so on without gaps; the best response gets the highest."),
+    ("true_false", {"competency": "NOPE"}, "competency", "Choose a competency from the dictionary."),
+])
+def test_plain_words_for_each_kind_of_problem(bank, author_client, item_type, data, field_id, words):
+    html = _problem_page(author_client, bank, item_type, {**COMMON, "code": "X-4", **data})
+    assert beside(html, field_id) == words
+
+
+def test_the_problems_are_in_hindi_for_a_hindi_reader(bank, author_client):
+    author_client.get("/login?lang=hi")
+    response = author_client.post(f"/banks/{bank.id}/items/new/single_choice?lang=hi",
+                                  data={**COMMON, "code": "X-5", **_options("Assistant", "Section Officer")})
+    assert beside(response.get_data(as_text=True), "options") == "सही विकल्प चुनें।"
+
+
+def test_a_duplicate_id_is_said_beside_the_id(session, bank, author_client):
+    author_client.post(f"/banks/{bank.id}/items/new/true_false", data={**COMMON, "code": "DUP", "key_bool": "true"})
+    html = _problem_page(author_client, bank, "true_false", {**COMMON, "code": "DUP", "key_bool": "true"})
+    assert beside(html, "code") == "This bank already has an item with this id; choose another."
+
+
+def test_the_competency_picker_starts_at_the_banks_competency(session, bank, author, author_client):
+    picked = re.compile(r'<option selected value="([^"]+)"|<option value="([^"]+)" selected')
+
+    def selected(html: str) -> str:
+        select = html.split('id="competency"', 1)[1].split("</select>", 1)[0]
+        found = picked.search(select)
+        return found and (found[1] or found[2])
+
+    # An empty bank has no competency of its own: the first of the dictionary is shown.
+    assert selected(author_client.get(f"/banks/{bank.id}/items/new/true_false").get_data(as_text=True)) in (None, "")
+    for code in ("X-6", "X-7"):
+        author_client.post(f"/banks/{bank.id}/items/new/true_false",
+                           data={**COMMON, "code": code, "competency": "BH-EMPATHY", "key_bool": "true"})
+    author_client.post(f"/banks/{bank.id}/items/new/true_false", data={**COMMON, "code": "X-8", "key_bool": "true"})
+    page = author_client.get(f"/banks/{bank.id}/items/new/single_choice").get_data(as_text=True)
+    assert selected(page) == "BH-EMPATHY"  # two of its three items
+    page = author_client.get(f"/banks/{bank.id}/items/new/single_choice?competency=FN-NOTING").get_data(as_text=True)
+    assert selected(page) == "FN-NOTING"

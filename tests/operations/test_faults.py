@@ -88,7 +88,8 @@ def test_outages_of_postgres_and_redis_answer_503_recover_and_lose_nothing(stack
         assert database_recovery is not None, "answers were not acknowledged again after PostgreSQL came back"
         assert _readiness(server)[0] == 200
 
-        # Redis goes away: answers need only the database; what needs Redis says 503.
+        # Redis goes away: answers need only the database; rate-limited routes count in each
+        # process's memory meanwhile, so they keep answering too.
         before = sum(len(c.unavailable) for c in candidates)
         redis.stop()
         time.sleep(OUTAGE_S)
@@ -96,9 +97,7 @@ def test_outages_of_postgres_and_redis_answer_503_recover_and_lose_nothing(stack
         assert status == 503 and body["checks"]["redis"]["ok"] is False, body
         assert body["checks"]["database"]["ok"] is True
         limited = requests.get(f"{server.url}/api/v1/certificates/verify/no-such-certificate", timeout=10)
-        assert limited.status_code == 503, limited.text[:300]
-        assert limited.json()["error"]["dependency"] == "redis"
-        assert limited.headers["Retry-After"]
+        assert limited.status_code == 404, limited.text[:300]
         _assert_json_unavailable([r for c in candidates for r in c.unavailable][before:], "redis")
         redis.start()
         back = time.monotonic()

@@ -60,3 +60,24 @@ def test_the_master_logs_json_lines_and_building_an_app_alone_changes_no_logging
             root.removeHandler(handler)
         root.setLevel(before[1])
         logs._configured = False
+
+
+def test_gunicorn_answers_its_own_errors_as_json(tmp_path):
+    """An over-long request line is refused by gunicorn before the app sees it: 414, in the
+    app's JSON error shape rather than gunicorn's HTML page (headers too large: 431)."""
+    import requests
+
+    from tests.operations.harness import Gunicorn
+
+    server = Gunicorn(tmp_path, {"PIAA_DATABASE_URL": f"sqlite:///{tmp_path / 'piaa.sqlite3'}",
+                                 "WEB_PRELOAD": "0"}, workers=1)
+    server.start()
+    try:
+        response = requests.get(f"{server.url}/api/v1/competencies?q={'x' * 9000}", timeout=10)
+        assert response.status_code == 414
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json()["error"]["code"] == "uri_too_long"
+        response = requests.get(f"{server.url}/api/v1/me", headers={"X-Big": "y" * 9000}, timeout=10)
+        assert response.status_code == 431 and response.json()["error"]["message"]
+    finally:
+        server.stop()

@@ -14,6 +14,7 @@ files travel in the package under ``media/<sha256>.<ext>``, referred to from the
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from typing import Any, Callable, Iterable
@@ -117,7 +118,7 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
     if kind == "matching":
         pairs = [f"{qti_identifier(a)} {qti_identifier(b)}" for a, b in item["key"]]
         _values(correct, pairs)
-        if item.get("partial_credit"):  # +1/n per right pair, -1/n per other pair, floored at 0
+        if item.get("partial_credit") and not item.get("mapping"):  # +1/n per right pair, -1/n per other, floor 0
             share = repr(1.0 / len(pairs))
             mapping = _sub(decl, "qti-mapping", default_value=f"-{share}", lower_bound="0", upper_bound="1")
             for pair in pairs:
@@ -146,7 +147,9 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
         for option in item["options"]:
             _sub(mapping, "qti-map-entry", map_key=qti_identifier(option["id"]),
                  mapped_value=str(option["credit"]))
-    if kind == "multiple_response" and item.get("partial_credit"):
+    if item.get("mapping"):
+        _weighted_mapping(decl, item["mapping"], pairs=kind == "matching")
+    elif kind == "multiple_response" and item.get("partial_credit"):
         # +1/n per key option, -1/n per other option, floored at 0: PIAA's partial credit
         share = 1.0 / len(item["key"])
         mapping = _sub(decl, "qti-mapping", default_value="0", lower_bound="0", upper_bound="1")
@@ -154,6 +157,16 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
             value = share if option["id"] in item["key"] else -share
             _sub(mapping, "qti-map-entry", map_key=qti_identifier(option["id"]), mapped_value=repr(value))
     return decl
+
+
+def _weighted_mapping(decl: etree._Element, mapping: dict[str, Any], pairs: bool = False) -> None:
+    """An item's own weights (``piaa.items.types.mapping``) as the QTI mapping they came from."""
+    bounds = {name.replace("_", "-"): _number(mapping[name]) for name in ("lower_bound", "upper_bound")
+              if mapping.get(name) is not None}
+    element = _sub(decl, "qti-mapping", default_value=_number(mapping.get("default") or 0), **bounds)
+    for choice, value in mapping["values"].items():
+        key = " ".join(qti_identifier(p) for p in choice.split()) if pairs else qti_identifier(choice)
+        _sub(element, "qti-map-entry", map_key=key, mapped_value=_number(value))
 
 
 def _entry_box(parent: etree._Element, item: dict[str, Any]) -> etree._Element:
@@ -233,7 +246,11 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
     options = item.get("options") or [{"id": key, "text": text} for key, text in TRUE_FALSE_TEXT.items()]
     for option in options:
         choice = _sub(interaction, "qti-simple-choice", identifier=qti_identifier(option["id"]))
-        _inline_texts(choice, option["text"])
+        if option.get("html"):  # a kept picture: the choice shows it as the item it came from did
+            (markup,) = option["html"].values()
+            _rich_body(choice, markup, media_ref)
+        else:
+            _inline_texts(choice, option["text"])
 
 
 def _set_outcome(parent: etree._Element, identifier: str, value: str, base_type: str) -> None:
@@ -277,8 +294,7 @@ def _response_processing(root: etree._Element, item: dict[str, Any]) -> None:
         _sub(_sub(otherwise, "qti-set-outcome-value", identifier="SCORE"), "qti-base-value", "0",
              base_type="float")
         return
-    mapped = kind in ("text_entry", "situational_judgement", "likert") or \
-        (kind in ("multiple_response", "matching") and item.get("partial_credit"))
+    mapped = _is_mapped(item)
     if not mapped and _feedback_processing(root, item):
         return
     template = "map_response" if mapped else "match_correct"
@@ -337,6 +353,10 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     root.set("adaptive", "false")
     root.set("time-dependent", "false")
     root.set(XML_LANG, body_lang if markup else "en")
+    if item["type"] == "composite":
+        return _composite_element(root, item, markup, refer)
+    if item["type"] == "extended_text":
+        return _essay_element(root, item, markup, refer)
     _declare_response(root, item)
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single",
                    base_type="float")
@@ -370,6 +390,219 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     return root
 
 
+def _essay_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:
+    """Extended text: scored by people (``external-scored="human"``) up to SCORE's normal
+    maximum, the rubric a block for scorers; no response processing."""
+    _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality="single", base_type="string")
+    outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single", base_type="float",
+                   external_scored="human", normal_maximum=str(item["max_points"]), normal_minimum="0")
+    _values(_sub(outcome, "qti-default-value"), ["0"])
+    body = _sub(root, "qti-item-body")
+    if markup:
+        _rich_body(body, markup, refer)
+    else:
+        _block_texts(body, item["stem"])
+    _sub(body, "qti-extended-text-interaction", response_identifier="RESPONSE",
+         expected_length=str(min(item.get("max_length") or 10_000, 2_000)))
+    if item.get("rubric"):
+        rubric = _sub(body, "qti-rubric-block", use="scoring", view="scorer")
+        _block_texts(_sub(rubric, "qti-content-body"), item["rubric"])
+    if item.get("rationale"):
+        rationale = _sub(body, "qti-rubric-block", use=RATIONALE_USE, view="scorer")
+        _block_texts(_sub(rationale, "qti-content-body"), item["rationale"])
+    return root
+
+
+# --- composite items -----------------------------------------------------------------------------
+
+INLINE_PARTS = ("text_entry", "numeric_entry")
+_PART_BLANK = re.compile(r"____ \(([^()\s]+)\)")
+
+
+def _is_mapped(item: dict[str, Any]) -> bool:
+    """The item (or part) is scored by its mapping's values, not by matching its key."""
+    return item["type"] in ("text_entry", "situational_judgement", "likert") or bool(item.get("mapping")) or \
+        (item["type"] in ("multiple_response", "matching") and bool(item.get("partial_credit")))
+
+
+def _part_pieces(part: dict[str, Any], stem: dict[str, str], refer) -> tuple[etree._Element, etree._Element, etree._Element]:
+    """A part's response declaration, its interaction (an answer box: the box, and the unit
+    after it inside a span) and its response processing, written as a one-part item would be
+    and renamed to the part's response identifier."""
+    from piaa.items.types.composite import PART_FIELDS
+
+    alone = {k: v for k, v in part.items() if k not in PART_FIELDS}
+    alone.update(id="part", stem=part.get("prompt") or stem)
+    single = item_element(alone, refer)
+    identifier = qti_identifier(part["id"])
+    for element in single.iter(etree.Element):
+        for attribute in ("identifier", "response-identifier"):
+            if element.get(attribute) == "RESPONSE" and _local(element) != "qti-assessment-item":
+                element.set(attribute, identifier)
+    decl = single.find(_q("qti-response-declaration"))
+    body = single.find(_q("qti-item-body"))
+    if part["type"] in INLINE_PARTS:
+        holder = etree.Element(_q("span"))
+        for element in list(body.findall(_q("p"))[-1]):
+            holder.append(element)
+        return decl, holder, single
+    interaction = next(e for e in body if _local(e).endswith("-interaction"))
+    if part.get("prompt") and not (part["type"] == "matching" and part.get("gaps")):
+        prompt = etree.Element(_q("qti-prompt"))
+        _inline_texts(prompt, part["prompt"])
+        interaction.insert(0, prompt)
+    return decl, interaction, single
+
+
+def _inline_choice(part: dict[str, Any]) -> etree._Element:
+    interaction = etree.Element(_q("qti-inline-choice-interaction"), {"response-identifier": qti_identifier(part["id"]),
+                                                                       "shuffle": "true" if part.get("shuffle") else "false"})
+    for option in part["options"]:
+        choice = _sub(interaction, "qti-inline-choice", identifier=qti_identifier(option["id"]))
+        _inline_texts(choice, option["text"])
+    return interaction
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _part_score(processing: etree._Element, part: dict[str, Any]) -> None:
+    """SCORE = SCORE + the part's points when it is right (match), or + its mapped value (map,
+    the mapping scaled so that its best total is the part's points)."""
+    identifier = qti_identifier(part["id"])
+    if _is_mapped(part):
+        total = _sub(_sub(processing, "qti-set-outcome-value", identifier="SCORE"), "qti-sum")
+        _sub(total, "qti-variable", identifier="SCORE")
+        _sub(total, "qti-map-response", identifier=identifier)
+        return
+    branch = _sub(_sub(processing, "qti-response-condition"), "qti-response-if")
+    if part["type"] == "numeric_entry" and part.get("tolerance"):
+        tolerance = _number(part["tolerance"])
+        test = _sub(branch, "qti-equal", tolerance_mode="absolute", tolerance=f"{tolerance} {tolerance}")
+    else:
+        test = _sub(branch, "qti-match")
+    _sub(test, "qti-variable", identifier=identifier)
+    _sub(test, "qti-correct", identifier=identifier)
+    total = _sub(_sub(branch, "qti-set-outcome-value", identifier="SCORE"), "qti-sum")
+    _sub(total, "qti-variable", identifier="SCORE")
+    _sub(total, "qti-base-value", _number(part["points"]), base_type="float")
+
+
+def _scale_mapping(decl: etree._Element, part: dict[str, Any]) -> None:
+    """Scale a mapped part's values so that its best total is its points."""
+    mapping = decl.find(_q("qti-mapping"))
+    if mapping is None:
+        return
+    values = [float(e.get("mapped-value")) for e in mapping.iter(_q("qti-map-entry"))]
+    positive = sorted((v for v in values if v > 0), reverse=True)
+    best = positive[0] if decl.get("cardinality") == "single" else sum(positive)
+    if mapping.get("upper-bound") is not None:
+        best = min(best, float(mapping.get("upper-bound")))
+    if best <= 0 or math.isclose(best, float(part["points"])):
+        return
+    factor = float(part["points"]) / best
+    for entry in mapping.iter(_q("qti-map-entry")):
+        entry.set("mapped-value", _number(float(entry.get("mapped-value")) * factor))
+    for attribute in ("default-value", "lower-bound", "upper-bound"):
+        if mapping.get(attribute) is not None:
+            mapping.set(attribute, _number(float(mapping.get(attribute)) * factor))
+
+
+def _composite_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:
+    """A composite item: every part's declaration and interaction, answer boxes and inline
+    choices where the stem's ``____ (label)`` stands, the others after the stem, and SCORE as
+    the sum of the parts."""
+    if len(item["stem"]) != 1:
+        raise Invalid(f"composite item {item['id']} is written in {len(item['stem'])} languages; its "
+                      "answer boxes serve one sentence: export it as json", field="stem")
+    pieces = {}
+    for part in item["parts"]:
+        decl, interaction, _ = _part_pieces(part, item["stem"], refer)
+        if _is_mapped(part):
+            _scale_mapping(decl, part)
+        root.append(decl)
+        if part["type"] == "single_choice" and part.get("inline"):
+            interaction = _inline_choice(part)
+        pieces[part["label"]] = (part, interaction)
+    outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single", base_type="float")
+    _values(_sub(outcome, "qti-default-value"), ["0"])
+    for feedback_outcome in sorted({entry["outcome"] for entry in item.get("feedback") or []}):
+        _sub(root, "qti-outcome-declaration", identifier=feedback_outcome, cardinality="single",
+             base_type="identifier")
+    body = _sub(root, "qti-item-body")
+    placed: set[str] = set()
+    if markup:
+        _rich_body(body, markup, refer)
+        for span in list(body.iter(_q("span"))):
+            found = _PART_BLANK.fullmatch(span.text or "")
+            if found and found.group(1) in pieces and len(span) == 0:
+                placed.add(found.group(1))
+                _put_in_place(span, pieces[found.group(1)][1])
+    else:
+        (lang, stem), = item["stem"].items()
+        order = [part["label"] for part in item["parts"]]
+        waiting = [label for label in order if not _inline(pieces[label][0])]
+        for paragraph in re.split(r"\n\s*\n", stem.strip()):
+            # The parts shown on their own keep their place among the answer boxes: those
+            # before this paragraph's first box come before it.
+            boxes = [order.index(label) for label in _PART_BLANK.findall(paragraph)[:1] if label in pieces]
+            while waiting and boxes and order.index(waiting[0]) < boxes[0]:
+                placed.add(waiting[0])
+                body.append(pieces[waiting.pop(0)][1])
+            p = _sub(body, "p")
+            last = None
+            for n, piece in enumerate(_PART_BLANK.split(paragraph)):
+                if n % 2 and piece in pieces and _inline(pieces[piece][0]):
+                    placed.add(piece)
+                    last = pieces[piece][1]
+                    p.append(last)
+                    continue
+                text = piece if n % 2 == 0 else f"____ ({piece})"
+                if last is None:
+                    p.text = (p.text or "") + text
+                else:
+                    last.tail = (last.tail or "") + text
+    for label, (part, interaction) in pieces.items():
+        if label not in placed:
+            holder = _sub(body, "p") if _inline(part) else body
+            holder.append(interaction)
+    for holder in body.iter(_q("span")):
+        if holder.get("class") is None and len(holder) and _local(holder[0]) == "qti-text-entry-interaction":
+            _unwrap(holder)
+    processing = _sub(root, "qti-response-processing")
+    for part in item["parts"]:
+        if part["points"]:
+            _part_score(processing, part)
+    _feedback(root, body, item)
+    return root
+
+
+def _inline(part: dict[str, Any]) -> bool:
+    return part["type"] in INLINE_PARTS or (part["type"] == "single_choice" and bool(part.get("inline")))
+
+
+def _put_in_place(marker: etree._Element, element: etree._Element) -> None:
+    element.tail = (element.tail or "") + (marker.tail or "")
+    marker.getparent().replace(marker, element)
+
+
+def _unwrap(holder: etree._Element) -> None:
+    """Lift an answer box (and its unit) out of the span that carried it."""
+    parent, index = holder.getparent(), holder.getparent().index(holder)
+    children = list(holder)
+    children[-1].tail = (children[-1].tail or "") + (holder.tail or "")
+    if holder.text:
+        previous = parent[index - 1] if index else None
+        if previous is None:
+            parent.text = (parent.text or "") + holder.text
+        else:
+            previous.tail = (previous.tail or "") + holder.text
+    parent.remove(holder)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+
+
 def item_xml(item: dict[str, Any], media_ref: Callable[[str], str] | None = None) -> bytes:
     return etree.tostring(item_element(item, media_ref), xml_declaration=True, encoding="UTF-8",
                           pretty_print=True)
@@ -380,6 +613,11 @@ def media_of(item: dict[str, Any]) -> list[str]:
     found = {sha for markup in (item.get("body") or {}).values() for sha in media_hashes(markup)}
     if item.get("type") == "hotspot":
         found.add(item["image"]["src"][len(MEDIA_SCHEME):])
+    for part in [item] + list(item.get("parts") or []):
+        if part.get("type") == "hotspot" and part is not item:
+            found.add(part["image"]["src"][len(MEDIA_SCHEME):])
+        for option in part.get("options") or []:
+            found |= {sha for markup in (option.get("html") or {}).values() for sha in media_hashes(markup)}
     return sorted(found)
 
 

@@ -11,13 +11,20 @@ What maps onto a PIAA item type:
 * order interaction: ``ordering`` (match_correct);
 * text entry interaction: ``text_entry`` (string; match_correct or map_response, the mapping's
   entries being the accepted answers with their credits) or ``numeric_entry`` (float or
-  integer; match_correct, or a rule ``qti-equal`` with an absolute tolerance).
+  integer; match_correct, or a rule ``qti-equal`` with an absolute tolerance);
+* inline choice and hot text as choices, match and gap match as ``matching``, hotspot as
+  ``hotspot``; a map_response whose values are not PIAA's partial credit is kept as the
+  item's ``mapping`` (``piaa.items.types.mapping``);
+* extended text: ``extended_text``, rated by people against the item's rubric for scorers;
+* several interactions in one item: ``composite``, one part per interaction, each worth what
+  the response processing adds to SCORE for it.
 
 Response processing is recognised from the standard templates, named by any of their URL
 forms (only the last path segment counts, with or without ``.xml``: ``match_correct``,
-``map_response``, ``CC2_match``, ``CC2_map_response``), or from the same rules written out.
-Anything else (extended text, which needs human scoring; interactions PIAA does not deliver;
-custom scoring) is reported item by item as unsupported, never dropped silently.
+``map_response``, ``CC2_match``, ``CC2_map_response``), or from the same rules written out
+(``piaa.items.importers.qti_scoring``). Anything else (interactions PIAA does not deliver,
+custom scoring, adaptive and templated items) is reported item by item as unsupported, and
+what an imported item cannot keep is listed as its losses: nothing is dropped silently.
 
 PIAA's own facts about an item (competency, level, sub-area, type, reference, ...) travel in
 the content package's manifest, on the item's resource: ``<metadata><piaa:item .../>`` in the
@@ -40,6 +47,9 @@ from lxml import etree
 from piaa.items.bank_format import ParsedBank, problem
 from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
 from piaa.items.importers import qti_content, qti_scoring
+from piaa.items.types import mapping as weights
+from piaa.items.types.composite import MAX_PARTS
+from piaa.items.types.essay import MAX_POINTS as ESSAY_MAX_POINTS
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI2_NAMESPACES = {"http://www.imsglobal.org/xsd/imsqti_v2p2": "2.2",
@@ -66,11 +76,15 @@ SKIPPED_CONTENT = frozenset(("qti-feedback-block", "qti-feedback-inline", "qti-m
 SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
                           "qti-text-entry-interaction", "qti-inline-choice-interaction",
                           "qti-hottext-interaction", "qti-match-interaction",
-                          "qti-gap-match-interaction", "qti-hotspot-interaction")
+                          "qti-gap-match-interaction", "qti-hotspot-interaction",
+                          "qti-extended-text-interaction")
+# What a candidate can answer in PIAA (extended text is rated by people).
+DELIVERED_INTERACTIONS = SUPPORTED_INTERACTIONS
 # Interactions whose content is part of the stem (the text around hot texts and gaps, the
 # prompt); the others stand in the stem as a blank.
 CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qti-hottext-interaction",
-                          "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction")
+                          "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction",
+                          "qti-extended-text-interaction")
 # What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
 CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
                              "qti-hotspot-choice", "qti-inline-choice"))
@@ -153,6 +167,8 @@ class _Texts:
     paragraphs: dict[str, list[str]] = field(default_factory=dict)
     current: dict[str, list[str]] = field(default_factory=dict)
     gaps: int = 0
+    # Composite items: answer boxes stand as "____ (n)", n the part's label by interaction.
+    labels: dict[Any, str] | None = None
 
     def add(self, lang: str, text: str | None) -> None:
         if text:
@@ -184,6 +200,10 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
     lang = _lang(element, lang)
     if name in skip or (element.get("class") or "").split().count(UNIT_CLASS):
         return
+    if texts.labels is not None and name.endswith("-interaction"):
+        if name not in CONTAINER_INTERACTIONS and element in texts.labels:
+            texts.add(lang, f"{GAP}({texts.labels[element]})")
+        return  # a part shows its own content
     if name.endswith("-interaction") and name not in CONTAINER_INTERACTIONS:
         texts.add(lang, GAP)
         return
@@ -208,9 +228,10 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
 
 
 def text_of(element: etree._Element, lang: str, *, skip: frozenset[str] = SKIPPED_CONTENT,
-            separator: str = "\n\n") -> dict[str, str]:
-    """Plain text per language of ``element``'s content (blank line between paragraphs)."""
-    texts = _Texts()
+            separator: str = "\n\n", labels: dict[Any, str] | None = None) -> dict[str, str]:
+    """Plain text per language of ``element``'s content (blank line between paragraphs);
+    with ``labels`` (interaction -> label) interactions stand as numbered blanks or not at all."""
+    texts = _Texts(labels=labels)
     texts.add(_lang(element, lang), element.text)
     for child in element:
         if isinstance(child.tag, str):
@@ -303,7 +324,12 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
     """
     processing = _child(item, "qti-response-processing")
     if processing is None:
-        raise Unsupported("the item has no response processing, so it cannot be scored")
+        declared = {d.get("identifier"): d for d in _children(item, "qti-response-declaration")}
+        if not response_ids or any(declared.get(r) is None or _child(declared[r], "qti-correct-response") is None
+                                   for r in response_ids):
+            raise Unsupported("the item has no response processing and no correct response for each "
+                              "interaction, so it cannot be scored")
+        return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], assumed=True)
     template = processing.get("template") or processing.get("template-location")
     if template:
         kind = template_kind(template)
@@ -313,8 +339,11 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
         # The templates score the response called RESPONSE, whatever else the item has.
         return qti_scoring.Scoring([qti_scoring.Term("match" if kind == "match_correct" else "map",
                                                      "RESPONSE")])
+    numeric = {d.get("identifier") for d in _children(item, "qti-outcome-declaration")
+               if d.get("base-type") in ("float", "integer")}
+    buttons = {e.get("response-identifier") for e in _descendants(item, "qti-end-attempt-interaction")}
     try:
-        return qti_scoring.analyse(processing, _outcome_defaults(item))
+        return qti_scoring.analyse(processing, _outcome_defaults(item), numeric, buttons)
     except qti_scoring.CustomScoring as exc:
         raise Unsupported(f"custom response processing that is not one of the standard rules "
                           f"(match the correct response, map the response, equal within a "
@@ -347,11 +376,32 @@ def _unprefix(identifier: str) -> str:
     return identifier
 
 
-def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice") -> list[dict[str, Any]]:
+def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice",
+             resolve: qti_content.Resolve | None = None, media: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The choices with their texts; with ``media`` (the item's), a choice showing a picture
+    keeps it as ``html`` (its text is then the picture's alternative text, else "Picture n")."""
     choices = []
-    for choice in _descendants(interaction, tag):
-        choices.append({"id": _unprefix(choice.get("identifier", "")),
-                        "text": text_of(choice, _lang(choice, lang), separator=" ")})
+    for n, choice in enumerate(_descendants(interaction, tag), start=1):
+        text = text_of(choice, _lang(choice, lang), separator=" ")
+        entry: dict[str, Any] = {"id": _unprefix(choice.get("identifier", "")), "text": text}
+        pictures = [e for e in choice.iter(etree.Element) if etree.QName(e).localname in ("img", "object")]
+        problems = ["pictures are kept only in the choices of a choice interaction"]
+        if pictures and media is not None:
+            shown = qti_content.rich_body(choice, SKIPPED_CONTENT, resolve)
+            problems = shown.problems or ["it is not a picture PIAA shows"]
+            if "<img" in shown.html and not shown.problems:
+                media.update(shown.media)
+                entry["html"] = {lang: shown.html}
+                if not text:
+                    alt = (pictures[0].get("alt") or "").strip()
+                    entry["text"] = text = {lang: alt or f"Picture {n}"}
+        if not text:
+            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and its "
+                              f"picture cannot be kept: {'; '.join(problems)}")
+        if lang not in text:
+            raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
+                              f"the question is in {lang}; PIAA needs every text in the question's languages")
+        choices.append(entry)
     return choices
 
 
@@ -372,11 +422,21 @@ def _single_choice(decl: Declaration, scoring: Scoring, choices: list[dict], hin
         return {"type": "single_choice", "options": choices, "key": _unprefix(decl.correct[0])}
     credits = {_unprefix(k): v for k, v in (decl.mapping or {}).items()}
     values = [credits.get(i, decl.default_value) for i in ids]
-    if any(v < 0 or not float(v).is_integer() for v in values):
-        raise Unsupported(f"option credits {values} are not whole numbers >= 0, which PIAA's "
-                          "polytomous items need")
     if hint in (None, "single_choice") and sorted(values) == [0.0] * (len(values) - 1) + [1.0]:
         return {"type": "single_choice", "options": choices, "key": ids[values.index(1.0)]}
+    whole = all(v >= 0 and float(v).is_integer() for v in values)
+    distinct = sorted(set(values))
+    polytomous = hint in ("situational_judgement", "likert") or (
+        hint is None and whole and distinct == list(range(len(distinct))) and len(distinct) > 2)
+    if not polytomous:
+        if max(values) <= 0:
+            raise Unsupported(f"the mapping credits no option; got {values}")
+        # Weights other than whole credits 0..K-1: kept as written, the best option as the key.
+        return {"type": "single_choice", "options": choices, "key": ids[values.index(max(values))],
+                "mapping": _weights(decl, ids)}
+    if not whole:
+        raise Unsupported(f"option credits {values} are not whole numbers >= 0, which PIAA's "
+                          "polytomous items need")
     kind = hint if hint in ("situational_judgement", "likert") else "situational_judgement"
     return {"type": kind, "options": [{**c, "credit": int(v)} for c, v in zip(choices, values)]}
 
@@ -393,10 +453,32 @@ def _multiple_response(decl: Declaration, scoring: Scoring, choices: list[dict])
     positive = [i for i in ids if values[i] > 0]
     step = values[positive[0]] if positive else 0.0
     penalised = all(_close(values[i], step) if i in positive else _close(values[i], -step) for i in ids)
-    if not positive or not penalised or decl.lower_bound is None or not _close(decl.lower_bound, 0.0):
-        raise Unsupported("the mapping is not PIAA partial credit (each key option +v, each other "
-                          f"option -v, lower bound 0); got {values}")
+    if not positive:
+        raise Unsupported(f"the mapping credits no option; got {values}")
+    if not penalised or decl.lower_bound is None or not _close(decl.lower_bound, 0.0):
+        # Weights of their own (QTI's map_response as written): kept, the credited options as the key.
+        return {"type": "multiple_response", "options": choices, "key": positive, "partial_credit": False,
+                "mapping": _weights(decl, ids)}
     return {"type": "multiple_response", "options": choices, "key": positive, "partial_credit": True}
+
+
+def _weights(decl: Declaration, choices: list[str], pairs: bool = False) -> dict[str, Any]:
+    """The declaration's mapping as a PIAA ``mapping`` over ``choices`` (ids, or "source
+    target" pairs); entries naming no choice are dropped (``_unmapped`` lists them as lost)."""
+    def name(key: str) -> str:
+        return " ".join(_unprefix(p) for p in key.split()) if pairs else _unprefix(key)
+
+    values = {name(k): _plain(v) for k, v in (decl.mapping or {}).items() if name(k) in choices}
+    found: dict[str, Any] = {"values": values, "default": _plain(decl.default_value)}
+    if decl.lower_bound is not None:
+        found["lower_bound"] = _plain(decl.lower_bound)
+    if decl.upper_bound is not None:
+        found["upper_bound"] = _plain(decl.upper_bound)
+    return found
+
+
+def _plain(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
 def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[str, Any]:
@@ -450,7 +532,7 @@ def _text_entry(decl: Declaration, scoring: Scoring, hint: str | None) -> dict[s
 IGNORED_INTERACTIONS = frozenset(("qti-end-attempt-interaction",))
 
 
-def _interaction(body: etree._Element, losses: list[str]) -> etree._Element:
+def _interactions(body: etree._Element, losses: list[str]) -> list[etree._Element]:
     interactions = [e for e in body.iter(etree.Element) if _name(e).endswith("-interaction")]
     for ignored in [e for e in interactions if _name(e) in IGNORED_INTERACTIONS]:
         losses.append(f"the {_name(ignored)} button ({ignored.get('title') or 'end attempt'}) "
@@ -458,17 +540,15 @@ def _interaction(body: etree._Element, losses: list[str]) -> etree._Element:
     interactions = [e for e in interactions if _name(e) not in IGNORED_INTERACTIONS]
     if not interactions:
         raise Unsupported("the item has no interaction")
-    if len(interactions) > 1:
-        names = ", ".join(sorted({_name(e) for e in interactions}))
-        raise Unsupported(f"the item has {len(interactions)} interactions ({names}); "
-                          "a PIAA item has one")
-    interaction = interactions[0]
-    name = _name(interaction)
-    if name == "qti-extended-text-interaction":
-        raise Unsupported("extended text (an essay) needs human scoring, which PIAA does not do")
-    if name not in SUPPORTED_INTERACTIONS:
-        raise Unsupported(f"{name} is not an interaction PIAA delivers")
-    return interaction
+    for interaction in interactions:
+        name = _name(interaction)
+        if name == "qti-extended-text-interaction" and len(interactions) > 1:
+            raise Unsupported("extended text as one part of an item with other interactions is not supported")
+        if name not in SUPPORTED_INTERACTIONS:
+            raise Unsupported(f"{name} is not an interaction PIAA delivers")
+    if len(interactions) > MAX_PARTS:
+        raise Unsupported(f"the item has {len(interactions)} interactions; a composite item has at most {MAX_PARTS}")
+    return interactions
 
 
 def _unit(body: etree._Element, lang: str) -> str | dict[str, str] | None:
@@ -526,12 +606,19 @@ def _count(elements, kept: str = "") -> dict[str, int]:
     return seen
 
 
-def _losses(root: etree._Element, body: etree._Element, interaction: etree._Element,
-            losses: list[str], kept_html: str = "", kept: frozenset[str] = frozenset()) -> None:
+def _kept_attributes(item: dict[str, Any]) -> frozenset[str]:
+    """The interaction attributes an item (or part) of this type keeps (shuffle, max-choices)."""
+    return frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
+                     if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
+
+
+def _losses(root: etree._Element, body: etree._Element, interactions: list[tuple[etree._Element, frozenset[str]]],
+            losses: list[str], kept_html: str = "", kept_rubrics: list[etree._Element] = ()) -> None:
     """What the item holds that the PIAA item will not: listed, never dropped silently.
 
     ``kept_html`` is the rich body kept (its pictures, formulas and tables are not lost);
-    ``kept`` names the interaction attributes the item type keeps (shuffle, max-choices).
+    ``interactions`` pairs each interaction with the attributes its item type keeps
+    (shuffle, max-choices).
     """
     seen = _count(list(root.iter(etree.Element)), kept_html)
     described = {
@@ -548,9 +635,14 @@ def _losses(root: etree._Element, body: etree._Element, interaction: etree._Elem
         if seen.get(name, 0) > 0:
             losses.append(f"{what} not kept ({seen[name]})")
     for block in _descendants(body, "qti-rubric-block"):
-        if block.get("use") != RATIONALE_USE:
+        if block.get("use") != RATIONALE_USE and block not in kept_rubrics:
             views = block.get("view", "")
             losses.append(f"a rubric block for {views or 'all views'} not kept")
+    for interaction, kept in interactions:
+        _interaction_losses(interaction, kept, losses)
+
+
+def _interaction_losses(interaction: etree._Element, kept: frozenset[str], losses: list[str]) -> None:
     if _bool(interaction.get("shuffle"), False) and "shuffle" not in kept:
         losses.append("options were to be shuffled for each candidate; PIAA shows them in "
                       "the authored order")
@@ -561,6 +653,17 @@ def _losses(root: etree._Element, body: etree._Element, interaction: etree._Elem
     if interaction.get("min-choices") not in (None, "0", "1"):
         losses.append(f"at least {interaction.get('min-choices')} choices must be picked; "
                       "PIAA does not require them")
+
+
+def _mapping_losses(item: dict[str, Any], decl: Declaration, losses: list[str]) -> None:
+    mapping = item.get("mapping")
+    if not mapping:
+        return
+    if len(mapping["values"]) < len(decl.mapping or {}):
+        losses.append(f"{len(decl.mapping) - len(mapping['values'])} mapping entries name no choice "
+                      "of the interaction; left out")
+    if weights.can_go_negative(mapping):
+        losses.append("the mapping can total below 0; PIAA scores such an answer 0")
 
 
 @dataclass
@@ -600,18 +703,41 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
                         f"in namespace {namespace or '(none)'}")
     if _name(root) != "qti-assessment-item":
         raise Malformed(f"not an assessment item: root element {etree.QName(root).localname!r}")
+    try:
+        return _convert(root, hints, resolve)
+    except Unsupported as exc:
+        raise Unsupported(f"{_why_not_deliverable(root)}{exc}") from None
+
+
+def _why_not_deliverable(root: etree._Element) -> str:
+    """What makes an item refused for another reason undeliverable in any case, said first."""
+    if _descendants(root, "qti-template-processing"):
+        return "the item draws its values per candidate (template processing), which PIAA does not do; "
+    if _bool(root.get("adaptive"), False):
+        return ("the item is adaptive (scored over several submissions with feedback between), which a "
+                "PIAA sitting does not do; ")
+    return ""
+
+
+def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.Resolve | None) -> QtiItem:
     lang = _lang(root, "en")
     body = _child(root, "qti-item-body")
     if body is None:
         raise Unsupported("the item has no item body")
     losses: list[str] = []
-    interaction = _interaction(body, losses)
-    response_id = interaction.get("response-identifier", "RESPONSE")
+    interactions = _interactions(body, losses)
     declarations = {d.get("identifier"): d for d in _children(root, "qti-response-declaration")}
+    if len(interactions) > 1:
+        return _composite(root, body, interactions, declarations, lang, hints, resolve, losses)
+    interaction = interactions[0]
+    response_id = interaction.get("response-identifier", "RESPONSE")
+    if _name(interaction) == "qti-extended-text-interaction":
+        return _essay(root, body, interaction, declarations.get(response_id), lang, hints, resolve, losses)
     if response_id not in declarations:
         raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
     decl = _declaration(declarations[response_id])
     analysis = _analysis(root, [response_id])
+    _assumed_loss(analysis, losses)
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
@@ -625,10 +751,169 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
         item["body"] = {lang: shown.html}
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
-    kept = frozenset(k for k, field_name in (("shuffle", "shuffle"), ("max-choices", "max_choices"))
-                     if field_name in item or (k == "shuffle" and item["type"] == "ordering"))
-    kept_html = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
-    _losses(root, body, interaction, losses, kept_html, kept)
+    _mapping_losses(item, decl, losses)
+    kept_html = _kept_markup(item, lang)
+    _losses(root, body, [(interaction, _kept_attributes(item))], losses, kept_html)
+    return QtiItem(item, losses, media)
+
+
+SCORER_VIEWS = ("scorer",)
+
+
+def _scorer_rubric(body: etree._Element, lang: str) -> tuple[dict[str, str] | None, list[etree._Element]]:
+    """The rubric blocks written for scorers (not PIAA's rationale), as one text, and the blocks."""
+    blocks = [b for b in _descendants(body, "qti-rubric-block")
+              if b.get("use") != RATIONALE_USE and set(b.get("view", "").split()) & set(SCORER_VIEWS)]
+    texts: dict[str, list[str]] = {}
+    for block in blocks:
+        for block_lang, text in text_of(block, _lang(block, lang), skip=SKIPPED_CONTENT - {"qti-rubric-block"}).items():
+            texts.setdefault(block_lang, []).append(text)
+    return ({k: "\n\n".join(v) for k, v in texts.items()} or None), blocks
+
+
+def _maximum(root: etree._Element) -> float | None:
+    """The most SCORE can be: its normal-maximum, else MAXSCORE's default value."""
+    for declaration in _children(root, "qti-outcome-declaration"):
+        if declaration.get("identifier") == qti_scoring.SCORE and declaration.get("normal-maximum"):
+            return _number(declaration.get("normal-maximum"), "normal-maximum")
+    return _outcome_defaults(root).get("MAXSCORE")
+
+
+def _essay(root: etree._Element, body: etree._Element, interaction: etree._Element,
+           declaration: etree._Element | None, lang: str, hints: dict[str, Any],
+           resolve: qti_content.Resolve | None, losses: list[str]) -> QtiItem:
+    """Extended text as an item rated by people against the item's rubric for scorers."""
+    if declaration is None:
+        raise Malformed(f"the interaction answers {interaction.get('response-identifier')!r}, which is not declared")
+    if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
+        raise Unsupported("extended text answered as several strings is not supported (one text per answer)")
+    rubric, blocks = _scorer_rubric(body, lang)
+    most = _maximum(root)
+    content: dict[str, Any] = {"type": "extended_text"}
+    if most is None or most < 1 or not float(most).is_integer() or most > ESSAY_MAX_POINTS:
+        content["max_points"] = 1 if most is None or most < 1 else min(ESSAY_MAX_POINTS, max(1, round(most)))
+        losses.append(f"the item gives {'no' if most is None else 'a ' + repr(most)} maximum score; raters "
+                      f"give 0 to {content['max_points']} whole points until an author sets the maximum")
+    else:
+        content["max_points"] = int(most)
+    if rubric:
+        content["rubric"] = rubric
+    else:
+        losses.append("the item has no rubric for scorers; write one before raters use it")
+    if _child(root, "qti-response-processing") is not None:
+        losses.append("the response processing is left aside: raters score the answer against the rubric")
+    item = _with_facts(content, root, body, lang, hints)
+    media: dict[str, Any] = {}
+    shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
+    if shown.rich and _single_language(body, lang):
+        item["body"] = {lang: shown.html}
+        media.update(shown.media)
+        losses += [f"not kept: {p}" for p in shown.problems]
+    _losses(root, body, [], losses, item.get("body", {}).get(lang, ""), kept_rubrics=blocks)
+    return QtiItem(item, losses, media)
+
+
+def _kept_markup(item: dict[str, Any], lang: str) -> str:
+    """The markup an item keeps (its body, its choices' pictures, a hotspot's picture, its
+    parts'), against which the losses count what was not kept."""
+    kept = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
+    for option in item.get("options") or []:
+        kept += (option.get("html") or {}).get(lang, "")
+    return kept + "".join(_kept_markup({**part, "body": {}}, lang) for part in item.get("parts") or [])
+
+
+def _assumed_loss(analysis: qti_scoring.Scoring, losses: list[str]) -> None:
+    if analysis.assumed:
+        losses.append("the item has no response processing; each response is scored by matching "
+                      "its correct response, as QTI's match_correct does")
+
+
+def _part_scoring(analysis: qti_scoring.Scoring, response_id: str) -> tuple[Scoring, qti_scoring.Term | None]:
+    terms = [t for t in analysis.terms if t.response == response_id]
+    if not terms:
+        return Scoring("match_correct"), None
+    term = terms[0]
+    if term.kind == "map":
+        return Scoring("map_response"), term
+    if term.tolerance:
+        return Scoring("tolerance", term.tolerance[1], relative=term.tolerance[0] == "relative"), term
+    return Scoring("match_correct"), term
+
+
+def _map_points(decl: Declaration) -> float:
+    """The most a response's map_response can add: its best value (single) or the sum of its
+    positive values (multiple), within the mapping's bounds."""
+    positive = sorted((v for v in (decl.mapping or {}).values() if v > 0), reverse=True)
+    total = (positive[:1] if decl.cardinality == "single" else positive)
+    best = float(sum(total))
+    if decl.upper_bound is not None:
+        best = min(best, decl.upper_bound)
+    return best
+
+
+def _composite(root: etree._Element, body: etree._Element, interactions: list[etree._Element],
+               declarations: dict[str, etree._Element], lang: str, hints: dict[str, Any],
+               resolve: qti_content.Resolve | None, losses: list[str]) -> QtiItem:
+    """An item with several interactions as a PIAA composite item: one part per interaction,
+    each worth what the response processing adds to SCORE for it."""
+    response_ids = [i.get("response-identifier", "") for i in interactions]
+    for response_id in response_ids:
+        if response_id not in declarations:
+            raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
+    if len(set(response_ids)) != len(response_ids):
+        raise Unsupported("two interactions answer the same response")
+    analysis = _analysis(root, response_ids)
+    _assumed_loss(analysis, losses)
+    unanswered = [t.response for t in analysis.terms if t.response not in response_ids]
+    if unanswered:
+        raise Unsupported(f"the response processing scores {', '.join(unanswered)}, which no interaction answers")
+    labels = {interaction: str(n) for n, interaction in enumerate(interactions, start=1)}
+    media: dict[str, Any] = {}
+    parts, pairs = [], []
+    for interaction, response_id in zip(interactions, response_ids):
+        label, name = labels[interaction], _name(interaction)
+        decl = _declaration(declarations[response_id])
+        scoring, term = _part_scoring(analysis, response_id)
+        try:
+            content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
+        except Unsupported as exc:
+            raise Unsupported(f"part {label} ({response_id}): {exc}") from None
+        part: dict[str, Any] = {"id": _unprefix(response_id), "label": label, "type": content.pop("type")}
+        if name in CONTAINER_INTERACTIONS:
+            prompt = _stem(interaction, lang)
+            if prompt:
+                part["prompt"] = prompt
+        if name == "qti-inline-choice-interaction":
+            part["inline"] = True
+        part.update(content)
+        if term is None:
+            points = 0.0
+            losses.append(f"part {label} ({response_id}) is not scored by the item's response processing; "
+                          "it counts for nothing")
+        else:
+            points = _map_points(decl) if term.kind == "map" else term.value
+        part["points"] = _plain(points)
+        _mapping_losses(part, decl, losses)
+        parts.append(part)
+        pairs.append((interaction, _kept_attributes(part)))
+    item = _with_facts({"type": "composite", "parts": parts}, root, body, lang, hints)
+    stem = text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS, labels=labels)
+    if not stem and root.get("title"):
+        stem = {lang: root.get("title").strip()}
+        losses.append("the item has no text of its own beside its parts; its title is the question")
+    if not stem:
+        raise Unsupported("the item body has no text to show as the question")
+    item["stem"] = stem
+    feedback = _feedback(root, lang, analysis)
+    if feedback:
+        item["feedback"] = feedback
+    shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, labels=labels)
+    if shown.rich and _single_language(body, lang):
+        item["body"] = {lang: shown.html}
+        media.update(shown.media)
+        losses += [f"not kept: {p}" for p in shown.problems]
+    kept_html = _kept_markup(item, lang)
+    _losses(root, body, pairs, losses, kept_html)
     return QtiItem(item, losses, media)
 
 
@@ -678,16 +963,23 @@ def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring
     elif scoring.kind == "map_response":
         mapping = {tuple(p): v for p, v in zip(_pairs(list(decl.mapping or {})), (decl.mapping or {}).values())}
         credited = [list(p) for p, v in mapping.items() if v > 0]
-        if not credited or (decl.lower_bound is None or decl.lower_bound < 0) and decl.default_value < 0:
-            raise Unsupported("the pair mapping is not PIAA partial credit (each right pair +v, "
-                              "a wrong one at most -v, lower bound 0)")
-        key, partial = credited, True
+        if not credited:
+            raise Unsupported("the pair mapping credits no pair")
+        # PIAA's partial credit is +v per right pair and -v per other pair, floored at 0;
+        # other weights are kept below as the item's mapping.
+        step = max(mapping.values())
+        wrong = [v for v in mapping.values() if v <= 0] + [decl.default_value]
+        partial = all(_close(v, step) for v in mapping.values() if v > 0) and \
+            all(_close(v, -step) for v in wrong) and decl.lower_bound is not None and _close(decl.lower_bound, 0.0)
+        key = credited
     else:
         raise Unsupported("a tolerance applies to numbers, not to pairs")
     if not key:
         raise Unsupported("the item gives no right pairs")
     item = {"type": "matching", "sources": sources, "targets": targets, "key": key,
             "partial_credit": partial}
+    if scoring.kind == "map_response" and not partial:
+        item["mapping"] = _weights(decl, [f"{s['id']} {t['id']}" for s in sources for t in targets], pairs=True)
     if name == "qti-gap-match-interaction":
         item["gaps"] = True
     return item
@@ -721,6 +1013,8 @@ def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, l
         key = [_unprefix(v) for v in decl.correct]
     item = {"type": "hotspot", "image": {"src": source, "width": width, "height": height},
             "areas": areas, "key": key}
+    if scoring.kind == "map_response":
+        item["mapping"] = _weights(decl, [a["id"] for a in areas])
     alt = (picture.get("alt") or picture.text or "").strip()
     if alt:
         item["image"]["alt"] = {lang: alt}
@@ -748,10 +1042,15 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
         return item
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, not to choices")
-    choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"))
+    pictures_kept = name == "qti-choice-interaction" and media is not None
+    choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"), resolve,
+                       media if pictures_kept else None)
     if name == "qti-order-interaction":
         if decl.cardinality != "ordered" or scoring.kind != "match_correct":
             raise Unsupported("an ordering must be scored by matching its correct order")
+        if sorted(_unprefix(v) for v in decl.correct) != sorted(c["id"] for c in choices):
+            raise Unsupported(f"the correct order names {len(decl.correct)} of the {len(choices)} "
+                              "choices, not each once")
         return {"type": "ordering", "options": choices, "key": [_unprefix(v) for v in decl.correct],
                 "partial_credit": False}
     if decl.cardinality == "multiple":
@@ -776,6 +1075,11 @@ def _with_facts(content: dict[str, Any], root: etree._Element, body: etree._Elem
         if hints.get(name) is not None:
             item[name] = hints[name]
     item["stem"] = _stem(body, lang)
+    if not item["stem"]:
+        raise Unsupported("the item body has no text to show as the question")
+    if "en" not in item["stem"]:
+        raise Unsupported(f"the item is written in {', '.join(item['stem'])} only; every PIAA item has "
+                          "an English text (add one, then import)")
     item.update(content)
     for flag in ("partial_credit", "collapse_spaces", "case_sensitive"):
         if flag in hints and (flag in content or (flag == "collapse_spaces" and item["type"] == "text_entry")):

@@ -73,21 +73,35 @@ def media_source(element, resolve: Resolve | None, found: RichBody) -> str | Non
 
 
 def rich_body(body, skipped: frozenset[str], resolve: Resolve | None,
-              containers: tuple[str, ...] = ()) -> RichBody:
+              containers: tuple[str, ...] = (), labels: dict | None = None) -> RichBody:
     """The item body (``qti-item-body``, QTI 3.0 names) as clean HTML with its media.
 
     ``skipped`` elements go with their content (feedback, choices the widget shows);
     ``containers`` are interactions whose content stays (text around hot texts and gaps).
+    ``labels`` (interaction -> label) makes a composite item's body: an inline interaction
+    stands as ``____ (label)``, the others go (each part shows its own content).
     """
     found = RichBody()
+    originals = list(body.iter(etree.Element))
     tree = copy.deepcopy(body)
+    label_of = {}
+    if labels:
+        label_of = {copied: labels[original] for original, copied in zip(originals, tree.iter(etree.Element))
+                    if original in labels}
     gaps = 0
     for element in list(tree.iter(etree.Element)):
         if element is tree or element.getparent() is None:
             continue
         name, namespace = _local(element), _namespace(element)
         parent = _local(element.getparent())
-        if namespace == QTI3_NS and name in skipped:
+        if element in label_of:
+            if name in ("qti-text-entry-interaction", "qti-inline-choice-interaction"):
+                blank = etree.Element("span")
+                blank.text = f"{BLANK} ({label_of[element]})"
+                _replace(element, blank)
+            else:
+                rich.drop_keeping_tail(element)
+        elif namespace == QTI3_NS and name in skipped:
             rich.drop_keeping_tail(element)
         elif name in ("object", "img") and parent == "qti-hotspot-interaction":
             rich.drop_keeping_tail(element)  # the hotspot widget shows its picture

@@ -48,6 +48,8 @@ class Scoring:
     terms: list[Term]
     feedback_outcomes: set[str] = field(default_factory=set)
     feedback_when: dict[str, str] = field(default_factory=dict)  # value -> correct | incorrect
+    # The item had no response processing: each response's correct response is matched for 1.
+    assumed: bool = False
 
 
 def _name(element) -> str:
@@ -73,8 +75,16 @@ class _State:
 
 
 class _Walker:
-    def __init__(self, outcome_defaults: dict[str, float]):
+    """Walks the rules for the symbolic value of one numeric outcome, ``target`` (SCORE, or a
+    part score such as SCORE1 that SCORE later sums); ``env`` holds the values of the part
+    scores already walked."""
+
+    def __init__(self, outcome_defaults: dict[str, float], target: str = SCORE,
+                 env: dict[str, "_State"] | None = None, never_true: frozenset[str] = frozenset()):
         self.defaults = outcome_defaults
+        self.never_true = never_true
+        self.target = target
+        self.env = env if env is not None else {}
         self.feedback: set[str] = set()
         self.when: dict[str, str] = {}
 
@@ -89,8 +99,10 @@ class _Walker:
                 raise CustomScoring(f"SCORE is set to {expression.text!r}, not a number") from None
         if name == "qti-variable":
             identifier = expression.get("identifier")
-            if identifier == SCORE:
+            if identifier == self.target:
                 return state
+            if identifier in self.env:  # a part score walked before
+                return self.env[identifier]
             if identifier in self.defaults:  # MAXSCORE and other constants
                 return _State((), self.defaults[identifier])
             raise CustomScoring(f"SCORE is computed from the variable {identifier!r}")
@@ -110,6 +122,8 @@ class _Walker:
         for the tests the templates use, else None."""
         name = _name(test)
         operands = _elements(test)
+        if name in ("qti-and", "qti-or") and len(operands) == 1:  # a tool's wrapper of one test
+            return _Walker._response_of(operands[0])
         if name == "qti-not" and len(operands) == 1:
             inner = _Walker._response_of(operands[0])
             if inner and inner[0] == "null":
@@ -140,7 +154,7 @@ class _Walker:
     # --- rules ----------------------------------------------------------------------------
     def sets_score(self, rules) -> bool:
         for rule in rules:
-            if _name(rule) == "qti-set-outcome-value" and rule.get("identifier") == SCORE:
+            if _name(rule) == "qti-set-outcome-value" and rule.get("identifier") == self.target:
                 return True
             if _name(rule) in ("qti-response-condition", "qti-response-if", "qti-response-else-if",
                                "qti-response-else") and self.sets_score(_elements(rule)):
@@ -154,7 +168,7 @@ class _Walker:
             if name == "qti-set-outcome-value":
                 identifier = rule.get("identifier")
                 expressions = _elements(rule)
-                if identifier == SCORE:
+                if identifier == self.target:
                     if len(expressions) != 1:
                         raise CustomScoring("SCORE is set without one expression")
                     state = self.value(expressions[0], state)
@@ -163,7 +177,7 @@ class _Walker:
             elif name == "qti-response-condition":
                 state = self.condition(rule, state, outcome)
             elif name in ("qti-lookup-outcome-value", "qti-set-template-value"):
-                if rule.get("identifier") == SCORE:
+                if rule.get("identifier") == self.target:
                     raise CustomScoring(f"SCORE is set by {name}")
             else:
                 raise CustomScoring(f"{name or 'an unknown rule'} in the response processing")
@@ -174,8 +188,18 @@ class _Walker:
         if outcome and len(expressions) == 1 and _name(expressions[0]) == "qti-base-value":
             self.when.setdefault((expressions[0].text or "").strip(), outcome)
 
+    def _never_taken(self, branch) -> bool:
+        """A branch tested on a variable that is never true in PIAA (an end-attempt button's)."""
+        parts = _elements(branch)
+        return _name(branch) in ("qti-response-if", "qti-response-else-if") and bool(parts) and \
+            _name(parts[0]) == "qti-variable" and parts[0].get("identifier") in self.never_true
+
     def condition(self, rule, state: _State, outcome: str | None) -> _State:
-        branches = _elements(rule)
+        branches = [b for b in _elements(rule) if not self._never_taken(b)]
+        if not branches:
+            return state
+        if _name(branches[0]) == "qti-response-else":  # every test before it is never true
+            return self.run(_elements(branches[0]), state, outcome)
         if not self.sets_score(branches):
             # Feedback only: walk it for the feedback outcomes it sets, whatever it tests.
             first = _elements(branches[0]) if branches else []
@@ -242,14 +266,37 @@ class _Walker:
         return _State(before.terms + (Term("match", response, gain, tolerance),), before.constant)
 
 
-def analyse(processing, outcome_defaults: dict[str, float] | None = None) -> Scoring:
+def _outcomes_set(rule) -> set[str]:
+    return {e.get("identifier") for e in rule.iter(f"{{{QTI3_NS}}}qti-set-outcome-value")} | \
+        ({rule.get("identifier")} if _name(rule) == "qti-set-outcome-value" else set())
+
+
+def analyse(processing, outcome_defaults: dict[str, float] | None = None,
+            part_scores: set[str] | frozenset[str] = frozenset(),
+            never_true: set[str] | frozenset[str] = frozenset()) -> Scoring:
     """The standard terms SCORE is made of in ``processing`` (a ``qti-response-processing``
     element in QTI 3.0 names).
 
+    ``part_scores`` are other numeric outcomes (SCORE1, SCORE2, ...) that authors set with
+    the same standard rules and then sum into SCORE; each is walked as SCORE is, rule by rule,
+    so that SCORE's sum reads their values. Branches tested on a ``never_true`` variable (the
+    response of an end-attempt button PIAA leaves out) are never taken.
+
     :raise CustomScoring: if SCORE is computed any other way.
     """
-    walker = _Walker(outcome_defaults or {})
-    state = walker.run(_elements(processing), _State())
+    defaults = outcome_defaults or {}
+    env: dict[str, _State] = {}
+    never_true = frozenset(never_true)
+    walker = _Walker(defaults, env=env, never_true=never_true)
+    state = _State()
+    for rule in _elements(processing):
+        for part in sorted((_outcomes_set(rule) & set(part_scores)) - {SCORE}):
+            start = env.get(part, _State((), defaults.get(part, 0.0)))
+            try:
+                env[part] = _Walker(defaults, target=part, env=env, never_true=never_true).run([rule], start)
+            except CustomScoring:
+                env.pop(part, None)  # SCORE cannot read it then, and says so if it tries
+        state = walker.run([rule], state)
     if abs(state.constant) > 1e-12:
         raise CustomScoring(f"SCORE starts from {state.constant} whatever the answer")
     if not state.terms:

@@ -6,7 +6,8 @@ Stable entry points for importers, exporters and other domains:
 - competencies: ``read_competency_file``, ``parse_competency_csv``, ``parse_competency_json``,
   ``import_competencies``, ``upsert_competency``, ``competency_record``, ``get_competency``,
   ``find_competency``, ``search_competencies``
-- banks: ``create_bank``, ``list_banks``, ``get_bank``, ``find_bank``, ``bank_overview``
+- banks: ``create_bank``, ``list_banks``, ``get_bank``, ``find_bank``, ``bank_overview``,
+  ``bank_competency``
 - items: ``check_item``, ``check_bank_item``, ``create_item``, ``create_item_from_bank_json``,
   ``create_items_from_bank_json`` (many at once, for imports), ``update_item``, ``get_item``,
   ``find_item``, ``search_items``, ``review_queue``, ``item_to_bank_json``, ``candidate_view``
@@ -14,7 +15,7 @@ Stable entry points for importers, exporters and other domains:
   ``review_item``, ``retire_item``, ``promote_item``, ``decisions_for``
 """
 from piaa.items.services.access import can_read_bank, require_bank_role, visible_banks
-from piaa.items.services.banks import (BankOverview, bank_overview, create_bank, find_bank, get_agency,
+from piaa.items.services.banks import (BankOverview, bank_competency, bank_overview, create_bank, find_bank, get_agency,
                                        get_bank, list_agencies,
                                        list_banks)
 from piaa.items.services.competencies import (CompetencyImport, SourcedRecord, competency_record,
@@ -35,7 +36,7 @@ from piaa.items.services.workflow import (TRANSITIONS, BulkOutcome, Transition, 
 __all__ = [
     "BankOverview", "BulkOutcome", "CompetencyImport", "approve_items", "items_in_state", "submit_items",
     "written_or_submitted_by", "ItemPage", "LOADABLE_STATES", "SourcedRecord",
-    "TRANSITIONS", "Transition", "allowed_actions", "bank_overview", "can_read_bank",
+    "TRANSITIONS", "Transition", "allowed_actions", "bank_competency", "bank_overview", "can_read_bank",
     "candidate_view", "check_bank_item", "check_item", "check_move", "competency_record",
     "create_bank", "create_item", "create_item_from_bank_json", "create_items_from_bank_json",
     "decisions_for", "find_bank", "find_competency", "find_item", "find_transition",

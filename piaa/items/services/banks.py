@@ -117,3 +117,12 @@ def get_agency(session: Session, organisation_id: int) -> Organisation:
     if org is None or org.kind != AGENCY:
         raise Invalid(f"no assessment agency {organisation_id}", field="organisation")
     return org
+
+
+def bank_competency(session: Session, bank: ItemBank) -> str | None:
+    """The competency most of the bank's items assess (its code), or None for an empty bank:
+    what a new item in the bank most likely assesses too."""
+    return session.scalar(
+        select(Competency.code).join(Item, Item.competency_id == Competency.id)
+        .where(Item.bank_id == bank.id).group_by(Competency.code)
+        .order_by(func.count(Item.id).desc(), Competency.code).limit(1))

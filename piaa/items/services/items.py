@@ -72,7 +72,9 @@ def item_problems(bank: ItemBank, *, code: Any, item_type: Any, competency: Any,
         bad("level", f"must be a proficiency level 1 to 5, got {level!r}")
     if sub_area is not None and (not isinstance(sub_area, str) or len(sub_area) > 100):
         bad("sub_area", "must be text of at most 100 characters")
-    if kind is not None and record is not None and kind.polytomous and record.type != BEHAVIOURAL:
+    # situational judgement and Likert scales are behavioural; a rated essay suits any competency
+    if kind is not None and record is not None and kind.polytomous and not kind.human_rated \
+            and record.type != BEHAVIOURAL:
         bad("type", f"{kind.name} items are for behavioural competencies; "
                     f"{record.code} is {record.type}")
     if not isinstance(content, dict):

@@ -5,13 +5,15 @@ gaps), ``targets`` where they go (the right column, or the gaps ``[1]``, ``[2]``
 stem). The key is a list of ``[source, target]`` pairs; the answer is the list of pairs the
 candidate made. With ``partial_credit`` each right pair earns 1/len(key) and each wrong pair
 takes as much back, never below 0 (QTI's map_response of +v per right pair, -v per wrong one,
-lower bound 0, rescaled to 0..1); otherwise only the full set of pairs earns credit.
+lower bound 0, rescaled to 0..1); with a ``mapping`` (``piaa.items.types.mapping``) each pair
+earns its own value; otherwise only the full set of pairs earns credit.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.items.types import mapping as weights
 from piaa.items.types.base import OPTION_ID, ItemType, check_text, pick_text, problem
 from piaa.i18n import N_
 
@@ -42,11 +44,17 @@ def _ids(content: dict[str, Any], name: str) -> list[str]:
     return [e.get("id") for e in content.get(name) or [] if isinstance(e, dict)]
 
 
+def pair_names(content: dict[str, Any]) -> list[str]:
+    """Every pair a candidate could make, as a weighted mapping names it: ``"source target"``."""
+    return [f"{s} {t}" for s in _ids(content, "sources") for t in _ids(content, "targets")]
+
+
 class Matching(ItemType):
     name = "matching"
+    authored_in_form = False
     label, label_hi = "Matching", "मिलान"
     interaction = "match"
-    type_fields = ("sources", "targets", "key", "partial_credit", "gaps")
+    type_fields = ("sources", "targets", "key", "partial_credit", "gaps", "mapping")
     defaults = {"partial_credit": False}
     qti_interaction, qti_cardinality, qti_base_type = "qti-match-interaction", "multiple", "directedPair"
 
@@ -68,6 +76,7 @@ class Matching(ItemType):
             found.append(problem("partial_credit", "must be true or false"))
         if content.get("gaps") not in (None, True, False):
             found.append(problem("gaps", "must be true or false"))
+        found += weights.check_mapping(content, pair_names(content))
         return found
 
     @classmethod
@@ -98,6 +107,8 @@ class Matching(ItemType):
 
     @classmethod
     def credit(cls, content, answer):
+        if content.get("mapping"):
+            return weights.credit(content["mapping"], [f"{a} {b}" for a, b in answer], pair_names(content))
         key = {tuple(p) for p in content["key"]}
         given = {tuple(p) for p in answer}
         if given == key:

@@ -150,6 +150,10 @@ class ItemType:
     label_hi: ClassVar[str] = ""
     interaction: ClassVar[str]          # choice | text | number | order
     polytomous: ClassVar[bool] = False
+    # Scored by human raters against a rubric (``piaa.delivery.ratings``), not by ``score``.
+    human_rated: ClassVar[bool] = False
+    # The item form writes it; otherwise it comes only from an import (matching, hotspot, composite).
+    authored_in_form: ClassVar[bool] = True
     type_fields: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
     qti_interaction: ClassVar[str]

@@ -6,14 +6,16 @@ from typing import Any
 import numpy as np
 
 from piaa.errors import Invalid
+from piaa.items.types import mapping as weights
 from piaa.items.types.base import OPTION_ID, ItemType, Problem, check_text, pick_text, problem
 
-MIN_OPTIONS, MAX_OPTIONS = 2, 8
+# Imported QTI items offer up to a score of options (e.g. the regions of a country).
+MIN_OPTIONS, MAX_OPTIONS = 2, 20
 
 
 def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_langs: list[str],
                   *, extra: tuple[str, ...] = ()) -> list[Problem]:
-    """2-8 options, each with a unique id and a text in the stem's languages."""
+    """2-20 options, each with a unique id and a text in the stem's languages."""
     options = content.get("options")
     if not isinstance(options, list):
         return [problem("options", "must be a list of options")]
@@ -27,8 +29,10 @@ def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_lang
             found.append(problem(where, "must be an object with id and text"))
             continue
         for key in option:
-            if key not in ("id", "text") + extra:
+            if key not in ("id", "text", "html") + extra:
                 found.append(problem(f"{where}.{key}", "unknown option field"))
+        if option.get("html") is not None:  # a picture (or formula) kept from an imported choice
+            found += check_text(option["html"], f"{where}.html", languages=languages, allow_markup=True)
         option_id = option.get("id")
         if not isinstance(option_id, str) or not OPTION_ID.match(option_id):
             found.append(problem(f"{where}.id", "must be 1-16 letters, digits, - or _, "
@@ -48,9 +52,14 @@ def option_ids(content: dict[str, Any]) -> list[str]:
 
 def option_views(content: dict[str, Any], lang: str, rng: np.random.Generator | None = None
                  ) -> list[dict[str, str]]:
-    """Only id and text: whatever else an option carries (credit) stays on the server. With
+    """Only id, text and a kept picture (``html``, cleaned for the browser): whatever else an
+    option carries (credit) stays on the server. With
     ``shuffle`` set (and an ``rng``), in an order of the candidate's own."""
-    views = [{"id": o["id"], "text": pick_text(o["text"], lang)} for o in content["options"]]
+    from piaa.items.types.rich import for_candidate
+
+    views = [{"id": o["id"], "text": pick_text(o["text"], lang),
+              **({"html": for_candidate(pick_text(o["html"], lang))} if o.get("html") else {})}
+             for o in content["options"]]
     if content.get("shuffle") and rng is not None:
         views = [views[i] for i in rng.permutation(len(views))]
     return views
@@ -86,12 +95,13 @@ class SingleChoice(ItemType):
     name = "single_choice"
     label, label_hi = "Single choice", "एकल विकल्प"
     interaction = "choice"
-    type_fields = ("options", "key", "shuffle")
+    type_fields = ("options", "key", "shuffle", "mapping")
     qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "single", "identifier"
 
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
         found = check_options(content, languages, stem_langs) + check_shuffle(content)
+        found += weights.check_mapping(content, option_ids(content), 1)
         key = content.get("key")
         if not isinstance(key, str) or key not in option_ids(content):
             found.append(problem("key", f"must be one of the option ids, got {key!r}"))
@@ -107,6 +117,8 @@ class SingleChoice(ItemType):
 
     @classmethod
     def credit(cls, content, answer):
+        if content.get("mapping"):
+            return weights.credit(content["mapping"], [answer], option_ids(content), 1)
         return 1.0 if answer == content["key"] else 0.0
 
 
@@ -114,7 +126,7 @@ class MultipleResponse(ItemType):
     name = "multiple_response"
     label, label_hi = "Multiple response", "बहु-उत्तर"
     interaction = "choice"
-    type_fields = ("options", "key", "partial_credit", "shuffle", "max_choices")
+    type_fields = ("options", "key", "partial_credit", "shuffle", "max_choices", "mapping")
     defaults = {"partial_credit": False}
     qti_interaction, qti_cardinality, qti_base_type = "qti-choice-interaction", "multiple", "identifier"
 
@@ -137,6 +149,7 @@ class MultipleResponse(ItemType):
                 found.append(problem("key", "names an option twice"))
         if not isinstance(content.get("partial_credit"), bool):
             found.append(problem("partial_credit", "must be true or false"))
+        found += weights.check_mapping(content, ids, most if isinstance(most, int) else None)
         return found
 
     @classmethod
@@ -157,6 +170,8 @@ class MultipleResponse(ItemType):
 
     @classmethod
     def credit(cls, content, answer):
+        if content.get("mapping"):
+            return weights.credit(content["mapping"], answer, option_ids(content), content.get("max_choices"))
         key = set(content["key"])
         picked = set(answer)
         if picked == key:

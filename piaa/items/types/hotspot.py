@@ -3,13 +3,15 @@
 The picture is one of the item's stored media files (``media:<sha256>``); each area has a
 shape (``rect``, ``circle``, ``ellipse`` or ``poly``) and its coordinates in the picture's
 pixels, as in HTML image maps, and a label for screen readers. The key is the list of right
-areas; only the exact set earns credit.
+areas; only the exact set earns credit, unless a ``mapping`` gives each area its own value
+(``piaa.items.types.mapping``).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.items.types import mapping as weights
 from piaa.items.types.base import OPTION_ID, ItemType, check_text, pick_text, problem
 from piaa.items.types.rich import MEDIA_SCHEME, MEDIA_URL, SHA256
 
@@ -28,9 +30,10 @@ def centre(shape: str, coords: list[float]) -> tuple[float, float]:
 
 class Hotspot(ItemType):
     name = "hotspot"
+    authored_in_form = False
     label, label_hi = "Hotspot", "चित्र पर क्षेत्र चुनें"
     interaction = "hotspot"
-    type_fields = ("image", "areas", "key", "max_choices")
+    type_fields = ("image", "areas", "key", "max_choices", "mapping")
     qti_interaction, qti_cardinality, qti_base_type = "qti-hotspot-interaction", "multiple", "identifier"
 
     @classmethod
@@ -75,6 +78,7 @@ class Hotspot(ItemType):
         most = content.get("max_choices")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
             found.append(problem("max_choices", f"must be a whole number >= 1, got {most!r}"))
+        found += weights.check_mapping(content, ids, most if isinstance(most, int) else None)
         return found
 
     @classmethod
@@ -105,4 +109,7 @@ class Hotspot(ItemType):
 
     @classmethod
     def credit(cls, content, answer):
+        if content.get("mapping"):
+            return weights.credit(content["mapping"], answer, [a["id"] for a in content["areas"]],
+                                  content.get("max_choices"))
         return 1.0 if set(answer) == set(content["key"]) else 0.0

@@ -53,7 +53,7 @@
   })();
 
   var s = {
-    status: null, items: [], byRef: {}, index: load("pos", 0), view: "loading", itemsLoaded: false,
+    status: null, items: [], byRef: {}, parts: {}, index: load("pos", 0), view: "loading", itemsLoaded: false,
     queue: load("queue", []), seqs: load("seqs", {}), signals: load("signals", []),
     online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
     saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
@@ -235,8 +235,10 @@
   function current() { return s.items[s.index]; }
   function isAnswered(item) {
     var a = item.answer;
+    if (a && typeof a === "object" && !Array.isArray(a)) return Object.keys(a).length > 0;  // a composite's parts
     return a !== null && a !== undefined && a !== "" && !(Array.isArray(a) && !a.length);
   }
+  var PART = "\u001f";  // between an item's ref and a part's id in a part's stand-in ref
 
   function setView(view) {
     s.view = view;
@@ -283,7 +285,7 @@
     box.appendChild(stem);
     var widget = (WIDGETS[c.interaction] || WIDGETS.text)(item, uid);
     box.appendChild(widget);
-    if (item.locked) widget.querySelectorAll("input, select").forEach(function (n) { n.disabled = true; });
+    if (item.locked) widget.querySelectorAll("input, select, textarea").forEach(function (n) { n.disabled = true; });
   }
 
   var WIDGETS = {
@@ -297,7 +299,10 @@
         var input = el("input", {type: c.multiple ? "checkbox" : "radio", id: uid + "-" + i, name: uid, value: o.id});
         input.checked = picked;
         row.appendChild(input);
-        row.appendChild(el("label", {"for": uid + "-" + i}, o.text));
+        var label = el("label", {"for": uid + "-" + i}, o.html ? "" : o.text);
+        // o.html is the server's allowlisted copy of an imported choice's picture
+        if (o.html) { label.innerHTML = o.html; label.setAttribute("aria-label", o.text); }
+        row.appendChild(label);
         box.appendChild(row);
       });
       box.addEventListener("change", function (event) {
@@ -356,6 +361,39 @@
         var picked = checkedWithin(box, c, event);
         if (picked) answer(item.ref, picked.length ? picked : null);
       });
+      return box;
+    },
+    composite: function (item, uid) {
+      // One widget per part, each answering through a stand-in whose ref names the part;
+      // answer() gathers the parts into the item's one answer {part id: answer}.
+      var c = item.content, box = el("div", {"class": "composite"});
+      var stored = item.answer && typeof item.answer === "object" && !Array.isArray(item.answer) ? item.answer : {};
+      c.parts.forEach(function (part, i) {
+        var section = el("section", {"class": "composite-part"});
+        section.appendChild(el("h3", {}, t("Part {label}", {label: part.label})));
+        if (part.prompt) section.appendChild(el("p", {"class": "part-prompt"}, part.prompt));
+        var stand = {ref: item.ref + PART + part.id, content: part, answer: stored[part.id] === undefined ? null : stored[part.id],
+                     locked: item.locked, position: item.position, whole: item.ref, part: part.id};
+        s.parts[stand.ref] = stand;
+        section.appendChild((WIDGETS[part.interaction] || WIDGETS.text)(stand, uid + "-p" + i));
+        box.appendChild(section);
+      });
+      return box;
+    },
+    essay: function (item, uid) {
+      var c = item.content, box = el("div", {"class": "entry essay"}), id = uid + "-essay", timer = null;
+      box.appendChild(el("label", {"for": id}, t("Your answer")));
+      var input = el("textarea", {id: id, rows: String(c.lines || 10), maxlength: c.max_length || null,
+                                  "aria-describedby": uid + "-stem"});
+      input.value = typeof item.answer === "string" ? item.answer : "";
+      box.appendChild(input);
+      function commit() {
+        clearTimeout(timer);
+        var value = input.value.trim() === "" ? null : input.value;
+        if (value !== (typeof item.answer === "string" ? item.answer : null)) answer(item.ref, value);
+      }
+      input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(commit, 1500); });
+      input.addEventListener("change", commit);
       return box;
     },
     text: function (item, uid) { return entry(item, uid, "text"); },
@@ -420,6 +458,18 @@
   function persist() { store("queue", s.queue); store("seqs", s.seqs); }
 
   function answer(ref, value) {
+    var stand = s.parts[ref];
+    if (stand) {  // one part of a composite item: the item's answer is all its parts'
+      var whole = s.byRef[stand.whole];
+      if (!whole || whole.locked) return;
+      stand.answer = value;
+      var parts = {};
+      if (whole.answer && typeof whole.answer === "object" && !Array.isArray(whole.answer)) {
+        Object.keys(whole.answer).forEach(function (k) { parts[k] = whole.answer[k]; });
+      }
+      if (value === null || value === undefined) delete parts[stand.part]; else parts[stand.part] = value;
+      return answer(whole.ref, Object.keys(parts).length ? parts : null);
+    }
     var item = s.byRef[ref];
     if (!item || item.locked) return;
     item.answer = value;

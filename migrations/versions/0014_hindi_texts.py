@@ -3,14 +3,14 @@ description, a standard setting's title, a competency's description and its leve
 and descriptors
 
 Revision ID: hindi_texts
-Revises: lti
+Revises: ratings
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "hindi_texts"
-down_revision = "lti"
+down_revision = "ratings"
 branch_labels = None
 depends_on = None
 
