@@ -109,13 +109,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         from piaa.extensions import db
-        from piaa.input_bounds import is_number_out_of_range
+        from piaa.errors import Invalid
+        from piaa.input_bounds import is_number_out_of_range, is_text_with_nul
 
         db.session.rollback()
         if is_number_out_of_range(exc):  # a number read by hand from a query or a form
-            from piaa.errors import Invalid
-
             return domain_error(Invalid("a number in the request is out of range", code="number_out_of_range"))
+        if is_text_with_nul(exc):
+            return domain_error(Invalid("text in the request holds the NUL character", code="text_with_nul"))
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json_errors():
             return error_response(500, "internal_error", "The service failed; the error is logged.")

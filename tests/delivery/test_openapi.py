@@ -100,3 +100,23 @@ def test_unknown_languages_and_filters_are_refused(app, session, make_user, cand
     body = sitting.call("GET", f"/attempts/{sitting.attempt_id}/items?lang=xx", expect=422)
     assert body["error"]["field"] == "lang"
     assert sitting.call("GET", f"/attempts/{sitting.attempt_id}/items?lang=en")["items"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "Batch 8", "provider": -4434694}, "provider"),  # was a 500 on PostgreSQL (varchar = integer)
+    ({"name": "Batch 8", "course": ["a list"]}, "course"),  # was a 500 everywhere ('list' has no strip)
+    ({"name": 8}, "name"),
+])
+def test_a_cohort_field_of_the_wrong_type_is_a_422(client, session, make_user, body, field):
+    response = client.post("/api/v1/cohorts", json=body, headers=bearer(session, make_user(role="admin")))
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == field
+
+
+def test_text_holding_nul_is_refused_on_every_database(client, session, make_user):
+    """PostgreSQL cannot store NUL in text (a 500 before); SQLite can: both refuse it alike."""
+    response = client.post("/api/v1/cohorts", data='{"name": "Batch 9", "course": "a\\u0000b"}',
+                           content_type="application/json", headers=bearer(session, make_user(role="admin")))
+    assert response.status_code == 422 and "NUL" in response.get_json()["error"]["message"]
+    assert client.post("/api/v1/cohorts", data='{"name": "Batch 9", "course": "a\\\\u0000b"}',
+                       content_type="application/json",
+                       headers=bearer(session, make_user(role="admin"))).status_code == 201  # a backslash, then u0000
