@@ -63,6 +63,24 @@ def check_query(parameters: list[dict]) -> None:
         if "enum" in schema and value not in schema["enum"]:
             raise Invalid(f"{name} must be one of {', '.join(map(str, schema['enum']))}, "
                           f"got {value[:40]!r}", field=name)
+def request_object() -> dict[str, Any]:
+    """The request's JSON body.
+
+    :raise Invalid: if it is not a JSON object.
+    """
+    from piaa.errors import Invalid
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("the request body must be a JSON object")
+    return data
+
+
+def iso_time(moment) -> str | None:
+    """An aware ISO 8601 time (UTC) for a response, None for None."""
+    from piaa.clock import as_utc
+
+    return as_utc(moment).isoformat() if moment else None
 
 
 def is_api_request() -> bool:

@@ -21,7 +21,9 @@ BLUEPRINTS = [
     "piaa.admin:bp",
     "piaa.delivery.readiness_views:readiness_bp",
     "piaa.frac.views:bp",
+    "piaa.frac.api:api",
     "piaa.workplace.views:bp",
+    "piaa.workplace.api:api",
     "piaa.integrations.views:bp",
     "piaa.operations.views:bp",
 ]

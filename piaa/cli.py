@@ -8,21 +8,27 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-# Each module exposes ``commands``: a list of click commands or groups.
-CLI_MODULES = [
-    "piaa.demo",
-    "piaa.psychometrics_cli",
-    "piaa.certificates.cli",
-    "piaa.items.competency_cli",
-    "piaa.delivery.cli",
-    "piaa.items.cli",
-    "piaa.reports.cli",
-    "piaa.calibration.cli",
-    "piaa.cat_cli",
-    "piaa.frac.cli",
-    "piaa.integrations.cli",
-    "piaa.operations.cli",
-]
+# Each domain's commands, by name, and the module that defines them (its ``commands`` list):
+# a command's module is imported only when that command runs (or --help lists them all), so
+# `piaa calibrate` does not pay for pandas, WeasyPrint or the LTI library. A test checks that
+# this table and the modules' lists agree.
+DOMAIN_COMMANDS = {
+    "demo": "piaa.demo",
+    "calibrate": "piaa.psychometrics_cli", "score": "piaa.psychometrics_cli",
+    "simulate": "piaa.psychometrics_cli",
+    "keys": "piaa.certificates.cli", "certificates": "piaa.certificates.cli",
+    "competencies": "piaa.items.competency_cli",
+    "delivery": "piaa.delivery.cli",
+    "bank": "piaa.items.cli",
+    "effectiveness": "piaa.reports.cli",
+    "responses": "piaa.calibration.cli", "parameters": "piaa.calibration.cli",
+    "calibration": "piaa.calibration.cli",
+    "cat": "piaa.cat_cli",
+    "frac": "piaa.frac.cli",
+    "lti": "piaa.integrations.cli", "webhooks": "piaa.integrations.cli",
+    "backup": "piaa.operations.cli", "restore": "piaa.operations.cli",
+}
+CLI_MODULES = sorted(set(DOMAIN_COMMANDS.values()))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +45,20 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class DomainCommands(FlaskGroup):
+    """Flask's group, with each domain's commands imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | DOMAIN_COMMANDS.keys())
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in DOMAIN_COMMANDS and name not in self.commands:
+            for command in importlib.import_module(DOMAIN_COMMANDS[name]).commands:
+                self.add_command(command)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=DomainCommands, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """PIAA: Proctored, Independent, Authorised Assessment service."""
 
@@ -191,15 +210,6 @@ def audit_verify() -> None:
             f"audit chain broken at row {report.first_broken_id}: {report.reason} "
             f"({report.rows} rows before it are intact)")
     click.echo(f"audit chain intact: {report.rows} rows")
-
-
-def _register_domain_commands() -> None:
-    for module_name in CLI_MODULES:
-        for command in importlib.import_module(module_name).commands:
-            main.add_command(command)
-
-
-_register_domain_commands()
 
 
 if __name__ == "__main__":

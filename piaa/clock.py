@@ -20,8 +20,10 @@ def now() -> datetime:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """Databases may hand back naive datetimes (SQLite); treat them as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    """The same instant in UTC. Databases may hand back naive datetimes (SQLite): those are
+    UTC already. An aware time is converted, not relabelled: SQLite stores no offset, so a
+    ``+05:30`` time written as given would read back 5.5 hours late."""
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class FakeClock:

@@ -41,6 +41,16 @@ def load_settings(instance_path: Path) -> dict:
         # A classical (uncalibrated) score certifies only on a form whose pilot reliability
         # (KR-20 / alpha) reaches this, and with cuts from a recorded standard setting.
         "PIAA_CLASSICAL_RELIABILITY_FLOOR": float(env("PIAA_CLASSICAL_RELIABILITY_FLOOR", "0.80")),
+        # E-mail (piaa.mail): SMTP when PIAA_MAIL_SERVER is set, else .eml files in the outbox.
+        "PIAA_MAIL_SERVER": env("PIAA_MAIL_SERVER") or None,
+        "PIAA_MAIL_PORT": env("PIAA_MAIL_PORT") or None,
+        "PIAA_MAIL_SECURITY": env("PIAA_MAIL_SECURITY", "starttls"),
+        "PIAA_MAIL_USERNAME": env("PIAA_MAIL_USERNAME") or None,
+        "PIAA_MAIL_PASSWORD": env("PIAA_MAIL_PASSWORD") or None,
+        "PIAA_MAIL_SENDER": env("PIAA_MAIL_SENDER", "PIAA <no-reply@localhost>"),
+        "PIAA_MAIL_OUTBOX": env("PIAA_MAIL_OUTBOX") or str(instance_path / "outbox"),
+        # How long a workplace rater's invitation link stays valid.
+        "PIAA_INVITATION_DAYS": int(env("PIAA_INVITATION_DAYS", "14")),
         "RATELIMIT_STORAGE_URI": env("PIAA_REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # A Redis that stops answering (rather than refusing) must not hold a sign-in for the

@@ -67,7 +67,7 @@ def _measurement_loop(session, users) -> None:
 
     from piaa.calibration.demo import run_measurement_loop
 
-    with tqdm(total=6, desc="measurement loop", unit="step", leave=False, disable=None) as bar:
+    with tqdm(total=7, desc="measurement loop", unit="step", leave=False, disable=None) as bar:
         def step(label: str) -> None:
             if bar.n or label != "field trial, round 1":
                 bar.update(1)
@@ -88,6 +88,11 @@ def _measurement_loop(session, users) -> None:
                    f"left as pretest: {', '.join(done.left_pretest) or 'none'}")
     if done.cuts:
         click.echo(f"  θ cuts from a bookmark standard setting: {', '.join(f'{c:.2f}' for c in done.cuts)}")
+    if done.readiness:
+        check = done.readiness
+        click.echo(f"  bank readiness ({check['examinees']} simulees): accuracy at the cuts "
+                   f"{', '.join(f'{a:.3f}' for a in check['accuracy_at_cuts'])}; busiest item "
+                   f"{check['max_exposure']:.3f}; exposure control stored for delivery")
 
 
 DEMO_STEPS.append(_measurement_loop)

@@ -72,3 +72,21 @@ def test_security_headers(client):
     response = client.get("/login")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_piaa_command_table_names_every_domain_command_and_imports_none_at_start():
+    """DOMAIN_COMMANDS must match each module's ``commands`` list, and importing the CLI
+    must not import the domains (that cost about 1.1 s of CPU on every call)."""
+    import importlib
+    import subprocess
+    import sys
+
+    from piaa.cli import DOMAIN_COMMANDS
+
+    defined = {command.name: module for module in set(DOMAIN_COMMANDS.values())
+               for command in importlib.import_module(module).commands}
+    assert defined == DOMAIN_COMMANDS
+    probe = ("import sys, piaa.cli; from piaa.cli import DOMAIN_COMMANDS; "
+             "print(sorted(m for m in set(DOMAIN_COMMANDS.values()) | {'pandas', 'weasyprint'} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

@@ -65,6 +65,12 @@ def test_the_demo_runs_the_loop_once(app, session):
     assert setting.method == "bookmark" and setting.applied_at is not None
     assert cuts_came_from(session, assessment, setting.id, assessment.cut_scores)
     assert assessment.cut_scores != [-2.0, -1.0, 0.0, 1.0, 2.0]
+    # Its readiness check ran on the active set and left Sympson–Hetter parameters for delivery,
+    # holding some items back.
+    control = assessment.exposure_control
+    assert assessment.max_exposure == 0.3 and control["parameter_set_id"] == active.id
+    assert control["k"] and all(0 <= k < 1 for k in control["k"].values())
+    assert "bank readiness (1000 simulees)" in output
     # The pre- and post-course forms share those cuts, each from its own recorded setting.
     for code in ("PRE-FN-DATADEC", "POST-FN-DATADEC"):
         course_form = session.scalar(select(Assessment).where(Assessment.code == code))
@@ -122,8 +128,8 @@ def test_the_demo_runs_the_loop_once(app, session):
     assert scoring.latest_score(session, attempt).confidence is not None
     login(client := app.test_client(), candidate, password=DEMO_PASSWORD)
     page = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
-    # as the page shows it: result_of rounds to 3 places, the template to 2
-    assert f"Your ability estimate (θ) is {round(attempt.theta, 3):.2f}, with a standard error of {round(attempt.se, 3):.2f}" in page
+    # as the page rounds them: once, to 2 places
+    assert f"Your ability estimate (θ) is {attempt.theta:.2f}, with a standard error of {attempt.se:.2f}" in page
 
 
 def _first_choice(item: dict):

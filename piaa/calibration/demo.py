@@ -15,6 +15,8 @@ scale, decisions on items, cut scores from a standard setting and an adaptive as
    as pretest as its results say (slope, item-rest correlation, fit, DIF).
 6. The certification assessment ``DEMO-FN-DATADEC`` is adaptive on the calibrated bank,
    and a simulated bookmark panel sets its θ cuts (``piaa.standard_setting.demo``).
+7. The psychometrician runs its bank-readiness check with an exposure cap, which stores the
+   Sympson–Hetter parameters delivery uses (``piaa.delivery.readiness``).
 
 Every step looks for its own result first, so a second run adds nothing.
 """
@@ -53,6 +55,10 @@ REVISED_ITEMS = 8
 WEAK_REVISIONS = 2
 DIF_SHIFT = ("gender", "male", 1.3)  # planted DIF: one item 1.3 logits harder for men
 SEED = 2026
+# The demo's exposure cap and the simulees of its readiness check: 1,000 settle the
+# Sympson–Hetter parameters in about 10 s of CPU (3,000, the page's default, take 3x longer).
+DEMO_MAX_EXPOSURE = 0.3
+READINESS_EXAMINEES = 1000
 # What a pretest item needs to be promoted.
 PROMOTE_MIN_SLOPE = 0.5
 PROMOTE_MIN_ITEM_REST = 0.15
@@ -68,6 +74,7 @@ class LoopSummary:
     promoted: list[str] = field(default_factory=list)
     left_pretest: list[str] = field(default_factory=list)
     cuts: list[float] | None = None
+    readiness: dict | None = None
 
 
 def _user(users: list[User], role: str, organisation: str | None = None) -> User:
@@ -303,6 +310,16 @@ def run_measurement_loop(session: Session, users: list[User], echo: Callable[[st
         standard_setting_demo.simulated_bookmark_setting(session, assessment, actor=psychometrician,
                                                          rng=np.random.default_rng(SEED))
         summary.cuts = list(assessment.cut_scores)
+
+    step("bank-readiness check with exposure control")
+    if assessment.exposure_control is None:
+        from piaa.delivery import readiness
+
+        readiness.set_adaptive_policy(session, assessment, max_exposure=DEMO_MAX_EXPOSURE, actor=psychometrician)
+        check = readiness.check_bank_readiness(session, assessment, examinees=READINESS_EXAMINEES,
+                                               actor=psychometrician)
+        summary.readiness = {**check, "examinees": READINESS_EXAMINEES}
+        session.commit()
     return summary
 
 

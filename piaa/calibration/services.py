@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,13 +27,14 @@ from piaa.calibration.models import (DECISIONS, EXCLUDE, FAILED, FINISHED, FIXED
                                      INCLUDE, LINKED, PROMOTE, QUEUED, RETIRE, RUNNING, SCALE_METHODS,
                                      CalibrationDecision, CalibrationRun)
 from piaa.calibration.responses import GROUP_COLUMNS, ResponseSelection, scored_responses, selection_for
-from piaa.clock import now
+from piaa.clock import as_utc, now
 from piaa.delivery import states
 from piaa.delivery.models import Attempt
 from piaa.delivery.parameters import active_parameter_set, activate_parameter_set, record_parameter_set
 from piaa.errors import Conflict, Invalid, NotFound
 from piaa.items.calibration_models import ItemParameter, ParameterSet
 from piaa.items.models import APPROVED, OPERATIONAL, RETIRED, Competency, Item
+from piaa.process_cache import ProcessCache
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where frames are built: 0.3 s of CPU at start-up
@@ -40,6 +42,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CALIBRATION_JOB = "piaa.calibration.services.calibration_job"
+# The arrays start_calibration checked, kept for a job that a thread of the same process runs
+# (no Redis): it calibrates what was checked instead of reading and decoding the responses a
+# second time (1.5-3 s at the demo's size). A worker elsewhere reads them afresh. The key has
+# the run's creation time too: SQLite may give a rolled-back run's id to the next one.
+_CHECKED_INPUTS = ProcessCache(ttl_s=lambda: 600.0, max_size=2)
 RESCORE_JOB = "piaa.calibration.services.rescore_job"
 # Least responses per item by default; a psychometrician may ask for more (never fewer
 # than MIN_RESPONSES_FLOOR, below which no estimate is worth showing).
@@ -143,7 +150,7 @@ def start_calibration(session: Session, competency_code: str, *, model: str, sca
     if least < MIN_RESPONSES_FLOOR:
         raise Invalid(f"at least {MIN_RESPONSES_FLOOR} responses per item are needed, got {least}",
                       field="min_responses")
-    data, _ = build_input(session, selection, base)
+    data, columns = build_input(session, selection, base)
     try:
         analysis.check_design(data, model, scale, least)
     except analysis.DesignError as exc:
@@ -154,11 +161,28 @@ def start_calibration(session: Session, competency_code: str, *, model: str, sca
                          created_by_id=actor.id if actor else None)
     session.add(run)
     session.flush()
+    if not current_app.config.get("PIAA_REDIS_URL"):
+        _CHECKED_INPUTS.put(_input_key(run), (data, columns))
     audit.record(session, "calibration.started", actor=actor, subject_type="calibration_run",
                  subject_id=run.id, data={"competency": competency_code, "model": model, "scale": scale,
                                           "selection": run.selection, "attempts": int(data.x.shape[0]),
                                           "items": int(data.x.shape[1])})
     return run
+
+
+def _input_key(run: CalibrationRun) -> tuple:
+    return run.id, as_utc(run.created_at).isoformat()
+
+
+def _input_of(session: Session, run: CalibrationRun) -> tuple[analysis.CalibrationInput, list[ItemColumn]]:
+    """The arrays checked when the run started, if this process kept them; else read anew."""
+    key = _input_key(run)
+    kept = _CHECKED_INPUTS.get(key)
+    if kept is not None:
+        _CHECKED_INPUTS.pop(key)
+        return kept
+    base = session.get(ParameterSet, run.base_set_id) if run.base_set_id else None
+    return build_input(session, ResponseSelection.from_json(run.competency_id, run.selection), base)
 
 
 def queue_calibration(session: Session, run: CalibrationRun) -> str:
@@ -186,9 +210,7 @@ def calibration_job(run_id: int) -> dict:
     session.commit()
     started = time.perf_counter()
     try:
-        base = session.get(ParameterSet, run.base_set_id) if run.base_set_id else None
-        selection = ResponseSelection.from_json(run.competency_id, run.selection)
-        data, columns = build_input(session, selection, base)
+        data, columns = _input_of(session, run)
         results = analysis.calibrate(data, run.model, run.scale, min_responses=run.min_responses,
                                      progress=jobs.report_progress)
     except (analysis.DesignError, Invalid) as exc:

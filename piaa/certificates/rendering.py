@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Sequence
 
 import jinja2
 import segno
@@ -117,9 +118,13 @@ def _render_pdf(html: str, credential: dict) -> bytes:
     )
 
 
-def render_document(html: str, base_url: str | None = None) -> bytes:
+def render_document(html: str, base_url: str | None = None, stylesheets: Sequence[str] = ()) -> bytes:
     """Plain PDF of another document (a report), rendered one at a time like a certificate;
-    relative URLs (the fonts) resolve against ``base_url``, by default :data:`FONTS_DIR`."""
+    relative URLs (the fonts) resolve against ``base_url``, by default :data:`FONTS_DIR`.
+    ``stylesheets`` are CSS texts applied besides the document's own (for a template that, like
+    the served pages, carries no ``<style>``)."""
+    base = base_url or str(FONTS_DIR)
     with _one_render_at_a_time():
-        return weasyprint.HTML(string=html, base_url=base_url or str(FONTS_DIR)).write_pdf(
-            font_config=font_configuration())
+        sheets = [weasyprint.CSS(string=css, base_url=base, font_config=font_configuration()) for css in stylesheets]
+        return weasyprint.HTML(string=html, base_url=base).write_pdf(
+            stylesheets=sheets, font_config=font_configuration())

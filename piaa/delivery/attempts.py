@@ -95,7 +95,7 @@ _MOVE_READS = (
         Assessment.bank_id, Assessment.mode, Assessment.navigation, Assessment.proctoring,
         Assessment.languages, Assessment.time_limit_s, Assessment.se_target, Assessment.min_items,
         Assessment.max_items, Assessment.exposure_k, Assessment.cut_scores,
-        Assessment.decision_confidence, Assessment.max_exposure, Assessment.exposure_control))
+        Assessment.confidence_threshold, Assessment.max_exposure, Assessment.exposure_control))
 _LOCK_FOR_MOVE = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_id")), reads=_MOVE_READS)
 _LOCK_FOR_ANSWER = _locked(
     select(Attempt, AttemptItem)

@@ -353,9 +353,9 @@ def level_confidence(adaptive: AdaptivePool, cuts: list[float], answered: list[t
 
 
 def stopping_rule(assessment: Assessment) -> StoppingRule:
-    """The adaptive stop: the level decided with the assessment's ``decision_confidence``
+    """The adaptive stop: the level decided with the assessment's ``confidence_threshold``
     (when it has cut scores), the SE target, or ``max_items``; never before ``min_items``."""
-    confidence = assessment.decision_confidence if assessment.cut_scores else None
+    confidence = assessment.confidence_threshold if assessment.cut_scores else None
     return StoppingRule(se_target=assessment.se_target, min_items=assessment.min_items or 1,
                         max_items=assessment.max_items, confidence=confidence)
 

@@ -96,8 +96,11 @@ class Assessment(db.Model):
     # used before any calibration exists; None: a classical score assigns no level.
     percent_cut_scores: Mapped[list | None] = mapped_column(JSON)
     certifying_level: Mapped[int | None] = mapped_column(Integer)
-    # A certificate is issued only when the probability that the true level is at or above
-    # the certifying level reaches this (``piaa.delivery.scoring``).
+    # One confidence for both decisions: a certificate is issued only when the probability
+    # that the true level is at or above the certifying level reaches this
+    # (``piaa.delivery.scoring``), and an adaptive test may stop once its most probable level
+    # is this probable (after min_items): stopping sooner would leave candidates short of
+    # what a certificate needs.
     confidence_threshold: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
     # The recorded standard setting (``piaa.standard_setting``) each set of cuts came from;
     # None: typed in by hand. No foreign key: a standard setting names its assessment, and a
@@ -114,9 +117,6 @@ class Assessment(db.Model):
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["en"])
     # Adaptive exposure control: choose at random among the k most informative items.
     exposure_k: Mapped[int] = mapped_column(Integer, default=3)
-    # Posterior probability of the level at which an adaptive test may stop: the level is
-    # then decided with this confidence (before max_items, after min_items).
-    decision_confidence: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
     # Adaptive exposure cap: the highest share of candidates an item may reach; None: the
     # randomesque choice among ``exposure_k`` items alone.
     max_exposure: Mapped[float | None] = mapped_column(Float)

@@ -215,7 +215,9 @@ def result_view(session: Session, attempt: Attempt) -> dict[str, Any]:
                             "result": None, "scale": None, "percent_scale": None}
     if attempt.state != states.SCORED:
         return view
-    result = scoring.result_of(attempt)
+    # The page rounds the stored θ and SE once (to 2 places); result_of's 3-place values are
+    # the API's, and rounding those again could move the last digit.
+    result = dict(scoring.result_of(attempt), theta=attempt.theta, se=attempt.se)
     view["result"] = result
     view["next"] = next_steps(session, attempt)
     if result.get("classical"):

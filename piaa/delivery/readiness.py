@@ -34,20 +34,20 @@ DEFAULT_EXAMINEES = 3000
 
 
 def set_adaptive_policy(session: Session, assessment: Assessment, *,
-                        decision_confidence: float | None = None,
+                        confidence_threshold: float | None = None,
                         max_exposure: float | None = None, actor: User | None = None) -> Assessment:
-    """Set the posterior probability at which the level is decided (and the adaptive test
-    may stop) and the exposure cap (0 < cap <= 1). Changing the cap forgets the stored
+    """Set the posterior probability at which the level is decided (the adaptive test may
+    stop, and a certificate may be issued) and the exposure cap (0 < cap <= 1). Changing the cap forgets the stored
     exposure parameters: they were calibrated for the old one.
 
     :raise Invalid: naming the field out of range.
     """
     changes: dict[str, Any] = {}
-    if decision_confidence is not None:
-        if not (isinstance(decision_confidence, (int, float)) and 0.5 <= decision_confidence < 1):
-            raise Invalid(f"decision_confidence must be at least 0.5 and below 1, got "
-                          f"{decision_confidence!r}", field="decision_confidence")
-        changes["decision_confidence"] = float(decision_confidence)
+    if confidence_threshold is not None:
+        if not (isinstance(confidence_threshold, (int, float)) and 0.5 <= confidence_threshold < 1):
+            raise Invalid(f"confidence_threshold must be at least 0.5 and below 1, got "
+                          f"{confidence_threshold!r}", field="confidence_threshold")
+        changes["confidence_threshold"] = float(confidence_threshold)
     if max_exposure is not None:
         if not (isinstance(max_exposure, (int, float)) and 0 < max_exposure <= 1):
             raise Invalid(f"max_exposure must be above 0 and at most 1, got {max_exposure!r}",
@@ -92,7 +92,7 @@ def check_bank_readiness(session: Session, assessment: Assessment, *, examinees:
     result = check_readiness(
         adaptive.bank.params, assessment.cut_scores, model=adaptive.model,
         max_items=min(int(assessment.max_items), adaptive.bank.n_items),
-        min_items=int(assessment.min_items or 1), confidence=assessment.decision_confidence,
+        min_items=int(assessment.min_items or 1), confidence=assessment.confidence_threshold,
         se_target=assessment.se_target, max_exposure=cap, examinees=examinees,
         content=adaptive.bank.cells[adaptive.bank.cell_of_item], blueprint=blueprint,
         rng=np.random.default_rng([seed, adaptive.parameter_set_id]))
@@ -138,11 +138,11 @@ def _number(form: dict, field: str, kind=float):
 def check_from_form(session: Session, assessment: Assessment, form: dict, *,
                     actor: User | None = None) -> dict:
     """The readiness page's request: the policy fields given in ``form``
-    (``decision_confidence``, ``max_exposure``, ``examinees``), then the check, stored.
+    (``confidence_threshold``, ``max_exposure``, ``examinees``), then the check, stored.
 
     :raise Invalid: naming the field that is not a number or out of range.
     """
-    set_adaptive_policy(session, assessment, decision_confidence=_number(form, "decision_confidence"),
+    set_adaptive_policy(session, assessment, confidence_threshold=_number(form, "confidence_threshold"),
                         max_exposure=_number(form, "max_exposure"), actor=actor)
     examinees = _number(form, "examinees", int)
     return check_bank_readiness(session, assessment, actor=actor,

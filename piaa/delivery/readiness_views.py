@@ -24,8 +24,8 @@ register("hi", {
              "ब्लूप्रिंट और रोकने के नियम के साथ देते हैं। यह जाँच वह प्रश्न-प्रदर्शन नियंत्रण भी "
              "तय करती है जिसका उपयोग परीक्षा-संचालन करता है।",
     "Adaptive policy": "अनुकूली नीति",
-    "Decision confidence (the test may stop once the level is this probable)":
-        "निर्णय का विश्वास (स्तर इतना संभावित होते ही परीक्षा रुक सकती है)",
+    "Decision confidence (the test may stop, and a certificate be issued, once the level is this probable)":
+        "निर्णय का विश्वास (स्तर इतना संभावित होते ही परीक्षा रुक सकती है और प्रमाणपत्र जारी हो सकता है)",
     "Highest share of candidates any item may reach": "किसी प्रश्न तक पहुँचने वाले अभ्यर्थियों का अधिकतम अंश",
     "Simulated candidates": "अनुकरणित अभ्यर्थी",
     "Run the check": "जाँच चलाएँ",

@@ -1,5 +1,5 @@
-"""``piaa frac ...``: positions (import, export, approve), officials' transfers, and the
-dictionary's nearest competencies to a proposed one."""
+"""``piaa frac ...``: positions (import, export, approve), officials' transfers, the
+dictionary's nearest competencies to a proposed one, and an MDO's gap map as files."""
 from __future__ import annotations
 
 import json
@@ -122,6 +122,36 @@ def similar_command(name: str, text: str, limit: int) -> None:
 
     for found in similar_competencies(db.session, name, text, limit=limit):
         click.echo(f"{found.score:.3f}  {found.code:<20} {found.name}")
+
+
+@frac.command("gap-map")
+@click.option("--mdo", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), default="csv")
+@click.option("--table", type=click.Choice(["gaps", "courses"]), default="gaps", help="which CSV table")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="file (default: stdout)")
+@with_appcontext
+def gap_map_command(mdo: str, fmt: str, table: str, output: str | None) -> None:
+    """Write MDO's gap map (for its Annual Capacity Building Plan) as CSV, XLSX or PDF, with the
+    same suppression as the page."""
+    from piaa.extensions import db
+
+    from . import gap_files, gaps, positions
+
+    try:
+        found = gaps.gap_map(db.session, positions.require_mdo(db.session, mdo))
+    except DomainError as exc:
+        raise _fail(exc) from None
+    if fmt == "csv":
+        body: str | bytes = gap_files.gaps_csv(found, table)
+    elif not output:
+        raise click.ClickException(f"{fmt.upper()} needs --output")
+    else:
+        body = gap_files.gaps_xlsx(found) if fmt == "xlsx" else gap_files.gaps_pdf(found)
+    if output:
+        Path(output).write_bytes(body if isinstance(body, bytes) else body.encode("utf-8"))
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(body, nl=False)
 
 
 commands = [frac]

@@ -37,6 +37,17 @@ class Move:
     roles: tuple[str, ...]
     needs_comment: bool = False
 
+    @property
+    def label(self) -> str:
+        """What the button says (English; the page translates it)."""
+        return ACTION_LABELS[self.action]
+
+
+#: The words of each move on buttons and in the history (the stored action stays the code).
+ACTION_LABELS = {"submit": "Send for scrutiny", "send_back": "Send back to draft",
+                 "forward": "Forward to the CoE", "consent": "Consent", "return": "Return with comments",
+                 "resubmit": "Resubmit", "approve": "Approve"}
+
 
 MOVES: dict[tuple[str, str], Move] = {(m.source, m.action): m for m in (
     Move("submit", DRAFT, MDO_SCRUTINY, (MDO_STAFF,)),
@@ -172,12 +183,31 @@ def get_proposal(session: Session, proposal_id: int) -> CompetencyProposal:
     return proposal
 
 
+REVIEWER_STATES = (COE_REVIEW, CONSENTED, RETURNED, APPROVED)
+
+
+def check_readable(user: User, proposal: CompetencyProposal) -> None:
+    """Who reads a proposal is who lists it (:func:`proposals_for`): an MDO's roles their own
+    MDO's, the CoE reviewer those that have reached the CoE.
+
+    :raise NotFound: otherwise (as if it did not exist).
+    """
+    if user.role in (MDO_STAFF, MDO_LEADERSHIP):
+        readable = user.organisation_id == proposal.mdo_id
+    elif user.role == COE_REVIEWER:
+        readable = proposal.state in REVIEWER_STATES
+    else:
+        readable = True
+    if not readable:
+        raise NotFound(f"no competency proposal {proposal.id}", field="proposal")
+
+
 def proposals_for(session: Session, user: User) -> list[CompetencyProposal]:
     """What ``user`` works on: a CoE reviewer sees those awaiting or past CoE review; MDO roles
     their own MDO's; others everything."""
     query = select(CompetencyProposal).order_by(CompetencyProposal.updated_at.desc(), CompetencyProposal.id.desc())
     if user.role == COE_REVIEWER:
-        query = query.where(CompetencyProposal.state.in_((COE_REVIEW, CONSENTED, RETURNED, APPROVED)))
+        query = query.where(CompetencyProposal.state.in_(REVIEWER_STATES))
     elif user.role in (MDO_STAFF, MDO_LEADERSHIP):
         query = query.where(CompetencyProposal.mdo_id == (user.organisation_id or 0))
     return list(session.scalars(query))

@@ -30,7 +30,8 @@ EXPORT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _own_mdo() -> Organisation | None:
+def own_mdo() -> Organisation | None:
+    """The signed-in user's organisation if it is an MDO (what MDO staff and leadership act for)."""
     org = current_user.organisation
     return org if org is not None and org.kind == MDO else None
 
@@ -50,7 +51,7 @@ def positions():
     mdo = _mdo_arg()
     found = position_service.search_positions(db.session, text=q, mdo=mdo, competency=competency)
     return render_template("frac/positions.html", positions=found, q=q, competency=competency or "",
-                           mdo=mdo, own_mdo=_own_mdo())
+                           mdo=mdo, own_mdo=own_mdo())
 
 
 @bp.get("/positions/<int:position_id>")
@@ -77,11 +78,11 @@ def approve_position(position_id: int):
 @role_required(MDO_STAFF, ADMIN)
 def import_positions():
     if request.method == "GET":
-        return render_template("frac/import.html", own_mdo=_own_mdo(), report=None)
+        return render_template("frac/import.html", own_mdo=own_mdo(), report=None)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Invalid("choose a position file (.json, .csv or .xlsx)", field="file")
-    mdo = _own_mdo() if current_user.role == MDO_STAFF else _mdo_arg()
+    mdo = own_mdo() if current_user.role == MDO_STAFF else _mdo_arg()
     if mdo is None:
         raise Invalid("say which MDO the positions belong to", field="mdo")
     name = Path(upload.filename).name
@@ -100,7 +101,7 @@ def import_positions():
         raise Invalid(f"{name}: a position file must end in .json, .csv or .xlsx", field="file")
     report = position_service.import_positions(db.session, mdo, records, actor=current_user, filename=name)
     db.session.commit()
-    return render_template("frac/import.html", own_mdo=_own_mdo(), report=report, filename=name)
+    return render_template("frac/import.html", own_mdo=own_mdo(), report=report, filename=name)
 
 
 @bp.get("/positions/export.<fmt>")
@@ -108,7 +109,7 @@ def import_positions():
 def export_positions(fmt: str):
     if fmt not in EXPORT_TYPES:
         raise Invalid(f"export as json, csv or xlsx, not {fmt!r}", field="fmt")
-    mdo = _mdo_arg() or _own_mdo()
+    mdo = _mdo_arg() or own_mdo()
     if mdo is None:
         raise Invalid("say which MDO's positions to export (?mdo=...)", field="mdo")
     document = position_service.export_positions(db.session, mdo)
@@ -166,9 +167,11 @@ def create_proposal():
 @role_required(*FLOW_READERS)
 def proposal(proposal_id: int):
     found = proposal_service.get_proposal(db.session, proposal_id)
+    proposal_service.check_readable(current_user, found)
     return render_template("frac/proposal.html", proposal=found,
                            moves=proposal_service.moves_for(found, current_user),
                            may_edit=proposal_service.may_edit(current_user, found),
+                           action_labels=proposal_service.ACTION_LABELS,
                            types=COMPETENCY_TYPES, labels=DEFAULT_LEVEL_LABELS)
 
 
@@ -197,14 +200,25 @@ def move_proposal(proposal_id: int):
 @bp.get("/gaps")
 @role_required(MDO_STAFF, MDO_LEADERSHIP, ANALYST, ADMIN)
 def gaps():
+    from . import gap_files
     from . import gaps as gap_service
 
-    mdo = _own_mdo() if current_user.role in (MDO_STAFF, MDO_LEADERSHIP) else _mdo_arg()
+    mdo = own_mdo() if current_user.role in (MDO_STAFF, MDO_LEADERSHIP) else _mdo_arg()
     fmt = request.args.get("format", "html")
+    if fmt not in ("html", "csv", "xlsx", "pdf"):
+        raise Invalid(f"format must be html, csv, xlsx or pdf, not {fmt!r}", field="format")
     found = gap_service.gap_map(db.session, mdo) if mdo is not None else None
-    if found is not None and fmt in ("csv", "xlsx"):
-        rows = gap_service.gap_table(found)
-        body = position_service.table_csv(rows) if fmt == "csv" else position_service.table_xlsx(rows, "gaps")
-        return Response(body, mimetype=EXPORT_TYPES[fmt],
-                        headers={"Content-Disposition": f'attachment; filename="gap-map.{fmt}"'})
-    return render_template("frac/gaps.html", gaps=found, mdo=mdo, minimum=gap_service.MIN_OFFICIALS)
+    if found is None:
+        return render_template("frac/gaps.html", gaps=None, mdo=mdo, minimum=gap_service.MIN_OFFICIALS)
+    if fmt == "html":
+        return render_template("frac/gaps.html", gaps=found, mdo=mdo, minimum=gap_service.MIN_OFFICIALS,
+                               heat_svg=gap_files.heat_map_svg(found))
+    if fmt == "pdf":
+        body: str | bytes = gap_files.gaps_pdf(found)
+        mimetype, name = "application/pdf", "gap-map.pdf"
+    elif fmt == "csv":
+        table = request.args.get("table", "gaps")
+        body, mimetype, name = gap_files.gaps_csv(found, table), EXPORT_TYPES["csv"], f"gap-map-{table}.csv"
+    else:
+        body, mimetype, name = gap_files.gaps_xlsx(found), EXPORT_TYPES["xlsx"], "gap-map.xlsx"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -2,6 +2,20 @@
 from piaa.i18n import register
 
 HINDI = {
+    "Add a PIAA assessment to your course": "अपने पाठ्यक्रम में PIAA मूल्यांकन जोड़ें",
+    "Course": "पाठ्यक्रम",
+    "Choose the assessment learners will launch": "वह मूल्यांकन चुनें जिसे शिक्षार्थी खोलेंगे",
+    "Choose the assessments learners will launch": "वे मूल्यांकन चुनें जिन्हें शिक्षार्थी खोलेंगे",
+    "PIAA holds no assessment yet.": "PIAA में अभी कोई मूल्यांकन नहीं है।",
+    "Each learner's scaled score (of 100) and level will be sent to the course's gradebook.":
+        "हर शिक्षार्थी का स्केल किया गया अंक (100 में से) और स्तर पाठ्यक्रम की अंक-पुस्तिका में भेजा जाएगा।",
+    "Add to the course": "पाठ्यक्रम में जोड़ें",
+    "This page works once and for thirty minutes.": "यह पृष्ठ एक बार और तीस मिनट तक काम करता है।",
+    "Returning to your course": "आपके पाठ्यक्रम पर लौट रहे हैं",
+    "Your choice is signed and ready for the platform.": "आपका चयन हस्ताक्षरित है और प्लेटफ़ॉर्म के लिए तैयार है।",
+    "Return to the platform": "प्लेटफ़ॉर्म पर लौटें",
+    "Choose an assessment to add.": "जोड़ने के लिए एक मूल्यांकन चुनें।",
+    "The platform takes one assessment here; choose one.": "प्लेटफ़ॉर्म यहाँ एक ही मूल्यांकन लेता है; एक चुनें।",
     "Your assessment is ready": "आपका मूल्यांकन तैयार है",
     "Open the assessment": "मूल्यांकन खोलें",
     "Open it in a new window": "इसे नई विंडो में खोलें",

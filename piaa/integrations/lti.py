@@ -14,6 +14,11 @@ A validated launch does not sign anyone in on the spot: the launch response may 
 platform's iframe, where the session cookie (SameSite=Lax) would be dropped. It issues a
 one-time entry ticket instead; following it as a top-level page signs the learner in and
 opens the sitting (``piaa.integrations.views``).
+
+A deep-linking launch (a course author adding PIAA to a course) leads to a picker of
+assessments instead; the author's choice goes back to the platform as a signed
+``LtiDeepLinkingResponse`` whose resource links carry ``assessment=<code>``, which later
+resource-link launches read. The picker is reached by a one-time ticket, like the entry.
 """
 from __future__ import annotations
 
@@ -50,11 +55,21 @@ from piaa.integrations.models import LtiAccount, LtiLaunch, LtiLaunchValue, LtiP
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+# Who may add an assessment to a course: the platform's teaching and content roles.
+AUTHOR_ROLES = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator",
+                "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor",
+                "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+                "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator")
 LEARNER_ROLES = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
                  "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
                  "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner")
 HANDSHAKE_LIFETIME_S = 600  # from the login redirect to the launch
 TICKET_LIFETIME = timedelta(minutes=2)  # from the launch page to the learner following it
+DEEP_LINK_LIFETIME = timedelta(minutes=30)  # for a course author to pick an assessment
 HTTP_TIMEOUT_S = 10
 
 
@@ -96,6 +111,12 @@ _LIBRARY_REFUSALS: list[tuple[str, str, int, str]] = [
     ("JWT must contain 3 parts", "bad_request", 400, "The id_token is not a JWT."),
     ("Invalid JWT format", "bad_request", 400, "The id_token is not a JWT."),
     ('"nonce" is empty', "bad_request", 400, "The id_token carries no nonce."),
+    ("Missing Deep Linking", "bad_request", 400,
+     "The deep-linking launch carries no deep-linking settings (return URL and accepted types)."),
+    ("Must support resource link", "unsupported_message", 400,
+     "The platform does not accept resource links here, which is what PIAA offers."),
+    ("Must support a presentation", "bad_request", 400,
+     "The deep-linking launch names no presentation target (iframe or window)."),
 ]
 
 
@@ -424,7 +445,7 @@ def process_launch(session: Session, platform: LtiPlatform, claims: dict) -> Lau
     :raise NotFound: if the link names no assessment PIAA holds, or none of its windows is
         open to the learner.
     """
-    if claims.get(CLAIM + "message_type") != RESOURCE_LINK_REQUEST:
+    if claims.get(CLAIM + "message_type") != RESOURCE_LINK_REQUEST:  # deep linking is answered apart
         raise LaunchRefused(f"PIAA answers resource-link launches; this is {claims.get(CLAIM + 'message_type')!r}",
                             code="unsupported_message")
     subject = str(claims.get("sub") or "").strip()
@@ -570,3 +591,114 @@ def redeem_ticket(session: Session, ticket: str) -> tuple[User, str]:
         raise LaunchRefused("Your PIAA account is deactivated; ask the administrator.", code="account_inactive")
     return user, row.value["next"]
 
+
+
+# --- deep linking ---------------------------------------------------------------------------
+
+def is_deep_linking(claims: dict) -> bool:
+    return claims.get(CLAIM + "message_type") == DEEP_LINKING_REQUEST
+
+
+def _deep_link_key(ticket: str) -> str:
+    return "deep-link-" + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def begin_deep_link(session: Session, platform: LtiPlatform, claims: dict) -> str:
+    """Keep a course author's deep-linking request for the picker; returns its ticket.
+
+    :raise LaunchRefused: if the launch carries no author role, or its return URL is not http(s).
+    """
+    roles = claims.get(CLAIM + "roles") or []
+    if not any(role in AUTHOR_ROLES for role in roles):
+        raise LaunchRefused("Only a course's instructors and content developers may add a PIAA "
+                            "assessment to it.", code="not_a_course_author")
+    settings = claims.get(DEEP_LINKING_SETTINGS) or {}
+    try:
+        return_url = _url(settings.get("deep_link_return_url"), "deep_link_return_url")
+    except Invalid as exc:
+        raise LaunchRefused(exc.message, code="bad_request") from exc
+    ticket = secrets.token_urlsafe(32)
+    value = {"platform": platform.id, "deployment": str(claims.get(CLAIM + "deployment_id")),
+             "subject": str(claims.get("sub") or ""), "return_url": return_url,
+             "data": settings.get("data"), "accept_multiple": str(settings.get("accept_multiple")).lower() == "true",
+             "context": (claims.get(CLAIM + "context") or {}).get("title"),
+             "gradebook": bool(claims.get(AGS_CLAIM))}
+    session.add(LtiLaunchValue(key=_deep_link_key(ticket), expires_at=now() + DEEP_LINK_LIFETIME, value=value))
+    session.flush()
+    audit.record(session, "lti.deep_link_requested", subject_type="lti_platform", subject_id=platform.id,
+                 data={"deployment": value["deployment"], "subject": value["subject"], "context": value["context"]})
+    return ticket
+
+
+def deep_link_request(session: Session, ticket: str) -> dict:
+    """The request a live picker ticket holds (not spent).
+
+    :raise LaunchRefused: if the ticket is unknown, used or expired.
+    """
+    row = session.get(LtiLaunchValue, _deep_link_key(ticket or ""))
+    if row is None or as_utc(row.expires_at) <= now():
+        raise LaunchRefused("This page was already used or has expired; add the assessment again "
+                            "from the platform.", code="ticket_used")
+    return row.value
+
+
+def assessments_to_link(session: Session) -> list[Assessment]:
+    """What a course author may pick: every assessment, by title."""
+    return list(session.scalars(select(Assessment).order_by(Assessment.title, Assessment.code)))
+
+
+def answer_deep_link(session: Session, ticket: str, codes: list[str]) -> tuple[str, str]:
+    """Spend the picker ticket and sign the deep-linking response for the chosen assessments;
+    returns the platform's return URL and the response JWT.
+
+    :raise LaunchRefused: if the ticket is unknown, used or expired.
+    :raise Invalid: if no assessment (or more than one, where the platform takes one) is chosen,
+        or a code names none.
+    """
+    request = deep_link_request(session, ticket)
+    codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+    if not codes:
+        raise Invalid("Choose an assessment to add.", field="assessment")
+    if len(codes) > 1 and not request["accept_multiple"]:
+        raise Invalid("The platform takes one assessment here; choose one.", field="assessment")
+    chosen = {a.code: a for a in session.scalars(select(Assessment).where(Assessment.code.in_(codes)))}
+    unknown = [c for c in codes if c not in chosen]
+    if unknown:
+        raise Invalid(f"No assessment has the code {unknown[0]!r}.", field="assessment")
+    if session.execute(delete(LtiLaunchValue).where(LtiLaunchValue.key == _deep_link_key(ticket),
+                                                    LtiLaunchValue.expires_at > now()),
+                       execution_options={"synchronize_session": False}).rowcount != 1:
+        raise LaunchRefused("This page was already used; add the assessment again from the platform.",
+                            code="ticket_used")
+    platform = session.get(LtiPlatform, request["platform"])
+    token = _deep_link_response(platform, request, [chosen[c] for c in codes])
+    audit.record(session, "lti.deep_linked", subject_type="lti_platform", subject_id=platform.id,
+                 data={"deployment": request["deployment"], "subject": request["subject"], "assessments": codes})
+    return request["return_url"], token
+
+
+def _deep_link_response(platform: LtiPlatform, request: dict, assessments: list[Assessment]) -> str:
+    """The signed LtiDeepLinkingResponse: one resource link per assessment, launching PIAA
+    with ``assessment=<code>``, with a gradebook column where the platform offers one."""
+    import jwt
+    from pylti1p3.deep_link import DeepLink
+    from pylti1p3.deep_link_resource import DeepLinkResource
+    from pylti1p3.lineitem import LineItem
+
+    from piaa.integrations.outcomes import SCORE_MAXIMUM
+
+    resources = []
+    for assessment in assessments:
+        resource = (DeepLinkResource().set_url(_launch_url()).set_title(assessment.title)
+                    .set_custom_params({"assessment": assessment.code}))
+        if request["gradebook"]:
+            resource.set_lineitem(LineItem().set_score_maximum(SCORE_MAXIMUM).set_label(assessment.title)
+                                  .set_resource_id(assessment.code))
+        resources.append(resource)
+    link = DeepLink(registration_of(platform), request["deployment"], {
+        "deep_link_return_url": request["return_url"], "data": request["data"]})
+    message = link.get_message_jwt(resources)
+    if request["data"] is None:  # the claim is echoed only when the platform sent data
+        message.pop("https://purl.imsglobal.org/spec/lti-dl/claim/data")
+    key = tool_key(current_app)
+    return jwt.encode(message, key.private_pem, algorithm="RS256", headers={"kid": key.kid})

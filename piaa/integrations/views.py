@@ -8,7 +8,10 @@ inside another site's frame; every other page keeps ``frame-ancestors 'none'``.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from urllib.parse import urlparse
+
+from flask import (Blueprint, current_app, flash, jsonify, make_response, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user, login_user
 
 from piaa.accounts.auth import public, role_required
@@ -63,6 +66,10 @@ def launch():
     try:
         platform, claims = lti.validate_launch(db.session, request.form.to_dict())
         db.session.commit()  # the nonce stays spent whatever happens next
+        if lti.is_deep_linking(claims):
+            ticket = lti.begin_deep_link(db.session, platform, claims)
+            db.session.commit()
+            return redirect(url_for("lti.deep_link", ticket=ticket), 303)
         result = lti.process_launch(db.session, platform, claims)
     except DomainError as error:
         return _refused(error)
@@ -88,6 +95,52 @@ def enter(ticket: str):
     login_user(user)
     db.session.commit()
     return redirect(destination, 303)
+
+
+@bp.get("/lti/deep-link/<ticket>")
+@public
+@_framable
+def deep_link(ticket: str):
+    """A course author, sent here by a deep-linking launch, picks the assessment(s) to add."""
+    try:
+        wanted = lti.deep_link_request(db.session, ticket)
+    except DomainError as error:
+        return _refused(error)
+    return render_template("integrations/deep_link.html", ticket=ticket, request_=wanted, problem=None,
+                           assessments=lti.assessments_to_link(db.session))
+
+
+@bp.post("/lti/deep-link/<ticket>")
+@public
+@csrf.exempt  # in the platform's frame no session holds a CSRF token: the one-time ticket is the check
+def deep_link_answer(ticket: str):
+    """Sign the author's choice and send it back to the platform. This view writes its own
+    Content-Security-Policy: the answer's form must be allowed to post to the platform."""
+    try:
+        wanted = lti.deep_link_request(db.session, ticket)
+        return_url, token = lti.answer_deep_link(db.session, ticket, request.form.getlist("assessment"))
+    except Invalid as error:
+        db.session.rollback()
+        page = render_template("integrations/deep_link.html", ticket=ticket, request_=wanted, problem=error,
+                               assessments=lti.assessments_to_link(db.session))
+        return _with_policy(make_response(page, 422))
+    except DomainError as error:
+        return _with_policy(make_response(_refused(error)))
+    db.session.commit()
+    page = render_template("integrations/deep_link_return.html", return_url=return_url, token=token)
+    origin = "{0.scheme}://{0.netloc}".format(urlparse(return_url))
+    return _with_policy(make_response(page), **{"form-action": f"'self' {origin}"})
+
+
+deep_link_answer.talisman_view_options = {"frame_options": None, "content_security_policy": None}
+
+
+def _with_policy(response, **changes):
+    policy = {**FRAMED["content_security_policy"], **changes}
+    response.headers["Content-Security-Policy"] = "; ".join(
+        f"{name} {value if isinstance(value, str) else ' '.join(value)}" for name, value in policy.items())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/lti/jwks.json")

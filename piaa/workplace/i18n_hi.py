@@ -23,4 +23,31 @@ register("hi", {
     "Open a workplace assessment": "कार्यस्थल मूल्यांकन आरंभ करें",
     "Rating requests": "रेटिंग अनुरोध",
     "shown for at least three raters": "कम से कम तीन रेटिंग होने पर ही दिखाया जाता है",
+    "supervisor": "पर्यवेक्षक",
+    "peer": "सहकर्मी",
+    "report": "अधीनस्थ",
+    "self": "स्वयं",
+    "E-mail": "ई-मेल",
+    "Invitation": "आमंत्रण",
+    "Rated": "रेटिंग दी गई",
+    "Resend": "फिर से भेजें",
+    "not sent": "नहीं भेजा गया",
+    "sent": "भेजा गया",
+    "link valid until": "लिंक इस तिथि तक मान्य",
+    "The invitation to {email} could not be sent: {error}": "{email} को आमंत्रण नहीं भेजा जा सका: {error}",
+    "Invitation sent to {email}; the link works until {date}.": "{email} को आमंत्रण भेजा गया; लिंक {date} तक काम करेगा।",
+    "The two passwords differ.": "दोनों पासवर्ड अलग हैं।",
+    "For each competency choose the level whose description fits what you have seen, or \"not observed\".":
+        "प्रत्येक दक्षता के लिए वह स्तर चुनें जिसका वर्णन आपके देखे व्यवहार से मेल खाता है, या \"देखा नहीं गया\"।",
+    "Make a rater account with {email}": "{email} से रेटिंग देने वाले का खाता बनाएँ",
+    "Password again": "पासवर्ड दोबारा",
+    "Make the account": "खाता बनाएँ",
+    "Please rate the workplace behaviour of {name}": "कृपया {name} के कार्यस्थल व्यवहार की रेटिंग दें",
+    "Dear {name},": "प्रिय {name},",
+    "{official} has nominated you to rate their workplace behaviour, as their {relation}. For each competency you choose the level whose description fits what you have seen them do, or \"not observed\". It takes about ten minutes.":
+        "{official} ने आपको अपने {relation} के रूप में अपने कार्यस्थल व्यवहार की रेटिंग देने के लिए नामित किया है। प्रत्येक दक्षता के लिए वह स्तर चुनें जिसका वर्णन आपके देखे व्यवहार से मेल खाता है, या \"देखा नहीं गया\"। इसमें लगभग दस मिनट लगते हैं।",
+    "The link is for you alone and works until {date}. You need no account; on the page you may also make a rater account with this address.":
+        "यह लिंक केवल आपके लिए है और {date} तक काम करेगा। खाते की आवश्यकता नहीं है; चाहें तो उसी पृष्ठ पर इस पते से रेटिंग देने वाले का खाता बना सकते हैं।",
+    "Ratings of peers and of reports are shown to the official only as the mean of at least three raters.":
+        "सहकर्मियों और अधीनस्थों की रेटिंग अधिकारी को केवल कम से कम तीन रेटिंग के औसत के रूप में दिखाई जाती है।",
 })

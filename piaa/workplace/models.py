@@ -40,8 +40,9 @@ class WorkplaceAssessment(db.Model):
 
 
 class WorkplaceRater(db.Model):
-    """Someone nominated to rate; they open the rating page with the link sent to them (only
-    the SHA-256 of its token is kept)."""
+    """Someone nominated to rate; they open the rating page with the signed, expiring link
+    e-mailed to them (only the SHA-256 of its newest token is kept), or from their rater
+    account."""
 
     __tablename__ = "workplace_rater"
 
@@ -54,6 +55,12 @@ class WorkplaceRater(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the newest link: when it expires, when its e-mail went out, how many were sent, and why
+    # the last one failed (None once one is sent)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    send_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    send_error: Mapped[str | None] = mapped_column(String(500))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     assessment: Mapped[WorkplaceAssessment] = relationship(back_populates="raters")

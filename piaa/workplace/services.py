@@ -9,9 +9,9 @@ rating is shown as the supervisor's; the official's own rating is shown beside, 
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session, selectinload
 from piaa import audit
 from piaa.accounts.models import ADMIN, MDO_LEADERSHIP, MDO_STAFF, User
 from piaa.clock import now
-from piaa.errors import Conflict, Forbidden, Invalid, NotFound
+from piaa.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from piaa.frac.held import Held, held_levels
 from piaa.frac.positions import current_assignment
 from piaa.items.models import PROFICIENCY_LEVELS, Competency
 from piaa.reports.models import Official
 
+from . import invitations
 from .agreement import LOW_AGREEMENT, r_wg
 from .models import PEER, RELATIONS, REPORT, SELF, SUPERVISOR, WorkplaceAssessment, WorkplaceRater, WorkplaceRating
 
@@ -34,8 +35,11 @@ MIN_GROUP = 3
 NOT_OBSERVED = "not_observed"
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+class LinkGone(DomainError):
+    """A genuine rating link that no longer works: expired, or replaced by a newer one."""
+
+    status = 410
+    code = "link_gone"
 
 
 # --- opening and inviting ----------------------------------------------------------------------
@@ -79,12 +83,12 @@ class Invitation:
     rater: WorkplaceRater
     token: str
     to: str
-    subject: str
+    expires_at: datetime
 
 
 def nominate(session: Session, assessment: WorkplaceAssessment, *, relation: str, name: str, email: str,
              actor: User) -> Invitation:
-    """Nominate a rater and make their invitation.
+    """Nominate a rater and make their invitation (sending it is the caller's, after commit).
 
     :raise Invalid: for an unknown relation, a missing name or e-mail, a second supervisor or
         self-rater, or a closed round.
@@ -103,23 +107,98 @@ def nominate(session: Session, assessment: WorkplaceAssessment, *, relation: str
         raise Invalid(f"a round has one {relation} rating", field="relation")
     if any(r.email == email for r in assessment.raters):
         raise Conflict(f"{email} is already nominated", field="email")
-    token = secrets.token_urlsafe(24)
     user_id = session.scalar(select(User.id).where(User.email == email))
-    rater = WorkplaceRater(relation=relation, name=name, email=email, user_id=user_id, token_hash=_hash(token),
-                           invited_at=now())
+    # The token is signed for the rater's id: a placeholder hash until the row has one.
+    rater = WorkplaceRater(relation=relation, name=name, email=email, user_id=user_id,
+                           token_hash=invitations.token_hash(secrets.token_urlsafe(24)), invited_at=now())
     assessment.raters.append(rater)
     session.flush()
+    invitation = _new_link(rater)
     audit.record(session, "workplace.invited", actor=actor, subject_type="workplace_assessment",
                  subject_id=assessment.id, data={"rater_id": rater.id, "relation": relation})
-    return Invitation(rater, token, email, f"Please rate the workplace behaviour of {assessment.official.name}")
+    return invitation
+
+
+def _new_link(rater: WorkplaceRater) -> Invitation:
+    token, expires_at = invitations.issue_token(rater.id)
+    rater.token_hash, rater.expires_at = invitations.token_hash(token), expires_at
+    return Invitation(rater, token, rater.email, expires_at)
+
+
+def resend(session: Session, rater: WorkplaceRater, *, actor: User) -> Invitation:
+    """A new link for a rater who has not rated yet; the old link stops working.
+
+    :raise Forbidden: unless ``actor`` manages the round.
+    :raise Conflict: if the rater has already rated or the round is closed.
+    """
+    if not may_manage(actor, rater.assessment, session):
+        raise Forbidden("only the official, their MDO's staff or an administrator resend invitations")
+    if rater.submitted_at is not None or rater.assessment.closed_at is not None:
+        raise Conflict(f"{rater.email} has already rated" if rater.submitted_at else "the round is closed")
+    invitation = _new_link(rater)
+    session.flush()
+    audit.record(session, "workplace.reinvited", actor=actor, subject_type="workplace_assessment",
+                 subject_id=rater.assessment_id, data={"rater_id": rater.id})
+    return invitation
+
+
+def record_sending(session: Session, rater: WorkplaceRater, error: str | None = None) -> None:
+    """Note that the newest invitation went out (or why it did not)."""
+    if error is None:
+        rater.sent_at, rater.send_error = now(), None
+        rater.send_count = (rater.send_count or 0) + 1
+    else:
+        rater.send_error = error[:500]
+    session.flush()
+
+
+def get_rater(session: Session, rater_id: int, assessment: WorkplaceAssessment | None = None) -> WorkplaceRater:
+    """:raise NotFound: if there is no such rater (in ``assessment``, when given)."""
+    found = session.get(WorkplaceRater, rater_id)
+    if found is None or (assessment is not None and found.assessment_id != assessment.id):
+        raise NotFound(f"no rater {rater_id}" + (" in this round" if assessment is not None else ""), field="rater")
+    return found
 
 
 def rater_for_token(session: Session, token: str) -> WorkplaceRater:
-    """:raise NotFound: if no rater has this token."""
-    rater = session.scalar(select(WorkplaceRater).where(WorkplaceRater.token_hash == _hash(token or "")))
+    """The rater a link was made for.
+
+    :raise NotFound: if the token is not one of ours (forged, mangled or guessed).
+    :raise LinkGone: if it has expired, or a newer link has replaced it.
+    """
+    try:
+        rater_id = invitations.read_token(token)
+    except invitations.LinkExpired:
+        raise LinkGone("this rating link has expired; ask for a new one", field="token") from None
+    rater = session.get(WorkplaceRater, rater_id) if rater_id is not None else None
     if rater is None:
         raise NotFound("this rating link is not known; ask for a new one", field="token")
+    if rater.token_hash != invitations.token_hash(token):
+        raise LinkGone("a newer link has replaced this one; use the newest e-mail", field="token")
     return rater
+
+
+def may_rate_as(user: User, rater: WorkplaceRater) -> bool:
+    """A signed-in rater rates the requests made to their own address."""
+    return rater.user_id == user.id or rater.email == (user.email or "").lower()
+
+
+def create_rater_account(session: Session, rater: WorkplaceRater, *, password: str) -> User:
+    """A workplace-rater account for the invited address, from the invitation; every request
+    to that address is then theirs to rate when signed in.
+
+    :raise Conflict: if the address already has an account (sign in instead).
+    """
+    from piaa.accounts.models import WORKPLACE_RATER
+    from piaa.accounts.services import create_user
+
+    if rater.user_id is not None or session.scalar(select(User.id).where(User.email == rater.email)):
+        raise Conflict(f"{rater.email} already has an account: sign in with it", field="email")
+    user = create_user(session, email=rater.email, name=rater.name, role=WORKPLACE_RATER, password=password)
+    for other in session.scalars(select(WorkplaceRater).where(WorkplaceRater.email == rater.email)):
+        other.user_id = user.id
+    session.flush()
+    return user
 
 
 def rating_sheet(session: Session, rater: WorkplaceRater) -> list[Competency]:

@@ -209,3 +209,20 @@ def test_results_download_as_csv_and_xlsx(session, anchored_history, psychometri
     assert set(sheets) == {"summary", "items", "dif", "drift"} and len(sheets["drift"]) == 40
     with pytest.raises(Invalid):
         services.result_bytes(session, run, "pdf")
+
+
+def test_a_job_of_this_process_calibrates_the_checked_responses_without_reading_them_again(
+        session, anchored_history, psychometrician, monkeypatch):
+    reads = []
+    original = services.scored_responses
+    monkeypatch.setattr(services, "scored_responses", lambda *a, **k: reads.append(1) or original(*a, **k))
+    run = run_job(session, services.start_calibration(session, "FN-NOTING", model="2pl", scale="anchors",
+                                                      actor=psychometrician))
+    assert run.state == "finished" and len(reads) == 1
+    # A run whose kept arrays are gone (a worker elsewhere, or expired) reads them itself,
+    # and finds the same figures.
+    again = services.start_calibration(session, "FN-NOTING", model="2pl", scale="anchors", actor=psychometrician)
+    services._CHECKED_INPUTS.clear()
+    again = run_job(session, again)
+    assert len(reads) == 3
+    assert [e["params"] for e in again.results["items"]] == [e["params"] for e in run.results["items"]]

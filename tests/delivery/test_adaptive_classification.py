@@ -25,7 +25,7 @@ def _level_confidence(session, assessment, rows):
 def test_adaptive_stops_once_the_level_is_decided_with_the_assessments_confidence(
         session, candidate, calibration, make_assessment, make_window):
     assessment = make_assessment("adaptive", se_target=0.05, min_items=3, max_items=20)
-    readiness.set_adaptive_policy(session, assessment, decision_confidence=0.7)
+    readiness.set_adaptive_policy(session, assessment, confidence_threshold=0.7)
     session.commit()
     attempt = sit(session, candidate, make_window(assessment), choose=lambda row: "A")  # all wrong
     rows = administered(session, attempt)
@@ -47,7 +47,7 @@ def test_a_higher_confidence_asks_more_items(session, make_user, cohort, calibra
         user = make_user(role="candidate")
         assessment_service.enrol(session, cohort, user)
         assessment = make_assessment("adaptive", se_target=0.05, min_items=2, max_items=20)
-        readiness.set_adaptive_policy(session, assessment, decision_confidence=confidence)
+        readiness.set_adaptive_policy(session, assessment, confidence_threshold=confidence)
         session.commit()
         rng = np.random.default_rng(4)  # the same answers for both
         attempt = sit(session, user, make_window(assessment),
@@ -115,8 +115,8 @@ def test_readiness_refuses_what_it_cannot_check(session, calibration, make_asses
         readiness.check_bank_readiness(session, adaptive, examinees=5)
     assert err.value.field == "examinees"
     with pytest.raises(Invalid) as err:
-        readiness.set_adaptive_policy(session, adaptive, decision_confidence=1.2)
-    assert err.value.field == "decision_confidence"
+        readiness.set_adaptive_policy(session, adaptive, confidence_threshold=1.2)
+    assert err.value.field == "confidence_threshold"
     with pytest.raises(Invalid) as err:
         readiness.set_adaptive_policy(session, adaptive, max_exposure=0)
     assert err.value.field == "max_exposure"
@@ -154,13 +154,13 @@ def test_readiness_page_runs_the_check_and_shows_its_figures(app, session, make_
     login(client, make_user(role="psychometrician"))
     page = client.get(url).get_data(as_text=True)
     assert "No check has been run" in page and 'for="max_exposure"' in page
-    bad = client.post(url, data={"decision_confidence": "sure", "max_exposure": "0.5"})
-    assert bad.status_code == 200 and "decision_confidence must be a number" in bad.get_data(as_text=True)
-    done = client.post(url, data={"decision_confidence": "0.9", "max_exposure": "0.5", "examinees": "300"})
+    bad = client.post(url, data={"confidence_threshold": "sure", "max_exposure": "0.5"})
+    assert bad.status_code == 200 and "confidence_threshold must be a number" in bad.get_data(as_text=True)
+    done = client.post(url, data={"confidence_threshold": "0.9", "max_exposure": "0.5", "examinees": "300"})
     assert done.status_code == 302
     page = client.get(url).get_data(as_text=True)
     session.refresh(assessment)
-    assert assessment.decision_confidence == 0.9 and assessment.exposure_control["parameter_set_id"] == calibration.id
+    assert assessment.confidence_threshold == 0.9 and assessment.exposure_control["parameter_set_id"] == calibration.id
     assert page.count("<tr><td>") == len(CUTS) and 'id="reliability"' in page
     hindi = client.get(url + "?lang=hi").get_data(as_text=True)
     assert "प्रश्न-बैंक की तैयारी" in hindi and "विश्वसनीयता" in hindi

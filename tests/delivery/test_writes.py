@@ -62,3 +62,23 @@ def test_changed_rows_and_a_new_row_go_together(session, candidate, make_assessm
     session.expire_all()
     assert attempt.last_ip == "192.0.2.8" and event.severity == "high"
     assert session.get(AttemptEvent, new.id).kind == "reconnected"
+
+
+def test_a_window_given_with_an_offset_opens_at_that_instant(app, session, make_user, cohort, make_assessment):
+    """``10:00+05:30`` is 04:30 UTC on every database; SQLite keeps no offset, so a time
+    stored with its offset only relabelled (not converted) would read back 5.5 hours late."""
+    from datetime import datetime, timezone
+
+    from piaa.clock import as_utc
+    from piaa.delivery.models import Window
+    from tests.delivery.helpers import bearer
+
+    assessment = make_assessment("loft")
+    response = app.test_client().post("/api/v1/windows", headers=bearer(session, make_user(role="admin")), json={
+        "assessment_id": assessment.id, "cohort_id": cohort.id,
+        "opens_at": "2026-03-02T10:00:00+05:30", "closes_at": "2026-03-02T18:00:00+05:30"})
+    assert response.status_code in (200, 201), response.get_json()
+    session.expire_all()
+    window = session.get(Window, response.get_json()["id"])
+    assert as_utc(window.opens_at) == datetime(2026, 3, 2, 4, 30, tzinfo=timezone.utc)
+    assert as_utc(window.closes_at) == datetime(2026, 3, 2, 12, 30, tzinfo=timezone.utc)

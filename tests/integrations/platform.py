@@ -44,6 +44,12 @@ class FakePlatform:
     received_hooks: list = field(default_factory=list)
     token_requests: list = field(default_factory=list)
     fail_next: int = 0  # answer this many score or webhook POSTs with a 503
+    # What the platform's authorization endpoint answers in a browser: a resource-link launch
+    # of ``launch_assessment`` by ``launch_roles``, or (``deep_linking``) a deep-linking request.
+    launch_assessment: str | None = None
+    launch_roles: tuple = (LEARNER,)
+    deep_linking: bool = False
+    deep_link_answers: list = field(default_factory=list)
 
     @property
     def jwks(self) -> dict:
@@ -83,6 +89,40 @@ class FakePlatform:
 
 def _wsgi(platform: FakePlatform) -> Flask:
     app = Flask("fake_platform")
+
+    @app.get("/start")
+    def start():
+        """A link on the platform's course page: third-party initiated login at the tool."""
+        from urllib.parse import urlencode
+
+        tool = request.args["tool"]
+        query = {"iss": ISSUER, "login_hint": "hint-1", "target_link_uri": f"{tool}/lti/launch",
+                 "client_id": CLIENT_ID, "lti_deployment_id": DEPLOYMENT}
+        return "", 302, {"Location": f"{tool}/lti/login?{urlencode(query)}"}
+
+    @app.get("/auth")
+    def auth():
+        """The platform's authorization endpoint: a page that posts the signed id_token to the
+        tool at once, as platforms do."""
+        claims = platform.claims(request.args["nonce"], assessment=platform.launch_assessment,
+                                 roles=platform.launch_roles,
+                                 **{"https://purl.imsglobal.org/spec/lti/claim/target_link_uri":
+                                    request.args["redirect_uri"]})
+        if platform.deep_linking:
+            claims.pop(CLAIM + "resource_link")
+            claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
+            claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
+                "deep_link_return_url": f"{platform.base_url}/deep-link-return",
+                "accept_types": ["ltiResourceLink"], "accept_presentation_document_targets": ["window"]}
+        return (f'<!doctype html><form method="post" action="{request.args["redirect_uri"]}">'
+                f'<input type="hidden" name="id_token" value="{platform.id_token(claims)}">'
+                f'<input type="hidden" name="state" value="{request.args["state"]}"></form>'
+                '<script>document.forms[0].submit()</script>')
+
+    @app.post("/deep-link-return")
+    def deep_link_return():
+        platform.deep_link_answers.append(request.form["JWT"])
+        return "<!doctype html><title>Course</title><p id='added'>Assessment added to the course.</p>"
 
     @app.get("/jwks")
     def jwks():

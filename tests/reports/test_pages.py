@@ -121,6 +121,13 @@ def test_a_hidden_provider_shows_no_tier_in_page_csv_or_pdf(client, login_as, ma
                           check=True).stdout
     small = next(line for line in text.splitlines() if line.strip().startswith("Small Centre"))
     assert "hidden" in small and "expected" not in small
+    # In Hindi the Latin names and the digits keep their own glyphs (they once took the
+    # Devanagari face's glyph numbers: "FN-NOTING" came out as "N-Nमि TनNद").
+    pdf.write_bytes(client.get("/reports/export.pdf?lang=hi").data)
+    hindi = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                                    check=True).stdout.split())
+    assert "Course and provider effectiveness" in hindi and "FN-NOTING 54" in hindi
+    assert "Institute of Noting" in hindi and "Value added is the provider" in hindi
 
 
 def plot_text(html: str) -> str:

@@ -1,8 +1,8 @@
-"""Workplace pages: the official opens a round and nominates, a rater rates by link without
-signing in, the summary hides two peers, and the profile page shows the figures side by side."""
-import re
-
+"""Workplace pages: the official opens a round and nominates, a rater rates by the e-mailed link
+without signing in, the summary hides two peers, and the profile page shows the figures side by
+side."""
 from tests.conftest import login
+from tests.workplace.test_invitations import outbox_links
 
 
 def test_open_nominate_rate_by_link_and_read_the_summary(app, session, official, dictionary):
@@ -11,11 +11,13 @@ def test_open_nominate_rate_by_link_and_read_the_summary(app, session, official,
     response = client.post("/workplace/open")
     assert response.status_code == 302
     url = response.location
-    links = []
-    for relation, email in [("supervisor", "sup@example.gov.in"), ("peer", "p1@example.gov.in"),
-                            ("peer", "p2@example.gov.in")]:
-        page = client.post(url + "/raters", data={"relation": relation, "name": email, "email": email})
-        links.append(re.search(r'href="(http[^"]+/workplace/rate/[^"]+)"', page.get_data(as_text=True)).group(1))
+    emails = ["sup@example.gov.in", "p1@example.gov.in", "p2@example.gov.in"]
+    for relation, email in zip(["supervisor", "peer", "peer"], emails):
+        page = client.post(url + "/raters", data={"relation": relation, "name": email, "email": email},
+                           follow_redirects=True).get_data(as_text=True)
+        assert f"Invitation sent to {email}" in page and "/workplace/rate/" not in page
+    found = outbox_links(app)
+    links = [found[email] for email in emails]
     noting, rti = dictionary["FN-NOTING"].id, dictionary["DM-RTI"].id
     rater_client = app.test_client()  # nobody signed in: the link is the key
     for link, (a, b) in zip(links, [(3, 2), (5, 5), (1, 1)]):
