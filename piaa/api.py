@@ -45,13 +45,13 @@ def openapi(summary: str, *, request: dict | None = None, responses: dict | None
 
 def check_query(parameters: list[dict]) -> None:
     """:raise Invalid: if a query value breaks its documented schema (``enum``, integer with
-    ``minimum``/``maximum``). An empty value counts as absent, as the views read it."""
+    ``minimum``/``maximum``); an empty value too, where the schema has no room for one."""
     from piaa.errors import Invalid
 
     for parameter in parameters:
         name, schema = parameter["name"], parameter.get("schema", {})
         value = request.args.get(name)
-        if not value:
+        if value is None:
             continue
         if schema.get("type") == "integer":
             if not value.lstrip("-").isdigit() or len(value) > 18:

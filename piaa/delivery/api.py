@@ -477,7 +477,7 @@ def create_assessment():
 @role_required(ADMIN)
 @openapi("Assemble a fixed form (given item ids, or drawn by the blueprint disjoint from other forms)",
          tags=TAG_ADMIN, request={"type": "object", "properties": {"item_ids": {"type": "array"},
-                                                                   "seed": {"type": "integer"}}},
+                                                                   "seed": {"type": "integer", "minimum": 0}}},
          responses={201: "number of the form and how many items it holds"})
 def assemble_form(assessment_id: int):
     import numpy as np
@@ -489,8 +489,9 @@ def assemble_form(assessment_id: int):
                                  or not all(isinstance(i, int) and not isinstance(i, bool) for i in item_ids)):
         raise Invalid("item_ids must be a list of item ids", field="item_ids")
     seed = body.get("seed")
-    form = forms.assemble_fixed_form(db.session, assessment,
-                                     np.random.default_rng(seed if isinstance(seed, int) else None), item_ids)
+    if seed is not None and (_int(seed, "seed") < 0):
+        raise Invalid(f"seed must be a whole number of 0 or more, got {seed}", field="seed")
+    form = forms.assemble_fixed_form(db.session, assessment, np.random.default_rng(seed), item_ids)
     db.session.commit()
     return jsonify({"number": form.number, "items": len(form.items)}), 201
 

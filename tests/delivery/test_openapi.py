@@ -120,3 +120,18 @@ def test_text_holding_nul_is_refused_on_every_database(client, session, make_use
     assert client.post("/api/v1/cohorts", data='{"name": "Batch 9", "course": "a\\\\u0000b"}',
                        content_type="application/json",
                        headers=bearer(session, make_user(role="admin"))).status_code == 201  # a backslash, then u0000
+
+
+@pytest.mark.parametrize("seed", [-1, "7", 1.5])
+def test_a_form_seed_that_is_not_a_whole_number_of_0_or_more_is_a_422(client, session, make_user,
+                                                                       make_assessment, seed):
+    """A negative seed was a 500 (numpy refuses it); a seed of another type was silently ignored."""
+    assessment = make_assessment("fixed", n_forms=0)
+    response = client.post(f"/api/v1/assessments/{assessment.id}/forms", json={"seed": seed},
+                           headers=bearer(session, make_user(role="admin")))
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "seed"
+
+
+def test_an_empty_value_for_a_query_parameter_with_choices_is_refused(client, session, make_user):
+    response = client.get("/api/v1/competencies?type=", headers=bearer(session, make_user(role="author")))
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "type"
