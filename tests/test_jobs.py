@@ -195,3 +195,22 @@ def test_the_sweeper_requeues_stalled_jobs(redis_away, rq_url, clock):
     assert result.exit_code == 0, result.output
     assert "jobs re-queued 1" in result.output
     assert jobs.requeue_stalled(redis_away) == [] and jobs.job_status(job_id).state == "queued"
+
+
+def test_one_sweep_runs_a_requeued_thread_job_to_its_end_before_exiting(app, session, clock):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from piaa.cli import main
+    from piaa.clock import now
+
+    RUNS.clear()
+    job = jobs.Job(id="4d1c0f4e-0000-4000-8000-000000000002", func="tests.test_jobs.count_run",
+                   kwargs={"n": 4}, state=jobs.QUEUED, backend="thread", created_at=now())
+    session.add(job)
+    session.commit()
+    clock.advance(seconds=61)
+    result = CliRunner().invoke(main, ["delivery", "sweep"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0 and "jobs re-queued 1" in result.output, result.output
+    state = jobs.job_status(job.id)
+    assert (state.state, state.error, RUNS) == ("finished", None, [4])
