@@ -46,13 +46,13 @@ def openapi(summary: str, *, request: dict | None = None, responses: dict | None
 
 def check_query(parameters: list[dict]) -> None:
     """:raise Invalid: if a query value breaks its documented schema (``enum``, integer with
-    ``minimum``/``maximum``). An empty value counts as absent, as the views read it."""
+    ``minimum``/``maximum``); an empty value too, where the schema has no room for one."""
     from piaa.errors import Invalid
 
     for parameter in parameters:
         name, schema = parameter["name"], parameter.get("schema", {})
         value = request.args.get(name)
-        if not value:
+        if value is None:
             continue
         if schema.get("type") == "integer":
             if not value.lstrip("-").isdigit() or len(value) > 18:
@@ -133,13 +133,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         from piaa.extensions import db
-        from piaa.input_bounds import is_number_out_of_range
+        from piaa.errors import Invalid
+        from piaa.input_bounds import is_number_out_of_range, is_text_with_nul
 
         db.session.rollback()
         if is_number_out_of_range(exc):  # a number read by hand from a query or a form
-            from piaa.errors import Invalid
-
             return domain_error(Invalid("a number in the request is out of range", code="number_out_of_range"))
+        if is_text_with_nul(exc):
+            return domain_error(Invalid("text in the request holds the NUL character", code="text_with_nul"))
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json_errors():
             return error_response(500, "internal_error", "The service failed; the error is logged.")

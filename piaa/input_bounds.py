@@ -5,8 +5,10 @@
   route (404); a JSON body holding one, or a number that is not finite, is refused (422).
 * JSON: nested at most ``MAX_JSON_DEPTH`` deep (the parser would otherwise recurse until
   Python's stack runs out); a body that cannot be read is a 422 naming why.
-* What still slips through as a number out of range (a query string read by hand, a form)
-  is answered 422 by one error handler on both databases.
+* Text: no string in a JSON body may hold NUL (``\u0000``), which PostgreSQL text cannot
+  store (SQLite can): refused (422) on both databases alike.
+* What still slips through as a number out of range (a query string read by hand, a form),
+  or as text holding NUL, is answered 422 by one error handler on both databases.
 """
 from __future__ import annotations
 
@@ -67,6 +69,20 @@ def _check_depth(value: Any) -> None:
             stack.extend((child, depth + 1) for child in node)
 
 
+def _refuse_nul(value: Any) -> None:
+    """PostgreSQL text cannot hold the NUL character (SQLite can): refuse it on both."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and "\x00" in node:
+            raise ValueError("a string holds the NUL character (\\u0000), which text cannot hold")
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 class BoundedJSONProvider(DefaultJSONProvider):
     """Flask's JSON, reading only numbers a database column can hold and bounded nesting."""
 
@@ -79,6 +95,9 @@ class BoundedJSONProvider(DefaultJSONProvider):
         except RecursionError:
             raise ValueError(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep") from None
         _check_depth(value)
+        text = s if isinstance(s, str) else s.decode("utf-8", "replace")
+        if "u0000" in text:  # only then can a string hold NUL (raw NUL is not JSON)
+            _refuse_nul(value)
         return value
 
 
@@ -96,6 +115,13 @@ def is_number_out_of_range(exc: BaseException) -> bool:
     if isinstance(exc, OverflowError):
         return True
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == NUMBER_OUT_OF_RANGE
+
+
+def is_text_with_nul(exc: BaseException) -> bool:
+    """PostgreSQL's driver refusing text that holds NUL (read from a form or a query)."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError) and "NUL (0x00)" in str(exc.orig)
 
 
 def init_input_bounds(app: Flask) -> None:

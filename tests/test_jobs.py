@@ -168,14 +168,31 @@ def test_a_job_handed_over_twice_runs_once(redis_app):
     assert (jobs.job_status(job_id).state, RUNS) == ("finished", [5])
 
 
-def test_a_thread_job_whose_process_died_before_starting_it_is_requeued(app, session, clock):
+def _orphaned_thread_job(session, n: int) -> jobs.Job:
+    """A thread job written by a process that died before it started the thread."""
+    import uuid
+
     from piaa.clock import now
 
     RUNS.clear()
-    job = jobs.Job(id="4d1c0f4e-0000-4000-8000-000000000001", func="tests.test_jobs.count_run",
-                   kwargs={"n": 2}, state=jobs.QUEUED, backend="thread", created_at=now())
+    job = jobs.Job(id=str(uuid.uuid4()), func="tests.test_jobs.count_run", kwargs={"n": n},
+                   state=jobs.QUEUED, backend="thread", created_at=now())
     session.add(job)
     session.commit()
+    return job
+
+
+def sweep_once(app):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from piaa.cli import main
+
+    return CliRunner().invoke(main, ["delivery", "sweep"], obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_a_thread_job_whose_process_died_before_starting_it_is_requeued(app, session, clock):
+    job = _orphaned_thread_job(session, 2)
     assert jobs.requeue_stalled(app) == []
     clock.advance(seconds=61)
     assert jobs.requeue_stalled(app) == [job.id]
@@ -183,15 +200,19 @@ def test_a_thread_job_whose_process_died_before_starting_it_is_requeued(app, ses
 
 
 def test_the_sweeper_requeues_stalled_jobs(redis_away, rq_url, clock):
-    from click.testing import CliRunner
-    from flask.cli import ScriptInfo
-
-    from piaa.cli import main
-
     job_id = jobs.enqueue("tests.test_jobs.count_run", n=1)
     clock.advance(seconds=61)
     redis_away.config["PIAA_REDIS_URL"] = rq_url
-    result = CliRunner().invoke(main, ["delivery", "sweep"], obj=ScriptInfo(create_app=lambda: redis_away))
+    result = sweep_once(redis_away)
     assert result.exit_code == 0, result.output
     assert "jobs re-queued 1" in result.output
     assert jobs.requeue_stalled(redis_away) == [] and jobs.job_status(job_id).state == "queued"
+
+
+def test_one_sweep_runs_a_requeued_thread_job_to_its_end_before_exiting(app, session, clock):
+    job = _orphaned_thread_job(session, 4)
+    clock.advance(seconds=61)
+    result = sweep_once(app)
+    assert result.exit_code == 0 and "jobs re-queued 1" in result.output, result.output
+    state = jobs.job_status(job.id)
+    assert (state.state, state.error, RUNS) == ("finished", None, [4])

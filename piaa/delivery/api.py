@@ -81,6 +81,15 @@ def _items(attempt: Attempt, lang: str | None = None, rows: list | None = None) 
     return [attempt_service.candidate_item(attempt, row, lang, versions[row.version_id]) for row in rows]
 
 
+def _text(value: Any, field: str) -> str:
+    """``value`` as text ("" when absent). :raise Invalid: if it is not text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"{field} must be text", field=field)
+    return value
+
+
 def _int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"{field} must be a whole number, got {value!r}", field=field)
@@ -469,7 +478,7 @@ def create_assessment():
 @role_required(ADMIN)
 @openapi("Assemble a fixed form (given item ids, or drawn by the blueprint disjoint from other forms)",
          tags=TAG_ADMIN, request={"type": "object", "properties": {"item_ids": {"type": "array"},
-                                                                   "seed": {"type": "integer"}}},
+                                                                   "seed": {"type": "integer", "minimum": 0}}},
          responses={201: "number of the form and how many items it holds"})
 def assemble_form(assessment_id: int):
     import numpy as np
@@ -481,8 +490,9 @@ def assemble_form(assessment_id: int):
                                  or not all(isinstance(i, int) and not isinstance(i, bool) for i in item_ids)):
         raise Invalid(N_("item_ids must be a list of item ids"), field="item_ids")
     seed = body.get("seed")
-    form = forms.assemble_fixed_form(db.session, assessment,
-                                     np.random.default_rng(seed if isinstance(seed, int) else None), item_ids)
+    if seed is not None and (_int(seed, "seed") < 0):
+        raise Invalid(f"seed must be a whole number of 0 or more, got {seed}", field="seed")
+    form = forms.assemble_fixed_form(db.session, assessment, np.random.default_rng(seed), item_ids)
     db.session.commit()
     return jsonify({"number": form.number, "items": len(form.items)}), 201
 
@@ -498,12 +508,13 @@ def assemble_form(assessment_id: int):
          responses={201: "id, name and member count of the cohort"})
 def create_cohort():
     body = _body()
+    name, course, provider_name = (_text(body.get(field), field) for field in ("name", "course", "provider"))
     provider = None
-    if body.get("provider"):
-        provider = db.session.scalar(select(Organisation).where(Organisation.name == body["provider"]))
+    if provider_name:
+        provider = db.session.scalar(select(Organisation).where(Organisation.name == provider_name))
         if provider is None:
-            raise Invalid(f"no organisation named {body['provider']!r}", field="provider")
-    cohort = assessment_service.create_cohort(db.session, name=body.get("name"), course=body.get("course", ""),
+            raise Invalid(f"no organisation named {provider_name!r}", field="provider")
+    cohort = assessment_service.create_cohort(db.session, name=name, course=course,
                                               provider=provider, actor=_user())
     members = body.get("members") or []
     if body.get("csv"):

@@ -28,10 +28,11 @@ def sweep_command(every: float | None) -> None:
 
     while True:
         report = sweep(db.session)
-        requeued = jobs.requeue_stalled(current_app)
+        requeued = jobs.requeue_stalled(current_app._get_current_object())  # threads need the app itself
         click.echo(f"closed {len(report.closed)}, heartbeat lost {len(report.heartbeat_lost)}, "
                    f"failed {len(report.failed)}, jobs re-queued {len(requeued)}")
         if every is None:
+            jobs.join_threads()  # a job re-queued to a thread of this process ends before it does
             if report.failed:
                 raise click.ClickException(f"could not close attempts {report.failed}; see the log")
             return

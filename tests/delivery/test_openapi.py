@@ -100,3 +100,38 @@ def test_unknown_languages_and_filters_are_refused(app, session, make_user, cand
     body = sitting.call("GET", f"/attempts/{sitting.attempt_id}/items?lang=xx", expect=422)
     assert body["error"]["field"] == "lang"
     assert sitting.call("GET", f"/attempts/{sitting.attempt_id}/items?lang=en")["items"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "Batch 8", "provider": -4434694}, "provider"),  # was a 500 on PostgreSQL (varchar = integer)
+    ({"name": "Batch 8", "course": ["a list"]}, "course"),  # was a 500 everywhere ('list' has no strip)
+    ({"name": 8}, "name"),
+])
+def test_a_cohort_field_of_the_wrong_type_is_a_422(client, session, make_user, body, field):
+    response = client.post("/api/v1/cohorts", json=body, headers=bearer(session, make_user(role="admin")))
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == field
+
+
+def test_text_holding_nul_is_refused_on_every_database(client, session, make_user):
+    """PostgreSQL cannot store NUL in text (a 500 before); SQLite can: both refuse it alike."""
+    response = client.post("/api/v1/cohorts", data='{"name": "Batch 9", "course": "a\\u0000b"}',
+                           content_type="application/json", headers=bearer(session, make_user(role="admin")))
+    assert response.status_code == 422 and "NUL" in response.get_json()["error"]["message"]
+    assert client.post("/api/v1/cohorts", data='{"name": "Batch 9", "course": "a\\\\u0000b"}',
+                       content_type="application/json",
+                       headers=bearer(session, make_user(role="admin"))).status_code == 201  # a backslash, then u0000
+
+
+@pytest.mark.parametrize("seed", [-1, "7", 1.5])
+def test_a_form_seed_that_is_not_a_whole_number_of_0_or_more_is_a_422(client, session, make_user,
+                                                                       make_assessment, seed):
+    """A negative seed was a 500 (numpy refuses it); a seed of another type was silently ignored."""
+    assessment = make_assessment("fixed", n_forms=0)
+    response = client.post(f"/api/v1/assessments/{assessment.id}/forms", json={"seed": seed},
+                           headers=bearer(session, make_user(role="admin")))
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "seed"
+
+
+def test_an_empty_value_for_a_query_parameter_with_choices_is_refused(client, session, make_user):
+    response = client.get("/api/v1/competencies?type=", headers=bearer(session, make_user(role="author")))
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "type"
