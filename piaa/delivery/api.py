@@ -201,15 +201,31 @@ def items(attempt_id: int):
 @api.put("/attempts/<int:attempt_id>/responses/<ref>")
 @role_required(CANDIDATE)
 @openapi("Save an answer; acknowledged only after the commit. A seq not above the stored one "
-         "changes nothing and returns the stored seq", tags=TAG_CANDIDATE,
+         "changes nothing and returns the stored seq. Adaptive and linear: with next: true the "
+         "answer is made final and the reply carries the next item, as POST .../next would "
+         "(one round trip instead of two; resending the pair is safe)", tags=TAG_CANDIDATE,
          request={"type": "object", "required": ["answer", "seq"], "properties": {
-             "answer": {}, "seq": {"type": "integer", "minimum": 1}}},
-         responses={200: "ref, seq (the stored one), saved (false: nothing changed)",
-                    409: "paused, finished, final or time is up (code time_up)", 422: "bad answer or seq"})
+             "answer": {}, "seq": {"type": "integer", "minimum": 1},
+             "next": {"type": "boolean", "default": False,
+                      "description": "also move on from this item (adaptive and linear only)"}}},
+         responses={200: "ref, seq (the stored one), saved (false: nothing changed); with next: "
+                         "true also attempt: status (complete: true when the test is over) and "
+                         "items: the next item (empty at the end)",
+                    409: "paused, finished, final, time is up (code time_up), or next in free "
+                         "navigation (code free_navigation): then nothing is saved",
+                    422: "bad answer or seq"})
 def save_response(attempt_id: int, ref: str):
     body = _body()
     if "answer" not in body:
         raise Invalid('send {"answer": ..., "seq": n}', field="answer")
+    if body.get("next") is True:
+        receipt, attempt, shown, answered = attempt_service.answer_and_advance(
+            db.session, attempt_id, _user(), ref, body.get("answer"), body.get("seq"), _client())
+        reply = {"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved,
+                 "items": _items(attempt, rows=shown)}
+        reply["attempt"] = _status(attempt, answered)  # read before the commit expires the attempt
+        db.session.commit()
+        return jsonify(reply)
     receipt = attempt_service.save_answer(db.session, attempt_id, _user(), ref, body.get("answer"),
                                           body.get("seq"), _client())
     db.session.commit()

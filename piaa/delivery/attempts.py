@@ -668,6 +668,25 @@ def advance_and_show(session: Session, attempt_id: int, user: User, ref: str | N
     return attempt, visible_items(session, attempt, rows), answered_count(rows)
 
 
+def answer_and_advance(session: Session, attempt_id: int, user: User, ref: str, answer: Any, seq: Any,
+                       client: ClientInfo | None = None
+                       ) -> tuple[AnswerReceipt, Attempt, list[AttemptItem], int]:
+    """The answer to the item ``ref`` and the move past it, in one unit of work (adaptive
+    and linear): ``save_answer`` then ``advance_and_show``, so the candidate's client answers
+    and gets the next item in one round trip instead of two.
+
+    Each half keeps its own rules, so the pair is as safe to resend as each call alone: a
+    resent pair whose reply was lost finds the answer stored (``seq`` not newer: nothing
+    changes) and the item behind (the move is not made twice).
+
+    :raise Conflict: as ``save_answer`` or ``advance`` (free navigation has no next item);
+        then neither the answer nor the move is made.
+    """
+    receipt = save_answer(session, attempt_id, user, ref, answer, seq, client)
+    attempt, shown, answered = advance_and_show(session, attempt_id, user, ref, client)
+    return receipt, attempt, shown, answered
+
+
 def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
              client: ClientInfo | None) -> tuple[Attempt, list[AttemptItem]]:
     attempt = lock_for_move(session, attempt_id, user)

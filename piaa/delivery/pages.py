@@ -30,6 +30,9 @@ from piaa.i18n import pick
 # between refreshes of the proctor's dashboard; deployments may lower or raise them.
 DEFAULT_SITTING_POLL_S = 10.0
 DEFAULT_PROCTOR_POLL_S = 3.0
+# Adaptive and linear: milliseconds an answer waits on the device before it is sent alone, so
+# that one given just before Next goes with the move in one request.
+DEFAULT_ANSWER_HOLD_MS = 1500
 # The result scale: θ from -4 to +4 covers practically every official.
 SCALE_LOW, SCALE_HIGH = -4.0, 4.0
 
@@ -155,6 +158,7 @@ def sitting_config(attempt: Attempt, user: User) -> dict[str, Any]:
         "item_lang": lang,
         "clock_stops": attempt.pause_policy == "clock_stops",
         "poll_s": float(current_app.config.get("PIAA_SITTING_POLL_S", DEFAULT_SITTING_POLL_S)),
+        "answer_hold_ms": int(current_app.config.get("PIAA_SITTING_ANSWER_HOLD_MS", DEFAULT_ANSWER_HOLD_MS)),
         "heartbeat_timeout_s": float(proctoring_policy(assessment)["heartbeat_timeout_s"]),
         "strings": {s: _(s) for s in SITTING_STRINGS},
     }

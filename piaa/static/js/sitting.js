@@ -57,8 +57,13 @@
     queue: load("queue", []), seqs: load("seqs", {}), signals: load("signals", []),
     online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
     saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
-    acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false
+    acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false,
+    inFlight: 0, holdTimer: null
   };
+  // One item at a time: an answer waits this long on the device (kept in the queue) before it
+  // is sent alone, so that an answer given just before Next travels with the move, in one
+  // request, and arrow keys walking a radio group send one answer, not one per option.
+  var HOLD_MS = cfg.one_at_a_time ? Math.max(0, cfg.answer_hold_ms || 0) : 0;
 
   // --- talking to the server ---------------------------------------------------------------
   function api(method, path, body) {
@@ -101,7 +106,7 @@
   }
   function timeUp() {
     // Answers in flight still land within the server's grace; then the server closes the attempt.
-    flush().then(function again() {
+    flush(true).then(function again() {
       if (s.finished) return;
       refreshStatus().then(function () { if (!s.finished) setTimeout(again, 2000); });
     });
@@ -426,8 +431,9 @@
     var seq = Math.max(s.seqs[ref] || 0, item.seq || 0) + 1;
     s.seqs[ref] = seq;
     var op = {op: "answer", ref: ref, answer: value, seq: seq}, replaced = false;
-    // A newer answer replaces one still waiting for the same item (never the one in flight).
-    for (var i = s.queue.length - 1; i >= (s.flushing ? 1 : 0); i--) {
+    if (HOLD_MS) op.due = Date.now() + HOLD_MS;
+    // A newer answer replaces one still waiting for the same item (never one in flight).
+    for (var i = s.queue.length - 1; i >= s.inFlight; i--) {
       var q = s.queue[i];
       if (q.ref !== ref) continue;
       if (q.op === "answer") { s.queue[i] = op; replaced = true; }
@@ -441,27 +447,52 @@
     flush();
   }
 
-  function send(op) {
-    if (op.op === "answer") return api("PUT", "/responses/" + encodeURIComponent(op.ref), {answer: op.answer, seq: op.seq});
-    if (op.op === "flag") return api("POST", "/responses/" + encodeURIComponent(op.ref) + "/flag", {flagged: op.flagged});
+  // The ops at the head of the queue that go in one request: an answer followed by the move
+  // past its item go together (the reply carries the next item); anything else alone.
+  function take() {
+    var head = s.queue[0], second = s.queue[1];
+    if (head.op === "answer" && second && second.op === "next" && second.ref === head.ref) return [head, second];
+    return [head];
+  }
+  function held(op) {
+    var second = s.queue[1];
+    if (op.op !== "answer" || !op.due || Date.now() >= op.due) return false;
+    return !(second && second.op === "next" && second.ref === op.ref);
+  }
+  function holdUntil(due) {
+    if (s.holdTimer) clearTimeout(s.holdTimer);
+    s.holdTimer = setTimeout(function () { s.holdTimer = null; flush(); }, Math.max(0, due - Date.now()) + 10);
+  }
+
+  function send(ops) {
+    var op = ops[0], path = "/responses/" + encodeURIComponent(op.ref);
+    if (ops.length === 2) return api("PUT", path, {answer: op.answer, seq: op.seq, next: true});
+    if (op.op === "answer") return api("PUT", path, {answer: op.answer, seq: op.seq});
+    if (op.op === "flag") return api("POST", path + "/flag", {flagged: op.flagged});
     return api("POST", "/next", {ref: op.ref});
   }
 
-  function flush() {
-    if (s.flushing) return s.flushing;
+  // force: send what is held too (time up, submitting, the page going away).
+  function flush(force) {
+    if (force) s.queue.forEach(function (q) { delete q.due; });
+    if (s.flushing) return force ? s.flushing.then(function () { return flush(); }) : s.flushing;
     s.flushing = (async function () {
       while (s.queue.length) {
-        var op = s.queue[0], r, stamp = ++s.issued;
-        if (op.op === "answer") s.saveState[op.ref] = s.online ? "saving" : "queued";
+        if (held(s.queue[0])) { holdUntil(s.queue[0].due); break; }
+        var ops = take(), r, stamp = ++s.issued;
+        s.inFlight = ops.length;
+        ops.forEach(function (op) { if (op.op === "answer") s.saveState[op.ref] = s.online ? "saving" : "queued"; });
         renderSaveState();
-        try { r = await send(op); } catch (e) {
-          if (op.op === "answer") s.saveState[op.ref] = "queued";
+        try { r = await send(ops); } catch (e) {
+          s.inFlight = 0;
+          ops.forEach(function (op) { if (op.op === "answer") s.saveState[op.ref] = "queued"; });
           setOnline(false); retryLater(); return;
         }
+        s.inFlight = 0;
         setOnline(true);
-        var outcome = settle(op, r, stamp);
+        var outcome = settle(ops, r, stamp);
         if (outcome === "retry") { retryLater(); return; }
-        s.queue.shift();
+        s.queue.splice(0, ops.length);
         persist();
       }
       s.retryDelay = 1000;
@@ -469,15 +500,15 @@
     return s.flushing;
   }
 
-  function settle(op, r, stamp) {
-    var waiting = s.queue.slice(1).some(function (q) { return q.op === "answer" && q.ref === op.ref; });
+  function settle(ops, r, stamp) {
+    var op = ops[0], moves = op.op === "next" || ops.length === 2;
+    var waiting = s.queue.slice(ops.length).some(function (q) { return q.op === "answer" && q.ref === op.ref; });
     if (r.status >= 200 && r.status < 300) {
       if (op.op === "answer") {
         if (s.byRef[op.ref]) s.byRef[op.ref].seq = Math.max(s.byRef[op.ref].seq || 0, r.body.seq || 0);
         if (!waiting) s.saveState[op.ref] = "saved";
-      } else if (op.op === "next") {
-        applyItems(r.body, stamp);
       }
+      if (moves) applyItems(r.body, stamp);
       return "done";
     }
     if (r.status === 401) { alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept.")); return "retry"; }
@@ -491,7 +522,8 @@
     if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = message(r); }
     else alertText(message(r));
     if (r.status === 409) refreshStatus();
-    if (op.op === "next" && s.view === "question") $("next-button").disabled = false;
+    if (moves && code(r) === "answer_final") loadItems();  // already moved on: show where the sitting is
+    else if (moves && s.view === "question") $("next-button").disabled = false;
     return "done";
   }
 
@@ -644,7 +676,7 @@
   $("submit-confirm").addEventListener("click", function () {
     var button = this;
     button.disabled = true;
-    flush().then(function () {
+    flush(true).then(function () {
       if (s.queue.length) throw new Error("offline");
       return api("POST", "/submit", {});
     }).then(function (r) {
@@ -678,7 +710,11 @@
         if (s.queue.length) flush();
       }, function () { setOnline(false); });
   }
-  document.addEventListener("visibilitychange", function () { if (document.hidden) signal("page_hidden"); });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) return;
+    signal("page_hidden");
+    if (s.queue.length) flush(true);  // the page may not come back: send what is held
+  });
   window.addEventListener("blur", function () { if (!document.hidden) signal("window_blur"); });
   document.addEventListener("fullscreenchange", function () {
     if (!document.fullscreenElement && s.wasFullscreen) signal("fullscreen_exit");

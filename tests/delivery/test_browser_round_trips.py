@@ -1,0 +1,60 @@
+"""The sitting in a real browser (Debian's Chromium) in few round trips and few bytes: what
+the page asks of the server, counted request by request.
+
+``benchmarks/slow_link.py`` times the same paths on an emulated slow link.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.delivery.test_browser import RIGHT, SMALL, answer, check_in_and_start, heading, stored_answers, the_attempt
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "PIAA_SITTING_POLL_S": 1, "WTF_CSRF_ENABLED": True}
+
+
+class Calls:
+    """The API requests the page makes: method, path after the attempt, body."""
+
+    def __init__(self, page):
+        self.seen: list[tuple[str, str, dict | None]] = []
+        page.on("request", self.note)
+
+    def note(self, request):
+        if "/api/v1/attempts/" not in request.url:
+            return
+        path = request.url.split("/api/v1/attempts/", 1)[1].split("?")[0]
+        path = path.split("/", 1)[1] if "/" in path else ""
+        body = json.loads(request.post_data) if request.post_data else None
+        self.seen.append((request.method, path, body))
+
+    def without_beats(self) -> list[tuple[str, str, dict | None]]:
+        return [c for c in self.seen if c[1] != "events"]
+
+    def clear(self) -> None:
+        self.seen.clear()
+
+
+def test_a_linear_sitting_answers_and_moves_on_in_one_request_per_item(live_server, page, session, candidate,
+                                                                      make_assessment, make_window):
+    window = make_window(make_assessment("loft", blueprint=SMALL, navigation="linear"))
+    check_in_and_start(page, live_server, candidate, window)
+    calls = Calls(page)
+    for n in range(1, 6):
+        assert heading(page) == f"Question {n} of 5"
+        answer(page)
+        page.get_by_role("button", name="Next").click()  # at once: the answer goes with the move
+        page.wait_for_function(f"""() => {{
+            const s = document.getElementById('sitting').dataset.state;
+            return s === 'done' || document.getElementById('question-heading').textContent === 'Question {n + 1} of 5';
+        }}""")
+    moves = calls.without_beats()
+    assert [(method, path.split("/")[0], body.get("next")) for method, path, body in moves] == \
+        [("PUT", "responses", True)] * 5, moves
+    assert stored_answers(session, the_attempt(session, candidate).id) == {i: "B" for i in range(5)}
