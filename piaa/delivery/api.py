@@ -24,7 +24,7 @@ from piaa.delivery import assessments as assessment_service
 from piaa.delivery import attempts as attempt_service
 from piaa.delivery import forms, proctoring, scoring, states
 from piaa.delivery.models import Attempt
-from piaa.errors import Invalid, NotFound
+from piaa.errors import Conflict, Invalid, NotFound
 from piaa.extensions import db, limiter
 from piaa.items.models import ItemBank
 
@@ -230,6 +230,41 @@ def save_response(attempt_id: int, ref: str):
                                           body.get("seq"), _client())
     db.session.commit()
     return jsonify({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
+
+
+@api.post("/attempts/<int:attempt_id>/responses")
+@role_required(CANDIDATE)
+@openapi("Save several answers at once (a client's queue after a dead link), each by the rules "
+         "of PUT .../responses/{ref}: its own seq, a seq not above the stored one changes nothing. "
+         "Adaptive and linear: next names the item to move on from afterwards, as POST .../next",
+         tags=TAG_CANDIDATE,
+         request={"type": "object", "required": ["answers"], "properties": {
+             "answers": {"type": "array", "minItems": 1, "maxItems": attempt_service.MAX_ANSWERS_PER_BATCH,
+                         "items": {"type": "object", "required": ["ref", "answer", "seq"], "properties": {
+                             "ref": {"type": "string"}, "answer": {}, "seq": {"type": "integer", "minimum": 1}}}},
+             "next": {"type": "string", "description": "the ref of the item to move on from"}}},
+         responses={200: "results: one per answer, in order: {ref, seq, saved} or {ref, error: {code, "
+                         "message}} (the others are saved all the same); attempt: status; with next, "
+                         "items: the next item, or next_error: {code, message} if the move was refused",
+                    404: "not the caller's attempt", 422: "not a list of answers"})
+def save_responses(attempt_id: int):
+    body = _body()
+    results = attempt_service.save_answers(db.session, attempt_id, _user(), body.get("answers"), _client())
+    reply: dict[str, Any] = {"results": results}
+    attempt, answered, shown = None, None, None
+    if isinstance(body.get("next"), str):
+        try:
+            attempt, shown, answered = attempt_service.advance_and_show(db.session, attempt_id, _user(),
+                                                                        body["next"], _client())
+        except (Conflict, NotFound) as refused:  # the answers stand; the client hears why it did not move
+            reply["next_error"] = refused.to_dict()["error"]
+        else:
+            reply["items"] = _items(attempt, rows=shown)
+    if attempt is None:
+        attempt = attempt_service.candidate_attempt(db.session, attempt_id, _user())
+    reply["attempt"] = _status(attempt, answered)  # read before the commit expires the attempt
+    db.session.commit()
+    return jsonify(reply)
 
 
 @api.post("/attempts/<int:attempt_id>/responses/<ref>/flag")

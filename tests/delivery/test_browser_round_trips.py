@@ -58,3 +58,27 @@ def test_a_linear_sitting_answers_and_moves_on_in_one_request_per_item(live_serv
     assert [(method, path.split("/")[0], body.get("next")) for method, path, body in moves] == \
         [("PUT", "responses", True)] * 5, moves
     assert stored_answers(session, the_attempt(session, candidate).id) == {i: "B" for i in range(5)}
+
+
+def test_answers_queued_during_a_dead_link_go_in_one_request_when_it_returns(
+        live_server, page, session, candidate, make_assessment, make_window):
+    from tests.delivery.test_browser import WRONG, wait_saved
+
+    window = make_window(make_assessment("loft", blueprint=SMALL))
+    check_in_and_start(page, live_server, candidate, window)
+    attempt = the_attempt(session, candidate)
+    calls = Calls(page)
+    page.context.set_offline(True)
+    for position, choice in ((0, WRONG), (2, RIGHT), (0, RIGHT), (4, RIGHT)):
+        page.get_by_role("button", name=f"Question {position + 1}:").click()
+        answer(page, choice)
+    page.get_by_role("button", name="Flag for review").click()
+    page.wait_for_selector("#save-state[data-state=queued]")
+    calls.clear()
+    page.context.set_offline(False)
+    wait_saved(page)
+    sent = [c for c in calls.without_beats() if c[0] != "GET"]
+    assert sent[0][:2] == ("POST", "responses"), sent
+    assert [(a["answer"], a["seq"]) for a in sent[0][2]["answers"]] == [("B", 2), ("B", 1), ("B", 1)]
+    assert [c[1].rsplit("/", 1)[-1] for c in sent[1:]] == ["flag"]
+    assert stored_answers(session, attempt.id) == {0: "B", 1: None, 2: "B", 3: None, 4: "B"}

@@ -104,3 +104,85 @@ def test_the_api_document_describes_the_move(client):
     operation = client.get("/api/v1/openapi.json").get_json()["paths"]["/attempts/{attempt_id}/responses/{ref}"]["put"]
     assert "next" in operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert "next item" in operation["responses"]["200"]["description"]
+
+
+# --- queued answers sent together ------------------------------------------------------------------
+
+def batch(sitting: Sitting, answers: list[dict], expect=200, **extra) -> dict:
+    return sitting.call("POST", f"/attempts/{sitting.attempt_id}/responses", {"answers": answers, **extra},
+                        expect=expect)
+
+
+def test_queued_answers_are_saved_together_each_by_its_seq(app, session, candidate, make_assessment, make_window):
+    sitting = started(app, session, candidate, make_assessment, make_window, mode="loft")
+    refs = [item["ref"] for item in sitting.items()]
+    sent = [{"ref": refs[0], "answer": "A", "seq": 1}, {"ref": refs[1], "answer": "B", "seq": 1},
+            {"ref": refs[0], "answer": "B", "seq": 2}, {"ref": refs[2], "answer": "C", "seq": 3}]
+    body = batch(sitting, sent)
+    assert body["results"] == [{"ref": refs[0], "seq": 1, "saved": True}, {"ref": refs[1], "seq": 1, "saved": True},
+                               {"ref": refs[0], "seq": 2, "saved": True}, {"ref": refs[2], "seq": 3, "saved": True}]
+    assert body["attempt"]["answered"] == 3 and "items" not in body
+    # The reply was lost and the batch comes again, with an older answer among it: nothing changes.
+    again = batch(sitting, sent)
+    assert [r["saved"] for r in again["results"]] == [False] * 4
+    assert [r["seq"] for r in again["results"]] == [2, 1, 2, 3]
+    answers = stored(session, sitting.attempt_id)
+    assert [answers[p][:2] for p in range(3)] == [("B", 2), ("B", 1), ("C", 3)]
+
+
+def test_a_refused_answer_leaves_the_rest_of_the_batch_saved(app, session, candidate, make_assessment,
+                                                             make_window):
+    sitting = started(app, session, candidate, make_assessment, make_window, mode="loft")
+    refs = [item["ref"] for item in sitting.items()]
+    body = batch(sitting, [{"ref": refs[0], "answer": "B", "seq": 1}, {"ref": "no-such-item", "answer": "B", "seq": 1},
+                           {"ref": refs[1], "answer": "Z", "seq": 1}, {"ref": refs[2], "answer": "B", "seq": 0},
+                           {"ref": refs[3], "answer": "A", "seq": 1}])
+    codes = [r.get("error", {}).get("code") for r in body["results"]]
+    assert codes == [None, "not_found", "invalid", "invalid", None], body["results"]
+    answers = stored(session, sitting.attempt_id)
+    assert [answers[p][0] for p in range(4)] == ["B", None, None, "A"]
+
+
+def test_a_batch_after_the_deadline_saves_nothing_and_says_why(app, session, candidate, make_assessment,
+                                                               make_window, clock):
+    sitting = started(app, session, candidate, make_assessment, make_window, mode="loft")
+    refs = [item["ref"] for item in sitting.items()]
+    clock.advance(seconds=1800 + 600)  # past the deadline, the disconnection given back and the grace
+    body = batch(sitting, [{"ref": ref, "answer": "B", "seq": 1} for ref in refs[:3]])
+    assert {r["error"]["code"] for r in body["results"]} == {"time_up"}
+    assert all(answer is None for answer, _, _ in stored(session, sitting.attempt_id).values())
+
+
+def test_a_batch_may_end_with_the_move_past_its_last_item(app, session, calibration, candidate, make_assessment,
+                                                          make_window):
+    sitting = started(app, session, candidate, make_assessment, make_window)
+    first = sitting.items()[0]["ref"]
+    body = batch(sitting, [{"ref": first, "answer": "A", "seq": 1}, {"ref": first, "answer": "B", "seq": 2}],
+                 next=first)
+    assert [r["saved"] for r in body["results"]] == [True, True]
+    assert body["attempt"]["position"] == 1 and body["items"][0]["position"] == 1
+    assert stored(session, sitting.attempt_id)[0] == ("B", 2, True)
+    # Sent again (the reply was lost): the answers are not newer, the move is behind.
+    again = batch(sitting, [{"ref": first, "answer": "B", "seq": 2}], next=first)
+    assert again["results"][0]["saved"] is False and again["items"] == body["items"]
+
+
+def test_a_refused_move_keeps_the_answers_of_the_batch(app, session, candidate, make_assessment, make_window):
+    sitting = started(app, session, candidate, make_assessment, make_window, mode="loft")
+    ref = sitting.items()[0]["ref"]
+    body = batch(sitting, [{"ref": ref, "answer": "B", "seq": 1}], next=ref)
+    assert body["next_error"]["code"] == "free_navigation" and "items" not in body
+    assert stored(session, sitting.attempt_id)[0] == ("B", 1, False)
+
+
+def test_a_batch_is_a_list_of_answers_to_the_callers_own_attempt(app, session, candidate, make_user,
+                                                                 make_assessment, make_window):
+    sitting = started(app, session, candidate, make_assessment, make_window, mode="loft")
+    ref = sitting.items()[0]["ref"]
+    assert batch(sitting, [], expect=422)["error"]["field"] == "answers"
+    assert batch(sitting, [{"ref": ref, "answer": "B", "seq": 1}] * 101, expect=422)["error"]["field"] == "answers"
+    assert batch(sitting, [{"answer": "B", "seq": 1}], expect=422)["error"]["field"] == "answers[0]"
+    other = Sitting(app.test_client(), bearer(session, make_user(role="candidate")))
+    other.attempt_id = sitting.attempt_id
+    batch(other, [{"ref": ref, "answer": "A", "seq": 5}], expect=404)
+    assert stored(session, sitting.attempt_id)[0] == (None, 0, False)

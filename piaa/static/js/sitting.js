@@ -58,8 +58,9 @@
     online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
     saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
     acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false,
-    inFlight: 0, holdTimer: null
+    holdTimer: null
   };
+  s.queue.forEach(function (q) { delete q.sending; });  // a reload ended whatever was in flight
   // One item at a time: an answer waits this long on the device (kept in the queue) before it
   // is sent alone, so that an answer given just before Next travels with the move, in one
   // request, and arrow keys walking a radio group send one answer, not one per option.
@@ -76,7 +77,6 @@
       });
   }
   function message(r) { return (r.body && r.body.error && r.body.error.message) || ("HTTP " + r.status); }
-  function code(r) { return r.body && r.body.error && r.body.error.code; }
 
   // --- the clock: the server's time_left_s, counted down locally only for display ----------
   var clock = {left: null, at: 0, running: false};
@@ -433,10 +433,10 @@
     var op = {op: "answer", ref: ref, answer: value, seq: seq}, replaced = false;
     if (HOLD_MS) op.due = Date.now() + HOLD_MS;
     // A newer answer replaces one still waiting for the same item (never one in flight).
-    for (var i = s.queue.length - 1; i >= s.inFlight; i--) {
+    for (var i = s.queue.length - 1; i >= 0; i--) {
       var q = s.queue[i];
       if (q.ref !== ref) continue;
-      if (q.op === "answer") { s.queue[i] = op; replaced = true; }
+      if (q.op === "answer" && !q.sending) { s.queue[i] = op; replaced = true; }
       break;
     }
     if (!replaced) s.queue.push(op);
@@ -447,17 +447,24 @@
     flush();
   }
 
-  // The ops at the head of the queue that go in one request: an answer followed by the move
-  // past its item go together (the reply carries the next item); anything else alone.
+  // The ops that go in the next request. Answers go together (after a dead link, the whole
+  // queue in one request), each with its own seq; a move past an item goes with the answers
+  // before it (the reply carries the next item). Flags, and a move alone, go by themselves.
+  var MAX_BATCH = 100;
   function take() {
-    var head = s.queue[0], second = s.queue[1];
-    if (head.op === "answer" && second && second.op === "next" && second.ref === head.ref) return [head, second];
-    return [head];
+    var head = s.queue[0], ops = [];
+    if (head.op !== "answer") return [head];
+    for (var i = 0; i < s.queue.length && ops.length < MAX_BATCH; i++) {
+      var q = s.queue[i];
+      if (q.op === "next") { if (ops.length === i) ops.push(q); break; }  // only after all before it
+      if (q.op === "answer" && !held(q, i)) ops.push(q);
+    }
+    return ops;
   }
-  function held(op) {
-    var second = s.queue[1];
+  function held(op, i) {
+    var after = s.queue[(i || 0) + 1];
     if (op.op !== "answer" || !op.due || Date.now() >= op.due) return false;
-    return !(second && second.op === "next" && second.ref === op.ref);
+    return !(after && after.op === "next" && after.ref === op.ref);
   }
   function holdUntil(due) {
     if (s.holdTimer) clearTimeout(s.holdTimer);
@@ -466,8 +473,15 @@
 
   function send(ops) {
     var op = ops[0], path = "/responses/" + encodeURIComponent(op.ref);
-    if (ops.length === 2) return api("PUT", path, {answer: op.answer, seq: op.seq, next: true});
-    if (op.op === "answer") return api("PUT", path, {answer: op.answer, seq: op.seq});
+    var answers = ops.filter(function (q) { return q.op === "answer"; }), move = ops[ops.length - 1];
+    move = move.op === "next" ? move : null;
+    if (answers.length > 1 || (answers.length === 1 && move && move.ref !== op.ref)) {
+      var body = {answers: answers.map(function (q) { return {ref: q.ref, answer: q.answer, seq: q.seq}; })};
+      if (move) body.next = move.ref;
+      return api("POST", "/responses", body);
+    }
+    if (answers.length === 1) return api("PUT", path, move ? {answer: op.answer, seq: op.seq, next: true}
+                                                            : {answer: op.answer, seq: op.seq});
     if (op.op === "flag") return api("POST", path + "/flag", {flagged: op.flagged});
     return api("POST", "/next", {ref: op.ref});
   }
@@ -478,52 +492,71 @@
     if (s.flushing) return force ? s.flushing.then(function () { return flush(); }) : s.flushing;
     s.flushing = (async function () {
       while (s.queue.length) {
-        if (held(s.queue[0])) { holdUntil(s.queue[0].due); break; }
+        if (held(s.queue[0], 0)) { holdUntil(s.queue[0].due); break; }
         var ops = take(), r, stamp = ++s.issued;
-        s.inFlight = ops.length;
-        ops.forEach(function (op) { if (op.op === "answer") s.saveState[op.ref] = s.online ? "saving" : "queued"; });
+        ops.forEach(function (op) {
+          op.sending = true;
+          if (op.op === "answer") s.saveState[op.ref] = s.online ? "saving" : "queued";
+        });
         renderSaveState();
         try { r = await send(ops); } catch (e) {
-          s.inFlight = 0;
-          ops.forEach(function (op) { if (op.op === "answer") s.saveState[op.ref] = "queued"; });
+          ops.forEach(function (op) { delete op.sending; if (op.op === "answer") s.saveState[op.ref] = "queued"; });
           setOnline(false); retryLater(); return;
         }
-        s.inFlight = 0;
+        ops.forEach(function (op) { delete op.sending; });
         setOnline(true);
-        var outcome = settle(ops, r, stamp);
-        if (outcome === "retry") { retryLater(); return; }
-        s.queue.splice(0, ops.length);
+        var keep = settle(ops, r, stamp);
+        if (keep === "retry") { retryLater(); return; }
+        s.queue = s.queue.filter(function (q) { return ops.indexOf(q) < 0 || keep.indexOf(q) >= 0; });
         persist();
+        if (keep.length) { retryLater(); return; }
       }
       s.retryDelay = 1000;
     })().finally(function () { s.flushing = null; renderSaveState(); });
     return s.flushing;
   }
 
+  // What became of a request of ops: "retry" (all stay queued), or the ops to keep queued.
   function settle(ops, r, stamp) {
-    var op = ops[0], moves = op.op === "next" || ops.length === 2;
-    var waiting = s.queue.slice(ops.length).some(function (q) { return q.op === "answer" && q.ref === op.ref; });
+    var answers = ops.filter(function (q) { return q.op === "answer"; });
+    var move = ops[ops.length - 1].op === "next" ? ops[ops.length - 1] : null;
     if (r.status >= 200 && r.status < 300) {
-      if (op.op === "answer") {
-        if (s.byRef[op.ref]) s.byRef[op.ref].seq = Math.max(s.byRef[op.ref].seq || 0, r.body.seq || 0);
-        if (!waiting) s.saveState[op.ref] = "saved";
-      }
-      if (moves) applyItems(r.body, stamp);
-      return "done";
+      var results = r.body.results || (answers.length ? [r.body] : []), keep = [];
+      answers.forEach(function (op, i) {
+        var result = results[i] || {};
+        if (result.error) { if (refused(op, result.error, r.status) === "retry") keep.push(op); }
+        else saved(op, result.seq);
+      });
+      if (move && r.body.items) applyItems(r.body, stamp);
+      else if (move && r.body.next_error) {
+        if (refused(move, r.body.next_error, 409) === "retry") keep.push(move);
+      } else if (r.body.attempt) applyStatus(r.body.attempt);
+      return keep;
     }
     if (r.status === 401) { alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept.")); return "retry"; }
     if (r.status >= 500 || r.status === 429) return "retry";
-    if (r.status === 409 && (code(r) === "paused" || code(r) === "other_device")) {
-      if (code(r) === "other_device") alertText(message(r));
+    var error = (r.body && r.body.error) || {message: "HTTP " + r.status};
+    if (ops.map(function (op) { return refused(op, error, r.status); }).indexOf("retry") >= 0) return "retry";
+    return [];
+  }
+  function saved(op, seq) {
+    var waiting = s.queue.some(function (q) { return q !== op && q.op === "answer" && q.ref === op.ref; });
+    if (s.byRef[op.ref]) s.byRef[op.ref].seq = Math.max(s.byRef[op.ref].seq || 0, seq || 0);
+    if (!waiting) s.saveState[op.ref] = "saved";
+  }
+  // An op the server refused: "retry" when it may be taken later (paused, another device),
+  // otherwise say so and drop it (time up, final, not in progress, bad answer).
+  function refused(op, error, status) {
+    if (status === 409 && (error.code === "paused" || error.code === "other_device")) {
+      if (error.code === "other_device") alertText(error.message);
       refreshStatus();
       return "retry";
     }
-    // Refused for good (time up, final, not in progress, bad answer): say so, then move on.
-    if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = message(r); }
-    else alertText(message(r));
-    if (r.status === 409) refreshStatus();
-    if (moves && code(r) === "answer_final") loadItems();  // already moved on: show where the sitting is
-    else if (moves && s.view === "question") $("next-button").disabled = false;
+    if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = error.message; }
+    else alertText(error.message);
+    if (status === 409) refreshStatus();
+    if (op.op === "next" && error.code === "answer_final") loadItems();  // already moved on: show where the sitting is
+    else if (op.op === "next" && s.view === "question") $("next-button").disabled = false;
     return "done";
   }
 
