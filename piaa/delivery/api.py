@@ -22,7 +22,7 @@ from piaa.api import api_blueprint, openapi
 from piaa.clock import as_utc, now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery import attempts as attempt_service
-from piaa.delivery import forms, proctoring, scoring, states
+from piaa.delivery import candidate_view, forms, proctoring, scoring, states
 from piaa.delivery.models import Attempt
 from piaa.errors import Conflict, Invalid, NotFound
 from piaa.extensions import db, limiter
@@ -55,18 +55,12 @@ def _user() -> User:
 
 
 def _status(attempt: Attempt, answered: int | None = None) -> dict[str, Any]:
-    body = attempt_service.status(db.session, attempt, answered=answered)
-    body["warnings"] = proctoring.pending_warnings(db.session, attempt)
-    return body
+    return candidate_view.status(db.session, attempt, answered)
 
 
 def _items(attempt: Attempt, lang: str | None = None, rows: list | None = None) -> list[dict[str, Any]]:
     """The candidate's view of ``rows`` (default: ``visible_items``)."""
-    lang = lang if lang in attempt.assessment.languages else None
-    if rows is None:
-        rows = attempt_service.visible_items(db.session, attempt)
-    versions = attempt_service.item_versions(db.session, attempt, rows) if rows else {}
-    return [attempt_service.candidate_item(attempt, row, lang, versions[row.version_id]) for row in rows]
+    return candidate_view.items(db.session, attempt, lang, rows)
 
 
 def _int(value: Any, field: str) -> int:
@@ -175,14 +169,19 @@ def check_in(attempt_id: int):
 
 @api.post("/attempts/<int:attempt_id>/start")
 @role_required(CANDIDATE)
-@openapi("Start the sitting (after check-in, and admission where the policy asks for it)",
-         tags=TAG_CANDIDATE, responses={200: "the attempt, now in progress",
-                                        409: "not checked in, awaiting admission, or window closed"})
+@openapi("Start the sitting (after check-in, and admission where the policy asks for it); the "
+         "reply carries what GET .../items would, so the first question needs no second call",
+         tags=TAG_CANDIDATE, parameters=[{"name": "lang", "in": "query", "schema": {"type": "string"}}],
+         responses={200: "the attempt, now in progress (status fields), and items: the first item "
+                         "(adaptive, linear) or the form, as GET .../items gives them",
+                    409: "not checked in, awaiting admission, or window closed"})
 def start(attempt_id: int):
     attempt = attempt_service.candidate_attempt(db.session, attempt_id, _user())
     attempt = attempt_service.start(db.session, attempt, _user(), _client())
+    items = _items(attempt, request.args.get("lang"))
+    body = {**_status(attempt), "items": items}  # read before the commit expires the attempt
     db.session.commit()
-    return jsonify(_status(attempt))
+    return jsonify(body)
 
 
 @api.get("/attempts/<int:attempt_id>/items")

@@ -4,7 +4,7 @@ the proctor's windows and actions, and the merged timeline of an attempt for rev
 
 These helpers read through the delivery services and never commit; the views commit.
 Nothing built here for a candidate carries a key, a scoring rule or an IRT parameter:
-the sitting page gets its items from the candidate API like any other client.
+the sitting page carries the items the candidate API would give (``candidate_view``).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from piaa.accounts.models import ADMIN, User
 from piaa.clock import as_utc, now
 from piaa.delivery import attempts as attempt_service
+from piaa.delivery import candidate_view
 from piaa.delivery import proctoring, scoring, states
 from piaa.delivery.assessments import is_open_at, proctor_window_ids, proctoring_policy, windows_for
 from piaa.delivery.models import ADAPTIVE, Attempt, Enrolment, Window
@@ -139,8 +140,10 @@ SITTING_STRINGS = (
 )
 
 
-def sitting_config(attempt: Attempt, user: User) -> dict[str, Any]:
-    """The settings and translated texts the sitting script needs; no item, key or score."""
+def sitting_config(session: Session, attempt: Attempt, user: User) -> dict[str, Any]:
+    """The settings and translated texts the sitting script needs, and what the candidate
+    API would answer now (``initial``: the status and the items the candidate may see), so
+    that the page shows the question without a further round trip. No key or score."""
     assessment = attempt.assessment
     one_at_a_time = attempt_service.shows_one_at_a_time(attempt)
     lang = attempt.language
@@ -160,7 +163,10 @@ def sitting_config(attempt: Attempt, user: User) -> dict[str, Any]:
         "poll_s": float(current_app.config.get("PIAA_SITTING_POLL_S", DEFAULT_SITTING_POLL_S)),
         "answer_hold_ms": int(current_app.config.get("PIAA_SITTING_ANSWER_HOLD_MS", DEFAULT_ANSWER_HOLD_MS)),
         "heartbeat_timeout_s": float(proctoring_policy(assessment)["heartbeat_timeout_s"]),
-        "strings": {s: _(s) for s in SITTING_STRINGS},
+        # The script shows a text as written when it has no translation: send only those that differ.
+        "strings": {s: _(s) for s in SITTING_STRINGS if _(s) != s},
+        "initial": {"attempt": candidate_view.status(session, attempt),
+                    "items": candidate_view.items(session, attempt, lang)},
     }
 
 

@@ -82,3 +82,26 @@ def test_answers_queued_during_a_dead_link_go_in_one_request_when_it_returns(
     assert [(a["answer"], a["seq"]) for a in sent[0][2]["answers"]] == [("B", 2), ("B", 1), ("B", 1)]
     assert [c[1].rsplit("/", 1)[-1] for c in sent[1:]] == ["flag"]
     assert stored_answers(session, attempt.id) == {0: "B", 1: None, 2: "B", 3: None, 4: "B"}
+
+
+def test_from_check_in_to_the_first_question_and_a_reload_ask_the_api_only_to_start(
+        live_server, page, session, candidate, calibration, make_assessment, make_window):
+    from tests.conftest import browser_login
+
+    window = make_window(make_assessment("adaptive"))
+    browser_login(page, live_server, candidate)
+    page.locator(f"#window-{window.id} button[type=submit]").click()
+    page.wait_for_url("**/check-in")
+    page.check("#identity")
+    page.check("#rules")
+    page.wait_for_selector('#system-check li[data-check="server"].ok')
+    calls = Calls(page)
+    page.get_by_role("button", name="Check in").click()
+    page.get_by_role("button", name="Start the assessment").click()
+    page.wait_for_selector("#sitting[data-state=question]")
+    assert [(m, p) for m, p, _ in calls.without_beats()] == [("POST", "start")]
+    assert heading(page) == "Question 1"
+    calls.clear()
+    page.reload()
+    page.wait_for_selector("#sitting[data-state=question]")
+    assert heading(page) == "Question 1" and calls.without_beats() == []

@@ -186,3 +186,52 @@ def test_a_batch_is_a_list_of_answers_to_the_callers_own_attempt(app, session, c
     other.attempt_id = sitting.attempt_id
     batch(other, [{"ref": ref, "answer": "A", "seq": 5}], expect=404)
     assert stored(session, sitting.attempt_id)[0] == (None, 0, False)
+
+
+# --- check-in to the first question -----------------------------------------------------------------
+
+def test_the_start_reply_carries_the_first_item(app, session, calibration, candidate, make_assessment,
+                                                make_window):
+    window = make_window(make_assessment("adaptive"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.open(window.id)
+    body = sitting.check_in_and_start()
+    assert body["state"] == "in_progress" and body["position"] == 0
+    [first] = body["items"]
+    assert first["position"] == 0 and first["answer"] is None and "key" not in first["content"]
+    again = sitting.call("POST", f"/attempts/{sitting.attempt_id}/start")  # a retried start
+    assert again["items"] == [first] == sitting.items()
+
+
+def test_the_start_reply_carries_the_form_in_the_language_asked(app, session, candidate, make_assessment,
+                                                                make_window):
+    window = make_window(make_assessment("loft"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.open(window.id)
+    sitting.call("POST", f"/attempts/{sitting.attempt_id}/check-in",
+                 {"identity_confirmed": True, "rules_accepted": True})
+    body = sitting.call("POST", f"/attempts/{sitting.attempt_id}/start?lang=hi")
+    assert len(body["items"]) == 10 and body["items"][0]["content"]["stem"].startswith("प्रश्न")
+
+
+def test_the_sitting_page_carries_the_current_question(app, session, calibration, candidate, make_assessment,
+                                                       make_window):
+    import json
+    import re
+
+    from tests.conftest import login
+
+    window = make_window(make_assessment("adaptive"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.open(window.id)
+    first = sitting.check_in_and_start()["items"][0]
+    browser = app.test_client()
+    login(browser, candidate)
+    page = browser.get(f"/attempts/{sitting.attempt_id}/sit")
+    html = page.get_data(as_text=True)
+    config = json.loads(re.search(r'<script type="application/json" id="sitting-config">(.*?)</script>',
+                                  html, re.DOTALL).group(1))
+    assert config["initial"]["attempt"]["state"] == "in_progress"
+    assert config["initial"]["items"] == [first]
+    assert page.headers["Cache-Control"] == "no-store"
+    assert '"key"' not in html and "Rationale" not in html and "1.2345678" not in html

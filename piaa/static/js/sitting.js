@@ -188,19 +188,21 @@
     if (document.documentElement.requestFullscreen) {
       try { document.documentElement.requestFullscreen().catch(function () {}); } catch (e) { /* not offered */ }
     }
-    api("POST", "/start", {}).then(function (r) {
+    api("POST", "/start" + langQuery(), {}).then(function (r) {
       button.disabled = false;
-      if (r.status === 200) applyStatus(r.body);
+      // The reply carries the first question (or the form): no second call for the items.
+      if (r.status === 200 && r.body.items) applyItems({attempt: r.body, items: r.body.items}, ++s.issued);
+      else if (r.status === 200) applyStatus(r.body);
       else $("waiting-text").textContent = t("The assessment could not start: {message}", {message: message(r)});
     }, function () { button.disabled = false; setOnline(false); });
   });
 
   // --- items --------------------------------------------------------------------------------
+  function langQuery() { return cfg.item_lang ? "?lang=" + encodeURIComponent(cfg.item_lang) : ""; }
   function loadItems() {
     if (s.loading) return s.loading;
     var stamp = ++s.issued;
-    var query = cfg.item_lang ? "?lang=" + encodeURIComponent(cfg.item_lang) : "";
-    s.loading = api("GET", "/items" + query).then(function (r) {
+    s.loading = api("GET", "/items" + langQuery()).then(function (r) {
       setOnline(true);
       if (r.status === 200) applyItems(r.body, stamp);
       else alertText(t("Items could not be loaded: {message}", {message: message(r)}));
@@ -450,7 +452,7 @@
   // The ops that go in the next request. Answers go together (after a dead link, the whole
   // queue in one request), each with its own seq; a move past an item goes with the answers
   // before it (the reply carries the next item). Flags, and a move alone, go by themselves.
-  var MAX_BATCH = 100;
+  var MAX_BATCH = 100, DEAD_LINK_RETRY_MS = 1500;
   function take() {
     var head = s.queue[0], ops = [];
     if (head.op !== "answer") return [head];
@@ -501,7 +503,7 @@
         renderSaveState();
         try { r = await send(ops); } catch (e) {
           ops.forEach(function (op) { delete op.sending; if (op.op === "answer") s.saveState[op.ref] = "queued"; });
-          setOnline(false); retryLater(); return;
+          setOnline(false); retryLater(true); return;
         }
         ops.forEach(function (op) { delete op.sending; });
         setOnline(true);
@@ -560,10 +562,14 @@
     return "done";
   }
 
-  function retryLater() {
+  // dead: the request never reached the server (a dead link costs the server nothing), so try
+  // again soon, to send the queue as soon as the link is back, even when no "online" event
+  // says so; a server that refused or failed is given more and more time.
+  function retryLater(dead) {
     if (s.retryTimer) return;
-    s.retryTimer = setTimeout(function () { s.retryTimer = null; flush(); }, s.retryDelay);
-    s.retryDelay = Math.min(s.retryDelay * 2, 15000);
+    var delay = dead ? DEAD_LINK_RETRY_MS * (0.75 + Math.random() / 2) : s.retryDelay;
+    s.retryTimer = setTimeout(function () { s.retryTimer = null; flush(); }, delay);
+    if (!dead) s.retryDelay = Math.min(s.retryDelay * 2, 15000);
   }
 
   function setOnline(online) {
@@ -780,7 +786,12 @@
   renderSaveState();
   setInterval(tick, 1000);
   setInterval(beat, Math.max(1, cfg.poll_s) * 1000);
+  // The page carries what the API would answer now, so the question shows without a call.
   // Items first, then the queue: a queued move must not be overtaken by an older view.
-  refreshStatus().then(function () { return s.loading; })
-    .then(function () { if (s.queue.length) flush(); if (s.signals.length) beat(); });
+  var initial = cfg.initial && cfg.initial.attempt ? cfg.initial : null;
+  var ready = !initial ? refreshStatus().then(function () { return s.loading; })
+    : Promise.resolve(initial.attempt.state === "in_progress" ? applyItems(initial, ++s.issued) : applyStatus(initial.attempt));
+  // Then one heartbeat at once: the server hears of this client (a second tab or device is
+  // noticed now, not at the next beat) and any signal kept from before a reload goes up.
+  ready.then(function () { if (s.queue.length) flush(); beat(); });
 })();
