@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -30,7 +30,7 @@ from piaa.items.models import ItemBank
 
 api = api_blueprint("delivery_api", __name__)
 SIGNALS_BODY_BYTES = proctoring.MAX_BATCH * (proctoring.MAX_SIGNAL_DATA_BYTES + 256)
-# The browser sends a batch with its heartbeat every 15 s and on reconnecting.
+# The browser sends a batch with its heartbeat (at most every few seconds) and on reconnecting.
 SIGNAL_CALLS_PER_MINUTE = "30 per minute"
 TAG_CANDIDATE, TAG_PROCTOR, TAG_ADMIN = ["delivery: candidate"], ["delivery: proctor"], ["delivery: admin"]
 
@@ -138,15 +138,40 @@ def create_attempt():
     return jsonify(_status(attempt)), 200 if before == attempt.id else 201
 
 
+def _heartbeat(view):
+    """Mark a view the sitting's heartbeat calls: its JSON (or empty) answers are never
+    documents, so they go without the document policies (Content-Security-Policy, frame
+    and permissions policies), which would be most of a heartbeat's bytes."""
+    view.talisman_view_options = {"content_security_policy": None, "frame_options": None,
+                                  "permissions_policy": None}
+    return view
+
+
 @api.get("/attempts/<int:attempt_id>")
 @role_required(CANDIDATE)
-@openapi("Current state, server time, deadline and time left, warnings, result once scored",
-         tags=TAG_CANDIDATE, responses={200: "the attempt's status"})
+@_heartbeat
+@openapi("Current state, server time, deadline and time left, warnings, result once scored. "
+         "Also the sitting's heartbeat: the contact is noted; with If-None-Match: the status's "
+         "ETag (its version v), an unchanged status is answered 304 with no body",
+         tags=TAG_CANDIDATE, parameters=[{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+         responses={200: "the attempt's status, with its version v (also the ETag)",
+                    304: "the status has the version the client knows: nothing to act on but the "
+                         "time left, in the header X-PIAA-Time-Left (seconds)"})
 def attempt_status(attempt_id: int):
     attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
     body = _status(attempt)  # read before the commit expires the attempt
     db.session.commit()
-    return jsonify(body)
+    response = _unchanged(body, 304) if request.if_none_match.contains(body["v"]) else jsonify(body)
+    response.set_etag(body["v"])
+    return response
+
+
+def _unchanged(status: dict[str, Any], code: int):
+    """An answer with no body for a client holding this status's version: only the time
+    left, so that its countdown follows the server's clock (a phone asleep stops its own)."""
+    response = current_app.response_class(status=code)
+    response.headers["X-PIAA-Time-Left"] = f"{status['time_left_s']:.1f}"
+    return response
 
 
 @api.post("/attempts/<int:attempt_id>/check-in")
@@ -300,19 +325,27 @@ def _attempt_key() -> str:
 @api.post("/attempts/<int:attempt_id>/events")
 @role_required(CANDIDATE)
 @limiter.limit(SIGNAL_CALLS_PER_MINUTE, key_func=_attempt_key)
-@openapi("Proctoring signals in a batch (heartbeat every 15 s); answers with status and warnings",
+@_heartbeat
+@openapi("Proctoring signals in a batch (sent with the heartbeat); answers with status and warnings, "
+         "or 204 with no body when known names the status's version v and it is unchanged",
          tags=TAG_CANDIDATE, request={"type": "object", "properties": {"events": {"type": "array", "items": {
              "type": "object", "required": ["kind"], "properties": {
                  "kind": {"type": "string", "enum": list(proctoring.CLIENT_SIGNALS)},
-                 "at": {"type": "string"}, "data": {"type": "object"}}}}}},
-         responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)"})
+                 "at": {"type": "string"}, "data": {"type": "object"}}}},
+             "known": {"type": "string", "description": "the version v of the last status the client holds"}}},
+         responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)",
+                    204: "stored; the status is the version the client knows (time left in the "
+                         "header X-PIAA-Time-Left)"})
 def signals(attempt_id: int):
     # A full batch of small signals is a few tens of kilobytes; nothing bigger is read.
     request.max_content_length = SIGNALS_BODY_BYTES
-    attempt, stored = proctoring.receive_signals(db.session, attempt_id, _user(),
-                                                 _body().get("events", []), _client())
+    body = _body()
+    attempt, stored = proctoring.receive_signals(db.session, attempt_id, _user(), body.get("events", []), _client())
+    status = _status(attempt)
     db.session.commit()
-    return jsonify({"stored": stored, "attempt": _status(attempt)})
+    if body.get("known") == status["v"]:
+        return _unchanged(status, 204)
+    return jsonify({"stored": stored, "attempt": status})
 
 
 @api.post("/attempts/<int:attempt_id>/warnings/<int:warning_id>/ack")

@@ -31,6 +31,11 @@ from piaa.i18n import pick
 # between refreshes of the proctor's dashboard; deployments may lower or raise them.
 DEFAULT_SITTING_POLL_S = 10.0
 DEFAULT_PROCTOR_POLL_S = 3.0
+# While a sitting runs undisturbed, its heartbeat comes this much more rarely, but always well
+# within the policy's heartbeat timeout (three quarters of it: a 30 s margin by default), so a
+# live client is never taken for a lost one.
+DEFAULT_SITTING_QUIET_POLL_S = 90.0
+QUIET_SHARE_OF_TIMEOUT = 0.75
 # Adaptive and linear: milliseconds an answer waits on the device before it is sent alone, so
 # that one given just before Next goes with the move in one request.
 DEFAULT_ANSWER_HOLD_MS = 1500
@@ -151,6 +156,8 @@ def sitting_config(session: Session, attempt: Attempt, user: User) -> dict[str, 
 
     if current_language() in assessment.languages:
         lang = current_language()
+    poll_s = float(current_app.config.get("PIAA_SITTING_POLL_S", DEFAULT_SITTING_POLL_S))
+    heartbeat_timeout_s = float(proctoring_policy(assessment)["heartbeat_timeout_s"])
     return {
         "attempt_id": attempt.id,
         "api": url_for("delivery_api.attempt_status", attempt_id=attempt.id),
@@ -160,9 +167,12 @@ def sitting_config(session: Session, attempt: Attempt, user: User) -> dict[str, 
         "one_at_a_time": one_at_a_time,
         "item_lang": lang,
         "clock_stops": attempt.pause_policy == "clock_stops",
-        "poll_s": float(current_app.config.get("PIAA_SITTING_POLL_S", DEFAULT_SITTING_POLL_S)),
+        "poll_s": poll_s,
+        "quiet_poll_s": max(poll_s, min(float(current_app.config.get("PIAA_SITTING_QUIET_POLL_S",
+                                                                      DEFAULT_SITTING_QUIET_POLL_S)),
+                                        heartbeat_timeout_s * QUIET_SHARE_OF_TIMEOUT)),
         "answer_hold_ms": int(current_app.config.get("PIAA_SITTING_ANSWER_HOLD_MS", DEFAULT_ANSWER_HOLD_MS)),
-        "heartbeat_timeout_s": float(proctoring_policy(assessment)["heartbeat_timeout_s"]),
+        "heartbeat_timeout_s": heartbeat_timeout_s,
         # The script shows a text as written when it has no translation: send only those that differ.
         "strings": {s: _(s) for s in SITTING_STRINGS if _(s) != s},
         "initial": {"attempt": candidate_view.status(session, attempt),

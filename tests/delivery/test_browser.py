@@ -35,7 +35,8 @@ _axe = Axe()
 def app_config(app_config):
     # Quick heartbeats so pauses and time-outs show within a second; real CSRF checks so the
     # scripts are proven to send the token.
-    return {**app_config, "PIAA_SITTING_POLL_S": 1, "PIAA_PROCTOR_POLL_S": 1, "WTF_CSRF_ENABLED": True}
+    return {**app_config, "PIAA_SITTING_POLL_S": 1, "PIAA_SITTING_QUIET_POLL_S": 1, "PIAA_PROCTOR_POLL_S": 1,
+            "WTF_CSRF_ENABLED": True}
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "PIAA_SITTING_POLL_S": 1, "WTF_CSRF_ENABLED": True}
+    return {**app_config, "PIAA_SITTING_POLL_S": 1, "PIAA_SITTING_QUIET_POLL_S": 2, "WTF_CSRF_ENABLED": True}
 
 
 class Calls:
@@ -35,7 +35,7 @@ class Calls:
         self.seen.append((request.method, path, body))
 
     def without_beats(self) -> list[tuple[str, str, dict | None]]:
-        return [c for c in self.seen if c[1] != "events"]
+        return [c for c in self.seen if c[1] != "events" and c[:2] != ("GET", "")]
 
     def clear(self) -> None:
         self.seen.clear()
@@ -105,3 +105,32 @@ def test_from_check_in_to_the_first_question_and_a_reload_ask_the_api_only_to_st
     page.reload()
     page.wait_for_selector("#sitting[data-state=question]")
     assert heading(page) == "Question 1" and calls.without_beats() == []
+
+
+def test_a_quiet_sitting_beats_with_bodiless_answers_and_signals_ride_along(live_server, page, session, candidate,
+                                                                          make_assessment, make_window):
+    window = make_window(make_assessment("loft", blueprint=SMALL))
+    check_in_and_start(page, live_server, candidate, window)
+    beats: list[tuple[str, int, int]] = []
+
+    def note(response):
+        request = response.request
+        if request.url.rstrip("/").split("/api/v1/attempts/", 1)[-1].isdigit() or request.url.endswith("/events"):
+            sizes = request.sizes()
+            beats.append((request.method, response.status, sizes["requestHeadersSize"] + sizes["requestBodySize"]
+                          + sizes["responseHeadersSize"] + sizes["responseBodySize"]))
+
+    page.on("response", note)
+    page.wait_for_timeout(4500)  # two quiet beats
+    page.evaluate("window.dispatchEvent(new Event('blur'))")
+    page.wait_for_timeout(2500)
+    page.remove_listener("response", note)
+    answered = [(method, status) for method, status, _ in beats]
+    assert len(beats) >= 2 and set(answered) == {("GET", 304), ("POST", 204)}, beats
+    assert all(size < (1200 if method == "GET" else 1600) for method, _, size in beats), beats
+    from sqlalchemy import select
+
+    from piaa.delivery.models import AttemptEvent
+
+    attempt = the_attempt(session, candidate)
+    assert "window_blur" in set(session.scalars(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == attempt.id)))

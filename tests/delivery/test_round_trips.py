@@ -235,3 +235,62 @@ def test_the_sitting_page_carries_the_current_question(app, session, calibration
     assert config["initial"]["items"] == [first]
     assert page.headers["Cache-Control"] == "no-store"
     assert '"key"' not in html and "Rationale" not in html and "1.2345678" not in html
+
+
+# --- the heartbeat in few bytes -------------------------------------------------------------------
+
+def test_an_unchanged_status_is_answered_without_a_body(app, session, candidate, proctor, make_assessment,
+                                                        make_window):
+    sitting = started(app, session, candidate, make_assessment, make_window, mode="loft")
+    url = f"/api/v1/attempts/{sitting.attempt_id}"
+    first = sitting.client.get(url, headers=sitting.headers)
+    version = first.json["v"]
+    assert first.headers["ETag"] == f'"{version}"'
+    again = sitting.client.get(url, headers={**sitting.headers, "If-None-Match": f'"{version}"'})
+    assert again.status_code == 304 and again.data == b""
+    # The heartbeat's answers carry no document policy: they are never documents.
+    assert "Content-Security-Policy" not in again.headers and "X-Frame-Options" not in again.headers
+    assert "Content-Security-Policy" in sitting.client.get(f"/attempts/{sitting.attempt_id}/sit").headers
+    # A warning from the proctor changes the version: the next heartbeat gets the status.
+    desk = Sitting(app.test_client(), bearer(session, proctor))
+    desk.call("POST", f"/proctor/attempts/{sitting.attempt_id}/warn", {"message": "Eyes on your screen"})
+    warned = sitting.client.get(url, headers={**sitting.headers, "If-None-Match": f'"{version}"'})
+    assert warned.status_code == 200 and warned.json["warnings"][0]["message"] == "Eyes on your screen"
+    assert warned.json["v"] != version
+
+
+def test_signals_sent_with_a_known_status_are_answered_204(app, session, candidate, make_assessment,
+                                                           make_window, clock):
+    sitting = started(app, session, candidate, make_assessment, make_window, mode="loft")
+    url = f"/api/v1/attempts/{sitting.attempt_id}/events"
+    version = sitting.call("GET", f"/attempts/{sitting.attempt_id}")["v"]
+    clock.advance(seconds=30)  # the time left changes, the version does not
+    quiet = sitting.client.post(url, json={"events": [{"kind": "window_blur"}], "known": version},
+                                headers=sitting.headers)
+    assert quiet.status_code == 204 and quiet.data == b""
+    assert sitting.call("POST", f"/attempts/{sitting.attempt_id}/events", {"events": []})["attempt"]["v"] == version
+    stale = sitting.client.post(url, json={"events": [], "known": "00000000"}, headers=sitting.headers)
+    assert stale.status_code == 200 and stale.json["attempt"]["v"] == version
+
+
+def test_the_quiet_heartbeat_stays_within_the_policys_timeout(app, session, candidate, make_assessment,
+                                                              make_window):
+    import json
+    import re
+
+    from tests.conftest import login
+
+    def config_for(assessment):
+        window = make_window(assessment)
+        attempt = Sitting(app.test_client(), bearer(session, candidate))
+        attempt.open(window.id)
+        attempt.check_in_and_start()
+        browser = app.test_client()
+        login(browser, candidate)
+        html = browser.get(f"/attempts/{attempt.attempt_id}/sit").get_data(as_text=True)
+        return json.loads(re.search(r'id="sitting-config">(.*?)</script>', html, re.DOTALL).group(1))
+
+    default = config_for(make_assessment("loft", code="Q-1"))
+    assert (default["poll_s"], default["quiet_poll_s"], default["heartbeat_timeout_s"]) == (10.0, 90.0, 120.0)
+    strict = config_for(make_assessment("loft", code="Q-2", proctoring={"heartbeat_timeout_s": 45}))
+    assert strict["quiet_poll_s"] == 33.75

@@ -58,7 +58,7 @@
     online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
     saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
     acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false,
-    holdTimer: null
+    holdTimer: null, heard: Date.now(), beating: null
   };
   s.queue.forEach(function (q) { delete q.sending; });  // a reload ended whatever was in flight
   // One item at a time: an answer waits this long on the device (kept in the queue) before it
@@ -67,13 +67,20 @@
   var HOLD_MS = cfg.one_at_a_time ? Math.max(0, cfg.answer_hold_ms || 0) : 0;
 
   // --- talking to the server ---------------------------------------------------------------
-  function api(method, path, body) {
-    var headers = {"Accept": "application/json", "X-CSRFToken": csrf, "X-PIAA-Client": CLIENT};
+  // extra: more headers. A GET sends no CSRF token and no referrer: the heartbeat's bytes count.
+  function api(method, path, body, extra) {
+    var get = method === "GET", headers = {"X-PIAA-Client": CLIENT};
+    if (!get) headers["X-CSRFToken"] = csrf;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(cfg.api + path, {method: method, headers: headers, credentials: "same-origin", cache: "no-store",
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
+    // A GET's reply is never stored (no-store) and "default" adds no cache headers to the request.
+    return fetch(cfg.api + path, {method: method, headers: headers, credentials: "same-origin",
+                                  cache: get ? "default" : "no-store",
+                                  referrerPolicy: get ? "no-referrer" : undefined,
                                   body: body === undefined ? undefined : JSON.stringify(body)})
       .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
+        return r.json().catch(function () { return {}; })
+          .then(function (b) { return {status: r.status, body: b, headers: r.headers}; });
       });
   }
   function message(r) { return (r.body && r.body.error && r.body.error.message) || ("HTTP " + r.status); }
@@ -82,6 +89,12 @@
   var clock = {left: null, at: 0, running: false};
   function syncClock(st) {
     clock.left = st.time_left_s; clock.at = performance.now(); clock.running = !!st.clock_running;
+  }
+  // An unchanged status still says how much time is left: the countdown follows the server.
+  function resync(left) {
+    if (left === null || left === "" || isNaN(Number(left))) return;
+    syncClock({time_left_s: Number(left), clock_running: clock.running});
+    tick();
   }
   function secondsLeft() {
     if (clock.left === null || clock.left === undefined) return null;
@@ -121,6 +134,7 @@
   // --- status: state, clock, warnings, pause ------------------------------------------------
   function applyStatus(st) {
     if (!st || !st.state) return;
+    s.heard = Date.now();
     var before = s.status && s.status.state;
     s.status = st;
     syncClock(st);
@@ -734,20 +748,33 @@
     s.signals.push({kind: kind, at: new Date().toISOString(), data: data || {}});
     store("signals", s.signals);
   }
+  // The heartbeat: the signals kept so far, or (none) the status asked for only if it changed.
+  // Either way the server answers with no body when the status is the version held here.
   function beat() {
-    var batch = s.signals.slice();
-    return api("POST", "/events", {events: batch.concat([{kind: "heartbeat", at: new Date().toISOString()}])})
-      .then(function (r) {
-        setOnline(true);
-        if (r.status === 200) {
-          s.signals.splice(0, batch.length);
-          store("signals", s.signals);
-          applyStatus(r.body.attempt);
-        } else if (r.status === 401) {
-          alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept."));
-        }
-        if (s.queue.length) flush();
-      }, function () { setOnline(false); });
+    if (s.beating) return s.beating;
+    var batch = s.signals.slice(), known = s.status && s.status.v;
+    var call = batch.length ? api("POST", "/events", {events: batch, known: known})
+      : api("GET", "", undefined, known ? {"If-None-Match": '"' + known + '"'} : {});
+    s.beating = call.then(function (r) {
+      setOnline(true);
+      if (r.status === 200 || r.status === 204 || r.status === 304) {
+        s.heard = Date.now();
+        if (batch.length) { s.signals.splice(0, batch.length); store("signals", s.signals); }
+        if (r.status === 200) applyStatus(batch.length ? r.body.attempt : r.body);
+        else resync(r.headers.get("X-PIAA-Time-Left"));
+      } else if (r.status === 401) {
+        alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept."));
+      }
+      if (s.queue.length) flush();
+    }, function () { setOnline(false); }).finally(function () { s.beating = null; });
+    return s.beating;
+  }
+  // Beat when nothing has brought the status for a while: every poll_s while something is
+  // going on (waiting for admission, paused, offline), every quiet_poll_s while the sitting
+  // runs undisturbed (the replies to moves and answers carry the status too).
+  function pulse() {
+    var quiet = s.online && s.status && s.status.state === "in_progress";
+    if (Date.now() - s.heard >= 1000 * (quiet ? cfg.quiet_poll_s : cfg.poll_s)) beat();
   }
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) return;
@@ -785,7 +812,7 @@
   setView("loading");
   renderSaveState();
   setInterval(tick, 1000);
-  setInterval(beat, Math.max(1, cfg.poll_s) * 1000);
+  setInterval(pulse, 1000);
   // The page carries what the API would answer now, so the question shows without a call.
   // Items first, then the queue: a queued move must not be overtaken by an older view.
   var initial = cfg.initial && cfg.initial.attempt ? cfg.initial : null;
