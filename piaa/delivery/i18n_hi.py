@@ -126,6 +126,10 @@ HINDI = {
     "Time is up. Submitting…": "समय समाप्त। जमा किया जा रहा है…",
     "5 minutes left": "5 मिनट शेष",
     "1 minute left": "1 मिनट शेष",
+    "{n} minutes left": "{n} मिनट शेष",
+    "Settings for this sitting": "इस परीक्षा की सेटिंग",
+    "Interrupt me with the 5- and 1-minute warnings (a screen reader reads them at once)":
+        "5 और 1 मिनट की चेतावनी मुझे तुरंत बताएँ (स्क्रीन रीडर उन्हें उसी समय पढ़ता है)",
     "Loading the next question…": "अगला प्रश्न लोड हो रहा है…",
     "The connection is back. Sending your answers…": "कनेक्शन लौट आया। आपके उत्तर भेजे जा रहे हैं…",
     "No answer given. Press Next again to move on without answering.":

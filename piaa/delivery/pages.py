@@ -124,7 +124,7 @@ SITTING_STRINGS = (
     "Offline: {n} answer(s) waiting; they are sent as soon as the connection returns.",
     "Offline: your answer is kept on this device and sent when the connection returns.",
     "Could not save: {message}", "All answers saved", "Time left", "Time is up. Submitting…",
-    "5 minutes left", "1 minute left", "Flag for review",
+    "5 minutes left", "1 minute left", "{n} minutes left", "Flag for review",
     "Previous", "Next", "Review answers", "Clear answer", "Answered", "Flagged", "Unanswered",
     "Queued", "Back to question", "Submit", "Loading the next question…",
     "The connection is back. Sending your answers…",

@@ -336,8 +336,10 @@ def test_the_server_submits_when_time_runs_out(live_server, page, session, candi
     assert page.get_by_label("अनुभाग अधिकारी", exact=True).is_checked()
     assert serious_violations(page) == []
     clock.advance(seconds=1800 - 290)
-    page.wait_for_selector("#alert:not([hidden])")
-    assert page.locator("#alert").inner_text() == "5 मिनट शेष"
+    # Shown and spoken politely (not as an alert: the candidate did not ask to be interrupted).
+    page.wait_for_selector("#time-warning:not([hidden])")
+    assert page.locator("#time-warning").inner_text() == "5 मिनट शेष" and page.locator("#alert").is_hidden()
+    assert page.locator("#timer-spoken").text_content() == "5 मिनट शेष"
     assert page.locator("#timer").get_attribute("class") == "timer low"
     clock.advance(seconds=290 + 6)
     page.wait_for_url("**/result")

@@ -113,10 +113,37 @@
     timer.classList.toggle("low", whole <= 300);
     timer.classList.toggle("last", whole <= 60);
     if (!s.status || s.status.state !== "in_progress") return;
-    if (whole <= 300 && whole > 60 && !s.warned5) { s.warned5 = true; alertText(t("5 minutes left")); }
-    if (whole <= 60 && whole > 0 && !s.warned1) { s.warned1 = true; alertText(t("1 minute left")); }
+    speakAt(whole);
+    if (whole <= 300 && whole > 60 && !s.warned5) { s.warned5 = true; timeWarning(t("5 minutes left")); }
+    if (whole <= 60 && whole > 0 && !s.warned1) { s.warned1 = true; timeWarning(t("1 minute left")); }
     if (whole <= 0 && !s.timeUp) { s.timeUp = true; alertText(t("Time is up. Submitting…")); timeUp(); }
   }
+  // The countdown is spoken politely at chosen moments only: on crossing each whole five
+  // minutes, and each minute of the last five (the 5- and 1-minute warnings speak for those).
+  function speakAt(whole) {
+    var minutes = Math.ceil(whole / 60), before = s.spokenMinutes;
+    s.spokenMinutes = minutes;
+    if (before === undefined || minutes >= before || minutes <= 0) return;
+    if (minutes === 5 || minutes === 1) return;
+    if (minutes % 5 === 0 || minutes < 5) $("timer-spoken").textContent = t("{n} minutes left", {n: minutes});
+  }
+  // The 5- and 1-minute warnings: shown and spoken politely, or as an alert (interrupting a
+  // screen reader) if the candidate asked for that in the sitting's settings.
+  function warningsAsAlerts() {
+    try { return localStorage.getItem("piaa.warningsAsAlerts") === "1"; } catch (e) { return false; }
+  }
+  function timeWarning(text) {
+    if (warningsAsAlerts()) { alertText(text); return; }
+    var box = $("time-warning");
+    box.hidden = false;
+    box.textContent = text;
+    $("timer-spoken").textContent = text;
+  }
+  $("warnings-as-alerts").checked = warningsAsAlerts();
+  $("warnings-as-alerts").addEventListener("change", function () {
+    try { localStorage.setItem("piaa.warningsAsAlerts", this.checked ? "1" : "0"); } catch (e) { /* kept for this page only */ }
+  });
+
   function timeUp() {
     // Answers in flight still land within the server's grace; then the server closes the attempt.
     flush(true).then(function again() {
@@ -205,7 +232,7 @@
     api("POST", "/start" + langQuery(), {}).then(function (r) {
       button.disabled = false;
       // The reply carries the first question (or the form): no second call for the items.
-      if (r.status === 200 && r.body.items) applyItems({attempt: r.body, items: r.body.items}, ++s.issued);
+      if (r.status === 200 && r.body.items) applyItems({attempt: r.body, items: r.body.items}, ++s.issued, true);
       else if (r.status === 200) applyStatus(r.body);
       else $("waiting-text").textContent = t("The assessment could not start: {message}", {message: message(r)});
     }, function () { button.disabled = false; setOnline(false); });
@@ -226,7 +253,8 @@
     }).finally(function () { s.loading = null; });
     return s.loading;
   }
-  function applyItems(body, stamp) {
+  // focus: move the focus to the question (after Start); a move to the next question does anyway.
+  function applyItems(body, stamp, focus) {
     if (stamp < s.applied) return;  // an older answer than one already shown
     s.applied = stamp;
     if (body.attempt.state === "in_progress") s.itemsLoaded = true;
@@ -251,7 +279,7 @@
       renderNavigator();
       if (s.view === "review") { renderReview(); return; }
     }
-    showQuestion(s.view !== "loading" && s.view !== "waiting");
+    showQuestion(focus || (s.view !== "loading" && s.view !== "waiting"));
   }
   function current() { return s.items[s.index]; }
   function isAnswered(item) {
