@@ -100,10 +100,17 @@ def test_an_answer_behind_the_candidate_is_refused_with_its_move(app, session, c
     assert attempt.current_position == 1 and stored(session, attempt.id)[0][0] == "B"
 
 
-def test_the_api_document_describes_the_move(client):
-    operation = client.get("/api/v1/openapi.json").get_json()["paths"]["/attempts/{attempt_id}/responses/{ref}"]["put"]
+def test_the_api_document_describes_the_move_the_batch_the_start_and_the_heartbeat(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    operation = paths["/attempts/{attempt_id}/responses/{ref}"]["put"]
     assert "next" in operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert "next item" in operation["responses"]["200"]["description"]
+    batch = paths["/attempts/{attempt_id}/responses"]["post"]
+    assert batch["tags"] == ["delivery: candidate"]
+    assert {"answers", "next"} <= set(batch["requestBody"]["content"]["application/json"]["schema"]["properties"])
+    assert "items" in paths["/attempts/{attempt_id}/start"]["post"]["responses"]["200"]["description"]
+    assert "304" in paths["/attempts/{attempt_id}"]["get"]["responses"]
+    assert "204" in paths["/attempts/{attempt_id}/events"]["post"]["responses"]
 
 
 # --- queued answers sent together ------------------------------------------------------------------
