@@ -23,6 +23,10 @@ from ``loopback_http``, a lean client: it shares the server's cores):
 2. Realistic, open loop: every one of ``--candidates`` candidates answers and moves on at
    exponentially distributed intervals of mean ``--think-s`` (2,000 every 8 s: about 250
    answers and 250 next-item selections a second), whatever the server's latency.
+   With ``--one-trip``, the whole sittings and the realistic crowd run a second time, each
+   answer carrying the move to the next item (``PUT .../responses/<ref>`` with ``next:
+   true``: one request per item instead of two), and a table compares items served,
+   latency of answering and moving on, and CPU per item.
 3. Capacity (``--capacity 400,800,1200``): the same open loop with crowds of each size,
    ``--capacity-s`` each, one line per size: served rate, p99s and CPU per answer + next-item
    pair of gunicorn, PostgreSQL and this load process, so the largest crowd that two cores
@@ -380,6 +384,26 @@ class Candidate:
                                {"ref": self.current["ref"]})
         self.current = body["items"][0] if body["items"] else None
 
+    async def answer_and_next(self, phase: str) -> None:
+        """The answer and the move to the next item in one round trip (``next: true``)."""
+        self.seq += 1
+        choice = self.choose()
+        ref = self.current["ref"]
+        body = await self.call(phase, "answer+next", "PUT", f"/api/v1/attempts/{self.attempt_id}/responses/{ref}",
+                               {"answer": choice, "seq": self.seq, "next": True})
+        if body.get("seq") != self.seq:
+            raise ApiError(f"answer acknowledged with seq {body.get('seq')}, sent {self.seq}")
+        self.recorder.acknowledged.append((self.attempt_id, ref, self.seq, choice))
+        self.current = body["items"][0] if body["items"] else None
+
+    async def move_on(self, phase: str, one_trip: bool) -> None:
+        """Answer the current item and move to the next: in one request, or in two."""
+        if one_trip:
+            await self.answer_and_next(phase)
+        else:
+            await self.answer(phase)
+            await self.next(phase)
+
     async def submit(self, phase: str) -> None:
         await self.call(phase, "submit", "POST", f"/api/v1/attempts/{self.attempt_id}/submit")
         self.done = True
@@ -404,9 +428,10 @@ async def closed_loop(seconds: float, concurrency: int, step, recorder: Recorder
 
 
 async def open_loop(crowd: list[Candidate], phase: str, seconds: float, think_s: float,
-                    recorder: Recorder) -> None:
+                    recorder: Recorder, one_trip: bool = False) -> None:
     """Every candidate of ``crowd`` answers and moves on at exponentially distributed
-    intervals of mean ``think_s``, for ``seconds``, whatever the server's latency."""
+    intervals of mean ``think_s``, for ``seconds``, whatever the server's latency; with
+    ``one_trip``, in one request (the answer carrying the move) instead of two."""
     stop_at = time.perf_counter() + seconds
 
     async def live(c):
@@ -422,8 +447,7 @@ async def open_loop(crowd: list[Candidate], phase: str, seconds: float, think_s:
                     if not c.done:
                         await c.submit(phase)
                     return
-                await c.answer(phase)
-                await c.next(phase)
+                await c.move_on(phase, one_trip)
             except ApiError:
                 try:
                     await c.resync(phase)
@@ -433,7 +457,7 @@ async def open_loop(crowd: list[Candidate], phase: str, seconds: float, think_s:
     began, cpu = time.perf_counter(), recorder.cpu_now()
     await asyncio.gather(*(live(c) for c in crowd))
     recorder.cpu_since(phase, cpu)
-    for kind in ("answer", "next", "submit", "items"):
+    for kind in ("answer", "next", "answer+next", "submit", "items"):
         recorder.stats[(phase, kind)].seconds = time.perf_counter() - began
 
 
@@ -492,28 +516,35 @@ async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> di
             rates[kind] = (len(recorder.stats[("saturation", kind)].latencies) - before) / seconds
         info["rounds"].append(rates)
 
-    # 1c. whole sittings as fast as they can go
-    sitting_pool = [tokens.pop() for _ in range(min(args.sitting_pool, len(tokens) - args.candidates))]
-    sittings = {"done": 0}
+    # 1c. whole sittings as fast as they can go: each answer and move in two requests, then
+    #     (``sitting 1-trip``) in one
+    reserve = args.candidates * (2 if args.one_trip else 1)
+    sitting_pool = [tokens.pop() for _ in range(min(args.sitting_pool, len(tokens) - reserve))]
+    half = len(sitting_pool) // 2 if args.one_trip else len(sitting_pool)
+    for phase, one_trip, pool in (("sitting", False, sitting_pool[:half]), ("sitting 1-trip", True, sitting_pool[half:])):
+        if one_trip and not args.one_trip:
+            continue
+        sittings = {"done": 0, "items": 0}
 
-    async def sit(i):
-        if not sitting_pool:
-            await asyncio.sleep(0.05)
-            return
-        c = candidate(sitting_pool.pop())
-        await c.begin("sitting", seed_data.window_id)
-        while c.current is not None and time.perf_counter() < sit_stop[0]:
-            await c.answer("sitting")
-            await c.next("sitting")
-        if c.current is None:
-            await c.submit("sitting")
-            sittings["done"] += 1
+        async def sit(i, phase=phase, one_trip=one_trip, sittings=sittings, pool=pool):
+            if not pool:
+                await asyncio.sleep(0.05)
+                return
+            c = candidate(pool.pop())
+            await c.begin(phase, seed_data.window_id)
+            while c.current is not None and time.perf_counter() < sit_stop[0]:
+                await c.move_on(phase, one_trip)
+                sittings["items"] += 1
+            if c.current is None:
+                await c.submit(phase)
+                sittings["done"] += 1
 
-    sit_stop = [time.perf_counter() + args.saturation_s]
-    seconds = await closed_loop(args.saturation_s, args.concurrency, sit, recorder, "sitting")
-    for kind in ("create", "check_in", "start", "items", "answer", "next", "submit"):
-        recorder.stats[("sitting", kind)].seconds = seconds
-    info["sittings_completed"] = sittings["done"]
+        sit_stop = [time.perf_counter() + args.saturation_s]
+        seconds = await closed_loop(args.saturation_s, args.concurrency, sit, recorder, phase)
+        for kind in ("create", "check_in", "start", "items", "answer", "next", "answer+next", "submit"):
+            recorder.stats[(phase, kind)].seconds = seconds
+        info.setdefault("sittings", {})[phase] = (sittings["done"], sittings["items"] / seconds)
+    info["sittings_completed"] = info["sittings"]["sitting"][0]
 
     # 2. realistic open loop, then (with --capacity) more of them at other crowd sizes
     async def crowd_of(size: int) -> list[Candidate]:
@@ -532,6 +563,9 @@ async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> di
     info["realistic_setup_s"] = time.perf_counter() - t0
     await open_loop(crowd, "realistic", args.realistic_s, args.think_s, recorder)
     info["realistic_candidates"] = len(crowd)
+    if args.one_trip:  # the same crowd size, each answer carrying the move
+        crowd = await crowd_of(args.candidates)
+        await open_loop(crowd, "realistic 1-trip", args.realistic_s, args.think_s, recorder, one_trip=True)
     for size in args.capacity:
         crowd = await crowd_of(size)
         await open_loop(crowd, f"capacity {len(crowd)}", args.capacity_s, args.think_s, recorder)
@@ -598,6 +632,32 @@ def print_capacity(recorder: Recorder, args) -> None:
               f"{fmt(nxt['p99']):>9} {cpu:>46}  {'PASS' if ok else 'MISS'}")
 
 
+def print_one_trip(recorder: Recorder, info: dict, args) -> None:
+    """Answer and move on in two requests (answer, then next) against one (the answer
+    carrying the move): items served, latency, and CPU per item."""
+    print(f"\nanswer and move on: two round trips (PUT answer, POST next) against one (PUT answer with next: true)")
+    print(f"{'phase':<17} {'items/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms per item: gunicorn / PostgreSQL / load':>47}")
+    for phase in ("sitting", "sitting 1-trip", "realistic", "realistic 1-trip"):
+        if phase.endswith("1-trip"):
+            rows = [recorder.stats[(phase, "answer+next")].row()]
+        else:
+            rows = [recorder.stats[(phase, "answer")].row(), recorder.stats[(phase, "next")].row()]
+        items = rows[-1]["n"]
+        if not items:
+            continue
+        seconds = recorder.stats[(phase, "answer+next" if phase.endswith("1-trip") else "next")].seconds
+        # the latency of answering and moving on: one call, or the two one after the other
+        lat = (np.array(recorder.stats[(phase, "answer+next")].latencies) if phase.endswith("1-trip") else
+               np.array(recorder.stats[(phase, "answer")].latencies[:items]) +
+               np.array(recorder.stats[(phase, "next")].latencies[:items])) * 1000
+        cpu = " / ".join(f"{1000 * x / items:.1f}" for x in recorder.cpu.get(phase, (0, 0, 0)))
+        print(f"{phase:<17} {items / seconds:>8.1f} {np.percentile(lat, 50):>8.2f} {np.percentile(lat, 99):>8.2f} {cpu:>47}")
+    done = info.get("sittings", {})
+    if "sitting 1-trip" in done and done["sitting"][1]:
+        print(f"saturated items per second, one trip / two: {done['sitting 1-trip'][1] / done['sitting'][1]:.2f} "
+              f"({done['sitting 1-trip'][1]:.1f} / {done['sitting'][1]:.1f})")
+
+
 def report(recorder: Recorder, info: dict, checked: int, missing: list, args) -> bool:
     rows = []
     order = [("saturation", "trivial"), ("saturation", "upsert"), ("saturation", "answer"),
@@ -645,6 +705,8 @@ def report(recorder: Recorder, info: dict, checked: int, missing: list, args) ->
               f"load process {client:.1f} ms; {cores} cores serve at most {1000 * cores / server:.0f} "
               f"answers/s running gunicorn alone, {1000 * cores / (server + database):.0f} with PostgreSQL "
               f"beside it, {1000 * cores / (server + database + client):.0f} with this load process too")
+    if args.one_trip:
+        print_one_trip(recorder, info, args)
     if args.capacity:
         print_capacity(recorder, args)
     errors = {f"{p}/{k}": dict(s.errors) for (p, k), s in recorder.stats.items() if s.errors}
@@ -690,6 +752,9 @@ def main() -> int:
     parser.add_argument("--sitting-pool", type=int, default=800)
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20240612)
+    parser.add_argument("--one-trip", action="store_true",
+                        help="also run the whole sittings and the realistic crowd answering and moving on in "
+                             "one request (the answer carrying the move), and compare")
     parser.add_argument("--timeline", type=Path, default=None,
                         help="write every acknowledged call (phase, kind, start s, latency ms) to this CSV")
     args = parser.parse_args()
@@ -706,7 +771,7 @@ def main() -> int:
            "PIAA_BENCHMARK_ENDPOINTS": "1"}
     env.pop("PIAA_REDIS_URL", None)
     migrate(env)
-    n_users = args.candidates + sum(args.capacity) + args.sitting_pool + args.concurrency + 1
+    n_users = args.candidates * (2 if args.one_trip else 1) + sum(args.capacity) + args.sitting_pool + args.concurrency + 1
     seed_data = seed(args.db_url, n_users, args.items, np.random.default_rng(args.seed))
     print(f"seeded {len(seed_data.items)} items and {n_users} candidates in {time.perf_counter() - t0:.1f} s")
     port = free_port()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,9 +23,9 @@ from piaa.api import api_blueprint, openapi
 from piaa.clock import as_utc, now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery import attempts as attempt_service
-from piaa.delivery import forms, proctoring, scoring, states
+from piaa.delivery import candidate_view, forms, proctoring, scoring, states
 from piaa.delivery.models import Attempt
-from piaa.errors import Invalid, NotFound
+from piaa.errors import Conflict, Invalid, NotFound
 from piaa.extensions import db, limiter
 from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.items.models import ItemBank
@@ -33,7 +33,7 @@ from piaa.i18n import N_
 
 api = api_blueprint("delivery_api", __name__)
 SIGNALS_BODY_BYTES = proctoring.MAX_BATCH * (proctoring.MAX_SIGNAL_DATA_BYTES + 256)
-# The browser sends a batch with its heartbeat every 15 s and on reconnecting.
+# The browser sends a batch with its heartbeat (at most every few seconds) and on reconnecting.
 SIGNAL_CALLS_PER_MINUTE = "30 per minute"
 TAG_CANDIDATE, TAG_PROCTOR, TAG_ADMIN = ["delivery: candidate"], ["delivery: proctor"], ["delivery: admin"]
 
@@ -67,18 +67,12 @@ def _user() -> User:
 
 
 def _status(attempt: Attempt, answered: int | None = None) -> dict[str, Any]:
-    body = attempt_service.status(db.session, attempt, answered=answered)
-    body["warnings"] = proctoring.pending_warnings(db.session, attempt)
-    return body
+    return candidate_view.status(db.session, attempt, answered)
 
 
 def _items(attempt: Attempt, lang: str | None = None, rows: list | None = None) -> list[dict[str, Any]]:
     """The candidate's view of ``rows`` (default: ``visible_items``)."""
-    lang = lang if lang in attempt.assessment.languages else None
-    if rows is None:
-        rows = attempt_service.visible_items(db.session, attempt)
-    versions = attempt_service.item_versions(db.session, attempt, rows) if rows else {}
-    return [attempt_service.candidate_item(attempt, row, lang, versions[row.version_id]) for row in rows]
+    return candidate_view.items(db.session, attempt, lang, rows)
 
 
 def _text(value: Any, field: str) -> str:
@@ -165,15 +159,40 @@ def create_attempt():
     return jsonify(_status(attempt)), 200 if before == attempt.id else 201
 
 
+def _heartbeat(view):
+    """Mark a view the sitting's heartbeat calls: its JSON (or empty) answers are never
+    documents, so they go without the document policies (Content-Security-Policy, frame
+    and permissions policies), which would be most of a heartbeat's bytes."""
+    view.talisman_view_options = {"content_security_policy": None, "frame_options": None,
+                                  "permissions_policy": None}
+    return view
+
+
 @api.get("/attempts/<int:attempt_id>")
 @role_required(CANDIDATE)
-@openapi("Current state, server time, deadline and time left, warnings, result once scored",
-         tags=TAG_CANDIDATE, responses={200: "the attempt's status"})
+@_heartbeat
+@openapi("Current state, server time, deadline and time left, warnings, result once scored. "
+         "Also the sitting's heartbeat: the contact is noted; with If-None-Match: the status's "
+         "ETag (its version v), an unchanged status is answered 304 with no body",
+         tags=TAG_CANDIDATE, parameters=[{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+         responses={200: "the attempt's status, with its version v (also the ETag)",
+                    304: "the status has the version the client knows: nothing to act on but the "
+                         "time left, in the header X-PIAA-Time-Left (seconds)"})
 def attempt_status(attempt_id: int):
     attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
     body = _status(attempt)  # read before the commit expires the attempt
     db.session.commit()
-    return jsonify(body)
+    response = _unchanged(body, 304) if request.if_none_match.contains(body["v"]) else jsonify(body)
+    response.set_etag(body["v"])
+    return response
+
+
+def _unchanged(status: dict[str, Any], code: int):
+    """An answer with no body for a client holding this status's version: only the time
+    left, so that its countdown follows the server's clock (a phone asleep stops its own)."""
+    response = current_app.response_class(status=code)
+    response.headers["X-PIAA-Time-Left"] = f"{status['time_left_s']:.1f}"
+    return response
 
 
 @api.post("/attempts/<int:attempt_id>/check-in")
@@ -196,14 +215,19 @@ def check_in(attempt_id: int):
 
 @api.post("/attempts/<int:attempt_id>/start")
 @role_required(CANDIDATE)
-@openapi("Start the sitting (after check-in, and admission where the policy asks for it)",
-         tags=TAG_CANDIDATE, responses={200: "the attempt, now in progress",
-                                        409: "not checked in, awaiting admission, or window closed"})
+@openapi("Start the sitting (after check-in, and admission where the policy asks for it); the "
+         "reply carries what GET .../items would, so the first question needs no second call",
+         tags=TAG_CANDIDATE, parameters=[{"name": "lang", "in": "query", "schema": {"type": "string"}}],
+         responses={200: "the attempt, now in progress (status fields), and items: the first item "
+                         "(adaptive, linear) or the form, as GET .../items gives them",
+                    409: "not checked in, awaiting admission, or window closed"})
 def start(attempt_id: int):
     attempt = attempt_service.candidate_attempt(db.session, attempt_id, _user())
     attempt = attempt_service.start(db.session, attempt, _user(), _client())
+    items = _items(attempt, request.args.get("lang"))
+    body = {**_status(attempt), "items": items}  # read before the commit expires the attempt
     db.session.commit()
-    return jsonify(_status(attempt))
+    return jsonify(body)
 
 
 @api.get("/attempts/<int:attempt_id>/items")
@@ -222,19 +246,70 @@ def items(attempt_id: int):
 @api.put("/attempts/<int:attempt_id>/responses/<ref>")
 @role_required(CANDIDATE)
 @openapi("Save an answer; acknowledged only after the commit. A seq not above the stored one "
-         "changes nothing and returns the stored seq", tags=TAG_CANDIDATE,
+         "changes nothing and returns the stored seq. Adaptive and linear: with next: true the "
+         "answer is made final and the reply carries the next item, as POST .../next would "
+         "(one round trip instead of two; resending the pair is safe)", tags=TAG_CANDIDATE,
          request={"type": "object", "required": ["answer", "seq"], "properties": {
-             "answer": {}, "seq": {"type": "integer", "minimum": 1}}},
-         responses={200: "ref, seq (the stored one), saved (false: nothing changed)",
-                    409: "paused, finished, final or time is up (code time_up)", 422: "bad answer or seq"})
+             "answer": {}, "seq": {"type": "integer", "minimum": 1},
+             "next": {"type": "boolean", "default": False,
+                      "description": "also move on from this item (adaptive and linear only)"}}},
+         responses={200: "ref, seq (the stored one), saved (false: nothing changed); with next: "
+                         "true also attempt: status (complete: true when the test is over) and "
+                         "items: the next item (empty at the end)",
+                    409: "paused, finished, final, time is up (code time_up), or next in free "
+                         "navigation (code free_navigation): then nothing is saved",
+                    422: "bad answer or seq"})
 def save_response(attempt_id: int, ref: str):
     body = _body()
     if "answer" not in body:
         raise Invalid(N_('send {"answer": ..., "seq": n}'), field="answer")
+    if body.get("next") is True:
+        receipt, attempt, shown, answered = attempt_service.answer_and_advance(
+            db.session, attempt_id, _user(), ref, body.get("answer"), body.get("seq"), _client())
+        reply = {"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved,
+                 "items": _items(attempt, rows=shown)}
+        reply["attempt"] = _status(attempt, answered)  # read before the commit expires the attempt
+        db.session.commit()
+        return jsonify(reply)
     receipt = attempt_service.save_answer(db.session, attempt_id, _user(), ref, body.get("answer"),
                                           body.get("seq"), _client())
     db.session.commit()
     return jsonify({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
+
+
+@api.post("/attempts/<int:attempt_id>/responses")
+@role_required(CANDIDATE)
+@openapi("Save several answers at once (a client's queue after a dead link), each by the rules "
+         "of PUT .../responses/{ref}: its own seq, a seq not above the stored one changes nothing. "
+         "Adaptive and linear: next names the item to move on from afterwards, as POST .../next",
+         tags=TAG_CANDIDATE,
+         request={"type": "object", "required": ["answers"], "properties": {
+             "answers": {"type": "array", "minItems": 1, "maxItems": attempt_service.MAX_ANSWERS_PER_BATCH,
+                         "items": {"type": "object", "required": ["ref", "answer", "seq"], "properties": {
+                             "ref": {"type": "string"}, "answer": {}, "seq": {"type": "integer", "minimum": 1}}}},
+             "next": {"type": "string", "description": "the ref of the item to move on from"}}},
+         responses={200: "results: one per answer, in order: {ref, seq, saved} or {ref, error: {code, "
+                         "message}} (the others are saved all the same); attempt: status; with next, "
+                         "items: the next item, or next_error: {code, message} if the move was refused",
+                    404: "not the caller's attempt", 422: "not a list of answers"})
+def save_responses(attempt_id: int):
+    body = _body()
+    results = attempt_service.save_answers(db.session, attempt_id, _user(), body.get("answers"), _client())
+    reply: dict[str, Any] = {"results": results}
+    attempt, answered, shown = None, None, None
+    if isinstance(body.get("next"), str):
+        try:
+            attempt, shown, answered = attempt_service.advance_and_show(db.session, attempt_id, _user(),
+                                                                        body["next"], _client())
+        except (Conflict, NotFound) as refused:  # the answers stand; the client hears why it did not move
+            reply["next_error"] = refused.to_dict()["error"]
+        else:
+            reply["items"] = _items(attempt, rows=shown)
+    if attempt is None:
+        attempt = attempt_service.candidate_attempt(db.session, attempt_id, _user())
+    reply["attempt"] = _status(attempt, answered)  # read before the commit expires the attempt
+    db.session.commit()
+    return jsonify(reply)
 
 
 @api.post("/attempts/<int:attempt_id>/responses/<ref>/flag")
@@ -271,19 +346,27 @@ def _attempt_key() -> str:
 @api.post("/attempts/<int:attempt_id>/events")
 @role_required(CANDIDATE)
 @limiter.limit(SIGNAL_CALLS_PER_MINUTE, key_func=_attempt_key)
-@openapi("Proctoring signals in a batch (heartbeat every 15 s); answers with status and warnings",
+@_heartbeat
+@openapi("Proctoring signals in a batch (sent with the heartbeat); answers with status and warnings, "
+         "or 204 with no body when known names the status's version v and it is unchanged",
          tags=TAG_CANDIDATE, request={"type": "object", "properties": {"events": {"type": "array", "items": {
              "type": "object", "required": ["kind"], "properties": {
                  "kind": {"type": "string", "enum": list(proctoring.CLIENT_SIGNALS)},
-                 "at": {"type": "string"}, "data": {"type": "object"}}}}}},
-         responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)"})
+                 "at": {"type": "string"}, "data": {"type": "object"}}}},
+             "known": {"type": "string", "description": "the version v of the last status the client holds"}}},
+         responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)",
+                    204: "stored; the status is the version the client knows (time left in the "
+                         "header X-PIAA-Time-Left)"})
 def signals(attempt_id: int):
     # A full batch of small signals is a few tens of kilobytes; nothing bigger is read.
     request.max_content_length = SIGNALS_BODY_BYTES
-    attempt, stored = proctoring.receive_signals(db.session, attempt_id, _user(),
-                                                 _body().get("events", []), _client())
+    body = _body()
+    attempt, stored = proctoring.receive_signals(db.session, attempt_id, _user(), body.get("events", []), _client())
+    status = _status(attempt)
     db.session.commit()
-    return jsonify({"stored": stored, "attempt": _status(attempt)})
+    if body.get("known") == status["v"]:
+        return _unchanged(status, 204)
+    return jsonify({"stored": stored, "attempt": status})
 
 
 @api.post("/attempts/<int:attempt_id>/warnings/<int:warning_id>/ack")

@@ -34,8 +34,11 @@ PROCTORING_DEFAULTS: dict[str, Any] = {
     "require_admission": False,
     # Resuming from another device (another browser) without a proctor's admission.
     "allow_other_device": True,
-    # Silence longer than this counts as a disconnection (clients beat every 15 s).
-    "heartbeat_timeout_s": 45,
+    # Silence longer than this counts as a disconnection. A running sitting's client beats
+    # every 90 s at most (three quarters of this; sooner while paused, waiting or offline), so
+    # that its heartbeat costs a phone under 20 KB in 20 minutes; a shorter drop costs the
+    # candidate no time, since answers wait on the device and go when the link returns.
+    "heartbeat_timeout_s": 120,
     # Under "clock stops", disconnected time given back per sitting, at most; beyond it the
     # clock runs, and only a proctor's added time (an audited decision) gives more.
     "max_disconnected_s": 300,

@@ -626,6 +626,44 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     return AnswerReceipt(ref, seq, True)
 
 
+# Answers a client may send together: a whole form's answers queued during a dead link.
+MAX_ANSWERS_PER_BATCH = 100
+
+
+def save_answers(session: Session, attempt_id: int, user: User, answers: Any,
+                 client: ClientInfo | None = None) -> list[dict[str, Any]]:
+    """Store several answers in one unit of work, in the order given, each by the rules of
+    ``save_answer`` (its own ``seq``, so a resent batch changes nothing): what a client sends
+    after a dead link, so that every queued answer is saved within one round trip.
+
+    Returns one entry per answer, in order: ``{ref, seq, saved}``, or ``{ref, error: {code,
+    message}}`` for an answer refused (time up, final, paused, bad shape or seq, no such
+    item); the others are stored all the same. Refusals are raised before anything of that
+    answer is written, so one refused answer leaves the rest of the batch whole.
+
+    :raise Invalid: if ``answers`` is not a list of at most ``MAX_ANSWERS_PER_BATCH`` objects
+        naming an item (``ref``).
+    :raise NotFound: if the attempt is not the caller's.
+    """
+    if not isinstance(answers, list) or not answers or len(answers) > MAX_ANSWERS_PER_BATCH:
+        raise Invalid(f"answers must be a list of 1 to {MAX_ANSWERS_PER_BATCH} answers, got "
+                      f"{len(answers) if isinstance(answers, list) else type(answers).__name__}", field="answers")
+    for i, entry in enumerate(answers):
+        if not isinstance(entry, dict) or not isinstance(entry.get("ref"), str) or "answer" not in entry:
+            raise Invalid(f'answers[{i}]: send {{"ref": ..., "answer": ..., "seq": n}}', field=f"answers[{i}]")
+    candidate_attempt(session, attempt_id, user)  # someone else's attempt: 404 for the whole batch
+    results = []
+    for entry in answers:
+        try:
+            receipt = save_answer(session, attempt_id, user, entry["ref"], entry["answer"], entry.get("seq"),
+                                  client)
+        except (Conflict, Invalid, NotFound) as refused:
+            results.append({"ref": entry["ref"], **refused.to_dict()})
+        else:
+            results.append({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
+    return results
+
+
 def _flag_fast_answer(session: Session, attempt: Attempt, row: AttemptItem, at: datetime) -> None:
     if row.presented_at is None:
         return
@@ -667,6 +705,25 @@ def advance_and_show(session: Session, attempt_id: int, user: User, ref: str | N
     items are answered (``answered_count``), both from the rows the move has already read."""
     attempt, rows = _advance(session, attempt_id, user, ref, client)
     return attempt, visible_items(session, attempt, rows), answered_count(rows)
+
+
+def answer_and_advance(session: Session, attempt_id: int, user: User, ref: str, answer: Any, seq: Any,
+                       client: ClientInfo | None = None
+                       ) -> tuple[AnswerReceipt, Attempt, list[AttemptItem], int]:
+    """The answer to the item ``ref`` and the move past it, in one unit of work (adaptive
+    and linear): ``save_answer`` then ``advance_and_show``, so the candidate's client answers
+    and gets the next item in one round trip instead of two.
+
+    Each half keeps its own rules, so the pair is as safe to resend as each call alone: a
+    resent pair whose reply was lost finds the answer stored (``seq`` not newer: nothing
+    changes) and the item behind (the move is not made twice).
+
+    :raise Conflict: as ``save_answer`` or ``advance`` (free navigation has no next item);
+        then neither the answer nor the move is made.
+    """
+    receipt = save_answer(session, attempt_id, user, ref, answer, seq, client)
+    attempt, shown, answered = advance_and_show(session, attempt_id, user, ref, client)
+    return receipt, attempt, shown, answered
 
 
 def _advance(session: Session, attempt_id: int, user: User, ref: str | None,

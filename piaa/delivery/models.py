@@ -30,14 +30,17 @@ Design note (for whoever builds on this domain)
   with the method (``eap`` or ``classical``) and the parameter set used; the attempt's
   ``theta``, ``se``, ``level`` mirror the newest.
 * Client conventions: send ``X-PIAA-Client`` (a random id per tab, kept across reloads)
-  on every candidate call; POST a ``heartbeat`` signal every 15 s (silence past the
-  policy's ``heartbeat_timeout_s`` counts as a disconnection); keep one increasing ``seq``
-  per attempt for answers and resend unacknowledged answers in order. Error codes a client
+  on every candidate call; beat well within the policy's ``heartbeat_timeout_s`` (silence
+  past it counts as a disconnection): ``GET .../attempts/<id>`` with ``If-None-Match`` (304
+  while nothing changed), or signals to ``POST .../events`` with ``known`` (204 likewise);
+  answer and move on in one call (``PUT .../responses/<ref>`` with ``next: true``); keep one
+  increasing ``seq`` per attempt for answers and resend unacknowledged answers in order, all
+  together after a dead link (``POST .../responses``). Error codes a client
   acts on (409 unless noted): ``time_up``, ``paused``, ``not_in_progress``, ``answer_final``,
   ``other_device``, ``awaiting_admission``, ``window_closed``, ``attempts_used``,
   ``pool_exhausted``, ``not_calibrated``, ``illegal_transition``, ``free_navigation``;
   ``invalid`` (422) for a malformed answer.
-* What reaches a candidate is built only in ``piaa.delivery.api`` from
+* What reaches a candidate is built only in ``piaa.delivery.candidate_view`` from
   ``piaa.items.types`` candidate views: never keys, credits, parameters, ``scored`` flags
   or rows not yet administered.
 """

@@ -4,7 +4,7 @@ the proctor's windows and actions, and the merged timeline of an attempt for rev
 
 These helpers read through the delivery services and never commit; the views commit.
 Nothing built here for a candidate carries a key, a scoring rule or an IRT parameter:
-the sitting page gets its items from the candidate API like any other client.
+the sitting page carries the items the candidate API would give (``candidate_view``).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from piaa.accounts.models import ADMIN, User
 from piaa.clock import as_utc, now
 from piaa.delivery import attempts as attempt_service
+from piaa.delivery import candidate_view
 from piaa.delivery import proctoring, scoring, states
 from piaa.delivery.assessments import is_open_at, proctor_window_ids, proctoring_policy, windows_for
 from piaa.delivery.models import ADAPTIVE, Attempt, Enrolment, Window
@@ -31,6 +32,14 @@ from piaa.i18n import N_
 # between refreshes of the proctor's dashboard; deployments may lower or raise them.
 DEFAULT_SITTING_POLL_S = 10.0
 DEFAULT_PROCTOR_POLL_S = 3.0
+# While a sitting runs undisturbed, its heartbeat comes this much more rarely, but always well
+# within the policy's heartbeat timeout (three quarters of it: a 30 s margin by default), so a
+# live client is never taken for a lost one.
+DEFAULT_SITTING_QUIET_POLL_S = 90.0
+QUIET_SHARE_OF_TIMEOUT = 0.75
+# Adaptive and linear: milliseconds an answer waits on the device before it is sent alone, so
+# that one given just before Next goes with the move in one request.
+DEFAULT_ANSWER_HOLD_MS = 1500
 # The result scale: θ from -4 to +4 covers practically every official.
 SCALE_LOW, SCALE_HIGH = -4.0, 4.0
 
@@ -117,7 +126,7 @@ SITTING_STRINGS = (
     N_("Offline: {n} answer(s) waiting; they are sent as soon as the connection returns."),
     N_("Offline: your answer is kept on this device and sent when the connection returns."),
     N_("Could not save: {message}"), N_("All answers saved"), N_("Time left"), N_("Time is up. Submitting…"),
-    N_("5 minutes left"), N_("1 minute left"), N_("Flag for review"),
+    N_("5 minutes left"), N_("1 minute left"), N_("{n} minutes left"), N_("Flag for review"),
     N_("Previous"), N_("Next"), N_("Review answers"), N_("Clear answer"), N_("Answered"), N_("Flagged"), N_("Unanswered"),
     N_("Queued"), N_("Back to question"), N_("Submit"), N_("Loading the next question…"),
     N_("The connection is back. Sending your answers…"),
@@ -138,8 +147,10 @@ SITTING_STRINGS = (
 )
 
 
-def sitting_config(attempt: Attempt, user: User) -> dict[str, Any]:
-    """The settings and translated texts the sitting script needs; no item, key or score."""
+def sitting_config(session: Session, attempt: Attempt, user: User) -> dict[str, Any]:
+    """The settings and translated texts the sitting script needs, and what the candidate
+    API would answer now (``initial``: the status and the items the candidate may see), so
+    that the page shows the question without a further round trip. No key or score."""
     assessment = attempt.assessment
     one_at_a_time = attempt_service.shows_one_at_a_time(attempt)
     lang = attempt.language
@@ -147,6 +158,8 @@ def sitting_config(attempt: Attempt, user: User) -> dict[str, Any]:
 
     if current_language() in assessment.languages:
         lang = current_language()
+    poll_s = float(current_app.config.get("PIAA_SITTING_POLL_S", DEFAULT_SITTING_POLL_S))
+    heartbeat_timeout_s = float(proctoring_policy(assessment)["heartbeat_timeout_s"])
     return {
         "attempt_id": attempt.id,
         "api": url_for("delivery_api.attempt_status", attempt_id=attempt.id),
@@ -156,9 +169,16 @@ def sitting_config(attempt: Attempt, user: User) -> dict[str, Any]:
         "one_at_a_time": one_at_a_time,
         "item_lang": lang,
         "clock_stops": attempt.pause_policy == "clock_stops",
-        "poll_s": float(current_app.config.get("PIAA_SITTING_POLL_S", DEFAULT_SITTING_POLL_S)),
-        "heartbeat_timeout_s": float(proctoring_policy(assessment)["heartbeat_timeout_s"]),
-        "strings": {s: _(s) for s in SITTING_STRINGS},
+        "poll_s": poll_s,
+        "quiet_poll_s": max(poll_s, min(float(current_app.config.get("PIAA_SITTING_QUIET_POLL_S",
+                                                                      DEFAULT_SITTING_QUIET_POLL_S)),
+                                        heartbeat_timeout_s * QUIET_SHARE_OF_TIMEOUT)),
+        "answer_hold_ms": int(current_app.config.get("PIAA_SITTING_ANSWER_HOLD_MS", DEFAULT_ANSWER_HOLD_MS)),
+        "heartbeat_timeout_s": heartbeat_timeout_s,
+        # The script shows a text as written when it has no translation: send only those that differ.
+        "strings": {s: _(s) for s in SITTING_STRINGS if _(s) != s},
+        "initial": {"attempt": candidate_view.status(session, attempt),
+                    "items": candidate_view.items(session, attempt, lang)},
     }
 
 

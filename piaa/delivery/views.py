@@ -90,11 +90,12 @@ def check_in(attempt_id: int):
 def sitting(attempt_id: int):
     # Polling closes an attempt whose time ran out while nobody was looking.
     attempt = attempt_service.poll(db.session, attempt_id, _user())
-    db.session.commit()
     if attempt.state == states.CREATED or not states.is_open(attempt.state):
+        db.session.commit()
         return redirect(pages.page_for(attempt))
-    return render_template("delivery/sitting.html", attempt=attempt,
-                           config=pages.sitting_config(attempt, _user()))
+    config = pages.sitting_config(db.session, attempt, _user())  # marks the items it carries shown
+    db.session.commit()
+    return render_template("delivery/sitting.html", attempt=attempt, config=config)
 
 
 @pages_bp.get("/attempts/<int:attempt_id>/result")

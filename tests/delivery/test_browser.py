@@ -37,7 +37,8 @@ _axe = Axe()
 def app_config(app_config):
     # Quick heartbeats so pauses and time-outs show within a second; real CSRF checks so the
     # scripts are proven to send the token.
-    return {**app_config, "PIAA_SITTING_POLL_S": 1, "PIAA_PROCTOR_POLL_S": 1, "WTF_CSRF_ENABLED": True}
+    return {**app_config, "PIAA_SITTING_POLL_S": 1, "PIAA_SITTING_QUIET_POLL_S": 1, "PIAA_PROCTOR_POLL_S": 1,
+            "WTF_CSRF_ENABLED": True}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -337,8 +338,10 @@ def test_the_server_submits_when_time_runs_out(live_server, page, session, candi
     assert page.get_by_label("अनुभाग अधिकारी", exact=True).is_checked()
     assert serious_violations(page) == []
     clock.advance(seconds=1800 - 290)
-    page.wait_for_selector("#alert:not([hidden])")
-    assert page.locator("#alert").inner_text() == "5 मिनट शेष"
+    # Shown and spoken politely (not as an alert: the candidate did not ask to be interrupted).
+    page.wait_for_selector("#time-warning:not([hidden])")
+    assert page.locator("#time-warning").inner_text() == "5 मिनट शेष" and page.locator("#alert").is_hidden()
+    assert page.locator("#timer-spoken").text_content() == "5 मिनट शेष"
     assert page.locator("#timer").get_attribute("class") == "timer low"
     clock.advance(seconds=290 + 6)
     page.wait_for_url("**/result")

@@ -75,8 +75,10 @@ def test_begin_check_in_then_the_sitting_shell(app, session, candidate, candidat
     config = json.loads(re.search(r'<script type="application/json" id="sitting-config">(.*?)</script>',
                                   html, re.DOTALL).group(1))
     assert config["attempt_id"] == attempt.id and config["api"] == f"/api/v1/attempts/{attempt.id}"
-    assert config["one_at_a_time"] is False and config["strings"]["Saved"] == "Saved"
-    # The shell carries no item: they come from the candidate API only.
+    # English texts are shown as written: only translations differing from them are sent.
+    assert config["one_at_a_time"] is False and "Saved" not in config["strings"]
+    assert config["initial"]["attempt"]["state"] == "checked_in" and config["initial"]["items"] == []
+    # Before the start the page carries no item.
     assert "Stem of item" not in html and '"key"' not in html
     # Beginning again goes back to the same attempt, at the step it has reached.
     again = candidate_client.post(f"/assessments/{window.id}/begin")

@@ -126,7 +126,9 @@ def test_fast_answers_and_client_changes_raise_server_signals(app, session, sitt
 def test_heartbeat_loss_is_flagged_by_the_sweeper(session, sitting, clock):
     from piaa.delivery.sweeper import sweep
 
-    clock.advance(seconds=60)
+    clock.advance(seconds=100)
+    assert sweep(session).heartbeat_lost == []  # within the 120 s heartbeat timeout
+    clock.advance(seconds=21)
     assert sweep(session).heartbeat_lost == [sitting.attempt_id]
     assert sweep(session).heartbeat_lost == []  # once per silence
     clock.advance(seconds=timedelta(minutes=1).total_seconds())

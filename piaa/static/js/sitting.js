@@ -57,26 +57,44 @@
     queue: load("queue", []), seqs: load("seqs", {}), signals: load("signals", []),
     online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
     saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
-    acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false
+    acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false,
+    holdTimer: null, heard: Date.now(), beating: null
   };
+  s.queue.forEach(function (q) { delete q.sending; });  // a reload ended whatever was in flight
+  // One item at a time: an answer waits this long on the device (kept in the queue) before it
+  // is sent alone, so that an answer given just before Next travels with the move, in one
+  // request, and arrow keys walking a radio group send one answer, not one per option.
+  var HOLD_MS = cfg.one_at_a_time ? Math.max(0, cfg.answer_hold_ms || 0) : 0;
 
   // --- talking to the server ---------------------------------------------------------------
-  function api(method, path, body) {
-    var headers = {"Accept": "application/json", "X-CSRFToken": csrf, "X-PIAA-Client": CLIENT};
+  // extra: more headers. A GET sends no CSRF token and no referrer: the heartbeat's bytes count.
+  function api(method, path, body, extra) {
+    var get = method === "GET", headers = {"X-PIAA-Client": CLIENT};
+    if (!get) headers["X-CSRFToken"] = csrf;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(cfg.api + path, {method: method, headers: headers, credentials: "same-origin", cache: "no-store",
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
+    // A GET's reply is never stored (no-store) and "default" adds no cache headers to the request.
+    return fetch(cfg.api + path, {method: method, headers: headers, credentials: "same-origin",
+                                  cache: get ? "default" : "no-store",
+                                  referrerPolicy: get ? "no-referrer" : undefined,
                                   body: body === undefined ? undefined : JSON.stringify(body)})
       .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
+        return r.json().catch(function () { return {}; })
+          .then(function (b) { return {status: r.status, body: b, headers: r.headers}; });
       });
   }
   function message(r) { return (r.body && r.body.error && r.body.error.message) || ("HTTP " + r.status); }
-  function code(r) { return r.body && r.body.error && r.body.error.code; }
 
   // --- the clock: the server's time_left_s, counted down locally only for display ----------
   var clock = {left: null, at: 0, running: false};
   function syncClock(st) {
     clock.left = st.time_left_s; clock.at = performance.now(); clock.running = !!st.clock_running;
+  }
+  // An unchanged status still says how much time is left: the countdown follows the server.
+  function resync(left) {
+    if (left === null || left === "" || isNaN(Number(left))) return;
+    syncClock({time_left_s: Number(left), clock_running: clock.running});
+    tick();
   }
   function secondsLeft() {
     if (clock.left === null || clock.left === undefined) return null;
@@ -95,13 +113,40 @@
     timer.classList.toggle("low", whole <= 300);
     timer.classList.toggle("last", whole <= 60);
     if (!s.status || s.status.state !== "in_progress") return;
-    if (whole <= 300 && whole > 60 && !s.warned5) { s.warned5 = true; alertText(t("5 minutes left")); }
-    if (whole <= 60 && whole > 0 && !s.warned1) { s.warned1 = true; alertText(t("1 minute left")); }
+    speakAt(whole);
+    if (whole <= 300 && whole > 60 && !s.warned5) { s.warned5 = true; timeWarning(t("5 minutes left")); }
+    if (whole <= 60 && whole > 0 && !s.warned1) { s.warned1 = true; timeWarning(t("1 minute left")); }
     if (whole <= 0 && !s.timeUp) { s.timeUp = true; alertText(t("Time is up. Submitting…")); timeUp(); }
   }
+  // The countdown is spoken politely at chosen moments only: on crossing each whole five
+  // minutes, and each minute of the last five (the 5- and 1-minute warnings speak for those).
+  function speakAt(whole) {
+    var minutes = Math.ceil(whole / 60), before = s.spokenMinutes;
+    s.spokenMinutes = minutes;
+    if (before === undefined || minutes >= before || minutes <= 0) return;
+    if (minutes === 5 || minutes === 1) return;
+    if (minutes % 5 === 0 || minutes < 5) $("timer-spoken").textContent = t("{n} minutes left", {n: minutes});
+  }
+  // The 5- and 1-minute warnings: shown and spoken politely, or as an alert (interrupting a
+  // screen reader) if the candidate asked for that in the sitting's settings.
+  function warningsAsAlerts() {
+    try { return localStorage.getItem("piaa.warningsAsAlerts") === "1"; } catch (e) { return false; }
+  }
+  function timeWarning(text) {
+    if (warningsAsAlerts()) { alertText(text); return; }
+    var box = $("time-warning");
+    box.hidden = false;
+    box.textContent = text;
+    $("timer-spoken").textContent = text;
+  }
+  $("warnings-as-alerts").checked = warningsAsAlerts();
+  $("warnings-as-alerts").addEventListener("change", function () {
+    try { localStorage.setItem("piaa.warningsAsAlerts", this.checked ? "1" : "0"); } catch (e) { /* kept for this page only */ }
+  });
+
   function timeUp() {
     // Answers in flight still land within the server's grace; then the server closes the attempt.
-    flush().then(function again() {
+    flush(true).then(function again() {
       if (s.finished) return;
       refreshStatus().then(function () { if (!s.finished) setTimeout(again, 2000); });
     });
@@ -116,6 +161,7 @@
   // --- status: state, clock, warnings, pause ------------------------------------------------
   function applyStatus(st) {
     if (!st || !st.state) return;
+    s.heard = Date.now();
     var before = s.status && s.status.state;
     s.status = st;
     syncClock(st);
@@ -183,19 +229,21 @@
     if (document.documentElement.requestFullscreen) {
       try { document.documentElement.requestFullscreen().catch(function () {}); } catch (e) { /* not offered */ }
     }
-    api("POST", "/start", {}).then(function (r) {
+    api("POST", "/start" + langQuery(), {}).then(function (r) {
       button.disabled = false;
-      if (r.status === 200) applyStatus(r.body);
+      // The reply carries the first question (or the form): no second call for the items.
+      if (r.status === 200 && r.body.items) applyItems({attempt: r.body, items: r.body.items}, ++s.issued, true);
+      else if (r.status === 200) applyStatus(r.body);
       else $("waiting-text").textContent = t("The assessment could not start: {message}", {message: message(r)});
     }, function () { button.disabled = false; setOnline(false); });
   });
 
   // --- items --------------------------------------------------------------------------------
+  function langQuery() { return cfg.item_lang ? "?lang=" + encodeURIComponent(cfg.item_lang) : ""; }
   function loadItems() {
     if (s.loading) return s.loading;
     var stamp = ++s.issued;
-    var query = cfg.item_lang ? "?lang=" + encodeURIComponent(cfg.item_lang) : "";
-    s.loading = api("GET", "/items" + query).then(function (r) {
+    s.loading = api("GET", "/items" + langQuery()).then(function (r) {
       setOnline(true);
       if (r.status === 200) applyItems(r.body, stamp);
       else alertText(t("Items could not be loaded: {message}", {message: message(r)}));
@@ -205,7 +253,8 @@
     }).finally(function () { s.loading = null; });
     return s.loading;
   }
-  function applyItems(body, stamp) {
+  // focus: move the focus to the question (after Start); a move to the next question does anyway.
+  function applyItems(body, stamp, focus) {
     if (stamp < s.applied) return;  // an older answer than one already shown
     s.applied = stamp;
     if (body.attempt.state === "in_progress") s.itemsLoaded = true;
@@ -230,7 +279,7 @@
       renderNavigator();
       if (s.view === "review") { renderReview(); return; }
     }
-    showQuestion(s.view !== "loading" && s.view !== "waiting");
+    showQuestion(focus || (s.view !== "loading" && s.view !== "waiting"));
   }
   function current() { return s.items[s.index]; }
   function isAnswered(item) {
@@ -476,11 +525,12 @@
     var seq = Math.max(s.seqs[ref] || 0, item.seq || 0) + 1;
     s.seqs[ref] = seq;
     var op = {op: "answer", ref: ref, answer: value, seq: seq}, replaced = false;
-    // A newer answer replaces one still waiting for the same item (never the one in flight).
-    for (var i = s.queue.length - 1; i >= (s.flushing ? 1 : 0); i--) {
+    if (HOLD_MS) op.due = Date.now() + HOLD_MS;
+    // A newer answer replaces one still waiting for the same item (never one in flight).
+    for (var i = s.queue.length - 1; i >= 0; i--) {
       var q = s.queue[i];
       if (q.ref !== ref) continue;
-      if (q.op === "answer") { s.queue[i] = op; replaced = true; }
+      if (q.op === "answer" && !q.sending) { s.queue[i] = op; replaced = true; }
       break;
     }
     if (!replaced) s.queue.push(op);
@@ -491,64 +541,127 @@
     flush();
   }
 
-  function send(op) {
-    if (op.op === "answer") return api("PUT", "/responses/" + encodeURIComponent(op.ref), {answer: op.answer, seq: op.seq});
-    if (op.op === "flag") return api("POST", "/responses/" + encodeURIComponent(op.ref) + "/flag", {flagged: op.flagged});
+  // The ops that go in the next request. Answers go together (after a dead link, the whole
+  // queue in one request), each with its own seq; a move past an item goes with the answers
+  // before it (the reply carries the next item). Flags, and a move alone, go by themselves.
+  var MAX_BATCH = 100, DEAD_LINK_RETRY_MS = 1500;
+  function take() {
+    var head = s.queue[0], ops = [];
+    if (head.op !== "answer") return [head];
+    for (var i = 0; i < s.queue.length && ops.length < MAX_BATCH; i++) {
+      var q = s.queue[i];
+      if (q.op === "next") { if (ops.length === i) ops.push(q); break; }  // only after all before it
+      if (q.op === "answer" && !held(q, i)) ops.push(q);
+    }
+    return ops;
+  }
+  function held(op, i) {
+    var after = s.queue[(i || 0) + 1];
+    if (op.op !== "answer" || !op.due || Date.now() >= op.due) return false;
+    return !(after && after.op === "next" && after.ref === op.ref);
+  }
+  function holdUntil(due) {
+    if (s.holdTimer) clearTimeout(s.holdTimer);
+    s.holdTimer = setTimeout(function () { s.holdTimer = null; flush(); }, Math.max(0, due - Date.now()) + 10);
+  }
+
+  function send(ops) {
+    var op = ops[0], path = "/responses/" + encodeURIComponent(op.ref);
+    var answers = ops.filter(function (q) { return q.op === "answer"; }), move = ops[ops.length - 1];
+    move = move.op === "next" ? move : null;
+    if (answers.length > 1 || (answers.length === 1 && move && move.ref !== op.ref)) {
+      var body = {answers: answers.map(function (q) { return {ref: q.ref, answer: q.answer, seq: q.seq}; })};
+      if (move) body.next = move.ref;
+      return api("POST", "/responses", body);
+    }
+    if (answers.length === 1) return api("PUT", path, move ? {answer: op.answer, seq: op.seq, next: true}
+                                                            : {answer: op.answer, seq: op.seq});
+    if (op.op === "flag") return api("POST", path + "/flag", {flagged: op.flagged});
     return api("POST", "/next", {ref: op.ref});
   }
 
-  function flush() {
-    if (s.flushing) return s.flushing;
+  // force: send what is held too (time up, submitting, the page going away).
+  function flush(force) {
+    if (force) s.queue.forEach(function (q) { delete q.due; });
+    if (s.flushing) return force ? s.flushing.then(function () { return flush(); }) : s.flushing;
     s.flushing = (async function () {
       while (s.queue.length) {
-        var op = s.queue[0], r, stamp = ++s.issued;
-        if (op.op === "answer") s.saveState[op.ref] = s.online ? "saving" : "queued";
+        if (held(s.queue[0], 0)) { holdUntil(s.queue[0].due); break; }
+        var ops = take(), r, stamp = ++s.issued;
+        ops.forEach(function (op) {
+          op.sending = true;
+          if (op.op === "answer") s.saveState[op.ref] = s.online ? "saving" : "queued";
+        });
         renderSaveState();
-        try { r = await send(op); } catch (e) {
-          if (op.op === "answer") s.saveState[op.ref] = "queued";
-          setOnline(false); retryLater(); return;
+        try { r = await send(ops); } catch (e) {
+          ops.forEach(function (op) { delete op.sending; if (op.op === "answer") s.saveState[op.ref] = "queued"; });
+          setOnline(false); retryLater(true); return;
         }
+        ops.forEach(function (op) { delete op.sending; });
         setOnline(true);
-        var outcome = settle(op, r, stamp);
-        if (outcome === "retry") { retryLater(); return; }
-        s.queue.shift();
+        var keep = settle(ops, r, stamp);
+        if (keep === "retry") { retryLater(); return; }
+        s.queue = s.queue.filter(function (q) { return ops.indexOf(q) < 0 || keep.indexOf(q) >= 0; });
         persist();
+        if (keep.length) { retryLater(); return; }
       }
       s.retryDelay = 1000;
     })().finally(function () { s.flushing = null; renderSaveState(); });
     return s.flushing;
   }
 
-  function settle(op, r, stamp) {
-    var waiting = s.queue.slice(1).some(function (q) { return q.op === "answer" && q.ref === op.ref; });
+  // What became of a request of ops: "retry" (all stay queued), or the ops to keep queued.
+  function settle(ops, r, stamp) {
+    var answers = ops.filter(function (q) { return q.op === "answer"; });
+    var move = ops[ops.length - 1].op === "next" ? ops[ops.length - 1] : null;
     if (r.status >= 200 && r.status < 300) {
-      if (op.op === "answer") {
-        if (s.byRef[op.ref]) s.byRef[op.ref].seq = Math.max(s.byRef[op.ref].seq || 0, r.body.seq || 0);
-        if (!waiting) s.saveState[op.ref] = "saved";
-      } else if (op.op === "next") {
-        applyItems(r.body, stamp);
-      }
-      return "done";
+      var results = r.body.results || (answers.length ? [r.body] : []), keep = [];
+      answers.forEach(function (op, i) {
+        var result = results[i] || {};
+        if (result.error) { if (refused(op, result.error, r.status) === "retry") keep.push(op); }
+        else saved(op, result.seq);
+      });
+      if (move && r.body.items) applyItems(r.body, stamp);
+      else if (move && r.body.next_error) {
+        if (refused(move, r.body.next_error, 409) === "retry") keep.push(move);
+      } else if (r.body.attempt) applyStatus(r.body.attempt);
+      return keep;
     }
     if (r.status === 401) { alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept.")); return "retry"; }
     if (r.status >= 500 || r.status === 429) return "retry";
-    if (r.status === 409 && (code(r) === "paused" || code(r) === "other_device")) {
-      if (code(r) === "other_device") alertText(message(r));
+    var error = (r.body && r.body.error) || {message: "HTTP " + r.status};
+    if (ops.map(function (op) { return refused(op, error, r.status); }).indexOf("retry") >= 0) return "retry";
+    return [];
+  }
+  function saved(op, seq) {
+    var waiting = s.queue.some(function (q) { return q !== op && q.op === "answer" && q.ref === op.ref; });
+    if (s.byRef[op.ref]) s.byRef[op.ref].seq = Math.max(s.byRef[op.ref].seq || 0, seq || 0);
+    if (!waiting) s.saveState[op.ref] = "saved";
+  }
+  // An op the server refused: "retry" when it may be taken later (paused, another device),
+  // otherwise say so and drop it (time up, final, not in progress, bad answer).
+  function refused(op, error, status) {
+    if (status === 409 && (error.code === "paused" || error.code === "other_device")) {
+      if (error.code === "other_device") alertText(error.message);
       refreshStatus();
       return "retry";
     }
-    // Refused for good (time up, final, not in progress, bad answer): say so, then move on.
-    if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = message(r); }
-    else alertText(message(r));
-    if (r.status === 409) refreshStatus();
-    if (op.op === "next" && s.view === "question") $("next-button").disabled = false;
+    if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = error.message; }
+    else alertText(error.message);
+    if (status === 409) refreshStatus();
+    if (op.op === "next" && error.code === "answer_final") loadItems();  // already moved on: show where the sitting is
+    else if (op.op === "next" && s.view === "question") $("next-button").disabled = false;
     return "done";
   }
 
-  function retryLater() {
+  // dead: the request never reached the server (a dead link costs the server nothing), so try
+  // again soon, to send the queue as soon as the link is back, even when no "online" event
+  // says so; a server that refused or failed is given more and more time.
+  function retryLater(dead) {
     if (s.retryTimer) return;
-    s.retryTimer = setTimeout(function () { s.retryTimer = null; flush(); }, s.retryDelay);
-    s.retryDelay = Math.min(s.retryDelay * 2, 15000);
+    var delay = dead ? DEAD_LINK_RETRY_MS * (0.75 + Math.random() / 2) : s.retryDelay;
+    s.retryTimer = setTimeout(function () { s.retryTimer = null; flush(); }, delay);
+    if (!dead) s.retryDelay = Math.min(s.retryDelay * 2, 15000);
   }
 
   function setOnline(online) {
@@ -694,7 +807,7 @@
   $("submit-confirm").addEventListener("click", function () {
     var button = this;
     button.disabled = true;
-    flush().then(function () {
+    flush(true).then(function () {
       if (s.queue.length) throw new Error("offline");
       return api("POST", "/submit", {});
     }).then(function (r) {
@@ -713,22 +826,39 @@
     s.signals.push({kind: kind, at: new Date().toISOString(), data: data || {}});
     store("signals", s.signals);
   }
+  // The heartbeat: the signals kept so far, or (none) the status asked for only if it changed.
+  // Either way the server answers with no body when the status is the version held here.
   function beat() {
-    var batch = s.signals.slice();
-    return api("POST", "/events", {events: batch.concat([{kind: "heartbeat", at: new Date().toISOString()}])})
-      .then(function (r) {
-        setOnline(true);
-        if (r.status === 200) {
-          s.signals.splice(0, batch.length);
-          store("signals", s.signals);
-          applyStatus(r.body.attempt);
-        } else if (r.status === 401) {
-          alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept."));
-        }
-        if (s.queue.length) flush();
-      }, function () { setOnline(false); });
+    if (s.beating) return s.beating;
+    var batch = s.signals.slice(), known = s.status && s.status.v;
+    var call = batch.length ? api("POST", "/events", {events: batch, known: known})
+      : api("GET", "", undefined, known ? {"If-None-Match": '"' + known + '"'} : {});
+    s.beating = call.then(function (r) {
+      setOnline(true);
+      if (r.status === 200 || r.status === 204 || r.status === 304) {
+        s.heard = Date.now();
+        if (batch.length) { s.signals.splice(0, batch.length); store("signals", s.signals); }
+        if (r.status === 200) applyStatus(batch.length ? r.body.attempt : r.body);
+        else resync(r.headers.get("X-PIAA-Time-Left"));
+      } else if (r.status === 401) {
+        alertText(t("Your session has ended. Sign in again in this browser; your queued answers are kept."));
+      }
+      if (s.queue.length) flush();
+    }, function () { setOnline(false); }).finally(function () { s.beating = null; });
+    return s.beating;
   }
-  document.addEventListener("visibilitychange", function () { if (document.hidden) signal("page_hidden"); });
+  // Beat when nothing has brought the status for a while: every poll_s while something is
+  // going on (waiting for admission, paused, offline), every quiet_poll_s while the sitting
+  // runs undisturbed (the replies to moves and answers carry the status too).
+  function pulse() {
+    var quiet = s.online && s.status && s.status.state === "in_progress";
+    if (Date.now() - s.heard >= 1000 * (quiet ? cfg.quiet_poll_s : cfg.poll_s)) beat();
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) return;
+    signal("page_hidden");
+    if (s.queue.length) flush(true);  // the page may not come back: send what is held
+  });
   window.addEventListener("blur", function () { if (!document.hidden) signal("window_blur"); });
   document.addEventListener("fullscreenchange", function () {
     if (!document.fullscreenElement && s.wasFullscreen) signal("fullscreen_exit");
@@ -760,8 +890,13 @@
   setView("loading");
   renderSaveState();
   setInterval(tick, 1000);
-  setInterval(beat, Math.max(1, cfg.poll_s) * 1000);
+  setInterval(pulse, 1000);
+  // The page carries what the API would answer now, so the question shows without a call.
   // Items first, then the queue: a queued move must not be overtaken by an older view.
-  refreshStatus().then(function () { return s.loading; })
-    .then(function () { if (s.queue.length) flush(); if (s.signals.length) beat(); });
+  var initial = cfg.initial && cfg.initial.attempt ? cfg.initial : null;
+  var ready = !initial ? refreshStatus().then(function () { return s.loading; })
+    : Promise.resolve(initial.attempt.state === "in_progress" ? applyItems(initial, ++s.issued) : applyStatus(initial.attempt));
+  // Then one heartbeat at once: the server hears of this client (a second tab or device is
+  // noticed now, not at the next beat) and any signal kept from before a reload goes up.
+  ready.then(function () { if (s.queue.length) flush(); beat(); });
 })();
