@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from piaa.accounts.models import ORGANISATION_KINDS, ROLES
+from piaa.delivery.assessments import PROCTORING_DEFAULTS
 from piaa.delivery.models import MODES, NAVIGATIONS, PURPOSES
 from piaa.delivery.timing import PAUSE_POLICIES
 from piaa.i18n import N_
@@ -82,9 +83,11 @@ class AssessmentForm(FlaskForm):
     pause_policy = SelectField(_l("Pause policy"), choices=[(p, PAUSE_NAMES[p]) for p in PAUSE_POLICIES])
     require_admission = BooleanField(_l("A proctor admits each candidate before the start"))
     allow_other_device = BooleanField(_l("A candidate may resume on another device"), default=True)
-    heartbeat_timeout_s = IntegerField(_l("Silence counted as a disconnection (seconds)"), default=45,
+    heartbeat_timeout_s = IntegerField(_l("Silence counted as a disconnection (seconds)"),
+                                       default=PROCTORING_DEFAULTS["heartbeat_timeout_s"],
                                        validators=[required(), between(15, 600)])
-    min_reading_s = FloatField(_l("Answers sooner than this are flagged (seconds)"), default=2.0,
+    min_reading_s = FloatField(_l("Answers sooner than this are flagged (seconds)"),
+                               default=PROCTORING_DEFAULTS["min_reading_s"],
                                validators=[required(), between(0, 60)])
     languages = MultiCheckboxField(_l("Languages"), choices=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
                                    default=["en"])

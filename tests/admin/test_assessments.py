@@ -140,3 +140,15 @@ def test_a_taken_code_is_said_in_plain_words_and_in_hindi(admin_client, bank, ma
     assert 'id="code-error">That code is taken: choose another.' in response.get_data(as_text=True)
     response = admin_client.post("/admin/assessments/new?competency=FN-NOTING&lang=hi", data=form(code=taken.code))
     assert "यह कोड पहले से लिया जा चुका है: कोई दूसरा चुनें।" in response.get_data(as_text=True)
+
+
+def test_a_new_assessment_starts_from_the_service_s_proctoring_defaults(admin_client, bank):
+    """The form's heartbeat timeout is the one the sitting's beat is sized for (a shorter one
+    makes every phone beat more often than its 20-KB budget allows)."""
+    import re
+
+    from piaa.delivery.assessments import PROCTORING_DEFAULTS
+
+    page = admin_client.get("/admin/assessments/new?competency=FN-NOTING").get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="heartbeat_timeout_s"[^>]*>', page).group(0)
+    assert f'value="{PROCTORING_DEFAULTS["heartbeat_timeout_s"]}"' in field
