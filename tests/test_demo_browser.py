@@ -16,9 +16,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def give_some_answer(page) -> None:
     """Whatever the item's widget: the first choice, or a number or a word typed in."""
     sitting = page.locator("#sitting")
+    # A numeric entry is a text box with a decimal keyboard: it is looked for before plain text
+    # (a word there is refused, and a refused answer keeps the candidate on the question).
     for selector, act in (("input[type=radio]", "check"), ("input[type=checkbox]", "check"),
-                          ("input[type=number]", "10"), ("input[type=text]", "median"),
-                          ("input[inputmode=decimal]", "10")):
+                          ("input[type=number]", "10"), ("input[inputmode=decimal]", "10"),
+                          ("input[type=text]", "median")):
         field = sitting.locator(f"{selector}:visible")
         if field.count():
             field.first.check() if act == "check" else field.first.fill(act)
