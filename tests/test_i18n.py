@@ -141,10 +141,8 @@ def test_pages_speak_the_chosen_language_and_fill_placeholders(app, client):
 
 def test_the_composite_definition_pages_translate_is_the_one_computed():
     from piaa.psychometrics import effectiveness
-    from piaa.reports import analysis
 
-    assert analysis.COMPOSITE_DEFINITION == effectiveness.COMPOSITE_DEFINITION
-    assert analysis.COMPOSITE_DEFINITION in hindi()
+    assert effectiveness.COMPOSITE_DEFINITION in hindi()
 
 
 def test_records_and_errors_speak_the_readers_language(app):

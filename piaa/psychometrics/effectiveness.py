@@ -106,7 +106,13 @@ COMPOSITE_WEIGHTS = {
 #: Scale of the gain component: a mean gain of this many θ units (half a standard deviation
 #: of the officials' ability, a large training effect) scores 1.
 COMPOSITE_GAIN_SCALE = 0.5
-COMPOSITE_DEFINITION = (
+# The pages show the definition in the reader's language: N_ marks it for the app's catalogue
+# (the extractor looks for the name), without importing the app into this pure library.
+def N_(text: str) -> str:
+    return text
+
+
+COMPOSITE_DEFINITION = N_(
     "Composite (0-100) = 100 x weighted mean of four components, each on 0-1: "
     "participation (officials enrolled in at least one course / officials of the ministry, "
     "weight 0.2); matched rate (enrolments with both a pre- and a post-course result / "

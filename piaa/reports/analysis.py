@@ -13,7 +13,6 @@ from datetime import datetime
 
 import numpy as np
 
-from piaa.i18n import N_
 from piaa.psychometrics import effectiveness as eff
 
 #: Edges of the gain histogram, in θ units; gains outside fall into the end bins.
@@ -359,15 +358,3 @@ def _ministry_rows(cells: Cells, participation: Participation | None) -> list[di
                      "components": "" if hidden[i] else ", ".join(used)})
     return rows
 
-
-# Pages show the composite's definition in the reader's language; the catalogue learns the
-# English here (piaa.psychometrics stays free of the app). tests/test_i18n.py checks it is the same.
-COMPOSITE_DEFINITION = N_(
-    "Composite (0-100) = 100 x weighted mean of four components, each on 0-1: "
-    "participation (officials enrolled in at least one course / officials of the ministry, "
-    "weight 0.2); matched rate (enrolments with both a pre- and a post-course result / "
-    "enrolments, weight 0.2); gain (mean theta gain of matched learners / 0.5, clipped to 0-1, "
-    "weight 0.3); required level (matched learners whose post-course level reaches the level "
-    "their position requires / matched learners with a known requirement, weight 0.3). "
-    "A component that cannot be computed is left out and the other weights are rescaled "
-    "to sum to 1; the components used are listed beside the composite.")
