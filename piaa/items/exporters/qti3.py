@@ -26,6 +26,7 @@ from piaa.errors import Invalid
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
 from piaa.items.importers.qti_content import BLANK, MATHML_NS
 from piaa.items.media import MEDIA_TYPES
+from piaa.items.qti_processing import qti_identifier
 from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, media_hashes
 
 # sha256 -> (bytes, content type) of a stored media file, or None when it is not stored.
@@ -42,14 +43,6 @@ CP_SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqtiv3p0_imsc
 LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
 LOM_SCHEMA = "https://purl.imsglobal.org/spec/md/v1p3/schema/xsd/imsmd_loose_v1p3p2.xsd"
 TRUE_FALSE_TEXT = {"true": {"en": "True", "hi": "सत्य"}, "false": {"en": "False", "hi": "असत्य"}}
-_NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-
-
-def qti_identifier(identifier: str) -> str:
-    """An XML name for ``identifier``; ``1`` travels as ``_1`` (the importer undoes it)."""
-    return identifier if _NCNAME.match(identifier) else f"_{identifier}"
-
-
 def _q(name: str) -> str:
     return f"{{{QTI3_NS}}}{name}"
 
