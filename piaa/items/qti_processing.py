@@ -863,8 +863,13 @@ class _ConstraintFailed(Exception):
     pass
 
 
+RANDOM = frozenset(("qti-random", "qti-random-integer", "qti-random-float"))
+
+
 def check_rules(processing, allowed: tuple[str, ...]) -> None:
     """Refuse, naming it and its line, the first rule or expression this module does not run.
+    Random values are drawn only in template processing: a score must be the same each time
+    the same response is scored.
 
     :raise ProcessingRefused: if ``processing`` uses one.
     """
@@ -872,6 +877,9 @@ def check_rules(processing, allowed: tuple[str, ...]) -> None:
         name = _name(element)
         if name not in OPERATORS:
             raise ProcessingRefused(f"the expression {_where(element)} is not one PIAA runs")
+        if name in RANDOM and allowed is RESPONSE_RULES:
+            raise ProcessingRefused(f"{_where(element)} draws a random value while scoring, so the same "
+                                    "response could score differently")
         if name in ("qti-math-operator",) and element.get("name") not in MATH_FUNCTIONS:
             raise ProcessingRefused(f"{_where(element)}: math operator {element.get('name')!r} is not one PIAA runs")
         for child in element:
@@ -1065,6 +1073,17 @@ class Processor:
         """SCORE after running the response processing (0 when it is NULL)."""
         score = self.outcomes(responses, instance).get("SCORE", NULL)
         return 0.0 if score.null else float(score.data)
+
+    def maximum(self, instance: Instance | None = None) -> float:
+        """The most SCORE can be: its normal maximum, else MAXSCORE's default, else what the
+        correct responses score (the instance's, for an item model)."""
+        declared = self.declarations.get("SCORE")
+        if declared is not None and declared.normal_maximum is not None:
+            return declared.normal_maximum
+        most = self.declarations.get("MAXSCORE")
+        if most is not None and not most.default.null and most.base_type in NUMERIC:
+            return float(most.default.data)
+        return self.score(self.correct_responses(instance), instance)
 
     def correct_responses(self, instance: Instance | None = None) -> dict[str, Value]:
         scope = self._scope({}, instance)

@@ -346,6 +346,13 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     root.set("adaptive", "false")
     root.set("time-dependent", "false")
     root.set(XML_LANG, body_lang if markup else "en")
+    if item.get("scoring"):
+        return _kept_processing(_typed_element(root, item, markup, refer), item)
+    return _typed_element(root, item, markup, refer)
+
+
+def _typed_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:
+    """The item's declarations, body and processing as its type writes them."""
     if item["type"] == "composite":
         return _composite_element(root, item, markup, refer)
     if item["type"] == "extended_text":
@@ -594,6 +601,33 @@ def _unwrap(holder: etree._Element) -> None:
     parent.remove(holder)
     for offset, child in enumerate(children):
         parent.insert(index + offset, child)
+
+
+KEPT_BEFORE_BODY = ("qti-response-declaration", "qti-outcome-declaration", "qti-template-declaration",
+                    "qti-template-processing")
+
+
+def _kept_processing(root: etree._Element, item: dict[str, Any]) -> etree._Element:
+    """An item that keeps its own QTI processing (``scoring``) is written with it: its
+    declarations and processing as imported, in place of those written from its key, and its
+    one interaction answering the response the processing reads."""
+    kept = etree.fromstring(item["scoring"]["qti"].encode())
+    response = item["scoring"].get("response")
+    for element in list(root):
+        if _local(element) in KEPT_BEFORE_BODY + ("qti-response-processing",):
+            root.remove(element)
+        elif response and _local(element) == "qti-item-body":
+            for interaction in element.iter(etree.Element):
+                if interaction.get("response-identifier") == "RESPONSE":
+                    interaction.set("response-identifier", response)
+    before = [e for e in kept if _local(e) in KEPT_BEFORE_BODY]
+    for index, element in enumerate(before):
+        root.insert(index, element)
+    processing = next((e for e in kept if _local(e) == "qti-response-processing"), None)
+    if processing is not None:
+        body = root.find(_q("qti-item-body"))
+        body.addnext(processing)
+    return root
 
 
 def item_xml(item: dict[str, Any], media_ref: Callable[[str], str] | None = None) -> bytes:

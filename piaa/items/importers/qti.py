@@ -46,7 +46,7 @@ from lxml import etree
 
 from piaa.items.bank_format import ParsedBank, problem
 from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
-from piaa.items.importers import qti_content, qti_scoring
+from piaa.items.importers import qti_content, qti_kept, qti_scoring
 from piaa.items.types import mapping as weights
 from piaa.items.types.composite import MAX_PARTS
 from piaa.items.types.essay import MAX_POINTS as ESSAY_MAX_POINTS
@@ -318,11 +318,16 @@ def _outcome_defaults(item: etree._Element) -> dict[str, float]:
 
 
 def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scoring:
-    """How the item scores its responses.
+    """How the item scores its responses: (sums of) the standard rules, or its own processing
+    kept and run as written (``custom`` says why).
 
-    :raise Unsupported: for anything but (sums of) the standard rules, with the reason.
+    :raise Unsupported: if it cannot be scored at all, with the reason.
     """
     processing = _child(item, "qti-response-processing")
+    if _descendants(item, "qti-template-processing"):
+        if _bool(item.get("adaptive"), False):
+            raise Unsupported("its own response processing scores it over several submissions")
+        return _custom(response_ids, "the item draws its values per candidate (template processing)")
     if processing is None:
         declared = {d.get("identifier"): d for d in _children(item, "qti-response-declaration")}
         if not response_ids or any(declared.get(r) is None or _child(declared[r], "qti-correct-response") is None
@@ -345,9 +350,40 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
     try:
         return qti_scoring.analyse(processing, _outcome_defaults(item), numeric, buttons)
     except qti_scoring.CustomScoring as exc:
-        raise Unsupported(f"custom response processing that is not one of the standard rules "
-                          f"(match the correct response, map the response, equal within a "
-                          f"tolerance): {exc}") from None
+        if _bool(item.get("adaptive"), False):
+            raise Unsupported("its own response processing scores it over several submissions") from None
+        return _custom(response_ids, str(exc))
+
+
+def _custom(response_ids: list[str], why: str) -> qti_scoring.Scoring:
+    return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], custom=why)
+
+
+def _kept_key(root: etree._Element, decl: Declaration, response_id: str, interaction: etree._Element) -> None:
+    """The key shown for a response of an item that keeps its own processing: the declared
+    correct response, an item model's example instance's, else the response the processing
+    scores highest.
+
+    :raise Unsupported: if the processing cannot be run, or credits no response.
+    """
+    try:
+        example = qti_kept.example_correct(root, response_id)
+        if example:
+            decl.correct = example
+        elif not decl.correct:
+            decl.correct = qti_kept.derived_correct(root, response_id, interaction)
+    except qti_kept.NotKept as exc:
+        raise Unsupported(f"response processing PIAA cannot run: {exc}") from None
+    if not decl.correct:
+        raise Unsupported(f"custom response processing credits no response PIAA can find for {response_id!r} "
+                          "and the item declares no correct response")
+
+
+def _kept_scoring(root: etree._Element, response_id: str | None) -> dict[str, Any]:
+    try:
+        return qti_kept.scoring_field(root, response_id)
+    except qti_kept.NotKept as exc:
+        raise Unsupported(f"response processing PIAA cannot run: {exc}") from None
 
 
 def _scoring(analysis: qti_scoring.Scoring, response_id: str) -> Scoring:
@@ -711,8 +747,6 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
 
 def _why_not_deliverable(root: etree._Element) -> str:
     """What makes an item refused for another reason undeliverable in any case, said first."""
-    if _descendants(root, "qti-template-processing"):
-        return "the item draws its values per candidate (template processing), which PIAA does not do; "
     if _bool(root.get("adaptive"), False):
         return ("the item is adaptive (scored over several submissions with feedback between), which a "
                 "PIAA sitting does not do; ")
@@ -738,11 +772,15 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     decl = _declaration(declarations[response_id])
     analysis = _analysis(root, [response_id])
     _assumed_loss(analysis, losses)
+    if analysis.custom:
+        _kept_key(root, decl, response_id, interaction)
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
                           resolve, media)
     item = _with_facts(item, root, body, lang, hints)
+    if analysis.custom:
+        item["scoring"] = _kept_scoring(root, response_id)
     feedback = _feedback(root, lang, analysis)
     if feedback:
         item["feedback"] = feedback
@@ -873,6 +911,8 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
     for interaction, response_id in zip(interactions, response_ids):
         label, name = labels[interaction], _name(interaction)
         decl = _declaration(declarations[response_id])
+        if analysis.custom:
+            _kept_key(root, decl, response_id, interaction)
         scoring, term = _part_scoring(analysis, response_id)
         try:
             content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
@@ -897,6 +937,8 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         parts.append(part)
         pairs.append((interaction, _kept_attributes(part)))
     item = _with_facts({"type": "composite", "parts": parts}, root, body, lang, hints)
+    if analysis.custom:
+        item["scoring"] = _kept_scoring(root, None)
     stem = text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS, labels=labels)
     if not stem and root.get("title"):
         stem = {lang: root.get("title").strip()}

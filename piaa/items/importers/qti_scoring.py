@@ -50,6 +50,9 @@ class Scoring:
     feedback_when: dict[str, str] = field(default_factory=dict)  # value -> correct | incorrect
     # The item had no response processing: each response's correct response is matched for 1.
     assumed: bool = False
+    # Why the processing is not (a sum of) the standard rules: the item keeps and runs its own
+    # (``piaa.items.importers.qti_kept``); the terms then only say which responses it has.
+    custom: str | None = None
 
 
 def _name(element) -> str:
