@@ -1006,10 +1006,11 @@ class Processor:
             return []
         template = element.get("template") or element.get("template-location")
         if template:
-            element = standard_rules(template)
-            if element is None:
+            standard = standard_rules(template)
+            if standard is None:
                 raise ProcessingRefused(f"{_where(element)} names the template {template!r}, which is not "
                                         "match_correct, map_response or map_response_point")
+            element = standard
         check_rules(element, allowed)
         return _elements(element)
 
@@ -1110,6 +1111,14 @@ _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 def qti_identifier(identifier: str) -> str:
     """An XML name for ``identifier``; ``1`` travels as ``_1`` (the importer undoes it)."""
     return identifier if _NCNAME.match(identifier) else f"_{identifier}"
+
+
+def piaa_identifier(identifier: str) -> str:
+    """The inverse of ``qti_identifier``: identifiers that are not XML names (``1``, ``2a``)
+    travel as ``_1``, ``_2a``."""
+    if identifier.startswith("_") and identifier[1:2] and not re.match(r"[A-Za-z_]", identifier[1]):
+        return identifier[1:]
+    return identifier
 
 
 def _answer_scalar(value: Any, base_type: str | None) -> Any:

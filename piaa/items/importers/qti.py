@@ -47,6 +47,8 @@ from lxml import etree
 from piaa.items.bank_format import ParsedBank, problem
 from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
 from piaa.items.importers import qti_content, qti_kept, qti_scoring
+from piaa.items import item_models
+from piaa.items.qti_processing import piaa_identifier
 from piaa.items.types import mapping as weights
 from piaa.items.types.composite import MAX_PARTS
 from piaa.items.types.essay import MAX_POINTS as ESSAY_MAX_POINTS
@@ -405,11 +407,7 @@ def _scoring(analysis: qti_scoring.Scoring, response_id: str) -> Scoring:
 
 # --- interactions to item types ------------------------------------------------------------------
 
-def _unprefix(identifier: str) -> str:
-    """Identifiers that are not XML names (``1``, ``2a``) travel as ``_1``, ``_2a``."""
-    if identifier.startswith("_") and identifier[1:2] and not re.match(r"[A-Za-z_]", identifier[1]):
-        return identifier[1:]
-    return identifier
+_unprefix = piaa_identifier
 
 
 def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice",
@@ -657,6 +655,8 @@ def _losses(root: etree._Element, body: etree._Element, interactions: list[tuple
     (shuffle, max-choices).
     """
     seen = _count(list(root.iter(etree.Element)), kept_html)
+    if _child(root, "qti-template-processing") is not None:
+        seen.pop("qti-template-declaration", None)  # an item model keeps them with its scoring
     described = {
         "img": "image(s)", "object": "embedded object(s)", "picture": "picture(s)",
         "audio": "audio", "video": "video", "math": "MathML formula(s), flattened to text",
@@ -753,12 +753,69 @@ def _why_not_deliverable(root: etree._Element) -> str:
     return ""
 
 
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+def _mark_template_content(root: etree._Element) -> None:
+    """An item model's body with its template values as markers the delivery fills in per
+    instance (``piaa.items.item_models``): printed variables and MathML variables as
+    ``{{NAME}}``, template blocks and inlines between show/hide markers."""
+    templates = {d.get("identifier"): d for d in _children(root, "qti-template-declaration")}
+    math_variables = {k for k, d in templates.items() if _bool(d.get("math-variable"), False)}
+    number = 0
+    for element in list(root.iter(etree.Element)):
+        name = _name(element)
+        if name == "qti-printed-variable" and element.get("identifier") in templates:
+            _replace_with_text(element, item_models.printed_marker(element.get("identifier"), element.get("format")))
+        elif name in ("qti-template-block", "qti-template-inline") and \
+                element.get("template-identifier") in templates:
+            number += 1
+            start, end = item_models.block_markers(number, element.get("show-hide", "show") != "hide",
+                                                   element.get("template-identifier"), element.get("identifier", ""))
+            _unwrap_between(element, start, end)
+        elif etree.QName(element).namespace == MATHML_NS and etree.QName(element).localname == "mi" \
+                and (element.text or "").strip() in math_variables and len(element) == 0:
+            element.text = item_models.printed_marker(element.text.strip())
+
+
+def _attach_text(element: etree._Element, text: str) -> None:
+    """``text`` put where ``element`` starts: after its previous sibling, else in its parent."""
+    previous, parent = element.getprevious(), element.getparent()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def _replace_with_text(element: etree._Element, text: str) -> None:
+    # The layout whitespace after a printed value is one space, as a browser shows it.
+    _attach_text(element, text + re.sub(r"\s+", " ", element.tail or ""))
+    element.getparent().remove(element)
+
+
+def _unwrap_between(element: etree._Element, start: str, end: str) -> None:
+    """``element``'s content in its place, between the texts ``start`` and ``end``."""
+    parent, index = element.getparent(), element.getparent().index(element)
+    children = list(element)
+    lead = start + (element.text or "")
+    if children:
+        children[-1].tail = (children[-1].tail or "") + end + (element.tail or "")
+    else:
+        lead += end + (element.tail or "")
+    _attach_text(element, lead)
+    parent.remove(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+
+
 def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.Resolve | None) -> QtiItem:
     lang = _lang(root, "en")
     body = _child(root, "qti-item-body")
     if body is None:
         raise Unsupported("the item has no item body")
     losses: list[str] = []
+    if _child(root, "qti-template-processing") is not None:
+        _mark_template_content(root)
     interactions = _interactions(body, losses)
     declarations = {d.get("identifier"): d for d in _children(root, "qti-response-declaration")}
     if len(interactions) > 1:

@@ -79,6 +79,8 @@ def scoring_field(root: etree._Element, response: str | None) -> dict[str, Any]:
     :raise NotKept: if it cannot be run, or never gives the correct responses any score.
     """
     processor = processor_of(root)
+    if "SCORE" not in processor.declarations:
+        raise NotKept("the item declares no SCORE outcome, so its processing gives no score")
     source = kept_source(root)
     kept = qp.Processor(source)
     if not processor.templated:
