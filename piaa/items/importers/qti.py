@@ -361,29 +361,33 @@ def _custom(response_ids: list[str], why: str) -> qti_scoring.Scoring:
     return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], custom=why)
 
 
-def _kept_key(root: etree._Element, decl: Declaration, response_id: str, interaction: etree._Element) -> None:
-    """The key shown for a response of an item that keeps its own processing: the declared
-    correct response, an item model's example instance's, else the response the processing
-    scores highest.
+def _kept_keys(root: etree._Element, interactions: dict[str, etree._Element]) -> dict[str, list[str]]:
+    """The key shown for each response (identifier -> its interaction) of an item that keeps
+    its own processing: an item model's example instance's correct response, else the declared
+    one, else the response the processing scores highest.
 
-    :raise Unsupported: if the processing cannot be run, or credits no response.
+    :raise Unsupported: if the processing cannot be run, or credits no response of one.
     """
     try:
-        example = qti_kept.example_correct(root, response_id)
-        if example:
-            decl.correct = example
-        elif not decl.correct:
-            decl.correct = qti_kept.derived_correct(root, response_id, interaction)
+        keys = {r: qti_kept.example_correct(root, r) for r in interactions}
+        keys = {r: k for r, k in keys.items() if k}
+        missing = {r: i for r, i in interactions.items() if r not in keys}
+        declared = {d.get("identifier"): _declaration(d) for d in _children(root, "qti-response-declaration")}
+        keys.update({r: declared[r].correct for r in missing if r in declared and declared[r].correct})
+        if len(keys) < len(interactions):
+            keys.update(qti_kept.derived_correct(root, {r: i for r, i in interactions.items() if r not in keys}))
     except qti_kept.NotKept as exc:
         raise Unsupported(f"response processing PIAA cannot run: {exc}") from None
-    if not decl.correct:
-        raise Unsupported(f"custom response processing credits no response PIAA can find for {response_id!r} "
-                          "and the item declares no correct response")
+    unkeyed = [r for r in interactions if not keys.get(r)]
+    if unkeyed:
+        raise Unsupported(f"custom response processing credits no response PIAA can find for "
+                          f"{', '.join(map(repr, unkeyed))} and the item declares no correct response")
+    return keys
 
 
-def _kept_scoring(root: etree._Element, response_id: str | None) -> dict[str, Any]:
+def _kept_scoring(root: etree._Element, response_id: str | None, keys: dict[str, list[str]]) -> dict[str, Any]:
     try:
-        return qti_kept.scoring_field(root, response_id)
+        return qti_kept.scoring_field(root, response_id, keys)
     except qti_kept.NotKept as exc:
         raise Unsupported(f"response processing PIAA cannot run: {exc}") from None
 
@@ -829,15 +833,16 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     decl = _declaration(declarations[response_id])
     analysis = _analysis(root, [response_id])
     _assumed_loss(analysis, losses)
+    keys = _kept_keys(root, {response_id: interaction}) if analysis.custom else {}
     if analysis.custom:
-        _kept_key(root, decl, response_id, interaction)
+        decl.correct = keys[response_id]
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
                           resolve, media)
     item = _with_facts(item, root, body, lang, hints)
     if analysis.custom:
-        item["scoring"] = _kept_scoring(root, response_id)
+        item["scoring"] = _kept_scoring(root, response_id, keys)
     feedback = _feedback(root, lang, analysis)
     if feedback:
         item["feedback"] = feedback
@@ -963,13 +968,14 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
     if unanswered:
         raise Unsupported(f"the response processing scores {', '.join(unanswered)}, which no interaction answers")
     labels = {interaction: str(n) for n, interaction in enumerate(interactions, start=1)}
+    keys = _kept_keys(root, dict(zip(response_ids, interactions))) if analysis.custom else {}
     media: dict[str, Any] = {}
     parts, pairs = [], []
     for interaction, response_id in zip(interactions, response_ids):
         label, name = labels[interaction], _name(interaction)
         decl = _declaration(declarations[response_id])
         if analysis.custom:
-            _kept_key(root, decl, response_id, interaction)
+            decl.correct = keys[response_id]
         scoring, term = _part_scoring(analysis, response_id)
         try:
             content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
@@ -995,7 +1001,7 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         pairs.append((interaction, _kept_attributes(part)))
     item = _with_facts({"type": "composite", "parts": parts}, root, body, lang, hints)
     if analysis.custom:
-        item["scoring"] = _kept_scoring(root, None)
+        item["scoring"] = _kept_scoring(root, None, keys)
     stem = text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS, labels=labels)
     if not stem and root.get("title"):
         stem = {lang: root.get("title").strip()}

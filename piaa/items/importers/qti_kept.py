@@ -72,28 +72,39 @@ def processor_of(root: etree._Element) -> qp.Processor:
     return processor
 
 
-def scoring_field(root: etree._Element, response: str | None) -> dict[str, Any]:
+def scoring_field(root: etree._Element, response: str | None,
+                  keys: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """The ``scoring`` field of an item keeping its processing; ``response`` is the identifier
-    its one interaction answers (None for a composite item, whose parts are its responses).
+    its one interaction answers (None for a composite item, whose parts are its responses);
+    ``keys`` the key found for each response (QTI value texts). When the item says neither
+    the most SCORE can be nor correct responses that earn it, the score of those keys is
+    kept as ``maximum``.
 
-    :raise NotKept: if it cannot be run, or never gives the correct responses any score.
+    :raise NotKept: if it cannot be run, or no answer earns any score.
     """
     processor = processor_of(root)
     if "SCORE" not in processor.declarations:
         raise NotKept("the item declares no SCORE outcome, so its processing gives no score")
     source = kept_source(root)
-    kept = qp.Processor(source)
-    if not processor.templated:
-        try:
-            maximum = kept.maximum()
-        except ProcessingRefused as exc:
-            raise NotKept(str(exc)) from None
-        if maximum <= 0:
-            raise NotKept("the response processing gives the correct responses no score and SCORE "
-                          "declares no normal maximum, so no answer can be full marks")
     found: dict[str, Any] = {"qti": source}
     if response is not None:
         found["response"] = response
+    if processor.templated:
+        return found
+    kept = qp.Processor(source)
+    try:
+        if kept.maximum() > 0:
+            return found
+        values = {r: qp.make(kept.declarations[r].cardinality, kept.declarations[r].base_type,
+                             [qp.parse_scalar(t, kept.declarations[r].base_type) for t in texts])
+                  for r, texts in (keys or {}).items() if r in kept.declarations}
+        best = kept.score(values)
+    except (ProcessingRefused, ValueError) as exc:
+        raise NotKept(str(exc)) from None
+    if best <= 0:
+        raise NotKept("the response processing gives the correct responses no score and SCORE "
+                      "declares no normal maximum, so no answer can be full marks")
+    found["maximum"] = int(best) if float(best).is_integer() else best
     return found
 
 
@@ -102,62 +113,91 @@ def _choice_ids(interaction: etree._Element) -> list[str]:
     return [e.get("identifier", "") for e in interaction.iter(etree.Element) if _name(e) in tags]
 
 
-def _literals(processing: etree._Element | None, base_type: str | None) -> list[str]:
-    """The values the processing writes of ``base_type`` (what a typed answer is compared with)."""
-    if processing is None:
-        return []
-    found = []
-    for element in processing.iter(f"{{{QTI3_NS}}}qti-base-value"):
-        if element.get("base-type") == base_type or (base_type in qp.NUMERIC and element.get("base-type") in qp.NUMERIC):
-            text = (element.text or "").strip()
-            if text and text not in found:
-                found.append(text)
-    return found
+def _literals(root: etree._Element, declaration: qp.Declaration) -> list[list[str]]:
+    """The values the item writes that a response of ``declaration``'s type could be compared
+    with: base values and containers of them in its processing, and the default values of its
+    other variables (a list of accepted alternatives, say)."""
+    base_type, single = declaration.base_type, declaration.cardinality == "single"
+
+    def fits(element) -> bool:
+        written = element.get("base-type")
+        return written == base_type or (base_type in qp.NUMERIC and written in qp.NUMERIC)
+
+    found: list[list[str]] = []
+    for element in root.iter(etree.Element):
+        name = _name(element)
+        if name == "qti-base-value" and fits(element) and single:
+            found.append([(element.text or "").strip()])
+        elif name in ("qti-multiple", "qti-ordered", "qti-default-value") and not single:
+            values = [(e.text or "").strip() for e in element if _name(e) in ("qti-base-value", "qti-value")]
+            if values and all(_name(e) == "qti-value" or fits(e) for e in element if isinstance(e.tag, str)):
+                found.append(values)
+        elif name == "qti-default-value" and single and base_type in ("string", "integer", "float"):
+            found += [[(e.text or "").strip()] for e in element if _name(e) == "qti-value"]
+    return [c for c in found if all(c)]
 
 
-def derived_correct(root: etree._Element, response_id: str, interaction: etree._Element) -> list[str]:
-    """The response (as QTI value texts) the item's processing scores highest for
-    ``response_id``, the other responses left at their correct responses; empty when no
-    candidate scores above nothing.
+def _candidates(root: etree._Element, declaration: qp.Declaration,
+                interaction: etree._Element) -> list[list[str]]:
+    """Responses worth trying for ``declaration``: the values the item writes, every choice,
+    and (for few choices) every set or order of them."""
+    found = _literals(root, declaration)
+    choices = _choice_ids(interaction)
+    if declaration.base_type == "identifier" and choices:
+        if declaration.cardinality == "single":
+            found += [[c] for c in choices]
+        elif declaration.cardinality == "multiple" and len(choices) <= MAX_SET_CHOICES:
+            found += [list(s) for n in range(1, len(choices) + 1) for s in itertools.combinations(choices, n)]
+        elif declaration.cardinality == "ordered" and len(choices) <= MAX_ORDER_CHOICES:
+            found += [list(p) for p in itertools.permutations(choices)]
+    if declaration.cardinality == "single":
+        found += [[qp._scalar_text(k)] for k in (declaration.mapping or {})]
+    unique: dict[tuple, list[str]] = {}
+    for candidate in found:
+        unique.setdefault(tuple(candidate), candidate)
+    return list(unique.values())
+
+
+def derived_correct(root: etree._Element, interactions: dict[str, etree._Element]) -> dict[str, list[str]]:
+    """For each response (identifier -> its interaction) with no declared correct response,
+    the response (as QTI value texts) the item's processing scores highest, found response by
+    response with the others at their correct or best responses so far, until none changes;
+    a response no candidate earns anything for is left out.
 
     :raise NotKept: if the processing cannot be run.
     """
     processor = processor_of(root)
-    declaration = processor.declarations.get(response_id)
-    if declaration is None:
-        return []
-    others = {k: v for k, v in processor.correct_responses().items() if k != response_id}
-    choices = _choice_ids(interaction)
-    if declaration.base_type == "identifier" and choices:
-        if declaration.cardinality == "single":
-            candidates = [[c] for c in choices]
-        elif declaration.cardinality == "multiple" and len(choices) <= MAX_SET_CHOICES:
-            candidates = [list(s) for n in range(1, len(choices) + 1) for s in itertools.combinations(choices, n)]
-        elif declaration.cardinality == "ordered" and len(choices) <= MAX_ORDER_CHOICES:
-            candidates = [list(p) for p in itertools.permutations(choices)]
-        else:
-            return []
-    elif declaration.base_type in ("string", "integer", "float") and declaration.cardinality == "single":
-        processing = next((e for e in root if isinstance(e.tag, str) and _name(e) == "qti-response-processing"), None)
-        texts = _literals(processing, declaration.base_type) + [
-            qp._scalar_text(k) for k in (declaration.mapping or {})]
-        candidates = [[t] for t in dict.fromkeys(texts)]
-    else:
-        return []
-    best, best_score = [], 0.0
-    for candidate in candidates:
-        try:
-            value = qp.make(declaration.cardinality, declaration.base_type,
-                            [qp.parse_scalar(t, declaration.base_type) for t in candidate])
-        except ValueError:
-            continue
-        try:
-            score = processor.score({**others, response_id: value})
-        except ProcessingRefused as exc:
-            raise NotKept(str(exc)) from None
-        if score > best_score + 1e-12:
-            best, best_score = candidate, score
-    return best
+    chosen = dict(processor.correct_responses())
+    open_ = [r for r in interactions if r in processor.declarations and r not in chosen]
+    found: dict[str, list[str]] = {}
+    candidates = {r: _candidates(root, processor.declarations[r], interactions[r]) for r in open_}
+    for _ in range(len(open_) + 1):
+        changed = False
+        for response_id in open_:
+            declaration = processor.declarations[response_id]
+            best, best_score = found.get(response_id), _score(processor, chosen)
+            for candidate in candidates[response_id]:
+                try:
+                    value = qp.make(declaration.cardinality, declaration.base_type,
+                                    [qp.parse_scalar(t, declaration.base_type) for t in candidate])
+                except ValueError:
+                    continue
+                score = _score(processor, {**chosen, response_id: value})
+                if score > best_score + 1e-12:
+                    best, best_score = candidate, score
+                    chosen[response_id] = value
+            if best is not None and best != found.get(response_id):
+                found[response_id], changed = best, True
+        if not changed:
+            break
+    return found
+
+
+def _score(processor: qp.Processor, responses: dict[str, qp.Value]) -> float:
+    try:
+        return processor.score(responses)
+    except ProcessingRefused as exc:
+        raise NotKept(str(exc)) from None
 
 
 def example_correct(root: etree._Element, response_id: str) -> list[str]:

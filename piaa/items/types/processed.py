@@ -42,6 +42,9 @@ def check(content: dict[str, Any]) -> list[Problem]:
                         f"the processing declares no response {', '.join(missing)}")]
     if "SCORE" not in kept.declarations:
         return [problem("scoring.qti", "the processing declares no SCORE outcome")]
+    most = scoring.get("maximum")
+    if most is not None and (isinstance(most, bool) or not isinstance(most, (int, float)) or most <= 0):
+        return [problem("scoring.maximum", f"must be a number above 0, got {most!r}")]
     return []
 
 
@@ -69,7 +72,7 @@ def score(kind, content: dict[str, Any], answer: Any) -> Score:
             for part_id, value in checked.items():
                 identifier = qp.qti_identifier(part_id)
                 responses[identifier] = kept.response_value(identifier, value)
-    most = kept.maximum(drawn)
+    most = content["scoring"].get("maximum") or kept.maximum(drawn)
     earned = kept.score(responses, drawn)
     share = min(max(earned / most, 0.0), 1.0) if most > 0 else 0.0
     credit = share * top
