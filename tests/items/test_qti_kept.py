@@ -117,3 +117,41 @@ def test_a_scoring_field_that_does_not_run_is_a_problem_of_the_item():
     item["scoring"]["qti"] = item["scoring"]["qti"].replace("qti-index", "qti-mystery")
     found = bank_format.item_problems(item, languages=["en"])
     assert found and found[0]["field"] == "scoring.qti" and "qti-mystery" in found[0]["message"]
+
+
+# --- items that give no key -------------------------------------------------------------------
+
+def test_an_item_without_any_key_imports_as_a_draft_whose_key_is_missing():
+    converted = read("v3_two_choices_one_key.xml")
+    item = converted.item
+    assert item["type"] == "composite" and item["key_missing"] is True
+    first, second = item["parts"]
+    assert first["key"] == "D" and "key" not in second  # the given key is kept, none is invented
+    assert any("no key for RESPONSE2" in loss and "draft" in loss for loss in converted.losses)
+    assert bank_format.item_problems(item, languages=["en"]) == []
+    # Without the marker, the missing key is a problem like any other.
+    unmarked = {k: v for k, v in item.items() if k != "key_missing"}
+    assert any(p["field"].endswith("key") for p in bank_format.item_problems(unmarked, languages=["en"]))
+    # Written out as it came (no processing, no correct response for that part), it reads back the same.
+    parsed, problems = qti.read_qti_file(qti3.package_bytes({"name": "drafts"}, [item]), "drafts.zip")
+    assert problems == [] and parsed.items[0]["key_missing"] is True
+    assert [p.get("key") for p in parsed.items[0]["parts"]] == ["D", None]
+
+
+def test_a_draft_without_its_key_cannot_be_sent_for_review_until_an_author_sets_it(session, bank, author):
+    from piaa.errors import Conflict
+    from piaa.items import services
+    from piaa.items.models import DRAFT
+
+    item = read("v3_two_choices_one_key.xml").item
+    # Loaded as operational, it is still a draft: its key is missing.
+    created = services.create_item_from_bank_json(session, bank, {**item, "id": "KEYLESS-1"}, state="operational")
+    assert created.state == DRAFT
+    with pytest.raises(Conflict, match="no key yet"):
+        services.submit_item(session, created, actor=author)
+    keyed = copy.deepcopy(content_of(item))
+    keyed.pop("key_missing")
+    keyed["parts"][1]["key"] = "H"
+    services.update_item(session, created, content=keyed, actor=author)
+    services.submit_item(session, created, actor=author)
+    assert created.state == "in_review"

@@ -107,6 +107,8 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
     base_type = {"text_entry": "string", "numeric_entry": "float", "matching": "directedPair"}.get(kind, "identifier")
     decl = _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality=cardinality,
                 base_type=base_type)
+    if kind not in ("situational_judgement", "likert") and not any(f in item for f in ("key", "accepted")):
+        return decl  # a draft whose key is missing: no correct response to write
     correct = _sub(decl, "qti-correct-response")
     if kind == "matching":
         pairs = [f"{qti_identifier(a)} {qti_identifier(b)}" for a, b in item["key"]]
@@ -348,7 +350,12 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     root.set(XML_LANG, body_lang if markup else "en")
     if item.get("scoring"):
         return _kept_processing(_typed_element(root, item, markup, refer), item)
-    return _typed_element(root, item, markup, refer)
+    written = _typed_element(root, item, markup, refer)
+    if item.get("key_missing"):
+        # As it came: no response processing, so that it reads back as a draft without its key.
+        for processing in written.findall(_q("qti-response-processing")):
+            written.remove(processing)
+    return written
 
 
 def _typed_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:

@@ -332,11 +332,12 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
         return _custom(response_ids, "the item draws its values per candidate (template processing)")
     if processing is None:
         declared = {d.get("identifier"): d for d in _children(item, "qti-response-declaration")}
-        if not response_ids or any(declared.get(r) is None or _child(declared[r], "qti-correct-response") is None
-                                   for r in response_ids):
-            raise Unsupported("the item has no response processing and no correct response for each "
-                              "interaction, so it cannot be scored")
-        return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], assumed=True)
+        if not response_ids or any(declared.get(r) is None for r in response_ids):
+            raise Unsupported("the item has no response processing and does not declare each "
+                              "interaction's response, so it cannot be scored")
+        keyless = tuple(r for r in response_ids if not _declaration(declared[r]).correct)
+        return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], assumed=True,
+                                   keyless=keyless)
     template = processing.get("template") or processing.get("template-location")
     if template:
         kind = template_kind(template)
@@ -836,6 +837,8 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     keys = _kept_keys(root, {response_id: interaction}) if analysis.custom else {}
     if analysis.custom:
         decl.correct = keys[response_id]
+    if analysis.keyless:
+        decl.correct = _placeholder_key(interaction, decl)
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
@@ -843,6 +846,10 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     item = _with_facts(item, root, body, lang, hints)
     if analysis.custom:
         item["scoring"] = _kept_scoring(root, response_id, keys)
+    if analysis.keyless:
+        _without_key(item)
+        item["key_missing"] = True
+        _keyless_loss(losses, analysis.keyless)
     feedback = _feedback(root, lang, analysis)
     if feedback:
         item["feedback"] = feedback
@@ -922,7 +929,39 @@ def _kept_markup(item: dict[str, Any], lang: str) -> str:
     return kept + "".join(_kept_markup({**part, "body": {}}, lang) for part in item.get("parts") or [])
 
 
+KEY_FIELDS = ("key", "accepted")
+
+
+def _placeholder_key(interaction: etree._Element, decl: Declaration) -> list[str]:
+    """A stand-in correct response, only so that the type's content can be built for an
+    interaction the item gives no key; ``_without_key`` takes it out again."""
+    if decl.base_type in ("directedPair", "pair"):
+        sources = _descendants(interaction, "qti-gap-text") or _descendants(interaction, "qti-simple-associable-choice")
+        targets = _descendants(interaction, "qti-gap") or _descendants(interaction, "qti-simple-associable-choice")[-1:]
+        return [f"{sources[0].get('identifier')} {targets[0].get('identifier')}"] if sources and targets else []
+    if decl.base_type in ("float", "integer"):
+        return ["0"]
+    if decl.base_type == "string":
+        return ["-"]
+    tags = ("qti-simple-choice", "qti-inline-choice", "qti-hottext", "qti-hotspot-choice")
+    choices = [e.get("identifier", "") for e in interaction.iter(etree.Element) if _name(e) in tags]
+    return choices if decl.cardinality == "ordered" else choices[:1]
+
+
+def _without_key(content: dict[str, Any]) -> None:
+    for name in KEY_FIELDS:
+        content.pop(name, None)
+
+
+def _keyless_loss(losses: list[str], responses: tuple[str, ...]) -> None:
+    losses.append(f"the item gives no key for {', '.join(responses)} (no response processing and no correct "
+                  "response): imported as a draft whose key is missing; an author sets it before the item "
+                  "can be sent for review")
+
+
 def _assumed_loss(analysis: qti_scoring.Scoring, losses: list[str]) -> None:
+    if analysis.assumed and analysis.keyless:
+        return
     if analysis.assumed:
         losses.append("the item has no response processing; each response is scored by matching "
                       "its correct response, as QTI's match_correct does")
@@ -976,6 +1015,8 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         decl = _declaration(declarations[response_id])
         if analysis.custom:
             decl.correct = keys[response_id]
+        if response_id in analysis.keyless:
+            decl.correct = _placeholder_key(interaction, decl)
         scoring, term = _part_scoring(analysis, response_id)
         try:
             content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
@@ -989,6 +1030,8 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         if name == "qti-inline-choice-interaction":
             part["inline"] = True
         part.update(content)
+        if response_id in analysis.keyless:
+            _without_key(part)
         if term is None:
             points = 0.0
             losses.append(f"part {label} ({response_id}) is not scored by the item's response processing; "
@@ -1002,6 +1045,9 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
     item = _with_facts({"type": "composite", "parts": parts}, root, body, lang, hints)
     if analysis.custom:
         item["scoring"] = _kept_scoring(root, None, keys)
+    if analysis.keyless:
+        item["key_missing"] = True
+        _keyless_loss(losses, analysis.keyless)
     stem = text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS, labels=labels)
     if not stem and root.get("title"):
         stem = {lang: root.get("title").strip()}

@@ -52,6 +52,9 @@ class Scoring:
     # Why the processing is not (a sum of) the standard rules: the item keeps and runs its own
     # (``piaa.items.importers.qti_kept``); the terms then only say which responses it has.
     custom: str | None = None
+    # Responses the item gives no key at all (no processing, no correct response): the item is
+    # imported as a draft whose key an author must set.
+    keyless: tuple[str, ...] = ()
 
 
 @dataclass

@@ -143,9 +143,14 @@ def create_item(session: Session, bank: ItemBank, *, code: str, item_type: str, 
     ``state`` other than draft loads the item as already reviewed (approved or operational;
     only administrators, psychometricians and the command line may), its version frozen.
 
+    An item whose key is missing (``key_missing``) is always created a draft: it waits for an
+    author to set its key.
+
     :raise Invalid: listing every problem (item, field, message).
     :raise Forbidden: if the actor may not author in this bank.
     """
+    if isinstance(content, dict) and content.get("key_missing"):
+        state = DRAFT
     require_creation_rights(bank, actor, state)
     found, record = check_item(session, bank, code=code, item_type=item_type, competency=competency,
                                level=level, content=content, sub_area=sub_area)

@@ -21,7 +21,11 @@ Problem = dict[str, str]  # {"field": "options[1].text.hi", "message": "..."}
 # Columns of the Item row, not part of the stored content.
 META_FIELDS = ("id", "type", "competency", "level", "sub_area")
 # ``scoring``: an imported QTI item's own processing, run to score it (``piaa.items.types.processed``).
-COMMON_FIELDS = ("stem", "rationale", "reference", "feedback", "body", "scoring")
+# ``key_missing``: an imported item that gave no key, a draft until an author sets it.
+COMMON_FIELDS = ("stem", "rationale", "reference", "feedback", "body", "scoring", "key_missing")
+# The fields that hold an item's (or a part's) key.
+KEY_FIELDS = ("key", "accepted")
+_KEY_FIELD = re.compile(r"^(parts\[\d+\]\.)?(key|accepted)(\[.*)?$")
 LANGUAGES = ("en", "hi")
 # QTI tools generate identifiers such as choice_1946938842: 64 characters leaves room.
 OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -183,7 +187,7 @@ class ItemType:
         out["rationale"] = content.get("rationale")
         if content.get("reference"):
             out["reference"] = content["reference"]
-        for optional in ("feedback", "body", "scoring"):
+        for optional in ("feedback", "body", "scoring", "key_missing"):
             if content.get(optional):
                 out[optional] = content[optional]
         return out
@@ -213,6 +217,11 @@ class ItemType:
             from piaa.items.types import processed
 
             found += processed.check(content)
+        if "key_missing" in content:
+            if content["key_missing"] is not True:
+                found.append(problem("key_missing", "must be true when present (leave it out once the key is set)"))
+            # The key is what is missing: every other problem still counts.
+            found = [p for p in found if not _KEY_FIELD.match(p["field"])]
         return found
 
     @classmethod
