@@ -99,9 +99,13 @@ def test_an_item_model_is_written_back_with_its_template_processing():
     item = read("v3_item_model.xml").item
     exported = qti3.item_xml(item).decode()
     assert "qti-template-processing" in exported and "qti-set-correct-response" in exported
+    # The values the candidate sees are QTI's own elements again, not PIAA's markers.
+    assert '<qti-printed-variable identifier="FILES"/>' in exported and "{{" not in exported
+    assert '<qti-template-inline template-identifier="URGENT" identifier="yes" show-hide="show">' in exported
     package = qti3.package_bytes({"name": "models"}, [item])
     parsed, problems = qti.read_qti_file(package, "models.zip")
     assert problems == [] and [i["scoring"] for i in parsed.items] == [item["scoring"]]
+    assert parsed.items[0]["stem"] == item["stem"]
 
 
 def test_template_blocks_nest_and_hide():

@@ -17,6 +17,7 @@ import io
 import math
 import re
 import zipfile
+from html import escape
 from typing import Any, Callable, Iterable
 
 from lxml import etree
@@ -26,6 +27,7 @@ from piaa.errors import Invalid
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
 from piaa.items.importers.qti_content import BLANK, MATHML_NS
 from piaa.items.media import MEDIA_TYPES
+from piaa.items import item_models
 from piaa.items.qti_processing import qti_identifier
 from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, media_hashes
 
@@ -619,6 +621,7 @@ def _kept_processing(root: etree._Element, item: dict[str, Any]) -> etree._Eleme
     declarations and processing as imported, in place of those written from its key, and its
     one interaction answering the response the processing reads."""
     kept = etree.fromstring(item["scoring"]["qti"].encode())
+    templated = any(_local(e) == "qti-template-processing" for e in kept)
     response = item["scoring"].get("response")
     for element in list(root):
         if _local(element) in KEPT_BEFORE_BODY + ("qti-response-processing",):
@@ -634,7 +637,48 @@ def _kept_processing(root: etree._Element, item: dict[str, Any]) -> etree._Eleme
     if processing is not None:
         body = root.find(_q("qti-item-body"))
         body.addnext(processing)
+    if templated:
+        return _template_elements(root)
     return root
+
+
+_LONE_MARKER = re.compile(r"<(p|div)>\s*(\{\{[#/][^}]*\}\})\s*</\1>")
+_MATH_VARIABLE = re.compile(r"(<(?:\w+:)?mi\b[^>]*>)\{\{([A-Za-z_][\w.-]*)\}\}(</(?:\w+:)?mi>)")
+_BLOCK_START = re.compile(r"\{\{#(\d+) (show|hide) (\S+) (\S+)\}\}")
+_BLOCK_BLOCKS = re.compile(r"<(p|div|table|ul|ol|h[1-6]|blockquote|pre)\b")
+
+
+def _template_elements(root: etree._Element) -> etree._Element:
+    """An item model's markers (``piaa.items.item_models``) as the QTI elements they came
+    from: printed variables, MathML variables, template blocks and inlines."""
+    text = etree.tostring(root, encoding="unicode")
+    text = _LONE_MARKER.sub(r"\2", text)
+    text = _MATH_VARIABLE.sub(r"\1\2\3", text)
+
+    def block(match: re.Match) -> str:
+        number, mode, identifier, value = match.groups()
+        end = f"{{{{/{number}}}}}"
+        inner = text_after[match.end():text_after.index(end, match.end())]
+        tag = "qti-template-block" if _BLOCK_BLOCKS.search(inner) else "qti-template-inline"
+        closing[number] = f"</{tag}>"
+        return (f'<{tag} template-identifier="{escape(identifier)}" identifier="{escape(value)}" '
+                f'show-hide="{mode}">')
+
+    closing: dict[str, str] = {}
+    text_after = text
+    text = _BLOCK_START.sub(block, text)
+    text = re.sub(r"\{\{/(\d+)\}\}", lambda m: closing.get(m.group(1), m.group(0)), text)
+
+    def printed(match: re.Match) -> str:
+        identifier, format_ = match.groups()
+        extra = f' format="{escape(format_)}"' if format_ else ""
+        return f'<qti-printed-variable identifier="{escape(identifier)}"{extra}/>'
+
+    text = item_models.PRINTED.sub(printed, text)
+    try:
+        return etree.fromstring(text)
+    except etree.XMLSyntaxError:  # markers that do not nest with the markup: left as text
+        return root
 
 
 def item_xml(item: dict[str, Any], media_ref: Callable[[str], str] | None = None) -> bytes:
