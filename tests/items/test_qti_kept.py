@@ -159,3 +159,16 @@ def test_a_draft_without_its_key_cannot_be_sent_for_review_until_an_author_sets_
     services.update_item(session, created, content=keyed, actor=author)
     services.submit_item(session, created, actor=author)
     assert created.state == "in_review"
+
+
+def test_the_item_page_and_preview_show_an_item_model_as_authors_need_it(session, bank, author, login_as):
+    from piaa.items import services
+
+    item = {**read("v3_item_model.xml").item, "id": "MODEL-1"}
+    created = services.create_item_from_bank_json(session, bank, item, actor=author)
+    session.commit()
+    client = login_as(author)
+    page = client.get(f"/items/{created.id}").get_data(as_text=True)
+    assert "An item model" in page and "Calibration treats all its instances as one item" in page
+    previews = [client.get(f"/items/{created.id}/preview?lang=en").get_data(as_text=True) for _ in range(2)]
+    assert all("files in" in p and "{{FILES}}" not in p for p in previews)
