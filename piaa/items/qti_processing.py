@@ -46,6 +46,18 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 MAX_CONSTRAINT_TRIES = 100
 
 
+def parse(source: str | bytes) -> etree._Element:
+    """Stored or imported QTI XML, read without entities, DTDs or network access.
+
+    :raise ProcessingRefused: if it declares a document type (nothing PIAA stores does).
+    :raise etree.XMLSyntaxError: if it is not well-formed.
+    """
+    data = source.encode() if isinstance(source, str) else source
+    if b"<!DOCTYPE" in data[:2000].upper():
+        raise ProcessingRefused("the QTI text declares a document type, which PIAA does not read")
+    return etree.fromstring(data, _PARSER)
+
+
 class ProcessingRefused(Exception):
     """The processing uses something this interpreter does not run; the message names it and
     its line."""
@@ -980,8 +992,7 @@ class Processor:
     """
 
     def __init__(self, source: str | bytes | etree._Element):
-        root = source if isinstance(source, etree._Element) else etree.fromstring(
-            source.encode() if isinstance(source, str) else source, _PARSER)
+        root = source if isinstance(source, etree._Element) else parse(source)
         # The variables every item has without declaring them (QTI 3.0 "built-in variables"):
         # one submission per attempt in PIAA, its duration not measured per item.
         self.declarations: dict[str, Declaration] = {

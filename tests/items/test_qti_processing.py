@@ -338,3 +338,10 @@ def test_the_standard_templates_run_as_their_rules():
     assert processor.score({"RESPONSE": Value("single", "identifier", "A")}) == 0.0
     assert processor.score({}) == 0.0
     assert NULL.null
+
+
+def test_stored_processing_with_a_document_type_is_refused():
+    source = '<!DOCTYPE x [<!ENTITY big "many">]>' + item("", '<qti-set-outcome-value identifier="SCORE">'
+                                                            + base(1) + "</qti-set-outcome-value>")
+    with pytest.raises(ProcessingRefused, match="document type"):
+        qp.Processor(source)

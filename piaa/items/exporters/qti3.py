@@ -28,6 +28,7 @@ from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS
 from piaa.items.importers.qti_content import BLANK, MATHML_NS
 from piaa.items.media import MEDIA_TYPES
 from piaa.items import item_models
+from piaa.items import qti_processing
 from piaa.items.qti_processing import qti_identifier
 from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, media_hashes
 
@@ -620,7 +621,7 @@ def _kept_processing(root: etree._Element, item: dict[str, Any]) -> etree._Eleme
     """An item that keeps its own QTI processing (``scoring``) is written with it: its
     declarations and processing as imported, in place of those written from its key, and its
     one interaction answering the response the processing reads."""
-    kept = etree.fromstring(item["scoring"]["qti"].encode())
+    kept = qti_processing.parse(item["scoring"]["qti"])
     templated = any(_local(e) == "qti-template-processing" for e in kept)
     response = item["scoring"].get("response")
     for element in list(root):
@@ -676,7 +677,7 @@ def _template_elements(root: etree._Element) -> etree._Element:
 
     text = item_models.PRINTED.sub(printed, text)
     try:
-        return etree.fromstring(text)
+        return qti_processing.parse(text)
     except etree.XMLSyntaxError:  # markers that do not nest with the markup: left as text
         return root
 
