@@ -22,8 +22,11 @@ What maps onto a PIAA item type:
 Response processing is recognised from the standard templates, named by any of their URL
 forms (only the last path segment counts, with or without ``.xml``: ``match_correct``,
 ``map_response``, ``CC2_match``, ``CC2_map_response``), or from the same rules written out
-(``piaa.items.importers.qti_scoring``). Anything else (interactions PIAA does not deliver,
-custom scoring, adaptive and templated items) is reported item by item as unsupported, and
+(``piaa.items.importers.qti_scoring``). Other response processing, and template processing
+(an item model, a new instance per attempt), is kept with the item and run as written
+(``piaa.items.importers.qti_kept``, ``piaa.items.qti_processing``); an item that gives no key
+at all is a draft whose key is missing. Anything else (interactions PIAA does not deliver,
+processing PIAA does not run, adaptive items) is reported item by item as unsupported, and
 what an imported item cannot keep is listed as its losses: nothing is dropped silently.
 
 PIAA's own facts about an item (competency, level, sub-area, type, reference, ...) travel in
