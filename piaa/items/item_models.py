@@ -132,6 +132,10 @@ def instantiate(content: dict[str, Any], item_type: str, instance: dict[str, Any
     shown["scoring"] = {**content["scoring"], "instance": instance}
     correct = processor.correct_responses(drawn)
     response = content["scoring"].get("response")
+    responses = [response] if response else [qp.qti_identifier(p["id"]) for p in content.get("parts") or []]
+    # A response the template processing gives no correct response: the best-scoring one of
+    # this instance's values and the values the processing compares with.
+    correct.update(processor.best_values(drawn, responses))
     if response and response in correct:
         shown["type"] = item_type
         _keyed(shown, correct[response])

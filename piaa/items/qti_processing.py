@@ -1095,7 +1095,74 @@ class Processor:
         most = self.declarations.get("MAXSCORE")
         if most is not None and not most.default.null and most.base_type in NUMERIC:
             return float(most.default.data)
-        return self.score(self.correct_responses(instance), instance)
+        correct = self.correct_responses(instance)
+        found = self.score(correct, instance)
+        if found > 0 or instance is None:
+            return found
+        # An item model compared with its own values: what the best of them scores.
+        return self.score({**correct, **self.best_values(instance)}, instance)
+
+    def best_values(self, instance: Instance, responses: list[str] | None = None) -> dict[str, Value]:
+        """For the responses (default: all) the instance gives no correct response, the best of
+        its values and of the values the processing compares with (``best_responses``)."""
+        correct = self.correct_responses(instance)
+        names = responses if responses is not None else [
+            k for k, d in self.declarations.items() if d.kind == "response" and k not in BUILT_IN]
+        unset = {r: self.instance_candidates(self.declarations[r], instance) + self.literals(self.declarations[r])
+                 for r in names if r not in correct and r in self.declarations}
+        found = {}
+        for identifier, texts in self.best_responses(unset, instance).items():
+            declaration = self.declarations[identifier]
+            found[identifier] = make(declaration.cardinality, declaration.base_type,
+                                     [parse_scalar(t, declaration.base_type) for t in texts])
+        return found
+
+    def instance_candidates(self, declaration: Declaration, instance: Instance | None) -> list[list[str]]:
+        """An item model instance's template values a response of ``declaration`` could be
+        given (a drawn answer compared with the response), as value texts."""
+        if instance is None or declaration.cardinality != "single":
+            return []
+        fits = (NUMERIC,) if declaration.base_type in NUMERIC else ((declaration.base_type,),)
+        return [[_scalar_text(v.data)] for v in instance.templates.values()
+                if v.cardinality == "single" and not v.null and any(v.base_type in f for f in fits)]
+
+    def literals(self, declaration: Declaration) -> list[list[str]]:
+        """The single values of ``declaration``'s type the response processing writes."""
+        kinds = NUMERIC if declaration.base_type in NUMERIC else (declaration.base_type,)
+        found = []
+        for rule in self.response_rules:
+            for element in rule.iter(f"{{{QTI3_NS}}}qti-base-value"):
+                if element.get("base-type") in kinds and (element.text or "").strip():
+                    found.append([(element.text or "").strip()])
+        return found if declaration.cardinality == "single" else []
+
+    def best_responses(self, candidates: dict[str, list[list[str]]],
+                       instance: Instance | None = None) -> dict[str, list[str]]:
+        """For each response, the candidate (value texts) that the processing scores highest,
+        found response by response with the others at their correct or best responses so far,
+        until none changes; a response no candidate earns anything for is left out."""
+        chosen = dict(self.correct_responses(instance))
+        found: dict[str, list[str]] = {}
+        for _ in range(len(candidates) + 1):
+            changed = False
+            for response_id, options in candidates.items():
+                declaration = self.declarations[response_id]
+                best, best_score = found.get(response_id), self.score(chosen, instance)
+                for candidate in options:
+                    try:
+                        value = make(declaration.cardinality, declaration.base_type,
+                                     [parse_scalar(t, declaration.base_type) for t in candidate])
+                    except ValueError:
+                        continue
+                    score = self.score({**chosen, response_id: value}, instance)
+                    if score > best_score + 1e-12:
+                        best, best_score = candidate, score
+                        chosen[response_id] = value
+                if best is not None and best != found.get(response_id):
+                    found[response_id], changed = best, True
+            if not changed:
+                break
+        return found
 
     def correct_responses(self, instance: Instance | None = None) -> dict[str, Value]:
         scope = self._scope({}, instance)

@@ -172,3 +172,24 @@ def test_the_item_page_and_preview_show_an_item_model_as_authors_need_it(session
     assert "An item model" in page and "Calibration treats all its instances as one item" in page
     previews = [client.get(f"/items/{created.id}/preview?lang=en").get_data(as_text=True) for _ in range(2)]
     assert all("files in" in p and "{{FILES}}" not in p for p in previews)
+
+
+def test_an_item_model_compared_with_its_own_values_shows_each_instance_its_key():
+    source = (QTI_FIXTURES / "v3_item_model.xml").read_text()
+    start, end = source.index("<qti-set-correct-response"), source.index("</qti-set-correct-response>")
+    source = source[:start] + source[end + len("</qti-set-correct-response>"):]
+    source = source.replace(
+        '<qti-response-processing template="https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml"/>',
+        '<qti-template-declaration identifier="RATE" cardinality="single" base-type="integer"/>'
+        '<qti-response-processing><qti-response-condition><qti-response-if><qti-equal tolerance-mode="exact">'
+        '<qti-variable identifier="RESPONSE"/><qti-variable identifier="DAYS"/></qti-equal>'
+        '<qti-set-outcome-value identifier="SCORE"><qti-base-value base-type="float">1</qti-base-value>'
+        "</qti-set-outcome-value></qti-response-if></qti-response-condition></qti-response-processing>")
+    source = source.replace('<qti-template-declaration identifier="RATE" cardinality="single" base-type="integer"/>', "")
+    item = qti.read_item(source.encode(), "x.xml", {"competency": "FN-NOTING", "level": 3}).item
+    content = content_of(item)
+    for seed in (1, 2, 3):
+        shown, drawn = item_models.attempt_content(content, "numeric_entry", None, [seed, 5])
+        days = int(drawn["templates"]["DAYS"]["values"][0])
+        assert shown["key"] == days  # the instance's own value its processing credits
+        assert score(item, days, shown).credit == 1.0

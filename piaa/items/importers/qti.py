@@ -379,7 +379,8 @@ def _kept_keys(root: etree._Element, interactions: dict[str, etree._Element]) ->
         declared = {d.get("identifier"): _declaration(d) for d in _children(root, "qti-response-declaration")}
         keys.update({r: declared[r].correct for r in missing if r in declared and declared[r].correct})
         if len(keys) < len(interactions):
-            keys.update(qti_kept.derived_correct(root, {r: i for r, i in interactions.items() if r not in keys}))
+            keys.update(qti_kept.derived_correct(root, {r: i for r, i in interactions.items() if r not in keys},
+                                                 qti_kept.example_instance(root)))
     except qti_kept.NotKept as exc:
         raise Unsupported(f"response processing PIAA cannot run: {exc}") from None
     unkeyed = [r for r in interactions if not keys.get(r)]

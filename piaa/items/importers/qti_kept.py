@@ -158,60 +158,51 @@ def _candidates(root: etree._Element, declaration: qp.Declaration,
     return list(unique.values())
 
 
-def derived_correct(root: etree._Element, interactions: dict[str, etree._Element]) -> dict[str, list[str]]:
-    """For each response (identifier -> its interaction) with no declared correct response,
-    the response (as QTI value texts) the item's processing scores highest, found response by
-    response with the others at their correct or best responses so far, until none changes;
-    a response no candidate earns anything for is left out.
+def derived_correct(root: etree._Element, interactions: dict[str, etree._Element],
+                    instance: qp.Instance | None = None) -> dict[str, list[str]]:
+    """For each response (identifier -> its interaction) with no correct response, the
+    response (as QTI value texts) the item's processing scores highest (on ``instance`` for an
+    item model, whose values are candidates too); see ``Processor.best_responses``.
 
     :raise NotKept: if the processing cannot be run.
     """
     processor = processor_of(root)
-    chosen = dict(processor.correct_responses())
-    open_ = [r for r in interactions if r in processor.declarations and r not in chosen]
-    found: dict[str, list[str]] = {}
-    candidates = {r: _candidates(root, processor.declarations[r], interactions[r]) for r in open_}
-    for _ in range(len(open_) + 1):
-        changed = False
-        for response_id in open_:
-            declaration = processor.declarations[response_id]
-            best, best_score = found.get(response_id), _score(processor, chosen)
-            for candidate in candidates[response_id]:
-                try:
-                    value = qp.make(declaration.cardinality, declaration.base_type,
-                                    [qp.parse_scalar(t, declaration.base_type) for t in candidate])
-                except ValueError:
-                    continue
-                score = _score(processor, {**chosen, response_id: value})
-                if score > best_score + 1e-12:
-                    best, best_score = candidate, score
-                    chosen[response_id] = value
-            if best is not None and best != found.get(response_id):
-                found[response_id], changed = best, True
-        if not changed:
-            break
-    return found
-
-
-def _score(processor: qp.Processor, responses: dict[str, qp.Value]) -> float:
+    correct = processor.correct_responses(instance)
+    candidates = {}
+    for response_id, interaction in interactions.items():
+        declaration = processor.declarations.get(response_id)
+        if declaration is not None and response_id not in correct:
+            candidates[response_id] = _candidates(root, declaration, interaction) + \
+                processor.instance_candidates(declaration, instance)
     try:
-        return processor.score(responses)
+        return processor.best_responses(candidates, instance)
     except ProcessingRefused as exc:
         raise NotKept(str(exc)) from None
 
 
-def example_correct(root: etree._Element, response_id: str) -> list[str]:
-    """An item model's correct response for ``response_id`` in its example instance (drawn
-    with seed 0), as QTI value texts; empty for an item that is not a model or sets none.
+def example_instance(root: etree._Element) -> qp.Instance | None:
+    """An item model's example instance (drawn with seed 0): what its key shows; None for an
+    item that is not a model.
 
     :raise NotKept: if the processing cannot be run.
     """
     processor = processor_of(root)
     if not processor.templated:
-        return []
+        return None
     try:
-        instance = processor.draw(np.random.default_rng(0))
+        return processor.draw(np.random.default_rng(0))
     except ProcessingRefused as exc:
         raise NotKept(str(exc)) from None
-    value = processor.correct_responses(instance).get(response_id)
+
+
+def example_correct(root: etree._Element, response_id: str) -> list[str]:
+    """An item model's correct response for ``response_id`` in its example instance, as QTI
+    value texts; empty for an item that is not a model or sets none.
+
+    :raise NotKept: if the processing cannot be run.
+    """
+    instance = example_instance(root)
+    if instance is None:
+        return []
+    value = processor_of(root).correct_responses(instance).get(response_id)
     return [qp._scalar_text(v) for v in value.items()] if value is not None else []
