@@ -193,3 +193,14 @@ def test_an_item_model_compared_with_its_own_values_shows_each_instance_its_key(
         days = int(drawn["templates"]["DAYS"]["values"][0])
         assert shown["key"] == days  # the instance's own value its processing credits
         assert score(item, days, shown).credit == 1.0
+
+
+def test_a_spreadsheet_refuses_what_its_rows_cannot_carry():
+    from piaa.errors import Invalid
+    from piaa.items.exporters import tabular
+
+    kept = read("v3_order_partial_rules.xml").item
+    with pytest.raises(Invalid) as refused:
+        tabular.rows([kept], ["en"])
+    assert refused.value.problems[0]["field"] == "scoring" and "export as json or qti3" in \
+        refused.value.problems[0]["message"]
