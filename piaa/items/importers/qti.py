@@ -964,9 +964,7 @@ def _keyless_loss(losses: list[str], responses: tuple[str, ...]) -> None:
 
 
 def _assumed_loss(analysis: qti_scoring.Scoring, losses: list[str]) -> None:
-    if analysis.assumed and analysis.keyless:
-        return
-    if analysis.assumed:
+    if analysis.assumed and len(analysis.keyless) < len(analysis.terms):  # some responses have a key
         losses.append("the item has no response processing; each response is scored by matching "
                       "its correct response, as QTI's match_correct does")
 
