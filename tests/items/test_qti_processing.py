@@ -345,3 +345,19 @@ def test_stored_processing_with_a_document_type_is_refused():
                                                             + base(1) + "</qti-set-outcome-value>")
     with pytest.raises(ProcessingRefused, match="document type"):
         qp.Processor(source)
+
+
+def test_the_interpreter_and_item_models_stand_alone():
+    """Pure modules: importable with nothing of Flask, SQLAlchemy or the rest of piaa."""
+    import subprocess
+    import sys
+
+    code = ("import sys, piaa.items.qti_processing, piaa.items.item_models; "
+            "bad = sorted(m for m in sys.modules if m.startswith(('flask', 'sqlalchemy')) or "
+            "(m.startswith('piaa') and m not in ('piaa', 'piaa.items', 'piaa.items.qti_processing', "
+            "'piaa.items.item_models'))); print(bad); sys.exit(1 if bad else 0)")
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stdout + done.stderr
