@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from piaa.errors import Invalid
 from piaa.items import qti_processing as qp
 from piaa.items.types.base import Problem, Score, problem
 
@@ -66,12 +67,15 @@ def score(kind, content: dict[str, Any], answer: Any) -> Score:
     if answer is not None:
         checked = kind.check_answer(content, answer)
         scoring = content["scoring"]
-        if scoring.get("response"):
-            responses[scoring["response"]] = kept.response_value(scoring["response"], checked)
-        else:
-            for part_id, value in checked.items():
-                identifier = qp.qti_identifier(part_id)
+        given = {scoring["response"]: checked} if scoring.get("response") else \
+            {qp.qti_identifier(part_id): value for part_id, value in checked.items()}
+        for identifier, value in given.items():
+            try:
                 responses[identifier] = kept.response_value(identifier, value)
+            except (ValueError, TypeError):
+                declared = kept.declarations[identifier]
+                raise Invalid(f"answer {value!r} is not a {declared.cardinality} {declared.base_type} value "
+                              f"for {identifier}", field="answer") from None
     most = content["scoring"].get("maximum") or kept.maximum(drawn)
     earned = kept.score(responses, drawn)
     share = min(max(earned / most, 0.0), 1.0) if most > 0 else 0.0
