@@ -948,11 +948,19 @@ TEMPLATE_ALIASES = {"cc2_match": "match_correct", "cc2_match_basic": "match_corr
                     "cc2_map_response": "map_response"}
 
 
-def standard_rules(template: str):
-    """The ``qti-response-processing`` element of a standard template named by any URL form
-    (only the last path segment counts, with or without ``.xml``), else None."""
+def template_name(template: str) -> str | None:
+    """The standard template (``match_correct``, ``map_response``, ``map_response_point``) a
+    URL names in any of its forms: only the last path segment counts, with or without
+    ``.xml``; None for any other."""
     last = re.sub(r"\.xml$", "", template.strip().rstrip("/").rsplit("/", 1)[-1], flags=re.IGNORECASE).lower()
-    rules = STANDARD_TEMPLATES.get(TEMPLATE_ALIASES.get(last, last))
+    name = TEMPLATE_ALIASES.get(last, last)
+    return name if name in STANDARD_TEMPLATES else None
+
+
+def standard_rules(template: str):
+    """The ``qti-response-processing`` element of the standard template ``template`` names,
+    else None."""
+    rules = STANDARD_TEMPLATES.get(template_name(template) or "")
     if rules is None:
         return None
     return etree.fromstring(f'<qti-response-processing xmlns="{QTI3_NS}">{rules}</qti-response-processing>')

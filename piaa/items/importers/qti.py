@@ -51,7 +51,7 @@ from piaa.items.bank_format import ParsedBank, problem
 from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
 from piaa.items.importers import qti_content, qti_kept, qti_scoring
 from piaa.items import item_models
-from piaa.items.qti_processing import piaa_identifier
+from piaa.items.qti_processing import piaa_identifier, template_name
 from piaa.items.types import mapping as weights
 from piaa.items.types.composite import MAX_PARTS
 from piaa.items.types.essay import MAX_POINTS as ESSAY_MAX_POINTS
@@ -93,9 +93,6 @@ CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qt
 # What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
 CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
                              "qti-hotspot-choice", "qti-inline-choice"))
-TEMPLATE_NAMES = {"match_correct": "match_correct", "map_response": "map_response",
-                  "cc2_match": "match_correct", "cc2_match_basic": "match_correct",
-                  "cc2_map_response": "map_response"}
 GAP = "\x00gap\x00"  # where an inline answer box sat in a sentence
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                remove_comments=True, remove_pis=True, huge_tree=False)
@@ -294,10 +291,10 @@ def _number(value: str | None, attribute: str) -> float:
 
 
 def template_kind(template: str) -> str | None:
-    """``match_correct`` or ``map_response`` for any URL form of a standard template."""
-    last = template.strip().rstrip("/").rsplit("/", 1)[-1]
-    last = re.sub(r"\.xml$", "", last, flags=re.IGNORECASE).lower()
-    return TEMPLATE_NAMES.get(last)
+    """``match_correct`` or ``map_response`` for any URL form of a standard template (the
+    types map these two; map_response_point is refused)."""
+    name = template_name(template)
+    return name if name in ("match_correct", "map_response") else None
 
 
 @dataclass
