@@ -19,22 +19,31 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprin
 
 
 def openapi(summary: str, *, request: dict | None = None, responses: dict | None = None,
-            tags: list[str] | None = None, parameters: list[dict] | None = None) -> Callable:
+            tags: list[str] | None = None, parameters: list[dict] | None = None,
+            max_body_bytes: int | None = None) -> Callable:
     """Document an API view; the document at /api/v1/openapi.json is built from these.
 
-    The query parameters documented here are also enforced: a value outside a parameter's
-    ``enum``, or not a whole number where an integer is documented, is refused (422) before
-    the view runs, so the document and the behaviour cannot drift apart.
+    What is documented here is also enforced before the view runs, so the document and the
+    behaviour cannot drift apart: the JSON body against the ``request`` schema
+    (``piaa.request_bodies``), and the query parameters: a value outside a parameter's
+    ``enum``, or not a whole number where an integer is documented, is refused (422).
+    ``max_body_bytes`` bounds what is read of the body below the service's own limit (413).
     """
+    from piaa.request_bodies import BodySchema, check_request_body
+
     query = [p for p in parameters or [] if p.get("in") == "query"]
+    body = BodySchema(request) if request else None
 
     def mark(view: Callable) -> Callable:
-        if query:
+        if query or body:
             inner = view
 
             @wraps(inner)
             def view(*args, **kwargs):
-                check_query(query)
+                if query:
+                    check_query(query)
+                if body:
+                    check_request_body(body, max_body_bytes)
                 return inner(*args, **kwargs)
 
         view._openapi = {"summary": summary, "request": request, "responses": responses or {},
