@@ -20,19 +20,21 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprin
 
 def openapi(summary: str, *, request: dict | None = None, responses: dict | None = None,
             tags: list[str] | None = None, parameters: list[dict] | None = None,
-            max_body_bytes: int | None = None) -> Callable:
+            max_body_bytes: int | None = None,
+            request_problems: Callable[[Any], list[dict]] | None = None) -> Callable:
     """Document an API view; the document at /api/v1/openapi.json is built from these.
 
     What is documented here is also enforced before the view runs, so the document and the
     behaviour cannot drift apart: the JSON body against the ``request`` schema
     (``piaa.request_bodies``), and the query parameters: a value outside a parameter's
     ``enum``, or not a whole number where an integer is documented, is refused (422).
-    ``max_body_bytes`` bounds what is read of the body below the service's own limit (413).
+    ``max_body_bytes`` bounds what is read of the body below the service's own limit (413);
+    ``request_problems(body)`` adds an operation's own checks to a refusal (see ``BodySchema``).
     """
     from piaa.request_bodies import BodySchema, check_request_body
 
     query = [p for p in parameters or [] if p.get("in") == "query"]
-    body = BodySchema(request) if request else None
+    body = BodySchema(request, request_problems) if request else None
 
     def mark(view: Callable) -> Callable:
         if query or body:
@@ -51,6 +53,15 @@ def openapi(summary: str, *, request: dict | None = None, responses: dict | None
         return view
 
     return mark
+
+
+def strict(properties: dict[str, Any], *required: str, **more: Any) -> dict[str, Any]:
+    """The schema of an object of exactly these fields (an unknown one is refused by name):
+    what a request body is, unless the operation says why it takes others."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False, **more}
+    if required:
+        schema["required"] = list(required)
+    return schema
 
 
 def check_query(parameters: list[dict]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, CANDIDATE, PROCTOR, PSYCHOMETRICIAN, Organisation, User
-from piaa.api import api_blueprint, openapi
+from piaa.api import api_blueprint, openapi, strict
 from piaa.clock import as_utc, now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery import attempts as attempt_service
@@ -88,14 +88,6 @@ def _int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"{field} must be a whole number, got {value!r}", field=field)
     return value
-
-
-def strict(properties: dict[str, Any], *required: str, **more: Any) -> dict[str, Any]:
-    """A request body of exactly these fields (an unknown one is refused by name)."""
-    schema = {"type": "object", "properties": properties, "additionalProperties": False, **more}
-    if required:
-        schema["required"] = list(required)
-    return schema
 
 
 TEXT = {"type": "string"}

@@ -117,6 +117,11 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
 
 
+def item_fields() -> list[str]:
+    """The fields an item of the bank format may have (``item-file`` schema's item)."""
+    return list(load_schema("item-file")["$defs"]["item"]["properties"])
+
+
 def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
         ref = node.get("$ref")
