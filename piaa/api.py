@@ -48,6 +48,7 @@ def openapi(summary: str, *, request: dict | None = None, responses: dict | None
                     check_request_body(body, max_body_bytes)
                 return inner(*args, **kwargs)
 
+        view._request_body = body
         view._openapi = {"summary": summary, "request": request, "responses": responses or {},
                          "tags": tags or [], "parameters": parameters or []}
         return view

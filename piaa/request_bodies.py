@@ -103,6 +103,8 @@ def json_schema(schema: Any) -> Any:
             converted["type"] = [converted["type"], "null"]
             if "enum" in converted:
                 converted["enum"] = [*converted["enum"], None]
+        elif "anyOf" in converted:
+            converted["anyOf"] = [*converted["anyOf"], {"type": "null"}]
         else:
             converted = {"anyOf": [{"type": "null"}, converted]}
     return converted
