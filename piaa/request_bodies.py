@@ -225,13 +225,14 @@ def request_body() -> Any:
     :raise UnsupportedMediaType: (415) for a body that is not sent as JSON.
     :raise UnprocessableEntity: (422, ``piaa.input_bounds``) for JSON that cannot be read.
     """
-    if not request.is_json:
-        if request.content_length or request.get_data(cache=True):
+    sent = request._get_current_object()  # once: each look-up through the proxy costs a few us
+    if not sent.is_json:
+        if sent.content_length or sent.get_data(cache=True):
             raise UnsupportedMediaType("send the body as JSON (Content-Type: application/json)")
         return {}
-    if not request.get_data(cache=True):
+    if not sent.get_data(cache=True):
         return {}
-    return request.get_json()
+    return sent.get_json()
 
 
 def check_request_body(schema: BodySchema, max_bytes: int | None = None) -> None:
