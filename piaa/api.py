@@ -67,24 +67,33 @@ def strict(properties: dict[str, Any], *required: str, **more: Any) -> dict[str,
 
 def check_query(parameters: list[dict]) -> None:
     """:raise Invalid: if a query value breaks its documented schema (``enum``, integer with
-    ``minimum``/``maximum``); an empty value too, where the schema has no room for one."""
-    from piaa.errors import Invalid
+    ``minimum``/``maximum``), or a required one is missing, each problem named by its
+    parameter as a body's are by their path (``piaa.request_bodies``)."""
+    from piaa.request_bodies import body_refused
 
+    problems = []
     for parameter in parameters:
         name, schema = parameter["name"], parameter.get("schema", {})
         value = request.args.get(name)
         if value is None:
+            if parameter.get("required"):
+                problems.append({"field": name, "message": "is required"})
             continue
         if schema.get("type") == "integer":
             if not value.lstrip("-").isdigit() or len(value) > 18:
-                raise Invalid(f"{name} must be a whole number, got {value[:40]!r}", field=name)
+                problems.append({"field": name, "message": f"must be a whole number, got {value[:40]!r}"})
+                continue
             number = int(value)
             if number < schema.get("minimum", number) or number > schema.get("maximum", number):
-                raise Invalid(f"{name} must be between {schema.get('minimum', '-')} and "
-                              f"{schema.get('maximum', '-')}, got {number}", field=name)
+                problems.append({"field": name, "message": f"must be between {schema.get('minimum', '-')} "
+                                                           f"and {schema.get('maximum', '-')}, got {number}"})
         if "enum" in schema and value not in schema["enum"]:
-            raise Invalid(f"{name} must be one of {', '.join(map(str, schema['enum']))}, "
-                          f"got {value[:40]!r}", field=name)
+            problems.append({"field": name, "message": f"must be one of {', '.join(map(str, schema['enum']))}, "
+                                                       f"got {value[:40]!r}"})
+    if problems:
+        raise body_refused(problems)
+
+
 def request_object() -> dict[str, Any]:
     """The request's JSON body.
 

@@ -187,3 +187,11 @@ def test_a_validator_is_compiled_once_per_operation(app, sitting):
     compiled = check.compile()
     sitting.answer(ref, "B")
     assert check.compile() is compiled
+
+
+def test_query_parameters_are_checked_as_documented(app, session, make_user):
+    client, admin = app.test_client(), bearer(session, make_user(role="admin"))
+    error = _refused(client.get("/api/v1/competency-proposals/similar", headers=admin))
+    assert error["problems"] == [{"field": "name", "message": "is required"}]
+    error = _refused(client.get("/api/v1/competencies?type=spiritual", headers=admin))
+    assert error["field"] == "type" and error["message"].startswith("type must be one of behavioural, functional")
