@@ -195,3 +195,15 @@ def test_query_parameters_are_checked_as_documented(app, session, make_user):
     assert error["problems"] == [{"field": "name", "message": "is required"}]
     error = _refused(client.get("/api/v1/competencies?type=spiritual", headers=admin))
     assert error["field"] == "type" and error["message"].startswith("type must be one of behavioural, functional")
+
+
+def test_a_proctoring_setting_of_the_wrong_type_is_refused_before_it_is_stored(app, session, make_user):
+    """The service checks the policy's names only: a setting of the wrong type would be stored as sent."""
+    admin = bearer(session, make_user(role="admin"))
+    body = {"code": "A-1", "title": "T", "competency": "FN-NOTING", "purpose": "certification", "mode": "loft",
+            "blueprint": {}, "time_limit_s": 1800, "cut_scores": [-2, -1, 0, 1, 2],
+            "proctoring": {"heartbeat_timeout_s": "120", "require_admission": 1}}
+    error = _refused(app.test_client().post("/api/v1/assessments", json=body, headers=admin))
+    assert error["problems"] == [
+        {"field": "proctoring.require_admission", "message": "must be true or false, got a whole number"},
+        {"field": "proctoring.heartbeat_timeout_s", "message": "must be a number, got text"}]

@@ -577,8 +577,9 @@ ASSESSMENT_SCHEMA = strict({
     "certifying_level": NULLABLE_LEVEL,
     "navigation": {"type": "string", "enum": list(assessment_service.NAVIGATIONS)},
     "pause_policy": {"type": "string", "enum": list(assessment_service.PAUSE_POLICIES)},
-    "proctoring": {"type": "object", "additionalProperties": False,
-                   "properties": {name: {} for name in assessment_service.PROCTORING_DEFAULTS}},
+    # Each setting of the proctoring policy, of its default's type (the service checks only the names).
+    "proctoring": strict({name: {"type": "boolean"} if isinstance(default, bool) else {"type": "number", "minimum": 0}
+                          for name, default in assessment_service.PROCTORING_DEFAULTS.items()}),
     "languages": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(SUPPORTED_LANGUAGES)},
                   "description": "en and any others"},
     "exposure_k": {"type": "integer", "minimum": 1, "maximum": 20},
