@@ -207,3 +207,14 @@ def test_a_proctoring_setting_of_the_wrong_type_is_refused_before_it_is_stored(a
     assert error["problems"] == [
         {"field": "proctoring.require_admission", "message": "must be true or false, got a whole number"},
         {"field": "proctoring.heartbeat_timeout_s", "message": "must be a number, got text"}]
+
+
+def test_the_sitting_pages_own_bodies_are_accepted(sitting):
+    """What piaa/static/js/sitting.js sends, as it sends it (known is null before the first status)."""
+    url = f"/attempts/{sitting.attempt_id}"
+    ref = sitting.items()[0]["ref"]
+    signals = {"events": [{"kind": "page_hidden", "at": "2026-01-05T09:00:01.250Z", "data": {}}], "known": None}
+    assert sitting.call("POST", f"{url}/events", signals)["stored"] == 1
+    sitting.call("POST", f"{url}/responses/{ref}/flag", {"flagged": True})
+    sitting.call("PUT", f"{url}/responses/{ref}", {"answer": "B", "seq": 1})
+    sitting.call("POST", f"{url}/responses", {"answers": [{"ref": ref, "answer": "C", "seq": 2}]})

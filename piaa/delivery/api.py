@@ -378,7 +378,9 @@ def _attempt_key() -> str:
                  "kind": {"type": "string", "enum": list(proctoring.CLIENT_SIGNALS)},
                  "at": {"type": "string", "format": "date-time", "description": "the browser's clock"},
                  "data": {"type": "object", "maxProperties": proctoring.MAX_SIGNAL_DATA_KEYS}}, "kind")},
-             "known": {"type": "string", "description": "the version v of the last status the client holds"}}),
+             # The page sends null before its first status has arrived.
+             "known": {"type": "string", "nullable": True,
+                       "description": "the version v of the last status the client holds, if any"}}),
          # A full batch of small signals is a few tens of kilobytes; nothing bigger is read.
          max_body_bytes=SIGNALS_BODY_BYTES,
          responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)",
