@@ -21,6 +21,10 @@ from piaa.i18n import gettext as _
 
 MAX_LIST_ROWS = 10      # sources, targets, areas
 MAX_PARTS = 8           # composite parts the form shows (imports may hold more: they are kept)
+# What the form writes of a part; anything else an imported part has (shuffle, a weighted
+# mapping, a length limit ...) travels with the part unseen and is kept.
+PART_FORM_FIELDS = ("id", "type", "label", "points", "prompt", "inline", "options", "key", "partial_credit",
+                    "accepted", "case_sensitive", "collapse_spaces", "tolerance", "unit")
 SCORING = ("exact", "partial", "weighted")
 # The part types a composite's part can be written as in the form; parts of other types
 # (matching, hotspot, likert ... from an import) are kept as they are and shown read-only.
@@ -76,12 +80,23 @@ def _whole(raw: str) -> Any:
 
 def _weighted_mapping(formdata: MultiDict, values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """A QTI-style mapping from the points given per choice; choices not named earn the
-    "any other" points; the total never goes below 0 (PIAA scores below 0 as 0 anyway)."""
-    mapping: dict[str, Any] = {"values": values, "lower_bound": 0}
-    other = number_of(formdata.get(prefix + "other_points"))
-    if other is not None:
-        mapping["default"] = other
+    "any other" points; the total is held between the lowest and highest totals given
+    (the page offers a floor of 0: PIAA scores a total below 0 as 0 anyway)."""
+    mapping: dict[str, Any] = {"values": values}
+    for name, field in (("default", "other_points"), ("lower_bound", "lower_bound"), ("upper_bound", "upper_bound")):
+        value = number_of(formdata.get(prefix + field))
+        if value is not None:
+            mapping[name] = value
     return mapping
+
+
+def _bounds(mapping: dict[str, Any] | None, formdata: MultiDict | None) -> dict[str, str]:
+    """The lowest and highest totals to show: as posted, else the item's (0 and none for a new one)."""
+    if formdata is not None:
+        return {k: formdata.get(k, "") for k in ("lower_bound", "upper_bound")}
+    if not mapping:
+        return {"lower_bound": "0", "upper_bound": ""}
+    return {k: _shown_number(mapping.get(k)) for k in ("lower_bound", "upper_bound")}
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -160,7 +175,8 @@ def matching_rows(data: dict[str, Any] | None, formdata: MultiDict | None, prefi
     sources, targets = _spares(sources, _blank_entry, 4), _spares(targets, _blank_entry, 4)
     grid = [{"source": s, "cells": [{"target": t, **cells.get((s["row"], t["row"]), {"key": False, "points": ""})}
                                     for t in targets]} for s in sources]
-    return {"sources": sources, "targets": targets, "grid": grid, "scoring": scoring, "other_points": other}
+    return {"sources": sources, "targets": targets, "grid": grid, "scoring": scoring, "other_points": other,
+            **_bounds(None if formdata is not None else (data or {}).get("mapping"), formdata)}
 
 
 def _shown_number(value: Any) -> str:
@@ -258,7 +274,8 @@ def hotspot_rows(data: dict[str, Any] | None, formdata: MultiDict | None,
     if picture is not None:
         image.update(src=picture["src"], width=str(picture["width"]), height=str(picture["height"]))
     return {"image": image, "areas": _spares(areas, _blank_area, 3), "scoring": scoring,
-            "other_points": other, "max_choices": most}
+            "other_points": other, "max_choices": most,
+            **_bounds(None if formdata is not None else (data or {}).get("mapping"), formdata)}
 
 
 # --- composite -------------------------------------------------------------------------------
@@ -302,6 +319,9 @@ def composite_fields(formdata: MultiDict, type_fields: Callable[[str, MultiDict,
         if kind == "single_choice" and formdata.get(p + "inline") == "on":
             part["inline"] = True
         part.update({k: v for k, v in type_fields(kind, formdata, p).items() if v is not None})
+        extra = _loads(formdata.get(p + "extra", ""))
+        if isinstance(extra, dict):
+            part = {**{k: v for k, v in extra.items() if k not in PART_FORM_FIELDS}, **part}
         parts.append(part)
     return {"parts": parts}
 
@@ -326,7 +346,7 @@ def composite_parts(data: dict[str, Any] | None, formdata: MultiDict | None,
                           "case_sensitive": bool(formdata.get(p + "case_sensitive")),
                           "collapse_spaces": bool(formdata.get(p + "collapse_spaces")),
                           "rows": rows_for(formdata.get(p + "type") or "single_choice", None, formdata, p),
-                          "n": n})
+                          "extra": formdata.get(p + "extra", ""), "n": n})
     else:
         for part in (data or {}).get("parts") or []:
             kind = part.get("type")
@@ -346,7 +366,9 @@ def composite_parts(data: dict[str, Any] | None, formdata: MultiDict | None,
                           "partial_credit": bool(part.get("partial_credit")),
                           "case_sensitive": bool(part.get("case_sensitive")),
                           "collapse_spaces": part.get("collapse_spaces", True),
-                          "rows": rows_for(kind, part, None, "")})
+                          "rows": rows_for(kind, part, None, ""),
+                          "extra": json.dumps({k: v for k, v in part.items() if k not in PART_FORM_FIELDS},
+                                              ensure_ascii=False) if set(part) - set(PART_FORM_FIELDS) else ""})
     after = max((p["n"] for p in shown), default=-1) + 1
     for extra in range(max(0, min(MAX_PARTS, max(2, len(shown) + 1)) - len(shown))):
         shown.append({"n": after + extra, "kept": None, "id": "", "type": "single_choice", "label": "", "points": "1",

@@ -2,8 +2,10 @@
 how they come back for editing, and each problem beside its box in plain words."""
 from __future__ import annotations
 
+import html
 import io
 import re
+from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
@@ -49,7 +51,7 @@ def test_matching_rows_become_two_lists_and_the_ticked_pairs():
 
 def test_matching_weights_per_pair_are_a_mapping_and_score_as_qti_map_response():
     posted = {**MATCHING, "scoring": "weighted", "pair-0-0-points": "2", "pair-1-1-points": "1",
-              "pair-0-1-points": "-1", "other_points": "0"}
+              "pair-0-1-points": "-1", "other_points": "0", "lower_bound": "0", "upper_bound": ""}
     fields = type_fields("matching", MultiDict(posted))
     assert fields["mapping"] == {"values": {"S1 T1": 2, "S1 T2": -1, "S2 T2": 1}, "lower_bound": 0, "default": 0}
     content = {"stem": {"en": "Match."}, **fields}
@@ -214,3 +216,98 @@ def test_a_composite_item_written_in_the_form(session, bank, author_client):
     edit = author_client.get(f"/items/{item.id}/edit").get_data(as_text=True)
     assert 'id="part-1-key_number" name="part-1-key_number" value="30"' in edit
     assert re.search(r'id="part-1-type"[^>]*>.*?<option value="numeric_entry" selected>', edit, re.S)
+
+
+# --- an item from an import, edited and saved unchanged, keeps all it had ----------------------
+
+class FormFields(HTMLParser):
+    """What a browser would post from the page's item form, as it stands."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self.inside = None  # the open <select> or <textarea>: (name, kind, chosen)
+        self.text = ""
+        self.in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and "item-form" in (a.get("class") or ""):
+            self.in_form = True
+        if not self.in_form or "disabled" in a:
+            return
+        if tag == "input" and a.get("name") and a.get("type") != "file":
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields.append((a["name"], a.get("value", "on")))
+            else:
+                self.fields.append((a["name"], a.get("value", "")))
+        elif tag in ("select", "textarea") and a.get("name"):
+            self.inside, self.text = [a["name"], tag, None], ""
+        elif tag == "option" and self.inside and "selected" in a:
+            self.inside[2] = a.get("value", "")
+
+    def handle_data(self, data):
+        if self.inside and self.inside[1] == "textarea":
+            self.text += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+        if self.inside and tag == self.inside[1]:
+            name, kind, chosen = self.inside
+            self.fields.append((name, html.unescape(self.text).strip("\n") if kind == "textarea" else chosen or ""))
+            self.inside = None
+
+
+def posted_back(page: str) -> MultiDict:
+    parser = FormFields()
+    parser.feed(page)
+    return MultiDict(parser.fields)
+
+
+IMPORTED = {
+    "matching": {"id": "IMP-MATCH", "type": "matching", "competency": "FN-NOTING", "level": 2,
+                 "stem": {"en": "Match each officer with the register they keep."},
+                 "sources": [{"id": "so", "text": {"en": "Section Officer"}, "match_max": 1},
+                             {"id": "ac", "text": {"en": "Accountant"}, "match_max": 1}],
+                 "targets": [{"id": "dak", "text": {"en": "Dak register"}}, {"id": "cash", "text": {"en": "Cash book"}},
+                             {"id": "stock", "text": {"en": "Stock register"}}],
+                 "key": [["so", "dak"], ["ac", "cash"]], "partial_credit": False,
+                 "mapping": {"values": {"so dak": 1, "ac cash": 1, "so cash": -0.5}, "default": 0,
+                             "lower_bound": 0, "upper_bound": 1.5}},
+    "hotspot": {"id": "IMP-HOT", "type": "hotspot", "competency": "FN-NOTING", "level": 2,
+                "stem": {"en": "Click the record room."},
+                "image": {"src": "media:" + "b" * 64, "width": 640, "height": 480, "alt": {"en": "Floor plan"}},
+                "areas": [{"id": "rr", "shape": "rect", "coords": [0, 0, 100, 80], "label": {"en": "Record room"}},
+                          {"id": "rc", "shape": "ellipse", "coords": [320, 240, 60, 30]},
+                          {"id": "st", "shape": "poly", "coords": [500, 10, 600, 10, 550, 90]}],
+                "key": ["rr"], "max_choices": 1},
+    "composite": {"id": "IMP-COMP", "type": "composite", "competency": "FN-NOTING", "level": 2,
+                  "stem": {"en": "The note goes to ____ (1); the rule is ____ (2); match ____ (3)."},
+                  "parts": [{"id": "R1", "type": "single_choice", "label": "1", "points": 1, "inline": True,
+                             "shuffle": False,
+                             "options": [{"id": "EL", "text": {"en": "Under Secretary"}},
+                                         {"id": "JS", "text": {"en": "Joint Secretary"}}], "key": "EL"},
+                            {"id": "R2", "type": "text_entry", "label": "2", "points": 2,
+                             "accepted": [{"value": "Rule 3", "credit": 1}, {"value": "rule three", "credit": 0.5}],
+                             "case_sensitive": False, "collapse_spaces": True},
+                            {"id": "R3", "type": "matching", "label": "3", "points": 1,
+                             "sources": [{"id": "a", "text": {"en": "A"}}], "targets": [{"id": "b", "text": {"en": "B"}}],
+                             "key": [["a", "b"]], "partial_credit": False}]},
+}
+
+
+@pytest.mark.parametrize("item_type", sorted(IMPORTED))
+def test_an_imported_item_saved_unchanged_from_the_form_keeps_everything(session, bank, author, author_client,
+                                                                       item_type):
+    item = services.create_item_from_bank_json(session, bank, IMPORTED[item_type], actor=author)
+    session.commit()
+    before = services.item_to_bank_json(item)
+    page = author_client.get(f"/items/{item.id}/edit").get_data(as_text=True)
+    response = author_client.post(f"/items/{item.id}/edit", data=posted_back(page))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    session.expire_all()
+    after = services.item_to_bank_json(session.get(Item, item.id))
+    assert after == before
+    assert session.get(Item, item.id).current_version == 1  # an edit that changes nothing makes nothing
