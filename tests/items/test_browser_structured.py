@@ -167,3 +167,25 @@ def test_an_author_writes_matching_hotspot_and_composite_items_by_keyboard_and_a
         else:
             assert frame.locator(".composite-part").count() == 2 and "Section Officer" in frame.inner_text()
         page.goto(f"{live_server}/review")
+
+
+def test_the_new_forms_and_item_pages_are_in_hindi_and_fit_a_phone(live_server, page, session, bank, author):
+    from piaa.items import services
+    from tests.items.test_structured_forms import IMPORTED
+    from tests.test_every_page import VISIBLE_TEXTS, untranslated
+
+    items = [services.create_item_from_bank_json(session, bank, data, actor=author) for data in IMPORTED.values()]
+    session.commit()
+    page.set_viewport_size({"width": 360, "height": 740})
+    browser_login(page, live_server, author)
+    page.select_option("#lang-select", "hi")
+    page.click("form.lang button[type=submit]")
+    page.wait_for_load_state()
+    paths = [f"/banks/{bank.id}/items/new/{kind}" for kind in ("matching", "hotspot", "composite")]
+    paths += [f"/items/{item.id}{end}" for item in items for end in ("", "/edit")]
+    for path in paths:
+        page.goto(live_server + path)
+        assert page.locator("html").get_attribute("lang") == "hi"
+        english = untranslated(page.evaluate(VISIBLE_TEXTS)["texts"], {"Author", *bank.name.split()})  # names
+        assert english == [], (path, english)
+        fits(page, 360)
