@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import browser_login
+from tests.delivery.test_browser import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,9 @@ def press(page, name: str) -> None:
 
 
 def fits(page, width: int) -> None:
+    """Nothing wider than the screen, and axe-core finds nothing serious or critical."""
     assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    assert serious_violations(page) == [], page.url
 
 
 def common(page, code: str, question: str, question_hi: str) -> None:
