@@ -172,7 +172,7 @@ def matching_rows(data: dict[str, Any] | None, formdata: MultiDict | None, prefi
                  for s in sources for t in targets}
         scoring = "weighted" if mapping else "partial" if data.get("partial_credit") else "exact"
         other = _shown_number(mapping.get("default"))
-    sources, targets = _spares(sources, _blank_entry, 4), _spares(targets, _blank_entry, 4)
+    sources, targets = _spares(sources, _blank_entry, 5), _spares(targets, _blank_entry, 5)
     grid = [{"source": s, "cells": [{"target": t, **cells.get((s["row"], t["row"]), {"key": False, "points": ""})}
                                     for t in targets]} for s in sources]
     return {"sources": sources, "targets": targets, "grid": grid, "scoring": scoring, "other_points": other,
@@ -273,7 +273,7 @@ def hotspot_rows(data: dict[str, Any] | None, formdata: MultiDict | None,
         most = _shown_number(data.get("max_choices"))
     if picture is not None:
         image.update(src=picture["src"], width=str(picture["width"]), height=str(picture["height"]))
-    return {"image": image, "areas": _spares(areas, _blank_area, 3), "scoring": scoring,
+    return {"image": image, "areas": _spares(areas, _blank_area, 4), "scoring": scoring,
             "other_points": other, "max_choices": most,
             **_bounds(None if formdata is not None else (data or {}).get("mapping"), formdata)}
 
@@ -370,7 +370,7 @@ def composite_parts(data: dict[str, Any] | None, formdata: MultiDict | None,
                           "extra": json.dumps({k: v for k, v in part.items() if k not in PART_FORM_FIELDS},
                                               ensure_ascii=False) if set(part) - set(PART_FORM_FIELDS) else ""})
     after = max((p["n"] for p in shown), default=-1) + 1
-    for extra in range(max(0, min(MAX_PARTS, max(2, len(shown) + 1)) - len(shown))):
+    for extra in range(max(0, min(MAX_PARTS, max(3, len(shown) + 1)) - len(shown))):
         shown.append({"n": after + extra, "kept": None, "id": "", "type": "single_choice", "label": "", "points": "1",
                       "prompt_en": "", "prompt_hi": "", "inline": False, "key_bool": "true", "key_number": "",
                       "tolerance": "0", "unit": "", "partial_credit": False, "case_sensitive": False,

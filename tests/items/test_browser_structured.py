@@ -83,6 +83,9 @@ def test_an_author_writes_matching_hotspot_and_composite_items_by_keyboard_and_a
         keys(page, f"#target-{i}-hi", hi)
     # the pair boxes name the items as they were typed
     assert "Preparing a letter" in page.locator("label[for=pair-1-1]").inner_text()
+    # and pairs are offered only between written items: three right items, two left ones
+    assert page.locator("#pair-0-2").is_visible() and not page.locator("#pair-0-3").is_visible()
+    assert not page.locator("#pair-2-0").is_visible()
     press(page, "Save")  # no pair ticked yet: said beside the pairs, what was typed kept
     assert "Tick the right pairs" in page.locator("#pairs-error").inner_text()
     assert page.locator("#target-1-en").input_value() == "Preparing a letter"

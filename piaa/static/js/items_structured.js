@@ -45,6 +45,30 @@
     box.addEventListener("input", copy);
   });
 
+  // Pairs are offered only between items that have been written (a ticked pair stays shown).
+  function written(row) {
+    return ["en", "hi"].some(function (lang) {
+      var box = document.getElementById(row + "-" + lang);
+      return box && box.value.trim();
+    });
+  }
+  function offerPairs() {
+    document.querySelectorAll(".pair-row[data-source]").forEach(function (set) {
+      var any = false;
+      set.querySelectorAll("li[data-target]").forEach(function (cell) {
+        var on = written(cell.getAttribute("data-target")) || cell.querySelector("input[type=checkbox]").checked;
+        cell.hidden = !on;
+        any = any || on;
+      });
+      set.hidden = !(any && written(set.getAttribute("data-source")) ||
+                     set.querySelector("input[type=checkbox]:checked"));
+    });
+  }
+  if (document.querySelector(".pair-row")) {
+    document.querySelectorAll(".match-list input").forEach(function (box) { box.addEventListener("input", offerPairs); });
+    offerPairs();
+  }
+
   var editor = document.getElementById("hotspot-editor");
   if (!editor) return;
   var width = parseFloat(editor.getAttribute("data-width")), height = parseFloat(editor.getAttribute("data-height"));
