@@ -160,6 +160,8 @@ def test_a_matching_item_written_and_edited_in_the_form(session, bank, author_cl
     edit = author_client.get(f"/items/{item.id}/edit").get_data(as_text=True)
     assert 'name="pair-0-0" checked' in edit and 'name="pair-1-1" checked' in edit
     assert 'name="pair-0-1" checked' not in edit and 'id="scoring-partial" name="scoring" value="partial" checked' in edit
+    # each points box says which pair it is for, to a screen reader
+    assert '<span class="visually-hidden">: Left item 2 with right item B</span>' in edit
     preview = author_client.get(f"/items/{item.id}/preview").get_data(as_text=True)
     assert "Preparing a letter" in preview and "S1 T1" not in preview
 

@@ -103,6 +103,14 @@
     }
     return el;
   }
+  // Where an area's number goes: the middle of its shape (as the candidate's button is placed).
+  function centre(kind, c) {
+    if (kind === "rect" && c.length >= 4) return [(c[0] + c[2]) / 2, (c[1] + c[3]) / 2];
+    if (kind === "circle" || kind === "ellipse") return [c[0], c[1]];
+    var xs = 0, ys = 0, n = 0;
+    for (var i = 0; i + 1 < c.length; i += 2) { xs += c[i]; ys += c[i + 1]; n += 1; }
+    return n ? [xs / n, ys / n] : [0, 0];
+  }
   function draw() {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     rows.forEach(function (row, n) {
@@ -111,9 +119,10 @@
       var right = row.querySelector("input[type=checkbox]").checked;
       el.setAttribute("class", "area-shape" + (right ? " right" : "") + (row === editing ? " editing" : ""));
       svg.appendChild(el);
-      var c = numbers(row.querySelector(".area-coords").value);
+      var middle = centre(row.querySelector("select").value, numbers(row.querySelector(".area-coords").value));
       var tag = document.createElementNS(SVG, "text");
-      tag.setAttribute("x", c[0]); tag.setAttribute("y", c[1]);
+      tag.setAttribute("x", middle[0]); tag.setAttribute("y", middle[1]);
+      tag.setAttribute("text-anchor", "middle"); tag.setAttribute("dominant-baseline", "middle");
       tag.setAttribute("class", "area-number");
       tag.textContent = String(n + 1);
       svg.appendChild(tag);
