@@ -184,11 +184,12 @@ def _render_item_form(form, bank, item_type, *, item=None, data=None, refused: I
 
 def _uploaded_picture() -> tuple[Picture | None, Invalid | None]:
     """A hotspot picture posted with the form, stored and committed on its own: the picture is
-    kept (by its hash) whatever becomes of the item, so a refused item keeps its picture."""
+    kept (by its hash) whatever becomes of the item, so a refused item keeps its picture.
+
+    Without a file, Upload is Save: it is the form's first button, which Enter in any box
+    presses."""
     upload = request.files.get("picture")
     if upload is None or not upload.filename:
-        if request.form.get("upload"):
-            return None, Invalid(N_("Choose a picture to upload."), field="picture")
         return None, None
     try:
         picture = store_picture(db.session, upload.filename, upload.read())
@@ -217,7 +218,7 @@ def new_item(bank_id: int, item_type: str):
     if request.method == "GET":  # a new item most likely assesses what the bank's items do
         form.competency.data = request.args.get("competency") or services.bank_competency(db.session, found)
     picture, refused = _uploaded_picture() if request.method == "POST" else (None, None)
-    if refused is not None or request.form.get("upload"):  # the picture first, then the areas on it
+    if refused is not None or picture is not None and request.form.get("upload"):  # the picture, then areas on it
         return _render_item_form(form, found, item_type, refused=refused, picture=picture,
                                  status=422 if refused else 200)
     if not form.validate_on_submit():
@@ -243,7 +244,7 @@ def edit_item(item_id: int):
     data = services.item_to_bank_json(found)
     form = _item_form(data)
     picture, refused = _uploaded_picture() if request.method == "POST" else (None, None)
-    if refused is not None or request.form.get("upload"):
+    if refused is not None or picture is not None and request.form.get("upload"):
         return _render_item_form(form, found.bank, found.type, item=found, data=data, refused=refused,
                                  picture=picture, status=422 if refused else 200)
     if not form.validate_on_submit():
