@@ -73,11 +73,6 @@ def text_rows(formdata: MultiDict, name: str, make_id: Callable[[int], str],
     return rows
 
 
-def _whole(raw: str) -> Any:
-    value = number_of(raw)
-    return value if value is not None else None
-
-
 def _weighted_mapping(formdata: MultiDict, values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """A QTI-style mapping from the points given per choice; choices not named earn the
     "any other" points; the total is held between the lowest and highest totals given
@@ -118,7 +113,7 @@ def matching_fields(formdata: MultiDict, prefix: str = "") -> dict[str, Any]:
                 values[f"{s['id']} {t['id']}"] = points
 
     def entries(rows):
-        return [{"id": r["id"], "text": r["text"], **({"match_max": _whole(r["max"])} if r["max"].strip() else {})}
+        return [{"id": r["id"], "text": r["text"], **({"match_max": number_of(r["max"])} if r["max"].strip() else {})}
                 for r in rows]
 
     return {"sources": entries(sources), "targets": entries(targets), "key": key,
