@@ -3,7 +3,6 @@ hotspot and a composite item, sends each for review, and a reviewer sees each of
 lists and pairs, its picture and areas, its parts) and previews it as the candidate will."""
 from __future__ import annotations
 
-
 import pytest
 from PIL import Image
 
