@@ -31,21 +31,26 @@ def queue():
 @ratings_bp.route("/<int:row_id>", methods=["GET", "POST"])
 @role_required(RATER)
 def rate(row_id: int):
-    problem = None
+    refused = None
+    points = request.form.get("points", "")
     if request.method == "POST":
         try:
-            ratings.record_rating(db.session, current_user, row_id, request.form.get("points", ""),
-                                  request.form.get("comment"))
+            ratings.record_rating(db.session, current_user, row_id, points, request.form.get("comment"))
             db.session.commit()
             flash(_("Rating recorded."))
             return redirect(url_for("ratings.queue"))
         except Invalid as exc:
             db.session.rollback()
-            problem = exc.message
+            refused = exc
     found = ratings.task(db.session, current_user, row_id)
+    problem = None
+    if refused is not None:  # beside the box, in plain words
+        problem = _("Give whole points from 0 to {most}.", most=found.max_points) \
+            if refused.field == "points" else _(refused.message)
     body = found.content.get("body")
     # an imported question's pictures and formulas, from the server's allowlisted copy
     view = {"stem": pick(found.content.get("stem")), "stem_html": for_candidate(pick(body)) if body else None,
             "rubric": pick(found.content.get("rubric")) if found.content.get("rubric") else None}
-    return render_template("ratings/rate.html", task=found, view=view, problem=problem,
-                           round_label=ROUND_LABELS[found.needs]), (422 if problem else 200)
+    return render_template("ratings/rate.html", task=found, view=view, problem=problem, points=points,
+                           round_label=ROUND_LABELS[found.needs], round_labels=ROUND_LABELS), \
+        (422 if problem else 200)

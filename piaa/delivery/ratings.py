@@ -10,7 +10,10 @@ rubric and the answer, never the candidate nor another rater's points.
 * On a high-stakes assessment (purpose ``certification``, or one that certifies a level) two
   raters rate each answer independently. When their points differ by no more than the
   assessment's ``rating_tolerance`` the answer earns their mean; otherwise a third rater, who
-  rated neither, adjudicates, and the adjudicator's points stand.
+  rated neither, adjudicates, and the adjudicator's points stand. The adjudicator sees both
+  ratings (points and comments, by round, never by rater) before giving the final points: the
+  decision is about why they differ, and the raters stay unnamed to each other and to the
+  adjudicator, so no rater's standing weighs on it.
 
 When the last answer of an attempt has its agreed points, the attempt is scored as any other
 (``piaa.delivery.scoring``) and moves to ``scored``. Every rating, every call for adjudication
@@ -155,8 +158,18 @@ def queue(session: Session, rater: User, limit: int = 200) -> list[QueueEntry]:
 
 
 @dataclass(frozen=True)
+class EarlierRating:
+    """A rating the adjudicator weighs: its round, points and comment, never its rater."""
+
+    round: str
+    points: float
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class RatingTask:
-    """What a rater sees of one written answer: no candidate, no other rater's points."""
+    """What a rater sees of one written answer: no candidate; another rater's points and
+    comments only in ``earlier``, for the adjudicator (empty in the first and second rounds)."""
 
     row_id: int
     needs: str
@@ -164,6 +177,8 @@ class RatingTask:
     content: dict[str, Any]
     answer: str
     max_points: int
+    earlier: tuple[EarlierRating, ...] = ()
+    tolerance: float | None = None
 
 
 def task(session: Session, rater: User, row_id: int) -> RatingTask:
@@ -174,8 +189,14 @@ def task(session: Session, rater: User, row_id: int) -> RatingTask:
     """
     row, attempt, where = _locate(session, rater, row_id)
     kind = get_item_type(row.item.type)
+    earlier: tuple[EarlierRating, ...] = ()
+    if where.needs == ADJUDICATION:
+        order = {FIRST: 0, SECOND: 1}
+        earlier = tuple(EarlierRating(r.round, r.points, r.comment)
+                        for r in sorted(where.ratings, key=lambda r: order.get(r.round, 2)) if r.round in order)
     return RatingTask(row.id, where.needs, attempt.assessment.title, row.version.content, row.answer,
-                      int(kind.max_credit(row.version.content)))
+                      int(kind.max_credit(row.version.content)), earlier,
+                      attempt.assessment.rating_tolerance if earlier else None)
 
 
 def _locate(session: Session, rater: User, row_id: int, lock: bool = False):

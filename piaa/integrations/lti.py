@@ -19,10 +19,14 @@ A deep-linking launch (a course author adding PIAA to a course) leads to a picke
 assessments instead; the author's choice goes back to the platform as a signed
 ``LtiDeepLinkingResponse`` whose resource links carry ``assessment=<code>``, which later
 resource-link launches read. The picker is reached by a one-time ticket, like the entry.
+The author also chooses how the platform opens the links, among the presentation targets the
+platform accepts: in a named window (``window`` with ``targetName``) or framed in the course
+page (``iframe`` with its width and height), the content item properties of LTI Deep Linking 2.0.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -596,6 +600,79 @@ def redeem_ticket(session: Session, ticket: str) -> tuple[User, str]:
 
 # --- deep linking ---------------------------------------------------------------------------
 
+# How a platform may open a resource link (Deep Linking 2.0, the ltiResourceLink content item);
+# PIAA offers the two that can hold a sitting. A window comes first: a proctored sitting wants
+# the whole screen, and some platforms' frames withhold the camera.
+PRESENTATIONS = ("window", "iframe")
+WINDOW_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEFAULT_WINDOW_NAME = "piaa-assessment"
+FRAME_PIXELS = (200, 4000)
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How the platform opens the links: in the window named ``target_name``, or in an iframe
+    of ``width`` x ``height`` pixels (either left to the platform when None)."""
+
+    target: str
+    target_name: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def content_item_fields(self) -> dict[str, dict]:
+        """The content item's ``window`` or ``iframe`` property."""
+        if self.target == "window":
+            return {"window": {"targetName": self.target_name or DEFAULT_WINDOW_NAME}}
+        size = {k: v for k, v in (("width", self.width), ("height", self.height)) if v is not None}
+        return {"iframe": size}
+
+
+def accepted_presentations(request: dict) -> list[str]:
+    """The targets of ours the platform accepts, ours first (tickets from before presentations
+    were kept accept both)."""
+    wanted = request.get("targets", list(PRESENTATIONS))
+    return [t for t in PRESENTATIONS if t in wanted]
+
+
+PIXEL_WORDS = {"frame_width": N_("Give the frame's width in whole pixels from 200 to 4000, or leave it empty."),
+               "frame_height": N_("Give the frame's height in whole pixels from 200 to 4000, or leave it empty.")}
+
+
+def _pixels(raw: str | None, field: str) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    low, high = FRAME_PIXELS
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Invalid(PIXEL_WORDS[field], field=field)
+    return int(raw)
+
+
+def parse_presentation(request: dict, form: Any) -> Presentation | None:
+    """The author's choice of presentation from the picker's fields (``presentation``,
+    ``window_name``, ``frame_width``, ``frame_height``); None when the platform accepts
+    neither of PIAA's targets (the response then names none).
+
+    :raise Invalid: naming the field, if the target is not one the platform accepts, the window
+        name is not 1-64 letters, digits, - or _, or a frame size is not whole pixels in range.
+    """
+    accepted = accepted_presentations(request)
+    if not accepted:
+        return None
+    # none chosen (the picker always checks one): the first the platform accepts
+    target = (form.get("presentation") or "").strip() or (accepted[0] if accepted else "")
+    if target not in accepted:
+        raise Invalid(N_("Choose how learners open the assessment."), field="presentation")
+    if target == "window":
+        name = (form.get("window_name") or "").strip() or None
+        if name is not None and not WINDOW_NAME.match(name):
+            raise Invalid(N_("Name the window with 1 to 64 letters, digits, hyphens or underscores, "
+                             "or leave it empty."), field="window_name")
+        return Presentation("window", target_name=name or DEFAULT_WINDOW_NAME)
+    return Presentation("iframe", width=_pixels(form.get("frame_width"), "frame_width"),
+                        height=_pixels(form.get("frame_height"), "frame_height"))
+
+
 def is_deep_linking(claims: dict) -> bool:
     return claims.get(CLAIM + "message_type") == DEEP_LINKING_REQUEST
 
@@ -623,7 +700,9 @@ def begin_deep_link(session: Session, platform: LtiPlatform, claims: dict) -> st
              "subject": str(claims.get("sub") or ""), "return_url": return_url,
              "data": settings.get("data"), "accept_multiple": str(settings.get("accept_multiple")).lower() == "true",
              "context": (claims.get(CLAIM + "context") or {}).get("title"),
-             "gradebook": bool(claims.get(AGS_CLAIM))}
+             "gradebook": bool(claims.get(AGS_CLAIM)),
+             "targets": [t for t in PRESENTATIONS
+                         if t in (settings.get("accept_presentation_document_targets") or [])]}
     session.add(LtiLaunchValue(key=_deep_link_key(ticket), expires_at=now() + DEEP_LINK_LIFETIME, value=value))
     session.flush()
     audit.record(session, "lti.deep_link_requested", subject_type="lti_platform", subject_id=platform.id,
@@ -648,15 +727,22 @@ def assessments_to_link(session: Session) -> list[Assessment]:
     return list(session.scalars(select(Assessment).order_by(Assessment.title, Assessment.code)))
 
 
-def answer_deep_link(session: Session, ticket: str, codes: list[str]) -> tuple[str, str]:
-    """Spend the picker ticket and sign the deep-linking response for the chosen assessments;
-    returns the platform's return URL and the response JWT.
+def answer_deep_link(session: Session, ticket: str, codes: list[str],
+                     presentation: Presentation | None = None) -> tuple[str, str]:
+    """Spend the picker ticket and sign the deep-linking response for the chosen assessments,
+    one resource link each, all opened as ``presentation`` says (the first target the platform
+    accepts when None); returns the platform's return URL and the response JWT.
 
     :raise LaunchRefused: if the ticket is unknown, used or expired.
     :raise Invalid: if no assessment (or more than one, where the platform takes one) is chosen,
-        or a code names none.
+        a code names none, or the presentation is one the platform does not accept.
     """
     request = deep_link_request(session, ticket)
+    accepted = accepted_presentations(request)
+    if presentation is None:
+        presentation = Presentation(accepted[0]) if accepted else None
+    elif presentation.target not in accepted:
+        raise Invalid(N_("Choose how learners open the assessment."), field="presentation")
     codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
     if not codes:
         raise Invalid(N_("Choose an assessment to add."), field="assessment")
@@ -672,15 +758,18 @@ def answer_deep_link(session: Session, ticket: str, codes: list[str]) -> tuple[s
         raise LaunchRefused("This page was already used; add the assessment again from the platform.",
                             code="ticket_used")
     platform = session.get(LtiPlatform, request["platform"])
-    token = _deep_link_response(platform, request, [chosen[c] for c in codes])
+    token = _deep_link_response(platform, request, [chosen[c] for c in codes], presentation)
     audit.record(session, "lti.deep_linked", subject_type="lti_platform", subject_id=platform.id,
-                 data={"deployment": request["deployment"], "subject": request["subject"], "assessments": codes})
+                 data={"deployment": request["deployment"], "subject": request["subject"], "assessments": codes,
+                       "presentation": presentation.content_item_fields() if presentation else None})
     return request["return_url"], token
 
 
-def _deep_link_response(platform: LtiPlatform, request: dict, assessments: list[Assessment]) -> str:
+def _deep_link_response(platform: LtiPlatform, request: dict, assessments: list[Assessment],
+                        presentation: Presentation | None) -> str:
     """The signed LtiDeepLinkingResponse: one resource link per assessment, launching PIAA
-    with ``assessment=<code>``, with a gradebook column where the platform offers one."""
+    with ``assessment=<code>``, opened as ``presentation`` says, with a gradebook column where
+    the platform offers one."""
     import jwt
     from pylti1p3.deep_link import DeepLink
     from pylti1p3.deep_link_resource import DeepLinkResource
@@ -699,6 +788,9 @@ def _deep_link_response(platform: LtiPlatform, request: dict, assessments: list[
     link = DeepLink(registration_of(platform), request["deployment"], {
         "deep_link_return_url": request["return_url"], "data": request["data"]})
     message = link.get_message_jwt(resources)
+    if presentation is not None:  # pylti1p3 writes no presentation of its own
+        for item in message["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]:
+            item.update(presentation.content_item_fields())
     if request["data"] is None:  # the claim is echoed only when the platform sent data
         message.pop("https://purl.imsglobal.org/spec/lti-dl/claim/data")
     key = tool_key(current_app)

@@ -172,3 +172,41 @@ def test_the_rater_sees_an_imported_question_with_its_table(session, bank, make_
     attempt = sitting(session, make_assessment, make_window, candidate, purpose="pre_course")
     page = login_as(raters[0]).get(f"/ratings/{essay_row(session, attempt).id}").get_data(as_text=True)
     assert "<table>" in page and "<td>Noting</td>" in page
+
+
+def test_the_adjudicator_sees_both_ratings_unnamed_before_giving_the_final_points(
+        session, essay_bank, make_assessment, make_window, candidate, raters, login_as):
+    attempt = sitting(session, make_assessment, make_window, candidate, purpose="certification",
+                      rating_tolerance=1.0)
+    row = essay_row(session, attempt)
+    first, second, third = raters
+    first_page = login_as(first).get(f"/ratings/{row.id}").get_data(as_text=True)
+    assert 'id="earlier-ratings"' not in first_page
+    ratings.record_rating(session, first, row.id, 4, "purpose, facts, rule 5 and the request: all there")
+    session.commit()
+    # the second rater rates blind: the first rating is nowhere on the page
+    blind = login_as(second).get(f"/ratings/{row.id}").get_data(as_text=True)
+    assert 'id="earlier-ratings"' not in blind and "rule 5 and the request" not in blind
+    ratings.record_rating(session, second, row.id, 1)  # 3 apart, the tolerance is 1
+    session.commit()
+
+    client = login_as(third)
+    page = client.get(f"/ratings/{row.id}").get_data(as_text=True)
+    both = page[page.index('id="earlier-ratings"'):page.index("</section>", page.index('id="earlier-ratings"'))]
+    assert "differ by 3 points, more than the 1 this assessment allows" in both
+    assert "First rating" in both and "4 / 4" in both and "rule 5 and the request: all there" in both
+    assert "Second rating (independent)" in both and "1 / 4" in both and "No comment" in both
+    for rater in (first, second, candidate):  # the adjudicator's own name is in the page header
+        assert rater.name not in page and rater.email not in page
+    assert "Final points (0 to 4)" in page
+
+    refused = client.post(f"/ratings/{row.id}", data={"points": "2.5"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Give whole points from 0 to 4." in text
+    assert 'aria-describedby="points-error"' in text and 'id="earlier-ratings"' in text
+    assert client.post(f"/ratings/{row.id}", data={"points": "2", "comment": "rule cited, request vague"}
+                       ).status_code == 302
+    session.expire_all()
+    assert session.get(AttemptItem, row.id).credit == 2.0
+    audit = actions(session, attempt)
+    assert audit.count("rating.recorded") == 3 and "rating.adjudication_needed" in audit

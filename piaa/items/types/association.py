@@ -51,7 +51,6 @@ def pair_names(content: dict[str, Any]) -> list[str]:
 
 class Matching(ItemType):
     name = "matching"
-    authored_in_form = False
     label, label_hi = "Matching", "मिलान"
     interaction = "match"
     type_fields = ("sources", "targets", "key", "partial_credit", "gaps", "mapping")

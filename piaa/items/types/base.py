@@ -157,7 +157,7 @@ class ItemType:
     polytomous: ClassVar[bool] = False
     # Scored by human raters against a rubric (``piaa.delivery.ratings``), not by ``score``.
     human_rated: ClassVar[bool] = False
-    # The item form writes it; otherwise it comes only from an import (matching, hotspot, composite).
+    # The item form writes it; otherwise it comes only from an import.
     authored_in_form: ClassVar[bool] = True
     type_fields: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}

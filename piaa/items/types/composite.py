@@ -44,7 +44,6 @@ def part_content(part: dict[str, Any], stem: dict[str, str]) -> dict[str, Any]:
 
 class Composite(ItemType):
     name = "composite"
-    authored_in_form = False
     label, label_hi = "Composite (several parts)", "बहु-भाग प्रश्न"
     interaction = "composite"
     type_fields = ("parts",)

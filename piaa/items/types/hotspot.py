@@ -30,7 +30,6 @@ def centre(shape: str, coords: list[float]) -> tuple[float, float]:
 
 class Hotspot(ItemType):
     name = "hotspot"
-    authored_in_form = False
     label, label_hi = "Hotspot", "चित्र पर क्षेत्र चुनें"
     interaction = "hotspot"
     type_fields = ("image", "areas", "key", "max_choices", "mapping")
