@@ -24,6 +24,7 @@ from lxml import html as lxml_html
 
 from piaa.errors import Invalid
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
+from piaa.items.exporters import qti3_graphic
 from piaa.items.importers.qti_content import BLANK, MATHML_NS
 from piaa.items.media import MEDIA_TYPES
 from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, media_hashes
@@ -220,6 +221,9 @@ def _hotspot_interaction(body: etree._Element, item: dict[str, Any], media_ref) 
 
 def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> None:
     kind = item["type"]
+    if kind in qti3_graphic.TYPES:
+        qti3_graphic.interaction(body, item, media_ref)
+        return
     if kind in ("text_entry", "numeric_entry"):
         _entry_box(_sub(body, "p"), item)
         return
@@ -298,6 +302,8 @@ def _response_processing(root: etree._Element, item: dict[str, Any]) -> None:
     if not mapped and _feedback_processing(root, item):
         return
     template = "map_response" if mapped else "match_correct"
+    if kind in qti3_graphic.TYPES:
+        template = qti3_graphic.template(item)
     _sub(root, "qti-response-processing", template=f"{TEMPLATE_BASE}{template}.xml")
 
 
@@ -357,7 +363,10 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
         return _composite_element(root, item, markup, refer)
     if item["type"] == "extended_text":
         return _essay_element(root, item, markup, refer)
-    _declare_response(root, item)
+    if item["type"] in qti3_graphic.TYPES:
+        qti3_graphic.declare(root, item)
+    else:
+        _declare_response(root, item)
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single",
                    base_type="float")
     _values(_sub(outcome, "qti-default-value"), ["0"])
@@ -422,7 +431,7 @@ _PART_BLANK = re.compile(r"____ \(([^()\s]+)\)")
 def _is_mapped(item: dict[str, Any]) -> bool:
     """The item (or part) is scored by its mapping's values, not by matching its key."""
     return item["type"] in ("text_entry", "situational_judgement", "likert") or bool(item.get("mapping")) or \
-        (item["type"] in ("multiple_response", "matching") and bool(item.get("partial_credit")))
+        (item["type"] in ("multiple_response", "matching", "graphic_gap_match") and bool(item.get("partial_credit")))
 
 
 def _part_pieces(part: dict[str, Any], stem: dict[str, str], refer) -> tuple[etree._Element, etree._Element, etree._Element]:
@@ -613,6 +622,8 @@ def media_of(item: dict[str, Any]) -> list[str]:
     found = {sha for markup in (item.get("body") or {}).values() for sha in media_hashes(markup)}
     if item.get("type") == "hotspot":
         found.add(item["image"]["src"][len(MEDIA_SCHEME):])
+    if item.get("type") in qti3_graphic.TYPES:
+        found |= qti3_graphic.media(item)
     for part in [item] + list(item.get("parts") or []):
         if part.get("type") == "hotspot" and part is not item:
             found.add(part["image"]["src"][len(MEDIA_SCHEME):])

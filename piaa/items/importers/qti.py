@@ -77,20 +77,31 @@ SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
                           "qti-text-entry-interaction", "qti-inline-choice-interaction",
                           "qti-hottext-interaction", "qti-match-interaction",
                           "qti-gap-match-interaction", "qti-hotspot-interaction",
-                          "qti-extended-text-interaction")
+                          "qti-extended-text-interaction", "qti-graphic-order-interaction",
+                          "qti-graphic-gap-match-interaction", "qti-graphic-associate-interaction",
+                          "qti-associate-interaction", "qti-select-point-interaction",
+                          "qti-slider-interaction")
+# Interactions answered on a picture: the picture is the widget's, not the stem's.
+GRAPHIC_INTERACTIONS = qti_content.PICTURE_INTERACTIONS
 # What a candidate can answer in PIAA (extended text is rated by people).
 DELIVERED_INTERACTIONS = SUPPORTED_INTERACTIONS
 # Interactions whose content is part of the stem (the text around hot texts and gaps, the
 # prompt); the others stand in the stem as a blank.
 CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qti-hottext-interaction",
                           "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction",
-                          "qti-extended-text-interaction")
+                          "qti-extended-text-interaction") + GRAPHIC_INTERACTIONS[1:] + \
+    ("qti-associate-interaction", "qti-slider-interaction")
+# Interactions read by piaa.items.importers.qti_graphic.
+PICTURE_READERS = ("qti-graphic-order-interaction", "qti-graphic-gap-match-interaction",
+                   "qti-graphic-associate-interaction", "qti-associate-interaction",
+                   "qti-select-point-interaction", "qti-slider-interaction")
 # What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
 CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
-                             "qti-hotspot-choice", "qti-inline-choice"))
+                             "qti-hotspot-choice", "qti-inline-choice", "qti-gap-img",
+                             "qti-associable-hotspot", "qti-simple-associable-choice"))
 TEMPLATE_NAMES = {"match_correct": "match_correct", "map_response": "map_response",
                   "cc2_match": "match_correct", "cc2_match_basic": "match_correct",
-                  "cc2_map_response": "map_response"}
+                  "cc2_map_response": "map_response", "map_response_point": "map_response_point"}
 GAP = "\x00gap\x00"  # where an inline answer box sat in a sentence
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                remove_comments=True, remove_pis=True, huge_tree=False)
@@ -211,8 +222,8 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
         texts.gaps += 1
         texts.add(lang, f"[{texts.gaps}]")
         return
-    if name in ("object", "img") and _name(element.getparent()) == "qti-hotspot-interaction":
-        return  # the hotspot's picture is the widget's
+    if name in ("object", "img", "picture") and _name(element.getparent()) in GRAPHIC_INTERACTIONS:
+        return  # the picture is the widget's
     block = name in BLOCK_ELEMENTS
     if block:
         texts.brk()
@@ -289,7 +300,8 @@ def _number(value: str | None, attribute: str) -> float:
 
 
 def template_kind(template: str) -> str | None:
-    """``match_correct`` or ``map_response`` for any URL form of a standard template."""
+    """``match_correct``, ``map_response`` or ``map_response_point`` for any URL form of a
+    standard template."""
     last = template.strip().rstrip("/").rsplit("/", 1)[-1]
     last = re.sub(r"\.xml$", "", last, flags=re.IGNORECASE).lower()
     return TEMPLATE_NAMES.get(last)
@@ -334,8 +346,8 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
     if template:
         kind = template_kind(template)
         if kind is None:
-            raise Unsupported(f"response processing template {template!r} is not match_correct "
-                              "or map_response")
+            raise Unsupported(f"response processing template {template!r} is not match_correct, "
+                              "map_response or map_response_point")
         # The templates score the response called RESPONSE, whatever else the item has.
         return qti_scoring.Scoring([qti_scoring.Term("match" if kind == "match_correct" else "map",
                                                      "RESPONSE")])
@@ -741,7 +753,7 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
-                          resolve, media)
+                          resolve, media, losses)
     item = _with_facts(item, root, body, lang, hints)
     feedback = _feedback(root, lang, analysis)
     if feedback:
@@ -816,8 +828,8 @@ def _essay(root: etree._Element, body: etree._Element, interaction: etree._Eleme
 def _kept_markup(item: dict[str, Any], lang: str) -> str:
     """The markup an item keeps (its body, its choices' pictures, a hotspot's picture, its
     parts'), against which the losses count what was not kept."""
-    kept = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
-    for option in item.get("options") or []:
+    kept = item.get("body", {}).get(lang, "") + ("<img" if item.get("image") else "")
+    for option in (item.get("options") or []) + (item.get("sources") or []):
         kept += (option.get("html") or {}).get(lang, "")
     return kept + "".join(_kept_markup({**part, "body": {}}, lang) for part in item.get("parts") or [])
 
@@ -875,7 +887,7 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         decl = _declaration(declarations[response_id])
         scoring, term = _part_scoring(analysis, response_id)
         try:
-            content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
+            content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media, losses)
         except Unsupported as exc:
             raise Unsupported(f"part {label} ({response_id}): {exc}") from None
         part: dict[str, Any] = {"id": _unprefix(response_id), "label": label, "type": content.pop("type")}
@@ -958,6 +970,14 @@ def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring
         most = limits.get(entry["id"])
         if most and most.isdigit() and int(most) > 0:
             entry["match_max"] = int(most)
+    item = {"type": "matching", "sources": sources, "targets": targets, **pair_scoring(decl, scoring, sources, targets)}
+    if name == "qti-gap-match-interaction":
+        item["gaps"] = True
+    return item
+
+
+def pair_scoring(decl: Declaration, scoring: Scoring, sources: list[dict], targets: list[dict]) -> dict[str, Any]:
+    """The key, partial credit and mapping of an item answered with [source, target] pairs."""
     if scoring.kind == "match_correct":
         key, partial = _pairs(decl.correct), False
     elif scoring.kind == "map_response":
@@ -976,48 +996,25 @@ def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring
         raise Unsupported("a tolerance applies to numbers, not to pairs")
     if not key:
         raise Unsupported("the item gives no right pairs")
-    item = {"type": "matching", "sources": sources, "targets": targets, "key": key,
-            "partial_credit": partial}
+    found: dict[str, Any] = {"key": key, "partial_credit": partial}
     if scoring.kind == "map_response" and not partial:
-        item["mapping"] = _weights(decl, [f"{s['id']} {t['id']}" for s in sources for t in targets], pairs=True)
-    if name == "qti-gap-match-interaction":
-        item["gaps"] = True
-    return item
+        found["mapping"] = _weights(decl, [f"{s['id']} {t['id']}" for s in sources for t in targets], pairs=True)
+    return found
 
 
 def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, lang: str,
              resolve: qti_content.Resolve | None, media: dict[str, Any]) -> dict[str, Any]:
-    picture = next((e for e in interaction if _name(e) in ("object", "img")), None)
-    if picture is None:
-        raise Unsupported("the hotspot has no picture")
-    found = qti_content.RichBody()
-    source = qti_content.media_source(picture, resolve, found)
-    if source is None:
-        raise Unsupported(f"the hotspot's picture cannot be kept: {'; '.join(found.problems)}")
-    media.update(found.media)
-    try:
-        width, height = int(float(picture.get("width"))), int(float(picture.get("height")))
-    except (TypeError, ValueError):
-        raise Unsupported("the hotspot's picture does not give its width and height") from None
-    areas = []
-    for choice in _descendants(interaction, "qti-hotspot-choice"):
-        area = {"id": _unprefix(choice.get("identifier", "")), "shape": choice.get("shape", ""),
-                "coords": [float(c) for c in (choice.get("coords") or "").replace(" ", "").split(",") if c]}
-        label = choice.get("hotspot-label") or choice.get("aria-label")
-        if label:
-            area["label"] = {lang: label}
-        areas.append(area)
+    from piaa.items.importers import qti_graphic
+
+    image = qti_graphic.picture(interaction, resolve, media, "hotspot", lang)
+    areas = qti_graphic.areas(interaction, "qti-hotspot-choice", lang)
     if scoring.kind == "map_response":
         key = [_unprefix(k) for k, v in (decl.mapping or {}).items() if v > 0]
     else:
         key = [_unprefix(v) for v in decl.correct]
-    item = {"type": "hotspot", "image": {"src": source, "width": width, "height": height},
-            "areas": areas, "key": key}
+    item = {"type": "hotspot", "image": image, "areas": areas, "key": key}
     if scoring.kind == "map_response":
         item["mapping"] = _weights(decl, [a["id"] for a in areas])
-    alt = (picture.get("alt") or picture.text or "").strip()
-    if alt:
-        item["image"]["alt"] = {lang: alt}
     most = interaction.get("max-choices", "")
     if decl.cardinality == "single":
         item["max_choices"] = 1
@@ -1029,11 +1026,16 @@ def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, l
 def _typed_content(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
                    lang: str, body: etree._Element, hint: str | None,
                    resolve: qti_content.Resolve | None = None,
-                   media: dict[str, Any] | None = None) -> dict[str, Any]:
+                   media: dict[str, Any] | None = None, losses: list[str] | None = None) -> dict[str, Any]:
     if name in ("qti-match-interaction", "qti-gap-match-interaction"):
         return _matching(name, interaction, decl, scoring, lang)
     if name == "qti-hotspot-interaction":
         return _hotspot(interaction, decl, scoring, lang, resolve, media if media is not None else {})
+    if name in PICTURE_READERS:
+        from piaa.items.importers import qti_graphic
+
+        return qti_graphic.read(name, interaction, decl, scoring, lang, resolve,
+                                media if media is not None else {}, losses if losses is not None else [])
     if name == "qti-text-entry-interaction":
         item = _text_entry(decl, scoring, hint)
         unit = _unit(body, lang)
