@@ -144,6 +144,8 @@ SITTING_STRINGS = (
     N_("The clock keeps running while paused."), N_("Message from the proctor"), N_("I understand"),
     N_("All questions are answered. Submit when you are ready."), N_("Items could not be loaded: {message}"),
     N_("Start the assessment"), N_("Pick at most {n} options."), N_("Area"),
+    N_("Point {n}"), N_("across, 0 to {n}"), N_("down, 0 to {n}"), N_("A point must lie on the picture."),
+    N_("Pair {n}"), N_("first"), N_("second"), N_("Choose two different entries for a pair."),
 )
 
 

@@ -160,3 +160,24 @@ def test_an_item_whose_areas_do_not_fit_their_shapes_is_refused_naming_the_area(
     item["areas"][1]["coords"] = [1, 2]
     problems = bank_format.item_problems(item, languages=["en"])
     assert any(p["field"] == "areas[1].coords" for p in problems), problems
+
+
+@pytest.mark.parametrize("name, controls", [
+    ("v3_graphic_order.xml", ['name="answer-A"', 'name="answer-B"', 'name="answer-C"', 'class="area-mark"']),
+    ("v3_graphic_gap_match.xml", ['name="answer-G1"', '<option value="SEAL">The office seal</option>']),
+    ("v3_graphic_associate.xml", ['name="answer-2-2"', 'class="pairs"', 'class="area-mark"']),
+    ("v3_associate.xml", ['name="answer-0-1"', '<option value="P">Expenditure</option>']),
+    ("v3_select_point.xml", ['name="answer-x-1"', 'max="100"']),
+    ("v3_slider.xml", ['type="range"', 'min="0" max="40" step="2"']),
+])
+def test_the_author_preview_shows_each_type_with_its_controls(app, name, controls):
+    from flask import render_template_string
+
+    item, _ = imported(name)
+    kind = get_item_type(item["type"])
+    view = kind.candidate_view(kind.from_bank_json(item), "en", np.random.default_rng(0))
+    with app.test_request_context():
+        html = render_template_string('{% from "items/_candidate.html" import render_item %}{{ render_item(view) }}',
+                                      view=view)
+    for control in controls:
+        assert control in html, control

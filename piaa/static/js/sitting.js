@@ -448,31 +448,186 @@
     text: function (item, uid) { return entry(item, uid, "text"); },
     number: function (item, uid) { return entry(item, uid, "decimal"); },
     order: function (item, uid) {
-      var c = item.content, box = el("fieldset", {"class": "ordering", "aria-describedby": uid + "-stem"});
+      var c = item.content;
+      return orderList(item, uid, c.options, c.options.length);
+    },
+    graphic_order: function (item, uid) {
+      // The picture with its areas marked, and a position to give each area (as for an ordering).
+      var c = item.content, box = el("div", {"class": "graphic"});
+      box.appendChild(picture(c, uid));
+      box.appendChild(orderList(item, uid, areaOptions(c), c.positions));
+      return box;
+    },
+    graphic_gap_match: function (item, uid) {
+      // The picture with its areas marked; for each area, a select of the labels to place on it.
+      var c = item.content, box = el("div", {"class": "graphic"});
+      box.appendChild(picture(c, uid));
+      var shown = c.sources.filter(function (o) { return o.html; });
+      if (shown.length) {  // labels that are pictures: shown beside their text alternative
+        var list = el("ul", {"class": "gap-pictures"});
+        shown.forEach(function (o) {
+          var li = el("li"), figure = el("span", {"aria-hidden": "true"});
+          figure.innerHTML = o.html;  // the server's allowlisted copy of the picture
+          li.appendChild(figure); li.appendChild(el("span", {}, " " + o.text)); list.appendChild(li);
+        });
+        box.appendChild(list);
+      }
+      box.appendChild(WIDGETS.match({ref: item.ref, answer: item.answer,
+                                     content: {gaps: true, sources: c.sources, targets: areaOptions(c)}}, uid));
+      return box;
+    },
+    associate: function (item, uid) { return pairList(item, uid); },
+    graphic_associate: function (item, uid) {
+      var box = el("div", {"class": "graphic"});
+      box.appendChild(picture(item.content, uid));
+      box.appendChild(pairList(item, uid));
+      return box;
+    },
+    select_point: function (item, uid) {
+      // Each point as two numbers (x, y in the picture's pixels) that keyboards and screen
+      // readers can set; a click or tap on the picture fills the next point in.
+      var c = item.content, box = el("fieldset", {"class": "select-point", "aria-describedby": uid + "-stem"});
       box.appendChild(el("legend", {}, t("Your answer")));
-      var list = el("ul"), stored = Array.isArray(item.answer) ? item.answer : [];
-      c.options.forEach(function (o, i) {
-        var li = el("li"), id = uid + "-pos-" + i, label = el("label", {"for": id});
-        label.appendChild(el("span", {"class": "visually-hidden"}, t("Position") + ": "));
-        label.appendChild(document.createTextNode(o.text));
-        var select = el("select", {id: id, "data-option": o.id});
-        select.appendChild(el("option", {value: ""}, "—"));
-        for (var n = 1; n <= c.options.length; n++) select.appendChild(el("option", {value: String(n)}, String(n)));
-        select.value = stored.indexOf(o.id) >= 0 ? String(stored.indexOf(o.id) + 1) : "";
-        li.appendChild(label); li.appendChild(select); list.appendChild(li);
+      var frame = picture(c, uid), img = frame.querySelector("img"), rows = [];
+      var stored = Array.isArray(item.answer) ? item.answer : [];
+      box.appendChild(frame);
+      for (var i = 0; i < c.max_choices; i++) {
+        var row = el("div", {"class": "point-row"}), mark = el("span", {"class": "point-mark", "aria-hidden": "true"}, String(i + 1));
+        row.appendChild(el("span", {}, t("Point {n}", {n: i + 1}) + ": "));
+        var xs = numberBox(uid + "-x-" + i, t("across, 0 to {n}", {n: c.width}), 0, c.width, stored[i] ? stored[i][0] : "");
+        var ys = numberBox(uid + "-y-" + i, t("down, 0 to {n}", {n: c.height}), 0, c.height, stored[i] ? stored[i][1] : "");
+        row.appendChild(xs.label); row.appendChild(xs.input); row.appendChild(ys.label); row.appendChild(ys.input);
+        mark.hidden = true; frame.appendChild(mark);
+        rows.push({x: xs.input, y: ys.input, mark: mark});
+        box.appendChild(row);
+      }
+      function place() {
+        rows.forEach(function (r) {
+          var ok = r.x.value !== "" && r.y.value !== "";
+          r.mark.hidden = !ok;
+          if (ok) { r.mark.style.left = (100 * r.x.value / c.width) + "%"; r.mark.style.top = (100 * r.y.value / c.height) + "%"; }
+        });
+      }
+      function commit() {
+        var points = [];
+        rows.forEach(function (r) {
+          var x = Number(r.x.value), y = Number(r.y.value);
+          if (r.x.value === "" || r.y.value === "" || isNaN(x) || isNaN(y)) return;
+          if (x < 0 || x > c.width || y < 0 || y > c.height) { note(t("A point must lie on the picture.")); return; }
+          points.push([x, y]);
+        });
+        place();
+        answer(item.ref, points.length ? points : null);
+      }
+      img.addEventListener("click", function (event) {
+        if (item.locked) return;
+        var box2 = img.getBoundingClientRect();
+        var x = Math.round((event.clientX - box2.left) * c.width / box2.width);
+        var y = Math.round((event.clientY - box2.top) * c.height / box2.height);
+        var free = rows.filter(function (r) { return r.x.value === "" || r.y.value === ""; })[0] || rows[rows.length - 1];
+        free.x.value = String(x); free.y.value = String(y);
+        commit();
       });
-      box.appendChild(list);
-      box.addEventListener("change", function () {
-        var selects = Array.prototype.slice.call(box.querySelectorAll("select"));
-        var positions = selects.map(function (n) { return n.value; });
-        if (positions.some(function (p) { return !p; })) return;
-        if (new Set(positions).size !== positions.length) { note(t("Choose a different position for each entry.")); return; }
-        answer(item.ref, selects.slice().sort(function (a, b) { return a.value - b.value; })
-          .map(function (n) { return n.dataset.option; }));
-      });
+      box.addEventListener("change", commit);
+      place();
+      return box;
+    },
+    slider: function (item, uid) {
+      // A native range input: arrows, Page Up/Down, Home and End move it; screen readers read it.
+      var c = item.content, box = el("div", {"class": "entry slider"}), id = uid + "-slider";
+      box.appendChild(el("label", {"for": id}, t("Your answer")));
+      var input = el("input", {type: "range", id: id, min: String(c.lower), max: String(c.upper), step: String(c.step),
+                               "aria-describedby": uid + "-stem " + uid + "-value"});
+      var answered = typeof item.answer === "number" || (typeof item.answer === "string" && item.answer !== "");
+      input.value = answered ? String(item.answer) : String(c.lower);
+      var output = el("output", {id: uid + "-value", "for": id, "aria-live": "off"},
+                      answered ? String(item.answer) : t("Not answered yet"));
+      var scale = el("div", {"class": "slider-scale", "aria-hidden": "true"});
+      scale.appendChild(el("span", {}, String(c.lower))); scale.appendChild(el("span", {}, String(c.upper)));
+      box.appendChild(input); box.appendChild(scale); box.appendChild(output);
+      input.addEventListener("input", function () { output.textContent = input.value; });
+      input.addEventListener("change", function () { output.textContent = input.value; answer(item.ref, Number(input.value)); });
       return box;
     }
   };
+  // The item's picture with a visible marker on each area (its label), placed by percentages.
+  function picture(c, uid) {
+    var frame = el("div", {"class": "hotspot-frame"});
+    frame.appendChild(el("img", {src: c.image, alt: c.alt || "", width: String(c.width), height: String(c.height)}));
+    (c.areas || []).forEach(function (a) {
+      var mark = el("span", {"class": "area-mark", "aria-hidden": "true"}, a.label);
+      mark.style.left = a.x + "%";  // through the CSSOM: the page's policy refuses style attributes
+      mark.style.top = a.y + "%";
+      frame.appendChild(mark);
+    });
+    return frame;
+  }
+  function areaOptions(c) {
+    return c.areas.map(function (a) { return {id: a.id, text: t("Area") + " " + a.label}; });
+  }
+  function numberBox(id, text, min, max, value) {
+    var input = el("input", {type: "number", id: id, min: String(min), max: String(max), step: "1", inputmode: "numeric"});
+    input.value = value === "" || value === undefined ? "" : String(Math.round(value));
+    return {label: el("label", {"for": id}, text), input: input};
+  }
+  // One select of positions per option; positions may be fewer than options (the rest unordered).
+  function orderList(item, uid, options, positions) {
+    var box = el("fieldset", {"class": "ordering", "aria-describedby": uid + "-stem"});
+    box.appendChild(el("legend", {}, t("Your answer")));
+    var list = el("ul"), stored = Array.isArray(item.answer) ? item.answer : [];
+    options.forEach(function (o, i) {
+      var li = el("li"), id = uid + "-pos-" + i, label = el("label", {"for": id});
+      label.appendChild(el("span", {"class": "visually-hidden"}, t("Position") + ": "));
+      label.appendChild(document.createTextNode(o.text));
+      var select = el("select", {id: id, "data-option": o.id});
+      select.appendChild(el("option", {value: ""}, "—"));
+      for (var n = 1; n <= positions; n++) select.appendChild(el("option", {value: String(n)}, String(n)));
+      select.value = stored.indexOf(o.id) >= 0 ? String(stored.indexOf(o.id) + 1) : "";
+      li.appendChild(label); li.appendChild(select); list.appendChild(li);
+    });
+    box.appendChild(list);
+    box.addEventListener("change", function () {
+      var chosen = Array.prototype.filter.call(box.querySelectorAll("select"), function (n) { return n.value; });
+      var positionsGiven = chosen.map(function (n) { return n.value; });
+      if (chosen.length < Math.min(positions, options.length)) return;
+      if (new Set(positionsGiven).size !== positionsGiven.length) { note(t("Choose a different position for each entry.")); return; }
+      answer(item.ref, chosen.sort(function (a, b) { return a.value - b.value; })
+        .map(function (n) { return n.dataset.option; }));
+    });
+    return box;
+  }
+  // Rows of two selects, each row one pair (QTI associate): a pair has no direction.
+  function pairList(item, uid) {
+    var c = item.content, box = el("fieldset", {"class": "pairs", "aria-describedby": uid + "-stem"});
+    box.appendChild(el("legend", {}, t("Your answer")));
+    var list = el("ul"), stored = Array.isArray(item.answer) ? item.answer : [];
+    for (var r = 0; r < c.rows; r++) {
+      var li = el("li");
+      li.appendChild(el("span", {"class": "pair-name", id: uid + "-pair-" + r}, t("Pair {n}", {n: r + 1})));
+      [0, 1].forEach(function (side) {
+        var id = uid + "-pair-" + r + "-" + side, select = el("select", {id: id, "data-row": String(r)});
+        li.appendChild(el("label", {"for": id, "class": "visually-hidden"},
+                          t("Pair {n}", {n: r + 1}) + ", " + (side ? t("second") : t("first"))));
+        select.appendChild(el("option", {value: ""}, "—"));
+        c.choices.forEach(function (o) { select.appendChild(el("option", {value: o.id}, o.text)); });
+        select.value = stored[r] ? stored[r][side] : "";
+        li.appendChild(select);
+      });
+      list.appendChild(li);
+    }
+    box.appendChild(list);
+    box.addEventListener("change", function () {
+      var pairs = [], selects = box.querySelectorAll("select");
+      for (var i = 0; i < selects.length; i += 2) {
+        var a = selects[i].value, b = selects[i + 1].value;
+        if (!a || !b) continue;
+        if (a === b) { note(t("Choose two different entries for a pair.")); return; }
+        pairs.push([a, b]);
+      }
+      answer(item.ref, pairs.length ? pairs : null);
+    });
+    return box;
+  }
   // The values ticked in box, or null (and the tick undone) when that is more than max_choices.
   function checkedWithin(box, c, event) {
     var picked = Array.prototype.filter.call(box.querySelectorAll("input"), function (n) { return n.checked; })

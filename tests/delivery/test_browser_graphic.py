@@ -1,0 +1,148 @@
+"""Items on a picture, pairings and a slider sat in Debian's Chromium on a 360 px phone with the
+keyboard alone: every control is reached with Tab and set with the keys, axe finds no serious
+accessibility fault, nothing runs wider than the screen, and each saved answer is scored full
+marks by the server.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from piaa.delivery.models import AttemptItem
+from piaa.items import services as items
+from piaa.items.importers import qti
+from piaa.items.media import store_media
+from piaa.items.models import OPERATIONAL
+from tests.delivery.test_browser import PHONE, heading, serious_violations, the_attempt
+from tests.delivery.test_browser_phone import app_config, focused_id, keyboard_start, phone, tab_to  # noqa: F401 - fixtures
+from tests.items.test_import_formats import QTI_FIXTURES
+
+pytestmark = pytest.mark.browser
+
+FILES = ("v3_graphic_order.xml", "v3_graphic_gap_match.xml", "v3_graphic_associate.xml", "v3_associate.xml",
+         "v3_select_point.xml", "v3_slider.xml")
+
+
+@pytest.fixture
+def picture_items(session, bank):
+    for name in FILES:
+        parsed, problems = qti.read_qti_path(QTI_FIXTURES / "rich" / name)
+        assert problems == [] and parsed.unsupported == []
+        (item,) = parsed.items
+        items.create_item_from_bank_json(session, bank, {**item, "competency": "FN-NOTING", "level": 3,
+                                                         "sub_area": "pictures"}, state=OPERATIONAL)
+        store_media(session, parsed.media)
+    session.commit()
+
+
+def pick(page, selector: str, steps: int) -> None:
+    """Tab to a closed select and move its choice down ``steps`` options with the arrow key."""
+    tab_to(page, selector)
+    for _ in range(steps):
+        page.keyboard.press("ArrowDown")
+
+
+def type_into(page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+# The right answer of each item, by the keys alone. Option 0 of every select is "—".
+def answer_graphic_order(page) -> None:
+    # areas A, B, C in that order; the key is C, A, B: A second, B third, C first
+    for area, position in enumerate((2, 3, 1)):
+        pick(page, f"#item select#{page_uid(page)}-pos-{area}", position)
+
+
+def answer_graphic_gap_match(page) -> None:
+    # rows are the areas G1, G2, G3; the labels REG, CASH, SEAL, LIB: G1 REG, G2 CASH, G3 SEAL
+    for row, source in enumerate((1, 2, 3)):
+        pick(page, f"#item select#{page_uid(page)}-m-{row}", source)
+
+
+def pairs(page, chosen: list[tuple[int, int]]) -> None:
+    for row, (first, second) in enumerate(chosen):
+        pick(page, f"#item select#{page_uid(page)}-pair-{row}-0", first)
+        pick(page, f"#item select#{page_uid(page)}-pair-{row}-1", second)
+
+
+def answer_select_point(page) -> None:
+    uid = page_uid(page)
+    for n, (x, y) in enumerate(((50, 50), (150, 50))):  # the circle (1) and the rectangle (0.5)
+        type_into(page, f"#{uid}-x-{n}", str(x))
+        type_into(page, f"#{uid}-y-{n}", str(y))
+    page.keyboard.press("Tab")  # leaving the box commits the number
+
+
+def answer_slider(page) -> None:
+    tab_to(page, f"#{page_uid(page)}-slider")
+    page.keyboard.press("Home")
+    for _ in range(8):  # 0 + 8 steps of 2
+        page.keyboard.press("ArrowRight")
+    assert page.locator(f"#{page_uid(page)}-value").inner_text() == "16"
+
+
+def page_uid(page) -> str:
+    return page.evaluate("document.querySelector('#item .stem').id.replace(/-stem$/, '')")
+
+
+def kind_shown(page) -> str:
+    return page.evaluate("""() => {
+        const item = document.getElementById('item');
+        if (item.querySelector('.graphic > .ordering')) return 'graphic_order';
+        if (item.querySelector('.graphic > .matching')) return 'graphic_gap_match';
+        if (item.querySelector('.graphic > .pairs')) return 'graphic_associate';
+        if (item.querySelector('.pairs')) return 'associate';
+        if (item.querySelector('.select-point')) return 'select_point';
+        if (item.querySelector('.slider')) return 'slider';
+        return 'other';
+    }""")
+
+
+ANSWERS = {
+    "graphic_order": answer_graphic_order,
+    "graphic_gap_match": answer_graphic_gap_match,
+    # choices A, B, C, D: B-C and C-D
+    "graphic_associate": lambda page: pairs(page, [(2, 3), (3, 4)]),
+    # choices A, C, D, L, M, P: A-P, C-M, D-L
+    "associate": lambda page: pairs(page, [(1, 6), (2, 5), (3, 4)]),
+    "select_point": answer_select_point,
+    "slider": answer_slider,
+}
+
+
+def test_each_new_item_type_is_sat_by_keyboard_on_a_phone_and_scored_full_marks(
+        live_server, phone, session, candidate, picture_items, make_assessment, make_window):
+    window = make_window(make_assessment(mode="fixed", n_forms=1, navigation="linear", purpose="pre_course",
+                                         blueprint={"cells": [{"level": 3, "sub_area": "pictures", "count": 6}],
+                                                    "tolerance": 0}))
+    page = phone
+    keyboard_start(page, live_server, candidate, window)
+    seen = []
+    for n in range(1, 7):
+        assert heading(page) == f"Question {n} of 6"
+        kind = kind_shown(page)
+        seen.append(kind)
+        page.wait_for_function("() => [...document.querySelectorAll('#item img')].every(i => i.complete)")
+        ANSWERS[kind](page)
+        assert serious_violations(page) == [], kind  # axe: every control named, nothing unreadable
+        # nothing on the question runs wider than the phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], kind
+        tab_to(page, "#next-button", limit=60)
+        page.keyboard.press("Enter")
+        if n < 6:
+            page.wait_for_function("h => document.getElementById('question-heading').textContent === h",
+                                   arg=f"Question {n + 1} of 6")
+            assert focused_id(page) == "question-heading"
+    assert sorted(seen) == sorted(ANSWERS)
+    page.wait_for_selector("#sitting[data-state=done]")
+    tab_to(page, "#done-view .submit-button")
+    page.keyboard.press("Enter")
+    tab_to(page, "#submit-confirm")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/result")
+    attempt = the_attempt(session, candidate)
+    assert attempt.state == "scored"
+    rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
+    assert len(rows) == 6
+    assert all(row.credit == pytest.approx(1.0) for row in rows), [(row.answer, row.credit) for row in rows]
