@@ -1,4 +1,4 @@
-"""Items on a picture, pairings and a slider sat in Debian's Chromium on a 360 px phone with the
+"""Items on a picture, pairings, a slider and a composite's inline drop-down sat in Debian's Chromium on a 360 px phone with the
 keyboard alone: every control is reached with Tab and set with the keys, axe finds no serious
 accessibility fault, nothing runs wider than the screen, and each saved answer is scored full
 marks by the server.
@@ -14,7 +14,7 @@ from piaa.items.importers import qti
 from piaa.items.media import store_media
 from piaa.items.models import OPERATIONAL
 from tests.delivery.test_browser import PHONE, heading, serious_violations, the_attempt
-from tests.delivery.test_browser_phone import app_config, focused_id, keyboard_start, phone, tab_to  # noqa: F401 - fixtures
+from tests.delivery.test_browser_phone import app_config, focused_id, keyboard_start, keyboard_submit, phone, tab_to  # noqa: F401 - fixtures
 from tests.items.test_import_formats import QTI_FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -136,13 +136,38 @@ def test_each_new_item_type_is_sat_by_keyboard_on_a_phone_and_scored_full_marks(
             assert focused_id(page) == "question-heading"
     assert sorted(seen) == sorted(ANSWERS)
     page.wait_for_selector("#sitting[data-state=done]")
-    tab_to(page, "#done-view .submit-button")
-    page.keyboard.press("Enter")
-    tab_to(page, "#submit-confirm")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/result")
+    keyboard_submit(page)
     attempt = the_attempt(session, candidate)
     assert attempt.state == "scored"
     rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
     assert len(rows) == 6
     assert all(row.credit == pytest.approx(1.0) for row in rows), [(row.answer, row.credit) for row in rows]
+
+
+def test_an_inline_choice_part_is_a_drop_down_in_the_sentence_chosen_by_keyboard(
+        live_server, phone, session, bank, candidate, make_assessment, make_window):
+    from tests.delivery.test_composite import COMPOSITE
+
+    items.create_item_from_bank_json(session, bank, {**COMPOSITE, "sub_area": "pictures"}, state=OPERATIONAL)
+    session.commit()
+    window = make_window(make_assessment(mode="fixed", n_forms=1, navigation="linear", purpose="pre_course",
+                                         blueprint={"cells": [{"level": 3, "sub_area": "pictures", "count": 1}],
+                                                    "tolerance": 0}))
+    page = phone
+    keyboard_start(page, live_server, candidate, window)
+    uid = page_uid(page)
+    # the drop-down stands where "____ (1)" stood, inside the sentence; no radio list anywhere
+    sentence = page.locator(f"#{uid}-stem p").first
+    assert sentence.locator("select").count() == 1 and "____ (1)" not in sentence.inner_text()
+    assert page.locator("#item input[type=radio]").count() == 0
+    assert page.locator(f"#{uid}-p0-inline").get_attribute("aria-label") == "Part 1"
+    pick(page, f"#{uid}-p0-inline", 1)  # "section diary", the key
+    type_into(page, f"#{uid}-p1-entry", "dealing hand")
+    assert serious_violations(page) == []
+    tab_to(page, "#next-button", limit=60)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#sitting[data-state=done]")
+    keyboard_submit(page)
+    attempt = the_attempt(session, candidate)
+    (row,) = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
+    assert row.answer == {"R1": "D", "R2": "dealing hand"} and row.credit == pytest.approx(1.0)

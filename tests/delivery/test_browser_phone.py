@@ -87,6 +87,15 @@ def keyboard_start(page, base: str, user, window) -> None:
     page.wait_for_selector("#sitting[data-state=question]")
 
 
+def keyboard_submit(page) -> None:
+    """Submit from the end of the sitting with the keyboard alone and wait for the result."""
+    tab_to(page, "#done-view .submit-button")
+    page.keyboard.press("Enter")
+    tab_to(page, "#submit-confirm")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/result")
+
+
 def test_a_keyboard_only_sitting_chooses_the_right_option_of_every_radio_item(live_server, page, session, candidate,
                                                                              make_assessment, make_window):
     from tests.delivery.test_browser import RIGHT
@@ -113,11 +122,7 @@ def test_a_keyboard_only_sitting_chooses_the_right_option_of_every_radio_item(li
             assert focused_id(page) == "question-heading"  # and after Next
     page.wait_for_selector("#sitting[data-state=done]")
     assert focused_id(page) == "done-heading"
-    tab_to(page, "#done-view .submit-button")
-    page.keyboard.press("Enter")
-    tab_to(page, "#submit-confirm")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/result")
+    keyboard_submit(page)
     attempt = the_attempt(session, candidate)
     assert attempt.state == "scored" and stored_answers(session, attempt.id) == {i: "B" for i in range(5)}
 

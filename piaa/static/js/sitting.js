@@ -424,7 +424,14 @@
         var stand = {ref: item.ref + PART + part.id, content: part, answer: stored[part.id] === undefined ? null : stored[part.id],
                      locked: item.locked, position: item.position, whole: item.ref, part: part.id};
         s.parts[stand.ref] = stand;
-        section.appendChild((WIDGETS[part.interaction] || WIDGETS.text)(stand, uid + "-p" + i));
+        if (part.inline && part.interaction === "choice") {
+          // A drop-down in the sentence where the stem's "____ (label)" stands (QTI inline choice).
+          var select = inlineChoice(stand, uid + "-p" + i, t("Part {label}", {label: part.label}));
+          if (placeInStem(uid, "____ (" + part.label + ")", select)) return;
+          section.appendChild(select);
+        } else {
+          section.appendChild((WIDGETS[part.interaction] || WIDGETS.text)(stand, uid + "-p" + i));
+        }
         box.appendChild(section);
       });
       return box;
@@ -550,6 +557,30 @@
       return box;
     }
   };
+  // A closed select of the choices, answering as a single choice does; named for screen readers.
+  function inlineChoice(item, uid, name) {
+    var c = item.content, select = el("select", {id: uid + "-inline", "class": "inline-choice", "aria-label": name});
+    select.appendChild(el("option", {value: ""}, "—"));
+    c.options.forEach(function (o) { select.appendChild(el("option", {value: o.id}, o.text)); });
+    select.value = item.answer === null || item.answer === undefined ? "" : String(item.answer);
+    select.addEventListener("change", function () { answer(item.ref, select.value || null); });
+    return select;
+  }
+  // Put node where marker stands in the stem's text (the first time); false when it is not there.
+  function placeInStem(uid, marker, node) {
+    var stem = $(uid + "-stem");
+    if (!stem) return false;
+    var walker = document.createTreeWalker(stem, NodeFilter.SHOW_TEXT), text;
+    while ((text = walker.nextNode())) {
+      var at = text.nodeValue.indexOf(marker);
+      if (at < 0) continue;
+      var after = text.splitText(at);
+      after.nodeValue = after.nodeValue.slice(marker.length);
+      text.parentNode.insertBefore(node, after);
+      return true;
+    }
+    return false;
+  }
   // The item's picture with a visible marker on each area (its label), placed by percentages.
   function picture(c, uid) {
     var frame = el("div", {"class": "hotspot-frame"});
