@@ -46,6 +46,16 @@ def answered(answer: Any) -> bool:
     return answer is not None and not (isinstance(answer, str) and not answer.strip())
 
 
+def rated_by_people(row: AttemptItem) -> bool:
+    """The row's item, or one part of it (a composite's essay), is scored by raters."""
+    return get_item_type(row.item.type).rated_by_people(row.version.content)
+
+
+def written(row: AttemptItem) -> Any:
+    """The answer raters rate: the whole answer, or the rated part's."""
+    return get_item_type(row.item.type).for_raters(row.version.content, row.answer)[1]
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where one written answer stands: the round it waits for (None: decided) and, once
@@ -60,7 +70,7 @@ def standing(row: AttemptItem, ratings: list[ResponseRating], assessment: Assess
     """The round ``row`` waits for, or its agreed points, from its ``ratings``."""
     by_round = {r.round: r for r in ratings}
     found = tuple(ratings)
-    if not answered(row.answer):
+    if not answered(written(row)):
         return Standing(None, None, found)
     if FIRST not in by_round:
         return Standing(FIRST, None, found)
@@ -80,7 +90,7 @@ def _rated_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
     rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
                                                      AttemptItem.scored.is_(True))
                            .order_by(AttemptItem.position))
-    return [row for row in rows if get_item_type(row.item.type).human_rated]
+    return [row for row in rows if rated_by_people(row)]
 
 
 def _ratings_of(session: Session, row_ids: list[int]) -> dict[int, list[ResponseRating]]:
@@ -173,14 +183,13 @@ def task(session: Session, rater: User, row_id: int) -> RatingTask:
     :raise Forbidden: if ``rater`` may not rate it (another agency, or already rated it).
     """
     row, attempt, where = _locate(session, rater, row_id)
-    kind = get_item_type(row.item.type)
-    return RatingTask(row.id, where.needs, attempt.assessment.title, row.version.content, row.answer,
-                      int(kind.max_credit(row.version.content)))
+    content, answer = get_item_type(row.item.type).for_raters(row.version.content, row.answer)
+    return RatingTask(row.id, where.needs, attempt.assessment.title, content, answer, int(content["max_points"]))
 
 
 def _locate(session: Session, rater: User, row_id: int, lock: bool = False):
     row = session.get(AttemptItem, row_id)
-    if row is None or not get_item_type(row.item.type).human_rated:
+    if row is None or not rated_by_people(row):
         raise NotFound(f"no written answer {row_id}")
     attempt = row.attempt
     if lock:
@@ -208,7 +217,7 @@ def record_rating(session: Session, rater: User, row_id: int, points: Any, comme
     :raise NotFound, Forbidden, Conflict: as ``task``.
     """
     row, attempt, where = _locate(session, rater, row_id, lock=True)
-    top = int(get_item_type(row.item.type).max_credit(row.version.content))
+    top = int(get_item_type(row.item.type).for_raters(row.version.content, row.answer)[0]["max_points"])
     try:
         value = int(str(points).strip())
     except ValueError:

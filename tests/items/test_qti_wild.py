@@ -366,9 +366,10 @@ def test_several_interactions_make_a_composite_item_or_are_refused_with_the_reas
                             b"</qti-correct-response></qti-response-declaration><qti-outcome-declaration", 1)
     found = qti.read_item(declared, "two.xml")
     assert found.item["type"] == "composite" and [p["points"] for p in found.item["parts"]] == [1, 0]
-    essay = declared.replace(b"qti-text-entry-interaction", b"qti-extended-text-interaction")
-    with pytest.raises(qti.Unsupported, match="extended text as one part"):
-        qti.read_item(essay, "two.xml")
+    two_essays = declared.replace(b"qti-text-entry-interaction", b"qti-extended-text-interaction").replace(
+        b"qti-inline-choice-interaction", b"qti-extended-text-interaction")
+    with pytest.raises(qti.Unsupported, match="at most one part rated by people"):
+        qti.read_item(two_essays, "two.xml")
 
 
 def test_package_only_types_go_to_qti_and_are_refused_by_spreadsheet_export_not_mangled(tmp_path):

@@ -535,6 +535,9 @@ def _composite_element(root: etree._Element, item: dict[str, Any], markup: str |
             interaction = _inline_choice(part)
         pieces[part["label"]] = (part, interaction)
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single", base_type="float")
+    written = [part for part in item["parts"] if part["type"] == "extended_text"]
+    if written:  # the written part's worth is what SCORE can reach beyond the scored parts
+        outcome.set("normal-maximum", _number(sum(part["points"] for part in item["parts"])))
     _values(_sub(outcome, "qti-default-value"), ["0"])
     for feedback_outcome in sorted({entry["outcome"] for entry in item.get("feedback") or []}):
         _sub(root, "qti-outcome-declaration", identifier=feedback_outcome, cardinality="single",
@@ -579,9 +582,13 @@ def _composite_element(root: etree._Element, item: dict[str, Any], markup: str |
     for holder in body.iter(_q("span")):
         if holder.get("class") is None and len(holder) and _local(holder[0]) == "qti-text-entry-interaction":
             _unwrap(holder)
+    for part in written:
+        if part.get("rubric"):
+            rubric = _sub(body, "qti-rubric-block", use="scoring", view="scorer")
+            _block_texts(_sub(rubric, "qti-content-body"), part["rubric"])
     processing = _sub(root, "qti-response-processing")
     for part in item["parts"]:
-        if part["points"]:
+        if part["points"] and part not in written:  # raters score the written part
             _part_score(processing, part)
     _feedback(root, body, item)
     return root

@@ -554,10 +554,12 @@ def _interactions(body: etree._Element, losses: list[str]) -> list[etree._Elemen
         raise Unsupported("the item has no interaction")
     for interaction in interactions:
         name = _name(interaction)
-        if name == "qti-extended-text-interaction" and len(interactions) > 1:
-            raise Unsupported("extended text as one part of an item with other interactions is not supported")
         if name not in SUPPORTED_INTERACTIONS:
             raise Unsupported(f"{name} is not an interaction PIAA delivers")
+    essays = [e for e in interactions if _name(e) == "qti-extended-text-interaction"]
+    if len(essays) > 1:
+        raise Unsupported(f"the item has {len(essays)} extended text interactions; a composite item has at most "
+                          "one part rated by people")
     if len(interactions) > MAX_PARTS:
         raise Unsupported(f"the item has {len(interactions)} interactions; a composite item has at most {MAX_PARTS}")
     return interactions
@@ -874,7 +876,9 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
             raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
     if len(set(response_ids)) != len(response_ids):
         raise Unsupported("two interactions answer the same response")
-    analysis = _analysis(root, response_ids)
+    # the written part is rated by people, not by the response processing
+    analysis = _analysis(root, [r for r, i in zip(response_ids, interactions)
+                                if _name(i) != "qti-extended-text-interaction"])
     _assumed_loss(analysis, losses)
     unanswered = [t.response for t in analysis.terms if t.response not in response_ids]
     if unanswered:
@@ -886,6 +890,11 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         label, name = labels[interaction], _name(interaction)
         decl = _declaration(declarations[response_id])
         scoring, term = _part_scoring(analysis, response_id)
+        if name == "qti-extended-text-interaction":
+            essay = _essay_part(root, body, declarations[response_id], label, interaction, analysis, lang, losses)
+            parts.append({"id": _unprefix(response_id), "label": label, **essay})
+            pairs.append((interaction, _kept_attributes(essay)))
+            continue
         try:
             content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media, losses)
         except Unsupported as exc:
@@ -925,8 +934,41 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
     kept_html = _kept_markup(item, lang)
-    _losses(root, body, pairs, losses, kept_html)
+    rated = [p for p in parts if p["type"] == "extended_text" and p.get("rubric")]
+    _losses(root, body, pairs, losses, kept_html, kept_rubrics=_scorer_rubric(body, lang)[1] if rated else ())
     return QtiItem(item, losses, media)
+
+
+def _essay_part(root: etree._Element, body: etree._Element, declaration: etree._Element, label: str,
+                interaction: etree._Element, analysis: qti_scoring.Scoring, lang: str,
+                losses: list[str]) -> dict[str, Any]:
+    """A composite's extended text as a part rated by people: worth the item's maximum less
+    what the other parts can earn (whole points), its prompt, and the rubric for scorers."""
+    if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
+        raise Unsupported(f"part {label}: extended text answered as several strings is not supported")
+    most = _maximum(root)
+    others = 0.0
+    for term in analysis.terms:
+        decl = _declaration(next(d for d in _children(root, "qti-response-declaration")
+                                 if d.get("identifier") == term.response))
+        others += _map_points(decl) if term.kind == "map" else term.value
+    left = None if most is None else most - others
+    if left is None or left < 1 or not float(left).is_integer() or left > ESSAY_MAX_POINTS:
+        points = 1 if left is None or left < 1 else min(ESSAY_MAX_POINTS, max(1, round(left)))
+        losses.append(f"part {label}: the item gives no whole maximum for the written part; raters give 0 to "
+                      f"{points} whole points until an author sets it")
+    else:
+        points = int(left)
+    part: dict[str, Any] = {"type": "extended_text", "max_points": points, "points": points}
+    prompt = _stem(interaction, lang)
+    if prompt:
+        part["prompt"] = prompt
+    rubric, _ = _scorer_rubric(body, lang)
+    if rubric:
+        part["rubric"] = rubric
+    else:
+        losses.append(f"part {label}: the item has no rubric for scorers; write one before raters use it")
+    return part
 
 
 def _single_language(body: etree._Element, lang: str) -> bool:

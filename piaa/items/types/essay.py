@@ -66,7 +66,7 @@ class ExtendedText(ItemType):
         raise Invalid(N_("an extended text answer is scored by raters, not from the answer"), field="answer")
 
     @classmethod
-    def rated(cls, content: dict[str, Any], points: float | None) -> Score:
+    def rated(cls, content: dict[str, Any], points: float | None, answer: Any = None) -> Score:
         """The score of the raters' agreed ``points`` (None: no answer, so nothing to rate).
         The IRT category is the points rounded half up (two raters' mean may be a half)."""
         top = cls.max_credit(content)
