@@ -181,3 +181,26 @@ def test_the_author_preview_shows_each_type_with_its_controls(app, name, control
                                       view=view)
     for control in controls:
         assert control in html, control
+
+
+@pytest.mark.parametrize("name, field, shown_as, right", [
+    # the picture's alternative text stands for it in the selects and for screen readers;
+    # a picture without one is "Picture n"
+    ("v3_match_pictures.xml", "sources", {"P1": "Form GFR 12", "P2": "Picture 2"}, [["P1", "T1"], ["P2", "T2"]]),
+    ("v3_order_pictures.xml", "options", {"B": "Receipt stamp"}, ["B", "A", "C"]),
+    ("v3_gap_pictures.xml", "sources", {"SEAL": "The seal"}, [["SEAL", "G1"], ["SIGN", "G2"]]),
+])
+def test_pictures_in_the_choices_of_other_interactions_are_kept_and_shown(name, field, shown_as, right):
+    item, media = imported(name)
+    assert bank_format.item_problems(item, languages=["en"]) == []
+    pictured = {e["id"]: e for e in item[field] if e.get("html")}
+    assert {k: e["text"]["en"] for k, e in pictured.items()} == shown_as
+    assert all('src="media:' in e["html"]["en"] for e in pictured.values()) and len(media) == 1
+    kind = get_item_type(item["type"])
+    view = kind.candidate_view(kind.from_bank_json(item), "en", np.random.default_rng(0))
+    shown = {e["id"]: e for e in view[field] if e.get("html")}
+    assert set(shown) == set(shown_as) and all('src="/media/' in e["html"] for e in shown.values())
+    assert score(item, right) == 1.0
+    package = qti3.package_bytes({"name": "Pictures"}, [item], lambda sha: (media[sha].data, media[sha].content_type))
+    parsed, problems = qti.read_qti_file(package, "pictures.zip")
+    assert problems == [] and parsed.items[0][field] == item[field] and set(parsed.media) == set(media)

@@ -181,17 +181,38 @@ def _entry_box(parent: etree._Element, item: dict[str, Any]) -> etree._Element:
     return unit
 
 
-def _associable(parent: etree._Element, tag: str, entry: dict[str, Any]) -> None:
+def _associable(parent: etree._Element, tag: str, entry: dict[str, Any], media_ref=None) -> None:
     choice = _sub(parent, tag, identifier=qti_identifier(entry["id"]), match_max=str(entry.get("match_max") or 0))
-    _inline_texts(choice, entry["text"])
+    _choice_content(choice, entry, media_ref)
 
 
-def _gap_interaction(body: etree._Element, item: dict[str, Any]) -> None:
+def gap_source(interaction: etree._Element, source: dict[str, Any], media_ref) -> None:
+    """A word to place in a gap, or a picture (``qti-gap-img``) when the source is one."""
+    if not source.get("html"):
+        _associable(interaction, "qti-gap-text", source, media_ref)
+        return
+    gap = _sub(interaction, "qti-gap-img", identifier=qti_identifier(source["id"]),
+               match_max=str(source.get("match_max") or 0))
+    (markup,) = source["html"].values()
+    _rich_body(gap, markup, media_ref)
+    gap.text = None  # a gap picture holds its picture alone
+
+
+def _choice_content(choice: etree._Element, entry: dict[str, Any], media_ref) -> None:
+    """A choice's text, or its kept picture as the item it came from showed it."""
+    if entry.get("html"):
+        (markup,) = entry["html"].values()
+        _rich_body(choice, markup, media_ref)
+    else:
+        _inline_texts(choice, entry["text"])
+
+
+def _gap_interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> None:
     """The stem's ``[n]`` markers become the gaps, in the order of the targets."""
     (lang, stem), = item["stem"].items()
     interaction = _sub(body, "qti-gap-match-interaction", response_identifier="RESPONSE", shuffle="false")
     for source in item["sources"]:
-        _associable(interaction, "qti-gap-text", source)
+        gap_source(interaction, source, media_ref)
     gaps = {f"[{n}]": target["id"] for n, target in enumerate(item["targets"], start=1)}
     for paragraph in re.split(r"\n\s*\n", stem.strip()):
         p = _sub(interaction, "p")
@@ -231,7 +252,7 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
         _hotspot_interaction(body, item, media_ref)
         return
     if kind == "matching" and item.get("gaps"):
-        _gap_interaction(body, item)
+        _gap_interaction(body, item, media_ref)
         return
     if kind == "matching":
         interaction = _sub(body, "qti-match-interaction", response_identifier="RESPONSE", shuffle="false",
@@ -239,7 +260,7 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
         for name in ("sources", "targets"):
             match_set = _sub(interaction, "qti-simple-match-set")
             for entry in item[name]:
-                _associable(match_set, "qti-simple-associable-choice", entry)
+                _associable(match_set, "qti-simple-associable-choice", entry, media_ref)
         return
     if kind == "ordering":
         interaction = _sub(body, "qti-order-interaction", response_identifier="RESPONSE", shuffle="true")
@@ -250,11 +271,7 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
     options = item.get("options") or [{"id": key, "text": text} for key, text in TRUE_FALSE_TEXT.items()]
     for option in options:
         choice = _sub(interaction, "qti-simple-choice", identifier=qti_identifier(option["id"]))
-        if option.get("html"):  # a kept picture: the choice shows it as the item it came from did
-            (markup,) = option["html"].values()
-            _rich_body(choice, markup, media_ref)
-        else:
-            _inline_texts(choice, option["text"])
+        _choice_content(choice, option, media_ref)
 
 
 def _set_outcome(parent: etree._Element, identifier: str, value: str, base_type: str) -> None:
@@ -627,15 +644,13 @@ def item_xml(item: dict[str, Any], media_ref: Callable[[str], str] | None = None
 def media_of(item: dict[str, Any]) -> list[str]:
     """The stored media files (sha256) an item refers to: its rich body's and its picture's."""
     found = {sha for markup in (item.get("body") or {}).values() for sha in media_hashes(markup)}
-    if item.get("type") == "hotspot":
-        found.add(item["image"]["src"][len(MEDIA_SCHEME):])
-    if item.get("type") in qti3_graphic.TYPES:
-        found |= qti3_graphic.media(item)
     for part in [item] + list(item.get("parts") or []):
-        if part.get("type") == "hotspot" and part is not item:
-            found.add(part["image"]["src"][len(MEDIA_SCHEME):])
-        for option in part.get("options") or []:
-            found |= {sha for markup in (option.get("html") or {}).values() for sha in media_hashes(markup)}
+        image = part.get("image")
+        if isinstance(image, dict) and str(image.get("src", "")).startswith(MEDIA_SCHEME):
+            found.add(image["src"][len(MEDIA_SCHEME):])  # a hotspot's or a picture item's picture
+        for name in ("options", "sources", "targets"):  # pictures kept in choices
+            for option in part.get(name) or []:
+                found |= {sha for markup in (option.get("html") or {}).values() for sha in media_hashes(markup)}
     return sorted(found)
 
 

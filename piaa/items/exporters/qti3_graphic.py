@@ -116,7 +116,7 @@ def interaction(body: etree._Element, item: dict[str, Any], media_ref: Callable[
         element = q._sub(body, "qti-associate-interaction", response_identifier="RESPONSE", shuffle="false",
                          max_associations=str(item.get("max_associations") or 0))
         for choice in item["choices"]:
-            q._associable(element, "qti-simple-associable-choice", choice)
+            q._associable(element, "qti-simple-associable-choice", choice, media_ref)
         return
     name = {"graphic_order": "qti-graphic-order-interaction", "graphic_gap_match": "qti-graphic-gap-match-interaction",
             "graphic_associate": "qti-graphic-associate-interaction",
@@ -132,14 +132,7 @@ def interaction(body: etree._Element, item: dict[str, Any], media_ref: Callable[
         return
     if kind == "graphic_gap_match":
         for source in item["sources"]:
-            if source.get("html"):
-                gap = q._sub(element, "qti-gap-img", identifier=q.qti_identifier(source["id"]),
-                             match_max=str(source.get("match_max") or 0))
-                (markup,) = source["html"].values()
-                q._rich_body(gap, markup, media_ref)
-                gap.text = None  # a gap picture holds its picture alone
-            else:
-                q._associable(element, "qti-gap-text", source)
+            q.gap_source(element, source, media_ref)
     if kind in ("graphic_gap_match", "graphic_associate"):
         _areas(element, item, "qti-associable-hotspot")
 
@@ -152,8 +145,4 @@ def template(item: dict[str, Any]) -> str:
     return "map_response" if mapped else "match_correct"
 
 
-def media(item: dict[str, Any]) -> set[str]:
-    from piaa.items.types.graphic import media_sources
-
-    return media_sources(item)
 

@@ -392,29 +392,35 @@ def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choi
              resolve: qti_content.Resolve | None = None, media: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The choices with their texts; with ``media`` (the item's), a choice showing a picture
     keeps it as ``html`` (its text is then the picture's alternative text, else "Picture n")."""
-    choices = []
-    for n, choice in enumerate(_descendants(interaction, tag), start=1):
-        text = text_of(choice, _lang(choice, lang), separator=" ")
-        entry: dict[str, Any] = {"id": _unprefix(choice.get("identifier", "")), "text": text}
-        pictures = [e for e in choice.iter(etree.Element) if etree.QName(e).localname in ("img", "object")]
-        problems = ["pictures are kept only in the choices of a choice interaction"]
-        if pictures and media is not None:
-            shown = qti_content.rich_body(choice, SKIPPED_CONTENT, resolve)
-            problems = shown.problems or ["it is not a picture PIAA shows"]
-            if "<img" in shown.html and not shown.problems:
-                media.update(shown.media)
-                entry["html"] = {lang: shown.html}
-                if not text:
-                    alt = (pictures[0].get("alt") or "").strip()
-                    entry["text"] = text = {lang: alt or f"Picture {n}"}
-        if not text:
-            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and its "
-                              f"picture cannot be kept: {'; '.join(problems)}")
-        if lang not in text:
-            raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
-                              f"the question is in {lang}; PIAA needs every text in the question's languages")
-        choices.append(entry)
-    return choices
+    return [choice_entry(choice, n, lang, resolve, media) for n, choice in enumerate(_descendants(interaction, tag), start=1)]
+
+
+def choice_entry(choice: etree._Element, n: int, lang: str, resolve: qti_content.Resolve | None = None,
+                 media: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One choice (the ``n``th) with its text; with ``media``, its picture kept (see ``_choices``).
+
+    :raise Unsupported: if it has no text and its picture cannot be kept, or lacks the question's language.
+    """
+    text = text_of(choice, _lang(choice, lang), separator=" ")
+    entry: dict[str, Any] = {"id": _unprefix(choice.get("identifier", "")), "text": text}
+    pictures = [e for e in choice.iter(etree.Element) if etree.QName(e).localname in ("img", "object")]
+    problems = ["a drop-down or a hot text shows no pictures"]
+    if pictures and media is not None:
+        shown = qti_content.rich_body(choice, SKIPPED_CONTENT, resolve)
+        problems = shown.problems or ["it is not a picture PIAA shows"]
+        if "<img" in shown.html and not shown.problems:
+            media.update(shown.media)
+            entry["html"] = {lang: shown.html.strip()}
+            if not text:
+                alt = (pictures[0].get("alt") or "").strip()
+                entry["text"] = text = {lang: alt or f"Picture {n}"}
+    if not text:
+        raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and its "
+                          f"picture cannot be kept: {'; '.join(problems)}")
+    if lang not in text:
+        raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
+                          f"the question is in {lang}; PIAA needs every text in the question's languages")
+    return entry
 
 
 def _close(a: float, b: float) -> bool:
@@ -992,19 +998,19 @@ def _pairs(values: list[str]) -> list[list[str]]:
 
 
 def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
-              lang: str) -> dict[str, Any]:
+              lang: str, resolve: qti_content.Resolve | None, media: dict[str, Any]) -> dict[str, Any]:
     if decl.base_type not in ("directedPair", "directed-pair"):
         raise Unsupported(f"a {name} answered with {decl.base_type} values is not supported")
     if name == "qti-match-interaction":
         sets = _descendants(interaction, "qti-simple-match-set")
         if len(sets) != 2:
             raise Malformed("a match interaction needs two match sets")
-        sources, targets = (_choices(one, lang, "qti-simple-associable-choice") for one in sets)
+        sources, targets = (_choices(one, lang, "qti-simple-associable-choice", resolve, media) for one in sets)
         limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-simple-associable-choice")}
     else:
-        if _descendants(interaction, "qti-gap-img"):
-            raise Unsupported("gaps filled with pictures are not supported")
-        sources = _choices(interaction, lang, "qti-gap-text")
+        from piaa.items.importers import qti_graphic
+
+        sources = qti_graphic.gap_sources(interaction, lang, resolve, media)
         targets = [{"id": _unprefix(g.get("identifier", "")), "text": {lang: f"[{n}]"}}
                    for n, g in enumerate(_descendants(interaction, "qti-gap"), start=1)]
         limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-gap-text")}
@@ -1070,7 +1076,7 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
                    resolve: qti_content.Resolve | None = None,
                    media: dict[str, Any] | None = None, losses: list[str] | None = None) -> dict[str, Any]:
     if name in ("qti-match-interaction", "qti-gap-match-interaction"):
-        return _matching(name, interaction, decl, scoring, lang)
+        return _matching(name, interaction, decl, scoring, lang, resolve, media if media is not None else {})
     if name == "qti-hotspot-interaction":
         return _hotspot(interaction, decl, scoring, lang, resolve, media if media is not None else {})
     if name in PICTURE_READERS:
@@ -1086,7 +1092,7 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
         return item
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, not to choices")
-    pictures_kept = name == "qti-choice-interaction" and media is not None
+    pictures_kept = name in ("qti-choice-interaction", "qti-order-interaction") and media is not None
     choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"), resolve,
                        media if pictures_kept else None)
     if name == "qti-order-interaction":

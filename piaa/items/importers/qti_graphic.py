@@ -26,7 +26,7 @@ from lxml import etree
 from piaa.items.importers import qti_content
 from piaa.items.importers.qti import (SKIPPED_CONTENT, Declaration, Malformed, Scoring, Unsupported, _child,
                                       _children, _descendants, _lang, _name, _number, _pairs, _plain, _unprefix,
-                                      _weights, pair_scoring, text_of)
+                                      _weights, choice_entry, pair_scoring, text_of)
 from piaa.items.types.associate import pair_name
 from piaa.items.types.graphic import MAX_POINTS
 from piaa.items.types.slider import value_name
@@ -115,7 +115,7 @@ def _graphic_order(interaction, decl, scoring, lang, resolve, media) -> dict[str
     return {"type": "graphic_order", "image": image, "areas": found, "key": key}
 
 
-def _gap_sources(interaction: etree._Element, lang: str, resolve, media: dict[str, Any]) -> list[dict[str, Any]]:
+def gap_sources(interaction: etree._Element, lang: str, resolve, media: dict[str, Any]) -> list[dict[str, Any]]:
     """The gap texts and gap pictures, in document order."""
     sources = []
     for n, choice in enumerate((e for e in interaction if _name(e) in ("qti-gap-text", "qti-gap-img")), start=1):
@@ -135,9 +135,7 @@ def _gap_sources(interaction: etree._Element, lang: str, resolve, media: dict[st
             entry["html"] = {lang: f'<img src="{source}" alt="{html_escape(alt)}"{size}>'}
             entry["text"] = {lang: alt or f"Picture {n}"}
         else:
-            entry["text"] = text_of(choice, _lang(choice, lang), separator=" ")
-            if lang not in entry["text"]:
-                raise Unsupported(f"gap text {choice.get('identifier')!r} has no text in {lang}")
+            entry = choice_entry(choice, n, lang, resolve, media)
         sources.append(_with_match_max(entry, choice))
     return sources
 
@@ -146,7 +144,7 @@ def _graphic_gap_match(interaction, decl, scoring, lang, resolve, media) -> dict
     if decl.base_type not in ("directedPair", "directed-pair"):
         raise Unsupported(f"a graphic gap match answered with {decl.base_type} values is not supported")
     image = picture(interaction, resolve, media, "graphic gap match", lang)
-    sources = _gap_sources(interaction, lang, resolve, media)
+    sources = gap_sources(interaction, lang, resolve, media)
     found = areas(interaction, "qti-associable-hotspot", lang)
     return {"type": "graphic_gap_match", "image": image, "areas": found, "sources": sources,
             **pair_scoring(decl, scoring, sources, found)}

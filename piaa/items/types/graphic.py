@@ -24,10 +24,9 @@ from typing import Any
 
 from piaa.errors import Invalid
 from piaa.items.types import mapping as weights
-from piaa.items.types.association import Matching
+from piaa.items.types.association import Matching, entry_views
 from piaa.items.types.base import ItemType, check_text, pick_text, problem
 from piaa.items.types.hotspot import check_graphic, inside, picture_view
-from piaa.items.types.rich import MEDIA_SCHEME, SHA256, for_candidate, sanitise
 
 MAX_POINTS = 10
 
@@ -72,9 +71,7 @@ def _as_matching(content: dict[str, Any]) -> dict[str, Any]:
     """A graphic gap match as the matching item it scores like: its areas are the targets."""
     targets = [{"id": a["id"], "text": a.get("label") or {"en": a["id"]}, **({"match_max": a["match_max"]}
                if a.get("match_max") else {})} for a in content.get("areas") or [] if isinstance(a, dict)]
-    sources = [{k: v for k, v in s.items() if k != "html"} for s in content.get("sources") or []
-               if isinstance(s, dict)]
-    return {**content, "sources": sources, "targets": targets}
+    return {**content, "targets": targets}
 
 
 class GraphicGapMatch(ItemType):
@@ -90,9 +87,6 @@ class GraphicGapMatch(ItemType):
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
         found, _ = check_graphic(content, languages, extra=("match_max",))
-        for i, source in enumerate(content.get("sources") or []):
-            if isinstance(source, dict) and source.get("html") is not None:
-                found += _check_picture_html(source["html"], f"sources[{i}].html", languages)
         matching = _as_matching(content)
         found += [p for p in Matching.validate_fields(matching, languages, stem_langs)
                   if not p["field"].startswith("targets")]
@@ -100,13 +94,7 @@ class GraphicGapMatch(ItemType):
 
     @classmethod
     def widget(cls, content, lang, rng):
-        sources = []
-        for source in content["sources"]:
-            view = {"id": source["id"], "text": pick_text(source["text"], lang)}
-            if source.get("html"):
-                view["html"] = for_candidate(pick_text(source["html"], lang))
-            sources.append(view)
-        return {**picture_view(content, lang), "sources": sources}
+        return {**picture_view(content, lang), "sources": entry_views(content["sources"], lang)}
 
     @classmethod
     def check_answer(cls, content, answer):
@@ -115,14 +103,6 @@ class GraphicGapMatch(ItemType):
     @classmethod
     def credit(cls, content, answer):
         return Matching.credit(_as_matching(content), answer)
-
-
-def _check_picture_html(value: Any, field: str, languages) -> list:
-    """A source shown as a picture: markup holding one of the item's stored pictures."""
-    found = check_text(value, field, languages=languages, allow_markup=True)
-    if not found and not all("<img" in sanitise(text) for text in value.values()):
-        found.append(problem(field, "must show a stored picture (an img whose src is media:<sha256>)"))
-    return found
 
 
 class SelectPoint(ItemType):
@@ -199,19 +179,4 @@ class SelectPoint(ItemType):
         if best <= 0:
             return 0.0
         return min(1.0, max(0.0, cls.total(content, answer) / best))
-
-
-def media_sources(item: dict[str, Any]) -> set[str]:
-    """The stored pictures a picture item uses: its picture and its sources' pictures."""
-    from piaa.items.types.rich import media_hashes
-
-    found = set()
-    image = item.get("image")
-    if isinstance(image, dict) and str(image.get("src", "")).startswith(MEDIA_SCHEME) \
-            and SHA256.match(image["src"][len(MEDIA_SCHEME):]):
-        found.add(image["src"][len(MEDIA_SCHEME):])
-    for source in item.get("sources") or []:
-        for markup in (source.get("html") or {}).values():
-            found |= media_hashes(markup)
-    return found
 

@@ -367,10 +367,20 @@
       box.appendChild(el("legend", {}, t("Your answer")));
       var rows = c.gaps ? c.targets : c.sources, choices = c.gaps ? c.sources : c.targets;
       var stored = Array.isArray(item.answer) ? item.answer : [];
+      var shown = choices.filter(function (o) { return o.html; });
+      if (shown.length) {  // choices that are pictures: shown beside the text the selects offer
+        var pictures = el("ul", {"class": "gap-pictures"});
+        shown.forEach(function (o) {
+          var li = el("li"), figure = el("span", {"aria-hidden": "true"});
+          figure.innerHTML = o.html;  // the server's allowlisted copy of the picture
+          li.appendChild(figure); li.appendChild(el("span", {}, " " + o.text)); pictures.appendChild(li);
+        });
+        box.appendChild(pictures);
+      }
       var list = el("ul");
       rows.forEach(function (r, i) {
         var li = el("li"), id = uid + "-m-" + i, select = el("select", {id: id, "data-row": r.id});
-        li.appendChild(el("label", {"for": id}, r.text));
+        li.appendChild(pictureLabel(el("label", {"for": id}), r));
         select.appendChild(el("option", {value: ""}, "—"));
         choices.forEach(function (o) { select.appendChild(el("option", {value: o.id}, o.text)); });
         var made = stored.filter(function (p) { return (c.gaps ? p[1] : p[0]) === r.id; })[0];
@@ -469,16 +479,6 @@
       // The picture with its areas marked; for each area, a select of the labels to place on it.
       var c = item.content, box = el("div", {"class": "graphic"});
       box.appendChild(picture(c, uid));
-      var shown = c.sources.filter(function (o) { return o.html; });
-      if (shown.length) {  // labels that are pictures: shown beside their text alternative
-        var list = el("ul", {"class": "gap-pictures"});
-        shown.forEach(function (o) {
-          var li = el("li"), figure = el("span", {"aria-hidden": "true"});
-          figure.innerHTML = o.html;  // the server's allowlisted copy of the picture
-          li.appendChild(figure); li.appendChild(el("span", {}, " " + o.text)); list.appendChild(li);
-        });
-        box.appendChild(list);
-      }
       box.appendChild(WIDGETS.match({ref: item.ref, answer: item.answer,
                                      content: {gaps: true, sources: c.sources, targets: areaOptions(c)}}, uid));
       return box;
@@ -557,6 +557,15 @@
       return box;
     }
   };
+  // A label's text, or the choice's kept picture with the text as what screen readers read.
+  function pictureLabel(label, o) {
+    if (!o.html) { label.appendChild(document.createTextNode(o.text)); return label; }
+    var figure = el("span", {"aria-hidden": "true"});
+    figure.innerHTML = o.html;  // the server's allowlisted copy of the picture
+    label.appendChild(figure);
+    label.appendChild(el("span", {"class": "visually-hidden"}, o.text));
+    return label;
+  }
   // A closed select of the choices, answering as a single choice does; named for screen readers.
   function inlineChoice(item, uid, name) {
     var c = item.content, select = el("select", {id: uid + "-inline", "class": "inline-choice", "aria-label": name});
@@ -609,7 +618,7 @@
     options.forEach(function (o, i) {
       var li = el("li"), id = uid + "-pos-" + i, label = el("label", {"for": id});
       label.appendChild(el("span", {"class": "visually-hidden"}, t("Position") + ": "));
-      label.appendChild(document.createTextNode(o.text));
+      pictureLabel(label, o);
       var select = el("select", {id: id, "data-option": o.id});
       select.appendChild(el("option", {value: ""}, "—"));
       for (var n = 1; n <= positions; n++) select.appendChild(el("option", {value: String(n)}, String(n)));
