@@ -277,6 +277,27 @@ def save_response(attempt_id: int, ref: str):
     return jsonify({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
 
 
+@api.post("/attempts/<int:attempt_id>/responses/<ref>/file")
+@role_required(CANDIDATE)
+@limiter.limit("30 per minute", key_func=lambda: _attempt_key())  # per attempt: a centre shares one address
+@openapi("Upload the file that answers an upload or drawing item: the file's bytes are the body "
+         "(any Content-Type; the type is told from the bytes), its name in X-File-Name. The file is "
+         "kept with the attempt, not yet the answer: save the returned answer with PUT "
+         ".../responses/{ref}", tags=TAG_CANDIDATE,
+         responses={200: "answer: {file (sha256), name, type, size}, to save as the item's answer",
+                    404: "not the caller's attempt or item",
+                    409: "paused, finished, final or time is up: nothing is kept",
+                    413: "larger than the service takes", 422: "the item takes no file, or the file is "
+                                                              "empty, too large or of a type it does not take"})
+def upload_response_file(attempt_id: int, ref: str):
+    from piaa.delivery import uploads
+
+    answer = uploads.store_file(db.session, attempt_id, _user(), ref, request.get_data(cache=False),
+                                request.headers.get("X-File-Name"), _client())
+    db.session.commit()
+    return jsonify({"answer": answer})
+
+
 @api.post("/attempts/<int:attempt_id>/responses")
 @role_required(CANDIDATE)
 @openapi("Save several answers at once (a client's queue after a dead link), each by the rules "

@@ -182,12 +182,12 @@ def task(session: Session, rater: User, row_id: int) -> RatingTask:
     :raise NotFound: if there is no such written answer waiting.
     :raise Forbidden: if ``rater`` may not rate it (another agency, or already rated it).
     """
-    row, attempt, where = _locate(session, rater, row_id)
+    row, attempt, where = locate(session, rater, row_id)
     content, answer = get_item_type(row.item.type).for_raters(row.version.content, row.answer)
     return RatingTask(row.id, where.needs, attempt.assessment.title, content, answer, int(content["max_points"]))
 
 
-def _locate(session: Session, rater: User, row_id: int, lock: bool = False):
+def locate(session: Session, rater: User, row_id: int, lock: bool = False):
     row = session.get(AttemptItem, row_id)
     if row is None or not rated_by_people(row):
         raise NotFound(f"no written answer {row_id}")
@@ -216,7 +216,7 @@ def record_rating(session: Session, rater: User, row_id: int, points: Any, comme
     :raise Invalid: if ``points`` is not a whole number from 0 to the item's maximum.
     :raise NotFound, Forbidden, Conflict: as ``task``.
     """
-    row, attempt, where = _locate(session, rater, row_id, lock=True)
+    row, attempt, where = locate(session, rater, row_id, lock=True)
     top = int(get_item_type(row.item.type).for_raters(row.version.content, row.answer)[0]["max_points"])
     try:
         value = int(str(points).strip())

@@ -378,7 +378,7 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     root.set(XML_LANG, body_lang if markup else "en")
     if item["type"] == "composite":
         return _composite_element(root, item, markup, refer)
-    if item["type"] == "extended_text":
+    if item["type"] in ("extended_text", "upload", "drawing"):
         return _essay_element(root, item, markup, refer)
     if item["type"] in qti3_graphic.TYPES:
         qti3_graphic.declare(root, item)
@@ -417,9 +417,10 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
 
 
 def _essay_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:
-    """Extended text: scored by people (``external-scored="human"``) up to SCORE's normal
-    maximum, the rubric a block for scorers; no response processing."""
-    _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality="single", base_type="string")
+    """Extended text, upload or drawing: scored by people (``external-scored="human"``) up to
+    SCORE's normal maximum, the rubric a block for scorers; no response processing."""
+    _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality="single",
+         base_type="string" if item["type"] == "extended_text" else "file")
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single", base_type="float",
                    external_scored="human", normal_maximum=str(item["max_points"]), normal_minimum="0")
     _values(_sub(outcome, "qti-default-value"), ["0"])
@@ -428,8 +429,11 @@ def _essay_element(root: etree._Element, item: dict[str, Any], markup: str | Non
         _rich_body(body, markup, refer)
     else:
         _block_texts(body, item["stem"])
-    _sub(body, "qti-extended-text-interaction", response_identifier="RESPONSE",
-         expected_length=str(min(item.get("max_length") or 10_000, 2_000)))
+    if item["type"] == "extended_text":
+        _sub(body, "qti-extended-text-interaction", response_identifier="RESPONSE",
+             expected_length=str(min(item.get("max_length") or 10_000, 2_000)))
+    else:
+        qti3_graphic.file_interaction(body, item, refer)
     if item.get("rubric"):
         rubric = _sub(body, "qti-rubric-block", use="scoring", view="scorer")
         _block_texts(_sub(rubric, "qti-content-body"), item["rubric"])

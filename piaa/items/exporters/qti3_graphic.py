@@ -137,6 +137,23 @@ def interaction(body: etree._Element, item: dict[str, Any], media_ref: Callable[
         _areas(element, item, "qti-associable-hotspot")
 
 
+def file_interaction(body: etree._Element, item: dict[str, Any], media_ref: Callable[[str], str]) -> None:
+    """An upload (the file types it takes, when not every type PIAA takes) or a drawing (on its
+    picture)."""
+    from piaa.items.types import get_item_type
+
+    q = _tools()
+    if item["type"] == "upload":
+        element = q._sub(body, "qti-upload-interaction", response_identifier="RESPONSE")
+        accept = item.get("accept") or get_item_type("upload").defaults["accept"]
+        if sorted(accept) != sorted(get_item_type("upload").defaults["accept"]):
+            element.set("type", " ".join(accept))
+        return
+    element = q._sub(body, "qti-drawing-interaction", response_identifier="RESPONSE")
+    if item.get("image"):
+        _picture(element, item, media_ref)
+
+
 def template(item: dict[str, Any]) -> str:
     """The standard response processing that scores the item as PIAA does."""
     if item["type"] == "select_point":

@@ -80,7 +80,7 @@ SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
                           "qti-extended-text-interaction", "qti-graphic-order-interaction",
                           "qti-graphic-gap-match-interaction", "qti-graphic-associate-interaction",
                           "qti-associate-interaction", "qti-select-point-interaction",
-                          "qti-slider-interaction")
+                          "qti-slider-interaction", "qti-upload-interaction", "qti-drawing-interaction")
 # Interactions answered on a picture: the picture is the widget's, not the stem's.
 GRAPHIC_INTERACTIONS = qti_content.PICTURE_INTERACTIONS
 # What a candidate can answer in PIAA (extended text is rated by people).
@@ -90,7 +90,9 @@ DELIVERED_INTERACTIONS = SUPPORTED_INTERACTIONS
 CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qti-hottext-interaction",
                           "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction",
                           "qti-extended-text-interaction") + GRAPHIC_INTERACTIONS[1:] + \
-    ("qti-associate-interaction", "qti-slider-interaction")
+    ("qti-associate-interaction", "qti-slider-interaction", "qti-upload-interaction")
+# Answers rated by people against the item's rubric: a text, a file, a drawing.
+RATED_INTERACTIONS = ("qti-extended-text-interaction", "qti-upload-interaction", "qti-drawing-interaction")
 # Interactions read by piaa.items.importers.qti_graphic.
 PICTURE_READERS = ("qti-graphic-order-interaction", "qti-graphic-gap-match-interaction",
                    "qti-graphic-associate-interaction", "qti-associate-interaction",
@@ -562,6 +564,9 @@ def _interactions(body: etree._Element, losses: list[str]) -> list[etree._Elemen
         name = _name(interaction)
         if name not in SUPPORTED_INTERACTIONS:
             raise Unsupported(f"{name} is not an interaction PIAA delivers")
+    files = [_name(e) for e in interactions if _name(e) in RATED_INTERACTIONS[1:]]
+    if files and len(interactions) > 1:
+        raise Unsupported(f"a {files[0]} as one part of an item with other interactions is not supported")
     essays = [e for e in interactions if _name(e) == "qti-extended-text-interaction"]
     if len(essays) > 1:
         raise Unsupported(f"the item has {len(essays)} extended text interactions; a composite item has at most "
@@ -751,7 +756,7 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
         return _composite(root, body, interactions, declarations, lang, hints, resolve, losses)
     interaction = interactions[0]
     response_id = interaction.get("response-identifier", "RESPONSE")
-    if _name(interaction) == "qti-extended-text-interaction":
+    if _name(interaction) in RATED_INTERACTIONS:
         return _essay(root, body, interaction, declarations.get(response_id), lang, hints, resolve, losses)
     if response_id not in declarations:
         raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
@@ -802,14 +807,21 @@ def _maximum(root: etree._Element) -> float | None:
 def _essay(root: etree._Element, body: etree._Element, interaction: etree._Element,
            declaration: etree._Element | None, lang: str, hints: dict[str, Any],
            resolve: qti_content.Resolve | None, losses: list[str]) -> QtiItem:
-    """Extended text as an item rated by people against the item's rubric for scorers."""
+    """Extended text, upload or drawing as an item rated by people against the item's rubric
+    for scorers."""
     if declaration is None:
         raise Malformed(f"the interaction answers {interaction.get('response-identifier')!r}, which is not declared")
-    if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
-        raise Unsupported("extended text answered as several strings is not supported (one text per answer)")
+    media: dict[str, Any] = {}
+    if _name(interaction) == "qti-extended-text-interaction":
+        if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
+            raise Unsupported("extended text answered as several strings is not supported (one text per answer)")
+        content: dict[str, Any] = {"type": "extended_text"}
+    else:
+        from piaa.items.importers import qti_graphic
+
+        content = qti_graphic.file_answer(interaction, declaration, lang, resolve, media, losses)
     rubric, blocks = _scorer_rubric(body, lang)
     most = _maximum(root)
-    content: dict[str, Any] = {"type": "extended_text"}
     if most is None or most < 1 or not float(most).is_integer() or most > ESSAY_MAX_POINTS:
         content["max_points"] = 1 if most is None or most < 1 else min(ESSAY_MAX_POINTS, max(1, round(most)))
         losses.append(f"the item gives {'no' if most is None else 'a ' + repr(most)} maximum score; raters "
@@ -823,13 +835,12 @@ def _essay(root: etree._Element, body: etree._Element, interaction: etree._Eleme
     if _child(root, "qti-response-processing") is not None:
         losses.append("the response processing is left aside: raters score the answer against the rubric")
     item = _with_facts(content, root, body, lang, hints)
-    media: dict[str, Any] = {}
     shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
     if shown.rich and _single_language(body, lang):
         item["body"] = {lang: shown.html}
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
-    _losses(root, body, [], losses, item.get("body", {}).get(lang, ""), kept_rubrics=blocks)
+    _losses(root, body, [], losses, _kept_markup(item, lang), kept_rubrics=blocks)
     return QtiItem(item, losses, media)
 
 

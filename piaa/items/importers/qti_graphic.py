@@ -9,7 +9,9 @@
 * select point -> ``select_point``: the area mapping's entries become the picture's areas,
   each with its mapped value (mapResponsePoint);
 * slider -> ``slider``: its bounds and step, the correct value as the key, a mapping of values
-  kept as written.
+  kept as written;
+* upload and drawing -> ``upload`` / ``drawing``, rated by people (``file_answer``): the file
+  types the upload takes, the picture a drawing is made on.
 
 Each reader takes the interaction, its response declaration and how the response
 processing scores it, and returns the item's type fields; what it cannot keep it adds to
@@ -30,6 +32,7 @@ from piaa.items.importers.qti import (SKIPPED_CONTENT, Declaration, Malformed, S
 from piaa.items.types.associate import pair_name
 from piaa.items.types.graphic import MAX_POINTS
 from piaa.items.types.slider import value_name
+from piaa.items.types.submitted import FILE_TYPES
 
 
 def picture(interaction: etree._Element, resolve: qti_content.Resolve | None, media: dict[str, Any],
@@ -246,3 +249,29 @@ def _slider(interaction, decl, scoring, losses: list[str]) -> dict[str, Any]:
                                  if math.isfinite(_number(k, "map-key"))}
             item["mapping"] = mapping
     return item
+
+
+def file_answer(interaction: etree._Element, declaration: etree._Element, lang: str, resolve,
+                media: dict[str, Any], losses: list[str]) -> dict[str, Any]:
+    """The type fields of an upload or a drawing (an item rated by people): the file types an
+    upload takes (those PIAA takes of the ones it names), a drawing's picture to draw on."""
+    name = _name(interaction)
+    if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "file") != "file":
+        raise Unsupported(f"a {name} answered with {declaration.get('cardinality')} "
+                          f"{declaration.get('base-type')} values is not supported (one file per answer)")
+    if name == "qti-drawing-interaction":
+        content: dict[str, Any] = {"type": "drawing"}
+        if next((e for e in interaction if _name(e) in ("object", "img", "picture")), None) is not None:
+            content["image"] = picture(interaction, resolve, media, "drawing", lang)
+        return content
+    content = {"type": "upload"}
+    named = [t.strip().lower() for t in (interaction.get("type") or "").replace(",", " ").split() if t.strip()]
+    if named:
+        taken = [t for t in FILE_TYPES if t in named or (t == "image/jpeg" and "image/jpg" in named)]
+        left = [t for t in named if t not in FILE_TYPES and t != "image/jpg"]
+        if not taken:
+            raise Unsupported(f"the upload takes {', '.join(named)} files; PIAA takes {', '.join(FILE_TYPES)}")
+        if left:
+            losses.append(f"the upload also took {', '.join(left)} files; PIAA takes {', '.join(taken)} of them")
+        content["accept"] = taken
+    return content

@@ -18,12 +18,13 @@ from piaa.items.types.hotspot import Hotspot
 from piaa.items.types.ordering import Ordering
 from piaa.items.types.polytomous import Likert, SituationalJudgement
 from piaa.items.types.slider import Slider
+from piaa.items.types.submitted import Drawing, FileUpload
 
 ITEM_TYPES: dict[str, type[ItemType]] = {
     t.name: t for t in (SingleChoice, MultipleResponse, TrueFalse, TextEntry, NumericEntry,
                         Ordering, SituationalJudgement, Likert, Matching, Hotspot, Composite,
                         ExtendedText, GraphicOrder, GraphicGapMatch, GraphicAssociate, Associate,
-                        SelectPoint, Slider)
+                        SelectPoint, Slider, FileUpload, Drawing)
 }
 
 
