@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
@@ -293,7 +294,7 @@ def upload_response_file(attempt_id: int, ref: str):
     from piaa.delivery import uploads
 
     answer = uploads.store_file(db.session, attempt_id, _user(), ref, request.get_data(cache=False),
-                                request.headers.get("X-File-Name"), _client())
+                                unquote(request.headers.get("X-File-Name") or ""), _client())
     db.session.commit()
     return jsonify({"answer": answer})
 

@@ -171,3 +171,51 @@ def test_an_inline_choice_part_is_a_drop_down_in_the_sentence_chosen_by_keyboard
     attempt = the_attempt(session, candidate)
     (row,) = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
     assert row.answer == {"R1": "D", "R2": "dealing hand"} and row.credit == pytest.approx(1.0)
+
+
+def test_a_file_and_a_drawing_are_given_as_answers_on_a_phone_and_wait_for_the_raters(
+        live_server, phone, session, bank, candidate, make_assessment, make_window, tmp_path):
+    from piaa.delivery import states
+    from tests.delivery.test_uploads import PNG, UPLOAD
+
+    drawing = {**UPLOAD, "id": "DR-001", "type": "drawing", "stem": {"en": "Draw the way out of the record room."},
+               "accept": ["image/png"], "max_bytes": 500_000}
+    for item in (UPLOAD, drawing):
+        items.create_item_from_bank_json(session, bank, {**item, "sub_area": "pictures"}, state=OPERATIONAL)
+    session.commit()
+    window = make_window(make_assessment(mode="fixed", n_forms=1, navigation="linear", purpose="pre_course",
+                                         blueprint={"cells": [{"level": 3, "sub_area": "pictures", "count": 2}],
+                                                    "tolerance": 0}))
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(PNG)
+    page = phone
+    keyboard_start(page, live_server, candidate, window)
+    for n in (1, 2):
+        uid = page_uid(page)
+        if page.locator("#item .drawing").count():
+            canvas = page.locator("#item canvas").bounding_box()
+            page.mouse.move(canvas["x"] + 10, canvas["y"] + 10)
+            page.mouse.down()
+            page.mouse.move(canvas["x"] + 120, canvas["y"] + 60, steps=8)
+            page.mouse.up()
+            tab_to(page, "#item .drawing-actions button:first-child")  # Save the drawing, by keyboard
+            page.keyboard.press("Enter")
+            page.wait_for_function("id => document.getElementById(id).textContent === 'Your answer: drawing.png'",
+                                   arg=f"{uid}-file-state")
+        else:
+            page.locator(f"#{uid}-file").set_input_files(str(scan))
+            page.wait_for_function("id => document.getElementById(id).textContent === 'Your answer: scan.png'",
+                                   arg=f"{uid}-file-state")
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        tab_to(page, "#next-button", limit=60)
+        page.keyboard.press("Enter")
+        if n == 1:
+            page.wait_for_function("() => document.getElementById('question-heading').textContent === 'Question 2 of 2'")
+    page.wait_for_selector("#sitting[data-state=done]")
+    keyboard_submit(page)
+    attempt = the_attempt(session, candidate)
+    assert attempt.state == states.AWAITING_RATINGS
+    answers = sorted(row.answer["name"] for row in
+                     session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)))
+    assert answers == ["drawing.png", "scan.png"]

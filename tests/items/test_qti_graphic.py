@@ -204,3 +204,36 @@ def test_pictures_in_the_choices_of_other_interactions_are_kept_and_shown(name, 
     package = qti3.package_bytes({"name": "Pictures"}, [item], lambda sha: (media[sha].data, media[sha].content_type))
     parsed, problems = qti.read_qti_file(package, "pictures.zip")
     assert problems == [] and parsed.items[0][field] == item[field] and set(parsed.media) == set(media)
+
+
+def test_an_upload_and_a_drawing_import_as_items_rated_by_people_and_export_back():
+    from piaa.items.types.submitted import sniff
+
+    upload, _ = imported("v3_upload.xml")
+    assert upload["type"] == "upload" and upload["max_points"] == 3 and "signed" in upload["rubric"]["en"]
+    assert upload["accept"] == ["application/pdf", "image/png"]  # a Word file is not one PIAA takes
+    parsed, _ = qti.read_qti_path(RICH / "v3_upload.xml")
+    assert [loss["message"] for loss in parsed.losses] == [
+        "the upload also took application/msword files; PIAA takes application/pdf, image/png of them"]
+    drawing, media = imported("v3_drawing.xml")
+    assert drawing["type"] == "drawing" and drawing["max_points"] == 2 and drawing["image"]["width"] == 200
+    assert drawing["stem"]["en"] == "Draw the way out of the building from the record room."
+    for item, files in ((upload, {}), (drawing, media)):
+        assert bank_format.item_problems(item, languages=["en"]) == []
+        kind = get_item_type(item["type"])
+        assert kind.human_rated and kind.rated_by_people(item)
+        package = qti3.package_bytes({"name": "Rated"}, [item], lambda sha: (files[sha].data, files[sha].content_type))
+        again, problems = qti.read_qti_file(package, "rated.zip")
+        assert problems == [] and {k: again.items[0].get(k) for k in KEY_FIELDS + ("rubric", "max_points", "accept")} \
+            == {k: item.get(k) for k in KEY_FIELDS + ("rubric", "max_points", "accept")}
+    kind = get_item_type("upload")
+    content = kind.from_bank_json(upload)
+    good = {"file": "a" * 64, "name": "form.pdf", "type": "application/pdf", "size": 1000}
+    assert kind.check_answer(content, good) == good
+    with pytest.raises(Invalid, match="not one this question takes"):
+        kind.check_answer(content, {**good, "type": "image/jpeg"})
+    with pytest.raises(Invalid, match="at most"):
+        kind.check_answer(content, {**good, "size": content["max_bytes"] + 1})
+    # the file's type is told from its first bytes, never from its name
+    assert sniff(b"%PDF-1.7 ...") == "application/pdf" and sniff(b"\x89PNG\r\n\x1a\n...") == "image/png"
+    assert sniff(b"GIF89a...") is None and sniff(b"MZ\x90\x00 an executable") is None

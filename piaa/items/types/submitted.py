@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from piaa.errors import Invalid
-from piaa.items.types.base import check_text, pick_text, problem
-from piaa.items.types.essay import MAX_POINTS, ExtendedText
+from piaa.items.types.base import pick_text, problem
+from piaa.items.types.essay import ExtendedText
 from piaa.items.types.hotspot import check_picture
 from piaa.items.types.rich import MEDIA_SCHEME, MEDIA_URL
 
@@ -44,11 +44,7 @@ class FileUpload(ExtendedText):
 
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
-        found = [] if content.get("rubric") is None else \
-            check_text(content.get("rubric"), "rubric", languages=languages, same_as=stem_langs)
-        most = content.get("max_points")
-        if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= MAX_POINTS:
-            found.append(problem("max_points", f"must be a whole number from 1 to {MAX_POINTS}, got {most!r}"))
+        found = cls.check_rating(content, languages, stem_langs)
         accept = content.get("accept")
         if not isinstance(accept, list) or not accept or any(a not in FILE_TYPES for a in accept) \
                 or len(set(accept)) != len(accept):

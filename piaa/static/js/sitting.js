@@ -539,6 +539,55 @@
       place();
       return box;
     },
+    upload: function (item, uid) {
+      var box = el("div", {"class": "entry upload"});
+      box.appendChild(fileBox(item, uid, t("Your file")));
+      return box;
+    },
+    drawing: function (item, uid) {
+      // A canvas to draw on with a finger, a pen or a mouse (over the item's picture), saved as a
+      // PNG; and, for whoever cannot draw on the screen, a photo of a drawing made on paper.
+      var c = item.content, box = el("div", {"class": "entry drawing"});
+      var width = c.width || 600, height = c.height || 400;
+      var frame = el("div", {"class": "drawing-frame"});
+      if (c.image) frame.appendChild(el("img", {src: c.image, alt: c.alt || "", width: String(width), height: String(height)}));
+      var canvas = el("canvas", {width: String(width), height: String(height), "aria-hidden": "true"});
+      frame.appendChild(canvas);
+      box.appendChild(frame);
+      var pen = canvas.getContext("2d"), drawn = false, last = null;
+      pen.lineWidth = 3; pen.lineCap = "round"; pen.strokeStyle = "#1a1a1a";
+      function at(event) {
+        var r = canvas.getBoundingClientRect();
+        return {x: (event.clientX - r.left) * width / r.width, y: (event.clientY - r.top) * height / r.height};
+      }
+      canvas.addEventListener("pointerdown", function (event) {
+        if (item.locked) return;
+        last = at(event); canvas.setPointerCapture(event.pointerId); event.preventDefault();
+      });
+      canvas.addEventListener("pointermove", function (event) {
+        if (!last) return;
+        var p = at(event);
+        pen.beginPath(); pen.moveTo(last.x, last.y); pen.lineTo(p.x, p.y); pen.stroke();
+        last = p; drawn = true;
+      });
+      ["pointerup", "pointercancel"].forEach(function (name) { canvas.addEventListener(name, function () { last = null; }); });
+      var actions = el("div", {"class": "drawing-actions"});
+      var save = el("button", {type: "button"}, t("Save the drawing"));
+      var clear = el("button", {type: "button"}, t("Start again"));
+      actions.appendChild(save); actions.appendChild(clear);
+      box.appendChild(actions);
+      var files = fileBox(item, uid, t("Or upload a photo of a drawing made on paper"));
+      box.appendChild(files);
+      clear.addEventListener("click", function () { pen.clearRect(0, 0, width, height); drawn = false; });
+      save.addEventListener("click", function () {
+        if (!drawn) { note(t("Draw something first.")); return; }
+        // the picture underneath is the item's: the drawing is saved on a white ground
+        var flat = el("canvas", {width: String(width), height: String(height)}), ctx = flat.getContext("2d");
+        ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, width, height); ctx.drawImage(canvas, 0, 0);
+        flat.toBlob(function (blob) { files.send(blob, "drawing.png"); }, "image/png");
+      });
+      return box;
+    },
     slider: function (item, uid) {
       // A native range input: arrows, Page Up/Down, Home and End move it; screen readers read it.
       var c = item.content, box = el("div", {"class": "entry slider"}), id = uid + "-slider";
@@ -557,6 +606,39 @@
       return box;
     }
   };
+  // A file input that sends the chosen file, then saves the answer naming it; the status line says
+  // which file is the answer now. The returned box has send(blob, name) for a drawing.
+  function fileBox(item, uid, text) {
+    var c = item.content, box = el("div", {"class": "file-box"}), id = uid + "-file";
+    var kinds = (c.accept || []).map(function (a) { return (FILE_NAMES[a] || a); }).join(", ");
+    box.appendChild(el("label", {"for": id}, text));
+    var input = el("input", {type: "file", id: id, accept: (c.accept || []).join(","),
+                             "aria-describedby": uid + "-stem " + uid + "-file-rules " + uid + "-file-state"});
+    box.appendChild(input);
+    box.appendChild(el("p", {id: uid + "-file-rules", "class": "hint"},
+                       t("{kinds}; at most {size} MB", {kinds: kinds, size: Math.floor(c.max_bytes / 104857.6) / 10})));
+    var state = el("p", {id: uid + "-file-state", "aria-live": "polite"},
+                   item.answer && item.answer.name ? t("Your answer: {name}", {name: item.answer.name}) : t("Not answered yet"));
+    box.appendChild(state);
+    box.send = function (blob, name) {
+      if (item.locked) return;
+      if (blob.size > c.max_bytes) { state.textContent = t("The file is too large."); return; }
+      state.textContent = t("Sending {name}…", {name: name});
+      fetch(cfg.api + "/responses/" + encodeURIComponent(item.ref) + "/file", {
+        method: "POST", credentials: "same-origin", cache: "no-store", body: blob,
+        headers: {"X-CSRFToken": csrf, "X-PIAA-Client": CLIENT, "X-File-Name": encodeURIComponent(name)}
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
+      }).then(function (r) {
+        if (r.status !== 200) { state.textContent = t("Could not save: {message}", {message: message(r)}); return; }
+        state.textContent = t("Your answer: {name}", {name: r.body.answer.name});
+        answer(item.ref, r.body.answer);
+      }).catch(function () { state.textContent = t("The file could not be sent; try again when the connection is back."); });
+    };
+    input.addEventListener("change", function () { if (input.files[0]) box.send(input.files[0], input.files[0].name); });
+    return box;
+  }
+  var FILE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"};
   // A label's text, or the choice's kept picture with the text as what screen readers read.
   function pictureLabel(label, o) {
     if (!o.html) { label.appendChild(document.createTextNode(o.text)); return label; }
