@@ -59,6 +59,11 @@ CASES = [
     # two points in the circle count it once: 1 / 1.5; one in each: 1.5 / 1.5; rectangle alone: 0.5 / 1.5
     ("v3_select_point.xml", "select_point", {"max_choices": 2},
      [([[50, 50], [150, 50]], 1.0), ([[50, 50], [52, 48]], 2 / 3), ([[150, 50]], 1 / 3), ([[0, 0]], 0.0)]),
+    # a position object is a select point with a marker: each exit's circle worth 1, a point in
+    # neither -1 (the default), lower bound 0; best total 2. Both exits and a stray point:
+    # 1 + 1 - 1 = 1, so 1 / 2; one exit and a stray: max(0, 1 - 1) = 0
+    ("v3_position_object.xml", "select_point", {"max_choices": 3},
+     [([[30, 30], [170, 70]], 1.0), ([[30, 30], [170, 70], [100, 50]], 0.5), ([[30, 30], [100, 50]], 0.0)]),
     # mapResponse on the value: 16 maps to 1, 12 to 0.5, an unmapped 30 to the default 0
     ("v3_slider.xml", "slider", {"key": 16, "lower": 0, "upper": 40, "step": 2},
      [(16, 1.0), (12, 0.5), (30, 0.0)]),
@@ -237,3 +242,11 @@ def test_an_upload_and_a_drawing_import_as_items_rated_by_people_and_export_back
     # the file's type is told from its first bytes, never from its name
     assert sniff(b"%PDF-1.7 ...") == "application/pdf" and sniff(b"\x89PNG\r\n\x1a\n...") == "image/png"
     assert sniff(b"GIF89a...") is None and sniff(b"MZ\x90\x00 an executable") is None
+
+
+def test_a_position_object_keeps_its_stage_as_the_picture_and_the_thing_placed_as_the_marker():
+    item, media = imported("v3_position_object.xml")
+    assert item["image"]["alt"] == {"en": "Plan of the floor"} and item["marker"]["width"] == 16
+    assert item["stem"]["en"] == "Place a fire extinguisher at each exit of the floor."
+    view = get_item_type("select_point").candidate_view(item, "en", None)
+    assert view["marker"]["image"].startswith("/media/") and "areas" not in view

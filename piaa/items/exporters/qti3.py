@@ -652,6 +652,8 @@ def media_of(item: dict[str, Any]) -> list[str]:
         image = part.get("image")
         if isinstance(image, dict) and str(image.get("src", "")).startswith(MEDIA_SCHEME):
             found.add(image["src"][len(MEDIA_SCHEME):])  # a hotspot's or a picture item's picture
+        if isinstance(part.get("marker"), dict):
+            found.add(part["marker"]["src"][len(MEDIA_SCHEME):])  # what a position object places
         for name in ("options", "sources", "targets"):  # pictures kept in choices
             for option in part.get(name) or []:
                 found |= {sha for markup in (option.get("html") or {}).values() for sha in media_hashes(markup)}

@@ -118,6 +118,13 @@ def interaction(body: etree._Element, item: dict[str, Any], media_ref: Callable[
         for choice in item["choices"]:
             q._associable(element, "qti-simple-associable-choice", choice, media_ref)
         return
+    if kind == "select_point" and item.get("marker"):  # QTI position object: a stage and the thing placed on it
+        stage = q._sub(body, "qti-position-object-stage")
+        _picture(stage, item, media_ref)
+        element = q._sub(stage, "qti-position-object-interaction", response_identifier="RESPONSE",
+                         max_choices=str(item["max_choices"]))
+        _picture(element, {"image": item["marker"]}, media_ref)
+        return
     name = {"graphic_order": "qti-graphic-order-interaction", "graphic_gap_match": "qti-graphic-gap-match-interaction",
             "graphic_associate": "qti-graphic-associate-interaction",
             "select_point": "qti-select-point-interaction"}[kind]

@@ -80,7 +80,8 @@ SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
                           "qti-extended-text-interaction", "qti-graphic-order-interaction",
                           "qti-graphic-gap-match-interaction", "qti-graphic-associate-interaction",
                           "qti-associate-interaction", "qti-select-point-interaction",
-                          "qti-slider-interaction", "qti-upload-interaction", "qti-drawing-interaction")
+                          "qti-slider-interaction", "qti-upload-interaction", "qti-drawing-interaction",
+                          "qti-position-object-interaction")
 # Interactions answered on a picture: the picture is the widget's, not the stem's.
 GRAPHIC_INTERACTIONS = qti_content.PICTURE_INTERACTIONS
 # What a candidate can answer in PIAA (extended text is rated by people).
@@ -96,7 +97,7 @@ RATED_INTERACTIONS = ("qti-extended-text-interaction", "qti-upload-interaction",
 # Interactions read by piaa.items.importers.qti_graphic.
 PICTURE_READERS = ("qti-graphic-order-interaction", "qti-graphic-gap-match-interaction",
                    "qti-graphic-associate-interaction", "qti-associate-interaction",
-                   "qti-select-point-interaction", "qti-slider-interaction")
+                   "qti-select-point-interaction", "qti-slider-interaction", "qti-position-object-interaction")
 # What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
 CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
                              "qti-hotspot-choice", "qti-inline-choice", "qti-gap-img",
@@ -847,7 +848,8 @@ def _essay(root: etree._Element, body: etree._Element, interaction: etree._Eleme
 def _kept_markup(item: dict[str, Any], lang: str) -> str:
     """The markup an item keeps (its body, its choices' pictures, a hotspot's picture, its
     parts'), against which the losses count what was not kept."""
-    kept = item.get("body", {}).get(lang, "") + ("<img" if item.get("image") else "")
+    kept = item.get("body", {}).get(lang, "") + ("<img" if item.get("image") else "") + \
+        ("<img" if item.get("marker") else "")
     for option in (item.get("options") or []) + (item.get("sources") or []):
         kept += (option.get("html") or {}).get(lang, "")
     return kept + "".join(_kept_markup({**part, "body": {}}, lang) for part in item.get("parts") or [])

@@ -75,7 +75,8 @@ def media_source(element, resolve: Resolve | None, found: RichBody) -> str | Non
 # Interactions answered on a picture (see piaa.items.importers.qti.GRAPHIC_INTERACTIONS).
 PICTURE_INTERACTIONS = ("qti-hotspot-interaction", "qti-graphic-order-interaction",
                         "qti-graphic-gap-match-interaction", "qti-graphic-associate-interaction",
-                        "qti-select-point-interaction", "qti-drawing-interaction")
+                        "qti-select-point-interaction", "qti-drawing-interaction",
+                        "qti-position-object-interaction", "qti-position-object-stage")
 
 
 def rich_body(body, skipped: frozenset[str], resolve: Resolve | None,

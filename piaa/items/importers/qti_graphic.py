@@ -101,7 +101,7 @@ def read(name: str, interaction: etree._Element, decl: Declaration, scoring: Sco
         return _graphic_gap_match(interaction, decl, scoring, lang, resolve, media)
     if name in ("qti-associate-interaction", "qti-graphic-associate-interaction"):
         return _associate(name, interaction, decl, scoring, lang, resolve, media)
-    if name == "qti-select-point-interaction":
+    if name in ("qti-select-point-interaction", "qti-position-object-interaction"):
         return _select_point(interaction, decl, scoring, lang, resolve, media)
     return _slider(interaction, decl, scoring, losses)
 
@@ -202,7 +202,15 @@ def _select_point(interaction, decl, scoring, lang, resolve, media) -> dict[str,
     if scoring.kind != "map_response" or area_mapping is None:
         raise Unsupported("a select point is scored by its area mapping (map_response_point); a point "
                           "matched exactly is not a fair test of pointing")
-    image = picture(interaction, resolve, media, "select point", lang)
+    marker = None
+    if _name(interaction) == "qti-position-object-interaction":  # the stage holds the picture
+        stage = interaction.getparent()
+        if _name(stage) != "qti-position-object-stage":
+            raise Unsupported("a position object interaction stands outside its stage")
+        image = picture(stage, resolve, media, "position object stage", lang)
+        marker = picture(interaction, resolve, media, "position object", lang)
+    else:
+        image = picture(interaction, resolve, media, "select point", lang)
     found, values = [], {}
     for n, entry in enumerate(_children(area_mapping, "qti-area-map-entry"), start=1):
         identifier = f"area{n}"
@@ -219,8 +227,11 @@ def _select_point(interaction, decl, scoring, lang, resolve, media) -> dict[str,
     count = int(most) if most.isdigit() and int(most) > 0 else min(MAX_POINTS, len(found))
     if decl.cardinality == "single":
         count = 1
-    return {"type": "select_point", "image": image, "areas": found, "mapping": mapping,
+    item = {"type": "select_point", "image": image, "areas": found, "mapping": mapping,
             "max_choices": min(count, MAX_POINTS)}
+    if marker:
+        item["marker"] = marker
+    return item
 
 
 def _slider(interaction, decl, scoring, losses: list[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ every area is a named control, so a keyboard and a screen reader reach each one.
   areas; scored as a matching item (the pairs are ``[source, area]``), see
   ``piaa.items.types.association``.
 * ``select_point``: the answer is up to ``max_choices`` points ``[x, y]`` in the picture's
-  pixels; the ``mapping`` gives each area a value (QTI's areaMapping): a point counts for the
+  pixels (with a ``marker``, a small picture of the thing placed there: QTI position object); the ``mapping`` gives each area a value (QTI's areaMapping): a point counts for the
   first area that holds it, each area counts once however many points fall in it, a point in
   no area counts the mapping's default, and the total is held within the bounds (QTI's
   mapResponsePoint). Credit is that total over the best total.
@@ -26,7 +26,7 @@ from piaa.errors import Invalid
 from piaa.items.types import mapping as weights
 from piaa.items.types.association import Matching, entry_views
 from piaa.items.types.base import ItemType, check_text, pick_text, problem
-from piaa.items.types.hotspot import check_graphic, inside, picture_view
+from piaa.items.types.hotspot import check_graphic, check_picture, inside, picture_view
 
 MAX_POINTS = 10
 
@@ -110,7 +110,7 @@ class SelectPoint(ItemType):
     authored_in_form = False
     label, label_hi = "Mark a point on a picture", "चित्र पर बिंदु चिह्नित करें"
     interaction = "select_point"
-    type_fields = ("image", "areas", "mapping", "max_choices")
+    type_fields = ("image", "areas", "mapping", "max_choices", "marker")
     defaults = {"max_choices": 1}
     qti_interaction, qti_cardinality, qti_base_type = "qti-select-point-interaction", "multiple", "point"
 
@@ -124,6 +124,9 @@ class SelectPoint(ItemType):
         if content.get("mapping") is None:
             found.append(problem("mapping", "must give the areas' values (the points are scored by the area they fall in)"))
         found += weights.check_mapping(content, ids, most)
+        if content.get("marker") is not None:
+            found += [problem(p["field"].replace("image", "marker", 1), p["message"])
+                      for p in check_picture({"image": content["marker"]}, languages)]
         return found
 
     @classmethod
@@ -131,7 +134,11 @@ class SelectPoint(ItemType):
         view = picture_view(content, lang)
         # The areas are the key here: only the picture and its size reach the candidate.
         del view["areas"]
-        return {**view, "max_choices": content["max_choices"]}
+        view["max_choices"] = content["max_choices"]
+        if content.get("marker"):
+            marker = picture_view({"image": content["marker"], "areas": []}, lang)
+            view["marker"] = {k: marker[k] for k in ("image", "alt", "width", "height")}
+        return view
 
     @classmethod
     def check_answer(cls, content, answer):

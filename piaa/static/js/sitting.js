@@ -504,6 +504,11 @@
         var xs = numberBox(uid + "-x-" + i, t("across, 0 to {n}", {n: c.width}), 0, c.width, stored[i] ? stored[i][0] : "");
         var ys = numberBox(uid + "-y-" + i, t("down, 0 to {n}", {n: c.height}), 0, c.height, stored[i] ? stored[i][1] : "");
         row.appendChild(xs.label); row.appendChild(xs.input); row.appendChild(ys.label); row.appendChild(ys.input);
+        if (c.marker) {  // the thing placed (QTI position object) stands at the point
+          mark.textContent = "";
+          mark.classList.add("placed");
+          mark.appendChild(el("img", {src: c.marker.image, alt: "", width: String(c.marker.width), height: String(c.marker.height)}));
+        }
         mark.hidden = true; frame.appendChild(mark);
         rows.push({x: xs.input, y: ys.input, mark: mark});
         box.appendChild(row);
