@@ -67,7 +67,8 @@ class Associate(ItemType):
             found.append(problem("max_associations", f"must be a whole number >= 0 (0: no limit), got {most!r}"))
         elif most and isinstance(key, list) and len(key) > most and not content.get("mapping"):
             found.append(problem("key", f"has {len(key)} pairs while an answer may make at most {most}"))
-        found += weights.check_mapping(content, cls.pair_names(content), most or None if isinstance(most, int) else None)
+        cap = most if isinstance(most, int) and not isinstance(most, bool) and most > 0 else None
+        found += weights.check_mapping(content, cls.pair_names(content), cap)
         return found
 
     @classmethod

@@ -1,14 +1,14 @@
 """response_file: files candidates give as answers (uploads, drawings), kept with the attempt
 item they answer
 
-Revision ID: response_files
+Revision ID: qtiparts_response_files
 Revises: hindi_texts
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "response_files"
+revision = "qtiparts_response_files"
 down_revision = "hindi_texts"
 branch_labels = None
 depends_on = None
