@@ -250,3 +250,22 @@ def test_a_position_object_keeps_its_stage_as_the_picture_and_the_thing_placed_a
     assert item["stem"]["en"] == "Place a fire extinguisher at each exit of the floor."
     view = get_item_type("select_point").candidate_view(item, "en", None)
     assert view["marker"]["image"].startswith("/media/") and "areas" not in view
+
+
+def test_the_authors_pages_show_each_new_type(session, bank, author, login_as):
+    from piaa.items import services
+    from piaa.items.media import store_media
+
+    client = login_as(author)
+    names = [case[0] for case in CASES] + ["v3_upload.xml", "v3_drawing.xml", "v3_match_pictures.xml"]
+    for name in names:
+        item, media = imported(name)
+        store_media(session, media)
+        created = services.create_item_from_bank_json(session, bank, {**item, "competency": "FN-NOTING"},
+                                                       actor=author)
+        session.commit()
+        for path in (f"/items/{created.id}", f"/items/{created.id}/preview"):
+            response = client.get(path)
+            assert response.status_code == 200, (name, path)
+        for sha in media:  # the item's pictures are served for the preview
+            assert client.get(f"/media/{sha}").status_code == 200
