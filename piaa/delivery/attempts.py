@@ -544,7 +544,7 @@ def candidate_item(attempt: Attempt, row: AttemptItem, language: str | None = No
     if version is None:
         version = forms.VersionView(row.item.type, row.version.content)
     kind = get_item_type(version.item_type)
-    content = kind.candidate_view(version.content, language or attempt.language,
+    content = kind.candidate_view(forms.row_content(attempt, row, version), language or attempt.language,
                                   forms.attempt_rng(attempt, 2, row.position))
     return {"ref": row.ref, "position": row.position, "content": content, "answer": row.answer,
             "seq": row.seq, "flagged": row.flagged, "locked": row.locked_at is not None}
@@ -620,7 +620,7 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
         return AnswerReceipt(ref, row.seq, False)
     require_answerable(attempt, row, at)
     kind = get_item_type(version.item_type)
-    stored = None if answer is None else kind.check_answer(version.content, answer)
+    stored = None if answer is None else kind.check_answer(forms.row_content(attempt, row, version), answer)
     if stored is not None and kind.interaction in ("upload", "drawing"):
         from piaa.delivery.uploads import require_held
 
@@ -784,7 +784,7 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         adaptive = forms.adaptive_pool(session, assessment)
     if current.scored:
         version = forms.version_views(session, [current.version_id], adaptive)[current.version_id]
-        score = get_item_type(version.item_type).score(version.content, current.answer)
+        score = get_item_type(version.item_type).score(forms.row_content(attempt, current, version), current.answer)
         current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
     answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
     if current.scored:

@@ -2,14 +2,14 @@
 item they answer
 
 Revision ID: qtiparts_response_files
-Revises: hindi_texts
+Revises: qtiengine
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "qtiparts_response_files"
-down_revision = "hindi_texts"
+down_revision = "qtiengine"
 branch_labels = None
 depends_on = None
 
