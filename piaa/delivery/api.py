@@ -100,14 +100,17 @@ ANSWER_SCHEMA = {
     "description": "an option id (single choice, true/false, situational judgement, Likert, one "
                    "hotspot area), true or false (true/false), text (text entry, extended text), a "
                    "number or numeric text (numeric entry), a list of option or area ids (multiple "
-                   "response, ordering, hotspot), a list of [source id, target id] pairs "
-                   "(matching), an object of part id to that part's answer (composite), or null "
-                   "(clear the answer)",
+                   "response, ordering, hotspot, graphic order), a list of [source id, target id] "
+                   "pairs (matching, graphic gap match) or [id, id] pairs (associate, graphic "
+                   "associate), a list of [x, y] points (select point), a number (slider), an "
+                   "uploaded file's {file, name, type, size} (upload, drawing), an object of part "
+                   "id to that part's answer (composite), or null (clear the answer)",
     "nullable": True,
     "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
               {"type": "array", "maxItems": 500, "items": {"anyOf": [
                   {"type": "string"},
-                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}}]}},
+                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}},
+                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}]}},
               {"type": "object", "maxProperties": 100}]}
 
 
