@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
@@ -99,14 +100,17 @@ ANSWER_SCHEMA = {
     "description": "an option id (single choice, true/false, situational judgement, Likert, one "
                    "hotspot area), true or false (true/false), text (text entry, extended text), a "
                    "number or numeric text (numeric entry), a list of option or area ids (multiple "
-                   "response, ordering, hotspot), a list of [source id, target id] pairs "
-                   "(matching), an object of part id to that part's answer (composite), or null "
-                   "(clear the answer)",
+                   "response, ordering, hotspot, graphic order), a list of [source id, target id] "
+                   "pairs (matching, graphic gap match) or [id, id] pairs (associate, graphic "
+                   "associate), a list of [x, y] points (select point), a number (slider), an "
+                   "uploaded file's {file, name, type, size} (upload, drawing), an object of part "
+                   "id to that part's answer (composite), or null (clear the answer)",
     "nullable": True,
     "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
               {"type": "array", "maxItems": 500, "items": {"anyOf": [
                   {"type": "string"},
-                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}}]}},
+                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}},
+                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}]}},
               {"type": "object", "maxProperties": 100}]}
 
 
@@ -295,6 +299,27 @@ def save_response(attempt_id: int, ref: str):
                                           body.get("seq"), _client())
     db.session.commit()
     return jsonify({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
+
+
+@api.post("/attempts/<int:attempt_id>/responses/<ref>/file")
+@role_required(CANDIDATE)
+@limiter.limit("30 per minute", key_func=lambda: _attempt_key())  # per attempt: a centre shares one address
+@openapi("Upload the file that answers an upload or drawing item: the file's bytes are the body "
+         "(any Content-Type; the type is told from the bytes), its name in X-File-Name. The file is "
+         "kept with the attempt, not yet the answer: save the returned answer with PUT "
+         ".../responses/{ref}", tags=TAG_CANDIDATE,
+         responses={200: "answer: {file (sha256), name, type, size}, to save as the item's answer",
+                    404: "not the caller's attempt or item",
+                    409: "paused, finished, final or time is up: nothing is kept",
+                    413: "larger than the service takes", 422: "the item takes no file, or the file is "
+                                                              "empty, too large or of a type it does not take"})
+def upload_response_file(attempt_id: int, ref: str):
+    from piaa.delivery import uploads
+
+    answer = uploads.store_file(db.session, attempt_id, _user(), ref, request.get_data(cache=False),
+                                unquote(request.headers.get("X-File-Name") or ""), _client())
+    db.session.commit()
+    return jsonify({"answer": answer})
 
 
 @api.post("/attempts/<int:attempt_id>/responses")

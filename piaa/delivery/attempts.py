@@ -573,6 +573,17 @@ def _require_running(attempt: Attempt, at: datetime) -> None:
         raise Conflict(TIME_UP_MESSAGE, code="time_up")
 
 
+def require_answerable(attempt: Attempt, row: AttemptItem, at: datetime) -> None:
+    """:raise Conflict: unless the attempt takes an answer to ``row`` now (running, not behind
+    the candidate in linear navigation, not final)."""
+    _require_running(attempt, at)
+    if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
+        raise Conflict(N_("this item is behind you: in this assessment answers are final once you "
+                       "move on"), code="answer_final")
+    if row.locked_at is not None:
+        raise Conflict(N_("this answer is final"), code="answer_final")
+
+
 def _ended_by_time(attempt: Attempt) -> bool:
     """Whether a finished attempt ended because its time was up (timed out, then scored)."""
     if attempt.state not in (states.TIMED_OUT, states.SCORED) or attempt.ended_at is None:
@@ -607,14 +618,13 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
             _require_running(attempt, at)  # a resend after submit or time-up is told so (409)
         write_rows(session, attempt)
         return AnswerReceipt(ref, row.seq, False)
-    _require_running(attempt, at)
-    if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
-        raise Conflict(N_("this item is behind you: in this assessment answers are final once you "
-                       "move on"), code="answer_final")
-    if row.locked_at is not None:
-        raise Conflict(N_("this answer is final"), code="answer_final")
+    require_answerable(attempt, row, at)
     kind = get_item_type(version.item_type)
     stored = None if answer is None else kind.check_answer(forms.row_content(attempt, row, version), answer)
+    if stored is not None and kind.interaction in ("upload", "drawing"):
+        from piaa.delivery.uploads import require_held
+
+        require_held(session, row, stored)
     first = row.first_answered_at is None and stored is not None
     row.answer, row.seq, row.answered_at = stored, seq, at
     if first:

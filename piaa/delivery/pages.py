@@ -144,6 +144,12 @@ SITTING_STRINGS = (
     N_("The clock keeps running while paused."), N_("Message from the proctor"), N_("I understand"),
     N_("All questions are answered. Submit when you are ready."), N_("Items could not be loaded: {message}"),
     N_("Start the assessment"), N_("Pick at most {n} options."), N_("Area"),
+    N_("Point {n}"), N_("across, 0 to {n}"), N_("down, 0 to {n}"), N_("A point must lie on the picture."),
+    N_("Pair {n}"), N_("first"), N_("second"), N_("Choose two different entries for a pair."),
+    N_("Your file"), N_("Save the drawing"), N_("Start again"), N_("Or upload a photo of a drawing made on paper"),
+    N_("Draw something first."), N_("{kinds}; at most {size} MB"), N_("Your answer: {name}"),
+    N_("The file is too large."), N_("Sending {name}…"),
+    N_("The file could not be sent; try again when the connection is back."),
 )
 
 

@@ -2,12 +2,14 @@
 rates one against its rubric. Views parse, call one service, commit once, render or redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import RATER
-from piaa.delivery import ratings
+from piaa.delivery import ratings, uploads
 from piaa.errors import Invalid
 from piaa.extensions import db
 from piaa.i18n import _, pick
@@ -26,6 +28,20 @@ ROUND_LABELS = {"first": N_("First rating"), "second": N_("Second rating (indepe
 def queue():
     entries = ratings.queue(db.session, current_user)
     return render_template("ratings/queue.html", entries=entries, round_labels=ROUND_LABELS)
+
+
+@ratings_bp.get("/<int:row_id>/file")
+@role_required(RATER)
+def answer_file(row_id: int):
+    """The file a candidate gave as the answer, for a rater who may rate it now."""
+    found = uploads.file_for_rater(db.session, current_user, row_id)
+    # pictures are shown in the page; a PDF is downloaded (the site's policy runs no plugin)
+    inline = found.content_type.startswith("image/") and request.args.get("download") != "1"
+    response = send_file(BytesIO(found.data), mimetype=found.content_type, download_name=found.name,
+                         as_attachment=not inline, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @ratings_bp.route("/<int:row_id>", methods=["GET", "POST"])

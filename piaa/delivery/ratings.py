@@ -49,6 +49,16 @@ def answered(answer: Any) -> bool:
     return answer is not None and not (isinstance(answer, str) and not answer.strip())
 
 
+def rated_by_people(row: AttemptItem) -> bool:
+    """The row's item, or one part of it (a composite's essay), is scored by raters."""
+    return get_item_type(row.item.type).rated_by_people(row.version.content)
+
+
+def written(row: AttemptItem) -> Any:
+    """The answer raters rate: the whole answer, or the rated part's."""
+    return get_item_type(row.item.type).for_raters(row.version.content, row.answer)[1]
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where one written answer stands: the round it waits for (None: decided) and, once
@@ -63,7 +73,7 @@ def standing(row: AttemptItem, ratings: list[ResponseRating], assessment: Assess
     """The round ``row`` waits for, or its agreed points, from its ``ratings``."""
     by_round = {r.round: r for r in ratings}
     found = tuple(ratings)
-    if not answered(row.answer):
+    if not answered(written(row)):
         return Standing(None, None, found)
     if FIRST not in by_round:
         return Standing(FIRST, None, found)
@@ -83,7 +93,7 @@ def _rated_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
     rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
                                                      AttemptItem.scored.is_(True))
                            .order_by(AttemptItem.position))
-    return [row for row in rows if get_item_type(row.item.type).human_rated]
+    return [row for row in rows if rated_by_people(row)]
 
 
 def _ratings_of(session: Session, row_ids: list[int]) -> dict[int, list[ResponseRating]]:
@@ -187,21 +197,21 @@ def task(session: Session, rater: User, row_id: int) -> RatingTask:
     :raise NotFound: if there is no such written answer waiting.
     :raise Forbidden: if ``rater`` may not rate it (another agency, or already rated it).
     """
-    row, attempt, where = _locate(session, rater, row_id)
-    kind = get_item_type(row.item.type)
+    row, attempt, where = locate(session, rater, row_id)
+    content, answer = get_item_type(row.item.type).for_raters(row.version.content, row.answer)
     earlier: tuple[EarlierRating, ...] = ()
     if where.needs == ADJUDICATION:
         order = {FIRST: 0, SECOND: 1}
         earlier = tuple(EarlierRating(r.round, r.points, r.comment)
                         for r in sorted(where.ratings, key=lambda r: order.get(r.round, 2)) if r.round in order)
-    return RatingTask(row.id, where.needs, attempt.assessment.title, row.version.content, row.answer,
-                      int(kind.max_credit(row.version.content)), earlier,
+    return RatingTask(row.id, where.needs, attempt.assessment.title, content, answer,
+                      int(content["max_points"]), earlier,
                       attempt.assessment.rating_tolerance if earlier else None)
 
 
-def _locate(session: Session, rater: User, row_id: int, lock: bool = False):
+def locate(session: Session, rater: User, row_id: int, lock: bool = False):
     row = session.get(AttemptItem, row_id)
-    if row is None or not get_item_type(row.item.type).human_rated:
+    if row is None or not rated_by_people(row):
         raise NotFound(f"no written answer {row_id}")
     attempt = row.attempt
     if lock:
@@ -228,8 +238,8 @@ def record_rating(session: Session, rater: User, row_id: int, points: Any, comme
     :raise Invalid: if ``points`` is not a whole number from 0 to the item's maximum.
     :raise NotFound, Forbidden, Conflict: as ``task``.
     """
-    row, attempt, where = _locate(session, rater, row_id, lock=True)
-    top = int(get_item_type(row.item.type).max_credit(row.version.content))
+    row, attempt, where = locate(session, rater, row_id, lock=True)
+    top = int(get_item_type(row.item.type).for_raters(row.version.content, row.answer)[0]["max_points"])
     try:
         value = int(str(points).strip())
     except ValueError:

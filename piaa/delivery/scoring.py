@@ -67,15 +67,15 @@ def score_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
     for row in rows:
         version = versions[row.version_id]
         kind = get_item_type(version.item_type)
-        if kind.human_rated:  # the raters' agreed points (piaa.delivery.ratings)
+        content = row_content(attempt, row, version)  # an item model's instance for this attempt
+        if kind.rated_by_people(content):  # the raters' agreed points (piaa.delivery.ratings)
             if rated is None:
                 from piaa.delivery.ratings import agreed_points
 
                 rated = agreed_points(session, attempt)
-            score = kind.rated(version.content, rated.get(row.id))
+            score = kind.rated(content, rated.get(row.id), row.answer)
             row.credit, row.max_credit, row.category = score.credit, score.max_credit, score.category
             continue
-        content = row_content(attempt, row, version)  # an item model's instance for this attempt
         try:
             score = kind.score(content, row.answer)
         except Invalid:

@@ -28,7 +28,8 @@ COMPETENCIES_FILE = "competencies.json"
 ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "text_entry", "numeric_entry",
               "ordering", "situational_judgement", "likert")
 # Types that come from QTI packages (and bank folders) only: a spreadsheet row cannot hold them.
-PACKAGE_ONLY_TYPES = ("matching", "hotspot", "composite", "extended_text")
+PACKAGE_ONLY_TYPES = ("matching", "hotspot", "composite", "extended_text", "graphic_order", "graphic_gap_match",
+                      "graphic_associate", "associate", "select_point", "slider", "upload", "drawing")
 LOAD_STATES = ("draft", "approved", "operational")
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 

@@ -26,7 +26,9 @@ def fields(data, languages=("en", "hi")):
 def test_registry_holds_every_contract_type():
     assert set(ITEM_TYPES) == {"single_choice", "multiple_response", "true_false", "text_entry",
                                "numeric_entry", "ordering", "situational_judgement", "likert",
-                               "matching", "hotspot", "composite", "extended_text"}
+                               "matching", "hotspot", "composite", "extended_text", "graphic_order",
+                               "graphic_gap_match", "graphic_associate", "associate", "select_point", "slider",
+                               "upload", "drawing"}
     for name, kind in ITEM_TYPES.items():
         # a composite holds several interactions, each its part's type's
         assert kind.name == name and (kind.qti_interaction.startswith("qti-") or name == "composite")

@@ -6,20 +6,25 @@
 from __future__ import annotations
 
 from piaa.errors import Invalid
+from piaa.items.types.associate import Associate, GraphicAssociate
 from piaa.items.types.association import Matching
 from piaa.items.types.base import LANGUAGES, META_FIELDS, ItemType, Problem, Score
 from piaa.items.types.choice import MultipleResponse, SingleChoice, TrueFalse
 from piaa.items.types.composite import Composite
 from piaa.items.types.entry import NumericEntry, TextEntry
 from piaa.items.types.essay import ExtendedText
+from piaa.items.types.graphic import GraphicGapMatch, GraphicOrder, SelectPoint
 from piaa.items.types.hotspot import Hotspot
 from piaa.items.types.ordering import Ordering
 from piaa.items.types.polytomous import Likert, SituationalJudgement
+from piaa.items.types.slider import Slider
+from piaa.items.types.submitted import Drawing, FileUpload
 
 ITEM_TYPES: dict[str, type[ItemType]] = {
     t.name: t for t in (SingleChoice, MultipleResponse, TrueFalse, TextEntry, NumericEntry,
                         Ordering, SituationalJudgement, Likert, Matching, Hotspot, Composite,
-                        ExtendedText)
+                        ExtendedText, GraphicOrder, GraphicGapMatch, GraphicAssociate, Associate,
+                        SelectPoint, Slider, FileUpload, Drawing)
 }
 
 

@@ -25,9 +25,11 @@ def _check_list(content: dict[str, Any], name: str, languages, stem_langs) -> li
     found, seen = [], set()
     for i, entry in enumerate(entries):
         where = f"{name}[{i}]"
-        if not isinstance(entry, dict) or set(entry) - {"id", "text", "match_max"}:
-            found.append(problem(where, "must be an object with id, text and optionally match_max"))
+        if not isinstance(entry, dict) or set(entry) - {"id", "text", "match_max", "html"}:
+            found.append(problem(where, "must be an object with id, text and optionally match_max and html"))
             continue
+        if entry.get("html") is not None:  # a picture kept from an imported choice; text is its alternative
+            found += check_text(entry["html"], f"{where}.html", languages=languages, allow_markup=True)
         if not isinstance(entry.get("id"), str) or not OPTION_ID.match(entry["id"]):
             found.append(problem(f"{where}.id", f"must be 1-64 letters, digits, - or _, got {entry.get('id')!r}"))
         elif entry["id"] in seen:
@@ -47,6 +49,14 @@ def _ids(content: dict[str, Any], name: str) -> list[str]:
 def pair_names(content: dict[str, Any]) -> list[str]:
     """Every pair a candidate could make, as a weighted mapping names it: ``"source target"``."""
     return [f"{s} {t}" for s in _ids(content, "sources") for t in _ids(content, "targets")]
+
+
+def entry_views(entries: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
+    """Id, text and a kept picture (``html``, cleaned for the browser) of each entry."""
+    from piaa.items.types.rich import for_candidate
+
+    return [{"id": e["id"], "text": pick_text(e["text"], lang),
+             **({"html": for_candidate(pick_text(e["html"], lang))} if e.get("html") else {})} for e in entries]
 
 
 class Matching(ItemType):
@@ -80,9 +90,8 @@ class Matching(ItemType):
 
     @classmethod
     def widget(cls, content, lang, rng):
-        def views(name):
-            return [{"id": e["id"], "text": pick_text(e["text"], lang)} for e in content[name]]
-        return {"sources": views("sources"), "targets": views("targets"), "gaps": bool(content.get("gaps"))}
+        return {"sources": entry_views(content["sources"], lang), "targets": entry_views(content["targets"], lang),
+                "gaps": bool(content.get("gaps"))}
 
     @classmethod
     def check_answer(cls, content, answer):

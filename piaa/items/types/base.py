@@ -262,6 +262,18 @@ class ItemType:
     def widget(cls, content: dict[str, Any], lang: str, rng: np.random.Generator | None) -> dict:
         return {}
 
+    # --- rated by people -------------------------------------------------------------
+    @classmethod
+    def rated_by_people(cls, content: dict[str, Any]) -> bool:
+        """Some of this item's answer is scored by raters (``piaa.delivery.ratings``)."""
+        return cls.human_rated
+
+    @classmethod
+    def for_raters(cls, content: dict[str, Any], answer: Any) -> tuple[dict[str, Any], Any]:
+        """What raters rate: the content they rate against (stem, rubric, ``max_points``) and the
+        written answer."""
+        return content, answer
+
     @classmethod
     def max_credit(cls, content: dict[str, Any]) -> float:
         return 1.0

@@ -11,6 +11,10 @@ score when fully right, as the QTI response processing adds it (``SCORE = sum of
 The answer is ``{part id: that part's answer}``; a part left out is unanswered. The item's
 credit is the points earned over the points possible, each part earning its points times its
 own credit share; full credit only when every scored part is fully right.
+
+One part may be an extended text rated by people: the item then waits for the raters
+(``piaa.delivery.ratings``), who see the stem, that part's prompt, rubric and answer, and their
+agreed points, scaled to the part's worth, join the points the other parts earn.
 """
 from __future__ import annotations
 
@@ -18,11 +22,11 @@ import math
 from typing import Any
 
 from piaa.errors import Invalid
-from piaa.items.types.base import OPTION_ID, ItemType, check_text, pick_text, problem
+from piaa.items.types.base import OPTION_ID, ItemType, Score, check_text, pick_text, problem
 
 PART_FIELDS = ("id", "label", "points", "prompt", "inline")
 PART_TYPES = ("single_choice", "multiple_response", "true_false", "text_entry", "numeric_entry",
-              "ordering", "situational_judgement", "likert", "matching", "hotspot")
+              "ordering", "situational_judgement", "likert", "matching", "hotspot", "extended_text")
 MAX_PARTS = 30
 # The stem's stand-in for an answer box (see piaa.items.importers.qti).
 BLANK = "____ ({label})"
@@ -82,7 +86,48 @@ class Composite(ItemType):
                     found.append(problem(f"{where}.{p['field']}", p["message"]))
         if not found and not any(p["points"] > 0 for p in parts):
             found.append(problem("parts", "no part earns points"))
+        rated = [p["id"] for p in parts if isinstance(p, dict) and p.get("type") in PART_TYPES
+                 and _type_of(p).human_rated]
+        if len(rated) > 1:
+            # one rating per answer (piaa.delivery.ratings): raters score one written part
+            found.append(problem("parts", f"at most one part may be rated by people, got {', '.join(rated)}"))
         return found
+
+    @classmethod
+    def rated_part(cls, content: dict[str, Any]) -> dict[str, Any] | None:
+        return next((p for p in content["parts"] if _type_of(p).human_rated), None)
+
+    @classmethod
+    def rated_by_people(cls, content):
+        return cls.rated_part(content) is not None
+
+    @classmethod
+    def for_raters(cls, content, answer):
+        """The written part: the item's stem with the part's prompt, the part's rubric and
+        maximum, and the part's answer."""
+        part = cls.rated_part(content)
+        inner = part_content(part, content["stem"])
+        if part.get("prompt"):
+            inner["stem"] = {lang: f"{text}\n\n{pick_text(part['prompt'], lang)}" for lang, text in content["stem"].items()}
+        return inner, (answer or {}).get(part["id"]) if isinstance(answer, dict) else None
+
+    @classmethod
+    def rated(cls, content: dict[str, Any], points: float | None, answer: Any = None):
+        """The score once raters agreed ``points`` for the written part: its points scaled to the
+        part's worth, added to what the other parts earn."""
+        part = cls.rated_part(content)
+        try:
+            checked = cls.check_answer(content, answer) if answer is not None else {}
+        except Invalid:
+            checked = {}  # an answer stored under an earlier version's shape earns nothing
+        earned, possible = cls._earned(content, checked)
+        if points is not None and part["points"]:
+            top = _type_of(part).max_credit(part_content(part, content["stem"]))
+            earned += part["points"] * min(max(float(points), 0.0), top) / top
+        credit = earned / possible if possible else 0.0
+        if credit > 1 - 1e-9:
+            return Score(1.0, 1.0, 1)
+        return Score(credit, 1.0, 0)
 
     @classmethod
     def widget(cls, content, lang, rng):
@@ -120,14 +165,21 @@ class Composite(ItemType):
         return checked
 
     @classmethod
-    def credit(cls, content, answer):
+    def _earned(cls, content: dict[str, Any], answer: dict[str, Any]) -> tuple[float, float]:
+        """Points the scored parts earn from a checked answer (a part rated by people earns
+        nothing here), and the points possible."""
         earned = possible = 0.0
         for part in content["parts"]:
             possible += part["points"]
-            if part["id"] not in answer or not part["points"]:
+            if part["id"] not in answer or not part["points"] or _type_of(part).human_rated:
                 continue
             score = _type_of(part).score(part_content(part, content["stem"]), answer[part["id"]])
             earned += part["points"] * (score.credit / score.max_credit if score.max_credit else 0.0)
+        return earned, possible
+
+    @classmethod
+    def credit(cls, content, answer):
+        earned, possible = cls._earned(content, answer)
         return earned / possible if possible else 0.0
 
     @classmethod
