@@ -416,7 +416,10 @@ def is_adaptive(assessment: Assessment) -> bool:
 def row_content(attempt: Attempt, row: AttemptItem, version: VersionView) -> dict:
     """The content the attempt works on for ``row``: an item model's own instance (drawn once,
     seeded from the attempt's seed and the item, and kept on the row so the scored instance
-    can be shown again), else the version's content."""
+    can be shown again), else the version's content. Only a model's row reads its instance and
+    seed: the answer's lock loads neither (``tests/delivery/test_performance_paths.py``)."""
+    if not item_models.is_model(version.content):
+        return version.content
     content, instance = item_models.attempt_content(version.content, version.item_type, row.instance,
                                                     [attempt.seed, row.item_id])
     if instance is not None and row.instance is None:
