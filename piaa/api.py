@@ -56,14 +56,14 @@ def check_query(parameters: list[dict]) -> None:
             continue
         if schema.get("type") == "integer":
             if not value.lstrip("-").isdigit() or len(value) > 18:
-                raise Invalid(f"{name} must be a whole number, got {value[:40]!r}", field=name)
+                raise Invalid(N_("{name} must be a whole number, got {value}"), field=name, values={"name": name, "value": repr(value[:40])})
             number = int(value)
             if number < schema.get("minimum", number) or number > schema.get("maximum", number):
-                raise Invalid(f"{name} must be between {schema.get('minimum', '-')} and "
-                              f"{schema.get('maximum', '-')}, got {number}", field=name)
+                raise Invalid(N_("{name} must be between {minimum} and {maximum}, got {number}"), field=name,
+                              values={"name": name, "minimum": schema.get('minimum', '-'), "maximum": schema.get('maximum', '-'), "number": number})
         if "enum" in schema and value not in schema["enum"]:
-            raise Invalid(f"{name} must be one of {', '.join(map(str, schema['enum']))}, "
-                          f"got {value[:40]!r}", field=name)
+            raise Invalid(N_("{name} must be one of {enum}, got {value}"), field=name,
+                          values={"name": name, "enum": ', '.join(map(str, schema['enum'])), "value": repr(value[:40])})
 def request_object() -> dict[str, Any]:
     """The request's JSON body.
 
@@ -138,9 +138,9 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         if is_number_out_of_range(exc):  # a number read by hand from a query or a form
-            return domain_error(Invalid("a number in the request is out of range", code="number_out_of_range"))
+            return domain_error(Invalid(N_("a number in the request is out of range"), code="number_out_of_range"))
         if is_text_with_nul(exc):
-            return domain_error(Invalid("text in the request holds the NUL character", code="text_with_nul"))
+            return domain_error(Invalid(N_("text in the request holds the NUL character"), code="text_with_nul"))
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json_errors():
             return error_response(500, "internal_error", "The service failed; the error is logged.")

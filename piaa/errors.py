@@ -94,6 +94,11 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+def listed(problems: list[dict[str, Any]]) -> str:
+    """Problems on one line, each after its field: ``key: ...; options: ...``."""
+    return "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+
+
 def format_problem(problem: dict[str, Any]) -> str:
     """One line per problem, saying where first: ``bank.csv row 4, field key: ...``."""
     where = []

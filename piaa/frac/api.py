@@ -44,9 +44,12 @@ POSITION_FILE_SCHEMA = {"type": "object", "required": ["positions"], "properties
     "positions": {"type": "array", "items": {"type": "object", "required": ["code", "title", "competencies"],
                                              "properties": {
         "code": {"type": "string"}, "title": {"type": "string"}, "title_hi": {"type": "string"},
-        "description": {"type": "string"},
+        "description": {"type": "string"}, "description_hi": {"type": "string"},
         "roles": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}, "activities": {"type": "array", "items": {"type": "string"}}}}},
+            "name": {"type": "string"}, "name_hi": {"type": "string"},
+            "activities": {"type": "array", "items": {"type": "string"}},
+            "activities_hi": {"type": "array", "items": {"type": "string"},
+                              "description": "one per activity, in the same order; \"\" where none"}}}},
         "competencies": {"type": "array", "items": {"type": "object", "required": ["code", "level"], "properties": {
             "code": {"type": "string"}, "level": {"type": "integer", "minimum": 1, "maximum": 5}}}}}}}}}
 

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from jsonschema import Draft202012Validator
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 
 BANK_FORMAT = "piaa-bank/1"
 MANIFEST_NAME = "bank.json"
@@ -90,8 +91,9 @@ def refuse(problems: list[dict[str, Any]], what: str) -> None:
         noun = "problem" if len(problems) == 1 else "problems"
         listed = "" if len(problems) <= MAX_REPORTED_PROBLEMS else \
             f" (the first {MAX_REPORTED_PROBLEMS:,} are listed)"
-        exc = Invalid(f"{what} was refused: {len(problems):,} {noun}{listed}",
-                      problems=problems[:MAX_REPORTED_PROBLEMS])
+        exc = Invalid(N_("{what} was refused: {n_problems:,} {noun}{listed}"),
+                      problems=problems[:MAX_REPORTED_PROBLEMS],
+                      values={"what": what, "n_problems": len(problems), "noun": noun, "listed": listed})
         exc.problem_count = len(problems)
         raise exc
 

@@ -83,8 +83,9 @@ def start_import(upload: FileStorage, values: dict) -> str:
     name = secure_filename(upload.filename or "")
     suffix = Path(name).suffix.lower().lstrip(".")
     if suffix not in UPLOAD_SUFFIXES:
-        raise Invalid(f"cannot import {upload.filename!r}: give a .csv, .xlsx, .xml, .zip or .json file",
-                      field="file")
+        raise Invalid(N_("cannot import {filename}: give a .csv, .xlsx, .xml, .zip or .json file"),
+                      field="file",
+                      values={"filename": repr(upload.filename)})
     options = _import_options(values)
     target = upload_dir() / f"{uuid.uuid4().hex}.{suffix}"
     upload.save(target)
@@ -99,7 +100,7 @@ def _own_job(job_id: str):
     job = job_status(job_id)
     if job is None or job.func != IMPORT_JOB or \
             (current_user.role != ADMIN and job.created_by_id != current_user.id):
-        raise NotFound(f"no import {job_id}")
+        raise NotFound(N_("no import {job_id}"), values={"job_id": job_id})
     return job
 
 

@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types.base import OPTION_ID, ItemType, check_text, pick_text, problem
 
 PART_FIELDS = ("id", "label", "points", "prompt", "inline")
@@ -59,7 +60,7 @@ class Composite(ItemType):
         for i, part in enumerate(parts):
             where = f"parts[{i}]"
             if not isinstance(part, dict):
-                found.append(problem(where, "must be an object with id, type, label and points"))
+                found.append(problem(where, N_("must be an object with id, type, label and points")))
                 continue
             if not isinstance(part.get("id"), str) or not OPTION_ID.match(part["id"]) or part["id"] in seen:
                 found.append(problem(f"{where}.id", f"must be a unique id, got {part.get('id')!r}"))
@@ -68,7 +69,7 @@ class Composite(ItemType):
                 found.append(problem(f"{where}.type", f"must be one of {', '.join(PART_TYPES)}, got {part.get('type')!r}"))
                 continue
             if not isinstance(part.get("label"), str) or not part["label"].strip():
-                found.append(problem(f"{where}.label", "must be the text the stem refers to the part by"))
+                found.append(problem(f"{where}.label", N_("must be the text the stem refers to the part by")))
             points = part.get("points")
             if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) \
                     or points < 0:
@@ -76,13 +77,13 @@ class Composite(ItemType):
             if part.get("prompt") is not None:
                 found += check_text(part["prompt"], f"{where}.prompt", languages=languages)
             if part.get("inline") not in (None, True, False):
-                found.append(problem(f"{where}.inline", "must be true or false"))
+                found.append(problem(f"{where}.inline", N_("must be true or false")))
             inner = part_content(part, content.get("stem") or {"en": "-"})
             for p in _type_of(part).validate(inner, languages):
                 if p["field"] not in ("stem", "rationale"):
                     found.append(problem(f"{where}.{p['field']}", p["message"]))
         if not found and not any(p["points"] > 0 for p in parts):
-            found.append(problem("parts", "no part earns points"))
+            found.append(problem("parts", N_("no part earns points")))
         return found
 
     @classmethod
@@ -102,13 +103,14 @@ class Composite(ItemType):
     @classmethod
     def check_answer(cls, content, answer):
         if not isinstance(answer, dict):
-            raise Invalid(f"answer must be an object of part id to that part's answer, got {answer!r}",
-                          field="answer")
+            raise Invalid(N_("answer must be an object of part id to that part's answer, got {answer}"),
+                          field="answer",
+                          values={"answer": repr(answer)})
         parts = {p["id"]: p for p in content["parts"]}
         unknown = [k for k in answer if k not in parts]
         if unknown:
-            raise Invalid(f"answer names unknown part(s) {', '.join(map(str, unknown))}; the parts are "
-                          f"{', '.join(parts)}", field="answer")
+            raise Invalid(N_("answer names unknown part(s) {unknown}; the parts are {parts}"), field="answer",
+                          values={"unknown": ', '.join(map(str, unknown)), "parts": ', '.join(parts)})
         checked = {}
         for part_id, value in answer.items():
             if value is None or value == "" or value == []:
@@ -117,7 +119,7 @@ class Composite(ItemType):
             try:
                 checked[part_id] = _type_of(part).check_answer(part_content(part, content["stem"]), value)
             except Invalid as exc:
-                raise Invalid(f"part {part_id}: {exc.message}", field="answer") from None
+                raise Invalid(N_("part {part_id}: {message}"), field="answer", values={"part_id": part_id, "message": exc.message}) from None
         return checked
 
     @classmethod

@@ -55,10 +55,10 @@ class ExtendedText(ItemType):
     @classmethod
     def check_answer(cls, content, answer):
         if not isinstance(answer, str):
-            raise Invalid(f"answer must be text, got {type(answer).__name__}", field="answer")
+            raise Invalid(N_("answer must be text, got {type}"), field="answer", values={"type": type(answer).__name__})
         most = content.get("max_length") or DEFAULT_MAX_LENGTH
         if len(answer) > most:
-            raise Invalid(f"answer is {len(answer)} characters long; at most {most}", field="answer")
+            raise Invalid(N_("answer is {n_answer} characters long; at most {most}"), field="answer", values={"n_answer": len(answer), "most": most})
         return answer
 
     @classmethod

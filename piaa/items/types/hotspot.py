@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types import mapping as weights
 from piaa.items.types.base import OPTION_ID, ItemType, check_text, pick_text, problem
 from piaa.items.types.rich import MEDIA_SCHEME, MEDIA_URL, SHA256
@@ -42,7 +43,7 @@ class Hotspot(ItemType):
         image = content.get("image")
         if not isinstance(image, dict) or not str(image.get("src", "")).startswith(MEDIA_SCHEME) \
                 or not SHA256.match(str(image.get("src"))[len(MEDIA_SCHEME):]):
-            found.append(problem("image.src", "must be a stored media file, media:<sha256>"))
+            found.append(problem("image.src", N_("must be a stored media file, media:<sha256>")))
         else:
             for side in ("width", "height"):
                 if isinstance(image.get(side), bool) or not isinstance(image.get(side), int) or image[side] <= 0:
@@ -52,12 +53,12 @@ class Hotspot(ItemType):
         areas = content.get("areas")
         ids: list[str] = []
         if not isinstance(areas, list) or len(areas) < 2:
-            found.append(problem("areas", "must list at least two areas"))
+            found.append(problem("areas", N_("must list at least two areas")))
             areas = []
         for i, area in enumerate(areas):
             where = f"areas[{i}]"
             if not isinstance(area, dict):
-                found.append(problem(where, "must be an object with id, shape and coords"))
+                found.append(problem(where, N_("must be an object with id, shape and coords")))
                 continue
             if not isinstance(area.get("id"), str) or not OPTION_ID.match(area["id"]) or area["id"] in ids:
                 found.append(problem(f"{where}.id", f"must be a unique id, got {area.get('id')!r}"))
@@ -102,9 +103,9 @@ class Hotspot(ItemType):
         picked = [answer] if isinstance(answer, str) else answer
         if not isinstance(picked, list) or not all(isinstance(a, str) and a in ids for a in picked) \
                 or len(set(picked)) != len(picked):
-            raise Invalid(f"answer must be area ids among {', '.join(ids)}, got {answer!r}", field="answer")
+            raise Invalid(N_("answer must be area ids among {ids}, got {answer}"), field="answer", values={"ids": ', '.join(ids), "answer": repr(answer)})
         if content.get("max_choices") and len(picked) > content["max_choices"]:
-            raise Invalid(f"at most {content['max_choices']} areas may be picked", field="answer")
+            raise Invalid(N_("at most {max_choices} areas may be picked"), field="answer", values={"max_choices": content['max_choices']})
         return picked
 
     @classmethod
