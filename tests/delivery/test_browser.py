@@ -453,12 +453,14 @@ def test_a_number_box_refuses_words_in_plain_words_beside_it(live_server, page, 
     # whatever the reader's language: now what to type, under the box it is about.
     made = items.create_item_from_bank_json(session, bank, state=OPERATIONAL,
                                             data=sample("numeric_entry", id="NUM-1", competency="FN-NOTING"))
-    candidate.preferred_language = lang
     session.commit()
     assessment = make_assessment("fixed", n_forms=0, navigation="linear", blueprint=SMALL)
     assemble_fixed_form(session, assessment, np.random.default_rng(0), [made.id])
     session.commit()
     check_in_and_start(page, live_server, candidate, make_window(assessment))
+    page.select_option("#lang-select", lang)  # the header's switch, kept for the session
+    page.locator("form.lang button").click()
+    page.wait_for_selector("#sitting[data-state=question]")
     box = page.locator("#item .entry input")
     box.fill("median")
     box.blur()
