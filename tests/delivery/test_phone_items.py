@@ -17,17 +17,9 @@ from piaa.delivery.forms import assemble_fixed_form
 from piaa.items.import_service import load_sample_banks
 from piaa.items.models import OPERATIONAL, Item, ItemBank
 from tests.delivery.test_browser import PHONE, check_in_and_start
+from tests.delivery.test_browser_phone import phone  # noqa: F401  (a 360 x 740 page)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, locale="en-IN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
 
 
 def sample_windows(session, cohort, proctor, clock) -> list:
