@@ -24,7 +24,7 @@ from piaa.clock import as_utc, now
 from piaa.delivery.models import (ADAPTIVE, FIXED, MODES, NAVIGATIONS, PURPOSES, Assessment,
                                   Cohort, Enrolment, Window, WindowProctor)
 from piaa.delivery.timing import CLOCK_STOPS, PAUSE_POLICIES
-from piaa.errors import Conflict, Invalid, NotFound
+from piaa.errors import Conflict, Invalid, NotFound, found_problem
 from piaa.items.models import PROFICIENCY_LEVELS, Competency, ItemBank
 from piaa.items.types import LANGUAGES
 from piaa.i18n import N_
@@ -396,12 +396,12 @@ def import_cohort_csv(session: Session, cohort: Cohort, data: str, *, actor: Use
         email = row.get("email", "").lower()
         user = session.scalar(select(User).where(User.email == email)) if email else None
         if user is None:
-            problems.append({"file": file, "row": number, "field": "email",
-                             "message": f"no account with e-mail {email!r}"})
+            problems.append(found_problem(N_("no account with e-mail {email}"), {"email": repr(email)},
+                                          file=file, row=number, field="email"))
             continue
         if user.role != CANDIDATE:
-            problems.append({"file": file, "row": number, "field": "email",
-                             "message": f"{email} is a {user.role}, not an official"})
+            problems.append(found_problem(N_("{email} is a {role}, not an official"),
+                                          {"email": email, "role": user.role}, file=file, row=number, field="email"))
             continue
         factor_text = row.get("time_factor") or "1"
         try:
@@ -409,8 +409,8 @@ def import_cohort_csv(session: Session, cohort: Cohort, data: str, *, actor: Use
             if not 0 < factor <= 4:
                 raise ValueError
         except ValueError:
-            problems.append({"file": file, "row": number, "field": "time_factor",
-                             "message": f"must be a number above 0 and at most 4, got {factor_text!r}"})
+            problems.append(found_problem(N_("must be a number above 0 and at most 4, got {value}"),
+                                          {"value": repr(factor_text)}, file=file, row=number, field="time_factor"))
             continue
         rows.append((user, factor))
     if problems:
