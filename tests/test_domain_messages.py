@@ -144,3 +144,11 @@ def test_sample_refusals_have_hindi_with_the_same_placeholders(app, template):
         shown = DomainError(template, values=values).in_language()
     assert shown != template.format(**values), "no Hindi in the catalogue"
     assert all(value in shown for value in values.values())
+
+
+def test_a_placeholder_may_have_any_name_even_the_translators_own(app):
+    # "{text}" once collided with the translating function's own argument and the page failed.
+    with app.test_request_context("/?lang=hi"):
+        app.preprocess_request()
+        shown = Invalid("{field} must be a number, got {text}", values={"field": "examinees", "text": "'sure'"})
+        assert shown.in_language() == "examinees एक संख्या होनी चाहिए, मिला 'sure'"
