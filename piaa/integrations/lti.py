@@ -623,7 +623,7 @@ def begin_deep_link(session: Session, platform: LtiPlatform, claims: dict) -> st
     try:
         return_url = _url(settings.get("deep_link_return_url"), "deep_link_return_url")
     except Invalid as exc:
-        raise LaunchRefused(exc.message, code="bad_request") from exc
+        raise LaunchRefused(exc.template, values=exc.values, code="bad_request") from exc  # still translatable
     ticket = secrets.token_urlsafe(32)
     value = {"platform": platform.id, "deployment": str(claims.get(CLAIM + "deployment_id")),
              "subject": str(claims.get("sub") or ""), "return_url": return_url,
