@@ -41,7 +41,7 @@ def rate(row_id: int):
             return redirect(url_for("ratings.queue"))
         except Invalid as exc:
             db.session.rollback()
-            problem = exc.message
+            problem = exc.in_language()
     found = ratings.task(db.session, current_user, row_id)
     body = found.content.get("body")
     # an imported question's pictures and formulas, from the server's allowlisted copy

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from piaa import audit
 from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER, User
 from piaa.clock import now
-from piaa.errors import Conflict, Forbidden, Invalid
+from piaa.errors import Conflict, DomainError, Forbidden, Invalid
 from piaa.items.models import (APPROVE, APPROVED, DECISIONS, DRAFT, IN_REVIEW, OPERATIONAL, RETIRED,
                                RETURN, Item, ReviewDecision)
 from piaa.items.services.access import SYSTEM, require_bank_role, role_of
@@ -207,10 +207,11 @@ def decisions_for(session: Session, item: Item) -> list[ReviewDecision]:
 
 @dataclass
 class BulkOutcome:
-    """Items moved (codes) and items left as they were, each with the reason."""
+    """Items moved (codes) and items left as they were, each with the refusal that kept it
+    (shown in the reader's language)."""
 
     moved: list[str]
-    skipped: list[tuple[str, str]]
+    skipped: list[tuple[str, DomainError]]
 
 
 def items_in_state(session: Session, bank_id: int, state: str, item_ids: list[int] | None = None) -> list[Item]:
@@ -228,7 +229,7 @@ def _one_by_one(session: Session, items: list[Item], move) -> BulkOutcome:
             with session.begin_nested():
                 move(item)
         except (Conflict, Forbidden, Invalid) as error:
-            outcome.skipped.append((item.code, error.message))
+            outcome.skipped.append((item.code, error))
         else:
             outcome.moved.append(item.code)
     return outcome
