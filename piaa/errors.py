@@ -30,7 +30,7 @@ def found_problem(template: str, values: dict[str, Any] | None = None, **where: 
     return {**where, "message": template.format(**values), "template": template, "values": values}
 
 
-def _for_the_api(problem: Any) -> Any:
+def for_the_api(problem: Any) -> Any:
     """A problem as the API sends it: without the page's ``template`` and ``values``."""
     if isinstance(problem, dict) and "template" in problem:
         return {k: v for k, v in problem.items() if k not in ("template", "values")}
@@ -78,7 +78,7 @@ class DomainError(Exception):
         if self.field:
             body["field"] = self.field
         if self.problems:
-            body["problems"] = [_for_the_api(p) for p in self.problems]
+            body["problems"] = [for_the_api(p) for p in self.problems]
         return {"error": body}
 
 

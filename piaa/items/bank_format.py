@@ -239,7 +239,9 @@ def item_problems(item: Any, *, languages: list[str] | None = None, **where: Any
     reported = {p["field"] for p in found if p.get("field")}
     for rule in _rule_problems(item, languages):
         if not _overlaps(rule["field"], reported):
-            found.append(problem(rule["message"], field=rule["field"], **where))
+            # kept with its marked text and values, if it has them, for a page in Hindi
+            found.append({**problem(rule["message"], field=rule["field"], **where),
+                          **{k: rule[k] for k in ("template", "values") if k in rule}})
             reported.add(rule["field"])
     return found
 

@@ -22,7 +22,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER
 from piaa.api import api_blueprint, openapi
-from piaa.errors import Forbidden, Invalid, NotFound
+from piaa.errors import Forbidden, Invalid, NotFound, for_the_api
 from piaa.i18n import lazy_gettext as _l
 from piaa.i18n import N_
 
@@ -196,4 +196,9 @@ def api_start():
          "report, or ok=false with every problem) or failed", tags=["items"],
          responses={200: "The import job", 404: "No such import of yours"})
 def api_status(job_id: str):
-    return jsonify(job_view(_own_job(job_id)))
+    view = job_view(_own_job(job_id))
+    result = view["result"]
+    if isinstance(result, dict):  # the problems as raised, without the pages' marked texts
+        view["result"] = {**result, **{key: [for_the_api(p) for p in result[key]]
+                                       for key in ("problems", "skipped") if isinstance(result.get(key), list)}}
+    return jsonify(view)

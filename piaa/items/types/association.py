@@ -21,7 +21,7 @@ from piaa.i18n import N_
 def _check_list(content: dict[str, Any], name: str, languages, stem_langs) -> list:
     entries = content.get(name)
     if not isinstance(entries, list) or not entries:
-        return [problem(name, f"must be a list of {name} with id and text")]
+        return [problem(name, N_("must be a list of {name} with id and text"), {"name": name})]
     found, seen = [], set()
     for i, entry in enumerate(entries):
         where = f"{name}[{i}]"
@@ -29,14 +29,14 @@ def _check_list(content: dict[str, Any], name: str, languages, stem_langs) -> li
             found.append(problem(where, N_("must be an object with id, text and optionally match_max")))
             continue
         if not isinstance(entry.get("id"), str) or not OPTION_ID.match(entry["id"]):
-            found.append(problem(f"{where}.id", f"must be 1-64 letters, digits, - or _, got {entry.get('id')!r}"))
+            found.append(problem(f"{where}.id", N_("must be 1-64 letters, digits, - or _, got {id}"), {"id": repr(entry.get('id'))}))
         elif entry["id"] in seen:
-            found.append(problem(f"{where}.id", f"duplicate id {entry['id']!r}"))
+            found.append(problem(f"{where}.id", N_("duplicate id {id}"), {"id": repr(entry['id'])}))
         seen.add(entry.get("id"))
         found += check_text(entry.get("text"), f"{where}.text", languages=languages, same_as=stem_langs)
         most = entry.get("match_max")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 0):
-            found.append(problem(f"{where}.match_max", f"must be a whole number >= 0 (0: no limit), got {most!r}"))
+            found.append(problem(f"{where}.match_max", N_("must be a whole number >= 0 (0: no limit), got {most}"), {"most": repr(most)}))
     return found
 
 
@@ -69,7 +69,7 @@ class Matching(ItemType):
         else:
             for i, pair in enumerate(key):
                 if not (isinstance(pair, list) and len(pair) == 2 and pair[0] in sources and pair[1] in targets):
-                    found.append(problem(f"key[{i}]", f"must be [source id, target id], got {pair!r}"))
+                    found.append(problem(f"key[{i}]", N_("must be [source id, target id], got {pair}"), {"pair": repr(pair)}))
             if len({tuple(p) for p in key if isinstance(p, list)}) != len(key):
                 found.append(problem("key", N_("names a pair twice")))
         if not isinstance(content.get("partial_credit"), bool):

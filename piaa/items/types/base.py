@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
-from piaa.errors import Invalid, listed
+from piaa.errors import Invalid, found_problem, listed
 from piaa.i18n import N_
 
 Problem = dict[str, str]  # {"field": "options[1].text.hi", "message": "..."}
@@ -44,8 +44,12 @@ class Score:
     category: int
 
 
-def problem(field: str, message: str) -> Problem:
-    return {"field": field, "message": message}
+def problem(field: str, message: str, values: dict[str, Any] | None = None) -> Problem:
+    """A problem with one field; with ``values``, ``message`` is a marked text with ``{name}``
+    placeholders, kept beside its filled English so that a page can show it translated."""
+    if values is None:
+        return {"field": field, "message": message}
+    return found_problem(message, values, field=field)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -68,18 +72,17 @@ def check_text(value: Any, field: str, *, languages: Iterable[str] | None = None
     for lang, text in value.items():
         if lang not in allowed:
             found.append(problem(f"{field}.{lang}",
-                                 f"language {lang!r} is not one of {', '.join(allowed)}"))
+                                 N_("language {lang} is not one of {allowed}"), {"lang": repr(lang), "allowed": ', '.join(allowed)}))
         elif not isinstance(text, str) or not text.strip():
             found.append(problem(f"{field}.{lang}", N_("must be non-empty text")))
         elif not allow_markup and HTML_TAG.search(text):
             found.append(problem(f"{field}.{lang}",
-                                 "must be plain text (HTML such as "
-                                 f"{HTML_TAG.search(text).group(0)!r} is not allowed)"))
+                                 N_("must be plain text (HTML such as {group} is not allowed)"), {"group": repr(HTML_TAG.search(text).group(0))}))
     if "en" not in value:
         found.append(problem(f"{field}.en", N_("English text is required")))
     for lang in same_as or ():
         if lang not in value and lang in allowed:
-            found.append(problem(f"{field}.{lang}", f"missing {lang} text while the stem has it"))
+            found.append(problem(f"{field}.{lang}", N_("missing {lang} text while the stem has it"), {"lang": lang}))
     return found
 
 
@@ -104,7 +107,7 @@ def check_feedback(value: Any, languages: Iterable[str]) -> list[Problem]:
         if not isinstance(entry.get("value"), str):
             found.append(problem(f"{where}.value", N_("must be the outcome value that shows it")))
         if entry.get("when") not in (None, "correct", "incorrect"):
-            found.append(problem(f"{where}.when", f"must be correct or incorrect, got {entry['when']!r}"))
+            found.append(problem(f"{where}.when", N_("must be correct or incorrect, got {when}"), {"when": repr(entry['when'])}))
         found += check_text(entry.get("text"), f"{where}.text", languages=languages)
     return found
 
@@ -201,7 +204,7 @@ class ItemType:
     def validate(cls, content: dict[str, Any], languages: Iterable[str] | None = None) -> list[Problem]:
         """Every problem with the content, each naming its field; empty when it is sound."""
         languages = tuple(languages) if languages is not None else LANGUAGES
-        found = [problem(k, f"unknown field for a {cls.name} item")
+        found = [problem(k, N_("unknown field for a {name} item"), {"name": cls.name})
                  for k in content if k not in COMMON_FIELDS + cls.type_fields]
         found += check_text(content.get("stem"), "stem", languages=languages)
         stem_langs = [lang for lang in (content.get("stem") or {}) if lang in languages] \

@@ -22,7 +22,7 @@ def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_lang
         return [problem("options", N_("must be a list of options"))]
     found = []
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        found.append(problem("options", f"needs {MIN_OPTIONS} to {MAX_OPTIONS} options, got {len(options)}"))
+        found.append(problem("options", N_("needs {min_options} to {max_options} options, got {n_options}"), {"min_options": MIN_OPTIONS, "max_options": MAX_OPTIONS, "n_options": len(options)}))
     seen: set[str] = set()
     for i, option in enumerate(options):
         where = f"options[{i}]"
@@ -36,10 +36,9 @@ def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_lang
             found += check_text(option["html"], f"{where}.html", languages=languages, allow_markup=True)
         option_id = option.get("id")
         if not isinstance(option_id, str) or not OPTION_ID.match(option_id):
-            found.append(problem(f"{where}.id", "must be 1-16 letters, digits, - or _, "
-                                                f"got {option_id!r}"))
+            found.append(problem(f"{where}.id", N_("must be 1-16 letters, digits, - or _, got {option_id}"), {"option_id": repr(option_id)}))
         elif option_id in seen:
-            found.append(problem(f"{where}.id", f"duplicate option id {option_id!r}"))
+            found.append(problem(f"{where}.id", N_("duplicate option id {option_id}"), {"option_id": repr(option_id)}))
         else:
             seen.add(option_id)
         found += check_text(option.get("text"), f"{where}.text", languages=languages,
@@ -105,7 +104,7 @@ class SingleChoice(ItemType):
         found += weights.check_mapping(content, option_ids(content), 1)
         key = content.get("key")
         if not isinstance(key, str) or key not in option_ids(content):
-            found.append(problem("key", f"must be one of the option ids, got {key!r}"))
+            found.append(problem("key", N_("must be one of the option ids, got {key}"), {"key": repr(key)}))
         return found
 
     @classmethod
@@ -137,15 +136,14 @@ class MultipleResponse(ItemType):
         most = content.get("max_choices")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int)
                                  or not 1 <= most <= len(option_ids(content))):
-            found.append(problem("max_choices", f"must be a whole number from 1 to the number of "
-                                                f"options, got {most!r}"))
+            found.append(problem("max_choices", N_("must be a whole number from 1 to the number of options, got {most}"), {"most": repr(most)}))
         key, ids = content.get("key"), option_ids(content)
         if not isinstance(key, list) or not key:
-            found.append(problem("key", f"must be a list of at least one option id, got {key!r}"))
+            found.append(problem("key", N_("must be a list of at least one option id, got {key}"), {"key": repr(key)}))
         else:
             bad = [k for k in key if k not in ids]
             if bad:
-                found.append(problem("key", f"names unknown option(s) {bad}"))
+                found.append(problem("key", N_("names unknown option(s) {bad}"), {"bad": str(bad)}))
             if len(set(map(str, key))) != len(key):
                 found.append(problem("key", N_("names an option twice")))
         if not isinstance(content.get("partial_credit"), bool):
@@ -196,7 +194,7 @@ class TrueFalse(ItemType):
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
         if not isinstance(content.get("key"), bool):
-            return [problem("key", f"must be true or false, got {content.get('key')!r}")]
+            return [problem("key", N_("must be true or false, got {key}"), {"key": repr(content.get('key'))})]
         return []
 
     @classmethod

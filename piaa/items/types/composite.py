@@ -55,7 +55,7 @@ class Composite(ItemType):
     def validate_fields(cls, content, languages, stem_langs):
         parts = content.get("parts")
         if not isinstance(parts, list) or not 2 <= len(parts) <= MAX_PARTS:
-            return [problem("parts", f"must list 2 to {MAX_PARTS} parts")]
+            return [problem("parts", N_("must list 2 to {max_parts} parts"), {"max_parts": MAX_PARTS})]
         found, seen = [], set()
         for i, part in enumerate(parts):
             where = f"parts[{i}]"
@@ -63,17 +63,17 @@ class Composite(ItemType):
                 found.append(problem(where, N_("must be an object with id, type, label and points")))
                 continue
             if not isinstance(part.get("id"), str) or not OPTION_ID.match(part["id"]) or part["id"] in seen:
-                found.append(problem(f"{where}.id", f"must be a unique id, got {part.get('id')!r}"))
+                found.append(problem(f"{where}.id", N_("must be a unique id, got {id}"), {"id": repr(part.get('id'))}))
             seen.add(part.get("id"))
             if part.get("type") not in PART_TYPES:
-                found.append(problem(f"{where}.type", f"must be one of {', '.join(PART_TYPES)}, got {part.get('type')!r}"))
+                found.append(problem(f"{where}.type", N_("must be one of {part_types}, got {type}"), {"part_types": ', '.join(PART_TYPES), "type": repr(part.get('type'))}))
                 continue
             if not isinstance(part.get("label"), str) or not part["label"].strip():
                 found.append(problem(f"{where}.label", N_("must be the text the stem refers to the part by")))
             points = part.get("points")
             if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) \
                     or points < 0:
-                found.append(problem(f"{where}.points", f"must be a number >= 0, got {points!r}"))
+                found.append(problem(f"{where}.points", N_("must be a number >= 0, got {points}"), {"points": repr(points)}))
             if part.get("prompt") is not None:
                 found += check_text(part["prompt"], f"{where}.prompt", languages=languages)
             if part.get("inline") not in (None, True, False):
@@ -81,7 +81,7 @@ class Composite(ItemType):
             inner = part_content(part, content.get("stem") or {"en": "-"})
             for p in _type_of(part).validate(inner, languages):
                 if p["field"] not in ("stem", "rationale"):
-                    found.append(problem(f"{where}.{p['field']}", p["message"]))
+                    found.append({**p, "field": f"{where}.{p['field']}"})
         if not found and not any(p["points"] > 0 for p in parts):
             found.append(problem("parts", N_("no part earns points")))
         return found

@@ -54,7 +54,7 @@ class TextEntry(ItemType):
                 found.append(problem(f"{where}.value", N_("must be non-empty text")))
                 continue
             if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0 < credit <= 1:
-                found.append(problem(f"{where}.credit", f"must be a number in (0, 1], got {credit!r}"))
+                found.append(problem(f"{where}.credit", N_("must be a number in (0, 1], got {credit}"), {"credit": repr(credit)}))
             if not isinstance(content.get("case_sensitive"), bool) or \
                     not isinstance(content.get("collapse_spaces"), bool):
                 continue
@@ -62,7 +62,7 @@ class TextEntry(ItemType):
                                   collapse_spaces=content["collapse_spaces"])
             if norm in seen:
                 found.append(problem(f"{where}.value",
-                                     f"matches the same answers as accepted[{seen[norm]}]"))
+                                     N_("matches the same answers as accepted[{seen}]"), {"seen": seen[norm]}))
             seen[norm] = i
         credits = [e.get("credit", 1.0) for e in accepted if isinstance(e, dict)]
         if credits and all(isinstance(c, (int, float)) for c in credits) and max(credits) != 1:
@@ -103,10 +103,10 @@ class NumericEntry(ItemType):
         found = []
         key, tolerance = content.get("key"), content.get("tolerance")
         if isinstance(key, bool) or not isinstance(key, (int, float)) or not math.isfinite(key):
-            found.append(problem("key", f"must be a number, got {key!r}"))
+            found.append(problem("key", N_("must be a number, got {key}"), {"key": repr(key)}))
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
                 or not math.isfinite(tolerance) or tolerance < 0:
-            found.append(problem("tolerance", f"must be a number >= 0, got {tolerance!r}"))
+            found.append(problem("tolerance", N_("must be a number >= 0, got {tolerance}"), {"tolerance": repr(tolerance)}))
         unit = content.get("unit")
         if isinstance(unit, dict):
             found += check_text(unit, "unit", languages=languages)

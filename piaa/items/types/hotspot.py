@@ -47,7 +47,7 @@ class Hotspot(ItemType):
         else:
             for side in ("width", "height"):
                 if isinstance(image.get(side), bool) or not isinstance(image.get(side), int) or image[side] <= 0:
-                    found.append(problem(f"image.{side}", f"must be the picture's {side} in pixels"))
+                    found.append(problem(f"image.{side}", N_("must be the picture's {side} in pixels"), {"side": side}))
             if image.get("alt") is not None:
                 found += check_text(image["alt"], "image.alt", languages=languages)
         areas = content.get("areas")
@@ -61,24 +61,24 @@ class Hotspot(ItemType):
                 found.append(problem(where, N_("must be an object with id, shape and coords")))
                 continue
             if not isinstance(area.get("id"), str) or not OPTION_ID.match(area["id"]) or area["id"] in ids:
-                found.append(problem(f"{where}.id", f"must be a unique id, got {area.get('id')!r}"))
+                found.append(problem(f"{where}.id", N_("must be a unique id, got {id}"), {"id": repr(area.get('id'))}))
             ids.append(area.get("id"))
             shape, coords = area.get("shape"), area.get("coords")
             count = SHAPES.get(shape, -1)
             if count == -1:
-                found.append(problem(f"{where}.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}"))
+                found.append(problem(f"{where}.shape", N_("must be one of {shapes}, got {shape}"), {"shapes": ', '.join(SHAPES), "shape": repr(shape)}))
             elif not isinstance(coords, list) or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
                                                          for c in coords) \
                     or (count and len(coords) != count) or (not count and (len(coords) < 6 or len(coords) % 2)):
-                found.append(problem(f"{where}.coords", f"do not fit a {shape}: {coords!r}"))
+                found.append(problem(f"{where}.coords", N_("do not fit a {shape}: {coords}"), {"shape": shape, "coords": repr(coords)}))
             if area.get("label") is not None:
                 found += check_text(area["label"], f"{where}.label", languages=languages)
         key = content.get("key")
         if not isinstance(key, list) or not key or any(k not in ids for k in key) or len(set(key)) != len(key):
-            found.append(problem("key", f"must list the right area ids once each, got {key!r}"))
+            found.append(problem("key", N_("must list the right area ids once each, got {key}"), {"key": repr(key)}))
         most = content.get("max_choices")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
-            found.append(problem("max_choices", f"must be a whole number >= 1, got {most!r}"))
+            found.append(problem("max_choices", N_("must be a whole number >= 1, got {most}"), {"most": repr(most)}))
         found += weights.check_mapping(content, ids, most if isinstance(most, int) else None)
         return found
 

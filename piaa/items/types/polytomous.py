@@ -27,13 +27,13 @@ class Polytomous(ItemType):
             credit = option.get("credit") if isinstance(option, dict) else None
             if isinstance(credit, bool) or not isinstance(credit, int) or credit < 0:
                 found.append(problem(f"options[{i}].credit",
-                                     f"must be a whole number >= 0, got {credit!r}"))
+                                     N_("must be a whole number >= 0, got {credit}"), {"credit": repr(credit)}))
             else:
                 credits.append(credit)
         distinct = sorted(set(credits))
         if credits and len(credits) == len(content.get("options") or []) \
                 and distinct != list(range(len(distinct))):
-            found.append(problem("options", f"credits must run 0..K-1 without gaps, got {distinct}"))
+            found.append(problem("options", N_("credits must run 0..K-1 without gaps, got {distinct}"), {"distinct": distinct}))
         if credits and len(distinct) < 2:
             found.append(problem("options", N_("needs at least two different credits")))
         return found
