@@ -56,11 +56,13 @@ def check_query(parameters: list[dict]) -> None:
             continue
         if schema.get("type") == "integer":
             if not value.lstrip("-").isdigit() or len(value) > 18:
-                raise Invalid(N_("{name} must be a whole number, got {value}"), field=name, values={"name": name, "value": repr(value[:40])})
+                raise Invalid(N_("{name} must be a whole number, got {value}"), field=name,
+                              values={"name": name, "value": repr(value[:40])})
             number = int(value)
             if number < schema.get("minimum", number) or number > schema.get("maximum", number):
                 raise Invalid(N_("{name} must be between {minimum} and {maximum}, got {number}"), field=name,
-                              values={"name": name, "minimum": schema.get('minimum', '-'), "maximum": schema.get('maximum', '-'), "number": number})
+                              values={"name": name, "minimum": schema.get('minimum', '-'),
+                                      "maximum": schema.get('maximum', '-'), "number": number})
         if "enum" in schema and value not in schema["enum"]:
             raise Invalid(N_("{name} must be one of {enum}, got {value}"), field=name,
                           values={"name": name, "enum": ', '.join(map(str, schema['enum'])), "value": repr(value[:40])})

@@ -31,7 +31,8 @@ def check_password_policy(password: str, field: str = "password") -> None:
                          "words is easy to remember and hard to guess"), field=field,
                       values={"min_length": MIN_LENGTH})
     if len(password) > MAX_LENGTH:
-        raise Invalid(N_("a password may have at most {max_length} characters"), field=field, values={"max_length": MAX_LENGTH})
+        raise Invalid(N_("a password may have at most {max_length} characters"), field=field,
+                      values={"max_length": MAX_LENGTH})
     if password.lower() in common_passwords() or password.strip().lower() in common_passwords():
         raise Invalid(N_("this password is among the most common ones and is guessed first; "
                       "choose another"), field=field)

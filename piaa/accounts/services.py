@@ -79,7 +79,8 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
                 actor: User | None = None) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise Invalid(N_("role must be one of {roles}, got {role}"), field="role", values={"roles": ', '.join(ROLES), "role": repr(role)})
+        raise Invalid(N_("role must be one of {roles}, got {role}"), field="role",
+                      values={"roles": ', '.join(ROLES), "role": repr(role)})
     if "@" not in email:
         raise Invalid(N_("not an e-mail address: {email}"), field="email", values={"email": repr(email)})
     if session.scalar(select(User.id).where(User.email == email)):
@@ -207,7 +208,8 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
     """:raise Invalid: if there is no such organisation."""
     org = session.get(Organisation, organisation_id)
     if org is None:
-        raise Invalid(N_("no organisation {organisation_id}"), field="organisation", values={"organisation_id": organisation_id})
+        raise Invalid(N_("no organisation {organisation_id}"), field="organisation",
+                      values={"organisation_id": organisation_id})
     return org
 
 
@@ -254,7 +256,8 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
 def set_role(session: Session, user: User, role: str, *, actor: User | None = None) -> User:
     """:raise Invalid: for an unknown role. :raise Forbidden: for one's own account."""
     if role not in ROLES:
-        raise Invalid(N_("role must be one of {roles}, got {role}"), field="role", values={"roles": ', '.join(ROLES), "role": repr(role)})
+        raise Invalid(N_("role must be one of {roles}, got {role}"), field="role",
+                      values={"roles": ', '.join(ROLES), "role": repr(role)})
     _not_yourself(user, actor, "change the role of")
     if user.role != role:
         previous, user.role = user.role, role

@@ -78,7 +78,8 @@ def import_parameters(session: Session, path: str | Path, competency_code: str, 
             continue
         ses[matches[0].id] = _se_row(frame.iloc[k], len(values), found.model, name, row, problems)
     if problems:
-        raise Invalid(N_("{name}: {n_problems} problem(s); nothing was stored"), problems=problems, values={"name": name, "n_problems": len(problems)})
+        raise Invalid(N_("{name}: {n_problems} problem(s); nothing was stored"), problems=problems,
+                      values={"name": name, "n_problems": len(problems)})
     parameter_set = record_parameter_set(session, competency, found.model, rows, label=label or f"Imported from {name}",
                                          source=f"imported from {name}", activate=activate, actor=actor)
     for item_parameter in parameter_set.items:

@@ -136,9 +136,11 @@ def start_calibration(session: Session, competency_code: str, *, model: str, sca
     """
     model = str(model or "").lower()
     if model not in analysis.MODELS:
-        raise Invalid(N_("model must be one of {models}, got {model}"), field="model", values={"models": ', '.join(analysis.MODELS), "model": repr(model)})
+        raise Invalid(N_("model must be one of {models}, got {model}"), field="model",
+                      values={"models": ', '.join(analysis.MODELS), "model": repr(model)})
     if scale not in SCALE_METHODS:
-        raise Invalid(N_("scale must be one of {scale_methods}, got {scale}"), field="scale", values={"scale_methods": ', '.join(SCALE_METHODS), "scale": repr(scale)})
+        raise Invalid(N_("scale must be one of {scale_methods}, got {scale}"), field="scale",
+                      values={"scale_methods": ', '.join(SCALE_METHODS), "scale": repr(scale)})
     selection = selection_for(session, competency_code, windows=windows, purposes=purposes,
                               period_from=period_from, period_to=period_to)
     base = active_parameter_set(session, selection.competency_id)
@@ -351,7 +353,8 @@ def activate_run(session: Session, run: CalibrationRun, *, actor: User | None, r
     _finished(run)
     reason = _reason(reason)
     if run.parameter_set_id is not None:
-        raise Conflict(N_("calibration run {run_id} was activated already (parameter set {parameter_set_id})"), field="run",
+        raise Conflict(N_("calibration run {run_id} was activated already (parameter set {parameter_set_id})"),
+                       field="run",
                        values={"run_id": run.id, "parameter_set_id": run.parameter_set_id})
     parameter_set = _record_set(session, run, actor, label=f"Calibration run {run.id} ({run.model}, {run.scale})")
     attempt_ids = _attempts_in_windows(session, run.competency_id, rescore_windows or [])
@@ -413,7 +416,8 @@ def decide(session: Session, run: CalibrationRun, item_id: int, action: str, *, 
 
     _finished(run)
     if action not in DECISIONS:
-        raise Invalid(N_("action must be one of {decisions}, got {action}"), field="action", values={"decisions": ', '.join(DECISIONS), "action": repr(action)})
+        raise Invalid(N_("action must be one of {decisions}, got {action}"), field="action",
+                      values={"decisions": ', '.join(DECISIONS), "action": repr(action)})
     reason = _reason(reason)
     entry = next((e for e in run.results["items"] if e["item_id"] == int(item_id)), None)
     if entry is None:

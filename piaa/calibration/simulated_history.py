@@ -176,7 +176,8 @@ def sit(session: Session, window: Window, user_ids: list[int], *, true_params: M
                   for pos, (entry, is_scored) in enumerate(layout)]
     missing = {e.item_id for _, _, e, _ in flat_items} - set(true_params)
     if missing:
-        raise Invalid(N_("no true parameters for items {missing}"), field="true_params", values={"missing": str(sorted(missing)[:8])})
+        raise Invalid(N_("no true parameters for items {missing}"), field="true_params",
+                      values={"missing": str(sorted(missing)[:8])})
     person = np.array([k for k, _, _, _ in flat_items])
     p = np.array([true_params[e.item_id] for _, _, e, _ in flat_items], dtype=float).reshape(-1, 4)
     shift = np.zeros(len(flat_items))
@@ -197,7 +198,8 @@ def _form_items(session: Session, assessment) -> dict[int, list[forms.PoolItem]]
     """Each fixed form's items in delivery order, as ``forms.choose_fixed_form`` reads them."""
     keys = {f.number: [(e["item_id"], e["version"]) for e in f.items] for f in assessment.forms}
     if not keys:
-        raise Invalid(N_("assessment {assessment_code} has no fixed form"), field="forms", values={"assessment_code": assessment.code})
+        raise Invalid(N_("assessment {assessment_code} has no fixed form"), field="forms",
+                      values={"assessment_code": assessment.code})
     rows = session.execute(select(ItemVersion.item_id, ItemVersion.number, ItemVersion.id, ItemVersion.level,
                                   ItemVersion.sub_area)
                            .where(ItemVersion.item_id.in_({i for k in keys.values() for i, _ in k})))

@@ -66,7 +66,8 @@ def _ints(name: str) -> list[int]:
         try:
             values.append(int(raw))
         except ValueError:
-            raise Invalid(N_("{name}: {raw} is not a number"), field=name, values={"name": name, "raw": repr(raw)}) from None
+            raise Invalid(N_("{name}: {raw} is not a number"), field=name,
+                          values={"name": name, "raw": repr(raw)}) from None
     return values
 
 
@@ -170,7 +171,8 @@ def curves_svg(run_id: int):
 def _entry(found: CalibrationRun, item_id: int) -> dict:
     entry = next((e for e in found.results["items"] if e["item_id"] == item_id), None)
     if entry is None:
-        raise NotFound(N_("item {item_id} is not in calibration run {found_id}"), values={"item_id": item_id, "found_id": found.id})
+        raise NotFound(N_("item {item_id} is not in calibration run {found_id}"),
+                       values={"item_id": item_id, "found_id": found.id})
     return entry
 
 

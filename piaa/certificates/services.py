@@ -220,7 +220,8 @@ def on_attempt_scored(session: Session, *, attempt_id: int, level: int | None, c
 def _check_facts(**values) -> None:
     level = values.pop("level")
     if not isinstance(level, int) or not 1 <= level <= 5:
-        raise Invalid(N_("proficiency level must be an integer 1..5, got {level}"), field="level", values={"level": repr(level)})
+        raise Invalid(N_("proficiency level must be an integer 1..5, got {level}"), field="level",
+                      values={"level": repr(level)})
     for name, value in values.items():
         if not value or not str(value).strip():
             raise Invalid(N_("{name} must not be empty"), field=name, values={"name": name})
@@ -259,7 +260,8 @@ def render_certificates(session: Session, certificate_ids: list[int], *, progres
     for done, certificate_id in enumerate(certificate_ids, start=1):
         certificate = session.get(Certificate, certificate_id)
         if certificate is None:
-            raise NotFound(N_("certificate id {certificate_id} does not exist"), values={"certificate_id": certificate_id})
+            raise NotFound(N_("certificate id {certificate_id} does not exist"),
+                           values={"certificate_id": certificate_id})
         render_certificate(certificate, keys=keys)
         session.flush()
         if progress is not None:

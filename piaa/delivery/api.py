@@ -86,7 +86,8 @@ def _text(value: Any, field: str) -> str:
 
 def _int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(N_("{field} must be a whole number, got {value}"), field=field, values={"field": field, "value": repr(value)})
+        raise Invalid(N_("{field} must be a whole number, got {value}"), field=field,
+                      values={"field": field, "value": repr(value)})
     return value
 
 
@@ -596,7 +597,8 @@ def create_cohort():
     if provider_name:
         provider = db.session.scalar(select(Organisation).where(Organisation.name == provider_name))
         if provider is None:
-            raise Invalid(N_("no organisation named {provider_name}"), field="provider", values={"provider_name": repr(provider_name)})
+            raise Invalid(N_("no organisation named {provider_name}"), field="provider",
+                          values={"provider_name": repr(provider_name)})
     cohort = assessment_service.create_cohort(db.session, name=name, course=course,
                                               provider=provider, actor=_user())
     members = body.get("members") or []
@@ -615,7 +617,8 @@ def _when(value: Any, field: str) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except ValueError:
-        raise Invalid(N_("{field} must be an ISO 8601 time, got {value}"), field=field, values={"field": field, "value": repr(value)}) from None
+        raise Invalid(N_("{field} must be an ISO 8601 time, got {value}"), field=field,
+                      values={"field": field, "value": repr(value)}) from None
 
 
 @api.post("/windows")

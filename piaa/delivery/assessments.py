@@ -89,7 +89,8 @@ def check_blueprint(blueprint: Any) -> dict[str, Any]:
             raise Invalid(N_("{where} must be an object"), field=where, values={"where": where})
         level, sub_area, count = cell.get("level"), cell.get("sub_area"), cell.get("count")
         if level is not None and (isinstance(level, bool) or level not in PROFICIENCY_LEVELS):
-            raise Invalid(N_("{where}.level must be 1 to 5 or null, got {level}"), field=f"{where}.level", values={"where": where, "level": repr(level)})
+            raise Invalid(N_("{where}.level must be 1 to 5 or null, got {level}"), field=f"{where}.level",
+                          values={"where": where, "level": repr(level)})
         if sub_area is not None and (not isinstance(sub_area, str) or not sub_area.strip()):
             raise Invalid(N_("{where}.sub_area must be text or null, got {sub_area}"),
                           field=f"{where}.sub_area",
@@ -99,7 +100,8 @@ def check_blueprint(blueprint: Any) -> dict[str, Any]:
                           field=f"{where}.count",
                           values={"where": where, "count": repr(count)})
         if (level, sub_area) in seen:
-            raise Invalid(N_("{where} repeats level {level} and sub-area {sub_area}"), field=where, values={"where": where, "level": level, "sub_area": repr(sub_area)})
+            raise Invalid(N_("{where} repeats level {level} and sub-area {sub_area}"), field=where,
+                          values={"where": where, "level": level, "sub_area": repr(sub_area)})
         seen.add((level, sub_area))
         cells.append({"level": level, "sub_area": sub_area, "count": count})
     tolerance = blueprint.get("tolerance", 0)
@@ -118,11 +120,14 @@ def _check_cuts(values: Any, field: str, *, low: float, high: float) -> list[flo
     try:
         cuts = [float(v) for v in values]
     except (TypeError, ValueError):
-        raise Invalid(N_("{field} must be numbers, got {values}"), field=field, values={"field": field, "values": repr(values)}) from None
+        raise Invalid(N_("{field} must be numbers, got {values}"), field=field,
+                      values={"field": field, "values": repr(values)}) from None
     if any(not low <= c <= high for c in cuts):
-        raise Invalid(N_("{field} must lie between {low} and {high}, got {cuts}"), field=field, values={"field": field, "low": low, "high": high, "cuts": str(cuts)})
+        raise Invalid(N_("{field} must lie between {low} and {high}, got {cuts}"), field=field,
+                      values={"field": field, "low": low, "high": high, "cuts": str(cuts)})
     if any(b <= a for a, b in zip(cuts, cuts[1:])):
-        raise Invalid(N_("{field} must rise from level 1 to level 5, got {cuts}"), field=field, values={"field": field, "cuts": str(cuts)})
+        raise Invalid(N_("{field} must rise from level 1 to level 5, got {cuts}"), field=field,
+                      values={"field": field, "cuts": str(cuts)})
     return cuts
 
 
@@ -157,7 +162,8 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
     for name, value in (("code", code), ("title", title), ("competency", competency),
                         ("purpose", purpose), ("mode", mode)):
         if value is not None and not isinstance(value, str):
-            raise Invalid(N_("{name} must be text, got {type}"), field=name, values={"name": name, "type": type(value).__name__})
+            raise Invalid(N_("{name} must be text, got {type}"), field=name,
+                          values={"name": name, "type": type(value).__name__})
     code = (code or "").strip()
     if not code or len(code) > 64:
         raise Invalid(N_("an assessment needs a code of 1-64 characters, got {code}"), field="code",
@@ -166,7 +172,8 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
         raise Conflict(N_("an assessment with code {code} exists"), field="code", values={"code": repr(code)})
     record = session.scalar(select(Competency).where(Competency.code == competency))
     if record is None:
-        raise Invalid(N_("no competency with code {competency} in the dictionary"), field="competency", values={"competency": repr(competency)})
+        raise Invalid(N_("no competency with code {competency} in the dictionary"), field="competency",
+                      values={"competency": repr(competency)})
     settings = _checked_settings(
         title=title, title_hi=title_hi, purpose=purpose, mode=mode, blueprint=blueprint,
         time_limit_s=time_limit_s, cut_scores=cut_scores, se_target=se_target, min_items=min_items,
@@ -198,7 +205,8 @@ def update_assessment(session: Session, assessment: Assessment, *, actor: User |
 
     unknown = sorted(set(values) - set(SETTINGS))
     if unknown:
-        raise Invalid(N_("unknown assessment setting(s) {unknown}"), field=unknown[0], values={"unknown": ', '.join(unknown)})
+        raise Invalid(N_("unknown assessment setting(s) {unknown}"), field=unknown[0],
+                      values={"unknown": ', '.join(unknown)})
     current = {name: getattr(assessment, name) for name in SETTINGS}
     settings = _checked_settings(**{**current, **values})
     if settings["mode"] != assessment.mode and session.scalar(
@@ -233,9 +241,11 @@ def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s
     if not (title or "").strip():
         raise Invalid(N_("an assessment needs a title"), field="title")
     if purpose not in PURPOSES:
-        raise Invalid(N_("purpose must be one of {purposes}, got {purpose}"), field="purpose", values={"purposes": ', '.join(PURPOSES), "purpose": repr(purpose)})
+        raise Invalid(N_("purpose must be one of {purposes}, got {purpose}"), field="purpose",
+                      values={"purposes": ', '.join(PURPOSES), "purpose": repr(purpose)})
     if mode not in MODES:
-        raise Invalid(N_("mode must be one of {modes}, got {mode}"), field="mode", values={"modes": ', '.join(MODES), "mode": repr(mode)})
+        raise Invalid(N_("mode must be one of {modes}, got {mode}"), field="mode",
+                      values={"modes": ', '.join(MODES), "mode": repr(mode)})
     if navigation not in NAVIGATIONS:
         raise Invalid(N_("navigation must be one of {navigations}, got {navigation}"),
                       field="navigation",
@@ -261,7 +271,8 @@ def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s
                       field="confidence_threshold",
                       values={"confidence_threshold": repr(confidence_threshold)})
     if isinstance(pretest_count, bool) or not isinstance(pretest_count, int) or not 0 <= pretest_count <= 20:
-        raise Invalid(N_("pretest_count must be 0 to 20, got {pretest_count}"), field="pretest_count", values={"pretest_count": repr(pretest_count)})
+        raise Invalid(N_("pretest_count must be 0 to 20, got {pretest_count}"), field="pretest_count",
+                      values={"pretest_count": repr(pretest_count)})
     se_target, min_items, max_items = _check_stopping(mode, se_target, min_items, max_items)
     languages = list(dict.fromkeys(languages or ["en"]))
     if "en" not in languages or any(lang not in LANGUAGES for lang in languages):
@@ -274,7 +285,8 @@ def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s
         raise Invalid(N_("unknown proctoring setting(s) {unknown}; known: {proctoring_defaults}"), field="proctoring",
                       values={"unknown": ', '.join(unknown), "proctoring_defaults": ', '.join(PROCTORING_DEFAULTS)})
     if isinstance(exposure_k, bool) or not isinstance(exposure_k, int) or not 1 <= exposure_k <= 20:
-        raise Invalid(N_("exposure_k must be 1 to 20, got {exposure_k}"), field="exposure_k", values={"exposure_k": repr(exposure_k)})
+        raise Invalid(N_("exposure_k must be 1 to 20, got {exposure_k}"), field="exposure_k",
+                      values={"exposure_k": repr(exposure_k)})
     if (isinstance(rating_tolerance, bool) or not isinstance(rating_tolerance, (int, float))
             or not 0 <= rating_tolerance <= 100):
         raise Invalid(N_("rating_tolerance must be a number of points from 0 to 100, got {rating_tolerance}"),
@@ -414,7 +426,8 @@ def import_cohort_csv(session: Session, cohort: Cohort, data: str, *, actor: Use
             continue
         rows.append((user, factor))
     if problems:
-        raise Invalid(N_("{file}: {n_problems} problem(s); nothing was enrolled"), problems=problems, values={"file": file, "n_problems": len(problems)})
+        raise Invalid(N_("{file}: {n_problems} problem(s); nothing was enrolled"), problems=problems,
+                      values={"file": file, "n_problems": len(problems)})
     return [enrol(session, cohort, user, time_factor=factor, actor=actor) for user, factor in rows]
 
 
@@ -449,7 +462,8 @@ def create_window(session: Session, *, assessment: Assessment, cohort: Cohort, o
         raise Invalid(N_("a window must close after it opens ({opens_at} to {closes_at})"), field="closes_at",
                       values={"opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat()})
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or not 1 <= max_attempts <= 10:
-        raise Invalid(N_("max_attempts must be 1 to 10, got {max_attempts}"), field="max_attempts", values={"max_attempts": repr(max_attempts)})
+        raise Invalid(N_("max_attempts must be 1 to 10, got {max_attempts}"), field="max_attempts",
+                      values={"max_attempts": repr(max_attempts)})
     window = Window(assessment=assessment, cohort=cohort, opens_at=opens_at, closes_at=closes_at,
                     name=(name or f"{assessment.title}: {cohort.name}").strip()[:200],
                     name_hi=(name_hi or (None if name else _hindi_window_name(assessment, cohort))),
@@ -470,7 +484,8 @@ def create_window(session: Session, *, assessment: Assessment, cohort: Cohort, o
 def assign_proctor(session: Session, window: Window, proctor: User, *, actor: User | None = None) -> None:
     """:raise Invalid: if the user is not a proctor."""
     if proctor.role != PROCTOR:
-        raise Invalid(N_("{proctor_email} is a {proctor_role}, not a proctor"), field="proctors", values={"proctor_email": proctor.email, "proctor_role": proctor.role})
+        raise Invalid(N_("{proctor_email} is a {proctor_role}, not a proctor"), field="proctors",
+                      values={"proctor_email": proctor.email, "proctor_role": proctor.role})
     if session.get(WindowProctor, (window.id, proctor.id)) is None:
         session.add(WindowProctor(window_id=window.id, user_id=proctor.id))
         session.flush()

@@ -313,7 +313,8 @@ def transition(session: Session, attempt: Attempt, event: str, *, actor: Any,
     if target is None:
         raise Conflict(N_("attempt {attempt_id} is {source}: cannot {event} it"),
                        field="state", code="illegal_transition",
-                       values={"attempt_id": attempt.id, "source": source.replace('_', ' '), "event": event.replace('_', ' ')})
+                       values={"attempt_id": attempt.id, "source": source.replace("_", " "),
+                               "event": event.replace("_", " ")})
     at = now()
     details: dict[str, Any] = {"from": source, "to": target, **(data or {})}
     if reason:
@@ -359,7 +360,8 @@ def create_attempt(session: Session, user: User, window_id: int, *, access_code:
     if not is_open_at(window, at):
         raise Conflict(N_("window {window_name} is open from {as_utc} to {as_utc2}; it is not open now"),
                        code="window_closed",
-                       values={"window_name": repr(window.name), "as_utc": as_utc(window.opens_at).isoformat(), "as_utc2": as_utc(window.closes_at).isoformat()})
+                       values={"window_name": repr(window.name), "as_utc": as_utc(window.opens_at).isoformat(),
+                               "as_utc2": as_utc(window.closes_at).isoformat()})
     earlier = list(session.scalars(select(Attempt).where(Attempt.window_id == window.id,
                                                         Attempt.user_id == user.id)
                                    .order_by(Attempt.id)))
@@ -451,7 +453,8 @@ def _lay_out(session: Session, attempt: Attempt) -> None:
         session.flush()
         first = _next_adaptive_row(session, attempt, position=0)
         if first is None:
-            raise Conflict(N_("adaptive assessment {assessment_code} has no item left for this official"), code="pool_exhausted",
+            raise Conflict(N_("adaptive assessment {assessment_code} has no item left for this official"),
+                           code="pool_exhausted",
                            values={"assessment_code": assessment.code})
         write_rows(session, new=first)
         return
@@ -649,8 +652,10 @@ def save_answers(session: Session, attempt_id: int, user: User, answers: Any,
     :raise NotFound: if the attempt is not the caller's.
     """
     if not isinstance(answers, list) or not answers or len(answers) > MAX_ANSWERS_PER_BATCH:
-        raise Invalid(N_("answers must be a list of 1 to {max_answers_per_batch} answers, got {value}"), field="answers",
-                      values={"max_answers_per_batch": MAX_ANSWERS_PER_BATCH, "value": len(answers) if isinstance(answers, list) else type(answers).__name__})
+        raise Invalid(N_("answers must be a list of 1 to {max_answers_per_batch} answers, got {value}"),
+                      field="answers",
+                      values={"max_answers_per_batch": MAX_ANSWERS_PER_BATCH,
+                              "value": len(answers) if isinstance(answers, list) else type(answers).__name__})
     for i, entry in enumerate(answers):
         if not isinstance(entry, dict) or not isinstance(entry.get("ref"), str) or "answer" not in entry:
             raise Invalid(N_("answers[{i}]: send {{\"ref\": ..., \"answer\": ..., \"seq\": n}}"), field=f"answers[{i}]",
@@ -745,7 +750,8 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
     if ref is not None:
         row = next((r for r in rows if r.ref == ref), None)
         if row is None:
-            raise NotFound(N_("no item {ref} in attempt {attempt_id}"), values={"ref": repr(ref), "attempt_id": attempt.id})
+            raise NotFound(N_("no item {ref} in attempt {attempt_id}"),
+                           values={"ref": repr(ref), "attempt_id": attempt.id})
         if row.position < attempt.current_position or (row.locked_at and attempt.complete):
             session.flush()
             return attempt, rows

@@ -123,7 +123,8 @@ def _draw_blueprint(assessment: Assessment, available: list[PoolItem], counts: d
         if cell.count - len(drawn) > tolerance:
             raise Conflict(N_("assessment {assessment_code}: blueprint cell {label} needs {count} items but "
                               "only {n_drawn} unseen operational items are available (tolerance {tolerance})"), code="pool_exhausted",
-                           values={"assessment_code": assessment.code, "label": cell.label, "count": cell.count, "n_drawn": len(drawn), "tolerance": tolerance})
+                           values={"assessment_code": assessment.code, "label": cell.label, "count": cell.count,
+                                   "n_drawn": len(drawn), "tolerance": tolerance})
         chosen += drawn
         taken.update(p.item_id for p in drawn)
     return chosen

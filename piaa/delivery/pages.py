@@ -318,7 +318,8 @@ def _seconds(form: dict, field: str) -> int:
     try:
         minutes = float(raw)
     except ValueError:
-        raise Invalid(N_("{field} must be a number of minutes, got {raw}"), field=field, values={"field": field, "raw": repr(raw)}) from None
+        raise Invalid(N_("{field} must be a number of minutes, got {raw}"), field=field,
+                      values={"field": field, "raw": repr(raw)}) from None
     return round(minutes * 60)
 
 

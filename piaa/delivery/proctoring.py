@@ -68,7 +68,8 @@ def receive_signals(session: Session, attempt_id: int, user: User, signals: Any,
     if not isinstance(signals, list):
         raise Invalid(N_('send {"events": [{"kind": ..., "at": ISO time, "data": {...}}, ...]}'), field="events")
     if len(signals) > MAX_BATCH:
-        raise Invalid(N_("at most {max_batch} signals per batch, got {n_signals}"), field="events", values={"max_batch": MAX_BATCH, "n_signals": len(signals)})
+        raise Invalid(N_("at most {max_batch} signals per batch, got {n_signals}"), field="events",
+                      values={"max_batch": MAX_BATCH, "n_signals": len(signals)})
     for i, signal in enumerate(signals):
         if not isinstance(signal, dict) or signal.get("kind") not in CLIENT_SIGNALS:
             kind = signal.get("kind") if isinstance(signal, dict) else signal
@@ -130,7 +131,8 @@ def acknowledge_warning(session: Session, attempt_id: int, user: User, warning_i
     attempt = attempt_service.candidate_attempt(session, attempt_id, user)
     warning = session.get(AttemptEvent, warning_id)
     if warning is None or warning.attempt_id != attempt.id or warning.kind != "warning":
-        raise NotFound(N_("no warning {warning_id} on attempt {attempt_id}"), values={"warning_id": warning_id, "attempt_id": attempt_id})
+        raise NotFound(N_("no warning {warning_id} on attempt {attempt_id}"),
+                       values={"warning_id": warning_id, "attempt_id": attempt_id})
     if warning.acknowledged_at is None:
         warning.acknowledged_at = now()
     session.flush()

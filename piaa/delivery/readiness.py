@@ -90,7 +90,8 @@ def check_bank_readiness(session: Session, assessment: Assessment, *, examinees:
                       field="max_items",
                       values={"assessment_code": assessment.code})
     if isinstance(examinees, bool) or not isinstance(examinees, int) or not 100 <= examinees <= 100_000:
-        raise Invalid(N_("examinees must be 100 to 100000, got {examinees}"), field="examinees", values={"examinees": repr(examinees)})
+        raise Invalid(N_("examinees must be 100 to 100000, got {examinees}"), field="examinees",
+                      values={"examinees": repr(examinees)})
     adaptive = forms.adaptive_pool(session, assessment)
     blueprint = adaptive.content.targets if adaptive.content is not None else None
     cap = assessment.max_exposure or 1.0
@@ -138,7 +139,8 @@ def _number(form: dict, field: str, kind=float):
     try:
         return kind(text)
     except ValueError:
-        raise Invalid(N_("{field} must be a number, got {text}"), field=field, values={"field": field, "text": repr(text)}) from None
+        raise Invalid(N_("{field} must be a number, got {text}"), field=field,
+                      values={"field": field, "text": repr(text)}) from None
 
 
 def check_from_form(session: Session, assessment: Assessment, form: dict, *,

@@ -104,21 +104,25 @@ def parse_position_xlsx(data: bytes, filename: str = "positions.xlsx") -> list[S
     try:
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise Invalid(N_("{filename}: not an XLSX workbook ({type})"), field="file", values={"filename": filename, "type": type(exc).__name__}) from None
+        raise Invalid(N_("{filename}: not an XLSX workbook ({type})"), field="file",
+                      values={"filename": filename, "type": type(exc).__name__}) from None
     rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     return _records_from_table(rows, filename)
 
 
 def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPosition]:
     if not rows:
-        raise Invalid(N_("{filename}: the file is empty"), problems=[{"file": filename, "message": N_("the file is empty")}], values={"filename": filename})
+        raise Invalid(N_("{filename}: the file is empty"), values={"filename": filename},
+                      problems=[{"file": filename, "message": N_("the file is empty")}])
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in ("position_code", "title") if c not in header]
     unknown = [c for c in header if c and c not in TABLE_COLUMNS]
     if missing or unknown:
-        problems = [{"file": filename, "row": 1, "field": c, "message": N_("required column is missing")} for c in missing]
+        problems = [{"file": filename, "row": 1, "field": c,
+                     "message": N_("required column is missing")} for c in missing]
         problems += [{"file": filename, "row": 1, "field": c, "message": N_("unknown column")} for c in unknown]
-        raise Invalid(N_("{filename}: columns must be {table_columns}"), problems=problems, values={"filename": filename, "table_columns": ', '.join(TABLE_COLUMNS)})
+        raise Invalid(N_("{filename}: columns must be {table_columns}"), problems=problems,
+                      values={"filename": filename, "table_columns": ', '.join(TABLE_COLUMNS)})
     by_code: dict[str, SourcedPosition] = {}
     problems = []
     for number, raw in enumerate(rows[1:], start=2):
@@ -169,7 +173,8 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
                 pass
             record["competencies"].append({"code": cell.get("competency", ""), "level": level, "_row": number})
     if problems:
-        raise Invalid(N_("{filename}: {n_problems} problem(s); nothing imported"), problems=problems, values={"filename": filename, "n_problems": len(problems)})
+        raise Invalid(N_("{filename}: {n_problems} problem(s); nothing imported"), problems=problems,
+                      values={"filename": filename, "n_problems": len(problems)})
     return list(by_code.values())
 
 
@@ -520,7 +525,8 @@ def transfer(session: Session, user: User, position: Position, *, at: datetime |
     """
     version = position.approved
     if version is None:
-        raise Invalid(N_("position {position_code} has no approved version yet"), field="position", values={"position_code": position.code})
+        raise Invalid(N_("position {position_code} has no approved version yet"), field="position",
+                      values={"position_code": position.code})
     at = at or now()
     current = current_assignment(session, user)
     if current is not None:
@@ -529,7 +535,8 @@ def transfer(session: Session, user: User, position: Position, *, at: datetime |
         if as_utc(at) < as_utc(current.started_at):
             raise Invalid(N_("a transfer cannot take effect before the current position began"), field="at")
         if current.position_id == position.id:
-            raise Invalid(N_("{user_name} already holds {position_code}"), field="position", values={"user_name": user.name, "position_code": position.code})
+            raise Invalid(N_("{user_name} already holds {position_code}"), field="position",
+                          values={"user_name": user.name, "position_code": position.code})
         current.ended_at = at
     assignment = PositionAssignment(user_id=user.id, position_id=position.id, started_at=at, note=note)
     session.add(assignment)

@@ -128,7 +128,8 @@ def revise_proposal(session: Session, user: User, proposal: CompetencyProposal, 
             N_("proposal {proposal_id} is {proposal_state}; only its MDO's staff may edit it, and only as a draft or when returned"),
                         values={"proposal_id": proposal.id, "proposal_state": proposal.state})
     if record.get("code") != proposal.code:
-        raise Invalid(N_("the code of a proposal stays {proposal_code}"), field="code", values={"proposal_code": proposal.code})
+        raise Invalid(N_("the code of a proposal stays {proposal_code}"), field="code",
+                      values={"proposal_code": proposal.code})
     _check_record(session, record, proposal_id=proposal.id)
     proposal.record = record
     if area is not None:
@@ -152,7 +153,8 @@ def move(session: Session, user: User, proposal: CompetencyProposal, action: str
     if legal is None:
         allowed = sorted(a for (s, a) in MOVES if s == proposal.state)
         raise Invalid(N_("cannot {action} a proposal that is {proposal_state}; legal here: {value}"), field="action",
-                      values={"action": action, "proposal_state": proposal.state, "value": ', '.join(allowed) or 'nothing'})
+                      values={"action": action, "proposal_state": proposal.state,
+                              "value": ', '.join(allowed) or 'nothing'})
     if not _may(user, legal, proposal):
         raise Forbidden(N_("{action} needs the role {roles}") if user.role == COE_REVIEWER
                         else N_("{action} needs the role {roles} of the owning MDO"),
@@ -183,7 +185,8 @@ def get_proposal(session: Session, proposal_id: int) -> CompetencyProposal:
     """:raise NotFound: if there is no such proposal."""
     proposal = session.get(CompetencyProposal, proposal_id)
     if proposal is None:
-        raise NotFound(N_("no competency proposal {proposal_id}"), field="proposal", values={"proposal_id": proposal_id})
+        raise NotFound(N_("no competency proposal {proposal_id}"), field="proposal",
+                       values={"proposal_id": proposal_id})
     return proposal
 
 
@@ -203,7 +206,8 @@ def check_readable(user: User, proposal: CompetencyProposal) -> None:
     else:
         readable = True
     if not readable:
-        raise NotFound(N_("no competency proposal {proposal_id}"), field="proposal", values={"proposal_id": proposal.id})
+        raise NotFound(N_("no competency proposal {proposal_id}"), field="proposal",
+                       values={"proposal_id": proposal.id})
 
 
 def proposals_for(session: Session, user: User) -> list[CompetencyProposal]:

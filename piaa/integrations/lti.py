@@ -142,7 +142,8 @@ def _url(value: str | None, field: str, *, required: bool = True) -> str | None:
         return None
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise Invalid(N_("{field} must be an http(s) URL, got {value}"), field=field, values={"field": field, "value": repr(value)})
+        raise Invalid(N_("{field} must be an http(s) URL, got {value}"), field=field,
+                      values={"field": field, "value": repr(value)})
     return value
 
 
@@ -376,7 +377,8 @@ def login_redirect(session: Session, params: dict[str, str]) -> Any:
     target = params.get("target_link_uri") or ""
     launch_url = _launch_url()
     if target and urlparse(target).netloc and urlparse(target).netloc != urlparse(launch_url).netloc:
-        raise LaunchRefused(N_("target_link_uri {target} is not on this service"), code="bad_request", values={"target": repr(target)})
+        raise LaunchRefused(N_("target_link_uri {target} is not on this service"), code="bad_request",
+                            values={"target": repr(target)})
     request = _lti_request(params)
     storage = LaunchValueStorage(session)
     login = FlaskOIDCLogin(request, DatabaseToolConf(session),
@@ -433,7 +435,8 @@ def validate_launch(session: Session, params: dict[str, str]) -> tuple[LtiPlatfo
     except (LtiException, OIDCException) as exc:
         raise refusal_from(exc) from exc
     except Exception as exc:  # the platform's JWKS URL unreachable or not a key set
-        raise LaunchRefused(N_("The platform's keys could not be read: {exc}"), code="platform_keys", values={"exc": exc}) from exc
+        raise LaunchRefused(N_("The platform's keys could not be read: {exc}"), code="platform_keys",
+                            values={"exc": exc}) from exc
     launch.spend_nonce()
     platform = tool_conf.platform(claims["iss"], launch.get_client_id())
     return platform, claims
@@ -671,7 +674,8 @@ def answer_deep_link(session: Session, ticket: str, codes: list[str]) -> tuple[s
     chosen = {a.code: a for a in session.scalars(select(Assessment).where(Assessment.code.in_(codes)))}
     unknown = [c for c in codes if c not in chosen]
     if unknown:
-        raise Invalid(N_("No assessment has the code {unknown}."), field="assessment", values={"unknown": repr(unknown[0])})
+        raise Invalid(N_("No assessment has the code {unknown}."), field="assessment",
+                      values={"unknown": repr(unknown[0])})
     if session.execute(delete(LtiLaunchValue).where(LtiLaunchValue.key == _deep_link_key(ticket),
                                                     LtiLaunchValue.expires_at > now()),
                        execution_options={"synchronize_session": False}).rowcount != 1:

@@ -326,7 +326,8 @@ def add_webhook(session: Session, url: str, *, assessment_code: str | None = Non
     if assessment_code:
         assessment = session.scalar(select(Assessment).where(Assessment.code == assessment_code))
         if assessment is None:
-            raise NotFound(N_("no assessment {assessment_code}"), field="assessment", values={"assessment_code": repr(assessment_code)})
+            raise NotFound(N_("no assessment {assessment_code}"), field="assessment",
+                           values={"assessment_code": repr(assessment_code)})
     secret = secrets.token_hex(32)
     hook = Webhook(url=url, secret=secret, assessment_id=assessment.id if assessment else None, active=True,
                    created_at=now(), created_by_id=getattr(actor, "id", None))

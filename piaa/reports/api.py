@@ -66,7 +66,8 @@ def _when(body: dict, field: str) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(_text(body, field).replace("Z", "+00:00"))).astimezone(timezone.utc)
     except ValueError:
-        raise Invalid(N_("{field} must be an ISO 8601 time, got {value}"), field=field, values={"field": field, "value": repr(body.get(field))}) from None
+        raise Invalid(N_("{field} must be an ISO 8601 time, got {value}"), field=field,
+                      values={"field": field, "value": repr(body.get(field))}) from None
 
 
 def _scope() -> dict:

@@ -60,7 +60,8 @@ def read_learners(path: Path | str) -> MatchedLearners:
     path = Path(path)
     name = path.name
     if not path.is_file():
-        raise Invalid(N_("{name}: no such file"), problems=[{"file": name, "message": N_("no such file")}], values={"name": name})
+        raise Invalid(N_("{name}: no such file"), problems=[{"file": name, "message": N_("no such file")}],
+                      values={"name": name})
     fast = _read_arrow(path)
     if fast is None:
         fast = _read_typed(path)
@@ -212,7 +213,8 @@ def _read_as_text(path: Path) -> MatchedLearners:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         problems = [{"file": name, "row": 1, "field": c, "message": N_("column missing")} for c in missing]
-        raise Invalid(N_("{name} row 1: missing column(s) {missing}"), problems=problems, values={"name": name, "missing": ', '.join(missing)})
+        raise Invalid(N_("{name} row 1: missing column(s) {missing}"), problems=problems,
+                      values={"name": name, "missing": ', '.join(missing)})
 
     problems: list[dict] = []
     rows = np.arange(len(frame)) + 2  # header is row 1

@@ -93,7 +93,8 @@ def create_course(session: Session, *, code: str, title: str, provider: Organisa
                   competencies: dict[Competency, int], title_hi: str | None = None) -> Course:
     """A course of ``provider`` building ``competencies`` (competency -> target level 1..5)."""
     if provider.kind != PROVIDER:
-        raise Invalid(N_("{provider_name} is not a provider"), field="provider", values={"provider_name": provider.name})
+        raise Invalid(N_("{provider_name} is not a provider"), field="provider",
+                      values={"provider_name": provider.name})
     if not competencies:
         raise Invalid(N_("a course builds at least one competency"), field="competencies")
     course = Course(code=code, title=title, title_hi=title_hi, provider=provider, created_at=now())
@@ -210,7 +211,8 @@ def _officials_by_email(session: Session, emails: list[str], *, first_row: int, 
         problems.sort(key=lambda p: p["row"])
         first = problems[0]
         prefix = f"{filename} row {first['row']}" if filename else f"row {first['row']}"
-        raise Invalid(N_("{prefix}, field email: {message}"), problems=problems, values={"prefix": prefix, "message": first['message']})
+        raise Invalid(N_("{prefix}, field email: {message}"), problems=problems,
+                      values={"prefix": prefix, "message": first['message']})
     return [users[e] for e in wanted]
 
 

@@ -43,7 +43,8 @@ def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise Invalid(N_("{name} must be a date like 2026-04-01, got {raw}"), field=name, values={"name": name, "raw": repr(raw)}) from None
+        raise Invalid(N_("{name} must be a date like 2026-04-01, got {raw}"), field=name,
+                      values={"name": name, "raw": repr(raw)}) from None
 
 
 def _scope() -> dict:
@@ -114,7 +115,8 @@ def export(fmt: str):
     elif fmt == "csv":
         table = request.args.get("table", "providers")
         if table not in TABLES:
-            raise Invalid(N_("table must be one of {tables}, got {table}"), field="table", values={"tables": ', '.join(TABLES), "table": repr(table)})
+            raise Invalid(N_("table must be one of {tables}, got {table}"), field="table",
+                          values={"tables": ', '.join(TABLES), "table": repr(table)})
         body, mimetype, stem = table_csv(report, table).encode("utf-8"), "text/csv", table
     else:
         raise Invalid(N_("format must be pdf, xlsx or csv, got {fmt}"), field="format", values={"fmt": repr(fmt)})

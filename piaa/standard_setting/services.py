@@ -44,7 +44,8 @@ def get(session: Session, standard_setting_id: int) -> StandardSetting:
     """:raise NotFound: for an unknown id."""
     found = session.get(StandardSetting, standard_setting_id)
     if found is None:
-        raise NotFound(N_("standard setting {standard_setting_id} does not exist"), values={"standard_setting_id": standard_setting_id})
+        raise NotFound(N_("standard setting {standard_setting_id} does not exist"),
+                       values={"standard_setting_id": standard_setting_id})
     return found
 
 
@@ -58,7 +59,8 @@ def _panel_names(names) -> list[str]:
         raise Invalid(N_("name at least one panellist"), field="panellists")
     duplicate = next((n for n in cleaned if cleaned.count(n) > 1), None)
     if duplicate:
-        raise Invalid(N_("panellist {duplicate} is named twice"), field="panellists", values={"duplicate": repr(duplicate)})
+        raise Invalid(N_("panellist {duplicate} is named twice"), field="panellists",
+                      values={"duplicate": repr(duplicate)})
     return cleaned
 
 
@@ -82,7 +84,8 @@ def start(session: Session, assessment: Assessment, *, method: str, actor: User,
     :raise Conflict: for a bookmark setting without an active parameter set.
     """
     if method not in METHODS:
-        raise Invalid(N_("method must be one of {methods}, got {method}"), field="method", values={"methods": ', '.join(METHODS), "method": repr(method)})
+        raise Invalid(N_("method must be one of {methods}, got {method}"), field="method",
+                      values={"methods": ', '.join(METHODS), "method": repr(method)})
     names = _panel_names(panellists)
     chosen = _levels(levels)
     setting = StandardSetting(assessment_id=assessment.id, method=method, levels=chosen, current_round=1,
@@ -92,7 +95,8 @@ def start(session: Session, assessment: Assessment, *, method: str, actor: User,
         try:
             rp = float(rp)
         except (TypeError, ValueError):
-            raise Invalid(N_("the response probability must be a number, got {rp}"), field="rp", values={"rp": repr(rp)}) from None
+            raise Invalid(N_("the response probability must be a number, got {rp}"), field="rp",
+                          values={"rp": repr(rp)}) from None
         if not 0.0 < rp < 1.0:
             raise Invalid(N_("the response probability must be between 0 and 1, got {rp:g}"), field="rp",
                           values={"rp": rp})
@@ -105,7 +109,8 @@ def start(session: Session, assessment: Assessment, *, method: str, actor: User,
         setting.parameter_set_id = parameter_set.id
         setting.booklet = _booklet(session, assessment, parameter_set, rp)
         if len(setting.booklet) < len(chosen) + 1:
-            raise Invalid(N_("the booklet has {n_booklet} pages; {n_chosen} bookmarks need at least {value}"), field="levels",
+            raise Invalid(N_("the booklet has {n_booklet} pages; {n_chosen} bookmarks need at least {value}"),
+                          field="levels",
                           values={"n_booklet": len(setting.booklet), "n_chosen": len(chosen), "value": len(chosen) + 1})
     else:
         setting.items = _angoff_items(session, assessment)
@@ -156,7 +161,8 @@ def _angoff_items(session: Session, assessment: Assessment) -> list[int]:
 def _panellist(setting: StandardSetting, panellist_id: int) -> Panellist:
     found = next((p for p in setting.panellists if p.id == panellist_id), None)
     if found is None:
-        raise Invalid(N_("panellist {panellist_id} is not on this panel"), field="panellist", values={"panellist_id": panellist_id})
+        raise Invalid(N_("panellist {panellist_id} is not on this panel"), field="panellist",
+                      values={"panellist_id": panellist_id})
     return found
 
 
@@ -257,7 +263,8 @@ def next_round(session: Session, setting: StandardSetting, *, actor: User | None
     rated = session.scalar(select(Rating.id).where(Rating.standard_setting_id == setting.id,
                                                    Rating.round == setting.current_round).limit(1))
     if rated is None:
-        raise Conflict(N_("no panellist has rated in round {current_round} yet"), field="round", values={"current_round": setting.current_round})
+        raise Conflict(N_("no panellist has rated in round {current_round} yet"), field="round",
+                       values={"current_round": setting.current_round})
     setting.current_round += 1
     audit.record(session, "standard_setting.round_opened", actor=actor, subject_type="standard_setting",
                  subject_id=setting.id, data={"round": setting.current_round})

@@ -60,7 +60,8 @@ def _assessment_json(assessment: WorkplaceAssessment) -> dict[str, Any]:
 def _managed(assessment_id: int) -> WorkplaceAssessment:
     found = services.get_assessment(db.session, assessment_id)
     if not services.may_manage(current_user, found, db.session):
-        raise NotFound(N_("no workplace assessment {assessment_id}"), field="assessment", values={"assessment_id": assessment_id})
+        raise NotFound(N_("no workplace assessment {assessment_id}"), field="assessment",
+                       values={"assessment_id": assessment_id})
     return found
 
 

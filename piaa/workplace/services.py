@@ -101,7 +101,8 @@ def nominate(session: Session, assessment: WorkplaceAssessment, *, relation: str
     if assessment.closed_at is not None:
         raise Invalid(N_("this workplace assessment is closed"), field="assessment")
     if relation not in RELATIONS:
-        raise Invalid(N_("relation must be one of {relations}, got {relation}"), field="relation", values={"relations": ', '.join(RELATIONS), "relation": repr(relation)})
+        raise Invalid(N_("relation must be one of {relations}, got {relation}"), field="relation",
+                      values={"relations": ', '.join(RELATIONS), "relation": repr(relation)})
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or "@" not in email:
         raise Invalid(N_("a rater needs a name and an e-mail address"), field="email" if name else "name")
@@ -197,7 +198,8 @@ def create_rater_account(session: Session, rater: WorkplaceRater, *, password: s
     from piaa.accounts.services import create_user
 
     if rater.user_id is not None or session.scalar(select(User.id).where(User.email == rater.email)):
-        raise Conflict(N_("{rater_email} already has an account: sign in with it"), field="email", values={"rater_email": rater.email})
+        raise Conflict(N_("{rater_email} already has an account: sign in with it"), field="email",
+                       values={"rater_email": rater.email})
     user = create_user(session, email=rater.email, name=rater.name, role=WORKPLACE_RATER, password=password)
     for other in session.scalars(select(WorkplaceRater).where(WorkplaceRater.email == rater.email)):
         other.user_id = user.id
@@ -325,7 +327,8 @@ def get_assessment(session: Session, assessment_id: int) -> WorkplaceAssessment:
     """:raise NotFound: if there is no such round."""
     found = session.get(WorkplaceAssessment, assessment_id)
     if found is None:
-        raise NotFound(N_("no workplace assessment {assessment_id}"), field="assessment", values={"assessment_id": assessment_id})
+        raise NotFound(N_("no workplace assessment {assessment_id}"), field="assessment",
+                       values={"assessment_id": assessment_id})
     return found
 
 

@@ -340,7 +340,8 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     """
     def refer(source: str) -> str:
         if media_ref is None:
-            raise Invalid(N_("item {id} has media files; export it in a package"), field="media", values={"id": item['id']})
+            raise Invalid(N_("item {id} has media files; export it in a package"), field="media",
+                          values={"id": item['id']})
         return media_ref(source)
 
     if item["type"] == "matching" and item.get("gaps") and len(item["stem"]) != 1:

@@ -117,7 +117,8 @@ def get_agency(session: Session, organisation_id: int) -> Organisation:
     """:raise Invalid: if there is no agency with that id."""
     org = session.get(Organisation, organisation_id)
     if org is None or org.kind != AGENCY:
-        raise Invalid(N_("no assessment agency {organisation_id}"), field="organisation", values={"organisation_id": organisation_id})
+        raise Invalid(N_("no assessment agency {organisation_id}"), field="organisation",
+                      values={"organisation_id": organisation_id})
     return org
 
 

@@ -84,7 +84,8 @@ def parse_json_records(text: str, filename: str, fmt: str, key: str) -> list[Sou
                       values={"filename": filename, "msg": exc.msg, "lineno": exc.lineno}) from None
     if isinstance(data, dict):
         if data.get("format", fmt) != fmt:
-            raise Invalid(N_("{filename}: format must be {fmt}, got {format}"), field="format", values={"filename": filename, "fmt": fmt, "format": repr(data.get('format'))})
+            raise Invalid(N_("{filename}: format must be {fmt}, got {format}"), field="format",
+                          values={"filename": filename, "fmt": fmt, "format": repr(data.get('format'))})
         data = data.get(key)
     if not isinstance(data, list):
         raise Invalid(N_("{filename}: expected {{\"format\": \"{fmt}\", \"{key}\": [...]}}"), field=key,
@@ -106,7 +107,8 @@ def parse_competency_csv(text: str, filename: str = "competencies.csv") -> list[
         problems = [{"file": filename, "row": 1, "field": c, "message": N_("required column is missing")}
                     for c in missing]
         problems += [{"file": filename, "row": 1, "field": c, "message": N_("unknown column")} for c in unknown]
-        raise Invalid(N_("{filename}: header must be {csv_required}"), problems=problems, values={"filename": filename, "csv_required": ','.join(CSV_REQUIRED)})
+        raise Invalid(N_("{filename}: header must be {csv_required}"), problems=problems,
+                      values={"filename": filename, "csv_required": ','.join(CSV_REQUIRED)})
     reader.fieldnames = header
     records = []
     for row_number, row in enumerate(reader, start=2):
@@ -312,7 +314,8 @@ def search_competencies(session: Session, *, text: str | None = None,
         if competency_type not in COMPETENCY_TYPES:
             raise Invalid(N_("type must be one of {competency_types}, got {competency_type}"),
                           field="type",
-                          values={"competency_types": ', '.join(COMPETENCY_TYPES), "competency_type": repr(competency_type)})
+                          values={"competency_types": ', '.join(COMPETENCY_TYPES),
+                                  "competency_type": repr(competency_type)})
         query = query.where(Competency.type == competency_type)
     if text and text.strip():
         pattern = f"%{_escape_like(text.strip().lower())}%"

@@ -127,7 +127,8 @@ def require_creation_rights(bank: ItemBank, actor: User | None, state: str) -> N
     :raise Forbidden: if the actor may not author in this bank;
     :raise NotFound: if the actor may not even see it."""
     if state not in LOADABLE_STATES:
-        raise Invalid(N_("items are loaded as {loadable_states}, not {state}"), field="state", values={"loadable_states": ', '.join(LOADABLE_STATES), "state": repr(state)})
+        raise Invalid(N_("items are loaded as {loadable_states}, not {state}"), field="state",
+                      values={"loadable_states": ', '.join(LOADABLE_STATES), "state": repr(state)})
     if state == DRAFT:
         require_bank_role(actor, bank, AUTHOR)
     elif actor is not None and not can_read_bank(actor, bank):
@@ -272,7 +273,8 @@ def search_items(session: Session, bank: ItemBank, *, competency: str | None = N
         query = query.where(Item.level == level)
     if state:
         if state not in ITEM_STATES:
-            raise Invalid(N_("state must be one of {item_states}, got {state}"), field="state", values={"item_states": ', '.join(ITEM_STATES), "state": repr(state)})
+            raise Invalid(N_("state must be one of {item_states}, got {state}"), field="state",
+                          values={"item_states": ', '.join(ITEM_STATES), "state": repr(state)})
         query = query.where(Item.state == state)
     if item_type:
         get_item_type(item_type)

@@ -81,7 +81,8 @@ def check_move(action: str, source: str | None, actor: User | None, *, code: str
         raise Conflict(N_("item {code} is {state}: cannot {action} it to {target}") if target
                        else N_("item {code} is {state}: cannot {action} it"), field="state", values=values)
     if role_of(actor) not in move.roles:
-        raise Forbidden(N_("the role {role_of} may not {action} items"), values={"role_of": role_of(actor), "action": action})
+        raise Forbidden(N_("the role {role_of} may not {action} items"),
+                        values={"role_of": role_of(actor), "action": action})
     return move
 
 
@@ -154,13 +155,15 @@ def review_item(session: Session, item: Item, *, reviewer: User, decision: str,
     :raise Conflict: if the item is not in review.
     """
     if decision not in DECISIONS:
-        raise Invalid(N_("decision must be approve or return, got {decision}"), field="decision", values={"decision": repr(decision)})
+        raise Invalid(N_("decision must be approve or return, got {decision}"), field="decision",
+                      values={"decision": repr(decision)})
     comments = (comments or "").strip()
     if decision == RETURN and not comments:
         raise Invalid(N_("say what must change: a return needs comments"), field="comments")
     require_bank_role(reviewer, item.bank, REVIEWER)
     if item.state != IN_REVIEW:
-        raise Conflict(N_("item {item_code} is {item_state}, not in review"), field="state", values={"item_code": item.code, "item_state": item.state})
+        raise Conflict(N_("item {item_code} is {item_state}, not in review"), field="state",
+                       values={"item_code": item.code, "item_state": item.state})
     version = item.current
     if reviewer.id in (version.created_by_id, version.submitted_by_id):
         raise Forbidden(N_("you wrote or submitted version {version_number} of item {item_code}; another "

@@ -29,14 +29,16 @@ def _check_list(content: dict[str, Any], name: str, languages, stem_langs) -> li
             found.append(problem(where, N_("must be an object with id, text and optionally match_max")))
             continue
         if not isinstance(entry.get("id"), str) or not OPTION_ID.match(entry["id"]):
-            found.append(problem(f"{where}.id", N_("must be 1-64 letters, digits, - or _, got {id}"), {"id": repr(entry.get('id'))}))
+            found.append(problem(f"{where}.id", N_("must be 1-64 letters, digits, - or _, got {id}"),
+                                 {"id": repr(entry.get('id'))}))
         elif entry["id"] in seen:
             found.append(problem(f"{where}.id", N_("duplicate id {id}"), {"id": repr(entry['id'])}))
         seen.add(entry.get("id"))
         found += check_text(entry.get("text"), f"{where}.text", languages=languages, same_as=stem_langs)
         most = entry.get("match_max")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 0):
-            found.append(problem(f"{where}.match_max", N_("must be a whole number >= 0 (0: no limit), got {most}"), {"most": repr(most)}))
+            found.append(problem(f"{where}.match_max", N_("must be a whole number >= 0 (0: no limit), got {most}"),
+                                 {"most": repr(most)}))
     return found
 
 
@@ -69,7 +71,8 @@ class Matching(ItemType):
         else:
             for i, pair in enumerate(key):
                 if not (isinstance(pair, list) and len(pair) == 2 and pair[0] in sources and pair[1] in targets):
-                    found.append(problem(f"key[{i}]", N_("must be [source id, target id], got {pair}"), {"pair": repr(pair)}))
+                    found.append(problem(f"key[{i}]", N_("must be [source id, target id], got {pair}"),
+                                         {"pair": repr(pair)}))
             if len({tuple(p) for p in key if isinstance(p, list)}) != len(key):
                 found.append(problem("key", N_("names a pair twice")))
         if not isinstance(content.get("partial_credit"), bool):
@@ -95,7 +98,8 @@ class Matching(ItemType):
         for pair in answer:
             if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] in sources
                     and pair[1] in targets):
-                raise Invalid(N_("answer pair {pair} is not [source id, target id]"), field="answer", values={"pair": repr(pair)})
+                raise Invalid(N_("answer pair {pair} is not [source id, target id]"), field="answer",
+                              values={"pair": repr(pair)})
             pairs.append([pair[0], pair[1]])
         if len({tuple(p) for p in pairs}) != len(pairs):
             raise Invalid(N_("answer names a pair twice"), field="answer")
@@ -103,7 +107,8 @@ class Matching(ItemType):
         for identifier, most in limits.items():
             used = sum(identifier in p for p in pairs)
             if most and used > most:
-                raise Invalid(N_("{identifier} is used {used} times; at most {most}"), field="answer", values={"identifier": identifier, "used": used, "most": most})
+                raise Invalid(N_("{identifier} is used {used} times; at most {most}"), field="answer",
+                              values={"identifier": identifier, "used": used, "most": most})
         return pairs
 
     @classmethod

@@ -72,7 +72,8 @@ def check_text(value: Any, field: str, *, languages: Iterable[str] | None = None
     for lang, text in value.items():
         if lang not in allowed:
             found.append(problem(f"{field}.{lang}",
-                                 N_("language {lang} is not one of {allowed}"), {"lang": repr(lang), "allowed": ', '.join(allowed)}))
+                                 N_("language {lang} is not one of {allowed}"),
+                                 {"lang": repr(lang), "allowed": ", ".join(allowed)}))
         elif not isinstance(text, str) or not text.strip():
             found.append(problem(f"{field}.{lang}", N_("must be non-empty text")))
         elif not allow_markup and HTML_TAG.search(text):
@@ -107,7 +108,8 @@ def check_feedback(value: Any, languages: Iterable[str]) -> list[Problem]:
         if not isinstance(entry.get("value"), str):
             found.append(problem(f"{where}.value", N_("must be the outcome value that shows it")))
         if entry.get("when") not in (None, "correct", "incorrect"):
-            found.append(problem(f"{where}.when", N_("must be correct or incorrect, got {when}"), {"when": repr(entry['when'])}))
+            found.append(problem(f"{where}.when", N_("must be correct or incorrect, got {when}"),
+                                 {"when": repr(entry['when'])}))
         found += check_text(entry.get("text"), f"{where}.text", languages=languages)
     return found
 

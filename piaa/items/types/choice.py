@@ -22,7 +22,8 @@ def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_lang
         return [problem("options", N_("must be a list of options"))]
     found = []
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        found.append(problem("options", N_("needs {min_options} to {max_options} options, got {n_options}"), {"min_options": MIN_OPTIONS, "max_options": MAX_OPTIONS, "n_options": len(options)}))
+        found.append(problem("options", N_("needs {min_options} to {max_options} options, got {n_options}"),
+                             {"min_options": MIN_OPTIONS, "max_options": MAX_OPTIONS, "n_options": len(options)}))
     seen: set[str] = set()
     for i, option in enumerate(options):
         where = f"options[{i}]"
@@ -36,7 +37,8 @@ def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_lang
             found += check_text(option["html"], f"{where}.html", languages=languages, allow_markup=True)
         option_id = option.get("id")
         if not isinstance(option_id, str) or not OPTION_ID.match(option_id):
-            found.append(problem(f"{where}.id", N_("must be 1-16 letters, digits, - or _, got {option_id}"), {"option_id": repr(option_id)}))
+            found.append(problem(f"{where}.id", N_("must be 1-16 letters, digits, - or _, got {option_id}"),
+                                 {"option_id": repr(option_id)}))
         elif option_id in seen:
             found.append(problem(f"{where}.id", N_("duplicate option id {option_id}"), {"option_id": repr(option_id)}))
         else:
@@ -81,13 +83,15 @@ def check_option_id(content: dict[str, Any], answer: Any) -> str:
 def check_option_list(content: dict[str, Any], answer: Any) -> list[str]:
     ids = option_ids(content)
     if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
-        raise Invalid(N_("answer must be a list of option ids, got {answer}"), field="answer", values={"answer": repr(answer)})
+        raise Invalid(N_("answer must be a list of option ids, got {answer}"), field="answer",
+                      values={"answer": repr(answer)})
     unknown = [a for a in answer if a not in ids]
     if unknown:
         raise Invalid(N_("answer names unknown option(s) {unknown}; the options are {ids}"), field="answer",
                       values={"unknown": ', '.join(unknown), "ids": ', '.join(ids)})
     if len(set(answer)) != len(answer):
-        raise Invalid(N_("answer names an option twice: {answer}"), field="answer", values={"answer": str(list(answer))})
+        raise Invalid(N_("answer names an option twice: {answer}"), field="answer",
+                      values={"answer": str(list(answer))})
     return list(answer)
 
 
@@ -136,7 +140,8 @@ class MultipleResponse(ItemType):
         most = content.get("max_choices")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int)
                                  or not 1 <= most <= len(option_ids(content))):
-            found.append(problem("max_choices", N_("must be a whole number from 1 to the number of options, got {most}"), {"most": repr(most)}))
+            found.append(problem("max_choices",
+                                 N_("must be a whole number from 1 to the number of options, got {most}"), {"most": repr(most)}))
         key, ids = content.get("key"), option_ids(content)
         if not isinstance(key, list) or not key:
             found.append(problem("key", N_("must be a list of at least one option id, got {key}"), {"key": repr(key)}))

@@ -66,14 +66,16 @@ class Composite(ItemType):
                 found.append(problem(f"{where}.id", N_("must be a unique id, got {id}"), {"id": repr(part.get('id'))}))
             seen.add(part.get("id"))
             if part.get("type") not in PART_TYPES:
-                found.append(problem(f"{where}.type", N_("must be one of {part_types}, got {type}"), {"part_types": ', '.join(PART_TYPES), "type": repr(part.get('type'))}))
+                found.append(problem(f"{where}.type", N_("must be one of {part_types}, got {type}"),
+                                     {"part_types": ', '.join(PART_TYPES), "type": repr(part.get('type'))}))
                 continue
             if not isinstance(part.get("label"), str) or not part["label"].strip():
                 found.append(problem(f"{where}.label", N_("must be the text the stem refers to the part by")))
             points = part.get("points")
             if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) \
                     or points < 0:
-                found.append(problem(f"{where}.points", N_("must be a number >= 0, got {points}"), {"points": repr(points)}))
+                found.append(problem(f"{where}.points", N_("must be a number >= 0, got {points}"),
+                                     {"points": repr(points)}))
             if part.get("prompt") is not None:
                 found += check_text(part["prompt"], f"{where}.prompt", languages=languages)
             if part.get("inline") not in (None, True, False):
@@ -119,7 +121,8 @@ class Composite(ItemType):
             try:
                 checked[part_id] = _type_of(part).check_answer(part_content(part, content["stem"]), value)
             except Invalid as exc:
-                raise Invalid(N_("part {part_id}: {message}"), field="answer", values={"part_id": part_id, "message": exc.message}) from None
+                raise Invalid(N_("part {part_id}: {message}"), field="answer",
+                              values={"part_id": part_id, "message": exc.message}) from None
         return checked
 
     @classmethod

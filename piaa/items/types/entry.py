@@ -54,7 +54,8 @@ class TextEntry(ItemType):
                 found.append(problem(f"{where}.value", N_("must be non-empty text")))
                 continue
             if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0 < credit <= 1:
-                found.append(problem(f"{where}.credit", N_("must be a number in (0, 1], got {credit}"), {"credit": repr(credit)}))
+                found.append(problem(f"{where}.credit", N_("must be a number in (0, 1], got {credit}"),
+                                     {"credit": repr(credit)}))
             if not isinstance(content.get("case_sensitive"), bool) or \
                     not isinstance(content.get("collapse_spaces"), bool):
                 continue
@@ -78,7 +79,8 @@ class TextEntry(ItemType):
         if not isinstance(answer, str):
             raise Invalid(N_("answer must be text, got {answer}"), field="answer", values={"answer": repr(answer)})
         if len(answer) > MAX_TEXT_ANSWER:
-            raise Invalid(N_("answer is longer than {max_text_answer} characters"), field="answer", values={"max_text_answer": MAX_TEXT_ANSWER})
+            raise Invalid(N_("answer is longer than {max_text_answer} characters"), field="answer",
+                          values={"max_text_answer": MAX_TEXT_ANSWER})
         return answer
 
     @classmethod
@@ -106,7 +108,8 @@ class NumericEntry(ItemType):
             found.append(problem("key", N_("must be a number, got {key}"), {"key": repr(key)}))
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
                 or not math.isfinite(tolerance) or tolerance < 0:
-            found.append(problem("tolerance", N_("must be a number >= 0, got {tolerance}"), {"tolerance": repr(tolerance)}))
+            found.append(problem("tolerance", N_("must be a number >= 0, got {tolerance}"),
+                                 {"tolerance": repr(tolerance)}))
         unit = content.get("unit")
         if isinstance(unit, dict):
             found += check_text(unit, "unit", languages=languages)

@@ -66,11 +66,13 @@ class Hotspot(ItemType):
             shape, coords = area.get("shape"), area.get("coords")
             count = SHAPES.get(shape, -1)
             if count == -1:
-                found.append(problem(f"{where}.shape", N_("must be one of {shapes}, got {shape}"), {"shapes": ', '.join(SHAPES), "shape": repr(shape)}))
+                found.append(problem(f"{where}.shape", N_("must be one of {shapes}, got {shape}"),
+                                     {"shapes": ', '.join(SHAPES), "shape": repr(shape)}))
             elif not isinstance(coords, list) or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
                                                          for c in coords) \
                     or (count and len(coords) != count) or (not count and (len(coords) < 6 or len(coords) % 2)):
-                found.append(problem(f"{where}.coords", N_("do not fit a {shape}: {coords}"), {"shape": shape, "coords": repr(coords)}))
+                found.append(problem(f"{where}.coords", N_("do not fit a {shape}: {coords}"),
+                                     {"shape": shape, "coords": repr(coords)}))
             if area.get("label") is not None:
                 found += check_text(area["label"], f"{where}.label", languages=languages)
         key = content.get("key")
@@ -103,9 +105,11 @@ class Hotspot(ItemType):
         picked = [answer] if isinstance(answer, str) else answer
         if not isinstance(picked, list) or not all(isinstance(a, str) and a in ids for a in picked) \
                 or len(set(picked)) != len(picked):
-            raise Invalid(N_("answer must be area ids among {ids}, got {answer}"), field="answer", values={"ids": ', '.join(ids), "answer": repr(answer)})
+            raise Invalid(N_("answer must be area ids among {ids}, got {answer}"), field="answer",
+                          values={"ids": ', '.join(ids), "answer": repr(answer)})
         if content.get("max_choices") and len(picked) > content["max_choices"]:
-            raise Invalid(N_("at most {max_choices} areas may be picked"), field="answer", values={"max_choices": content['max_choices']})
+            raise Invalid(N_("at most {max_choices} areas may be picked"), field="answer",
+                          values={"max_choices": content['max_choices']})
         return picked
 
     @classmethod

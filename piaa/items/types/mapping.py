@@ -41,10 +41,12 @@ def check_mapping(content: dict[str, Any], choices: Iterable[str], most: int | N
         if choice not in known:
             found.append(problem(f"mapping.values.{choice}", N_("is not a choice of this item")))
         if not _finite(value):
-            found.append(problem(f"mapping.values.{choice}", N_("must be a number, got {value}"), {"value": repr(value)}))
+            found.append(problem(f"mapping.values.{choice}", N_("must be a number, got {value}"),
+                                 {"value": repr(value)}))
     for name in ("default", "lower_bound", "upper_bound"):
         if mapping.get(name) is not None and not _finite(mapping[name]):
-            found.append(problem(f"mapping.{name}", N_("must be a number, got {mapping}"), {"mapping": repr(mapping[name])}))
+            found.append(problem(f"mapping.{name}", N_("must be a number, got {mapping}"),
+                                 {"mapping": repr(mapping[name])}))
     if not found and best_total(mapping, choices, most) <= 0:
         found.append(problem("mapping", N_("no answer earns more than 0")))
     return found

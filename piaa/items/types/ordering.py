@@ -23,7 +23,8 @@ class Ordering(ItemType):
         key, ids = content.get("key"), option_ids(content)
         if not isinstance(key, list) or sorted(map(str, key)) != sorted(map(str, ids)) \
                 or len(set(map(str, key))) != len(key):
-            found.append(problem("key", N_("must list every option id once in the right order; options are {ids}, key is {key}"), {"ids": ids, "key": repr(key)}))
+            found.append(problem("key",
+                                 N_("must list every option id once in the right order; options are {ids}, key is {key}"), {"ids": ids, "key": repr(key)}))
         if not isinstance(content.get("partial_credit"), bool):
             found.append(problem("partial_credit", N_("must be true or false")))
         return found

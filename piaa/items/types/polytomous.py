@@ -33,7 +33,8 @@ class Polytomous(ItemType):
         distinct = sorted(set(credits))
         if credits and len(credits) == len(content.get("options") or []) \
                 and distinct != list(range(len(distinct))):
-            found.append(problem("options", N_("credits must run 0..K-1 without gaps, got {distinct}"), {"distinct": distinct}))
+            found.append(problem("options", N_("credits must run 0..K-1 without gaps, got {distinct}"),
+                                 {"distinct": distinct}))
         if credits and len(distinct) < 2:
             found.append(problem("options", N_("needs at least two different credits")))
         return found
