@@ -125,7 +125,7 @@ SITTING_STRINGS = (
     N_("Question {n} of {total}"), N_("Question {n}"), N_("Saving…"), N_("Saved"), N_("Not answered yet"),
     N_("Offline: {n} answer(s) waiting; they are sent as soon as the connection returns."),
     N_("Offline: your answer is kept on this device and sent when the connection returns."),
-    N_("Could not save: {message}"), N_("All answers saved"), N_("Time left"), N_("Time is up. Submitting…"),
+    N_("Could not save: {message}"), N_("Not saved"), N_("All answers saved"), N_("Time left"), N_("Time is up. Submitting…"),
     N_("5 minutes left"), N_("1 minute left"), N_("{n} minutes left"), N_("Flag for review"),
     N_("Previous"), N_("Next"), N_("Review answers"), N_("Clear answer"), N_("Answered"), N_("Flagged"), N_("Unanswered"),
     N_("Queued"), N_("Back to question"), N_("Submit"), N_("Loading the next question…"),
@@ -324,7 +324,8 @@ def _seconds(form: dict, field: str) -> int:
     try:
         minutes = float(raw)
     except ValueError:
-        raise Invalid(f"{field} must be a number of minutes, got {raw!r}", field=field) from None
+        raise Invalid(N_("{field} must be a number of minutes, got {raw}"), field=field,
+                      values={"field": field, "raw": repr(raw)}) from None
     return round(minutes * 60)
 
 

@@ -62,7 +62,7 @@ def rate(row_id: int):
     problem = None
     if refused is not None:  # beside the box, in plain words
         problem = _("Give whole points from 0 to {most}.", most=found.max_points) \
-            if refused.field == "points" else _(refused.message)
+            if refused.field == "points" else refused.in_language()
     body = found.content.get("body")
     # an imported question's pictures and formulas, from the server's allowlisted copy
     view = {"stem": pick(found.content.get("stem")), "stem_html": for_candidate(pick(body)) if body else None,

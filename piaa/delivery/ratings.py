@@ -116,8 +116,9 @@ def agreed_points(session: Session, attempt: Attempt) -> dict[int, float | None]
     for row in rows:
         where = standing(row, ratings[row.id], attempt.assessment)
         if where.needs:
-            raise Conflict(f"attempt {attempt.id} position {row.position} waits for its {where.needs} rating",
-                           code="awaiting_ratings")
+            raise Conflict(N_("attempt {attempt_id} position {position} waits for its {needs} rating"),
+                           code="awaiting_ratings",
+                           values={"attempt_id": attempt.id, "position": row.position, "needs": where.needs})
         found[row.id] = where.points
     return found
 
@@ -212,20 +213,20 @@ def task(session: Session, rater: User, row_id: int) -> RatingTask:
 def locate(session: Session, rater: User, row_id: int, lock: bool = False):
     row = session.get(AttemptItem, row_id)
     if row is None or not rated_by_people(row):
-        raise NotFound(f"no written answer {row_id}")
+        raise NotFound(N_("no written answer {row_id}"), values={"row_id": row_id})
     attempt = row.attempt
     if lock:
         from piaa.delivery.attempts import lock_attempt
 
         attempt = lock_attempt(session, attempt.id)
     if attempt.state != states.AWAITING_RATINGS:
-        raise NotFound(f"written answer {row_id} is not waiting for ratings")
+        raise NotFound(N_("written answer {row_id} is not waiting for ratings"), values={"row_id": row_id})
     if not _may_rate(rater, attempt.assessment):
         raise Forbidden(N_("this answer belongs to another agency's assessment"))
     ratings = _ratings_of(session, [row.id])[row.id]
     where = standing(row, ratings, attempt.assessment)
     if where.needs is None:
-        raise Conflict(f"written answer {row_id} has all its ratings", code="rated")
+        raise Conflict(N_("written answer {row_id} has all its ratings"), code="rated", values={"row_id": row_id})
     if any(r.rater_id == rater.id for r in ratings):
         raise Forbidden(N_("you have rated this answer already; another rater takes it from here"))
     return row, attempt, where
@@ -243,9 +244,11 @@ def record_rating(session: Session, rater: User, row_id: int, points: Any, comme
     try:
         value = int(str(points).strip())
     except ValueError:
-        raise Invalid(f"points must be a whole number from 0 to {top}, got {points!r}", field="points") from None
+        raise Invalid(N_("points must be a whole number from 0 to {top}, got {points}"), field="points",
+                      values={"top": top, "points": repr(points)}) from None
     if not 0 <= value <= top:
-        raise Invalid(f"points must be a whole number from 0 to {top}, got {value}", field="points")
+        raise Invalid(N_("points must be a whole number from 0 to {top}, got {value}"), field="points",
+                      values={"top": top, "value": value})
     rating = ResponseRating(attempt_item_id=row.id, rater_id=rater.id, round=where.needs, points=float(value),
                             comment=(comment or "").strip() or None, rated_at=now())
     session.add(rating)

@@ -260,8 +260,9 @@ def rescore(session: Session, attempt: Attempt, *, actor: Any, reason: str) -> A
     if not (reason or "").strip():
         raise Invalid(N_("say why the attempt is rescored"), field="reason")
     if attempt.state != states.SCORED:
-        raise Conflict(f"attempt {attempt.id} is {attempt.state}; only scored attempts are rescored",
-                       field="state")
+        raise Conflict(N_("attempt {attempt_id} is {attempt_state}; only scored attempts are rescored"),
+                       field="state",
+                       values={"attempt_id": attempt.id, "attempt_state": attempt.state})
     score = score_attempt(session, attempt, actor=actor, reason=reason.strip())
     issue_certificate_if_due(session, attempt)
     return score

@@ -64,7 +64,8 @@ def _int_arg(name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise Invalid(f"{name} must be a whole number, got {raw!r}", field=name) from None
+        raise Invalid(N_("{name} must be a whole number, got {raw}"), field=name,
+                      values={"name": name, "raw": repr(raw)}) from None
 
 
 # --- competency dictionary -----------------------------------------------------------------
@@ -286,7 +287,8 @@ def preview(item_id: int):
     found = services.get_item(db.session, item_id, _user())
     lang = request.args.get("lang", "en")
     if lang not in SUPPORTED_LANGUAGES:
-        raise Invalid(f"lang must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {lang!r}", field="lang")
+        raise Invalid(N_("lang must be one of {supported_languages}, got {lang}"), field="lang",
+                      values={"supported_languages": ', '.join(SUPPORTED_LANGUAGES), "lang": repr(lang)})
     view = services.candidate_view(found.current, lang, np.random.default_rng())
     return render_template("items/preview.html", item=found, view=view, lang=lang)
 

@@ -164,8 +164,10 @@ def test_numeric_entry_tolerance_is_absolute_and_inclusive():
     assert score(data, 0.36).credit == 0.0
     assert score(item("numeric_entry", key=100000), "1,00,000").credit == 1.0  # Indian grouping
     for bad in ("thirty", "nan", "inf", True, [30]):
-        with pytest.raises(Invalid, match="answer must be a"):
+        with pytest.raises(Invalid) as refused:
             score(data, bad)
+        # What to type, in plain words, about the answer box.
+        assert (refused.value.message, refused.value.field) == ("Type a number, such as 12 or 3.5.", "answer")
 
 
 @pytest.mark.parametrize("answer, credit", [

@@ -24,6 +24,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
 from piaa.items.exporters import qti3_graphic
 from piaa.items.importers.qti_content import BLANK, MATHML_NS
@@ -360,12 +361,14 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     """
     def refer(source: str) -> str:
         if media_ref is None:
-            raise Invalid(f"item {item['id']} has media files; export it in a package", field="media")
+            raise Invalid(N_("item {id} has media files; export it in a package"), field="media",
+                          values={"id": item['id']})
         return media_ref(source)
 
     if item["type"] == "matching" and item.get("gaps") and len(item["stem"]) != 1:
-        raise Invalid(f"gap item {item['id']} is written in {len(item['stem'])} languages; QTI gaps "
-                      "serve one sentence: export it as json", field="stem")
+        raise Invalid(N_("gap item {id} is written in {n_stem} languages; QTI gaps serve one sentence: "
+                         "export it as json"), field="stem",
+                      values={"id": item['id'], "n_stem": len(item['stem'])})
     (body_lang, markup), = (item.get("body") or {"en": None}).items()
     root = etree.Element(_q("qti-assessment-item"), nsmap={None: QTI3_NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{QTI3_NS} {ITEM_SCHEMA}")
@@ -554,8 +557,9 @@ def _composite_element(root: etree._Element, item: dict[str, Any], markup: str |
     choices where the stem's ``____ (label)`` stands, the others after the stem, and SCORE as
     the sum of the parts."""
     if len(item["stem"]) != 1:
-        raise Invalid(f"composite item {item['id']} is written in {len(item['stem'])} languages; its "
-                      "answer boxes serve one sentence: export it as json", field="stem")
+        raise Invalid(N_("composite item {id} is written in {n_stem} languages; its answer boxes serve one "
+                         "sentence: export it as json"), field="stem",
+                      values={"id": item['id'], "n_stem": len(item['stem'])})
     pieces = {}
     for part in item["parts"]:
         decl, interaction, _ = _part_pieces(part, item["stem"], refer)
@@ -834,7 +838,8 @@ def write_package(bank: dict[str, Any], items: list[dict[str, Any]], out: io.Buf
         except Invalid as exc:
             problems.append({"item": item["id"], "field": exc.field, "message": exc.message})
     if problems:
-        raise Invalid(f"{len(problems)} item(s) cannot be written as a QTI 3.0 package", problems=problems)
+        raise Invalid(N_("{n_problems} item(s) cannot be written as a QTI 3.0 package"), problems=problems,
+                      values={"n_problems": len(problems)})
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("imsmanifest.xml", manifest_xml(bank, items, {sha: path for sha, (path, _) in files.items()}))
         for item in items:

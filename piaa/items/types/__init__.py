@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types.associate import Associate, GraphicAssociate
 from piaa.items.types.association import Matching
 from piaa.items.types.base import LANGUAGES, META_FIELDS, ItemType, Problem, Score
@@ -33,8 +34,9 @@ def get_item_type(name: str) -> type[ItemType]:
     try:
         return ITEM_TYPES[name]
     except (KeyError, TypeError):
-        raise Invalid(f"unknown item type {name!r}; known types: {', '.join(ITEM_TYPES)}",
-                      field="type") from None
+        raise Invalid(N_("unknown item type {name}; known types: {item_types}"),
+                      field="type",
+                      values={"name": repr(name), "item_types": ', '.join(ITEM_TYPES)}) from None
 
 
 __all__ = ["ITEM_TYPES", "LANGUAGES", "META_FIELDS", "ItemType", "Problem", "Score", "get_item_type"]

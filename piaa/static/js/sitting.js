@@ -56,7 +56,7 @@
     status: null, items: [], byRef: {}, parts: {}, index: load("pos", 0), view: "loading", itemsLoaded: false,
     queue: load("queue", []), seqs: load("seqs", {}), signals: load("signals", []),
     online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
-    saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
+    saveState: {}, errors: {}, answerRefused: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
     acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false,
     holdTimer: null, heard: Date.now(), beating: null
   };
@@ -775,6 +775,9 @@
     input.value = item.answer === null || item.answer === undefined ? "" : String(item.answer);
     box.appendChild(input);
     if (c.unit) box.appendChild(el("span", {id: uid + "-unit"}, " " + c.unit));
+    var refusal = el("p", {"class": "error entry-error", id: id + "-error"});
+    refusal.hidden = true;
+    box.appendChild(refusal);
     function commit() {
       clearTimeout(timer);
       var value = input.value.trim() === "" ? null : input.value;
@@ -816,7 +819,7 @@
       break;
     }
     if (!replaced) s.queue.push(op);
-    delete s.errors[ref];
+    delete s.errors[ref]; delete s.answerRefused[ref];
     s.saveState[ref] = s.online ? "saving" : "queued";
     persist();
     renderSaveState();
@@ -928,7 +931,10 @@
       refreshStatus();
       return "retry";
     }
-    if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = error.message; }
+    if (op.op === "answer") {
+      s.saveState[op.ref] = "error"; s.errors[op.ref] = error.message;
+      s.answerRefused[op.ref] = error.field === "answer";  // said beside the answer box
+    }
     else alertText(error.message);
     if (status === 409) refreshStatus();
     if (op.op === "next" && error.code === "answer_final") loadItems();  // already moved on: show where the sitting is
@@ -984,9 +990,27 @@
     if (item.locked) note(t("This answer is final: it cannot be changed after moving on."));
     else if (state === "queued") note(t("Offline: your answer is kept on this device and sent when the connection returns."));
     else if (state === "saving") note(t("Saving…"));
+    else if (state === "error" && showBeside(item)) note(t("Not saved"));
     else if (state === "error") note(t("Could not save: {message}", {message: s.errors[item.ref]}));
     else if (state === "saved" && isAnswered(item)) note(t("Saved"));
     else note(t("Not answered yet"));
+    if (state !== "error") showBeside(null);
+  }
+  // A refused typed answer ("Type a number, such as 12 or 3.5.") is said under its box, which
+  // is marked invalid and described by it; true when there was such a box to say it beside.
+  function showBeside(item) {
+    var input = $("item").querySelector(".entry input"), refusal = $("item").querySelector(".entry-error");
+    if (!input || !refusal) return false;
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== refusal.id;
+    });
+    var wrong = item && s.answerRefused[item.ref];
+    refusal.textContent = wrong ? s.errors[item.ref] : "";
+    refusal.hidden = !wrong;
+    if (wrong) { input.setAttribute("aria-invalid", "true"); described.push(refusal.id); }
+    else input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", described.join(" "));
+    return Boolean(wrong);
   }
 
   function renderNavigator() {
