@@ -14,7 +14,6 @@ from piaa.accounts.models import ORGANISATION_KINDS, ROLES
 from piaa.delivery.assessments import PROCTORING_DEFAULTS
 from piaa.delivery.models import MODES, NAVIGATIONS, PURPOSES
 from piaa.delivery.timing import PAUSE_POLICIES
-from piaa.i18n import N_
 from piaa.i18n import lazy_gettext as _l
 from piaa.items.models import PROFICIENCY_LEVELS
 from piaa.items.types import LANGUAGES

@@ -62,12 +62,12 @@ def store_file(session: Session, attempt_id: int, user: User, ref: str, data: by
     if not data:
         raise Invalid(N_("the file is empty"), field="file")
     if len(data) > content["max_bytes"]:
-        raise Invalid(f"the file is {len(data)} bytes; this question takes at most {content['max_bytes']}",
-                      field="file")
+        raise Invalid(N_("the file is {size} bytes; this question takes at most {most}"), field="file",
+                      values={"size": len(data), "most": content["max_bytes"]})
     kind = sniff(data)
     if kind is None or kind not in content["accept"]:
-        raise Invalid(f"this question takes {', '.join(content['accept'])} files; this file is "
-                      f"{kind or 'none of those'}", field="file")
+        raise Invalid(N_("this question takes {accepted} files; this file is {kind}"), field="file",
+                      values={"accepted": ", ".join(content["accept"]), "kind": kind or N_("none of those")})
     sha = hashlib.sha256(data).hexdigest()
     held = session.scalar(select(ResponseFile.id).where(ResponseFile.attempt_item_id == row.id,
                                                         ResponseFile.sha256 == sha))
@@ -103,5 +103,5 @@ def file_for_rater(session: Session, rater: User, row_id: int) -> ResponseFile:
     found = session.scalar(select(ResponseFile).where(ResponseFile.attempt_item_id == row.id,
                                                       ResponseFile.sha256 == sha)) if sha else None
     if found is None:
-        raise NotFound(f"answer {row_id} has no file")
+        raise NotFound(N_("answer {row_id} has no file"), values={"row_id": row_id})
     return found

@@ -26,7 +26,7 @@ from typing import Any
 from lxml import etree
 
 from piaa.items.importers import qti_content
-from piaa.items.importers.qti import (SKIPPED_CONTENT, Declaration, Malformed, Scoring, Unsupported, _child,
+from piaa.items.importers.qti import (Declaration, Malformed, Scoring, Unsupported, _child,
                                       _children, _descendants, _lang, _name, _number, _pairs, _plain, _unprefix,
                                       _weights, choice_entry, pair_scoring, text_of)
 from piaa.items.types.associate import pair_name

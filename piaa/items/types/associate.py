@@ -15,6 +15,7 @@ from itertools import combinations
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types import mapping as weights
 from piaa.items.types.association import _check_list, _ids
 from piaa.items.types.base import ItemType, pick_text, problem
@@ -85,22 +86,26 @@ class Associate(ItemType):
     def check_answer(cls, content, answer):
         ids = cls.member_ids(content)
         if not isinstance(answer, (list, tuple)):
-            raise Invalid(f"answer must be a list of [id, id] pairs, got {answer!r}", field="answer")
+            raise Invalid(N_("answer must be a list of [id, id] pairs, got {answer}"), field="answer",
+                          values={"answer": repr(answer)})
         pairs = []
         for pair in answer:
             if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] in ids and pair[1] in ids
                     and pair[0] != pair[1]):
-                raise Invalid(f"answer pair {pair!r} is not two different ids among {', '.join(ids)}", field="answer")
+                raise Invalid(N_("answer pair {pair} is not two different ids among {ids}"), field="answer",
+                              values={"pair": repr(pair), "ids": ", ".join(ids)})
             pairs.append(sorted((pair[0], pair[1])))
         if len({pair_name(*p) for p in pairs}) != len(pairs):
-            raise Invalid("answer names a pair twice", field="answer")
+            raise Invalid(N_("answer names a pair twice"), field="answer")
         most = content.get("max_associations")
         if most and len(pairs) > most:
-            raise Invalid(f"answer makes {len(pairs)} pairs; at most {most}", field="answer")
+            raise Invalid(N_("answer makes {count} pairs; at most {most}"), field="answer",
+                          values={"count": len(pairs), "most": most})
         for member in content[cls.members]:
             used = sum(member["id"] in p for p in pairs)
             if member.get("match_max") and used > member["match_max"]:
-                raise Invalid(f"{member['id']} is in {used} pairs; at most {member['match_max']}", field="answer")
+                raise Invalid(N_("{member} is in {used} pairs; at most {most}"), field="answer",
+                              values={"member": member["id"], "used": used, "most": member["match_max"]})
         return pairs
 
     @classmethod

@@ -23,9 +23,10 @@ import math
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types import mapping as weights
 from piaa.items.types.association import Matching, entry_views
-from piaa.items.types.base import ItemType, check_text, pick_text, problem
+from piaa.items.types.base import ItemType, problem
 from piaa.items.types.hotspot import check_graphic, check_picture, inside, picture_view
 
 MAX_POINTS = 10
@@ -56,10 +57,11 @@ class GraphicOrder(ItemType):
         ids = [a["id"] for a in content["areas"]]
         if not isinstance(answer, list) or not all(isinstance(a, str) and a in ids for a in answer) \
                 or len(set(answer)) != len(answer):
-            raise Invalid(f"answer must be area ids among {', '.join(ids)} in order, each once, got {answer!r}",
-                          field="answer")
+            raise Invalid(N_("answer must be area ids among {ids} in order, each once, got {answer}"),
+                          field="answer", values={"ids": ", ".join(ids), "answer": repr(answer)})
         if len(answer) > len(content["key"]):
-            raise Invalid(f"answer orders {len(answer)} areas; at most {len(content['key'])}", field="answer")
+            raise Invalid(N_("answer orders {count} areas; at most {most}"), field="answer",
+                          values={"count": len(answer), "most": len(content["key"])})
         return answer
 
     @classmethod
@@ -146,19 +148,22 @@ class SelectPoint(ItemType):
             all(isinstance(c, (int, float)) for c in answer) else answer
         width, height = content["image"]["width"], content["image"]["height"]
         if not isinstance(points, list) or not points:
-            raise Invalid(f"answer must be a list of [x, y] points, got {answer!r}", field="answer")
+            raise Invalid(N_("answer must be a list of [x, y] points, got {answer}"), field="answer",
+                          values={"answer": repr(answer)})
         checked = []
         for point in points:
             if not (isinstance(point, list) and len(point) == 2
                     and all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
                             for c in point)):
-                raise Invalid(f"answer point {point!r} is not [x, y]", field="answer")
+                raise Invalid(N_("answer point {point} is not [x, y]"), field="answer", values={"point": repr(point)})
             x, y = float(point[0]), float(point[1])
             if not (0 <= x <= width and 0 <= y <= height):
-                raise Invalid(f"answer point {point!r} lies outside the {width}x{height} picture", field="answer")
+                raise Invalid(N_("answer point {point} lies outside the {width}x{height} picture"), field="answer",
+                              values={"point": repr(point), "width": width, "height": height})
             checked.append([x, y])
         if len(checked) > content["max_choices"]:
-            raise Invalid(f"answer marks {len(checked)} points; at most {content['max_choices']}", field="answer")
+            raise Invalid(N_("answer marks {count} points; at most {most}"), field="answer",
+                          values={"count": len(checked), "most": content["max_choices"]})
         return checked
 
     @classmethod

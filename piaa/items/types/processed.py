@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items import qti_processing as qp
 from piaa.items.types.base import Problem, Score, problem
 
@@ -74,8 +75,10 @@ def score(kind, content: dict[str, Any], answer: Any) -> Score:
                 responses[identifier] = kept.response_value(identifier, value)
             except (ValueError, TypeError):
                 declared = kept.declarations[identifier]
-                raise Invalid(f"answer {value!r} is not a {declared.cardinality} {declared.base_type} value "
-                              f"for {identifier}", field="answer") from None
+                raise Invalid(N_("answer {value} is not a {cardinality} {base_type} value for {identifier}"),
+                              field="answer", values={"value": repr(value), "cardinality": declared.cardinality,
+                                                      "base_type": declared.base_type,
+                                                      "identifier": identifier}) from None
     most = content["scoring"].get("maximum") or kept.maximum(drawn)
     earned = kept.score(responses, drawn)
     share = min(max(earned / most, 0.0), 1.0) if most > 0 else 0.0

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types import mapping as weights
 from piaa.items.types.base import ItemType, problem
 
@@ -79,11 +80,12 @@ class Slider(ItemType):
             except ValueError:
                 pass
         if not _number(answer):
-            raise Invalid(f"answer must be a number, got {answer!r}", field="answer")
+            raise Invalid(N_("answer must be a number, got {answer}"), field="answer", values={"answer": repr(answer)})
         match = next((v for v in stops(content) if math.isclose(answer, v, abs_tol=1e-9)), None)
         if match is None:
-            raise Invalid(f"answer {answer!r} is not a value of the slider ({content['lower']} to "
-                          f"{content['upper']} by {content['step']})", field="answer")
+            raise Invalid(N_("answer {answer} is not a value of the slider ({lower} to {upper} by {step})"),
+                          field="answer", values={"answer": repr(answer), "lower": content["lower"],
+                                                  "upper": content["upper"], "step": content["step"]})
         return int(match) if float(match).is_integer() else match
 
     @classmethod

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types.base import pick_text, problem
 from piaa.items.types.essay import ExtendedText
 from piaa.items.types.hotspot import check_picture
@@ -62,16 +63,17 @@ class FileUpload(ExtendedText):
     def check_answer(cls, content, answer):
         if not isinstance(answer, dict) or set(answer) != {"file", "name", "type", "size"} \
                 or not isinstance(answer["file"], str) or not SHA256.match(answer["file"]):
-            raise Invalid(f'answer must name an uploaded file: {{"file": sha256, "name", "type", "size"}}, '
-                          f"got {answer!r}", field="answer")
+            raise Invalid(N_('answer must name an uploaded file ("file", "name", "type", "size"), got {answer}'),
+                          field="answer", values={"answer": repr(answer)})
         if answer["type"] not in content["accept"]:
-            raise Invalid(f"a {answer['type']} file is not one this question takes ({', '.join(content['accept'])})",
-                          field="answer")
+            raise Invalid(N_("a {kind} file is not one this question takes ({accepted})"), field="answer",
+                          values={"kind": answer["type"], "accepted": ", ".join(content["accept"])})
         size = answer["size"]
         if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= content["max_bytes"]:
-            raise Invalid(f"the file is {size!r} bytes; at most {content['max_bytes']}", field="answer")
+            raise Invalid(N_("the file is {size} bytes; at most {most}"), field="answer",
+                          values={"size": repr(size), "most": content["max_bytes"]})
         if not isinstance(answer["name"], str) or len(answer["name"]) > 200:
-            raise Invalid("the file's name must be text of at most 200 characters", field="answer")
+            raise Invalid(N_("the file's name must be text of at most 200 characters"), field="answer")
         return dict(answer)
 
 
