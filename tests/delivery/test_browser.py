@@ -403,9 +403,10 @@ def test_a_composite_item_and_a_written_answer_in_a_sitting(live_server, page, s
     session.commit()
     check_in_and_start(page, live_server, candidate, make_window(assessment))
     attempt = the_attempt(session, candidate)
-    assert "____ (1)" in page.locator("#item .stem").inner_text()
+    # the inline part is a drop-down where its blank stood in the sentence
+    assert "____ (1)" not in page.locator("#item .stem").inner_text()
     expect(page.get_by_role("heading", name="Part 2")).to_be_visible()
-    page.get_by_label("section diary", exact=True).check()
+    page.locator("#item .stem").get_by_role("combobox", name="Part 1").select_option(label="section diary")
     wait_saved(page)
     page.get_by_role("textbox", name="Your answer").fill("dealing hand")
     page.get_by_role("textbox", name="Your answer").blur()

@@ -2,14 +2,14 @@
 live in the roles' JSON beside their English (``name_hi``, ``activities_hi``)
 
 Revision ID: position_hindi
-Revises: hindi_texts
+Revises: qtiparts_response_files
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "position_hindi"
-down_revision = "hindi_texts"
+down_revision = "qtiparts_response_files"
 branch_labels = None
 depends_on = None
 
