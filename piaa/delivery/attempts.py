@@ -16,7 +16,9 @@ seconds, so their reads are few and prepared once: an answer reads the token's h
 the attempt and the item in one locking statement (the item's version comes from the
 process's cache of frozen versions), and writes the contact and the answer outside the
 unit of work, as one statement on PostgreSQL (``piaa.delivery.writes``); a move to the next
-item writes the attempt, the item left and the next item's new row the same way.
+item writes the attempt, the item left and the next item's new row the same way. An
+answer carrying the move (``answer_and_advance``) costs what the move alone does: one lock,
+one read of the rows, one write of the answer, the move and the contact together.
 ``tests/delivery/test_performance_paths.py`` holds these counts.
 """
 from __future__ import annotations
@@ -589,6 +591,12 @@ def _row_by_ref(session: Session, attempt: Attempt, ref: str) -> AttemptItem:
     return row
 
 
+def _check_seq(seq: Any) -> None:
+    """:raise Invalid: if ``seq`` is not a positive whole number."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise Invalid(f"seq must be a whole number of at least 1, got {seq!r}", field="seq")
+
+
 def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer: Any,
                 seq: Any, client: ClientInfo | None = None) -> AnswerReceipt:
     """Store ``answer`` for the item ``ref`` if ``seq`` is newer than the stored one.
@@ -597,16 +605,32 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     :raise Conflict: if the attempt is not running, time is up, or the answer is final.
     :raise NotFound: if the attempt or item is not the caller's.
     """
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise Invalid(f"seq must be a whole number of at least 1, got {seq!r}", field="seq")
+    _check_seq(seq)
     attempt, row, version = lock_for_answer(session, attempt_id, user, ref)
     at = now()
     note_contact(session, attempt, at, client)
+    receipt, first = _take_answer(attempt, row, version, answer, seq, at)
+    write_rows(session, attempt, row)  # the contact and the answer
+    if first:
+        _flag_fast_answer(session, attempt, row, at)
+    session.flush()
+    return receipt
+
+
+def _take_answer(attempt: Attempt, row: AttemptItem, version: forms.VersionView, answer: Any, seq: int,
+                 at: datetime) -> tuple[AnswerReceipt, bool]:
+    """The rules of an answer to ``row`` of a locked attempt whose contact is booked: the
+    answer is set on the row (for the caller to write) if ``seq`` is newer than the stored
+    one. Returns the receipt and whether this is the row's first answer (then the caller
+    checks the reading time).
+
+    :raise Invalid: if the answer has the wrong shape.
+    :raise Conflict: if the attempt is not running, time is up, or the answer is final.
+    """
     if seq <= row.seq:
         if attempt.state != states.PAUSED:
             _require_running(attempt, at)  # a resend after submit or time-up is told so (409)
-        write_rows(session, attempt)
-        return AnswerReceipt(ref, row.seq, False)
+        return AnswerReceipt(row.ref, row.seq, False), False
     _require_running(attempt, at)
     if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
         raise Conflict(N_("this item is behind you: in this assessment answers are final once you "
@@ -619,11 +643,7 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     row.answer, row.seq, row.answered_at = stored, seq, at
     if first:
         row.first_answered_at = at
-    write_rows(session, attempt, row)  # the contact and the answer
-    if first:
-        _flag_fast_answer(session, attempt, row, at)
-    session.flush()
-    return AnswerReceipt(ref, seq, True)
+    return AnswerReceipt(row.ref, seq, True), first
 
 
 # Answers a client may send together: a whole form's answers queued during a dead link.
@@ -711,8 +731,10 @@ def answer_and_advance(session: Session, attempt_id: int, user: User, ref: str, 
                        client: ClientInfo | None = None
                        ) -> tuple[AnswerReceipt, Attempt, list[AttemptItem], int]:
     """The answer to the item ``ref`` and the move past it, in one unit of work (adaptive
-    and linear): ``save_answer`` then ``advance_and_show``, so the candidate's client answers
-    and gets the next item in one round trip instead of two.
+    and linear), so the candidate's client answers and gets the next item in one round trip
+    instead of two: the rules of ``save_answer`` and then of ``advance_and_show``, on one
+    read of the locked attempt and its rows, with the answer, the move and the contact
+    written together.
 
     Each half keeps its own rules, so the pair is as safe to resend as each call alone: a
     resent pair whose reply was lost finds the answer stored (``seq`` not newer: nothing
@@ -721,9 +743,40 @@ def answer_and_advance(session: Session, attempt_id: int, user: User, ref: str, 
     :raise Conflict: as ``save_answer`` or ``advance`` (free navigation has no next item);
         then neither the answer nor the move is made.
     """
-    receipt = save_answer(session, attempt_id, user, ref, answer, seq, client)
-    attempt, shown, answered = advance_and_show(session, attempt_id, user, ref, client)
-    return receipt, attempt, shown, answered
+    _check_seq(seq)
+    attempt, rows, at = _lock_and_read_rows(session, attempt_id, user, client)
+    row = _row_of(attempt, rows, ref)
+    version = forms.version_views(session, [row.version_id])[row.version_id]
+    receipt, first = _take_answer(attempt, row, version, answer, seq, at)
+    if first:
+        _flag_fast_answer(session, attempt, row, at)
+    if not shows_one_at_a_time(attempt):
+        raise Conflict(N_("this assessment has free navigation: go to any item directly"),
+                       code="free_navigation")
+    # A changed row is the current one (an answer behind is refused), which the move writes.
+    rows = _move(session, attempt, rows, row, at)
+    return receipt, attempt, visible_items(session, attempt, rows), answered_count(rows)
+
+
+def _lock_and_read_rows(session: Session, attempt_id: int, user: User, client: ClientInfo | None
+                        ) -> tuple[Attempt, list[AttemptItem], datetime]:
+    """The caller's attempt under its row lock, its contact booked, and all its rows (a
+    test's length: one read serves the lookups, θ and the count of answers)."""
+    attempt = lock_for_move(session, attempt_id, user)
+    at = now()
+    note_contact(session, attempt, at, client)
+    # The changes so far go to the database together with the rest, in one write.
+    with session.no_autoflush:
+        rows = list(session.scalars(_ROWS, {"attempt_id": attempt.id}))
+    return attempt, rows, at
+
+
+def _row_of(attempt: Attempt, rows: list[AttemptItem], ref: str) -> AttemptItem:
+    """:raise NotFound: if no row of ``rows`` has ``ref``."""
+    row = next((r for r in rows if r.ref == ref), None)
+    if row is None:
+        raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
+    return row
 
 
 def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
@@ -734,20 +787,26 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
                        code="free_navigation")
     at = now()
     note_contact(session, attempt, at, client)
-    # One read of every row (a test's length) serves the lookups, θ and the count below;
-    # the changes so far go to the database together with the rest, in one flush.
     with session.no_autoflush:
         rows = list(session.scalars(_ROWS, {"attempt_id": attempt.id}))
-    if ref is not None:
-        row = next((r for r in rows if r.ref == ref), None)
-        if row is None:
-            raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
-        if row.position < attempt.current_position or (row.locked_at and attempt.complete):
-            session.flush()
-            return attempt, rows
+    row = _row_of(attempt, rows, ref) if ref is not None else None
+    return attempt, _move(session, attempt, rows, row, at)
+
+
+def _move(session: Session, attempt: Attempt, rows: list[AttemptItem], left: AttemptItem | None,
+          at: datetime) -> list[AttemptItem]:
+    """Make the current item final and move on, on a locked attempt whose contact is booked;
+    ``left``: the row the client says it leaves (a retry of a move already made, that row
+    now behind, changes nothing). Writes the attempt, the item left and the next one's new
+    row; returns ``rows`` with the new row.
+
+    :raise Conflict: if the attempt is not running."""
+    if left is not None and (left.position < attempt.current_position or (left.locked_at and attempt.complete)):
+        session.flush()
+        return rows
     _require_running(attempt, at)
     if attempt.complete:
-        return attempt, rows
+        return rows
     current = next(r for r in rows if r.position == attempt.current_position)
     current.locked_at = at
     shown = None
@@ -761,7 +820,7 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
     if shown is not None:
         rows.append(shown)
     session.flush()  # whatever the move left to the unit of work (nothing, as a rule)
-    return attempt, rows
+    return rows
 
 
 def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,

@@ -79,6 +79,21 @@ def test_a_move_to_the_next_item_costs_two_reads_and_its_writes(app, session, ca
     assert run == ["SELECT"] * 2 + writes("UPDATE", "UPDATE", "INSERT"), run
 
 
+def test_an_answer_carrying_the_move_costs_what_the_move_alone_does(app, session, calibration, candidate,
+                                                                   make_assessment, make_window, clock):
+    sitting = adaptive_sitting(app, session, candidate, make_assessment, make_window)
+    ref = sitting.items()[0]["ref"]
+    clock.advance(seconds=30)  # a plausible reading time: no fast-answer flag to write
+    with statements() as run:
+        body = sitting.call("PUT", f"/attempts/{sitting.attempt_id}/responses/{ref}",
+                            {"answer": "B", "seq": 1, "next": True})
+    assert body["saved"] and body["items"] and body["items"][0]["ref"] != ref
+    # One read of the locked attempt and one of its rows serve the answer and the move; the
+    # attempt's contact and θ, the item answered and made final, the next item are written
+    # together (the answer's own lock and write, separate before, are gone).
+    assert run == ["SELECT"] * 2 + writes("UPDATE", "UPDATE", "INSERT"), run
+
+
 def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, make_assessment,
                                                       make_window, clock):
     window = make_window(make_assessment("loft"))
