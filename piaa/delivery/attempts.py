@@ -472,10 +472,11 @@ def _lay_out(session: Session, attempt: Attempt) -> None:
 
 def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
                        rows: list[AttemptItem] | None = None,
-                       presented_at: datetime | None = None) -> AttemptItem | None:
+                       presented_at: datetime | None = None,
+                       posterior=None) -> AttemptItem | None:
     """The row (not yet written) of the item for ``position``: a seeded pretest item or the
     one the adaptive policy selects; None when the pool has nothing left. ``rows``: the attempt's rows,
-    if already read."""
+    if already read; ``posterior``: of their answers, if already computed (``forms.answers_posterior``)."""
     assessment = attempt.assessment
     for entry in attempt.plan.get("pretest", []):
         if entry["position"] == position:
@@ -491,7 +492,7 @@ def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
     theta = attempt.theta_current if attempt.theta_current is not None else 0.0
     answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
     chosen, passed_over = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
-                                                     forms.attempt_rng(attempt, 1, position), answered)
+                                                     forms.attempt_rng(attempt, 1, position), answered, posterior)
     if passed_over:
         attempt.plan = {**plan, "passed_over": sorted(set(plan.get("passed_over", [])) | set(passed_over))}
     if chosen is None:
@@ -836,13 +837,15 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         score = get_item_type(version.item_type).score(version.content, current.answer)
         current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
     answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    # One posterior of the answers serves θ̂, the level's confidence and the next selection.
+    posterior = forms.answers_posterior(adaptive, answered)
     if current.scored:
-        attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered)
+        attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered, posterior)
     n_scored = sum(1 for r in rows if r.scored)
     rule = forms.stopping_rule(assessment)
     # The level decided with the assessment's confidence ends the test (after min_items).
     confidence = (None if rule.confidence is None
-                  else [forms.level_confidence(adaptive, assessment.cut_scores, answered)])
+                  else [forms.level_confidence(adaptive, assessment.cut_scores, answered, posterior)])
     pending_pretest = [e for e in attempt.plan.get("pretest", []) if e["position"] > current.position]
     stop = bool(rule.should_stop([n_scored], [attempt.se_current if attempt.se_current is not None
                                               else float("inf")], confidence)[0])
@@ -856,7 +859,7 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         attempt.plan = {**attempt.plan, "pretest": [
             {**e, "position": next_position} if e is entry else e for e in attempt.plan["pretest"]]}
     # Shown in this same response, so presented now (visible_items need not write again).
-    shown = _next_adaptive_row(session, attempt, next_position, rows, presented_at=at)
+    shown = _next_adaptive_row(session, attempt, next_position, rows, presented_at=at, posterior=posterior)
     if shown is None:
         attempt.complete = True
     else:
