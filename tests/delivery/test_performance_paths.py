@@ -114,6 +114,21 @@ def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, m
     assert last_used() > first
 
 
+def test_a_token_use_written_costs_its_update_alone(app, session, candidate, make_assessment, make_window,
+                                                    clock):
+    make_window(make_assessment("loft"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.call("GET", "/me/windows")
+    clock.advance(seconds=59)
+    with statements() as quiet:  # the last use is not yet due
+        sitting.call("GET", "/me/windows")
+    clock.advance(seconds=1)
+    with statements() as used:  # due: written and committed before the view runs
+        sitting.call("GET", "/me/windows")
+    # The commit of the last use does not make the request read its user again.
+    assert "UPDATE" not in quiet and used == ["UPDATE", *quiet], (quiet, used)
+
+
 def test_activating_a_parameter_set_reaches_selection_in_the_same_transaction(
         session, competency, calibration, operational, make_assessment):
     assessment = make_assessment("adaptive")
