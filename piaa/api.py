@@ -19,24 +19,36 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprin
 
 
 def openapi(summary: str, *, request: dict | None = None, responses: dict | None = None,
-            tags: list[str] | None = None, parameters: list[dict] | None = None) -> Callable:
+            tags: list[str] | None = None, parameters: list[dict] | None = None,
+            max_body_bytes: int | None = None,
+            request_problems: Callable[[Any], list[dict]] | None = None) -> Callable:
     """Document an API view; the document at /api/v1/openapi.json is built from these.
 
-    The query parameters documented here are also enforced: a value outside a parameter's
-    ``enum``, or not a whole number where an integer is documented, is refused (422) before
-    the view runs, so the document and the behaviour cannot drift apart.
+    What is documented here is also enforced before the view runs, so the document and the
+    behaviour cannot drift apart: the JSON body against the ``request`` schema
+    (``piaa.request_bodies``), and the query parameters: a value outside a parameter's
+    ``enum``, or not a whole number where an integer is documented, is refused (422).
+    ``max_body_bytes`` bounds what is read of the body below the service's own limit (413);
+    ``request_problems(body)`` adds an operation's own checks to a refusal (see ``BodySchema``).
     """
+    from piaa.request_bodies import BodySchema, check_request_body
+
     query = [p for p in parameters or [] if p.get("in") == "query"]
+    body = BodySchema(request, request_problems) if request else None
 
     def mark(view: Callable) -> Callable:
-        if query:
+        if query or body:
             inner = view
 
             @wraps(inner)
             def view(*args, **kwargs):
-                check_query(query)
+                if query:
+                    check_query(query)
+                if body:
+                    check_request_body(body, max_body_bytes)
                 return inner(*args, **kwargs)
 
+        view._request_body = body
         view._openapi = {"summary": summary, "request": request, "responses": responses or {},
                          "tags": tags or [], "parameters": parameters or []}
         return view
@@ -44,26 +56,44 @@ def openapi(summary: str, *, request: dict | None = None, responses: dict | None
     return mark
 
 
+def strict(properties: dict[str, Any], *required: str, **more: Any) -> dict[str, Any]:
+    """The schema of an object of exactly these fields (an unknown one is refused by name):
+    what a request body is, unless the operation says why it takes others."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False, **more}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
 def check_query(parameters: list[dict]) -> None:
     """:raise Invalid: if a query value breaks its documented schema (``enum``, integer with
-    ``minimum``/``maximum``); an empty value too, where the schema has no room for one."""
-    from piaa.errors import Invalid
+    ``minimum``/``maximum``), or a required one is missing, each problem named by its
+    parameter as a body's are by their path (``piaa.request_bodies``)."""
+    from piaa.request_bodies import body_refused
 
+    problems = []
     for parameter in parameters:
         name, schema = parameter["name"], parameter.get("schema", {})
         value = request.args.get(name)
         if value is None:
+            if parameter.get("required"):
+                problems.append({"field": name, "message": "is required"})
             continue
         if schema.get("type") == "integer":
             if not value.lstrip("-").isdigit() or len(value) > 18:
-                raise Invalid(f"{name} must be a whole number, got {value[:40]!r}", field=name)
+                problems.append({"field": name, "message": f"must be a whole number, got {value[:40]!r}"})
+                continue
             number = int(value)
             if number < schema.get("minimum", number) or number > schema.get("maximum", number):
-                raise Invalid(f"{name} must be between {schema.get('minimum', '-')} and "
-                              f"{schema.get('maximum', '-')}, got {number}", field=name)
+                problems.append({"field": name, "message": f"must be between {schema.get('minimum', '-')} "
+                                                           f"and {schema.get('maximum', '-')}, got {number}"})
         if "enum" in schema and value not in schema["enum"]:
-            raise Invalid(f"{name} must be one of {', '.join(map(str, schema['enum']))}, "
-                          f"got {value[:40]!r}", field=name)
+            problems.append({"field": name, "message": f"must be one of {', '.join(map(str, schema['enum']))}, "
+                                                       f"got {value[:40]!r}"})
+    if problems:
+        raise body_refused(problems)
+
+
 def request_object() -> dict[str, Any]:
     """The request's JSON body.
 

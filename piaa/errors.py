@@ -1,7 +1,7 @@
 """Domain errors raised by services, and how the web and API tiers show them."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 
 MAX_MESSAGE = 500
@@ -92,6 +92,14 @@ class Invalid(DomainError):
 
     status = 422
     code = "invalid"
+
+
+def json_path(parts: Iterable[Any]) -> str:
+    """Where a problem is in a JSON document: ``options[2].text.en``."""
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
 
 
 def format_problem(problem: dict[str, Any]) -> str:

@@ -5,7 +5,10 @@ data, then data that breaks the schema), and a time budget after which the rest 
 and said so. A case fails on a 5xx, on a status code or content type the document does not
 give for the operation (a success status must be listed by itself: ``default`` stands for the
 errors), on an error body not of the documented ``Error`` shape, and on data breaking the
-schema that is accepted. Beside it, every path is sent the methods it does not have: each
+schema that is accepted (a 2xx). Bodies breaking their schema are also sent to the ids that
+exist (the candidate's own attempt in progress, the bank, the item, ...) by each caller whose
+sound body was taken there, where a view that took its input by hand would act on them;
+generated ids mostly name nothing, and a 404 would prove nothing about the body. Beside it, every path is sent the methods it does not have: each
 answers a JSON 405 with ``Allow``.
 
 ``PIAA_FUZZ_EXAMPLES`` raises the number of examples (positive; negative is half of it) and
@@ -43,6 +46,8 @@ EXAMPLES = int(os.environ.get("PIAA_FUZZ_EXAMPLES", "3"))  # per operation, role
 # The whole run on 2 busy cores; what is left out past it is reported.
 BUDGET_S = float(os.environ.get("PIAA_FUZZ_BUDGET_S", "150"))
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Bodies breaking the schema sent to the ids that exist, by a caller whose sound body was taken.
+NEGATIVE_ON_EXISTING = max(EXAMPLES + 1, 4)
 
 
 @schemathesis.check
@@ -98,8 +103,12 @@ def world(app, session, make_user, candidate, proctor, bank, make_assessment, ma
 
 
 def _run(operation, mode, auth: dict, checks: list, failures: list, cases: Counter,
-         path_parameters: dict | None = None) -> None:
-    @settings(max_examples=EXAMPLES if mode is GenerationMode.POSITIVE else max(EXAMPLES // 2, 1),
+         path_parameters: dict | None = None, examples: int | None = None) -> bool:
+    """Run ``examples`` cases; whether any was answered 2xx."""
+    examples = examples or (EXAMPLES if mode is GenerationMode.POSITIVE else max(EXAMPLES // 2, 1))
+    succeeded = []
+
+    @settings(max_examples=examples,
               deadline=None, database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
@@ -107,13 +116,15 @@ def _run(operation, mode, auth: dict, checks: list, failures: list, cases: Count
         cases[mode.value] += 1
         try:
             # Each request in a context of its own, as in production (see IsolatedClient).
-            contextvars.Context().run(case.call_and_validate, headers=auth, checks=checks)
+            response = contextvars.Context().run(case.call_and_validate, headers=auth, checks=checks)
+            succeeded.append(200 <= response.status_code < 300)
         except BaseException as failure:  # noqa: B036  (schemathesis raises a group)
             if isinstance(failure, KeyboardInterrupt):
                 raise
             failures.append((operation.label, mode.value, str(failure).strip()[:1500]))
 
     run()
+    return any(succeeded)
 
 
 def test_every_operation_as_every_role_keeps_to_the_document(app, world):
@@ -128,14 +139,18 @@ def test_every_operation_as_every_role_keeps_to_the_document(app, world):
         # Generated ids mostly name nothing (404): one positive pass runs on the ids that exist.
         existing = {name: world.known[name] for name in re.findall(r"\{(\w+)\}", operation.path)
                     if name in world.known}
+        has_body = "requestBody" in operation.definition.raw
         for role, auth in callers.items():
             if time.perf_counter() - started > BUDGET_S:
                 left_out += 1
                 continue
             _run(operation, GenerationMode.POSITIVE, auth, POSITIVE_CHECKS, failures, cases)
-            if existing:
-                _run(operation, GenerationMode.POSITIVE, auth, POSITIVE_CHECKS, failures, cases, existing)
+            reaches_view = existing and _run(operation, GenerationMode.POSITIVE, auth, POSITIVE_CHECKS,
+                                             failures, cases, existing)
             _run(operation, GenerationMode.NEGATIVE, auth, NEGATIVE_CHECKS, failures, cases)
+            if reaches_view and has_body:  # a caller whose sound body was taken: now bad ones
+                _run(operation, GenerationMode.NEGATIVE, auth, NEGATIVE_CHECKS, failures, cases, existing,
+                     NEGATIVE_ON_EXISTING)
     elapsed = time.perf_counter() - started
     print(f"\nschemathesis: {len(operations)} operations x {len(callers)} callers, "
           f"{sum(cases.values())} cases ({dict(cases)}) in {elapsed:.1f} s; "
@@ -162,3 +177,23 @@ def test_every_path_answers_a_json_405_with_allow_for_a_method_it_lacks(app, wor
             if (response.status_code != 405 or not allowed <= allow or not response.is_json):
                 wrong.append((method, path, response.status_code, response.headers.get("Allow")))
     assert wrong == []
+
+
+def test_the_run_fails_when_a_body_breaking_its_schema_is_accepted(app, world):
+    """The negative check bites: with the body check switched off, the flag call's own view
+    takes ``{"flagged": <not a boolean>}`` as "not flagged" and answers 200, which must fail."""
+    from unittest import mock
+
+    from piaa.request_bodies import BodySchema
+
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    [operation] = [result.ok() for result in schema.get_all_operations()
+                   if result.ok().label == "POST /attempts/{attempt_id}/responses/{ref}/flag"]
+    existing = {"attempt_id": world.known["attempt_id"], "ref": world.known["ref"]}
+    candidate, failures = world.callers["candidate"], []
+    with mock.patch.object(BodySchema, "check", lambda self, body: None):
+        _run(operation, GenerationMode.NEGATIVE, candidate, NEGATIVE_CHECKS, failures, Counter(), existing, 8)
+    assert any("Schema-violating request accepted" in message for _, _, message in failures), failures
+    failures.clear()
+    _run(operation, GenerationMode.NEGATIVE, candidate, NEGATIVE_CHECKS, failures, Counter(), existing, 8)
+    assert failures == []

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, CANDIDATE, PROCTOR, PSYCHOMETRICIAN, Organisation, User
-from piaa.api import api_blueprint, openapi
+from piaa.api import api_blueprint, openapi, strict
 from piaa.clock import as_utc, now
 from piaa.delivery import assessments as assessment_service
 from piaa.delivery import attempts as attempt_service
@@ -90,6 +90,26 @@ def _int(value: Any, field: str) -> int:
     return value
 
 
+TEXT = {"type": "string"}
+REASON = {"type": "string", "maxLength": 1000, "description": "kept in the attempt's record"}
+ID = {"type": "integer", "minimum": 1}
+# The shapes an answer takes, by item type; which shape and which values fit the item is the
+# item type's rule (a 422 naming the answer). null clears a saved answer.
+ANSWER_SCHEMA = {
+    "description": "an option id (single choice, true/false, situational judgement, Likert, one "
+                   "hotspot area), true or false (true/false), text (text entry, extended text), a "
+                   "number or numeric text (numeric entry), a list of option or area ids (multiple "
+                   "response, ordering, hotspot), a list of [source id, target id] pairs "
+                   "(matching), an object of part id to that part's answer (composite), or null "
+                   "(clear the answer)",
+    "nullable": True,
+    "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
+              {"type": "array", "maxItems": 500, "items": {"anyOf": [
+                  {"type": "string"},
+                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}}]}},
+              {"type": "object", "maxProperties": 100}]}
+
+
 STATUS_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "state": {"type": "string"}, "deadline": {"type": "string", "nullable": True},
     "time_left_s": {"type": "number"}, "server_time": {"type": "string"},
@@ -139,9 +159,8 @@ def my_attempts():
 @api.post("/attempts")
 @role_required(CANDIDATE)
 @openapi("Open an attempt at a window (returns the open one if there is one)", tags=TAG_CANDIDATE,
-         request={"type": "object", "required": ["window_id"], "properties": {
-             "window_id": {"type": "integer"}, "access_code": {"type": "string"},
-             "language": {"type": "string", "enum": ["en", "hi"]}}},
+         request=strict({"window_id": ID, "access_code": TEXT,
+                         "language": {"type": "string", "enum": list(SUPPORTED_LANGUAGES)}}, "window_id"),
          responses={201: "the attempt: id, state, deadline, time_left_s, ...",
                     200: "the attempt already open at this window", 409: "window closed or attempts used"})
 def create_attempt():
@@ -198,9 +217,10 @@ def _unchanged(status: dict[str, Any], code: int):
 @api.post("/attempts/<int:attempt_id>/check-in")
 @role_required(CANDIDATE)
 @openapi("Check in: confirm identity, accept the rules, report the system check", tags=TAG_CANDIDATE,
-         request={"type": "object", "required": ["identity_confirmed", "rules_accepted"], "properties": {
-             "identity_confirmed": {"type": "boolean"}, "rules_accepted": {"type": "boolean"},
-             "system_check": {"type": "object"}}})
+         request=strict({"identity_confirmed": {"type": "boolean"}, "rules_accepted": {"type": "boolean"},
+                         "system_check": {"type": "object", "maxProperties": 50,
+                                          "description": "what the browser's system check found"}},
+                        "identity_confirmed", "rules_accepted"))
 def check_in(attempt_id: int):
     body = _body()
     attempt = attempt_service.candidate_attempt(db.session, attempt_id, _user())
@@ -249,10 +269,10 @@ def items(attempt_id: int):
          "changes nothing and returns the stored seq. Adaptive and linear: with next: true the "
          "answer is made final and the reply carries the next item, as POST .../next would "
          "(one round trip instead of two; resending the pair is safe)", tags=TAG_CANDIDATE,
-         request={"type": "object", "required": ["answer", "seq"], "properties": {
-             "answer": {}, "seq": {"type": "integer", "minimum": 1},
-             "next": {"type": "boolean", "default": False,
-                      "description": "also move on from this item (adaptive and linear only)"}}},
+         request=strict({"answer": ANSWER_SCHEMA, "seq": {"type": "integer", "minimum": 1},
+                         "next": {"type": "boolean", "default": False,
+                                  "description": "also move on from this item (adaptive and linear only)"}},
+                        "answer", "seq"),
          responses={200: "ref, seq (the stored one), saved (false: nothing changed); with next: "
                          "true also attempt: status (complete: true when the test is over) and "
                          "items: the next item (empty at the end)",
@@ -283,11 +303,15 @@ def save_response(attempt_id: int, ref: str):
          "of PUT .../responses/{ref}: its own seq, a seq not above the stored one changes nothing. "
          "Adaptive and linear: next names the item to move on from afterwards, as POST .../next",
          tags=TAG_CANDIDATE,
-         request={"type": "object", "required": ["answers"], "properties": {
+         # The shape of the batch is checked whole; each answer's own rules (its item, its seq
+         # of 1 or more, its value) are answered in its result, so one stale answer in a queue
+         # sent after a dead link costs the others nothing.
+         request=strict({
              "answers": {"type": "array", "minItems": 1, "maxItems": attempt_service.MAX_ANSWERS_PER_BATCH,
-                         "items": {"type": "object", "required": ["ref", "answer", "seq"], "properties": {
-                             "ref": {"type": "string"}, "answer": {}, "seq": {"type": "integer", "minimum": 1}}}},
-             "next": {"type": "string", "description": "the ref of the item to move on from"}}},
+                         "items": strict({"ref": TEXT, "answer": ANSWER_SCHEMA, "seq": {
+                             "type": "integer", "description": "1 or more (a lower one is refused in its result)"}},
+                             "ref", "answer", "seq")},
+             "next": {"type": "string", "description": "the ref of the item to move on from"}}, "answers"),
          responses={200: "results: one per answer, in order: {ref, seq, saved} or {ref, error: {code, "
                          "message}} (the others are saved all the same); attempt: status; with next, "
                          "items: the next item, or next_error: {code, message} if the move was refused",
@@ -315,7 +339,7 @@ def save_responses(attempt_id: int):
 @api.post("/attempts/<int:attempt_id>/responses/<ref>/flag")
 @role_required(CANDIDATE)
 @openapi("Flag an item for review (or unflag it)", tags=TAG_CANDIDATE,
-         request={"type": "object", "properties": {"flagged": {"type": "boolean"}}})
+         request=strict({"flagged": {"type": "boolean"}}))
 def flag_response(attempt_id: int, ref: str):
     row = attempt_service.set_flag(db.session, attempt_id, _user(), ref, _body().get("flagged") is True,
                                    _client())
@@ -327,7 +351,7 @@ def flag_response(attempt_id: int, ref: str):
 @role_required(CANDIDATE)
 @openapi("Adaptive and linear: make the current answer final and get the next item "
          "(θ is re-estimated and the stopping rule applied). Resending with the same ref is a no-op",
-         tags=TAG_CANDIDATE, request={"type": "object", "properties": {"ref": {"type": "string"}}},
+         tags=TAG_CANDIDATE, request=strict({"ref": TEXT}),
          responses={200: "attempt: status (complete: true when the test is over); items: the next item"})
 def next_item(attempt_id: int):
     ref = _body().get("ref")
@@ -349,17 +373,20 @@ def _attempt_key() -> str:
 @_heartbeat
 @openapi("Proctoring signals in a batch (sent with the heartbeat); answers with status and warnings, "
          "or 204 with no body when known names the status's version v and it is unchanged",
-         tags=TAG_CANDIDATE, request={"type": "object", "properties": {"events": {"type": "array", "items": {
-             "type": "object", "required": ["kind"], "properties": {
+         tags=TAG_CANDIDATE, request=strict({
+             "events": {"type": "array", "maxItems": proctoring.MAX_BATCH, "items": strict({
                  "kind": {"type": "string", "enum": list(proctoring.CLIENT_SIGNALS)},
-                 "at": {"type": "string"}, "data": {"type": "object"}}}},
-             "known": {"type": "string", "description": "the version v of the last status the client holds"}}},
+                 "at": {"type": "string", "format": "date-time", "description": "the browser's clock"},
+                 "data": {"type": "object", "maxProperties": proctoring.MAX_SIGNAL_DATA_KEYS}}, "kind")},
+             # The page sends null before its first status has arrived.
+             "known": {"type": "string", "nullable": True,
+                       "description": "the version v of the last status the client holds, if any"}}),
+         # A full batch of small signals is a few tens of kilobytes; nothing bigger is read.
+         max_body_bytes=SIGNALS_BODY_BYTES,
          responses={200: "stored: n (heartbeats are not stored); attempt: status (with warnings)",
                     204: "stored; the status is the version the client knows (time left in the "
                          "header X-PIAA-Time-Left)"})
 def signals(attempt_id: int):
-    # A full batch of small signals is a few tens of kilobytes; nothing bigger is read.
-    request.max_content_length = SIGNALS_BODY_BYTES
     body = _body()
     attempt, stored = proctoring.receive_signals(db.session, attempt_id, _user(), body.get("events", []), _client())
     status = _status(attempt)
@@ -428,7 +455,7 @@ def proctor_admit(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/warn")
 @role_required(PROCTOR, ADMIN)
 @openapi("Send a warning the candidate sees", tags=TAG_PROCTOR,
-         request={"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}},
+         request=strict({"message": {"type": "string", "minLength": 1, "maxLength": 500}}, "message"),
          responses={201: "id and message of the warning"})
 def proctor_warn(attempt_id: int):
     warning = proctoring.warn(db.session, _user(), attempt_id, _body().get("message"))
@@ -439,7 +466,7 @@ def proctor_warn(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/pause")
 @role_required(PROCTOR, ADMIN)
 @openapi("Pause the attempt", tags=TAG_PROCTOR,
-         request={"type": "object", "properties": {"reason": {"type": "string"}}})
+         request=strict({"reason": REASON}))
 def proctor_pause(attempt_id: int):
     attempt = proctoring.pause(db.session, _user(), attempt_id, _body().get("reason"))
     db.session.commit()
@@ -458,8 +485,8 @@ def proctor_resume(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/add-time")
 @role_required(PROCTOR, ADMIN)
 @openapi("Grant extra time", tags=TAG_PROCTOR,
-         request={"type": "object", "required": ["seconds", "reason"], "properties": {
-             "seconds": {"type": "integer"}, "reason": {"type": "string"}}})
+         request=strict({"seconds": {"type": "integer", "minimum": 1, "maximum": proctoring.MAX_EXTRA_TIME_S},
+                         "reason": REASON}, "seconds", "reason"))
 def proctor_add_time(attempt_id: int):
     body = _body()
     attempt = proctoring.add_time(db.session, _user(), attempt_id, body.get("seconds"), body.get("reason"))
@@ -470,9 +497,8 @@ def proctor_add_time(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/terminate")
 @role_required(PROCTOR, ADMIN)
 @openapi("Terminate with a reason code (answers so far are scored)", tags=TAG_PROCTOR,
-         request={"type": "object", "required": ["reason_code"], "properties": {
-             "reason_code": {"type": "string", "enum": list(proctoring.TERMINATION_REASONS)},
-             "note": {"type": "string"}}})
+         request=strict({"reason_code": {"type": "string", "enum": list(proctoring.TERMINATION_REASONS)},
+                         "note": {**REASON, "description": "required with reason_code other"}}, "reason_code"))
 def proctor_terminate(attempt_id: int):
     body = _body()
     attempt = proctoring.terminate(db.session, _user(), attempt_id, body.get("reason_code"), body.get("note"))
@@ -483,7 +509,7 @@ def proctor_terminate(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/void")
 @role_required(PROCTOR, ADMIN)
 @openapi("Void the attempt (it counts for nothing)", tags=TAG_PROCTOR,
-         request={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+         request=strict({"reason": REASON}, "reason"))
 def proctor_void(attempt_id: int):
     attempt = proctoring.void(db.session, _user(), attempt_id, _body().get("reason"))
     db.session.commit()
@@ -493,7 +519,7 @@ def proctor_void(attempt_id: int):
 @api.post("/proctor/attempts/<int:attempt_id>/notes")
 @role_required(PROCTOR, ADMIN)
 @openapi("Write an incident note", tags=TAG_PROCTOR,
-         request={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+         request=strict({"text": {"type": "string", "minLength": 1, "maxLength": 5000}}, "text"),
          responses={201: "id of the note"})
 def proctor_note(attempt_id: int):
     note = proctoring.incident_note(db.session, _user(), attempt_id, _body().get("text"))
@@ -532,14 +558,46 @@ def list_assessments():
 
 ASSESSMENT_FIELDS = ("title_hi", "se_target", "min_items", "max_items", "pretest_count",
                      "percent_cut_scores", "certifying_level", "navigation", "pause_policy",
-                     "proctoring", "languages", "exposure_k")
+                     "proctoring", "languages", "exposure_k", "confidence_threshold", "rating_tolerance")
+
+
+def _cuts(low: float, high: float, where: str) -> dict[str, Any]:
+    return {"type": "array", "minItems": 5, "maxItems": 5, "items": {"type": "number", "minimum": low, "maximum": high},
+            "description": f"where levels 1 to 5 begin ({where}), rising"}
+
+
+NULLABLE_LEVEL = {"type": "integer", "minimum": 1, "maximum": 5, "nullable": True}
+ASSESSMENT_SCHEMA = strict({
+    "code": {"type": "string", "minLength": 1, "maxLength": 64}, "title": {"type": "string", "minLength": 1},
+    "title_hi": {"type": "string", "nullable": True}, "competency": {**TEXT, "description": "competency code"},
+    "purpose": {"type": "string", "enum": list(assessment_service.PURPOSES)},
+    "mode": {"type": "string", "enum": list(assessment_service.MODES)},
+    "blueprint": {"type": "object", "description": "sub-area and level targets (checked by the service)"},
+    "time_limit_s": {"type": "integer", "minimum": 60, "maximum": 6 * 3600},
+    "cut_scores": _cuts(-6, 6, "θ"),
+    "percent_cut_scores": {**_cuts(0, 100, "percent correct"), "nullable": True},
+    "certifying_level": NULLABLE_LEVEL,
+    "navigation": {"type": "string", "enum": list(assessment_service.NAVIGATIONS)},
+    "pause_policy": {"type": "string", "enum": list(assessment_service.PAUSE_POLICIES)},
+    # Each setting of the proctoring policy, of its default's type (the service checks only the names).
+    "proctoring": strict({name: {"type": "boolean"} if isinstance(default, bool) else {"type": "number", "minimum": 0}
+                          for name, default in assessment_service.PROCTORING_DEFAULTS.items()}),
+    "languages": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(SUPPORTED_LANGUAGES)},
+                  "description": "en and any others"},
+    "exposure_k": {"type": "integer", "minimum": 1, "maximum": 20},
+    "se_target": {"type": "number", "minimum": 0, "maximum": 2, "nullable": True},
+    "min_items": {"type": "integer", "minimum": 1, "nullable": True},
+    "max_items": {"type": "integer", "minimum": 1, "nullable": True},
+    "pretest_count": {"type": "integer", "minimum": 0, "maximum": 20},
+    "confidence_threshold": {"type": "number", "minimum": 0.5, "maximum": 1},
+    "rating_tolerance": {"type": "number", "minimum": 0, "maximum": 100},
+    "bank_id": {**ID, "nullable": True},
+}, "code", "title", "competency", "purpose", "mode", "blueprint", "time_limit_s", "cut_scores")
 
 
 @api.post("/assessments")
 @role_required(ADMIN)
-@openapi("Define an assessment", tags=TAG_ADMIN, request={"type": "object", "required": [
-    "code", "title", "competency", "purpose", "mode", "blueprint", "time_limit_s", "cut_scores"]},
-         responses={201: "the assessment"})
+@openapi("Define an assessment", tags=TAG_ADMIN, request=ASSESSMENT_SCHEMA, responses={201: "the assessment"})
 def create_assessment():
     body = _body()
     bank = None
@@ -560,8 +618,8 @@ def create_assessment():
 @api.post("/assessments/<int:assessment_id>/forms")
 @role_required(ADMIN)
 @openapi("Assemble a fixed form (given item ids, or drawn by the blueprint disjoint from other forms)",
-         tags=TAG_ADMIN, request={"type": "object", "properties": {"item_ids": {"type": "array"},
-                                                                   "seed": {"type": "integer", "minimum": 0}}},
+         tags=TAG_ADMIN, request=strict({"item_ids": {"type": "array", "minItems": 1, "maxItems": 500, "items": ID},
+                                         "seed": {"type": "integer", "minimum": 0}}),
          responses={201: "number of the form and how many items it holds"})
 def assemble_form(assessment_id: int):
     import numpy as np
@@ -583,11 +641,10 @@ def assemble_form(assessment_id: int):
 @api.post("/cohorts")
 @role_required(ADMIN)
 @openapi("Create a cohort with its course, provider and members", tags=TAG_ADMIN,
-         request={"type": "object", "required": ["name"], "properties": {
-             "name": {"type": "string"}, "course": {"type": "string"}, "provider": {"type": "string"},
-             "members": {"type": "array", "items": {"type": "object", "properties": {
-                 "email": {"type": "string"}, "time_factor": {"type": "number"}}}},
-             "csv": {"type": "string", "description": "email,time_factor rows instead of members"}}},
+         request=strict({
+             "name": {"type": "string", "minLength": 1}, "course": TEXT, "provider": TEXT,
+             "members": {"type": "array", "items": strict({"email": TEXT, "time_factor": {"type": "number"}}, "email")},
+             "csv": {"type": "string", "description": "email,time_factor rows instead of members"}}, "name"),
          responses={201: "id, name and member count of the cohort"})
 def create_cohort():
     body = _body()
@@ -621,12 +678,13 @@ def _when(value: Any, field: str) -> datetime:
 @api.post("/windows")
 @role_required(ADMIN)
 @openapi("Open an assessment to a cohort between two times", tags=TAG_ADMIN,
-         request={"type": "object", "required": ["assessment_id", "cohort_id", "opens_at", "closes_at"],
-                  "properties": {"assessment_id": {"type": "integer"}, "cohort_id": {"type": "integer"},
-                                 "opens_at": {"type": "string"}, "closes_at": {"type": "string"},
-                                 "name": {"type": "string"}, "access_code": {"type": "string"},
-                                 "max_attempts": {"type": "integer"},
-                                 "proctors": {"type": "array", "items": {"type": "string"}}}},
+         request=strict({"assessment_id": ID, "cohort_id": ID,
+                         "opens_at": {"type": "string", "format": "date-time"},
+                         "closes_at": {"type": "string", "format": "date-time"},
+                         "name": {"type": "string", "maxLength": 200}, "access_code": TEXT,
+                         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 10},
+                         "proctors": {"type": "array", "items": {**TEXT, "description": "a proctor's e-mail"}}},
+                        "assessment_id", "cohort_id", "opens_at", "closes_at"),
          responses={201: "id and name of the window"})
 def create_window():
     from piaa.delivery.models import Cohort
@@ -654,8 +712,7 @@ def create_window():
 @api.post("/attempts/<int:attempt_id>/rescore")
 @role_required(PSYCHOMETRICIAN, ADMIN)
 @openapi("Rescore a scored attempt with the active parameters (recorded with its reason)",
-         tags=TAG_ADMIN, request={"type": "object", "required": ["reason"],
-                                  "properties": {"reason": {"type": "string"}}})
+         tags=TAG_ADMIN, request=strict({"reason": {"type": "string", "minLength": 1}}, "reason"))
 def rescore(attempt_id: int):
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:

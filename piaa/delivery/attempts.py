@@ -547,7 +547,7 @@ def candidate_item(attempt: Attempt, row: AttemptItem, language: str | None = No
     if version is None:
         version = forms.VersionView(row.item.type, row.version.content)
     kind = get_item_type(version.item_type)
-    content = kind.candidate_view(version.content, language or attempt.language,
+    content = kind.candidate_view(forms.row_content(attempt, row, version), language or attempt.language,
                                   forms.attempt_rng(attempt, 2, row.position))
     return {"ref": row.ref, "position": row.position, "content": content, "answer": row.answer,
             "seq": row.seq, "flagged": row.flagged, "locked": row.locked_at is not None}
@@ -639,7 +639,7 @@ def _take_answer(attempt: Attempt, row: AttemptItem, version: forms.VersionView,
     if row.locked_at is not None:
         raise Conflict(N_("this answer is final"), code="answer_final")
     kind = get_item_type(version.item_type)
-    stored = None if answer is None else kind.check_answer(version.content, answer)
+    stored = None if answer is None else kind.check_answer(forms.row_content(attempt, row, version), answer)
     first = row.first_answered_at is None and stored is not None
     row.answer, row.seq, row.answered_at = stored, seq, at
     if first:
@@ -834,7 +834,7 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         adaptive = forms.adaptive_pool(session, assessment)
     if current.scored:
         version = forms.version_views(session, [current.version_id], adaptive)[current.version_id]
-        score = get_item_type(version.item_type).score(version.content, current.answer)
+        score = get_item_type(version.item_type).score(forms.row_content(attempt, current, version), current.answer)
         current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
     answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
     # One posterior of the answers serves θ̂, the level's confidence and the next selection.

@@ -34,6 +34,7 @@ from piaa.delivery.models import ADAPTIVE, FIXED, Assessment, Attempt, AttemptIt
 from piaa.delivery.parameters import (TRANSACTION_POOLS, active_parameter_set_id, forget_active_sets,
                                      parameter_rows, stack_rows)
 from piaa.errors import Conflict, Invalid
+from piaa.items import item_models
 from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
 from piaa.process_cache import ProcessCache
@@ -434,3 +435,14 @@ def adaptive_pretest_positions(assessment: Assessment, n_pretest: int,
 
 def is_adaptive(assessment: Assessment) -> bool:
     return assessment.mode == ADAPTIVE
+
+
+def row_content(attempt: Attempt, row: AttemptItem, version: VersionView) -> dict:
+    """The content the attempt works on for ``row``: an item model's own instance (drawn once,
+    seeded from the attempt's seed and the item, and kept on the row so the scored instance
+    can be shown again), else the version's content."""
+    content, instance = item_models.attempt_content(version.content, version.item_type, row.instance,
+                                                    [attempt.seed, row.item_id])
+    if instance is not None and row.instance is None:
+        row.instance = instance
+    return content

@@ -332,6 +332,9 @@ class AttemptItem(db.Model):
     credit: Mapped[float | None] = mapped_column(Float)
     max_credit: Mapped[float | None] = mapped_column(Float)
     category: Mapped[int | None] = mapped_column(Integer)
+    # An item model's instance drawn for this attempt (piaa.items.item_models): its template
+    # values and correct responses, what the candidate saw and the answer was scored on.
+    instance: Mapped[dict | None] = mapped_column(JSON)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     item: Mapped[Item] = relationship()

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, object_session
 from piaa import audit
 from piaa.clock import now
 from piaa.delivery import states
-from piaa.delivery.forms import version_views
+from piaa.delivery.forms import row_content, version_views
 from piaa.delivery.models import CLASSICAL, EAP, Attempt, AttemptItem, AttemptScore
 from piaa.delivery.parameters import active_parameter_set, parameter_rows, stack_rows
 from piaa.errors import Conflict, Invalid
@@ -75,13 +75,14 @@ def score_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
             score = kind.rated(version.content, rated.get(row.id))
             row.credit, row.max_credit, row.category = score.credit, score.max_credit, score.category
             continue
+        content = row_content(attempt, row, version)  # an item model's instance for this attempt
         try:
-            score = kind.score(version.content, row.answer)
+            score = kind.score(content, row.answer)
         except Invalid:
             # An answer stored under an earlier version's shape: it earns nothing, visibly.
             log.warning("attempt %s position %s: stored answer no longer fits; scored 0",
                         attempt.id, row.position)
-            score = kind.score(version.content, None)
+            score = kind.score(content, None)
         row.credit, row.max_credit, row.category = score.credit, score.max_credit, score.category
     session.flush()
     return rows

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, ANALYST, COE_REVIEWER, MDO_LEADERSHIP, MDO_STAFF, Organisation
-from piaa.api import api_blueprint, iso_time, openapi, request_object
+from piaa.api import api_blueprint, iso_time, openapi, request_object, strict
 from piaa.errors import Invalid
 from piaa.extensions import db
 from piaa.i18n import N_
@@ -26,29 +26,28 @@ from .views import FLOW_READERS, POSITION_READERS, own_mdo
 api = api_blueprint("frac_api", __name__)
 POSITIONS, FLOW, GAPS = ["FRAC positions"], ["CoE competency flow"], ["gap maps"]
 
-LEVELS_SCHEMA = {"type": "array", "minItems": 5, "maxItems": 5, "items": {
-    "type": "object", "required": ["level", "descriptor"],
-    "properties": {"level": {"type": "integer", "minimum": 1, "maximum": 5}, "label": {"type": "string"},
-                   "descriptor": {"type": "string"}}}}
-RECORD_SCHEMA = {"type": "object", "required": ["code", "name", "type", "levels"], "properties": {
-    "code": {"type": "string"}, "name": {"type": "string"}, "name_hi": {"type": "string"},
+TEXT, LEVEL = {"type": "string"}, {"type": "integer", "minimum": 1, "maximum": 5}
+OPTIONAL_TEXT = {"type": "string", "nullable": True}
+LEVELS_SCHEMA = {"type": "array", "minItems": 5, "maxItems": 5, "items": strict(
+    {"level": LEVEL, "label": TEXT, "descriptor": TEXT}, "level", "descriptor")}
+RECORD_SCHEMA = strict({
+    "code": TEXT, "name": TEXT, "name_hi": TEXT,
     "type": {"type": "string", "enum": ["behavioural", "functional", "domain"]},
-    "description": {"type": "string"}, "area": {"type": "string", "description": "competency area"},
-    "levels": LEVELS_SCHEMA}}
-MOVE_SCHEMA = {"type": "object", "required": ["action"], "properties": {
+    "description": TEXT, "area": {**TEXT, "description": "competency area"},
+    "levels": LEVELS_SCHEMA}, "code", "name", "type", "levels")
+MOVE_SCHEMA = strict({
     "action": {"type": "string", "enum": sorted({a for _, a in proposal_service.MOVES})},
-    "comment": {"type": "string", "description": "required to return or send back"}}}
-POSITION_FILE_SCHEMA = {"type": "object", "required": ["positions"], "properties": {
+    "comment": {"type": "string", "description": "required to return or send back"}}, "action")
+# The file's form (what GET /positions/{id} and the export give, title_hi null where none).
+POSITION_FILE_SCHEMA = strict({
     "format": {"type": "string", "enum": [position_service.POSITION_FORMAT]},
     "mdo": {"type": "string", "description": "the MDO's name (administrators; staff import for their own MDO)"},
-    "positions": {"type": "array", "items": {"type": "object", "required": ["code", "title", "competencies"],
-                                             "properties": {
-        "code": {"type": "string"}, "title": {"type": "string"}, "title_hi": {"type": "string"},
-        "description": {"type": "string"},
-        "roles": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}, "activities": {"type": "array", "items": {"type": "string"}}}}},
-        "competencies": {"type": "array", "items": {"type": "object", "required": ["code", "level"], "properties": {
-            "code": {"type": "string"}, "level": {"type": "integer", "minimum": 1, "maximum": 5}}}}}}}}}
+    "positions": {"type": "array", "items": strict({
+        "code": TEXT, "title": TEXT, "title_hi": OPTIONAL_TEXT, "description": OPTIONAL_TEXT,
+        "roles": {"type": "array", "items": strict({"name": TEXT, "activities": {"type": "array", "items": TEXT}},
+                                                   "name")},
+        "competencies": {"type": "array", "items": strict({"code": TEXT, "level": LEVEL}, "code", "level")}},
+        "code", "title", "competencies")}}, "positions")
 
 
 # --- positions ---------------------------------------------------------------------------------

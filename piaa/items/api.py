@@ -5,10 +5,11 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from piaa.accounts.auth import role_required
-from piaa.api import api_blueprint, openapi
+from piaa.api import api_blueprint, openapi, strict
 from piaa.errors import Invalid
 from piaa.extensions import db
 from piaa.items import services
+from piaa.items.bank_format import item_fields, item_problems
 from piaa.items.models import ITEM_STATES
 from piaa.items.types import ITEM_TYPES
 from piaa.items.views import AUTHORS, BANK_READERS, DICTIONARY_READERS, REVIEWERS
@@ -16,18 +17,27 @@ from piaa.i18n import N_
 
 api = api_blueprint("items_api", __name__)
 
-ITEM_SCHEMA = {
-    "type": "object", "required": ["id", "type", "competency", "level", "stem"],
-    "description": "One item in the bank format (see item_banks/README): id, type, competency, level, "
-                   "sub_area, stem, options, key, partial_credit, accepted, case_sensitive, "
-                   "collapse_spaces, tolerance, unit, rationale, reference.",
-    "properties": {"id": {"type": "string"}, "type": {"type": "string", "enum": list(ITEM_TYPES)},
-                   "competency": {"type": "string"}, "level": {"type": "integer", "minimum": 1, "maximum": 5},
-                   "stem": {"type": "object", "additionalProperties": {"type": "string"}}},
-}
-REVIEW_SCHEMA = {"type": "object", "required": ["decision"],
-                 "properties": {"decision": {"type": "string", "enum": ["approve", "return"]},
-                                "comments": {"type": "string"}}}
+ITEM_SCHEMA = strict({
+    # The fields of the bank format's item (each type takes some of them); what each holds,
+    # per type, is checked against piaa/items/schemas/item-file.schema.json by the service.
+    **{name: {} for name in item_fields()},
+    "id": {"type": "string"}, "type": {"type": "string", "enum": list(ITEM_TYPES)},
+    "competency": {"type": "string"}, "level": {"type": "integer", "minimum": 1, "maximum": 5},
+    "stem": {"type": "object", "additionalProperties": {"type": "string"}}},
+    "id", "type", "competency", "level", "stem",
+    description="One item in the bank format (see item_banks/README): id, type, competency, level, "
+                "sub_area, stem, options, key, partial_credit, accepted, case_sensitive, "
+                "collapse_spaces, tolerance, unit, rationale, reference, and the fields of the "
+                "package types (matching, hotspot, composite, extended text).")
+
+
+def _bank_format_problems(body) -> list[dict]:
+    """The bank format's own verdict on an item the API schema refuses: every problem at once."""
+    return item_problems(body)
+
+
+REVIEW_SCHEMA = strict({"decision": {"type": "string", "enum": ["approve", "return"]},
+                        "comments": {"type": "string"}}, "decision")
 FILTERS = [
     {"name": "competency", "in": "query", "schema": {"type": "string"}, "description": "competency code"},
     {"name": "level", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5}},
@@ -121,7 +131,7 @@ def items(bank_id: int):
 
 @api.post("/banks/<int:bank_id>/items")
 @role_required(*AUTHORS)
-@openapi("Create a draft item from the bank format", tags=["items"], request=ITEM_SCHEMA,
+@openapi("Create a draft item from the bank format", tags=["items"], request=ITEM_SCHEMA, request_problems=_bank_format_problems,
          responses={201: "The item", 422: "Problems, each with its field", 403: "Not the caller's bank"})
 def create_item(bank_id: int):
     found = services.get_bank(db.session, bank_id, _user())
@@ -141,7 +151,7 @@ def item(item_id: int):
 @api.put("/items/<int:item_id>")
 @role_required(*AUTHORS)
 @openapi("Edit an item (a new version unless it is the caller's unsubmitted draft)", tags=["items"],
-         request=ITEM_SCHEMA, responses={200: "The item", 409: "In review or retired", 422: "Problems"})
+         request=ITEM_SCHEMA, request_problems=_bank_format_problems, responses={200: "The item", 409: "In review or retired", 422: "Problems"})
 def update_item(item_id: int):
     found = services.get_item(db.session, item_id, _user())
     body = _json_body()

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from piaa.errors import Invalid
+from piaa.errors import Invalid, json_path
 
 BANK_FORMAT = "piaa-bank/1"
 MANIFEST_NAME = "bank.json"
@@ -117,6 +117,11 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
 
 
+def item_fields() -> list[str]:
+    """The fields an item of the bank format may have (``item-file`` schema's item)."""
+    return list(load_schema("item-file")["$defs"]["item"]["properties"])
+
+
 def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -128,13 +133,6 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_inline_refs(v, defs) for v in node]
     return node
-
-
-def json_path(parts: Iterable[Any]) -> str:
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
 
 
 def _schema_message(error) -> str:

@@ -13,7 +13,7 @@ from piaa.errors import Invalid
 from piaa.extensions import db
 from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.i18n import gettext as _
-from piaa.items import services
+from piaa.items import item_models, services
 from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, FormProblems, ItemForm, RetireForm,
                               ReviewForm, choices, content_from_form, fill_form, plain_problems,
                               rows_for_display)
@@ -23,8 +23,8 @@ from piaa.i18n import N_
 
 # Imported facts the item form does not show, kept when an author saves the form: weighted
 # scoring (a changed option the mapping names is then refused by name, never dropped) and an
-# essay's length limit.
-KEPT_FROM_IMPORT = ("mapping", "max_length")
+# essay's length limit, and a QTI item's own processing (its score stays the author's).
+KEPT_FROM_IMPORT = ("mapping", "max_length", "scoring")
 
 
 def kept_from_import(data: dict) -> dict:
@@ -225,8 +225,9 @@ def edit_item(item_id: int):
 def item(item_id: int):
     found = services.get_item(db.session, item_id, _user())
     version = found.current
+    data = services.item_to_bank_json(found)
     return render_template("items/item.html", item=found, version=version,
-                           data=services.item_to_bank_json(found), item_type=ITEM_TYPES[found.type],
+                           data=data, item_type=ITEM_TYPES[found.type], item_model=item_models.is_model(data),
                            decisions=services.decisions_for(db.session, found),
                            actions=services.allowed_actions(found, _user()),
                            own_version=_user().id in (version.created_by_id, version.submitted_by_id),

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, ANALYST, PROVIDER, Organisation
-from piaa.api import api_blueprint, openapi
+from piaa.api import api_blueprint, openapi, strict
 from piaa.clock import as_utc
 from piaa.errors import Forbidden, Invalid, NotFound
 from piaa.extensions import db
@@ -31,19 +31,19 @@ api = api_blueprint("reports_api", __name__)
 TAGS = ["courses and enrolments"]
 READERS = (ADMIN, ANALYST)
 
-COURSE_SCHEMA = {"type": "object", "required": ["code", "title", "provider", "competencies"], "properties": {
-    "code": {"type": "string"}, "title": {"type": "string"}, "title_hi": {"type": "string"},
+TEXT = {"type": "string"}
+COURSE_SCHEMA = strict({
+    "code": TEXT, "title": TEXT, "title_hi": {"type": "string", "nullable": True},
     "provider": {"type": "string", "description": "the provider organisation's name"},
-    "competencies": {"type": "array", "items": {"type": "object", "required": ["competency", "target_level"],
-                                                "properties": {"competency": {"type": "string"},
-                                                               "target_level": {"type": "integer"}}}}}}
-RUN_SCHEMA = {"type": "object", "required": ["code", "starts_at", "ends_at"], "properties": {
-    "code": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"},
-    "ends_at": {"type": "string", "format": "date-time"}}}
-ENROLMENT_SCHEMA = {"type": "object", "required": ["officials"], "properties": {
-    "officials": {"type": "array", "items": {"type": "object", "required": ["email"],
-                                             "properties": {"email": {"type": "string"}}}},
-    "source": {"type": "string", "enum": list(ENROLMENT_SOURCES), "default": "api"}}}
+    "competencies": {"type": "array", "minItems": 1, "items": strict(
+        {"competency": {**TEXT, "description": "competency code"},
+         "target_level": {"type": "integer", "minimum": 1, "maximum": 5}}, "competency", "target_level")}},
+    "code", "title", "provider", "competencies")
+RUN_SCHEMA = strict({"code": TEXT, "starts_at": {"type": "string", "format": "date-time"},
+                     "ends_at": {"type": "string", "format": "date-time"}}, "code", "starts_at", "ends_at")
+ENROLMENT_SCHEMA = strict({
+    "officials": {"type": "array", "items": strict({"email": TEXT}, "email")},
+    "source": {"type": "string", "enum": list(ENROLMENT_SOURCES), "default": "api"}}, "officials")
 
 
 def _body() -> dict[str, Any]:

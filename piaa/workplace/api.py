@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from piaa.accounts.auth import public, role_required
 from piaa.accounts.models import ADMIN, CANDIDATE, MDO_STAFF, WORKPLACE_RATER, User
-from piaa.api import api_blueprint, iso_time, openapi, request_object
+from piaa.api import api_blueprint, iso_time, openapi, request_object, strict
 from piaa.errors import Forbidden, Invalid, NotFound
 from piaa.extensions import db
 
@@ -23,15 +23,17 @@ from .views import MANAGERS, deliver
 api = api_blueprint("workplace_api", __name__, "/workplace")
 TAGS = ["workplace assessments"]
 
-NOMINATION_SCHEMA = {"type": "object", "required": ["relation", "name", "email"], "properties": {
+NOMINATION_SCHEMA = strict({
     "relation": {"type": "string", "enum": list(RELATIONS)}, "name": {"type": "string"},
-    "email": {"type": "string", "format": "email"}}}
-RATINGS_SCHEMA = {"type": "object", "required": ["ratings"], "properties": {
+    "email": {"type": "string", "format": "email"}}, "relation", "name", "email")
+RATINGS_SCHEMA = strict({
     "ratings": {"type": "object", "description": "competency code -> level 1-5 or \"not_observed\", "
                                                   "one for every competency of the round",
-                "additionalProperties": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 5},
+                "additionalProperties": {"description": "a level 1-5 or \"not_observed\"",
+                                         "oneOf": [{"type": "integer", "minimum": 1, "maximum": 5},
                                                    {"type": "string", "enum": [services.NOT_OBSERVED]}]}},
-    "comments": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    "comments": {"type": "object", "description": "competency code -> comment",
+                 "additionalProperties": {"type": "string"}}}, "ratings")
 RATER_FIELDS = "raters: [{id, relation, name, email, invited_at, expires_at, sent_at, send_count, send_error, rated}]"
 
 
@@ -67,7 +69,7 @@ def _managed(assessment_id: int) -> WorkplaceAssessment:
 @role_required(CANDIDATE, MDO_STAFF, ADMIN)
 @openapi("Open a workplace assessment on the competencies the official's position requires: an official "
          "opens their own; their MDO's staff or an administrator name the official", tags=TAGS,
-         request={"type": "object", "properties": {"official": {"type": "string", "format": "email"}}},
+         request=strict({"official": {"type": "string", "format": "email"}}),
          responses={201: "the round", 403: "not the official's MDO", 422: "no position with competencies"})
 def open_assessment():
     official = current_user

@@ -31,7 +31,8 @@ def test_signals_are_stored_with_severity_and_counted_for_the_proctor(session, s
         {"kind": "paste", "data": {"length": 120}}, {"kind": "second_tab"}]})
     assert body["stored"] == 3 and body["attempt"]["state"] == "in_progress"
     bad = sitting.call("POST", url, {"events": [{"kind": "telepathy"}]}, expect=422)
-    assert "unknown signal 'telepathy'" in bad["error"]["message"]
+    assert bad["error"]["field"] == "events[0].kind"
+    assert bad["error"]["message"].startswith("events[0].kind must be one of page_hidden, window_blur")
     listing = desk.call("GET", "/proctor/attempts")["attempts"]
     assert len(listing) == 1 and listing[0]["flags"] == {"high": 1, "medium": 1, "low": 1}
     assert listing[0]["state"] == "in_progress" and listing[0]["time_left_s"] == 1800

@@ -188,7 +188,7 @@ def test_a_batch_is_a_list_of_answers_to_the_callers_own_attempt(app, session, c
     ref = sitting.items()[0]["ref"]
     assert batch(sitting, [], expect=422)["error"]["field"] == "answers"
     assert batch(sitting, [{"ref": ref, "answer": "B", "seq": 1}] * 101, expect=422)["error"]["field"] == "answers"
-    assert batch(sitting, [{"answer": "B", "seq": 1}], expect=422)["error"]["field"] == "answers[0]"
+    assert batch(sitting, [{"answer": "B", "seq": 1}], expect=422)["error"]["field"] == "answers[0].ref"
     other = Sitting(app.test_client(), bearer(session, make_user(role="candidate")))
     other.attempt_id = sitting.attempt_id
     batch(other, [{"ref": ref, "answer": "A", "seq": 5}], expect=404)

@@ -45,7 +45,7 @@ def test_create_reports_every_problem_with_its_field(client, bank, author, beare
     assert response.status_code == 422
     assert {p["field"] for p in response.json["error"]["problems"]} == {"key", "level"}
     not_json = client.post(f"/api/v1/banks/{bank.id}/items", headers=bearer(author), data="x")
-    assert not_json.status_code == 422
+    assert not_json.status_code == 415 and not_json.json["error"]["code"] == "unsupported_media_type"
 
 
 def test_listing_filters_and_scoping(client, session, bank, author, bearer, make_user):

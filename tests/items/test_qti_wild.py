@@ -175,7 +175,7 @@ def test_an_import_that_imports_nothing_is_refused_and_makes_no_bank(session, di
     session.rollback()
     messages = [p["message"] for p in caught.value.problems]
     assert "no items to import: all 2 items were skipped" in messages[0]
-    assert any("custom response processing" in m for m in messages)
+    assert any("draws a random value while scoring" in m for m in messages)
     assert banks(session) == 0 and count_items(session) == 0
 
 
@@ -398,7 +398,8 @@ def test_a_branch_on_an_end_attempt_button_is_never_taken():
 def test_an_adaptive_or_templated_item_is_refused_saying_so_first():
     data = (QTI_FIXTURES / "v3_custom_scoring.xml").read_bytes()
     adaptive = re.sub(rb'adaptive="false"', b'adaptive="true"', data, count=1)
-    with pytest.raises(qti.Unsupported, match=r"^the item is adaptive .*; custom response processing"):
+    with pytest.raises(qti.Unsupported, match=r"^the item is adaptive .*; its own response processing scores it "
+                                              r"over several submissions"):
         qti.read_item(adaptive, "a.xml")
 
 

@@ -61,8 +61,16 @@ def test_bulk_enrolment_is_all_or_nothing_and_names_every_bad_row(client, sessio
                         ends_at=datetime(2026, 7, 3, tzinfo=timezone.utc))
     session.commit()
     auth = bearer(session, provider_staff)
-    rows = [{"email": officials[0].email}, {"email": "nobody@example.gov.in"}, "official1@example.gov.in",
-            {"email": officials[0].email}, {"name": "no e-mail"}, {"email": officials[2].email}]
+    # Rows of the wrong shape are refused by the documented schema, each by its path ...
+    status, body = _call(client, "POST", "/runs/R1/enrolments", auth, {"officials": [
+        {"email": officials[0].email}, "official1@example.gov.in", {"name": "no e-mail"}]})
+    assert status == 422 and body["error"]["problems"] == [
+        {"field": "officials[1]", "message": "must be an object, got text"},
+        {"field": "officials[2].name", "message": "is not a field of this request (unknown field)"},
+        {"field": "officials[2].email", "message": "is required"}]
+    # ... and rows of the right shape by the service, every bad row named.
+    rows = [{"email": officials[0].email}, {"email": "nobody@example.gov.in"}, {"email": " "},
+            {"email": officials[0].email}, {"email": ""}, {"email": officials[2].email}]
     status, body = _call(client, "POST", "/runs/R1/enrolments", auth, {"officials": rows})
     assert status == 422
     assert body["error"]["problems"] == [
@@ -89,7 +97,8 @@ def test_who_may_write_and_read(client, session, competency, make_user, provider
     bad = dict(course, code="NOTE-3", competencies=[{"competency": "FN-NOPE", "target_level": 2}])
     assert _call(client, "POST", "/courses", bearer(session, admin), bad)[0] == 404
     bad = dict(course, code="NOTE-3", competencies=[{"competency": "FN-NOTING", "target_level": 9}])
-    assert _call(client, "POST", "/courses", bearer(session, admin), bad)[1]["error"]["field"] == "target_level"
+    refused = _call(client, "POST", "/courses", bearer(session, admin), bad)[1]["error"]
+    assert refused["field"] == "competencies[0].target_level" and refused["message"].endswith("at most 5, got 9")
     # A provider reads its own courses only; another provider's course does not exist for it.
     assert [c["code"] for c in _call(client, "GET", "/courses", bearer(session, other))[1]["courses"]] == []
     assert _call(client, "GET", "/courses/NOTE-2", bearer(session, other))[0] == 404

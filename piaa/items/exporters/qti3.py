@@ -17,6 +17,7 @@ import io
 import math
 import re
 import zipfile
+from html import escape
 from typing import Any, Callable, Iterable
 
 from lxml import etree
@@ -26,6 +27,9 @@ from piaa.errors import Invalid
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
 from piaa.items.importers.qti_content import BLANK, MATHML_NS
 from piaa.items.media import MEDIA_TYPES
+from piaa.items import item_models
+from piaa.items import qti_processing
+from piaa.items.qti_processing import qti_identifier
 from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, media_hashes
 
 # sha256 -> (bytes, content type) of a stored media file, or None when it is not stored.
@@ -42,14 +46,6 @@ CP_SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqtiv3p0_imsc
 LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
 LOM_SCHEMA = "https://purl.imsglobal.org/spec/md/v1p3/schema/xsd/imsmd_loose_v1p3p2.xsd"
 TRUE_FALSE_TEXT = {"true": {"en": "True", "hi": "सत्य"}, "false": {"en": "False", "hi": "असत्य"}}
-_NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-
-
-def qti_identifier(identifier: str) -> str:
-    """An XML name for ``identifier``; ``1`` travels as ``_1`` (the importer undoes it)."""
-    return identifier if _NCNAME.match(identifier) else f"_{identifier}"
-
-
 def _q(name: str) -> str:
     return f"{{{QTI3_NS}}}{name}"
 
@@ -114,6 +110,8 @@ def _declare_response(root: etree._Element, item: dict[str, Any]) -> etree._Elem
     base_type = {"text_entry": "string", "numeric_entry": "float", "matching": "directedPair"}.get(kind, "identifier")
     decl = _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality=cardinality,
                 base_type=base_type)
+    if kind not in ("situational_judgement", "likert") and not any(f in item for f in ("key", "accepted")):
+        return decl  # a draft whose key is missing: no correct response to write
     correct = _sub(decl, "qti-correct-response")
     if kind == "matching":
         pairs = [f"{qti_identifier(a)} {qti_identifier(b)}" for a, b in item["key"]]
@@ -353,6 +351,18 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     root.set("adaptive", "false")
     root.set("time-dependent", "false")
     root.set(XML_LANG, body_lang if markup else "en")
+    if item.get("scoring"):
+        return _kept_processing(_typed_element(root, item, markup, refer), item)
+    written = _typed_element(root, item, markup, refer)
+    if item.get("key_missing"):
+        # As it came: no response processing, so that it reads back as a draft without its key.
+        for processing in written.findall(_q("qti-response-processing")):
+            written.remove(processing)
+    return written
+
+
+def _typed_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:
+    """The item's declarations, body and processing as its type writes them."""
     if item["type"] == "composite":
         return _composite_element(root, item, markup, refer)
     if item["type"] == "extended_text":
@@ -601,6 +611,75 @@ def _unwrap(holder: etree._Element) -> None:
     parent.remove(holder)
     for offset, child in enumerate(children):
         parent.insert(index + offset, child)
+
+
+KEPT_BEFORE_BODY = ("qti-response-declaration", "qti-outcome-declaration", "qti-template-declaration",
+                    "qti-template-processing")
+
+
+def _kept_processing(root: etree._Element, item: dict[str, Any]) -> etree._Element:
+    """An item that keeps its own QTI processing (``scoring``) is written with it: its
+    declarations and processing as imported, in place of those written from its key, and its
+    one interaction answering the response the processing reads."""
+    kept = qti_processing.parse(item["scoring"]["qti"])
+    templated = any(_local(e) == "qti-template-processing" for e in kept)
+    response = item["scoring"].get("response")
+    for element in list(root):
+        if _local(element) in KEPT_BEFORE_BODY + ("qti-response-processing",):
+            root.remove(element)
+        elif response and _local(element) == "qti-item-body":
+            for interaction in element.iter(etree.Element):
+                if interaction.get("response-identifier") == "RESPONSE":
+                    interaction.set("response-identifier", response)
+    before = [e for e in kept if _local(e) in KEPT_BEFORE_BODY]
+    for index, element in enumerate(before):
+        root.insert(index, element)
+    processing = next((e for e in kept if _local(e) == "qti-response-processing"), None)
+    if processing is not None:
+        body = root.find(_q("qti-item-body"))
+        body.addnext(processing)
+    if templated:
+        return _template_elements(root)
+    return root
+
+
+_LONE_MARKER = re.compile(r"<(p|div)>\s*(\{\{[#/][^}]*\}\})\s*</\1>")
+_MATH_VARIABLE = re.compile(r"(<(?:\w+:)?mi\b[^>]*>)\{\{([A-Za-z_][\w.-]*)\}\}(</(?:\w+:)?mi>)")
+_BLOCK_START = re.compile(r"\{\{#(\d+) (show|hide) (\S+) (\S+)\}\}")
+_BLOCK_BLOCKS = re.compile(r"<(p|div|table|ul|ol|h[1-6]|blockquote|pre)\b")
+
+
+def _template_elements(root: etree._Element) -> etree._Element:
+    """An item model's markers (``piaa.items.item_models``) as the QTI elements they came
+    from: printed variables, MathML variables, template blocks and inlines."""
+    text = etree.tostring(root, encoding="unicode")
+    text = _LONE_MARKER.sub(r"\2", text)
+    text = _MATH_VARIABLE.sub(r"\1\2\3", text)
+
+    def block(match: re.Match) -> str:
+        number, mode, identifier, value = match.groups()
+        end = f"{{{{/{number}}}}}"
+        inner = text_after[match.end():text_after.index(end, match.end())]
+        tag = "qti-template-block" if _BLOCK_BLOCKS.search(inner) else "qti-template-inline"
+        closing[number] = f"</{tag}>"
+        return (f'<{tag} template-identifier="{escape(identifier)}" identifier="{escape(value)}" '
+                f'show-hide="{mode}">')
+
+    closing: dict[str, str] = {}
+    text_after = text
+    text = _BLOCK_START.sub(block, text)
+    text = re.sub(r"\{\{/(\d+)\}\}", lambda m: closing.get(m.group(1), m.group(0)), text)
+
+    def printed(match: re.Match) -> str:
+        identifier, format_ = match.groups()
+        extra = f' format="{escape(format_)}"' if format_ else ""
+        return f'<qti-printed-variable identifier="{escape(identifier)}"{extra}/>'
+
+    text = item_models.PRINTED.sub(printed, text)
+    try:
+        return qti_processing.parse(text)
+    except etree.XMLSyntaxError:  # markers that do not nest with the markup: left as text
+        return root
 
 
 def item_xml(item: dict[str, Any], media_ref: Callable[[str], str] | None = None) -> bytes:

@@ -66,6 +66,12 @@ def _refuse_unwritable(items: list[dict[str, Any]]) -> None:
             problems.append({"item": item["id"], "field": "type",
                              "message": f"a {item['type']} item has no spreadsheet row; export as json"})
             continue
+        if item.get("scoring") or item.get("key_missing"):
+            what = "is scored by its own QTI processing" if item.get("scoring") else "has no key yet"
+            problems.append({"item": item["id"], "field": "scoring" if item.get("scoring") else "key_missing",
+                             "message": f"the item {what}, which a spreadsheet row cannot carry; "
+                                        "export as json or qti3"})
+            continue
         bad = [o["id"] for o in item.get("options") or [] if o["id"] not in OPTION_LETTERS]
         if bad:
             problems.append({"item": item["id"], "field": "options",

@@ -22,8 +22,11 @@ What maps onto a PIAA item type:
 Response processing is recognised from the standard templates, named by any of their URL
 forms (only the last path segment counts, with or without ``.xml``: ``match_correct``,
 ``map_response``, ``CC2_match``, ``CC2_map_response``), or from the same rules written out
-(``piaa.items.importers.qti_scoring``). Anything else (interactions PIAA does not deliver,
-custom scoring, adaptive and templated items) is reported item by item as unsupported, and
+(``piaa.items.importers.qti_scoring``). Other response processing, and template processing
+(an item model, a new instance per attempt), is kept with the item and run as written
+(``piaa.items.importers.qti_kept``, ``piaa.items.qti_processing``); an item that gives no key
+at all is a draft whose key is missing. Anything else (interactions PIAA does not deliver,
+processing PIAA does not run, adaptive items) is reported item by item as unsupported, and
 what an imported item cannot keep is listed as its losses: nothing is dropped silently.
 
 PIAA's own facts about an item (competency, level, sub-area, type, reference, ...) travel in
@@ -46,7 +49,9 @@ from lxml import etree
 
 from piaa.items.bank_format import ParsedBank, problem
 from piaa.items.importers.archive import ArchiveFiles, ArchiveRefused, open_archive
-from piaa.items.importers import qti_content, qti_scoring
+from piaa.items.importers import qti_content, qti_kept, qti_scoring
+from piaa.items import item_models
+from piaa.items.qti_processing import piaa_identifier, template_name
 from piaa.items.types import mapping as weights
 from piaa.items.types.composite import MAX_PARTS
 from piaa.items.types.essay import MAX_POINTS as ESSAY_MAX_POINTS
@@ -88,9 +93,6 @@ CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qt
 # What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
 CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
                              "qti-hotspot-choice", "qti-inline-choice"))
-TEMPLATE_NAMES = {"match_correct": "match_correct", "map_response": "map_response",
-                  "cc2_match": "match_correct", "cc2_match_basic": "match_correct",
-                  "cc2_map_response": "map_response"}
 GAP = "\x00gap\x00"  # where an inline answer box sat in a sentence
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                remove_comments=True, remove_pis=True, huge_tree=False)
@@ -289,10 +291,10 @@ def _number(value: str | None, attribute: str) -> float:
 
 
 def template_kind(template: str) -> str | None:
-    """``match_correct`` or ``map_response`` for any URL form of a standard template."""
-    last = template.strip().rstrip("/").rsplit("/", 1)[-1]
-    last = re.sub(r"\.xml$", "", last, flags=re.IGNORECASE).lower()
-    return TEMPLATE_NAMES.get(last)
+    """``match_correct`` or ``map_response`` for any URL form of a standard template (the
+    types map these two; map_response_point is refused)."""
+    name = template_name(template)
+    return name if name in ("match_correct", "map_response") else None
 
 
 @dataclass
@@ -318,18 +320,24 @@ def _outcome_defaults(item: etree._Element) -> dict[str, float]:
 
 
 def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scoring:
-    """How the item scores its responses.
+    """How the item scores its responses: (sums of) the standard rules, or its own processing
+    kept and run as written (``custom`` says why).
 
-    :raise Unsupported: for anything but (sums of) the standard rules, with the reason.
+    :raise Unsupported: if it cannot be scored at all, with the reason.
     """
     processing = _child(item, "qti-response-processing")
+    if _descendants(item, "qti-template-processing"):
+        if _bool(item.get("adaptive"), False):
+            raise Unsupported("its own response processing scores it over several submissions")
+        return _custom(response_ids, "the item draws its values per candidate (template processing)")
     if processing is None:
         declared = {d.get("identifier"): d for d in _children(item, "qti-response-declaration")}
-        if not response_ids or any(declared.get(r) is None or _child(declared[r], "qti-correct-response") is None
-                                   for r in response_ids):
-            raise Unsupported("the item has no response processing and no correct response for each "
-                              "interaction, so it cannot be scored")
-        return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], assumed=True)
+        if not response_ids or any(declared.get(r) is None for r in response_ids):
+            raise Unsupported("the item has no response processing and does not declare each "
+                              "interaction's response, so it cannot be scored")
+        keyless = tuple(r for r in response_ids if not _declaration(declared[r]).correct)
+        return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], assumed=True,
+                                   keyless=keyless)
     template = processing.get("template") or processing.get("template-location")
     if template:
         kind = template_kind(template)
@@ -345,9 +353,45 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
     try:
         return qti_scoring.analyse(processing, _outcome_defaults(item), numeric, buttons)
     except qti_scoring.CustomScoring as exc:
-        raise Unsupported(f"custom response processing that is not one of the standard rules "
-                          f"(match the correct response, map the response, equal within a "
-                          f"tolerance): {exc}") from None
+        if _bool(item.get("adaptive"), False):
+            raise Unsupported("its own response processing scores it over several submissions") from None
+        return _custom(response_ids, str(exc))
+
+
+def _custom(response_ids: list[str], why: str) -> qti_scoring.Scoring:
+    return qti_scoring.Scoring([qti_scoring.Term("match", r) for r in response_ids], custom=why)
+
+
+def _kept_keys(root: etree._Element, interactions: dict[str, etree._Element]) -> dict[str, list[str]]:
+    """The key shown for each response (identifier -> its interaction) of an item that keeps
+    its own processing: an item model's example instance's correct response, else the declared
+    one, else the response the processing scores highest.
+
+    :raise Unsupported: if the processing cannot be run, or credits no response of one.
+    """
+    try:
+        keys = {r: qti_kept.example_correct(root, r) for r in interactions}
+        keys = {r: k for r, k in keys.items() if k}
+        missing = {r: i for r, i in interactions.items() if r not in keys}
+        declared = {d.get("identifier"): _declaration(d) for d in _children(root, "qti-response-declaration")}
+        keys.update({r: declared[r].correct for r in missing if r in declared and declared[r].correct})
+        if len(keys) < len(interactions):
+            keys.update(qti_kept.derived_correct(root, {r: i for r, i in interactions.items() if r not in keys},
+                                                 qti_kept.example_instance(root)))
+    except qti_kept.NotKept as exc:
+        raise Unsupported(f"response processing PIAA cannot run: {exc}") from None
+    unkeyed = [r for r in interactions if not keys.get(r)]
+    if unkeyed:
+        raise Unsupported(f"custom response processing credits no response PIAA can find for "
+                          f"{', '.join(map(repr, unkeyed))} and the item declares no correct response")
+    return keys
+
+
+def _kept_scoring(root: etree._Element, response_id: str | None, keys: dict[str, list[str]]) -> dict[str, Any]:
+    try:
+        return qti_kept.scoring_field(root, response_id, keys)
+    except qti_kept.NotKept as exc:
+        raise Unsupported(f"response processing PIAA cannot run: {exc}") from None
 
 
 def _scoring(analysis: qti_scoring.Scoring, response_id: str) -> Scoring:
@@ -369,11 +413,7 @@ def _scoring(analysis: qti_scoring.Scoring, response_id: str) -> Scoring:
 
 # --- interactions to item types ------------------------------------------------------------------
 
-def _unprefix(identifier: str) -> str:
-    """Identifiers that are not XML names (``1``, ``2a``) travel as ``_1``, ``_2a``."""
-    if identifier.startswith("_") and identifier[1:2] and not re.match(r"[A-Za-z_]", identifier[1]):
-        return identifier[1:]
-    return identifier
+_unprefix = piaa_identifier
 
 
 def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choice",
@@ -621,6 +661,8 @@ def _losses(root: etree._Element, body: etree._Element, interactions: list[tuple
     (shuffle, max-choices).
     """
     seen = _count(list(root.iter(etree.Element)), kept_html)
+    if _child(root, "qti-template-processing") is not None:
+        seen.pop("qti-template-declaration", None)  # an item model keeps them with its scoring
     described = {
         "img": "image(s)", "object": "embedded object(s)", "picture": "picture(s)",
         "audio": "audio", "video": "video", "math": "MathML formula(s), flattened to text",
@@ -711,12 +753,65 @@ def read_item(data: bytes, file: str, hints: dict[str, Any] | None = None,
 
 def _why_not_deliverable(root: etree._Element) -> str:
     """What makes an item refused for another reason undeliverable in any case, said first."""
-    if _descendants(root, "qti-template-processing"):
-        return "the item draws its values per candidate (template processing), which PIAA does not do; "
     if _bool(root.get("adaptive"), False):
         return ("the item is adaptive (scored over several submissions with feedback between), which a "
                 "PIAA sitting does not do; ")
     return ""
+
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+def _mark_template_content(root: etree._Element) -> None:
+    """An item model's body with its template values as markers the delivery fills in per
+    instance (``piaa.items.item_models``): printed variables and MathML variables as
+    ``{{NAME}}``, template blocks and inlines between show/hide markers."""
+    templates = {d.get("identifier"): d for d in _children(root, "qti-template-declaration")}
+    math_variables = {k for k, d in templates.items() if _bool(d.get("math-variable"), False)}
+    number = 0
+    for element in list(root.iter(etree.Element)):
+        name = _name(element)
+        if name == "qti-printed-variable" and element.get("identifier") in templates:
+            _replace_with_text(element, item_models.printed_marker(element.get("identifier"), element.get("format")))
+        elif name in ("qti-template-block", "qti-template-inline") and \
+                element.get("template-identifier") in templates:
+            number += 1
+            start, end = item_models.block_markers(number, element.get("show-hide", "show") != "hide",
+                                                   element.get("template-identifier"), element.get("identifier", ""))
+            _unwrap_between(element, start, end)
+        elif etree.QName(element).namespace == MATHML_NS and etree.QName(element).localname == "mi" \
+                and (element.text or "").strip() in math_variables and len(element) == 0:
+            element.text = item_models.printed_marker(element.text.strip())
+
+
+def _attach_text(element: etree._Element, text: str) -> None:
+    """``text`` put where ``element`` starts: after its previous sibling, else in its parent."""
+    previous, parent = element.getprevious(), element.getparent()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def _replace_with_text(element: etree._Element, text: str) -> None:
+    # The layout whitespace after a printed value is one space, as a browser shows it.
+    _attach_text(element, text + re.sub(r"\s+", " ", element.tail or ""))
+    element.getparent().remove(element)
+
+
+def _unwrap_between(element: etree._Element, start: str, end: str) -> None:
+    """``element``'s content in its place, between the texts ``start`` and ``end``."""
+    parent, index = element.getparent(), element.getparent().index(element)
+    children = list(element)
+    lead = start + (element.text or "")
+    if children:
+        children[-1].tail = (children[-1].tail or "") + end + (element.tail or "")
+    else:
+        lead += end + (element.tail or "")
+    _attach_text(element, lead)
+    parent.remove(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
 
 
 def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.Resolve | None) -> QtiItem:
@@ -725,6 +820,8 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     if body is None:
         raise Unsupported("the item has no item body")
     losses: list[str] = []
+    if _child(root, "qti-template-processing") is not None:
+        _mark_template_content(root)
     interactions = _interactions(body, losses)
     declarations = {d.get("identifier"): d for d in _children(root, "qti-response-declaration")}
     if len(interactions) > 1:
@@ -738,11 +835,22 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     decl = _declaration(declarations[response_id])
     analysis = _analysis(root, [response_id])
     _assumed_loss(analysis, losses)
+    keys = _kept_keys(root, {response_id: interaction}) if analysis.custom else {}
+    if analysis.custom:
+        decl.correct = keys[response_id]
+    if analysis.keyless:
+        decl.correct = _placeholder_key(interaction, decl)
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
                           resolve, media)
     item = _with_facts(item, root, body, lang, hints)
+    if analysis.custom:
+        item["scoring"] = _kept_scoring(root, response_id, keys)
+    if analysis.keyless:
+        _without_key(item)
+        item["key_missing"] = True
+        _keyless_loss(losses, analysis.keyless)
     feedback = _feedback(root, lang, analysis)
     if feedback:
         item["feedback"] = feedback
@@ -822,8 +930,38 @@ def _kept_markup(item: dict[str, Any], lang: str) -> str:
     return kept + "".join(_kept_markup({**part, "body": {}}, lang) for part in item.get("parts") or [])
 
 
+KEY_FIELDS = ("key", "accepted")
+
+
+def _placeholder_key(interaction: etree._Element, decl: Declaration) -> list[str]:
+    """A stand-in correct response, only so that the type's content can be built for an
+    interaction the item gives no key; ``_without_key`` takes it out again."""
+    if decl.base_type in ("directedPair", "pair"):
+        sources = _descendants(interaction, "qti-gap-text") or _descendants(interaction, "qti-simple-associable-choice")
+        targets = _descendants(interaction, "qti-gap") or _descendants(interaction, "qti-simple-associable-choice")[-1:]
+        return [f"{sources[0].get('identifier')} {targets[0].get('identifier')}"] if sources and targets else []
+    if decl.base_type in ("float", "integer"):
+        return ["0"]
+    if decl.base_type == "string":
+        return ["-"]
+    tags = ("qti-simple-choice", "qti-inline-choice", "qti-hottext", "qti-hotspot-choice")
+    choices = [e.get("identifier", "") for e in interaction.iter(etree.Element) if _name(e) in tags]
+    return choices if decl.cardinality == "ordered" else choices[:1]
+
+
+def _without_key(content: dict[str, Any]) -> None:
+    for name in KEY_FIELDS:
+        content.pop(name, None)
+
+
+def _keyless_loss(losses: list[str], responses: tuple[str, ...]) -> None:
+    losses.append(f"the item gives no key for {', '.join(responses)} (no response processing and no correct "
+                  "response): imported as a draft whose key is missing; an author sets it before the item "
+                  "can be sent for review")
+
+
 def _assumed_loss(analysis: qti_scoring.Scoring, losses: list[str]) -> None:
-    if analysis.assumed:
+    if analysis.assumed and len(analysis.keyless) < len(analysis.terms):  # some responses have a key
         losses.append("the item has no response processing; each response is scored by matching "
                       "its correct response, as QTI's match_correct does")
 
@@ -868,11 +1006,16 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
     if unanswered:
         raise Unsupported(f"the response processing scores {', '.join(unanswered)}, which no interaction answers")
     labels = {interaction: str(n) for n, interaction in enumerate(interactions, start=1)}
+    keys = _kept_keys(root, dict(zip(response_ids, interactions))) if analysis.custom else {}
     media: dict[str, Any] = {}
     parts, pairs = [], []
     for interaction, response_id in zip(interactions, response_ids):
         label, name = labels[interaction], _name(interaction)
         decl = _declaration(declarations[response_id])
+        if analysis.custom:
+            decl.correct = keys[response_id]
+        if response_id in analysis.keyless:
+            decl.correct = _placeholder_key(interaction, decl)
         scoring, term = _part_scoring(analysis, response_id)
         try:
             content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
@@ -886,6 +1029,8 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         if name == "qti-inline-choice-interaction":
             part["inline"] = True
         part.update(content)
+        if response_id in analysis.keyless:
+            _without_key(part)
         if term is None:
             points = 0.0
             losses.append(f"part {label} ({response_id}) is not scored by the item's response processing; "
@@ -897,6 +1042,11 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         parts.append(part)
         pairs.append((interaction, _kept_attributes(part)))
     item = _with_facts({"type": "composite", "parts": parts}, root, body, lang, hints)
+    if analysis.custom:
+        item["scoring"] = _kept_scoring(root, None, keys)
+    if analysis.keyless:
+        item["key_missing"] = True
+        _keyless_loss(losses, analysis.keyless)
     stem = text_of(body, lang, skip=SKIPPED_CONTENT | CHOICE_ELEMENTS, labels=labels)
     if not stem and root.get("title"):
         stem = {lang: root.get("title").strip()}

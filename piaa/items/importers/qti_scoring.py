@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lxml import etree
+from piaa.items.qti_processing import QTI3_NS, _elements, _name
 
-QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 SCORE = "SCORE"
 
 
@@ -50,17 +49,12 @@ class Scoring:
     feedback_when: dict[str, str] = field(default_factory=dict)  # value -> correct | incorrect
     # The item had no response processing: each response's correct response is matched for 1.
     assumed: bool = False
-
-
-def _name(element) -> str:
-    if not isinstance(element.tag, str):
-        return ""
-    qname = etree.QName(element)
-    return qname.localname if qname.namespace == QTI3_NS else ""
-
-
-def _elements(element) -> list:
-    return [c for c in element if isinstance(c.tag, str) and _name(c)]
+    # Why the processing is not (a sum of) the standard rules: the item keeps and runs its own
+    # (``piaa.items.importers.qti_kept``); the terms then only say which responses it has.
+    custom: str | None = None
+    # Responses the item gives no key at all (no processing, no correct response): the item is
+    # imported as a draft whose key an author must set.
+    keyless: tuple[str, ...] = ()
 
 
 @dataclass

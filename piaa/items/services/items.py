@@ -18,6 +18,7 @@ from piaa import audit
 from piaa.accounts.models import AUTHOR, User
 from piaa.clock import now
 from piaa.errors import Conflict, Invalid, NotFound
+from piaa.items import item_models
 from piaa.items.models import (APPROVED, BEHAVIOURAL, DRAFT, IN_REVIEW, ITEM_STATES, OPERATIONAL,
                                PROFICIENCY_LEVELS, RETIRED, Competency, Item, ItemBank, ItemVersion)
 from piaa.items.services.access import can_read_bank, require_bank_role, visible_banks
@@ -143,9 +144,14 @@ def create_item(session: Session, bank: ItemBank, *, code: str, item_type: str, 
     ``state`` other than draft loads the item as already reviewed (approved or operational;
     only administrators, psychometricians and the command line may), its version frozen.
 
+    An item whose key is missing (``key_missing``) is always created a draft: it waits for an
+    author to set its key.
+
     :raise Invalid: listing every problem (item, field, message).
     :raise Forbidden: if the actor may not author in this bank.
     """
+    if isinstance(content, dict) and content.get("key_missing"):
+        state = DRAFT
     require_creation_rights(bank, actor, state)
     found, record = check_item(session, bank, code=code, item_type=item_type, competency=competency,
                                level=level, content=content, sub_area=sub_area)
@@ -314,5 +320,10 @@ def item_to_bank_json(item: Item, version: ItemVersion | None = None) -> dict[st
 
 def candidate_view(version: ItemVersion, lang: str = "en",
                    rng: np.random.Generator | None = None) -> dict[str, Any]:
-    """The version as a candidate receives it (no key, credit or rationale)."""
-    return get_item_type(version.item.type).candidate_view(version.content, lang, rng)
+    """The version as a candidate receives it (no key, credit or rationale); an item model as
+    one instance, a new draw each time."""
+    content = version.content
+    if item_models.is_model(content):
+        seed = int((rng or np.random.default_rng()).integers(2 ** 62))
+        content, _ = item_models.attempt_content(content, version.item.type, None, [seed, version.item_id])
+    return get_item_type(version.item.type).candidate_view(content, lang, rng)

@@ -129,10 +129,13 @@ def submit_item(session: Session, item: Item, *, actor: User | None) -> Item:
     """Send the current version to review; from now on that version is frozen.
 
     :raise Forbidden: if the actor does not author for the item's agency.
-    :raise Conflict: if the item is not a draft.
+    :raise Conflict: if the item is not a draft, or its key is missing (an imported item that
+        gave none: an author sets it first).
     """
     require_bank_role(actor, item.bank, AUTHOR)
     version = item.current
+    if (version.content or {}).get("key_missing"):
+        raise Conflict(N_("this item has no key yet: set its key, then send it for review"), field="key")
     if item.state == DRAFT and version.frozen:
         raise Conflict(f"version {version.number} of item {item.code} was already reviewed; "
                        "edit the item to make a new version, then submit that", field="state")

@@ -20,7 +20,12 @@ Problem = dict[str, str]  # {"field": "options[1].text.hi", "message": "..."}
 
 # Columns of the Item row, not part of the stored content.
 META_FIELDS = ("id", "type", "competency", "level", "sub_area")
-COMMON_FIELDS = ("stem", "rationale", "reference", "feedback", "body")
+# ``scoring``: an imported QTI item's own processing, run to score it (``piaa.items.types.processed``).
+# ``key_missing``: an imported item that gave no key, a draft until an author sets it.
+COMMON_FIELDS = ("stem", "rationale", "reference", "feedback", "body", "scoring", "key_missing")
+# The fields that hold an item's (or a part's) key.
+KEY_FIELDS = ("key", "accepted")
+_KEY_FIELD = re.compile(r"^(parts\[\d+\]\.)?(key|accepted)(\[.*)?$")
 LANGUAGES = ("en", "hi")
 # QTI tools generate identifiers such as choice_1946938842: 64 characters leaves room.
 OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -182,7 +187,7 @@ class ItemType:
         out["rationale"] = content.get("rationale")
         if content.get("reference"):
             out["reference"] = content["reference"]
-        for optional in ("feedback", "body"):
+        for optional in ("feedback", "body", "scoring", "key_missing"):
             if content.get(optional):
                 out[optional] = content[optional]
         return out
@@ -208,6 +213,15 @@ class ItemType:
         if reference is not None and not isinstance(reference, str):
             found.append(problem("reference", "must be text"))
         found += cls.validate_fields(content, languages, stem_langs)
+        if content.get("scoring") is not None:
+            from piaa.items.types import processed
+
+            found += processed.check(content)
+        if "key_missing" in content:
+            if content["key_missing"] is not True:
+                found.append(problem("key_missing", "must be true when present (leave it out once the key is set)"))
+            # The key is what is missing: every other problem still counts.
+            found = [p for p in found if not _KEY_FIELD.match(p["field"])]
         return found
 
     @classmethod
@@ -271,6 +285,10 @@ class ItemType:
 
         :raise Invalid: if the answer is malformed (see ``check_answer``).
         """
+        if content.get("scoring"):
+            from piaa.items.types import processed
+
+            return processed.score(cls, content, answer)
         top = cls.max_credit(content)
         if answer is None:
             return Score(0.0, top, 0)
