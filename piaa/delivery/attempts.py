@@ -73,7 +73,7 @@ _LOCK_ATTEMPT = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_i
 # one the driver describes and the ORM converts, on every answer; any other is loaded when
 # first used (``tests/delivery/test_performance_paths.py`` would see that statement).
 _ANSWER_READS = (
-    load_only(Attempt.user_id, Attempt.assessment_id, Attempt.state, Attempt.started_at,
+    load_only(Attempt.user_id, Attempt.assessment_id, Attempt.state, Attempt.seed, Attempt.started_at,
               Attempt.time_limit_s, Attempt.time_factor, Attempt.extra_time_s, Attempt.pause_policy,
               Attempt.paused_total_s, Attempt.stopped_since, Attempt.deadline_at,
               Attempt.current_position, Attempt.client_id, Attempt.last_seen_at, Attempt.last_ip,
@@ -82,7 +82,7 @@ _ANSWER_READS = (
         Assessment.mode, Assessment.navigation, Assessment.proctoring),
     load_only(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.ref, AttemptItem.version_id,
               AttemptItem.presented_at, AttemptItem.answer, AttemptItem.seq, AttemptItem.first_answered_at,
-              AttemptItem.answered_at, AttemptItem.locked_at))
+              AttemptItem.answered_at, AttemptItem.locked_at, AttemptItem.item_id, AttemptItem.instance))
 # What a move to the next item (and its response) consults: all but the attempt's
 # scoring and ending columns and the assessment's scoring rules and blueprint.
 _MOVE_READS = (
@@ -431,7 +431,7 @@ def _new_row(attempt: Attempt, position: int, entry: forms.PoolItem, scored: boo
                        ref=secrets.token_urlsafe(12), item_id=entry.item_id, version_id=entry.version_id,
                        scored=scored, cell=entry.cell, seq=0, presented_at=presented_at, answer=None,
                        first_answered_at=None, answered_at=None, locked_at=None, flagged=False,
-                       credit=None, max_credit=None, category=None)
+                       credit=None, max_credit=None, category=None, instance=None)
 
 
 def _lay_out(session: Session, attempt: Attempt) -> None:
