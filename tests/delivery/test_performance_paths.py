@@ -1,5 +1,6 @@
-"""The candidate's hot calls stay cheap: how many SQL statements an answer and a move to the
-next adaptive item cost, and that a Bearer token's last use is written at most once a minute.
+"""The candidate's hot calls stay cheap: how many SQL statements an answer, a move to the
+next adaptive item and an answer carrying that move cost, and that a Bearer token's last use
+is written at most once a minute, without reading its user again.
 
 The counts are the design (see ``piaa.delivery.attempts``): an answer is the attempt locked
 together with the item, the contact and the answer written (one statement on PostgreSQL),
