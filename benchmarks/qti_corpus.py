@@ -48,7 +48,8 @@ from piaa.items.importers import qti  # noqa: E402
 ITEM_ROOTS = {"assessmentItem", "qti-assessment-item"}
 # What tells one item's keys: the fields a re-import must give back unchanged.
 KEY_FIELDS = ("type", "key", "accepted", "tolerance", "options", "sources", "targets", "areas",
-              "partial_credit", "parts", "rubric", "max_points", "scoring")
+              "partial_credit", "parts", "rubric", "max_points", "scoring", "mapping", "choices", "lower",
+              "upper", "step", "max_choices", "max_associations")
 
 
 def item_files(corpus: Path) -> list[Path]:

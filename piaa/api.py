@@ -168,9 +168,9 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         if is_number_out_of_range(exc):  # a number read by hand from a query or a form
-            return domain_error(Invalid("a number in the request is out of range", code="number_out_of_range"))
+            return domain_error(Invalid(N_("a number in the request is out of range"), code="number_out_of_range"))
         if is_text_with_nul(exc):
-            return domain_error(Invalid("text in the request holds the NUL character", code="text_with_nul"))
+            return domain_error(Invalid(N_("text in the request holds the NUL character"), code="text_with_nul"))
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json_errors():
             return error_response(500, "internal_error", "The service failed; the error is logged.")

@@ -22,6 +22,21 @@ def _shortened(problem: Any) -> Any:
     return problem
 
 
+def found_problem(template: str, values: dict[str, Any] | None = None, **where: Any) -> dict[str, Any]:
+    """A problem (``file``, ``row``, ``field`` in ``where``) whose message is a marked text with
+    ``{name}`` placeholders: it reads filled in, in English (the API, the command line), and a
+    page shows it in the reader's language from its ``template`` and ``values``."""
+    values = values or {}
+    return {**where, "message": template.format(**values), "template": template, "values": values}
+
+
+def for_the_api(problem: Any) -> Any:
+    """A problem as the API sends it: without the page's ``template`` and ``values``."""
+    if isinstance(problem, dict) and "template" in problem:
+        return {k: v for k, v in problem.items() if k not in ("template", "values")}
+    return problem
+
+
 def _filled(values: dict[str, Any], translate=None) -> dict[str, Any]:
     """Placeholder values as shown: a list of codes reads "a or b", each translated when asked."""
     def shown(value):
@@ -63,7 +78,7 @@ class DomainError(Exception):
         if self.field:
             body["field"] = self.field
         if self.problems:
-            body["problems"] = self.problems
+            body["problems"] = [for_the_api(p) for p in self.problems]
         return {"error": body}
 
 
@@ -100,6 +115,11 @@ def json_path(parts: Iterable[Any]) -> str:
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
+
+
+def listed(problems: list[dict[str, Any]]) -> str:
+    """Problems on one line, each after its field: ``key: ...; options: ...``."""
+    return "; ".join(f"{p['field']}: {p['message']}" for p in problems)
 
 
 def format_problem(problem: dict[str, Any]) -> str:

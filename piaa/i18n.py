@@ -40,7 +40,7 @@ def current_language() -> str:
     return DEFAULT_LANGUAGE
 
 
-def gettext(text, **values) -> str:
+def gettext(text, /, **values) -> str:
     """``text`` in the reader's language, with ``{name}`` placeholders filled from ``values``."""
     text = str(text)  # a lazily translated form label arrives as a LazyString
     translated = flask_babel.gettext(text) if text and has_app_context() else text

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from piaa.errors import DomainError
+from piaa.i18n import N_
 
 
 class MailError(DomainError):
@@ -87,5 +88,6 @@ def send(mail: EmailMessage, settings: MailSettings | None = None) -> str:
                 client.login(settings.username, settings.password or "")
             client.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"the e-mail to {mail['To']} could not be sent: {exc}") from exc
+        raise MailError(N_("the e-mail to {to} could not be sent: {exc}"),
+                        values={"to": mail['To'], "exc": exc}) from exc
     return f"smtp://{settings.server}:{settings.port}"

@@ -91,6 +91,23 @@ def test_a_fingerprinted_file_is_cached_for_a_year_and_never_revalidated(client)
     assert b"focus-visible" in decoded(response)
 
 
+def test_a_static_file_is_the_same_for_every_visitor_and_varies_only_on_its_encoding(candidate_client):
+    # A signed-in visitor reading Hindi: the session is read before every request (the
+    # language), which alone made Flask answer "Vary: Cookie" and a shared cache keep a copy
+    # of each style sheet per visitor.
+    page = candidate_client.get("/certificates/mine?lang=hi").get_data(as_text=True)
+    for url in static_urls(page) + ["/favicon.ico"]:
+        response = candidate_client.get(url, headers={"Accept-Encoding": BROWSER_ENCODINGS})
+        assert response.status_code == 200, url
+        vary = {v.strip().lower() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+        assert "cookie" not in vary, (url, response.headers.get("Vary"))
+        assert "Set-Cookie" not in response.headers, url
+        if response.headers.get("Content-Encoding"):
+            assert vary == {"accept-encoding"}, url
+    # Pages still vary on the cookie: they are the signed-in reader's own.
+    assert "Cookie" in candidate_client.get("/certificates/mine").headers["Vary"]
+
+
 def test_an_old_or_plain_name_gets_the_current_file_but_no_years_caching(client):
     current = client.get(next(u for u in static_urls(client.get("/login").get_data(as_text=True))
                               if u.endswith(".css")))

@@ -14,12 +14,20 @@ from piaa.extensions import db, login_manager
 from piaa.i18n import N_
 
 
+# Files that are the same for everyone and kept by browsers and shared caches for a year.
+SHARED_FILE_ENDPOINTS = frozenset({"static", "favicon"})
+
+
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
     """No session cookie for requests authenticated by a Bearer token: machines get no
-    browser session that could outlive or widen the token."""
+    browser session that could outlive or widen the token.
+
+    Nor for static files: reading the session (the language chosen before each request) would
+    make Flask answer ``Vary: Cookie``, and a shared cache would then keep one copy of a
+    fingerprinted style sheet per visitor; a ``Set-Cookie`` on a ``public`` answer is worse."""
 
     def save_session(self, app, session, response):
-        if g.get("authenticated_by_token"):
+        if g.get("authenticated_by_token") or request.endpoint in SHARED_FILE_ENDPOINTS:
             return None
         return super().save_session(app, session, response)
 

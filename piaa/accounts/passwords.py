@@ -27,10 +27,12 @@ def common_passwords() -> frozenset[str]:
 def check_password_policy(password: str, field: str = "password") -> None:
     """:raise Invalid: saying what is wrong with ``password`` (never repeating it)."""
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
-        raise Invalid(f"a password needs at least {MIN_LENGTH} characters; a short phrase of "
-                      "several words is easy to remember and hard to guess", field=field)
+        raise Invalid(N_("a password needs at least {min_length} characters; a short phrase of several "
+                         "words is easy to remember and hard to guess"), field=field,
+                      values={"min_length": MIN_LENGTH})
     if len(password) > MAX_LENGTH:
-        raise Invalid(f"a password may have at most {MAX_LENGTH} characters", field=field)
+        raise Invalid(N_("a password may have at most {max_length} characters"), field=field,
+                      values={"max_length": MAX_LENGTH})
     if password.lower() in common_passwords() or password.strip().lower() in common_passwords():
         raise Invalid(N_("this password is among the most common ones and is guessed first; "
                       "choose another"), field=field)

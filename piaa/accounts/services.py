@@ -63,8 +63,9 @@ def deactivate_user(session: Session, user: User, *, actor: User | None = None) 
 
 def get_or_create_organisation(session: Session, name: str, kind: str) -> Organisation:
     if kind not in ORGANISATION_KINDS:
-        raise Invalid(f"organisation kind must be one of {', '.join(ORGANISATION_KINDS)}, got {kind!r}",
-                      field="kind")
+        raise Invalid(N_("organisation kind must be one of {organisation_kinds}, got {kind}"),
+                      field="kind",
+                      values={"organisation_kinds": ', '.join(ORGANISATION_KINDS), "kind": repr(kind)})
     org = session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:
         org = Organisation(name=name, kind=kind)
@@ -78,11 +79,12 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
                 actor: User | None = None) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}, got {role!r}", field="role")
+        raise Invalid(N_("role must be one of {roles}, got {role}"), field="role",
+                      values={"roles": ', '.join(ROLES), "role": repr(role)})
     if "@" not in email:
-        raise Invalid(f"not an e-mail address: {email!r}", field="email")
+        raise Invalid(N_("not an e-mail address: {email}"), field="email", values={"email": repr(email)})
     if session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict(f"a user with e-mail {email} exists", field="email")
+        raise Conflict(N_("a user with e-mail {email} exists"), field="email", values={"email": email})
     if password is not None:
         check_password_policy(password)
     user = User(email=email, name=name, name_hi=name_hi, role=role, organisation=organisation,
@@ -97,7 +99,7 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
 def find_user(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"no user with e-mail {email}", field="email")
+        raise NotFound(N_("no user with e-mail {email}"), field="email", values={"email": email})
     return user
 
 
@@ -205,7 +207,7 @@ def get_user(session: Session, user_id: int) -> User:
     """:raise NotFound: if there is no such account."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no account {user_id}")
+        raise NotFound(N_("no account {user_id}"), values={"user_id": user_id})
     return user
 
 
@@ -217,7 +219,8 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
     """:raise Invalid: if there is no such organisation."""
     org = session.get(Organisation, organisation_id)
     if org is None:
-        raise Invalid(f"no organisation {organisation_id}", field="organisation")
+        raise Invalid(N_("no organisation {organisation_id}"), field="organisation",
+                      values={"organisation_id": organisation_id})
     return org
 
 
@@ -228,10 +231,11 @@ def create_organisation(session: Session, *, name: str, kind: str, name_hi: str 
     if not name:
         raise Invalid(N_("an organisation needs a name"), field="name")
     if kind not in ORGANISATION_KINDS:
-        raise Invalid(f"organisation kind must be one of {', '.join(ORGANISATION_KINDS)}, got {kind!r}",
-                      field="kind")
+        raise Invalid(N_("organisation kind must be one of {organisation_kinds}, got {kind}"),
+                      field="kind",
+                      values={"organisation_kinds": ', '.join(ORGANISATION_KINDS), "kind": repr(kind)})
     if session.scalar(select(Organisation.id).where(Organisation.name == name)):
-        raise Conflict(f"an organisation named {name!r} exists", field="name")
+        raise Conflict(N_("an organisation named {name} exists"), field="name", values={"name": repr(name)})
     org = Organisation(name=name, kind=kind, name_hi=(name_hi or "").strip() or None)
     session.add(org)
     session.flush()
@@ -242,7 +246,8 @@ def create_organisation(session: Session, *, name: str, kind: str, name_hi: str 
 
 def _not_yourself(user: User, actor: User | None, what: str) -> None:
     if actor is not None and actor.id == user.id:
-        raise Forbidden(f"you cannot {what} your own account; ask another administrator", field="user")
+        raise Forbidden(N_("you cannot {what} your own account; ask another administrator"), field="user",
+                        values={"what": what})
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> User:
@@ -262,7 +267,8 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
 def set_role(session: Session, user: User, role: str, *, actor: User | None = None) -> User:
     """:raise Invalid: for an unknown role. :raise Forbidden: for one's own account."""
     if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}, got {role!r}", field="role")
+        raise Invalid(N_("role must be one of {roles}, got {role}"), field="role",
+                      values={"roles": ', '.join(ROLES), "role": repr(role)})
     _not_yourself(user, actor, "change the role of")
     if user.role != role:
         previous, user.role = user.role, role
@@ -296,7 +302,7 @@ def revoke_token(session: Session, token_id: int, *, actor: User | None = None) 
     """:raise NotFound: if there is no such token."""
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no API token {token_id}")
+        raise NotFound(N_("no API token {token_id}"), values={"token_id": token_id})
     if not token.revoked:
         token.revoked = True
         session.flush()

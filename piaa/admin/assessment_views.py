@@ -217,7 +217,8 @@ def form_preview(assessment_id: int, number: int):
     found = service.get_assessment(db.session, assessment_id)
     form = next((f for f in found.forms if f.number == number), None)
     if form is None:
-        raise NotFound(f"assessment {found.code} has no form {number}")
+        raise NotFound(N_("assessment {found_code} has no form {number}"),
+                       values={"found_code": found.code, "number": number})
     rows = service.items_in_order(db.session, [(e["item_id"], e["version"]) for e in form.items])
     return render_template("admin/form_preview.html", assessment=found, rows=rows,
                            heading=_("Form {number}", number=number), problem=None)

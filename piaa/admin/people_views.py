@@ -32,12 +32,13 @@ def uploaded_text(field) -> tuple[str, str] | None:
         return None
     data = upload.read(MAX_CSV + 1)
     if len(data) > MAX_CSV:
-        raise Invalid(f"{upload.filename}: larger than 2 MB", field=field.name)
+        raise Invalid(N_("{filename}: larger than 2 MB"), field=field.name, values={"filename": upload.filename})
     try:
         return data.decode("utf-8-sig"), upload.filename
     except UnicodeDecodeError:
-        raise Invalid(f"{upload.filename}: not UTF-8 text; save the sheet as CSV UTF-8",
-                      field=field.name) from None
+        raise Invalid(N_("{filename}: not UTF-8 text; save the sheet as CSV UTF-8"),
+                      field=field.name,
+                      values={"filename": upload.filename}) from None
 
 
 def secret_page(template: str, **context):

@@ -89,7 +89,7 @@ def _bulk(bank_id: int, state: str, move, verb: str):
     db.session.commit()
     flash(_("{n} item(s) {verb}.", n=len(outcome.moved), verb=_(verb)), "success")
     for code, why in outcome.skipped:
-        flash(_("{code} was left as it was: {why}", code=code, why=why), "error")
+        flash(_("{code} was left as it was: {why}", code=code, why=why.in_language()), "error")
     return redirect(url_for("admin.bulk_review", bank_id=bank_id))
 
 

@@ -84,7 +84,7 @@ PLAIN_WORDS = [
     ("proctors", r"not a proctor", N_("Choose proctors only.")),
     ("name", r"exists", N_("That name is taken: choose another.")),
     ("email", r"exists", N_("An account with this e-mail address exists.")),
-    ("email", r"not an e-mail address", "Enter an e-mail address."),
+    ("email", r"not an e-mail address", N_("Enter an e-mail address.")),
     (None, r"^a blueprint is", N_("Put at least one item in the blueprint grid.")),
     (None, r"repeats level", N_("Each level and sub-area appears once in the blueprint.")),
 ]
@@ -95,7 +95,7 @@ def plain_words(error: DomainError) -> str:
     for field, pattern, words in PLAIN_WORDS:
         if field in (None, error.field) and (found := re.search(pattern, error.message)):
             return _(words, **found.groupdict())
-    return error.message
+    return error.in_language()
 
 
 def put_beside(form, error: DomainError, fields: dict[str, str] | None = None) -> list[str]:

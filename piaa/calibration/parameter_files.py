@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from piaa.accounts.models import User
 from piaa.delivery.parameters import active_parameter_set, check_row, record_parameter_set
 from piaa.errors import Invalid, NotFound
+from piaa.i18n import N_
 from piaa.items.calibration_models import ItemParameter, ParameterSet
 from piaa.items.models import Competency, Item, ItemBank
 
@@ -25,7 +26,7 @@ from piaa.items.models import Competency, Item, ItemBank
 def _competency(session: Session, code: str) -> Competency:
     competency = session.scalar(select(Competency).where(Competency.code == code))
     if competency is None:
-        raise NotFound(f"no competency {code!r}", field="competency")
+        raise NotFound(N_("no competency {code}"), field="competency", values={"code": repr(code)})
     return competency
 
 
@@ -50,7 +51,7 @@ def import_parameters(session: Session, path: str | Path, competency_code: str, 
     if bank:
         bank_row = session.scalar(select(ItemBank).where(ItemBank.name == bank))
         if bank_row is None:
-            raise NotFound(f"no bank {bank!r}", field="bank")
+            raise NotFound(N_("no bank {bank}"), field="bank", values={"bank": repr(bank)})
         query = query.where(Item.bank_id == bank_row.id)
     by_code: dict[str, list[Item]] = {}
     for item in session.scalars(query):
@@ -77,7 +78,8 @@ def import_parameters(session: Session, path: str | Path, competency_code: str, 
             continue
         ses[matches[0].id] = _se_row(frame.iloc[k], len(values), found.model, name, row, problems)
     if problems:
-        raise Invalid(f"{name}: {len(problems)} problem(s); nothing was stored", problems=problems)
+        raise Invalid(N_("{name}: {n_problems} problem(s); nothing was stored"), problems=problems,
+                      values={"name": name, "n_problems": len(problems)})
     parameter_set = record_parameter_set(session, competency, found.model, rows, label=label or f"Imported from {name}",
                                          source=f"imported from {name}", activate=activate, actor=actor)
     for item_parameter in parameter_set.items:
@@ -118,7 +120,8 @@ def export_parameters(session: Session, competency_code: str, set_id: int | None
     competency = _competency(session, competency_code)
     parameter_set = session.get(ParameterSet, set_id) if set_id else active_parameter_set(session, competency.id)
     if parameter_set is None or parameter_set.competency_id != competency.id:
-        raise NotFound(f"competency {competency.code} has no parameter set {set_id or '(active)'}")
+        raise NotFound(N_("competency {competency_code} has no parameter set {value}"),
+                       values={"competency_code": competency.code, "value": set_id or '(active)'})
     stored = session.execute(select(Item.code, ItemParameter.params, ItemParameter.se)
                              .join(Item, Item.id == ItemParameter.item_id)
                              .where(ItemParameter.parameter_set_id == parameter_set.id).order_by(Item.code)).all()

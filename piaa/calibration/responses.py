@@ -72,7 +72,8 @@ def _parse_when(value: Any, name: str) -> datetime | None:
     try:
         return datetime.fromisoformat(str(value))
     except ValueError:
-        raise Invalid(f"{name}: {value!r} is not a date (YYYY-MM-DD)", field=name) from None
+        raise Invalid(N_("{name}: {value} is not a date (YYYY-MM-DD)"), field=name,
+                      values={"name": name, "value": repr(value)}) from None
 
 
 def selection_for(session: Session, competency_code: str, *, windows: list[int] | None = None,
@@ -85,10 +86,12 @@ def selection_for(session: Session, competency_code: str, *, windows: list[int] 
     """
     competency = session.scalar(select(Competency).where(Competency.code == competency_code))
     if competency is None:
-        raise NotFound(f"no competency {competency_code!r}", field="competency")
+        raise NotFound(N_("no competency {competency_code}"), field="competency",
+                       values={"competency_code": repr(competency_code)})
     for purpose in purposes or []:
         if purpose not in PURPOSES:
-            raise Invalid(f"purpose {purpose!r} is not one of {', '.join(PURPOSES)}", field="purposes")
+            raise Invalid(N_("purpose {purpose} is not one of {purposes}"), field="purposes",
+                          values={"purpose": repr(purpose), "purposes": ', '.join(PURPOSES)})
     window_ids = sorted({int(w) for w in windows or []}) or None
     if window_ids:
         found = dict(session.execute(select(Window.id, Assessment.competency_id)
@@ -96,7 +99,8 @@ def selection_for(session: Session, competency_code: str, *, windows: list[int] 
                                      .where(Window.id.in_(window_ids))).all())
         for window_id in window_ids:
             if found.get(window_id) != competency.id:
-                raise NotFound(f"no window {window_id} of competency {competency.code}", field="windows")
+                raise NotFound(N_("no window {window_id} of competency {competency_code}"), field="windows",
+                               values={"window_id": window_id, "competency_code": competency.code})
     start, end = _parse_when(period_from, "period_from"), _parse_when(period_to, "period_to")
     if start and end and end < start:
         raise Invalid(N_("the period ends before it begins"), field="period_to")
@@ -169,7 +173,8 @@ def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     :raise Invalid: for another format.
     """
     if fmt not in FORMATS:
-        raise Invalid(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}", field="format")
+        raise Invalid(N_("format must be one of {formats}, got {fmt}"), field="format",
+                      values={"formats": ', '.join(FORMATS), "fmt": repr(fmt)})
     out = io.BytesIO()
     if fmt == "csv":
         frame.to_csv(out, index=False)
@@ -197,7 +202,8 @@ def save_attributes(session: Session, user: User, values: dict[str, Any]) -> Can
     for name, choices in ATTRIBUTE_CHOICES.items():
         value = (values.get(name) or "").strip() or None
         if value is not None and value not in choices:
-            raise Invalid(f"{name}: {value!r} is not one of the choices", field=name)
+            raise Invalid(N_("{name}: {value} is not one of the choices"), field=name,
+                          values={"name": name, "value": repr(value)})
         clean[name] = value
     record = session.get(CandidateAttributes, user.id)
     if not any(clean.values()):

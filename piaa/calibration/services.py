@@ -87,9 +87,10 @@ def build_input(session: Session, selection: ResponseSelection,
         frame = frame[current & live]
     polytomous = frame.loc[frame["max_score"] > 1, "item"].unique().tolist()
     if polytomous:
-        raise Invalid("these items are scored in more than two categories; calibrate them with "
-                      f"`piaa calibrate --model grm` and import the result: {', '.join(map(str, polytomous[:8]))}",
-                      field="model")
+        raise Invalid(N_("these items are scored in more than two categories; calibrate them with `piaa "
+                         "calibrate --model grm` and import the result: {polytomous}"),
+                      field="model",
+                      values={"polytomous": ', '.join(map(str, polytomous[:8]))})
     attempt_ids = pd.unique(frame["attempt"])
     item_ids = sorted(pd.unique(frame["item_id"]).tolist(), key=lambda i: items[i].code)
     rows = pd.Index(attempt_ids).get_indexer(frame["attempt"])
@@ -135,22 +136,27 @@ def start_calibration(session: Session, competency_code: str, *, model: str, sca
     """
     model = str(model or "").lower()
     if model not in analysis.MODELS:
-        raise Invalid(f"model must be one of {', '.join(analysis.MODELS)}, got {model!r}", field="model")
+        raise Invalid(N_("model must be one of {models}, got {model}"), field="model",
+                      values={"models": ', '.join(analysis.MODELS), "model": repr(model)})
     if scale not in SCALE_METHODS:
-        raise Invalid(f"scale must be one of {', '.join(SCALE_METHODS)}, got {scale!r}", field="scale")
+        raise Invalid(N_("scale must be one of {scale_methods}, got {scale}"), field="scale",
+                      values={"scale_methods": ', '.join(SCALE_METHODS), "scale": repr(scale)})
     selection = selection_for(session, competency_code, windows=windows, purposes=purposes,
                               period_from=period_from, period_to=period_to)
     base = active_parameter_set(session, selection.competency_id)
     if base is None and scale != FREE:
-        raise Invalid(f"competency {competency_code} has no active parameter set to hold the scale; "
-                      "its first calibration is a free one", field="scale")
+        raise Invalid(N_("competency {competency_code} has no active parameter set to hold the scale; its "
+                         "first calibration is a free one"), field="scale",
+                      values={"competency_code": competency_code})
     if base is not None and scale == FREE:
-        raise Invalid(f"the active parameter set {base.id} holds competency {competency_code}'s scale; "
-                      "calibrate with fixed anchors or link to it", field="scale")
+        raise Invalid(N_("the active parameter set {base_id} holds competency {competency_code}'s scale; "
+                         "calibrate with fixed anchors or link to it"), field="scale",
+                      values={"base_id": base.id, "competency_code": competency_code})
     least = DEFAULT_MIN_RESPONSES[model] if min_responses in (None, "") else int(min_responses)
     if least < MIN_RESPONSES_FLOOR:
-        raise Invalid(f"at least {MIN_RESPONSES_FLOOR} responses per item are needed, got {least}",
-                      field="min_responses")
+        raise Invalid(N_("at least {min_responses_floor} responses per item are needed, got {least}"),
+                      field="min_responses",
+                      values={"min_responses_floor": MIN_RESPONSES_FLOOR, "least": least})
     data, columns = build_input(session, selection, base)
     try:
         analysis.check_design(data, model, scale, least)
@@ -246,7 +252,7 @@ def get_run(session: Session, run_id: int) -> CalibrationRun:
     """:raise NotFound: if there is no such run."""
     run = session.get(CalibrationRun, run_id)
     if run is None:
-        raise NotFound(f"no calibration run {run_id}")
+        raise NotFound(N_("no calibration run {run_id}"), values={"run_id": run_id})
     return run
 
 
@@ -272,7 +278,8 @@ def job_progress(run: CalibrationRun) -> dict:
 
 def _finished(run: CalibrationRun) -> None:
     if run.state != FINISHED or not run.results:
-        raise Conflict(f"calibration run {run.id} is {run.state}; decisions wait for its results", field="run")
+        raise Conflict(N_("calibration run {run_id} is {run_state}; decisions wait for its results"), field="run",
+                       values={"run_id": run.id, "run_state": run.state})
 
 
 def _reason(reason: str | None) -> str:
@@ -346,8 +353,9 @@ def activate_run(session: Session, run: CalibrationRun, *, actor: User | None, r
     _finished(run)
     reason = _reason(reason)
     if run.parameter_set_id is not None:
-        raise Conflict(f"calibration run {run.id} was activated already (parameter set "
-                       f"{run.parameter_set_id})", field="run")
+        raise Conflict(N_("calibration run {run_id} was activated already (parameter set {parameter_set_id})"),
+                       field="run",
+                       values={"run_id": run.id, "parameter_set_id": run.parameter_set_id})
     parameter_set = _record_set(session, run, actor, label=f"Calibration run {run.id} ({run.model}, {run.scale})")
     attempt_ids = _attempts_in_windows(session, run.competency_id, rescore_windows or [])
     audit.record(session, "calibration.activated", actor=actor, subject_type="calibration_run", subject_id=run.id,
@@ -408,16 +416,19 @@ def decide(session: Session, run: CalibrationRun, item_id: int, action: str, *, 
 
     _finished(run)
     if action not in DECISIONS:
-        raise Invalid(f"action must be one of {', '.join(DECISIONS)}, got {action!r}", field="action")
+        raise Invalid(N_("action must be one of {decisions}, got {action}"), field="action",
+                      values={"decisions": ', '.join(DECISIONS), "action": repr(action)})
     reason = _reason(reason)
     entry = next((e for e in run.results["items"] if e["item_id"] == int(item_id)), None)
     if entry is None:
-        raise NotFound(f"item {item_id} is not among the items of calibration run {run.id}")
+        raise NotFound(N_("item {item_id} is not among the items of calibration run {run_id}"),
+                       values={"item_id": item_id, "run_id": run.id})
     item = session.get(Item, int(item_id))
     if action == PROMOTE:
         if item.state != APPROVED:
-            raise Conflict(f"item {item.code} is {item.state}; only pretest (approved) items are promoted",
-                           field="state")
+            raise Conflict(N_("item {item_code} is {item_state}; only pretest (approved) items are promoted"),
+                           field="state",
+                           values={"item_code": item.code, "item_state": item.state})
         promote_item(session, item, actor=actor)
     elif action == RETIRE:
         retire_item(session, item, actor=actor, reason=reason)
@@ -498,7 +509,7 @@ def result_bytes(session: Session, run: CalibrationRun, fmt: str) -> bytes:
     import pandas as pd
 
     if fmt not in RESULT_FORMATS:
-        raise Invalid(f"format must be csv or xlsx, got {fmt!r}", field="format")
+        raise Invalid(N_("format must be csv or xlsx, got {fmt}"), field="format", values={"fmt": repr(fmt)})
     tables = result_tables(session, run)
     out = io.BytesIO()
     if fmt == "csv":

@@ -114,8 +114,9 @@ def _answers(item_type: str, content: dict) -> tuple[Any, Any]:
         elif score.category == 0 and score.credit == 0 and wrong is None:
             wrong = answer
     if right is None or wrong is None:
-        raise Invalid(f"a simulated history needs right/wrong items; no right and wrong answer found "
-                      f"for a {item_type} item", field="type")
+        raise Invalid(N_("a simulated history needs right/wrong items; no right and wrong answer found for "
+                         "a {item_type} item"), field="type",
+                      values={"item_type": item_type})
     return right, wrong
 
 
@@ -175,7 +176,8 @@ def sit(session: Session, window: Window, user_ids: list[int], *, true_params: M
                   for pos, (entry, is_scored) in enumerate(layout)]
     missing = {e.item_id for _, _, e, _ in flat_items} - set(true_params)
     if missing:
-        raise Invalid(f"no true parameters for items {sorted(missing)[:8]}", field="true_params")
+        raise Invalid(N_("no true parameters for items {missing}"), field="true_params",
+                      values={"missing": str(sorted(missing)[:8])})
     person = np.array([k for k, _, _, _ in flat_items])
     p = np.array([true_params[e.item_id] for _, _, e, _ in flat_items], dtype=float).reshape(-1, 4)
     shift = np.zeros(len(flat_items))
@@ -196,7 +198,8 @@ def _form_items(session: Session, assessment) -> dict[int, list[forms.PoolItem]]
     """Each fixed form's items in delivery order, as ``forms.choose_fixed_form`` reads them."""
     keys = {f.number: [(e["item_id"], e["version"]) for e in f.items] for f in assessment.forms}
     if not keys:
-        raise Invalid(f"assessment {assessment.code} has no fixed form", field="forms")
+        raise Invalid(N_("assessment {assessment_code} has no fixed form"), field="forms",
+                      values={"assessment_code": assessment.code})
     rows = session.execute(select(ItemVersion.item_id, ItemVersion.number, ItemVersion.id, ItemVersion.level,
                                   ItemVersion.sub_area)
                            .where(ItemVersion.item_id.in_({i for k in keys.values() for i, _ in k})))

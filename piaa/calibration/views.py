@@ -16,7 +16,7 @@ from piaa.delivery.models import PURPOSES
 from piaa.delivery.parameters import active_parameter_set
 from piaa.errors import Invalid, NotFound
 from piaa.extensions import db
-from piaa.i18n import gettext as _
+from piaa.i18n import gettext as _, N_
 from piaa.items.models import Competency
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
@@ -56,7 +56,7 @@ def _user():
 def _competency(code: str) -> Competency:
     competency = db.session.scalar(select(Competency).where(Competency.code == code))
     if competency is None:
-        raise NotFound(f"no competency {code!r}")
+        raise NotFound(N_("no competency {code}"), values={"code": repr(code)})
     return competency
 
 
@@ -66,7 +66,8 @@ def _ints(name: str) -> list[int]:
         try:
             values.append(int(raw))
         except ValueError:
-            raise Invalid(f"{name}: {raw!r} is not a number", field=name) from None
+            raise Invalid(N_("{name}: {raw} is not a number"), field=name,
+                          values={"name": name, "raw": repr(raw)}) from None
     return values
 
 
@@ -148,7 +149,7 @@ def _svg(data: bytes) -> Response:
 def _finished_run(run_id: int) -> CalibrationRun:
     found = services.get_run(db.session, run_id)
     if found.state != FINISHED:
-        raise NotFound(f"calibration run {run_id} has no results yet")
+        raise NotFound(N_("calibration run {run_id} has no results yet"), values={"run_id": run_id})
     return found
 
 
@@ -170,7 +171,8 @@ def curves_svg(run_id: int):
 def _entry(found: CalibrationRun, item_id: int) -> dict:
     entry = next((e for e in found.results["items"] if e["item_id"] == item_id), None)
     if entry is None:
-        raise NotFound(f"item {item_id} is not in calibration run {found.id}")
+        raise NotFound(N_("item {item_id} is not in calibration run {found_id}"),
+                       values={"item_id": item_id, "found_id": found.id})
     return entry
 
 

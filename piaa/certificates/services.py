@@ -130,8 +130,9 @@ def issue_for_attempt(
         return existing
     sequence = existing.sequence + 1 if existing is not None else 1
     if decision_confidence is not None and not 0.0 <= decision_confidence <= 1.0:
-        raise Invalid(f"decision confidence must be between 0 and 1, got {decision_confidence!r}",
-                      field="decision_confidence")
+        raise Invalid(N_("decision confidence must be between 0 and 1, got {decision_confidence}"),
+                      field="decision_confidence",
+                      values={"decision_confidence": repr(decision_confidence)})
     _check_facts(level=level, competency_code=competency_code, competency_name=competency_name,
                  level_label=level_label, agency_name=agency_name)
     issued_at = now().replace(microsecond=0)
@@ -219,10 +220,11 @@ def on_attempt_scored(session: Session, *, attempt_id: int, level: int | None, c
 def _check_facts(**values) -> None:
     level = values.pop("level")
     if not isinstance(level, int) or not 1 <= level <= 5:
-        raise Invalid(f"proficiency level must be an integer 1..5, got {level!r}", field="level")
+        raise Invalid(N_("proficiency level must be an integer 1..5, got {level}"), field="level",
+                      values={"level": repr(level)})
     for name, value in values.items():
         if not value or not str(value).strip():
-            raise Invalid(f"{name} must not be empty", field=name)
+            raise Invalid(N_("{name} must not be empty"), field=name, values={"name": name})
 
 
 def render_certificate(certificate: Certificate, *, keys: SigningKeys | None = None) -> Certificate:
@@ -258,7 +260,8 @@ def render_certificates(session: Session, certificate_ids: list[int], *, progres
     for done, certificate_id in enumerate(certificate_ids, start=1):
         certificate = session.get(Certificate, certificate_id)
         if certificate is None:
-            raise NotFound(f"certificate id {certificate_id} does not exist")
+            raise NotFound(N_("certificate id {certificate_id} does not exist"),
+                           values={"certificate_id": certificate_id})
         render_certificate(certificate, keys=keys)
         session.flush()
         if progress is not None:
@@ -299,7 +302,8 @@ def revoke(session: Session, *, public_id: str, reason: str, actor: User) -> Cer
         raise Invalid(N_("a reason for the revocation is required"), field="reason")
     certificate = get_by_public_id(session, public_id)
     if certificate.is_revoked:
-        raise Conflict(f"certificate {certificate.serial} was revoked already on {as_utc(certificate.revoked_at):%Y-%m-%d}")
+        raise Conflict(N_("certificate {serial} was revoked already on {as_utc:%Y-%m-%d}"),
+                       values={"serial": certificate.serial, "as_utc": as_utc(certificate.revoked_at)})
     return _revoke(session, certificate, actor=actor, reason=reason)
 
 
@@ -321,7 +325,7 @@ def status_list_document(session: Session, list_number: int) -> dict:
     """
     used = session.scalar(select(func.count()).select_from(Certificate).where(Certificate.status_list_number == list_number))
     if not used:
-        raise NotFound(f"status list {list_number} does not exist")
+        raise NotFound(N_("status list {list_number} does not exist"), values={"list_number": list_number})
     revoked = session.scalars(
         select(Certificate.status_list_index).where(
             Certificate.status_list_number == list_number, Certificate.revoked_at.is_not(None)

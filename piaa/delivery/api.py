@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
@@ -80,13 +81,14 @@ def _text(value: Any, field: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise Invalid(f"{field} must be text", field=field)
+        raise Invalid(N_("{field} must be text"), field=field, values={"field": field})
     return value
 
 
 def _int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{field} must be a whole number, got {value!r}", field=field)
+        raise Invalid(N_("{field} must be a whole number, got {value}"), field=field,
+                      values={"field": field, "value": repr(value)})
     return value
 
 
@@ -99,14 +101,17 @@ ANSWER_SCHEMA = {
     "description": "an option id (single choice, true/false, situational judgement, Likert, one "
                    "hotspot area), true or false (true/false), text (text entry, extended text), a "
                    "number or numeric text (numeric entry), a list of option or area ids (multiple "
-                   "response, ordering, hotspot), a list of [source id, target id] pairs "
-                   "(matching), an object of part id to that part's answer (composite), or null "
-                   "(clear the answer)",
+                   "response, ordering, hotspot, graphic order), a list of [source id, target id] "
+                   "pairs (matching, graphic gap match) or [id, id] pairs (associate, graphic "
+                   "associate), a list of [x, y] points (select point), a number (slider), an "
+                   "uploaded file's {file, name, type, size} (upload, drawing), an object of part "
+                   "id to that part's answer (composite), or null (clear the answer)",
     "nullable": True,
     "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
               {"type": "array", "maxItems": 500, "items": {"anyOf": [
                   {"type": "string"},
-                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}}]}},
+                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}},
+                  {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}]}},
               {"type": "object", "maxProperties": 100}]}
 
 
@@ -295,6 +300,27 @@ def save_response(attempt_id: int, ref: str):
                                           body.get("seq"), _client())
     db.session.commit()
     return jsonify({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
+
+
+@api.post("/attempts/<int:attempt_id>/responses/<ref>/file")
+@role_required(CANDIDATE)
+@limiter.limit("30 per minute", key_func=lambda: _attempt_key())  # per attempt: a centre shares one address
+@openapi("Upload the file that answers an upload or drawing item: the file's bytes are the body "
+         "(any Content-Type; the type is told from the bytes), its name in X-File-Name. The file is "
+         "kept with the attempt, not yet the answer: save the returned answer with PUT "
+         ".../responses/{ref}", tags=TAG_CANDIDATE,
+         responses={200: "answer: {file (sha256), name, type, size}, to save as the item's answer",
+                    404: "not the caller's attempt or item",
+                    409: "paused, finished, final or time is up: nothing is kept",
+                    413: "larger than the service takes", 422: "the item takes no file, or the file is "
+                                                              "empty, too large or of a type it does not take"})
+def upload_response_file(attempt_id: int, ref: str):
+    from piaa.delivery import uploads
+
+    answer = uploads.store_file(db.session, attempt_id, _user(), ref, request.get_data(cache=False),
+                                unquote(request.headers.get("X-File-Name") or ""), _client())
+    db.session.commit()
+    return jsonify({"answer": answer})
 
 
 @api.post("/attempts/<int:attempt_id>/responses")
@@ -604,7 +630,7 @@ def create_assessment():
     if body.get("bank_id") is not None:
         bank = db.session.get(ItemBank, _int(body["bank_id"], "bank_id"))
         if bank is None:
-            raise Invalid(f"no item bank {body['bank_id']}", field="bank_id")
+            raise Invalid(N_("no item bank {bank_id}"), field="bank_id", values={"bank_id": body['bank_id']})
     extra = {k: body[k] for k in ASSESSMENT_FIELDS if k in body}
     assessment = assessment_service.create_assessment(
         db.session, code=body.get("code"), title=body.get("title"), competency=body.get("competency"),
@@ -632,7 +658,7 @@ def assemble_form(assessment_id: int):
         raise Invalid(N_("item_ids must be a list of item ids"), field="item_ids")
     seed = body.get("seed")
     if seed is not None and (_int(seed, "seed") < 0):
-        raise Invalid(f"seed must be a whole number of 0 or more, got {seed}", field="seed")
+        raise Invalid(N_("seed must be a whole number of 0 or more, got {seed}"), field="seed", values={"seed": seed})
     form = forms.assemble_fixed_form(db.session, assessment, np.random.default_rng(seed), item_ids)
     db.session.commit()
     return jsonify({"number": form.number, "items": len(form.items)}), 201
@@ -653,7 +679,8 @@ def create_cohort():
     if provider_name:
         provider = db.session.scalar(select(Organisation).where(Organisation.name == provider_name))
         if provider is None:
-            raise Invalid(f"no organisation named {provider_name!r}", field="provider")
+            raise Invalid(N_("no organisation named {provider_name}"), field="provider",
+                          values={"provider_name": repr(provider_name)})
     cohort = assessment_service.create_cohort(db.session, name=name, course=course,
                                               provider=provider, actor=_user())
     members = body.get("members") or []
@@ -672,7 +699,8 @@ def _when(value: Any, field: str) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except ValueError:
-        raise Invalid(f"{field} must be an ISO 8601 time, got {value!r}", field=field) from None
+        raise Invalid(N_("{field} must be an ISO 8601 time, got {value}"), field=field,
+                      values={"field": field, "value": repr(value)}) from None
 
 
 @api.post("/windows")
@@ -693,12 +721,12 @@ def create_window():
     assessment = assessment_service.get_assessment(db.session, _int(body.get("assessment_id"), "assessment_id"))
     cohort = db.session.get(Cohort, _int(body.get("cohort_id"), "cohort_id"))
     if cohort is None:
-        raise NotFound(f"no cohort {body.get('cohort_id')}")
+        raise NotFound(N_("no cohort {cohort_id}"), values={"cohort_id": body.get('cohort_id')})
     proctors = []
     for email in body.get("proctors") or []:
         user = db.session.scalar(select(User).where(User.email == str(email).lower()))
         if user is None:
-            raise Invalid(f"no account with e-mail {email!r}", field="proctors")
+            raise Invalid(N_("no account with e-mail {email}"), field="proctors", values={"email": repr(email)})
         proctors.append(user)
     window = assessment_service.create_window(
         db.session, assessment=assessment, cohort=cohort, opens_at=_when(body.get("opens_at"), "opens_at"),
@@ -716,7 +744,7 @@ def create_window():
 def rescore(attempt_id: int):
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
-        raise NotFound(f"no attempt {attempt_id}")
+        raise NotFound(N_("no attempt {attempt_id}"), values={"attempt_id": attempt_id})
     score = scoring.rescore(db.session, attempt, actor=_user(), reason=_body().get("reason"))
     db.session.commit()
     return jsonify({"attempt": attempt.id, "score": score.number, "method": score.method,

@@ -24,7 +24,7 @@ from piaa.clock import as_utc, now
 from piaa.delivery.models import (ADAPTIVE, FIXED, MODES, NAVIGATIONS, PURPOSES, Assessment,
                                   Cohort, Enrolment, Window, WindowProctor)
 from piaa.delivery.timing import CLOCK_STOPS, PAUSE_POLICIES
-from piaa.errors import Conflict, Invalid, NotFound
+from piaa.errors import Conflict, Invalid, NotFound, found_problem
 from piaa.items.models import PROFICIENCY_LEVELS, Competency, ItemBank
 from piaa.items.types import LANGUAGES
 from piaa.i18n import N_
@@ -86,39 +86,48 @@ def check_blueprint(blueprint: Any) -> dict[str, Any]:
     for i, cell in enumerate(blueprint["cells"]):
         where = f"blueprint.cells[{i}]"
         if not isinstance(cell, dict):
-            raise Invalid(f"{where} must be an object", field=where)
+            raise Invalid(N_("{where} must be an object"), field=where, values={"where": where})
         level, sub_area, count = cell.get("level"), cell.get("sub_area"), cell.get("count")
         if level is not None and (isinstance(level, bool) or level not in PROFICIENCY_LEVELS):
-            raise Invalid(f"{where}.level must be 1 to 5 or null, got {level!r}", field=f"{where}.level")
+            raise Invalid(N_("{where}.level must be 1 to 5 or null, got {level}"), field=f"{where}.level",
+                          values={"where": where, "level": repr(level)})
         if sub_area is not None and (not isinstance(sub_area, str) or not sub_area.strip()):
-            raise Invalid(f"{where}.sub_area must be text or null, got {sub_area!r}",
-                          field=f"{where}.sub_area")
+            raise Invalid(N_("{where}.sub_area must be text or null, got {sub_area}"),
+                          field=f"{where}.sub_area",
+                          values={"where": where, "sub_area": repr(sub_area)})
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise Invalid(f"{where}.count must be a whole number of at least 1, got {count!r}",
-                          field=f"{where}.count")
+            raise Invalid(N_("{where}.count must be a whole number of at least 1, got {count}"),
+                          field=f"{where}.count",
+                          values={"where": where, "count": repr(count)})
         if (level, sub_area) in seen:
-            raise Invalid(f"{where} repeats level {level} and sub-area {sub_area!r}", field=where)
+            raise Invalid(N_("{where} repeats level {level} and sub-area {sub_area}"), field=where,
+                          values={"where": where, "level": level, "sub_area": repr(sub_area)})
         seen.add((level, sub_area))
         cells.append({"level": level, "sub_area": sub_area, "count": count})
     tolerance = blueprint.get("tolerance", 0)
     if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
-        raise Invalid(f"blueprint.tolerance must be a whole number >= 0, got {tolerance!r}",
-                      field="blueprint.tolerance")
+        raise Invalid(N_("blueprint.tolerance must be a whole number >= 0, got {tolerance}"),
+                      field="blueprint.tolerance",
+                      values={"tolerance": repr(tolerance)})
     return {"cells": cells, "tolerance": tolerance}
 
 
 def _check_cuts(values: Any, field: str, *, low: float, high: float) -> list[float]:
     if not isinstance(values, (list, tuple)) or len(values) != 5:
-        raise Invalid(f"{field} must list 5 values (where levels 1 to 5 begin), got {values!r}",
-                      field=field)
+        raise Invalid(N_("{field} must list 5 values (where levels 1 to 5 begin), got {values}"),
+                      field=field,
+                      values={"field": field, "values": repr(values)})
     try:
         cuts = [float(v) for v in values]
     except (TypeError, ValueError):
-        raise Invalid(f"{field} must be numbers, got {values!r}", field=field) from None
+        raise Invalid(N_("{field} must be numbers, got {values}"), field=field,
+                      values={"field": field, "values": repr(values)}) from None
     if any(not low <= c <= high for c in cuts):
-        raise Invalid(f"{field} must lie between {low} and {high}, got {cuts}", field=field)
+        raise Invalid(N_("{field} must lie between {low} and {high}, got {cuts}"), field=field,
+                      values={"field": field, "low": low, "high": high, "cuts": str(cuts)})
     if any(b <= a for a, b in zip(cuts, cuts[1:])):
-        raise Invalid(f"{field} must rise from level 1 to level 5, got {cuts}", field=field)
+        raise Invalid(N_("{field} must rise from level 1 to level 5, got {cuts}"), field=field,
+                      values={"field": field, "cuts": str(cuts)})
     return cuts
 
 
@@ -153,15 +162,18 @@ def create_assessment(session: Session, *, code: str, title: str, competency: st
     for name, value in (("code", code), ("title", title), ("competency", competency),
                         ("purpose", purpose), ("mode", mode)):
         if value is not None and not isinstance(value, str):
-            raise Invalid(f"{name} must be text, got {type(value).__name__}", field=name)
+            raise Invalid(N_("{name} must be text, got {type}"), field=name,
+                          values={"name": name, "type": type(value).__name__})
     code = (code or "").strip()
     if not code or len(code) > 64:
-        raise Invalid(f"an assessment needs a code of 1-64 characters, got {code!r}", field="code")
+        raise Invalid(N_("an assessment needs a code of 1-64 characters, got {code}"), field="code",
+                      values={"code": repr(code)})
     if session.scalar(select(Assessment.id).where(Assessment.code == code)):
-        raise Conflict(f"an assessment with code {code!r} exists", field="code")
+        raise Conflict(N_("an assessment with code {code} exists"), field="code", values={"code": repr(code)})
     record = session.scalar(select(Competency).where(Competency.code == competency))
     if record is None:
-        raise Invalid(f"no competency with code {competency!r} in the dictionary", field="competency")
+        raise Invalid(N_("no competency with code {competency} in the dictionary"), field="competency",
+                      values={"competency": repr(competency)})
     settings = _checked_settings(
         title=title, title_hi=title_hi, purpose=purpose, mode=mode, blueprint=blueprint,
         time_limit_s=time_limit_s, cut_scores=cut_scores, se_target=se_target, min_items=min_items,
@@ -193,13 +205,15 @@ def update_assessment(session: Session, assessment: Assessment, *, actor: User |
 
     unknown = sorted(set(values) - set(SETTINGS))
     if unknown:
-        raise Invalid(f"unknown assessment setting(s) {', '.join(unknown)}", field=unknown[0])
+        raise Invalid(N_("unknown assessment setting(s) {unknown}"), field=unknown[0],
+                      values={"unknown": ', '.join(unknown)})
     current = {name: getattr(assessment, name) for name in SETTINGS}
     settings = _checked_settings(**{**current, **values})
     if settings["mode"] != assessment.mode and session.scalar(
             select(Attempt.id).where(Attempt.assessment_id == assessment.id).limit(1)):
-        raise Conflict(f"assessment {assessment.code} has attempts: its mode cannot change "
-                       f"from {assessment.mode}", field="mode")
+        raise Conflict(N_("assessment {assessment_code} has attempts: its mode cannot change from "
+                          "{assessment_mode}"), field="mode",
+                       values={"assessment_code": assessment.code, "assessment_mode": assessment.mode})
     changed = {name: {"from": current[name], "to": value} for name, value in settings.items()
                if value != current[name]}
     if (bank.id if bank else None) != assessment.bank_id:
@@ -227,46 +241,57 @@ def _checked_settings(*, title, title_hi, purpose, mode, blueprint, time_limit_s
     if not (title or "").strip():
         raise Invalid(N_("an assessment needs a title"), field="title")
     if purpose not in PURPOSES:
-        raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}", field="purpose")
+        raise Invalid(N_("purpose must be one of {purposes}, got {purpose}"), field="purpose",
+                      values={"purposes": ', '.join(PURPOSES), "purpose": repr(purpose)})
     if mode not in MODES:
-        raise Invalid(f"mode must be one of {', '.join(MODES)}, got {mode!r}", field="mode")
+        raise Invalid(N_("mode must be one of {modes}, got {mode}"), field="mode",
+                      values={"modes": ', '.join(MODES), "mode": repr(mode)})
     if navigation not in NAVIGATIONS:
-        raise Invalid(f"navigation must be one of {', '.join(NAVIGATIONS)}, got {navigation!r}",
-                      field="navigation")
+        raise Invalid(N_("navigation must be one of {navigations}, got {navigation}"),
+                      field="navigation",
+                      values={"navigations": ', '.join(NAVIGATIONS), "navigation": repr(navigation)})
     if pause_policy not in PAUSE_POLICIES:
-        raise Invalid(f"pause_policy must be one of {', '.join(PAUSE_POLICIES)}, got {pause_policy!r}",
-                      field="pause_policy")
+        raise Invalid(N_("pause_policy must be one of {pause_policies}, got {pause_policy}"),
+                      field="pause_policy",
+                      values={"pause_policies": ', '.join(PAUSE_POLICIES), "pause_policy": repr(pause_policy)})
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int) or not 60 <= time_limit_s <= 6 * 3600:
-        raise Invalid(f"time_limit_s must be whole seconds between 60 and 21600, got {time_limit_s!r}",
-                      field="time_limit_s")
+        raise Invalid(N_("time_limit_s must be whole seconds between 60 and 21600, got {time_limit_s}"),
+                      field="time_limit_s",
+                      values={"time_limit_s": repr(time_limit_s)})
     blueprint = check_blueprint(blueprint)
     cuts = _check_cuts(cut_scores, "cut_scores", low=-6.0, high=6.0)
     percent_cuts = (_check_cuts(percent_cut_scores, "percent_cut_scores", low=0.0, high=100.0)
                     if percent_cut_scores is not None else None)
     if certifying_level is not None and certifying_level not in PROFICIENCY_LEVELS:
-        raise Invalid(f"certifying_level must be 1 to 5, got {certifying_level!r}", field="certifying_level")
+        raise Invalid(N_("certifying_level must be 1 to 5, got {certifying_level}"), field="certifying_level",
+                      values={"certifying_level": repr(certifying_level)})
     if (isinstance(confidence_threshold, bool) or not isinstance(confidence_threshold, (int, float))
             or not 0.5 <= confidence_threshold < 1):
-        raise Invalid(f"confidence_threshold must be at least 0.5 and below 1, got {confidence_threshold!r}",
-                      field="confidence_threshold")
+        raise Invalid(N_("confidence_threshold must be at least 0.5 and below 1, got {confidence_threshold}"),
+                      field="confidence_threshold",
+                      values={"confidence_threshold": repr(confidence_threshold)})
     if isinstance(pretest_count, bool) or not isinstance(pretest_count, int) or not 0 <= pretest_count <= 20:
-        raise Invalid(f"pretest_count must be 0 to 20, got {pretest_count!r}", field="pretest_count")
+        raise Invalid(N_("pretest_count must be 0 to 20, got {pretest_count}"), field="pretest_count",
+                      values={"pretest_count": repr(pretest_count)})
     se_target, min_items, max_items = _check_stopping(mode, se_target, min_items, max_items)
     languages = list(dict.fromkeys(languages or ["en"]))
     if "en" not in languages or any(lang not in LANGUAGES for lang in languages):
-        raise Invalid(f"languages must include en and be among {', '.join(LANGUAGES)}, got {languages}",
-                      field="languages")
+        raise Invalid(N_("languages must include en and be among {languages}, got {languages2}"),
+                      field="languages",
+                      values={"languages": ', '.join(LANGUAGES), "languages2": str(languages)})
     policy = {**PROCTORING_DEFAULTS, **(proctoring or {})}
     unknown = sorted(set(policy) - set(PROCTORING_DEFAULTS))
     if unknown:
-        raise Invalid(f"unknown proctoring setting(s) {', '.join(unknown)}; known: "
-                      f"{', '.join(PROCTORING_DEFAULTS)}", field="proctoring")
+        raise Invalid(N_("unknown proctoring setting(s) {unknown}; known: {proctoring_defaults}"), field="proctoring",
+                      values={"unknown": ', '.join(unknown), "proctoring_defaults": ', '.join(PROCTORING_DEFAULTS)})
     if isinstance(exposure_k, bool) or not isinstance(exposure_k, int) or not 1 <= exposure_k <= 20:
-        raise Invalid(f"exposure_k must be 1 to 20, got {exposure_k!r}", field="exposure_k")
+        raise Invalid(N_("exposure_k must be 1 to 20, got {exposure_k}"), field="exposure_k",
+                      values={"exposure_k": repr(exposure_k)})
     if (isinstance(rating_tolerance, bool) or not isinstance(rating_tolerance, (int, float))
             or not 0 <= rating_tolerance <= 100):
-        raise Invalid(f"rating_tolerance must be a number of points from 0 to 100, got {rating_tolerance!r}",
-                      field="rating_tolerance")
+        raise Invalid(N_("rating_tolerance must be a number of points from 0 to 100, got {rating_tolerance}"),
+                      field="rating_tolerance",
+                      values={"rating_tolerance": repr(rating_tolerance)})
     return dict(title=title.strip(), title_hi=(title_hi or "").strip() or None, purpose=purpose,
                 mode=mode, blueprint=blueprint, time_limit_s=time_limit_s, se_target=se_target,
                 min_items=min_items, max_items=max_items, pretest_count=pretest_count, cut_scores=cuts,
@@ -283,15 +308,18 @@ def _check_stopping(mode, se_target, min_items, max_items):
         raise Invalid(N_("an adaptive assessment needs se_target, max_items or both"), field="se_target")
     if se_target is not None and (isinstance(se_target, bool) or not isinstance(se_target, (int, float))
                                   or not 0 < se_target < 2):
-        raise Invalid(f"se_target must be a number between 0 and 2, got {se_target!r}", field="se_target")
+        raise Invalid(N_("se_target must be a number between 0 and 2, got {se_target}"), field="se_target",
+                      values={"se_target": repr(se_target)})
     min_items = 1 if min_items is None else min_items
     if isinstance(min_items, bool) or not isinstance(min_items, int) or min_items < 1:
-        raise Invalid(f"min_items must be a whole number of at least 1, got {min_items!r}",
-                      field="min_items")
+        raise Invalid(N_("min_items must be a whole number of at least 1, got {min_items}"),
+                      field="min_items",
+                      values={"min_items": repr(min_items)})
     if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)
                                   or max_items < min_items):
-        raise Invalid(f"max_items must be a whole number of at least min_items ({min_items}), "
-                      f"got {max_items!r}", field="max_items")
+        raise Invalid(N_("max_items must be a whole number of at least min_items ({min_items}), got "
+                         "{max_items}"), field="max_items",
+                      values={"min_items": min_items, "max_items": repr(max_items)})
     return (float(se_target) if se_target is not None else None), min_items, max_items
 
 
@@ -299,7 +327,7 @@ def get_assessment(session: Session, assessment_id: int) -> Assessment:
     """:raise NotFound: if there is no such assessment."""
     assessment = session.get(Assessment, assessment_id)
     if assessment is None:
-        raise NotFound(f"no assessment {assessment_id}")
+        raise NotFound(N_("no assessment {assessment_id}"), values={"assessment_id": assessment_id})
     return assessment
 
 
@@ -322,9 +350,10 @@ def create_cohort(session: Session, *, name: str, course: str = "", provider: Or
     if not name:
         raise Invalid(N_("a cohort needs a name"), field="name")
     if provider is not None and provider.kind != PROVIDER:
-        raise Invalid(f"{provider.name} is a {provider.kind}, not a CBP provider", field="provider")
+        raise Invalid(N_("{provider_name} is a {provider_kind}, not a CBP provider"), field="provider",
+                      values={"provider_name": provider.name, "provider_kind": provider.kind})
     if session.scalar(select(Cohort.id).where(Cohort.name == name)):
-        raise Conflict(f"a cohort named {name!r} exists", field="name")
+        raise Conflict(N_("a cohort named {name} exists"), field="name", values={"name": repr(name)})
     cohort = Cohort(name=name, name_hi=(name_hi or "").strip() or None, course=(course or "").strip(),
                     provider=provider, created_at=now(),
                     created_by_id=actor.id if actor else None)
@@ -343,9 +372,11 @@ def enrol(session: Session, cohort: Cohort, user: User, *, time_factor: float = 
     :raise Invalid: if the user is not a candidate or the time factor is not in (0, 4].
     """
     if user.role != CANDIDATE:
-        raise Invalid(f"{user.email} is a {user.role}, not an official who sits assessments", field="user")
+        raise Invalid(N_("{user_email} is a {user_role}, not an official who sits assessments"), field="user",
+                      values={"user_email": user.email, "user_role": user.role})
     if isinstance(time_factor, bool) or not isinstance(time_factor, (int, float)) or not 0 < time_factor <= 4:
-        raise Invalid(f"time_factor must be above 0 and at most 4, got {time_factor!r}", field="time_factor")
+        raise Invalid(N_("time_factor must be above 0 and at most 4, got {time_factor}"), field="time_factor",
+                      values={"time_factor": repr(time_factor)})
     enrolment = session.scalar(select(Enrolment).where(Enrolment.cohort_id == cohort.id,
                                                        Enrolment.user_id == user.id))
     if enrolment is None:
@@ -367,21 +398,22 @@ def import_cohort_csv(session: Session, cohort: Cohort, data: str, *, actor: Use
     """
     reader = csv.DictReader(io.StringIO(data))
     if not reader.fieldnames or "email" not in [f.strip() for f in reader.fieldnames]:
-        raise Invalid(f"{file} needs a header with an email column", field="email",
+        raise Invalid(N_("{file} needs a header with an email column"), field="email",
                       problems=[{"file": file, "row": 1, "field": "email",
-                                 "message": "missing column email"}])
+                                 "message": N_("missing column email")}],
+                      values={"file": file})
     rows, problems = [], []
     for number, row in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         email = row.get("email", "").lower()
         user = session.scalar(select(User).where(User.email == email)) if email else None
         if user is None:
-            problems.append({"file": file, "row": number, "field": "email",
-                             "message": f"no account with e-mail {email!r}"})
+            problems.append(found_problem(N_("no account with e-mail {email}"), {"email": repr(email)},
+                                          file=file, row=number, field="email"))
             continue
         if user.role != CANDIDATE:
-            problems.append({"file": file, "row": number, "field": "email",
-                             "message": f"{email} is a {user.role}, not an official"})
+            problems.append(found_problem(N_("{email} is a {role}, not an official"),
+                                          {"email": email, "role": user.role}, file=file, row=number, field="email"))
             continue
         factor_text = row.get("time_factor") or "1"
         try:
@@ -389,12 +421,13 @@ def import_cohort_csv(session: Session, cohort: Cohort, data: str, *, actor: Use
             if not 0 < factor <= 4:
                 raise ValueError
         except ValueError:
-            problems.append({"file": file, "row": number, "field": "time_factor",
-                             "message": f"must be a number above 0 and at most 4, got {factor_text!r}"})
+            problems.append(found_problem(N_("must be a number above 0 and at most 4, got {value}"),
+                                          {"value": repr(factor_text)}, file=file, row=number, field="time_factor"))
             continue
         rows.append((user, factor))
     if problems:
-        raise Invalid(f"{file}: {len(problems)} problem(s); nothing was enrolled", problems=problems)
+        raise Invalid(N_("{file}: {n_problems} problem(s); nothing was enrolled"), problems=problems,
+                      values={"file": file, "n_problems": len(problems)})
     return [enrol(session, cohort, user, time_factor=factor, actor=actor) for user, factor in rows]
 
 
@@ -426,10 +459,11 @@ def create_window(session: Session, *, assessment: Assessment, cohort: Cohort, o
     """
     opens_at, closes_at = as_utc(opens_at), as_utc(closes_at)
     if closes_at <= opens_at:
-        raise Invalid(f"a window must close after it opens ({opens_at.isoformat()} to "
-                      f"{closes_at.isoformat()})", field="closes_at")
+        raise Invalid(N_("a window must close after it opens ({opens_at} to {closes_at})"), field="closes_at",
+                      values={"opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat()})
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or not 1 <= max_attempts <= 10:
-        raise Invalid(f"max_attempts must be 1 to 10, got {max_attempts!r}", field="max_attempts")
+        raise Invalid(N_("max_attempts must be 1 to 10, got {max_attempts}"), field="max_attempts",
+                      values={"max_attempts": repr(max_attempts)})
     window = Window(assessment=assessment, cohort=cohort, opens_at=opens_at, closes_at=closes_at,
                     name=(name or f"{assessment.title}: {cohort.name}").strip()[:200],
                     name_hi=(name_hi or (None if name else _hindi_window_name(assessment, cohort))),
@@ -450,7 +484,8 @@ def create_window(session: Session, *, assessment: Assessment, cohort: Cohort, o
 def assign_proctor(session: Session, window: Window, proctor: User, *, actor: User | None = None) -> None:
     """:raise Invalid: if the user is not a proctor."""
     if proctor.role != PROCTOR:
-        raise Invalid(f"{proctor.email} is a {proctor.role}, not a proctor", field="proctors")
+        raise Invalid(N_("{proctor_email} is a {proctor_role}, not a proctor"), field="proctors",
+                      values={"proctor_email": proctor.email, "proctor_role": proctor.role})
     if session.get(WindowProctor, (window.id, proctor.id)) is None:
         session.add(WindowProctor(window_id=window.id, user_id=proctor.id))
         session.flush()
@@ -487,7 +522,7 @@ def get_window(session: Session, window_id: int) -> Window:
     """:raise NotFound: if there is no such window."""
     window = session.get(Window, window_id)
     if window is None:
-        raise NotFound(f"no window {window_id}")
+        raise NotFound(N_("no window {window_id}"), values={"window_id": window_id})
     return window
 
 
@@ -516,7 +551,7 @@ def get_cohort(session: Session, cohort_id: int) -> Cohort:
     """:raise NotFound: if there is no such cohort."""
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
-        raise NotFound(f"no cohort {cohort_id}")
+        raise NotFound(N_("no cohort {cohort_id}"), values={"cohort_id": cohort_id})
     return cohort
 
 

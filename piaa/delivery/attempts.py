@@ -46,8 +46,8 @@ from piaa.errors import Conflict, Forbidden, Invalid, NotFound
 from piaa.items.types import get_item_type
 from piaa.i18n import N_
 
-TIME_UP_MESSAGE = ("Time is up: the deadline for this attempt has passed, so this answer was "
-                   "not saved. Every answer saved before the deadline is kept.")
+TIME_UP_MESSAGE = N_("Time is up: the deadline for this attempt has passed, so this answer was "
+                     "not saved. Every answer saved before the deadline is kept.")
 
 
 # --- loading and locking -------------------------------------------------------------------
@@ -121,7 +121,7 @@ def lock_attempt(session: Session, attempt_id: int) -> Attempt:
     """
     attempt = session.scalar(_LOCK_ATTEMPT, {"attempt_id": attempt_id})
     if attempt is None:
-        raise NotFound(f"no attempt {attempt_id}")
+        raise NotFound(N_("no attempt {attempt_id}"), values={"attempt_id": attempt_id})
     return attempt
 
 
@@ -135,7 +135,7 @@ def lock_for_answer(session: Session, attempt_id: int, user: User,
     found = session.execute(_LOCK_FOR_ANSWER, {"attempt_id": attempt_id, "ref": ref}).first()
     if found is None or found.Attempt.user_id != user.id:
         attempt = candidate_attempt(session, attempt_id, user, lock=True)
-        raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
+        raise NotFound(N_("no item {ref} in attempt {attempt_id}"), values={"ref": repr(ref), "attempt_id": attempt.id})
     row = found.AttemptItem
     return found.Attempt, row, forms.version_views(session, [row.version_id])[row.version_id]
 
@@ -148,7 +148,7 @@ def lock_for_move(session: Session, attempt_id: int, user: User) -> Attempt:
     """
     attempt = session.scalar(_LOCK_FOR_MOVE, {"attempt_id": attempt_id})
     if attempt is None or attempt.user_id != user.id:
-        raise NotFound(f"no attempt {attempt_id}")
+        raise NotFound(N_("no attempt {attempt_id}"), values={"attempt_id": attempt_id})
     return attempt
 
 
@@ -159,7 +159,7 @@ def candidate_attempt(session: Session, attempt_id: int, user: User, *, lock: bo
     """
     attempt = lock_attempt(session, attempt_id) if lock else session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
-        raise NotFound(f"no attempt {attempt_id}")
+        raise NotFound(N_("no attempt {attempt_id}"), values={"attempt_id": attempt_id})
     return attempt
 
 
@@ -313,8 +313,10 @@ def transition(session: Session, attempt: Attempt, event: str, *, actor: Any,
     source = attempt.state
     target = states.target_of(event, source)
     if target is None:
-        raise Conflict(f"attempt {attempt.id} is {source.replace('_', ' ')}: cannot {event.replace('_', ' ')} it",
-                       field="state", code="illegal_transition")
+        raise Conflict(N_("attempt {attempt_id} is {source}: cannot {event} it"),
+                       field="state", code="illegal_transition",
+                       values={"attempt_id": attempt.id, "source": source.replace("_", " "),
+                               "event": event.replace("_", " ")})
     at = now()
     details: dict[str, Any] = {"from": source, "to": target, **(data or {})}
     if reason:
@@ -355,12 +357,13 @@ def create_attempt(session: Session, user: User, window_id: int, *, access_code:
     window = get_window(session, window_id)
     enrolment = enrolment_of(session, window.cohort_id, user.id)
     if enrolment is None:
-        raise NotFound(f"no window {window_id} for you")
+        raise NotFound(N_("no window {window_id} for you"), values={"window_id": window_id})
     at = now()
     if not is_open_at(window, at):
-        raise Conflict(f"window {window.name!r} is open from {as_utc(window.opens_at).isoformat()} "
-                       f"to {as_utc(window.closes_at).isoformat()}; it is not open now",
-                       code="window_closed")
+        raise Conflict(N_("window {window_name} is open from {as_utc} to {as_utc2}; it is not open now"),
+                       code="window_closed",
+                       values={"window_name": repr(window.name), "as_utc": as_utc(window.opens_at).isoformat(),
+                               "as_utc2": as_utc(window.closes_at).isoformat()})
     earlier = list(session.scalars(select(Attempt).where(Attempt.window_id == window.id,
                                                         Attempt.user_id == user.id)
                                    .order_by(Attempt.id)))
@@ -368,8 +371,9 @@ def create_attempt(session: Session, user: User, window_id: int, *, access_code:
         if states.is_open(attempt.state):
             return attempt
     if len([a for a in earlier if a.state != states.VOIDED]) >= window.max_attempts:
-        raise Conflict(f"you have used the {window.max_attempts} attempt(s) this window allows",
-                       code="attempts_used")
+        raise Conflict(N_("you have used the {max_attempts} attempt(s) this window allows"),
+                       code="attempts_used",
+                       values={"max_attempts": window.max_attempts})
     check_access_code(window, access_code)
     assessment = window.assessment
     language = language or user.preferred_language
@@ -451,8 +455,9 @@ def _lay_out(session: Session, attempt: Attempt) -> None:
         session.flush()
         first = _next_adaptive_row(session, attempt, position=0)
         if first is None:
-            raise Conflict(f"adaptive assessment {assessment.code} has no item left for this "
-                           "official", code="pool_exhausted")
+            raise Conflict(N_("adaptive assessment {assessment_code} has no item left for this official"),
+                           code="pool_exhausted",
+                           values={"assessment_code": assessment.code})
         write_rows(session, new=first)
         return
     if assessment.mode == FIXED:
@@ -570,10 +575,22 @@ def _require_running(attempt: Attempt, at: datetime) -> None:
     if attempt.state != states.IN_PROGRESS:
         if _ended_by_time(attempt):  # closed by a poll or the sweeper: say why
             raise Conflict(TIME_UP_MESSAGE, code="time_up")
-        raise Conflict(f"this attempt is {attempt.state.replace('_', ' ')}; it takes no more answers",
-                       code="not_in_progress")
+        raise Conflict(N_("this attempt is {attempt_state}; it takes no more answers"),
+                       code="not_in_progress",
+                       values={"attempt_state": attempt.state.replace('_', ' ')})
     if not timing_of(attempt, at).accepts_answer_at(at):
         raise Conflict(TIME_UP_MESSAGE, code="time_up")
+
+
+def require_answerable(attempt: Attempt, row: AttemptItem, at: datetime) -> None:
+    """:raise Conflict: unless the attempt takes an answer to ``row`` now (running, not behind
+    the candidate in linear navigation, not final)."""
+    _require_running(attempt, at)
+    if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
+        raise Conflict(N_("this item is behind you: in this assessment answers are final once you "
+                       "move on"), code="answer_final")
+    if row.locked_at is not None:
+        raise Conflict(N_("this answer is final"), code="answer_final")
 
 
 def _ended_by_time(attempt: Attempt) -> bool:
@@ -588,14 +605,14 @@ def _ended_by_time(attempt: Attempt) -> bool:
 def _row_by_ref(session: Session, attempt: Attempt, ref: str) -> AttemptItem:
     row = session.scalar(_ROW_BY_REF, {"attempt_id": attempt.id, "ref": ref})
     if row is None:
-        raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
+        raise NotFound(N_("no item {ref} in attempt {attempt_id}"), values={"ref": repr(ref), "attempt_id": attempt.id})
     return row
 
 
 def _check_seq(seq: Any) -> None:
     """:raise Invalid: if ``seq`` is not a positive whole number."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise Invalid(f"seq must be a whole number of at least 1, got {seq!r}", field="seq")
+        raise Invalid(N_("seq must be a whole number of at least 1, got {seq}"), field="seq", values={"seq": repr(seq)})
 
 
 def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer: Any,
@@ -610,7 +627,7 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     attempt, row, version = lock_for_answer(session, attempt_id, user, ref)
     at = now()
     note_contact(session, attempt, at, client)
-    receipt, first = _take_answer(attempt, row, version, answer, seq, at)
+    receipt, first = _take_answer(session, attempt, row, version, answer, seq, at)
     write_rows(session, attempt, row)  # the contact and the answer
     if first:
         _flag_fast_answer(session, attempt, row, at)
@@ -618,8 +635,8 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     return receipt
 
 
-def _take_answer(attempt: Attempt, row: AttemptItem, version: forms.VersionView, answer: Any, seq: int,
-                 at: datetime) -> tuple[AnswerReceipt, bool]:
+def _take_answer(session: Session, attempt: Attempt, row: AttemptItem, version: forms.VersionView,
+                 answer: Any, seq: int, at: datetime) -> tuple[AnswerReceipt, bool]:
     """The rules of an answer to ``row`` of a locked attempt whose contact is booked: the
     answer is set on the row (for the caller to write) if ``seq`` is newer than the stored
     one. Returns the receipt and whether this is the row's first answer (then the caller
@@ -632,14 +649,13 @@ def _take_answer(attempt: Attempt, row: AttemptItem, version: forms.VersionView,
         if attempt.state != states.PAUSED:
             _require_running(attempt, at)  # a resend after submit or time-up is told so (409)
         return AnswerReceipt(row.ref, row.seq, False), False
-    _require_running(attempt, at)
-    if shows_one_at_a_time(attempt) and row.position != attempt.current_position:
-        raise Conflict(N_("this item is behind you: in this assessment answers are final once you "
-                       "move on"), code="answer_final")
-    if row.locked_at is not None:
-        raise Conflict(N_("this answer is final"), code="answer_final")
+    require_answerable(attempt, row, at)
     kind = get_item_type(version.item_type)
     stored = None if answer is None else kind.check_answer(forms.row_content(attempt, row, version), answer)
+    if stored is not None and kind.interaction in ("upload", "drawing"):
+        from piaa.delivery.uploads import require_held
+
+        require_held(session, row, stored)
     first = row.first_answered_at is None and stored is not None
     row.answer, row.seq, row.answered_at = stored, seq, at
     if first:
@@ -667,11 +683,14 @@ def save_answers(session: Session, attempt_id: int, user: User, answers: Any,
     :raise NotFound: if the attempt is not the caller's.
     """
     if not isinstance(answers, list) or not answers or len(answers) > MAX_ANSWERS_PER_BATCH:
-        raise Invalid(f"answers must be a list of 1 to {MAX_ANSWERS_PER_BATCH} answers, got "
-                      f"{len(answers) if isinstance(answers, list) else type(answers).__name__}", field="answers")
+        raise Invalid(N_("answers must be a list of 1 to {max_answers_per_batch} answers, got {value}"),
+                      field="answers",
+                      values={"max_answers_per_batch": MAX_ANSWERS_PER_BATCH,
+                              "value": len(answers) if isinstance(answers, list) else type(answers).__name__})
     for i, entry in enumerate(answers):
         if not isinstance(entry, dict) or not isinstance(entry.get("ref"), str) or "answer" not in entry:
-            raise Invalid(f'answers[{i}]: send {{"ref": ..., "answer": ..., "seq": n}}', field=f"answers[{i}]")
+            raise Invalid(N_("answers[{i}]: send {{\"ref\": ..., \"answer\": ..., \"seq\": n}}"), field=f"answers[{i}]",
+                          values={"i": i})
     candidate_attempt(session, attempt_id, user)  # someone else's attempt: 404 for the whole batch
     results = []
     for entry in answers:
@@ -748,7 +767,7 @@ def answer_and_advance(session: Session, attempt_id: int, user: User, ref: str, 
     attempt, rows, at = _lock_and_read_rows(session, attempt_id, user, client)
     row = _row_of(attempt, rows, ref)
     version = forms.version_views(session, [row.version_id])[row.version_id]
-    receipt, first = _take_answer(attempt, row, version, answer, seq, at)
+    receipt, first = _take_answer(session, attempt, row, version, answer, seq, at)
     if first:
         _flag_fast_answer(session, attempt, row, at)
     if not shows_one_at_a_time(attempt):
@@ -776,7 +795,7 @@ def _row_of(attempt: Attempt, rows: list[AttemptItem], ref: str) -> AttemptItem:
     """:raise NotFound: if no row of ``rows`` has ``ref``."""
     row = next((r for r in rows if r.ref == ref), None)
     if row is None:
-        raise NotFound(f"no item {ref!r} in attempt {attempt.id}")
+        raise NotFound(N_("no item {ref} in attempt {attempt_id}"), values={"ref": repr(ref), "attempt_id": attempt.id})
     return row
 
 

@@ -35,6 +35,7 @@ from piaa.delivery.parameters import (TRANSACTION_POOLS, active_parameter_set_id
                                      parameter_rows, stack_rows)
 from piaa.errors import Conflict, Invalid
 from piaa.items import item_models
+from piaa.i18n import N_
 from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
 from piaa.process_cache import ProcessCache
@@ -123,9 +124,10 @@ def _draw_blueprint(assessment: Assessment, available: list[PoolItem], counts: d
         candidates = [p for p in available if p.item_id not in taken and cell.holds(p.level, p.sub_area)]
         drawn = least_exposed(candidates, counts, cell.count, rng)
         if cell.count - len(drawn) > tolerance:
-            raise Conflict(f"assessment {assessment.code}: blueprint cell {cell.label} needs "
-                           f"{cell.count} items but only {len(drawn)} unseen operational items are "
-                           f"available (tolerance {tolerance})", code="pool_exhausted")
+            raise Conflict(N_("assessment {assessment_code}: blueprint cell {label} needs {count} items but "
+                              "only {n_drawn} unseen operational items are available (tolerance {tolerance})"), code="pool_exhausted",
+                           values={"assessment_code": assessment.code, "label": cell.label, "count": cell.count,
+                                   "n_drawn": len(drawn), "tolerance": tolerance})
         chosen += drawn
         taken.update(p.item_id for p in drawn)
     return chosen
@@ -149,15 +151,16 @@ def assemble_fixed_form(session: Session, assessment: Assessment, rng: np.random
     :raise Conflict: if the pool cannot fill the blueprint.
     """
     if assessment.mode != FIXED:
-        raise Invalid(f"assessment {assessment.code} is {assessment.mode}; only fixed-mode "
-                      "assessments have fixed forms", field="mode")
+        raise Invalid(N_("assessment {assessment_code} is {assessment_mode}; only fixed-mode assessments "
+                         "have fixed forms"), field="mode",
+                      values={"assessment_code": assessment.code, "assessment_mode": assessment.mode})
     available = pool(session, assessment, OPERATIONAL)
     if item_ids is not None:
         by_id = {p.item_id: p for p in available}
         missing = [i for i in item_ids if i not in by_id]
         if missing or not item_ids:
-            raise Invalid(f"items {missing or item_ids} are not operational items of "
-                          f"competency {assessment.competency.code}", field="items")
+            raise Invalid(N_("items {value} are not operational items of competency {competency_code}"), field="items",
+                          values={"value": str(missing or item_ids), "competency_code": assessment.competency.code})
         chosen = [by_id[i] for i in item_ids]
     else:
         on_forms = {entry["item_id"] for form in assessment.forms for entry in form.items}
@@ -180,8 +183,9 @@ def choose_fixed_form(session: Session, assessment: Assessment, seen: set[int],
     """
     fresh = [f for f in assessment.forms if not seen & {e["item_id"] for e in f.items}]
     if not fresh:
-        raise Conflict(f"assessment {assessment.code} has no fixed form free of items this "
-                       "official met before; assemble another form", code="pool_exhausted")
+        raise Conflict(N_("assessment {assessment_code} has no fixed form free of items this official met "
+                          "before; assemble another form"), code="pool_exhausted",
+                       values={"assessment_code": assessment.code})
     form = fresh[int(rng.integers(len(fresh)))]
     keys = [(e["item_id"], e["version"]) for e in form.items]
     rows = session.execute(select(ItemVersion.item_id, ItemVersion.number, ItemVersion.id,
@@ -278,8 +282,9 @@ def adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
 def _adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
     set_id = active_parameter_set_id(session, assessment.competency_id)
     if set_id is None:
-        raise Conflict(f"adaptive assessment {assessment.code} needs calibrated items: competency "
-                       f"{assessment.competency.code} has no active parameter set", code="not_calibrated")
+        raise Conflict(N_("adaptive assessment {assessment_code} needs calibrated items: competency "
+                          "{competency_code} has no active parameter set"), code="not_calibrated",
+                       values={"assessment_code": assessment.code, "competency_code": assessment.competency.code})
     key = (assessment.id, set_id)
     cached = _POOLS.get(key)
     if cached is not None:
@@ -288,8 +293,9 @@ def _adaptive_pool(session: Session, assessment: Assessment) -> AdaptivePool:
     rows = parameter_rows(session, parameter_set)
     items = [p for p in pool(session, assessment, OPERATIONAL) if p.item_id in rows]
     if not items:
-        raise Conflict(f"adaptive assessment {assessment.code}: no operational item has parameters "
-                       f"in parameter set {parameter_set.id}", code="not_calibrated")
+        raise Conflict(N_("adaptive assessment {assessment_code}: no operational item has parameters in "
+                          "parameter set {parameter_set_id}"), code="not_calibrated",
+                       values={"assessment_code": assessment.code, "parameter_set_id": parameter_set.id})
     labels = [p.sub_area or "" for p in items]
     params = stack_rows(parameter_set.model, [rows[p.item_id] for p in items])
     bank = ItemBank(params, model=parameter_set.model, content=np.array(labels, dtype=object))
@@ -440,7 +446,10 @@ def is_adaptive(assessment: Assessment) -> bool:
 def row_content(attempt: Attempt, row: AttemptItem, version: VersionView) -> dict:
     """The content the attempt works on for ``row``: an item model's own instance (drawn once,
     seeded from the attempt's seed and the item, and kept on the row so the scored instance
-    can be shown again), else the version's content."""
+    can be shown again), else the version's content. Only a model's row reads its instance and
+    seed: the answer's lock loads neither (``tests/delivery/test_performance_paths.py``)."""
+    if not item_models.is_model(version.content):
+        return version.content
     content, instance = item_models.attempt_content(version.content, version.item_type, row.instance,
                                                     [attempt.seed, row.item_id])
     if instance is not None and row.instance is None:

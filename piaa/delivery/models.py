@@ -49,8 +49,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey,
-                        Index, Integer, String, Text, UniqueConstraint, exists)
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+                        Index, Integer, LargeBinary, String, Text, UniqueConstraint, exists)
+from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
 from piaa.accounts.models import Organisation, User
 from piaa.extensions import db
@@ -442,4 +442,29 @@ class ResponseRating(db.Model):
         UniqueConstraint("attempt_item_id", "round"),
         CheckConstraint("round IN ('first', 'second', 'adjudication')", name="round"),
         CheckConstraint("points >= 0", name="points_not_negative"),
+    )
+
+
+class ResponseFile(db.Model):
+    """A file a candidate gave as an answer (an upload, a drawing), kept with the attempt item
+    it answers and shown only to the raters of that answer (``piaa.delivery.uploads``).
+
+    Rows are never changed; a new file is a new row, and the answer names the one it keeps."""
+
+    __tablename__ = "response_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_item_id: Mapped[int] = mapped_column(ForeignKey("attempt_item.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    attempt_item: Mapped[AttemptItem] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("attempt_item_id", "sha256"),
+        CheckConstraint("size > 0", name="size_positive"),
     )

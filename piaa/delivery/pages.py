@@ -125,7 +125,7 @@ SITTING_STRINGS = (
     N_("Question {n} of {total}"), N_("Question {n}"), N_("Saving…"), N_("Saved"), N_("Not answered yet"),
     N_("Offline: {n} answer(s) waiting; they are sent as soon as the connection returns."),
     N_("Offline: your answer is kept on this device and sent when the connection returns."),
-    N_("Could not save: {message}"), N_("All answers saved"), N_("Time left"), N_("Time is up. Submitting…"),
+    N_("Could not save: {message}"), N_("Not saved"), N_("All answers saved"), N_("Time left"), N_("Time is up. Submitting…"),
     N_("5 minutes left"), N_("1 minute left"), N_("{n} minutes left"), N_("Flag for review"),
     N_("Previous"), N_("Next"), N_("Review answers"), N_("Clear answer"), N_("Answered"), N_("Flagged"), N_("Unanswered"),
     N_("Queued"), N_("Back to question"), N_("Submit"), N_("Loading the next question…"),
@@ -144,6 +144,12 @@ SITTING_STRINGS = (
     N_("The clock keeps running while paused."), N_("Message from the proctor"), N_("I understand"),
     N_("All questions are answered. Submit when you are ready."), N_("Items could not be loaded: {message}"),
     N_("Start the assessment"), N_("Pick at most {n} options."), N_("Area"),
+    N_("Point {n}"), N_("across, 0 to {n}"), N_("down, 0 to {n}"), N_("A point must lie on the picture."),
+    N_("Pair {n}"), N_("first"), N_("second"), N_("Choose two different entries for a pair."),
+    N_("Your file"), N_("Save the drawing"), N_("Start again"), N_("Or upload a photo of a drawing made on paper"),
+    N_("Draw something first."), N_("{kinds}; at most {size} MB"), N_("Your answer: {name}"),
+    N_("The file is too large."), N_("Sending {name}…"),
+    N_("The file could not be sent; try again when the connection is back."),
 )
 
 
@@ -318,7 +324,8 @@ def _seconds(form: dict, field: str) -> int:
     try:
         minutes = float(raw)
     except ValueError:
-        raise Invalid(f"{field} must be a number of minutes, got {raw!r}", field=field) from None
+        raise Invalid(N_("{field} must be a number of minutes, got {raw}"), field=field,
+                      values={"field": field, "raw": repr(raw)}) from None
     return round(minutes * 60)
 
 

@@ -33,19 +33,24 @@ def check_row(model: str, row: Any, where: str) -> list[float]:
     try:
         values = [float(v) for v in row]
     except (TypeError, ValueError):
-        raise Invalid(f"{where}: parameters must be numbers, got {row!r}", field="params") from None
+        raise Invalid(N_("{where}: parameters must be numbers, got {row}"), field="params",
+                      values={"where": where, "row": repr(row)}) from None
     if not all(math.isfinite(v) for v in values):
-        raise Invalid(f"{where}: parameters must be finite, got {values}", field="params")
+        raise Invalid(N_("{where}: parameters must be finite, got {values}"), field="params",
+                      values={"where": where, "values": str(values)})
     if model in DICHOTOMOUS_MODELS:
         if len(values) != 4:
-            raise Invalid(f"{where}: a {model} item needs a, b, c, d; got {values}", field="params")
+            raise Invalid(N_("{where}: a {model} item needs a, b, c, d; got {values}"), field="params",
+                          values={"where": where, "model": model, "values": str(values)})
         a, _, c, d = values
         if a <= 0 or not 0 <= c < d <= 1:
-            raise Invalid(f"{where}: needs a > 0 and 0 <= c < d <= 1, got {values}", field="params")
+            raise Invalid(N_("{where}: needs a > 0 and 0 <= c < d <= 1, got {values}"), field="params",
+                          values={"where": where, "values": str(values)})
     else:
         if len(values) < 2 or values[0] <= 0:
-            raise Invalid(f"{where}: a {model} item needs a > 0 and at least one threshold, "
-                          f"got {values}", field="params")
+            raise Invalid(N_("{where}: a {model} item needs a > 0 and at least one threshold, got {values}"),
+                          field="params",
+                          values={"where": where, "model": model, "values": str(values)})
     return values
 
 
@@ -67,7 +72,8 @@ def record_parameter_set(session: Session, competency: Competency, model: str,
     """
     model = str(model).lower()
     if model not in IRT_MODELS:
-        raise Invalid(f"model must be one of {', '.join(IRT_MODELS)}, got {model!r}", field="model")
+        raise Invalid(N_("model must be one of {irt_models}, got {model}"), field="model",
+                      values={"irt_models": ', '.join(IRT_MODELS), "model": repr(model)})
     if not rows:
         raise Invalid(N_("a parameter set needs at least one item"), field="params")
     items = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(list(rows))))}
@@ -76,9 +82,10 @@ def record_parameter_set(session: Session, competency: Competency, model: str,
     for item_id, row in rows.items():
         item = items.get(item_id)
         if item is None:
-            raise Invalid(f"no item {item_id}", field="params")
+            raise Invalid(N_("no item {item_id}"), field="params", values={"item_id": item_id})
         if item.competency_id != competency.id:
-            raise Invalid(f"item {item.code} belongs to another competency", field="params")
+            raise Invalid(N_("item {item_code} belongs to another competency"), field="params",
+                          values={"item_code": item.code})
         parameter_set.items.append(ItemParameter(
             item_id=item.id, item_version=item.current_version,
             params=check_row(model, row, f"item {item.code}"),

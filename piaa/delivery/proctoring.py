@@ -68,12 +68,14 @@ def receive_signals(session: Session, attempt_id: int, user: User, signals: Any,
     if not isinstance(signals, list):
         raise Invalid(N_('send {"events": [{"kind": ..., "at": ISO time, "data": {...}}, ...]}'), field="events")
     if len(signals) > MAX_BATCH:
-        raise Invalid(f"at most {MAX_BATCH} signals per batch, got {len(signals)}", field="events")
+        raise Invalid(N_("at most {max_batch} signals per batch, got {n_signals}"), field="events",
+                      values={"max_batch": MAX_BATCH, "n_signals": len(signals)})
     for i, signal in enumerate(signals):
         if not isinstance(signal, dict) or signal.get("kind") not in CLIENT_SIGNALS:
             kind = signal.get("kind") if isinstance(signal, dict) else signal
-            raise Invalid(f"events[{i}]: unknown signal {kind!r}; known: {', '.join(CLIENT_SIGNALS)}",
-                          field=f"events[{i}].kind")
+            raise Invalid(N_("events[{i}]: unknown signal {kind}; known: {client_signals}"),
+                          field=f"events[{i}].kind",
+                          values={"i": i, "kind": repr(kind), "client_signals": ', '.join(CLIENT_SIGNALS)})
     attempt = attempt_service.poll(session, attempt_id, user, client)
     kept = [signal for signal in signals if signal["kind"] != "heartbeat"]
     stored = 0
@@ -129,7 +131,8 @@ def acknowledge_warning(session: Session, attempt_id: int, user: User, warning_i
     attempt = attempt_service.candidate_attempt(session, attempt_id, user)
     warning = session.get(AttemptEvent, warning_id)
     if warning is None or warning.attempt_id != attempt.id or warning.kind != "warning":
-        raise NotFound(f"no warning {warning_id} on attempt {attempt_id}")
+        raise NotFound(N_("no warning {warning_id} on attempt {attempt_id}"),
+                       values={"warning_id": warning_id, "attempt_id": attempt_id})
     if warning.acknowledged_at is None:
         warning.acknowledged_at = now()
     session.flush()
@@ -145,7 +148,7 @@ def watched_attempt(session: Session, proctor: User, attempt_id: int) -> Attempt
     attempt = session.get(Attempt, attempt_id)
     if attempt is None or (proctor.role != ADMIN
                            and attempt.window_id not in proctor_window_ids(session, proctor)):
-        raise NotFound(f"no attempt {attempt_id} in your windows")
+        raise NotFound(N_("no attempt {attempt_id} in your windows"), values={"attempt_id": attempt_id})
     return attempt
 
 
@@ -167,7 +170,8 @@ def admit(session: Session, proctor: User, attempt_id: int) -> Attempt:
     device: the attempt is freed from the client it was bound to."""
     attempt = attempt_service.lock_attempt(session, watched_attempt(session, proctor, attempt_id).id)
     if not states.is_open(attempt.state):
-        raise Conflict(f"attempt {attempt.id} is {attempt.state}; there is nothing to admit", field="state")
+        raise Conflict(N_("attempt {attempt_id} is {attempt_state}; there is nothing to admit"), field="state",
+                       values={"attempt_id": attempt.id, "attempt_state": attempt.state})
     attempt.admitted_at, attempt.admitted_by_id, attempt.client_id = now(), proctor.id, None
     _act(session, attempt, proctor, "admit", {"state": attempt.state})
     session.flush()
@@ -181,7 +185,8 @@ def warn(session: Session, proctor: User, attempt_id: int, message: Any) -> Atte
     if not text or len(text) > 500:
         raise Invalid(N_("a warning needs a message of 1-500 characters"), field="message")
     if not states.is_open(attempt.state):
-        raise Conflict(f"attempt {attempt.id} is {attempt.state}; the candidate is not sitting", field="state")
+        raise Conflict(N_("attempt {attempt_id} is {attempt_state}; the candidate is not sitting"), field="state",
+                       values={"attempt_id": attempt.id, "attempt_state": attempt.state})
     record_event(session, attempt.id, PROCTOR, "warning", actor=proctor, data={"message": text})
     audit.record(session, "proctor.warning", actor=proctor, subject_type="attempt",
                  subject_id=attempt.id, data={"message": text})
@@ -213,12 +218,14 @@ def add_time(session: Session, proctor: User, attempt_id: int, seconds: Any, rea
     :raise Invalid: unless 1 s to 2 h with a reason.
     """
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_EXTRA_TIME_S:
-        raise Invalid(f"seconds must be a whole number from 1 to {MAX_EXTRA_TIME_S}, got {seconds!r}",
-                      field="seconds")
+        raise Invalid(N_("seconds must be a whole number from 1 to {max_extra_time_s}, got {seconds}"),
+                      field="seconds",
+                      values={"max_extra_time_s": MAX_EXTRA_TIME_S, "seconds": repr(seconds)})
     text = _reason(reason)
     attempt = attempt_service.lock_attempt(session, watched_attempt(session, proctor, attempt_id).id)
     if not states.is_open(attempt.state):
-        raise Conflict(f"attempt {attempt.id} is {attempt.state}; time can no longer be added", field="state")
+        raise Conflict(N_("attempt {attempt_id} is {attempt_state}; time can no longer be added"), field="state",
+                       values={"attempt_id": attempt.id, "attempt_state": attempt.state})
     attempt.extra_time_s += seconds
     attempt_service.refresh_deadline(attempt, now())
     _act(session, attempt, proctor, "add_time", {"seconds": seconds, "total_extra_s": attempt.extra_time_s,
@@ -234,8 +241,9 @@ def terminate(session: Session, proctor: User, attempt_id: int, reason_code: Any
     :raise Invalid: if the reason code is not one of ``TERMINATION_REASONS``.
     """
     if reason_code not in TERMINATION_REASONS:
-        raise Invalid(f"reason_code must be one of {', '.join(TERMINATION_REASONS)}, got {reason_code!r}",
-                      field="reason_code")
+        raise Invalid(N_("reason_code must be one of {termination_reasons}, got {reason_code}"),
+                      field="reason_code",
+                      values={"termination_reasons": ', '.join(TERMINATION_REASONS), "reason_code": repr(reason_code)})
     text = _reason(note, required=reason_code == "other")
     attempt = watched_attempt(session, proctor, attempt_id)
     record_event(session, attempt.id, PROCTOR, "terminate", actor=proctor,

@@ -10,7 +10,10 @@ rubric and the answer, never the candidate nor another rater's points.
 * On a high-stakes assessment (purpose ``certification``, or one that certifies a level) two
   raters rate each answer independently. When their points differ by no more than the
   assessment's ``rating_tolerance`` the answer earns their mean; otherwise a third rater, who
-  rated neither, adjudicates, and the adjudicator's points stand.
+  rated neither, adjudicates, and the adjudicator's points stand. The adjudicator sees both
+  ratings (points and comments, by round, never by rater) before giving the final points: the
+  decision is about why they differ, and the raters stay unnamed to each other and to the
+  adjudicator, so no rater's standing weighs on it.
 
 When the last answer of an attempt has its agreed points, the attempt is scored as any other
 (``piaa.delivery.scoring``) and moves to ``scored``. Every rating, every call for adjudication
@@ -46,6 +49,16 @@ def answered(answer: Any) -> bool:
     return answer is not None and not (isinstance(answer, str) and not answer.strip())
 
 
+def rated_by_people(row: AttemptItem) -> bool:
+    """The row's item, or one part of it (a composite's essay), is scored by raters."""
+    return get_item_type(row.item.type).rated_by_people(row.version.content)
+
+
+def written(row: AttemptItem) -> Any:
+    """The answer raters rate: the whole answer, or the rated part's."""
+    return get_item_type(row.item.type).for_raters(row.version.content, row.answer)[1]
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where one written answer stands: the round it waits for (None: decided) and, once
@@ -60,7 +73,7 @@ def standing(row: AttemptItem, ratings: list[ResponseRating], assessment: Assess
     """The round ``row`` waits for, or its agreed points, from its ``ratings``."""
     by_round = {r.round: r for r in ratings}
     found = tuple(ratings)
-    if not answered(row.answer):
+    if not answered(written(row)):
         return Standing(None, None, found)
     if FIRST not in by_round:
         return Standing(FIRST, None, found)
@@ -80,7 +93,7 @@ def _rated_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
     rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
                                                      AttemptItem.scored.is_(True))
                            .order_by(AttemptItem.position))
-    return [row for row in rows if get_item_type(row.item.type).human_rated]
+    return [row for row in rows if rated_by_people(row)]
 
 
 def _ratings_of(session: Session, row_ids: list[int]) -> dict[int, list[ResponseRating]]:
@@ -103,8 +116,9 @@ def agreed_points(session: Session, attempt: Attempt) -> dict[int, float | None]
     for row in rows:
         where = standing(row, ratings[row.id], attempt.assessment)
         if where.needs:
-            raise Conflict(f"attempt {attempt.id} position {row.position} waits for its {where.needs} rating",
-                           code="awaiting_ratings")
+            raise Conflict(N_("attempt {attempt_id} position {position} waits for its {needs} rating"),
+                           code="awaiting_ratings",
+                           values={"attempt_id": attempt.id, "position": row.position, "needs": where.needs})
         found[row.id] = where.points
     return found
 
@@ -155,8 +169,18 @@ def queue(session: Session, rater: User, limit: int = 200) -> list[QueueEntry]:
 
 
 @dataclass(frozen=True)
+class EarlierRating:
+    """A rating the adjudicator weighs: its round, points and comment, never its rater."""
+
+    round: str
+    points: float
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class RatingTask:
-    """What a rater sees of one written answer: no candidate, no other rater's points."""
+    """What a rater sees of one written answer: no candidate; another rater's points and
+    comments only in ``earlier``, for the adjudicator (empty in the first and second rounds)."""
 
     row_id: int
     needs: str
@@ -164,6 +188,8 @@ class RatingTask:
     content: dict[str, Any]
     answer: str
     max_points: int
+    earlier: tuple[EarlierRating, ...] = ()
+    tolerance: float | None = None
 
 
 def task(session: Session, rater: User, row_id: int) -> RatingTask:
@@ -172,29 +198,35 @@ def task(session: Session, rater: User, row_id: int) -> RatingTask:
     :raise NotFound: if there is no such written answer waiting.
     :raise Forbidden: if ``rater`` may not rate it (another agency, or already rated it).
     """
-    row, attempt, where = _locate(session, rater, row_id)
-    kind = get_item_type(row.item.type)
-    return RatingTask(row.id, where.needs, attempt.assessment.title, row.version.content, row.answer,
-                      int(kind.max_credit(row.version.content)))
+    row, attempt, where = locate(session, rater, row_id)
+    content, answer = get_item_type(row.item.type).for_raters(row.version.content, row.answer)
+    earlier: tuple[EarlierRating, ...] = ()
+    if where.needs == ADJUDICATION:
+        order = {FIRST: 0, SECOND: 1}
+        earlier = tuple(EarlierRating(r.round, r.points, r.comment)
+                        for r in sorted(where.ratings, key=lambda r: order.get(r.round, 2)) if r.round in order)
+    return RatingTask(row.id, where.needs, attempt.assessment.title, content, answer,
+                      int(content["max_points"]), earlier,
+                      attempt.assessment.rating_tolerance if earlier else None)
 
 
-def _locate(session: Session, rater: User, row_id: int, lock: bool = False):
+def locate(session: Session, rater: User, row_id: int, lock: bool = False):
     row = session.get(AttemptItem, row_id)
-    if row is None or not get_item_type(row.item.type).human_rated:
-        raise NotFound(f"no written answer {row_id}")
+    if row is None or not rated_by_people(row):
+        raise NotFound(N_("no written answer {row_id}"), values={"row_id": row_id})
     attempt = row.attempt
     if lock:
         from piaa.delivery.attempts import lock_attempt
 
         attempt = lock_attempt(session, attempt.id)
     if attempt.state != states.AWAITING_RATINGS:
-        raise NotFound(f"written answer {row_id} is not waiting for ratings")
+        raise NotFound(N_("written answer {row_id} is not waiting for ratings"), values={"row_id": row_id})
     if not _may_rate(rater, attempt.assessment):
         raise Forbidden(N_("this answer belongs to another agency's assessment"))
     ratings = _ratings_of(session, [row.id])[row.id]
     where = standing(row, ratings, attempt.assessment)
     if where.needs is None:
-        raise Conflict(f"written answer {row_id} has all its ratings", code="rated")
+        raise Conflict(N_("written answer {row_id} has all its ratings"), code="rated", values={"row_id": row_id})
     if any(r.rater_id == rater.id for r in ratings):
         raise Forbidden(N_("you have rated this answer already; another rater takes it from here"))
     return row, attempt, where
@@ -207,14 +239,16 @@ def record_rating(session: Session, rater: User, row_id: int, points: Any, comme
     :raise Invalid: if ``points`` is not a whole number from 0 to the item's maximum.
     :raise NotFound, Forbidden, Conflict: as ``task``.
     """
-    row, attempt, where = _locate(session, rater, row_id, lock=True)
-    top = int(get_item_type(row.item.type).max_credit(row.version.content))
+    row, attempt, where = locate(session, rater, row_id, lock=True)
+    top = int(get_item_type(row.item.type).for_raters(row.version.content, row.answer)[0]["max_points"])
     try:
         value = int(str(points).strip())
     except ValueError:
-        raise Invalid(f"points must be a whole number from 0 to {top}, got {points!r}", field="points") from None
+        raise Invalid(N_("points must be a whole number from 0 to {top}, got {points}"), field="points",
+                      values={"top": top, "points": repr(points)}) from None
     if not 0 <= value <= top:
-        raise Invalid(f"points must be a whole number from 0 to {top}, got {value}", field="points")
+        raise Invalid(N_("points must be a whole number from 0 to {top}, got {value}"), field="points",
+                      values={"top": top, "value": value})
     rating = ResponseRating(attempt_item_id=row.id, rater_id=rater.id, round=where.needs, points=float(value),
                             comment=(comment or "").strip() or None, rated_at=now())
     session.add(rating)

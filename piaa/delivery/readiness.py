@@ -26,6 +26,7 @@ from piaa.clock import now
 from piaa.delivery import forms
 from piaa.delivery.models import Assessment
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.psychometrics.cat import check_readiness
 
 # Simulees of a check from the app: enough for accuracy figures to about +-0.01 and for the
@@ -45,13 +46,15 @@ def set_adaptive_policy(session: Session, assessment: Assessment, *,
     changes: dict[str, Any] = {}
     if confidence_threshold is not None:
         if not (isinstance(confidence_threshold, (int, float)) and 0.5 <= confidence_threshold < 1):
-            raise Invalid(f"confidence_threshold must be at least 0.5 and below 1, got "
-                          f"{confidence_threshold!r}", field="confidence_threshold")
+            raise Invalid(N_("confidence_threshold must be at least 0.5 and below 1, got "
+                             "{confidence_threshold}"), field="confidence_threshold",
+                          values={"confidence_threshold": repr(confidence_threshold)})
         changes["confidence_threshold"] = float(confidence_threshold)
     if max_exposure is not None:
         if not (isinstance(max_exposure, (int, float)) and 0 < max_exposure <= 1):
-            raise Invalid(f"max_exposure must be above 0 and at most 1, got {max_exposure!r}",
-                          field="max_exposure")
+            raise Invalid(N_("max_exposure must be above 0 and at most 1, got {max_exposure}"),
+                          field="max_exposure",
+                          values={"max_exposure": repr(max_exposure)})
         changes["max_exposure"] = float(max_exposure)
         if assessment.max_exposure != float(max_exposure):
             assessment.exposure_control = None
@@ -75,16 +78,20 @@ def check_bank_readiness(session: Session, assessment: Assessment, *, examinees:
     :raise Conflict: if the competency has no active parameter set (from ``forms.adaptive_pool``).
     """
     if not forms.is_adaptive(assessment):
-        raise Invalid(f"assessment {assessment.code} is {assessment.mode}; a bank-readiness check "
-                      "is for adaptive assessments", field="mode")
+        raise Invalid(N_("assessment {assessment_code} is {assessment_mode}; a bank-readiness check is for "
+                         "adaptive assessments"), field="mode",
+                      values={"assessment_code": assessment.code, "assessment_mode": assessment.mode})
     if not assessment.cut_scores:
-        raise Invalid(f"assessment {assessment.code} has no cut scores to classify at",
-                      field="cut_scores")
+        raise Invalid(N_("assessment {assessment_code} has no cut scores to classify at"),
+                      field="cut_scores",
+                      values={"assessment_code": assessment.code})
     if not assessment.max_items:
-        raise Invalid(f"assessment {assessment.code} needs a maximum length for the check",
-                      field="max_items")
+        raise Invalid(N_("assessment {assessment_code} needs a maximum length for the check"),
+                      field="max_items",
+                      values={"assessment_code": assessment.code})
     if isinstance(examinees, bool) or not isinstance(examinees, int) or not 100 <= examinees <= 100_000:
-        raise Invalid(f"examinees must be 100 to 100000, got {examinees!r}", field="examinees")
+        raise Invalid(N_("examinees must be 100 to 100000, got {examinees}"), field="examinees",
+                      values={"examinees": repr(examinees)})
     adaptive = forms.adaptive_pool(session, assessment)
     blueprint = adaptive.content.targets if adaptive.content is not None else None
     cap = assessment.max_exposure or 1.0
@@ -132,7 +139,8 @@ def _number(form: dict, field: str, kind=float):
     try:
         return kind(text)
     except ValueError:
-        raise Invalid(f"{field} must be a number, got {text!r}", field=field) from None
+        raise Invalid(N_("{field} must be a number, got {text}"), field=field,
+                      values={"field": field, "text": repr(text)}) from None
 
 
 def check_from_form(session: Session, assessment: Assessment, form: dict, *,

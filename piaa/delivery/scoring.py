@@ -67,15 +67,15 @@ def score_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
     for row in rows:
         version = versions[row.version_id]
         kind = get_item_type(version.item_type)
-        if kind.human_rated:  # the raters' agreed points (piaa.delivery.ratings)
+        content = row_content(attempt, row, version)  # an item model's instance for this attempt
+        if kind.rated_by_people(content):  # the raters' agreed points (piaa.delivery.ratings)
             if rated is None:
                 from piaa.delivery.ratings import agreed_points
 
                 rated = agreed_points(session, attempt)
-            score = kind.rated(version.content, rated.get(row.id))
+            score = kind.rated(content, rated.get(row.id), row.answer)
             row.credit, row.max_credit, row.category = score.credit, score.max_credit, score.category
             continue
-        content = row_content(attempt, row, version)  # an item model's instance for this attempt
         try:
             score = kind.score(content, row.answer)
         except Invalid:
@@ -260,8 +260,9 @@ def rescore(session: Session, attempt: Attempt, *, actor: Any, reason: str) -> A
     if not (reason or "").strip():
         raise Invalid(N_("say why the attempt is rescored"), field="reason")
     if attempt.state != states.SCORED:
-        raise Conflict(f"attempt {attempt.id} is {attempt.state}; only scored attempts are rescored",
-                       field="state")
+        raise Conflict(N_("attempt {attempt_id} is {attempt_state}; only scored attempts are rescored"),
+                       field="state",
+                       values={"attempt_id": attempt.id, "attempt_state": attempt.state})
     score = score_attempt(session, attempt, actor=actor, reason=reason.strip())
     issue_certificate_if_due(session, attempt)
     return score

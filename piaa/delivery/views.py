@@ -16,7 +16,7 @@ from piaa.delivery import attempts as attempt_service
 from piaa.delivery import pages, proctoring, states
 from piaa.errors import DomainError, NotFound
 from piaa.extensions import db
-from piaa.i18n import SUPPORTED_LANGUAGES
+from piaa.i18n import SUPPORTED_LANGUAGES, N_
 from piaa.i18n import gettext as _
 from piaa.i18n import in_language
 
@@ -139,7 +139,7 @@ def proctor_attempt(attempt_id: int):
 @role_required(*PROCTORS)
 def proctor_act(attempt_id: int, action: str):
     if action not in pages.PROCTOR_ACTIONS:
-        raise NotFound(f"no proctor action {action!r}")
+        raise NotFound(N_("no proctor action {action}"), values={"action": repr(action)})
     done, act = pages.PROCTOR_ACTIONS[action]
     try:
         act(db.session, _user(), attempt_id, request.form)

@@ -44,8 +44,12 @@ POSITION_FILE_SCHEMA = strict({
     "mdo": {"type": "string", "description": "the MDO's name (administrators; staff import for their own MDO)"},
     "positions": {"type": "array", "items": strict({
         "code": TEXT, "title": TEXT, "title_hi": OPTIONAL_TEXT, "description": OPTIONAL_TEXT,
-        "roles": {"type": "array", "items": strict({"name": TEXT, "activities": {"type": "array", "items": TEXT}},
-                                                   "name")},
+        "description_hi": OPTIONAL_TEXT,
+        "roles": {"type": "array", "items": strict({
+            "name": TEXT, "name_hi": OPTIONAL_TEXT, "activities": {"type": "array", "items": TEXT},
+            "activities_hi": {"type": "array", "items": TEXT,
+                              "description": "one per activity, in the same order; \"\" where none"}},
+            "name")},
         "competencies": {"type": "array", "items": strict({"code": TEXT, "level": LEVEL}, "code", "level")}},
         "code", "title", "competencies")}}, "positions")
 

@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from piaa.i18n import gettext as _
+from piaa.i18n import gettext as _, N_
 
 from .gaps import MIN_OFFICIALS, GapMap, course_table, gap_table
 
@@ -90,7 +90,7 @@ def _table(gaps: GapMap, table: str) -> list[list]:
         return course_table(gaps)
     from piaa.errors import Invalid
 
-    raise Invalid(f"table must be gaps or courses, got {table!r}", field="table")
+    raise Invalid(N_("table must be gaps or courses, got {table}"), field="table", values={"table": repr(table)})
 
 
 def gaps_xlsx(gaps: GapMap) -> bytes:

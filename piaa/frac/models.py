@@ -67,6 +67,8 @@ class PositionVersion(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     title_hi: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    description_hi: Mapped[str | None] = mapped_column(Text)
+    # [{"name", "name_hi"?, "activities": [...], "activities_hi"?: [...]}]: see piaa.frac.positions
     roles: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -5,18 +5,26 @@ positions with their history kept.
 A position record (the JSON form, one per position)::
 
     {"code": "ASO", "title": "Assistant Section Officer", "title_hi": "...", "description": "...",
-     "roles": [{"name": "Noting and drafting", "activities": ["Puts up notes on files", ...]}],
+     "description_hi": "...",
+     "roles": [{"name": "Noting and drafting", "name_hi": "टिप्पण और प्रारूपण",
+                "activities": ["Puts up notes on files", ...], "activities_hi": ["फ़ाइलों पर टिप्पणी रखता है", ...]}],
      "competencies": [{"code": "BEH-001", "level": 2}, ...]}
+
+The Hindi is optional, as everywhere a record keeps Hindi beside English: ``activities_hi``
+runs beside ``activities`` (the same length; "" where an activity has no Hindi yet), and a page
+shows the Hindi to a reader of Hindi, the English otherwise.
 
 A JSON file is ``{"format": "piaa-positions/1", "mdo": "...", "positions": [record, ...]}``.
 CSV and XLSX hold one row per (position, role, activity) or (position, competency): columns
-``position_code, title, title_hi, description, role, activity, competency, level``; the first
-row of a position that fills title (or description) sets it, the others may leave it blank.
+``position_code, title, title_hi, description, description_hi, role, role_hi, activity,
+activity_hi, competency, level`` (the ``_hi`` ones may be left out); the first row of a position
+that fills title (or description) sets it, the others may leave it blank.
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from piaa import audit
 from piaa.accounts.models import MDO, Organisation, User
 from piaa.clock import now
-from piaa.errors import Invalid, NotFound
+from piaa.errors import Invalid, NotFound, listed
 from piaa.items.models import PROFICIENCY_LEVELS, Competency
 from piaa.items.services.competencies import SourcedRecord, parse_json_records
 from piaa.reports.models import Official, RequiredLevel
@@ -40,9 +48,10 @@ from .models import (POSITION_APPROVED, POSITION_DRAFT, Position, PositionAssign
 
 POSITION_FORMAT = "piaa-positions/1"
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-TABLE_COLUMNS = ("position_code", "title", "title_hi", "description", "role", "activity",
-                 "competency", "level")
-RECORD_FIELDS = ("code", "title", "title_hi", "description", "roles", "competencies")
+TABLE_COLUMNS = ("position_code", "title", "title_hi", "description", "description_hi", "role", "role_hi",
+                 "activity", "activity_hi", "competency", "level")
+RECORD_FIELDS = ("code", "title", "title_hi", "description", "description_hi", "roles", "competencies")
+ROLE_FIELDS = ("name", "name_hi", "activities", "activities_hi")
 
 
 # A position record and the (first) row it was read from, for error messages.
@@ -75,7 +84,8 @@ def read_position_file(path: str | Path) -> list[SourcedPosition]:
         return parse_position_csv(path.read_text(encoding="utf-8-sig"), path.name)
     if suffix == ".xlsx":
         return parse_position_xlsx(path.read_bytes(), path.name)
-    raise Invalid(f"{path.name}: a position file must end in .json, .csv or .xlsx", field="file")
+    raise Invalid(N_("{path_name}: a position file must end in .json, .csv or .xlsx"), field="file",
+                  values={"path_name": path.name})
 
 
 def parse_position_json(text: str, filename: str = "positions.json") -> list[SourcedPosition]:
@@ -94,21 +104,25 @@ def parse_position_xlsx(data: bytes, filename: str = "positions.xlsx") -> list[S
     try:
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise Invalid(f"{filename}: not an XLSX workbook ({type(exc).__name__})", field="file") from None
+        raise Invalid(N_("{filename}: not an XLSX workbook ({type})"), field="file",
+                      values={"filename": filename, "type": type(exc).__name__}) from None
     rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     return _records_from_table(rows, filename)
 
 
 def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPosition]:
     if not rows:
-        raise Invalid(f"{filename}: the file is empty", problems=[{"file": filename, "message": "the file is empty"}])
+        raise Invalid(N_("{filename}: the file is empty"), values={"filename": filename},
+                      problems=[{"file": filename, "message": N_("the file is empty")}])
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in ("position_code", "title") if c not in header]
     unknown = [c for c in header if c and c not in TABLE_COLUMNS]
     if missing or unknown:
-        problems = [{"file": filename, "row": 1, "field": c, "message": "required column is missing"} for c in missing]
-        problems += [{"file": filename, "row": 1, "field": c, "message": "unknown column"} for c in unknown]
-        raise Invalid(f"{filename}: columns must be {', '.join(TABLE_COLUMNS)}", problems=problems)
+        problems = [{"file": filename, "row": 1, "field": c,
+                     "message": N_("required column is missing")} for c in missing]
+        problems += [{"file": filename, "row": 1, "field": c, "message": N_("unknown column")} for c in unknown]
+        raise Invalid(N_("{filename}: columns must be {table_columns}"), problems=problems,
+                      values={"filename": filename, "table_columns": ', '.join(TABLE_COLUMNS)})
     by_code: dict[str, SourcedPosition] = {}
     problems = []
     for number, raw in enumerate(rows[1:], start=2):
@@ -118,7 +132,7 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
             continue
         code = cell.get("position_code", "")
         if not code:
-            problems.append({"file": filename, "row": number, "field": "position_code", "message": "is empty"})
+            problems.append({"file": filename, "row": number, "field": "position_code", "message": N_("is empty")})
             continue
         sourced = by_code.get(code)
         if sourced is None:
@@ -130,7 +144,7 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
             # kept with the record, so the import names it beside every other problem
             record.setdefault("_problems", []).append({"row": number, "field": field_name, "message": message})
 
-        for key in ("title", "title_hi", "description"):
+        for key in ("title", "title_hi", "description", "description_hi"):
             if cell.get(key):
                 if record.get(key) and record[key] != cell[key]:
                     bad(key, f"differs from row {sourced.row} of position {code}")
@@ -138,12 +152,19 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
         if cell.get("role"):
             role = next((r for r in record["roles"] if r["name"] == cell["role"]), None)
             if role is None:
-                role = {"name": cell["role"], "activities": []}
+                role = {"name": cell["role"], "activities": [], "activities_hi": []}
                 record["roles"].append(role)
+            if cell.get("role_hi"):
+                if role.get("name_hi") and role["name_hi"] != cell["role_hi"]:
+                    bad("role_hi", f"differs from an earlier row of role {cell['role']}")
+                role["name_hi"] = cell["role_hi"]
             if cell.get("activity"):
                 role["activities"].append(cell["activity"])
+                role["activities_hi"].append(cell.get("activity_hi", ""))
+            elif cell.get("activity_hi"):
+                bad("activity", N_("the Hindi of an activity needs its English"))
         elif cell.get("activity"):
-            bad("role", "an activity needs the role it belongs to")
+            bad("role", N_("an activity needs the role it belongs to"))
         if cell.get("competency") or cell.get("level"):
             level: Any = cell.get("level", "")
             try:
@@ -152,7 +173,8 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
                 pass
             record["competencies"].append({"code": cell.get("competency", ""), "level": level, "_row": number})
     if problems:
-        raise Invalid(f"{filename}: {len(problems)} problem(s); nothing imported", problems=problems)
+        raise Invalid(N_("{filename}: {n_problems} problem(s); nothing imported"), problems=problems,
+                      values={"filename": filename, "n_problems": len(problems)})
     return list(by_code.values())
 
 
@@ -161,7 +183,7 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
 def check_position_record(record: Any, competencies: dict[str, Competency]) -> list[dict[str, Any]]:
     """Problems with one record, each naming its field (and its own row, for table files)."""
     if not isinstance(record, dict):
-        return [{"field": "", "message": "must be an object"}]
+        return [{"field": "", "message": N_("must be an object")}]
     found: list[dict[str, Any]] = []
 
     def bad(field_name: str, message: str, row: int | None = None) -> None:
@@ -176,9 +198,9 @@ def check_position_record(record: Any, competencies: dict[str, Competency]) -> l
         bad("code", f"must be 1-64 letters, digits, '.', '-' or '_', got {code!r}")
     if not isinstance(record.get("title"), str) or not record["title"].strip():
         bad("title", "must be non-empty text")
-    for key in ("title_hi", "description"):
+    for key in ("title_hi", "description", "description_hi"):
         if record.get(key) is not None and not isinstance(record[key], str):
-            bad(key, "must be text")
+            bad(key, N_("must be text"))
     roles = record.get("roles", [])
     if not isinstance(roles, list):
         bad("roles", "must be a list of {name, activities}")
@@ -189,7 +211,18 @@ def check_position_record(record: Any, competencies: dict[str, Competency]) -> l
             continue
         activities = role.get("activities", [])
         if not isinstance(activities, list) or not all(isinstance(a, str) and a.strip() for a in activities):
-            bad(f"roles[{i}].activities", "must be a list of non-empty texts")
+            bad(f"roles[{i}].activities", N_("must be a list of non-empty texts"))
+            continue
+        for key in role:
+            if key not in ROLE_FIELDS:
+                bad(f"roles[{i}].{key}", N_("unknown field"))
+        if role.get("name_hi") is not None and not isinstance(role["name_hi"], str):
+            bad(f"roles[{i}].name_hi", N_("must be text"))
+        hindi = role.get("activities_hi")
+        if hindi is not None and (not isinstance(hindi, list) or len(hindi) != len(activities)
+                                  or not all(isinstance(a, str) for a in hindi)):
+            bad(f"roles[{i}].activities_hi",
+                N_("must list one text per activity, in the same order (\"\" for an activity without Hindi)"))
     tags = record.get("competencies", [])
     if not isinstance(tags, list):
         bad("competencies", "must be a list of {code, level}")
@@ -219,18 +252,46 @@ def _canonical(record: dict[str, Any]) -> dict[str, Any]:
     out = {"code": record["code"], "title": record["title"].strip(),
            "title_hi": (record.get("title_hi") or "").strip() or None,
            "description": (record.get("description") or "").strip(),
-           "roles": [{"name": r["name"].strip(), "activities": [a.strip() for a in r.get("activities", [])]}
-                     for r in record.get("roles", [])],
+           "description_hi": (record.get("description_hi") or "").strip() or None,
+           "roles": [_canonical_role(r) for r in record.get("roles", [])],
            "competencies": sorted(({"code": t["code"], "level": int(t["level"])}
                                    for t in record.get("competencies", [])), key=lambda t: t["code"])}
     return out
+
+
+def _canonical_role(role: dict[str, Any]) -> dict[str, Any]:
+    """A role as a version keeps it: the Hindi only where there is some, so a role written
+    before Hindi was kept reads the same as it did."""
+    out: dict[str, Any] = {"name": role["name"].strip()}
+    if (role.get("name_hi") or "").strip():
+        out["name_hi"] = role["name_hi"].strip()
+    out["activities"] = [a.strip() for a in role.get("activities", [])]
+    hindi = [(a or "").strip() for a in role.get("activities_hi") or []]
+    if any(hindi):
+        out["activities_hi"] = hindi
+    return out
+
+
+def activities_in_language(role: dict[str, Any], lang: str | None = None) -> list[str]:
+    """A role's activities in the reader's language: each one's Hindi where it has some, else
+    its English (or the catalogue's translation of it)."""
+    from piaa.i18n import DEFAULT_LANGUAGE, current_language, gettext
+
+    lang = lang or current_language()
+    activities = role.get("activities") or []
+    if lang == DEFAULT_LANGUAGE:
+        return list(activities)
+    translated = role.get(f"activities_{lang}") or []
+    return [translated[i] if i < len(translated) and translated[i] else gettext(text)
+            for i, text in enumerate(activities)]
 
 
 def position_record(position: Position, version: PositionVersion | None = None) -> dict[str, Any]:
     """A position version (by default the newest) in the file's JSON form."""
     version = version or position.newest
     return {"code": position.code, "title": version.title, "title_hi": version.title_hi,
-            "description": version.description, "roles": version.roles,
+            "description": version.description, "description_hi": version.description_hi,
+            "roles": version.roles,
             "competencies": sorted(({"code": r.competency.code, "level": r.level} for r in version.requirements),
                                    key=lambda t: t["code"])}
 
@@ -239,7 +300,7 @@ def require_mdo(session: Session, name: str) -> Organisation:
     """:raise NotFound: if there is no MDO called ``name``."""
     org = session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None or org.kind != MDO:
-        raise NotFound(f"no MDO called {name!r}", field="mdo")
+        raise NotFound(N_("no MDO called {name}"), field="mdo", values={"name": repr(name)})
     return org
 
 
@@ -254,7 +315,7 @@ def import_positions(session: Session, mdo: Organisation, records: list[SourcedP
     :raise Invalid: listing every problem by file, row and field, if any record is bad.
     """
     if mdo.kind != MDO:
-        raise Invalid(f"{mdo.name} is not an MDO", field="mdo")
+        raise Invalid(N_("{mdo_name} is not an MDO"), field="mdo", values={"mdo_name": mdo.name})
     codes = {t.get("code") for s in records if isinstance(s.record, dict)
              for t in (s.record.get("competencies") or []) if isinstance(t, dict)}
     competencies = approved_competencies(session, [c for c in codes if isinstance(c, str)])
@@ -270,10 +331,11 @@ def import_positions(session: Session, mdo: Organisation, records: list[SourcedP
                                  "message": f"{code} appears again (first at row {seen[code]})"})
             seen[code] = sourced.row
     if not records:
-        problems.append({"file": filename, "message": "the file holds no positions"})
+        problems.append({"file": filename, "message": N_("the file holds no positions")})
     if problems:
-        raise Invalid(f"{filename or 'position file'}: {len(problems)} problem(s); nothing imported",
-                      problems=problems)
+        raise Invalid(N_("{value}: {n_problems} problem(s); nothing imported"),
+                      problems=problems,
+                      values={"value": filename or 'position file', "n_problems": len(problems)})
     report = PositionImport()
     for sourced in records:
         outcome = save_position(session, mdo, sourced.record, actor=actor, competencies=competencies)
@@ -300,8 +362,8 @@ def save_position(session: Session, mdo: Organisation, record: dict[str, Any], *
                                                        if isinstance(t, dict)])
     found = check_position_record(record, competencies)
     if found:
-        raise Invalid(f"position {record.get('code')!r}: " + "; ".join(f"{p['field']}: {p['message']}" for p in found),
-                      field=found[0]["field"], problems=found)
+        raise Invalid(N_("position {code}: {problems}"), field=found[0]["field"], problems=found,
+                      values={"code": repr(record.get("code")), "problems": listed(found)})
     record = _canonical(record)
     position = session.scalar(select(Position).where(Position.mdo_id == mdo.id, Position.code == record["code"])
                               .options(selectinload(Position.versions)))
@@ -320,7 +382,8 @@ def save_position(session: Session, mdo: Organisation, record: dict[str, Any], *
                                   created_at=moment, created_by_id=actor.id if actor else None)
         position.versions.append(version)
     version.title, version.title_hi = record["title"], record["title_hi"]
-    version.description, version.roles = record["description"], record["roles"]
+    version.description, version.description_hi = record["description"], record["description_hi"]
+    version.roles = record["roles"]
     version.requirements = [PositionRequirement(competency=competencies[t["code"]], level=t["level"])
                             for t in record["competencies"]]
     session.flush()
@@ -336,7 +399,8 @@ def approve_position(session: Session, position: Position, *, actor: User | None
     """
     version = position.newest
     if version is None or version.state != POSITION_DRAFT:
-        raise Invalid(f"position {position.code} has no draft version to approve", field="state")
+        raise Invalid(N_("position {position_code} has no draft version to approve"), field="state",
+                      values={"position_code": position.code})
     actor_id = actor.id if actor else None  # read first: a lazy load here would flush half the change
     version.state, version.approved_at, version.approved_by_id = POSITION_APPROVED, now(), actor_id
     session.flush()
@@ -356,13 +420,22 @@ def position_table(document: dict[str, Any]) -> list[list[Any]]:
     """A JSON position file as the rows of the CSV/XLSX form (header first)."""
     rows: list[list[Any]] = [list(TABLE_COLUMNS)]
     for record in document["positions"]:
-        head = [record["code"], record["title"], record.get("title_hi") or "", record.get("description") or ""]
-        lines = [[r["name"], a] for r in record["roles"] for a in (r["activities"] or [""])]
+        head = [record["code"], record["title"], record.get("title_hi") or "", record.get("description") or "",
+                record.get("description_hi") or ""]
+        lines = [[r["name"], r.get("name_hi") or "", activity, hindi]
+                 for r in record["roles"]
+                 for activity, hindi in (_activity_pairs(r) or [("", "")])]
         tags = [[t["code"], t["level"]] for t in record["competencies"]]
         for i in range(max(len(lines), len(tags), 1)):
-            rows.append((head if i == 0 else [record["code"], "", "", ""])
-                        + (lines[i] if i < len(lines) else ["", ""]) + (tags[i] if i < len(tags) else ["", ""]))
+            rows.append((head if i == 0 else [record["code"], "", "", "", ""])
+                        + (lines[i] if i < len(lines) else ["", "", "", ""])
+                        + (tags[i] if i < len(tags) else ["", ""]))
     return rows
+
+
+def _activity_pairs(role: dict[str, Any]) -> list[tuple[str, str]]:
+    hindi = role.get("activities_hi") or []
+    return [(a, hindi[i] if i < len(hindi) else "") for i, a in enumerate(role["activities"])]
 
 
 def table_csv(rows: list[list[Any]]) -> str:
@@ -400,11 +473,16 @@ def search_positions(session: Session, *, text: str | None = None, mdo: Organisa
         from sqlalchemy import String as SAString, cast
 
         pattern = f"%{_escape_like(text.strip().lower())}%"
+        # The roles' JSON is stored with non-ASCII letters escaped (\\u091f...): Hindi is
+        # looked for in that form there.
+        in_json = f"%{_escape_like(json.dumps(text.strip().lower())[1:-1])}%"
         query = query.where(or_(Position.code.ilike(pattern, escape="\\"),
                                 PositionVersion.title.ilike(pattern, escape="\\"),
                                 PositionVersion.title_hi.ilike(pattern, escape="\\"),
                                 PositionVersion.description.ilike(pattern, escape="\\"),
-                                cast(PositionVersion.roles, SAString).ilike(pattern, escape="\\")))
+                                PositionVersion.description_hi.ilike(pattern, escape="\\"),
+                                cast(PositionVersion.roles, SAString).ilike(pattern, escape="\\"),
+                                cast(PositionVersion.roles, SAString).ilike(in_json, escape="\\")))
     found = list(session.scalars(query).unique())
     if competency:
         found = [p for p in found if any(r.competency.code == competency for r in p.newest.requirements)]
@@ -419,7 +497,7 @@ def get_position(session: Session, position_id: int) -> Position:
     """:raise NotFound: if there is no such position."""
     position = session.get(Position, position_id)
     if position is None:
-        raise NotFound(f"no position {position_id}", field="position")
+        raise NotFound(N_("no position {position_id}"), field="position", values={"position_id": position_id})
     return position
 
 
@@ -447,7 +525,8 @@ def transfer(session: Session, user: User, position: Position, *, at: datetime |
     """
     version = position.approved
     if version is None:
-        raise Invalid(f"position {position.code} has no approved version yet", field="position")
+        raise Invalid(N_("position {position_code} has no approved version yet"), field="position",
+                      values={"position_code": position.code})
     at = at or now()
     current = current_assignment(session, user)
     if current is not None:
@@ -456,7 +535,8 @@ def transfer(session: Session, user: User, position: Position, *, at: datetime |
         if as_utc(at) < as_utc(current.started_at):
             raise Invalid(N_("a transfer cannot take effect before the current position began"), field="at")
         if current.position_id == position.id:
-            raise Invalid(f"{user.name} already holds {position.code}", field="position")
+            raise Invalid(N_("{user_name} already holds {position_code}"), field="position",
+                          values={"user_name": user.name, "position_code": position.code})
         current.ended_at = at
     assignment = PositionAssignment(user_id=user.id, position_id=position.id, started_at=at, note=note)
     session.add(assignment)

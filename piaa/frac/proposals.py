@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from piaa import audit
 from piaa.accounts.models import COE_REVIEWER, MDO, MDO_LEADERSHIP, MDO_STAFF, User
 from piaa.clock import now
-from piaa.errors import Conflict, Forbidden, Invalid, NotFound
+from piaa.errors import Conflict, Forbidden, Invalid, NotFound, listed
 from piaa.items.models import Competency
 from piaa.items.services.competencies import check_competency_record, upsert_competency
 from piaa.i18n import N_
@@ -83,16 +83,17 @@ def may_edit(user: User, proposal: CompetencyProposal) -> bool:
 def _check_record(session: Session, record: dict[str, Any], *, proposal_id: int | None = None) -> None:
     found = check_competency_record(record)
     if found:
-        raise Invalid("the competency is not complete: " + "; ".join(f"{p['field']}: {p['message']}" for p in found),
-                      field=found[0]["field"], problems=found)
+        raise Invalid(N_("the competency is not complete: {problems}"), field=found[0]["field"], problems=found,
+                      values={"problems": listed(found)})
     code = record["code"]
     if session.scalar(select(Competency.id).where(Competency.code == code)) is not None:
-        raise Conflict(f"the dictionary already has a competency {code}", field="code")
+        raise Conflict(N_("the dictionary already has a competency {code}"), field="code", values={"code": code})
     other = session.scalar(select(CompetencyProposal.id).where(
         CompetencyProposal.code == code, CompetencyProposal.state.in_(OPEN_STATES),
         CompetencyProposal.id != (proposal_id or 0)))
     if other is not None:
-        raise Conflict(f"competency {code} is already proposed (proposal {other})", field="code")
+        raise Conflict(N_("competency {code} is already proposed (proposal {other})"), field="code",
+                       values={"code": code, "other": other})
 
 
 def draft_proposal(session: Session, user: User, record: dict[str, Any], *, area: str = "") -> CompetencyProposal:
@@ -123,10 +124,12 @@ def revise_proposal(session: Session, user: User, proposal: CompetencyProposal, 
     :raise Forbidden: unless ``user`` is staff of the owning MDO and the proposal is editable.
     """
     if not may_edit(user, proposal):
-        raise Forbidden(f"proposal {proposal.id} is {proposal.state}; only its MDO's staff may edit it, "
-                        f"and only as a draft or when returned")
+        raise Forbidden(
+            N_("proposal {proposal_id} is {proposal_state}; only its MDO's staff may edit it, and only as a draft or when returned"),
+                        values={"proposal_id": proposal.id, "proposal_state": proposal.state})
     if record.get("code") != proposal.code:
-        raise Invalid(f"the code of a proposal stays {proposal.code}", field="code")
+        raise Invalid(N_("the code of a proposal stays {proposal_code}"), field="code",
+                      values={"proposal_code": proposal.code})
     _check_record(session, record, proposal_id=proposal.id)
     proposal.record = record
     if area is not None:
@@ -149,14 +152,16 @@ def move(session: Session, user: User, proposal: CompetencyProposal, action: str
     legal = MOVES.get((proposal.state, action))
     if legal is None:
         allowed = sorted(a for (s, a) in MOVES if s == proposal.state)
-        raise Invalid(f"cannot {action} a proposal that is {proposal.state}; "
-                      f"legal here: {', '.join(allowed) or 'nothing'}", field="action")
+        raise Invalid(N_("cannot {action} a proposal that is {proposal_state}; legal here: {value}"), field="action",
+                      values={"action": action, "proposal_state": proposal.state,
+                              "value": ', '.join(allowed) or 'nothing'})
     if not _may(user, legal, proposal):
-        raise Forbidden(f"{action} needs the role {' or '.join(legal.roles)}"
-                        + ("" if user.role == COE_REVIEWER else " of the owning MDO"))
+        raise Forbidden(N_("{action} needs the role {roles}") if user.role == COE_REVIEWER
+                        else N_("{action} needs the role {roles} of the owning MDO"),
+                        values={"action": action, "roles": list(legal.roles)})
     comment = (comment or "").strip()
     if legal.needs_comment and not comment:
-        raise Invalid(f"say why when you {action.replace('_', ' ')}", field="comment")
+        raise Invalid(N_("say why when you {action}"), field="comment", values={"action": action.replace('_', ' ')})
     if legal.target == APPROVED:
         # The dictionary record is written only now, by the MDO's own leadership.
         upsert_competency(session, proposal.record, actor=user)
@@ -180,7 +185,8 @@ def get_proposal(session: Session, proposal_id: int) -> CompetencyProposal:
     """:raise NotFound: if there is no such proposal."""
     proposal = session.get(CompetencyProposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"no competency proposal {proposal_id}", field="proposal")
+        raise NotFound(N_("no competency proposal {proposal_id}"), field="proposal",
+                       values={"proposal_id": proposal_id})
     return proposal
 
 
@@ -200,7 +206,8 @@ def check_readable(user: User, proposal: CompetencyProposal) -> None:
     else:
         readable = True
     if not readable:
-        raise NotFound(f"no competency proposal {proposal.id}", field="proposal")
+        raise NotFound(N_("no competency proposal {proposal_id}"), field="proposal",
+                       values={"proposal_id": proposal.id})
 
 
 def proposals_for(session: Session, user: User) -> list[CompetencyProposal]:

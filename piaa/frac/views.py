@@ -20,6 +20,7 @@ from . import positions as position_service
 from . import proposals as proposal_service
 
 bp = Blueprint("frac", __name__, url_prefix="/frac")
+bp.add_app_template_global(position_service.activities_in_language, "activities_in_language")
 
 POSITION_READERS = (MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, ANALYST, ADMIN)
 FLOW_READERS = (MDO_STAFF, MDO_LEADERSHIP, COE_REVIEWER, ADMIN)
@@ -94,11 +95,12 @@ def import_positions():
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise Invalid(f"{name}: not UTF-8 text", field="file") from None
+            raise Invalid(N_("{name}: not UTF-8 text"), field="file", values={"name": name}) from None
         parse = position_service.parse_position_json if suffix == ".json" else position_service.parse_position_csv
         records = parse(text, name)
     else:
-        raise Invalid(f"{name}: a position file must end in .json, .csv or .xlsx", field="file")
+        raise Invalid(N_("{name}: a position file must end in .json, .csv or .xlsx"), field="file",
+                      values={"name": name})
     report = position_service.import_positions(db.session, mdo, records, actor=current_user, filename=name)
     db.session.commit()
     return render_template("frac/import.html", own_mdo=own_mdo(), report=report, filename=name)
@@ -108,7 +110,7 @@ def import_positions():
 @role_required(*POSITION_READERS)
 def export_positions(fmt: str):
     if fmt not in EXPORT_TYPES:
-        raise Invalid(f"export as json, csv or xlsx, not {fmt!r}", field="fmt")
+        raise Invalid(N_("export as json, csv or xlsx, not {fmt}"), field="fmt", values={"fmt": repr(fmt)})
     mdo = _mdo_arg() or own_mdo()
     if mdo is None:
         raise Invalid(N_("say which MDO's positions to export (?mdo=...)"), field="mdo")
@@ -206,7 +208,7 @@ def gaps():
     mdo = own_mdo() if current_user.role in (MDO_STAFF, MDO_LEADERSHIP) else _mdo_arg()
     fmt = request.args.get("format", "html")
     if fmt not in ("html", "csv", "xlsx", "pdf"):
-        raise Invalid(f"format must be html, csv, xlsx or pdf, not {fmt!r}", field="format")
+        raise Invalid(N_("format must be html, csv, xlsx or pdf, not {fmt}"), field="format", values={"fmt": repr(fmt)})
     found = gap_service.gap_map(db.session, mdo) if mdo is not None else None
     if found is None:
         return render_template("frac/gaps.html", gaps=None, mdo=mdo, minimum=gap_service.MIN_OFFICIALS)

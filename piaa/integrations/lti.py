@@ -19,10 +19,14 @@ A deep-linking launch (a course author adding PIAA to a course) leads to a picke
 assessments instead; the author's choice goes back to the platform as a signed
 ``LtiDeepLinkingResponse`` whose resource links carry ``assessment=<code>``, which later
 resource-link launches read. The picker is reached by a one-time ticket, like the entry.
+The author also chooses how the platform opens the links, among the presentation targets the
+platform accepts: in a named window (``window`` with ``targetName``) or framed in the course
+page (``iframe`` with its width and height), the content item properties of LTI Deep Linking 2.0.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -84,40 +88,40 @@ class LaunchRefused(DomainError):
 # pylti1p3's messages, and what each means for the person who launched.
 _LIBRARY_REFUSALS: list[tuple[str, str, int, str]] = [
     ("State not found", "state_mismatch", 401,
-     "This launch did not start in this browser: the state cookie set at login is missing. "
-     "If your browser blocks cookies inside frames, open PIAA in a new window from the platform."),
-    ("Missing state", "state_mismatch", 401, "The launch carries no state; launch again from the platform."),
+     N_("This launch did not start in this browser: the state cookie set at login is missing. "
+        "If your browser blocks cookies inside frames, open PIAA in a new window from the platform.")),
+    ("Missing state", "state_mismatch", 401, N_("The launch carries no state; launch again from the platform.")),
     ("Invalid Nonce", "nonce_used", 401,
-     "This launch was already used or has expired (its nonce is spent). Launch again from the platform."),
+     N_("This launch was already used or has expired (its nonce is spent). Launch again from the platform.")),
     ("Signature has expired", "token_expired", 401,
-     "The launch token has expired. Launch again from the platform."),
+     N_("The launch token has expired. Launch again from the platform.")),
     ("not yet valid", "token_expired", 401,
-     "The launch token is dated in the future; check the platform's clock and launch again."),
-    ('Token is missing the "exp"', "token_expired", 401, "The launch token carries no expiry time."),
+     N_("The launch token is dated in the future; check the platform's clock and launch again.")),
+    ('Token is missing the "exp"', "token_expired", 401, N_("The launch token carries no expiry time.")),
     ("Can't decode id_token", "bad_signature", 401,
-     "The launch token's signature does not match the platform's registered keys."),
+     N_("The launch token's signature does not match the platform's registered keys.")),
     ("Unable to find public key", "bad_signature", 401,
-     "The launch token names a signing key the platform has not published."),
+     N_("The launch token names a signing key the platform has not published.")),
     ("Unable to find deployment", "unknown_deployment", 403,
-     "This deployment of PIAA on the platform is not registered; ask the administrator to add it."),
+     N_("This deployment of PIAA on the platform is not registered; ask the administrator to add it.")),
     ("Registration not found", "unknown_platform", 403,
-     "The platform that sent this launch is not registered in PIAA."),
+     N_("The platform that sent this launch is not registered in PIAA.")),
     ("Could not find registration", "unknown_platform", 403,
-     "The platform that sent this login is not registered in PIAA."),
+     N_("The platform that sent this login is not registered in PIAA.")),
     ("Client id not registered", "unknown_platform", 403,
-     "The platform's client id is not the one registered in PIAA."),
+     N_("The platform's client id is not the one registered in PIAA.")),
     ("Must have a user", "no_user", 401,
-     "The launch names no user (anonymous launches cannot sit an assessment)."),
-    ("Missing id_token", "bad_request", 400, "The launch carries no id_token."),
-    ("JWT must contain 3 parts", "bad_request", 400, "The id_token is not a JWT."),
-    ("Invalid JWT format", "bad_request", 400, "The id_token is not a JWT."),
-    ('"nonce" is empty', "bad_request", 400, "The id_token carries no nonce."),
+     N_("The launch names no user (anonymous launches cannot sit an assessment).")),
+    ("Missing id_token", "bad_request", 400, N_("The launch carries no id_token.")),
+    ("JWT must contain 3 parts", "bad_request", 400, N_("The id_token is not a JWT.")),
+    ("Invalid JWT format", "bad_request", 400, N_("The id_token is not a JWT.")),
+    ('"nonce" is empty', "bad_request", 400, N_("The id_token carries no nonce.")),
     ("Missing Deep Linking", "bad_request", 400,
-     "The deep-linking launch carries no deep-linking settings (return URL and accepted types)."),
+     N_("The deep-linking launch carries no deep-linking settings (return URL and accepted types).")),
     ("Must support resource link", "unsupported_message", 400,
-     "The platform does not accept resource links here, which is what PIAA offers."),
+     N_("The platform does not accept resource links here, which is what PIAA offers.")),
     ("Must support a presentation", "bad_request", 400,
-     "The deep-linking launch names no presentation target (iframe or window)."),
+     N_("The deep-linking launch names no presentation target (iframe or window).")),
 ]
 
 
@@ -129,7 +133,7 @@ def refusal_from(error: Exception) -> LaunchRefused:
             refused = LaunchRefused(message, code=code)
             refused.status = status
             return refused
-    return LaunchRefused(f"The launch is not valid: {text}", code="invalid_launch")
+    return LaunchRefused(N_("The launch is not valid: {text}"), code="invalid_launch", values={"text": text})
 
 
 # --- registration ---------------------------------------------------------------------------
@@ -138,11 +142,12 @@ def _url(value: str | None, field: str, *, required: bool = True) -> str | None:
     value = (value or "").strip()
     if not value:
         if required:
-            raise Invalid(f"{field} is required", field=field)
+            raise Invalid(N_("{field} is required"), field=field, values={"field": field})
         return None
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise Invalid(f"{field} must be an http(s) URL, got {value!r}", field=field)
+        raise Invalid(N_("{field} must be an http(s) URL, got {value}"), field=field,
+                      values={"field": field, "value": repr(value)})
     return value
 
 
@@ -153,7 +158,8 @@ def _key_set(value: Any) -> dict | None:
         raise Invalid(N_('key set must be a JWKS: {"keys": [...]} with at least one key'), field="key_set")
     for number, key in enumerate(value["keys"], start=1):
         if not isinstance(key, dict) or key.get("kty") != "RSA" or not key.get("kid"):
-            raise Invalid(f"key {number} of the key set must be an RSA JWK with a kid", field="key_set")
+            raise Invalid(N_("key {number} of the key set must be an RSA JWK with a kid"), field="key_set",
+                          values={"number": number})
     return value
 
 
@@ -170,7 +176,7 @@ def register_platform(session: Session, *, name: str, issuer: str, client_id: st
     name, issuer, client_id = (name or "").strip(), (issuer or "").strip(), (client_id or "").strip()
     for field, value in (("name", name), ("issuer", issuer), ("client_id", client_id)):
         if not value:
-            raise Invalid(f"{field} is required", field=field)
+            raise Invalid(N_("{field} is required"), field=field, values={"field": field})
     key_set_url = _url(key_set_url, "key_set_url", required=False)
     key_set = _key_set(key_set)
     if not key_set_url and not key_set:
@@ -180,8 +186,9 @@ def register_platform(session: Session, *, name: str, issuer: str, client_id: st
         raise Invalid(N_("give at least one deployment id"), field="deployment_ids")
     if session.scalar(select(LtiPlatform.id).where(LtiPlatform.issuer == issuer,
                                                    LtiPlatform.client_id == client_id)):
-        raise Conflict(f"a platform with issuer {issuer!r} and client id {client_id!r} is registered already",
-                       field="client_id")
+        raise Conflict(N_("a platform with issuer {issuer} and client id {client_id} is registered already"),
+                       field="client_id",
+                       values={"issuer": repr(issuer), "client_id": repr(client_id)})
     platform = LtiPlatform(name=name, issuer=issuer, client_id=client_id,
                            auth_login_url=_url(auth_login_url, "auth_login_url"),
                            auth_token_url=_url(auth_token_url, "auth_token_url"),
@@ -374,7 +381,8 @@ def login_redirect(session: Session, params: dict[str, str]) -> Any:
     target = params.get("target_link_uri") or ""
     launch_url = _launch_url()
     if target and urlparse(target).netloc and urlparse(target).netloc != urlparse(launch_url).netloc:
-        raise LaunchRefused(f"target_link_uri {target!r} is not on this service", code="bad_request")
+        raise LaunchRefused(N_("target_link_uri {target} is not on this service"), code="bad_request",
+                            values={"target": repr(target)})
     request = _lti_request(params)
     storage = LaunchValueStorage(session)
     login = FlaskOIDCLogin(request, DatabaseToolConf(session),
@@ -431,7 +439,8 @@ def validate_launch(session: Session, params: dict[str, str]) -> tuple[LtiPlatfo
     except (LtiException, OIDCException) as exc:
         raise refusal_from(exc) from exc
     except Exception as exc:  # the platform's JWKS URL unreachable or not a key set
-        raise LaunchRefused(f"The platform's keys could not be read: {exc}", code="platform_keys") from exc
+        raise LaunchRefused(N_("The platform's keys could not be read: {exc}"), code="platform_keys",
+                            values={"exc": exc}) from exc
     launch.spend_nonce()
     platform = tool_conf.platform(claims["iss"], launch.get_client_id())
     return platform, claims
@@ -447,16 +456,17 @@ def process_launch(session: Session, platform: LtiPlatform, claims: dict) -> Lau
         open to the learner.
     """
     if claims.get(CLAIM + "message_type") != RESOURCE_LINK_REQUEST:  # deep linking is answered apart
-        raise LaunchRefused(f"PIAA answers resource-link launches; this is {claims.get(CLAIM + 'message_type')!r}",
-                            code="unsupported_message")
+        raise LaunchRefused(N_("PIAA answers resource-link launches; this is {value}"),
+                            code="unsupported_message",
+                            values={"value": repr(claims.get(CLAIM + 'message_type'))})
     subject = str(claims.get("sub") or "").strip()
     if not subject:
-        raise LaunchRefused("The launch names no user (anonymous launches cannot sit an assessment).",
+        raise LaunchRefused(N_("The launch names no user (anonymous launches cannot sit an assessment)."),
                             code="no_user")
     roles = claims.get(CLAIM + "roles") or []
     if roles and not any(role in LEARNER_ROLES for role in roles):
-        raise LaunchRefused("PIAA assessments are sat by learners; this launch carries no learner role. "
-                            "Staff manage assessments in PIAA itself.", code="not_a_learner")
+        raise LaunchRefused(N_("PIAA assessments are sat by learners; this launch carries no learner role. "
+                            "Staff manage assessments in PIAA itself."), code="not_a_learner")
     assessment = _assessment_named(session, claims)
     user = _account_for(session, platform, subject, claims)
     if platform.cohort_id is not None and session.scalar(
@@ -500,7 +510,8 @@ def _assessment_named(session: Session, claims: dict) -> Assessment:
                        code="no_assessment")
     assessment = session.scalar(select(Assessment).where(Assessment.code == code))
     if assessment is None:
-        raise NotFound(f"The link names assessment {code!r}, which PIAA does not hold.", code="no_assessment")
+        raise NotFound(N_("The link names assessment {code}, which PIAA does not hold."), code="no_assessment",
+                       values={"code": repr(code)})
     return assessment
 
 
@@ -513,14 +524,15 @@ def _account_for(session: Session, platform: LtiPlatform, subject: str, claims: 
     if linked is not None:
         user = linked.user
         if not user.active:
-            raise LaunchRefused("Your PIAA account is deactivated; ask the administrator.", code="account_inactive")
+            raise LaunchRefused(N_("Your PIAA account is deactivated; ask the administrator."), code="account_inactive")
         return user
     email = str(claims.get("email") or "").strip().lower()
     existing = session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
     if existing is not None and platform.link_by_email:
         if existing.role != CANDIDATE or not existing.active:
-            raise LaunchRefused(f"The account {email} cannot be used from a learning platform "
-                                "(only active candidate accounts can).", code="account_not_linkable")
+            raise LaunchRefused(N_("The account {email} cannot be used from a learning platform (only "
+                                   "active candidate accounts can)."), code="account_not_linkable",
+                                values={"email": email})
         user, how = existing, "email"
     else:
         if existing is not None:  # the platform is not trusted for e-mail: a separate account
@@ -544,8 +556,9 @@ def _account_for(session: Session, platform: LtiPlatform, subject: str, claims: 
 def _attempt_for(session: Session, user: User, assessment: Assessment) -> Attempt:
     windows = [w for w in windows_for(session, user) if w.assessment_id == assessment.id]
     if not windows:
-        raise NotFound(f"No window of {assessment.title!r} is open to you now; ask the administrator.",
-                       code="no_window")
+        raise NotFound(N_("No window of {assessment_title} is open to you now; ask the administrator."),
+                       code="no_window",
+                       values={"assessment_title": repr(assessment.title)})
     try:
         return attempt_service.create_attempt(session, user, windows[0].id)
     except Conflict as exc:
@@ -585,16 +598,89 @@ def redeem_ticket(session: Session, ticket: str) -> tuple[User, str]:
         delete(LtiLaunchValue).where(LtiLaunchValue.key == row.key, LtiLaunchValue.expires_at > now()),
         execution_options={"synchronize_session": False}).rowcount == 1
     if not spent:
-        raise LaunchRefused("This entry link was already used or has expired; launch again from the platform.",
+        raise LaunchRefused(N_("This entry link was already used or has expired; launch again from the platform."),
                             code="ticket_used")
     user = session.get(User, row.value["user"])
     if user is None or not user.active:
-        raise LaunchRefused("Your PIAA account is deactivated; ask the administrator.", code="account_inactive")
+        raise LaunchRefused(N_("Your PIAA account is deactivated; ask the administrator."), code="account_inactive")
     return user, row.value["next"]
 
 
 
 # --- deep linking ---------------------------------------------------------------------------
+
+# How a platform may open a resource link (Deep Linking 2.0, the ltiResourceLink content item);
+# PIAA offers the two that can hold a sitting. A window comes first: a proctored sitting wants
+# the whole screen, and some platforms' frames withhold the camera.
+PRESENTATIONS = ("window", "iframe")
+WINDOW_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEFAULT_WINDOW_NAME = "piaa-assessment"
+FRAME_PIXELS = (200, 4000)
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How the platform opens the links: in the window named ``target_name``, or in an iframe
+    of ``width`` x ``height`` pixels (either left to the platform when None)."""
+
+    target: str
+    target_name: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def content_item_fields(self) -> dict[str, dict]:
+        """The content item's ``window`` or ``iframe`` property."""
+        if self.target == "window":
+            return {"window": {"targetName": self.target_name or DEFAULT_WINDOW_NAME}}
+        size = {k: v for k, v in (("width", self.width), ("height", self.height)) if v is not None}
+        return {"iframe": size}
+
+
+def accepted_presentations(request: dict) -> list[str]:
+    """The targets of ours the platform accepts, ours first (tickets from before presentations
+    were kept accept both)."""
+    wanted = request.get("targets", list(PRESENTATIONS))
+    return [t for t in PRESENTATIONS if t in wanted]
+
+
+PIXEL_WORDS = {"frame_width": N_("Give the frame's width in whole pixels from 200 to 4000, or leave it empty."),
+               "frame_height": N_("Give the frame's height in whole pixels from 200 to 4000, or leave it empty.")}
+
+
+def _pixels(raw: str | None, field: str) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    low, high = FRAME_PIXELS
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Invalid(PIXEL_WORDS[field], field=field)
+    return int(raw)
+
+
+def parse_presentation(request: dict, form: Any) -> Presentation | None:
+    """The author's choice of presentation from the picker's fields (``presentation``,
+    ``window_name``, ``frame_width``, ``frame_height``); None when the platform accepts
+    neither of PIAA's targets (the response then names none).
+
+    :raise Invalid: naming the field, if the target is not one the platform accepts, the window
+        name is not 1-64 letters, digits, - or _, or a frame size is not whole pixels in range.
+    """
+    accepted = accepted_presentations(request)
+    if not accepted:
+        return None
+    # none chosen (the picker always checks one): the first the platform accepts
+    target = (form.get("presentation") or "").strip() or (accepted[0] if accepted else "")
+    if target not in accepted:
+        raise Invalid(N_("Choose how learners open the assessment."), field="presentation")
+    if target == "window":
+        name = (form.get("window_name") or "").strip() or None
+        if name is not None and not WINDOW_NAME.match(name):
+            raise Invalid(N_("Name the window with 1 to 64 letters, digits, hyphens or underscores, "
+                             "or leave it empty."), field="window_name")
+        return Presentation("window", target_name=name or DEFAULT_WINDOW_NAME)
+    return Presentation("iframe", width=_pixels(form.get("frame_width"), "frame_width"),
+                        height=_pixels(form.get("frame_height"), "frame_height"))
+
 
 def is_deep_linking(claims: dict) -> bool:
     return claims.get(CLAIM + "message_type") == DEEP_LINKING_REQUEST
@@ -611,19 +697,21 @@ def begin_deep_link(session: Session, platform: LtiPlatform, claims: dict) -> st
     """
     roles = claims.get(CLAIM + "roles") or []
     if not any(role in AUTHOR_ROLES for role in roles):
-        raise LaunchRefused("Only a course's instructors and content developers may add a PIAA "
-                            "assessment to it.", code="not_a_course_author")
+        raise LaunchRefused(N_("Only a course's instructors and content developers may add a PIAA "
+                            "assessment to it."), code="not_a_course_author")
     settings = claims.get(DEEP_LINKING_SETTINGS) or {}
     try:
         return_url = _url(settings.get("deep_link_return_url"), "deep_link_return_url")
     except Invalid as exc:
-        raise LaunchRefused(exc.message, code="bad_request") from exc
+        raise LaunchRefused(exc.template, values=exc.values, code="bad_request") from exc  # still translatable
     ticket = secrets.token_urlsafe(32)
     value = {"platform": platform.id, "deployment": str(claims.get(CLAIM + "deployment_id")),
              "subject": str(claims.get("sub") or ""), "return_url": return_url,
              "data": settings.get("data"), "accept_multiple": str(settings.get("accept_multiple")).lower() == "true",
              "context": (claims.get(CLAIM + "context") or {}).get("title"),
-             "gradebook": bool(claims.get(AGS_CLAIM))}
+             "gradebook": bool(claims.get(AGS_CLAIM)),
+             "targets": [t for t in PRESENTATIONS
+                         if t in (settings.get("accept_presentation_document_targets") or [])]}
     session.add(LtiLaunchValue(key=_deep_link_key(ticket), expires_at=now() + DEEP_LINK_LIFETIME, value=value))
     session.flush()
     audit.record(session, "lti.deep_link_requested", subject_type="lti_platform", subject_id=platform.id,
@@ -638,8 +726,8 @@ def deep_link_request(session: Session, ticket: str) -> dict:
     """
     row = session.get(LtiLaunchValue, _deep_link_key(ticket or ""))
     if row is None or as_utc(row.expires_at) <= now():
-        raise LaunchRefused("This page was already used or has expired; add the assessment again "
-                            "from the platform.", code="ticket_used")
+        raise LaunchRefused(N_("This page was already used or has expired; add the assessment again "
+                            "from the platform."), code="ticket_used")
     return row.value
 
 
@@ -648,15 +736,22 @@ def assessments_to_link(session: Session) -> list[Assessment]:
     return list(session.scalars(select(Assessment).order_by(Assessment.title, Assessment.code)))
 
 
-def answer_deep_link(session: Session, ticket: str, codes: list[str]) -> tuple[str, str]:
-    """Spend the picker ticket and sign the deep-linking response for the chosen assessments;
-    returns the platform's return URL and the response JWT.
+def answer_deep_link(session: Session, ticket: str, codes: list[str],
+                     presentation: Presentation | None = None) -> tuple[str, str]:
+    """Spend the picker ticket and sign the deep-linking response for the chosen assessments,
+    one resource link each, all opened as ``presentation`` says (the first target the platform
+    accepts when None); returns the platform's return URL and the response JWT.
 
     :raise LaunchRefused: if the ticket is unknown, used or expired.
     :raise Invalid: if no assessment (or more than one, where the platform takes one) is chosen,
-        or a code names none.
+        a code names none, or the presentation is one the platform does not accept.
     """
     request = deep_link_request(session, ticket)
+    accepted = accepted_presentations(request)
+    if presentation is None:
+        presentation = Presentation(accepted[0]) if accepted else None
+    elif presentation.target not in accepted:
+        raise Invalid(N_("Choose how learners open the assessment."), field="presentation")
     codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
     if not codes:
         raise Invalid(N_("Choose an assessment to add."), field="assessment")
@@ -665,22 +760,26 @@ def answer_deep_link(session: Session, ticket: str, codes: list[str]) -> tuple[s
     chosen = {a.code: a for a in session.scalars(select(Assessment).where(Assessment.code.in_(codes)))}
     unknown = [c for c in codes if c not in chosen]
     if unknown:
-        raise Invalid(f"No assessment has the code {unknown[0]!r}.", field="assessment")
+        raise Invalid(N_("No assessment has the code {unknown}."), field="assessment",
+                      values={"unknown": repr(unknown[0])})
     if session.execute(delete(LtiLaunchValue).where(LtiLaunchValue.key == _deep_link_key(ticket),
                                                     LtiLaunchValue.expires_at > now()),
                        execution_options={"synchronize_session": False}).rowcount != 1:
-        raise LaunchRefused("This page was already used; add the assessment again from the platform.",
+        raise LaunchRefused(N_("This page was already used; add the assessment again from the platform."),
                             code="ticket_used")
     platform = session.get(LtiPlatform, request["platform"])
-    token = _deep_link_response(platform, request, [chosen[c] for c in codes])
+    token = _deep_link_response(platform, request, [chosen[c] for c in codes], presentation)
     audit.record(session, "lti.deep_linked", subject_type="lti_platform", subject_id=platform.id,
-                 data={"deployment": request["deployment"], "subject": request["subject"], "assessments": codes})
+                 data={"deployment": request["deployment"], "subject": request["subject"], "assessments": codes,
+                       "presentation": presentation.content_item_fields() if presentation else None})
     return request["return_url"], token
 
 
-def _deep_link_response(platform: LtiPlatform, request: dict, assessments: list[Assessment]) -> str:
+def _deep_link_response(platform: LtiPlatform, request: dict, assessments: list[Assessment],
+                        presentation: Presentation | None) -> str:
     """The signed LtiDeepLinkingResponse: one resource link per assessment, launching PIAA
-    with ``assessment=<code>``, with a gradebook column where the platform offers one."""
+    with ``assessment=<code>``, opened as ``presentation`` says, with a gradebook column where
+    the platform offers one."""
     import jwt
     from pylti1p3.deep_link import DeepLink
     from pylti1p3.deep_link_resource import DeepLinkResource
@@ -699,6 +798,9 @@ def _deep_link_response(platform: LtiPlatform, request: dict, assessments: list[
     link = DeepLink(registration_of(platform), request["deployment"], {
         "deep_link_return_url": request["return_url"], "data": request["data"]})
     message = link.get_message_jwt(resources)
+    if presentation is not None:  # pylti1p3 writes no presentation of its own
+        for item in message["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]:
+            item.update(presentation.content_item_fields())
     if request["data"] is None:  # the claim is echoed only when the platform sent data
         message.pop("https://purl.imsglobal.org/spec/lti-dl/claim/data")
     key = tool_key(current_app)

@@ -31,6 +31,7 @@ from piaa.clock import as_utc, now
 from piaa.delivery.models import CLASSICAL, Attempt, AttemptScore
 from piaa.delivery.pages import SCALE_HIGH, SCALE_LOW
 from piaa.errors import Invalid, NotFound
+from piaa.i18n import N_
 from piaa.integrations.models import (AGS, DELIVERED, GAVE_UP, PENDING, WEBHOOK, LtiLaunch, LtiPlatform,
                                       OutboundDelivery, Webhook)
 
@@ -320,12 +321,13 @@ def add_webhook(session: Session, url: str, *, assessment_code: str | None = Non
     url = (url or "").strip()
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise Invalid(f"the webhook URL must be http(s), got {url!r}", field="url")
+        raise Invalid(N_("the webhook URL must be http(s), got {url}"), field="url", values={"url": repr(url)})
     assessment = None
     if assessment_code:
         assessment = session.scalar(select(Assessment).where(Assessment.code == assessment_code))
         if assessment is None:
-            raise NotFound(f"no assessment {assessment_code!r}", field="assessment")
+            raise NotFound(N_("no assessment {assessment_code}"), field="assessment",
+                           values={"assessment_code": repr(assessment_code)})
     secret = secrets.token_hex(32)
     hook = Webhook(url=url, secret=secret, assessment_id=assessment.id if assessment else None, active=True,
                    created_at=now(), created_by_id=getattr(actor, "id", None))

@@ -107,7 +107,8 @@ def deep_link(ticket: str):
     except DomainError as error:
         return _refused(error)
     return render_template("integrations/deep_link.html", ticket=ticket, request_=wanted, problem=None,
-                           assessments=lti.assessments_to_link(db.session))
+                           assessments=lti.assessments_to_link(db.session),
+                           targets=lti.accepted_presentations(wanted), chosen={})
 
 
 @bp.post("/lti/deep-link/<ticket>")
@@ -118,11 +119,13 @@ def deep_link_answer(ticket: str):
     Content-Security-Policy: the answer's form must be allowed to post to the platform."""
     try:
         wanted = lti.deep_link_request(db.session, ticket)
-        return_url, token = lti.answer_deep_link(db.session, ticket, request.form.getlist("assessment"))
+        return_url, token = lti.answer_deep_link(db.session, ticket, request.form.getlist("assessment"),
+                                                 lti.parse_presentation(wanted, request.form))
     except Invalid as error:
         db.session.rollback()
         page = render_template("integrations/deep_link.html", ticket=ticket, request_=wanted, problem=error,
-                               assessments=lti.assessments_to_link(db.session))
+                               assessments=lti.assessments_to_link(db.session),
+                               targets=lti.accepted_presentations(wanted), chosen=request.form)
         return _with_policy(make_response(page, 422))
     except DomainError as error:
         return _with_policy(make_response(_refused(error)))

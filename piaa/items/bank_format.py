@@ -20,6 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from piaa.errors import Invalid, json_path
+from piaa.i18n import N_
 
 BANK_FORMAT = "piaa-bank/1"
 MANIFEST_NAME = "bank.json"
@@ -28,7 +29,8 @@ COMPETENCIES_FILE = "competencies.json"
 ITEM_TYPES = ("single_choice", "multiple_response", "true_false", "text_entry", "numeric_entry",
               "ordering", "situational_judgement", "likert")
 # Types that come from QTI packages (and bank folders) only: a spreadsheet row cannot hold them.
-PACKAGE_ONLY_TYPES = ("matching", "hotspot", "composite", "extended_text")
+PACKAGE_ONLY_TYPES = ("matching", "hotspot", "composite", "extended_text", "graphic_order", "graphic_gap_match",
+                      "graphic_associate", "associate", "select_point", "slider", "upload", "drawing")
 LOAD_STATES = ("draft", "approved", "operational")
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 
@@ -90,8 +92,9 @@ def refuse(problems: list[dict[str, Any]], what: str) -> None:
         noun = "problem" if len(problems) == 1 else "problems"
         listed = "" if len(problems) <= MAX_REPORTED_PROBLEMS else \
             f" (the first {MAX_REPORTED_PROBLEMS:,} are listed)"
-        exc = Invalid(f"{what} was refused: {len(problems):,} {noun}{listed}",
-                      problems=problems[:MAX_REPORTED_PROBLEMS])
+        exc = Invalid(N_("{what} was refused: {n_problems:,} {noun}{listed}"),
+                      problems=problems[:MAX_REPORTED_PROBLEMS],
+                      values={"what": what, "n_problems": len(problems), "noun": noun, "listed": listed})
         exc.problem_count = len(problems)
         raise exc
 
@@ -235,7 +238,9 @@ def item_problems(item: Any, *, languages: list[str] | None = None, **where: Any
     reported = {p["field"] for p in found if p.get("field")}
     for rule in _rule_problems(item, languages):
         if not _overlaps(rule["field"], reported):
-            found.append(problem(rule["message"], field=rule["field"], **where))
+            # kept with its marked text and values, if it has them, for a page in Hindi
+            found.append({**problem(rule["message"], field=rule["field"], **where),
+                          **{k: rule[k] for k in ("template", "values") if k in rule}})
             reported.add(rule["field"])
     return found
 

@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from piaa.i18n import N_
 from piaa.i18n import gettext as _
 from piaa.i18n import lazy_gettext as _l
+from piaa.items import structured_forms as structured
 from piaa.items.types import ITEM_TYPES
 
 MAX_ROWS = 8
@@ -86,35 +87,20 @@ class ItemForm(FlaskForm):
     max_points = StringField(_l("Most points a rater may give"), default="4")
 
 
-def _text(en: str | None, hi: str | None) -> dict[str, str]:
-    out = {}
-    if en and en.strip():
-        out["en"] = en.strip().replace("\r\n", "\n")
-    if hi and hi.strip():
-        out["hi"] = hi.strip().replace("\r\n", "\n")
-    return out
+_text, _number = structured.text_of, structured.number_of
 
 
-def _number(raw: str | None) -> Any:
-    """A number when the text is one; otherwise the text, so validation names the field."""
-    raw = (raw or "").strip().replace(",", "")
-    try:
-        value = float(raw)
-    except ValueError:
-        return raw or None
-    return int(value) if value.is_integer() and "." not in raw else value
-
-
-def option_rows(formdata: MultiDict) -> list[dict[str, Any]]:
-    """The option rows as posted, blank ones dropped, each with its row index."""
+def option_rows(formdata: MultiDict, part: str = "") -> list[dict[str, Any]]:
+    """The option rows as posted, blank ones dropped, each with its row index; ``part`` is the
+    name prefix of a composite item's part (``part-1-``), empty for the item itself."""
     rows = []
     for i in range(MAX_ROWS * 2):
-        prefix = f"option-{i}-"
+        prefix = f"{part}option-{i}-"
         en, hi = formdata.get(prefix + "en", ""), formdata.get(prefix + "hi", "")
         if not (en.strip() or hi.strip()):
             continue
         rows.append({"row": i, "id": formdata.get(prefix + "id", "").strip(), "text": _text(en, hi),
-                     "key": formdata.get(prefix + "key") == "on" or formdata.get("key") == str(i),
+                     "key": formdata.get(prefix + "key") == "on" or formdata.get(part + "key") == str(i),
                      "credit": formdata.get(prefix + "credit", "")})
     used = {r["id"] for r in rows if r["id"]}
     spare = iter(c for c in string.ascii_uppercase if c not in used)
@@ -124,43 +110,59 @@ def option_rows(formdata: MultiDict) -> list[dict[str, Any]]:
     return rows
 
 
+def accepted_rows(formdata: MultiDict, part: str = "") -> list[int]:
+    """The row numbers of the accepted answers posted (blank ones left out)."""
+    return [i for i in range(MAX_ROWS * 2) if formdata.get(f"{part}accepted-{i}-value", "").strip()]
+
+
+def type_fields(item_type: str, formdata: MultiDict, part: str = "") -> dict[str, Any]:
+    """The type's own fields (options and key, accepted answers, tolerance ...) from the
+    posted form; ``part`` prefixes the names for a composite item's part."""
+    kind = ITEM_TYPES[item_type]
+    rows = option_rows(formdata, part)
+    options = [{"id": r["id"], "text": r["text"]} for r in rows]
+    partial = bool(formdata.get(part + "partial_credit"))
+    if item_type == "single_choice":
+        return {"options": options, "key": next((r["id"] for r in rows if r["key"]), None)}
+    if item_type == "multiple_response":
+        return {"options": options, "key": [r["id"] for r in rows if r["key"]], "partial_credit": partial}
+    if item_type == "ordering":
+        # The author writes the steps in the right order; candidates see them shuffled.
+        return {"options": options, "key": [r["id"] for r in rows], "partial_credit": partial}
+    if item_type == "extended_text":
+        return {"rubric": _text(formdata.get("rubric_en"), formdata.get("rubric_hi")) or None,
+                "max_points": _number(formdata.get("max_points"))}
+    if kind.polytomous:
+        return {"options": [dict(o, credit=_number(r["credit"])) for o, r in zip(options, rows)]}
+    if item_type == "true_false":
+        return {"key": formdata.get(part + "key_bool") == "true"}
+    if item_type == "text_entry":
+        accepted = [{"value": formdata.get(f"{part}accepted-{i}-value", "").strip(),
+                     "credit": _number(formdata.get(f"{part}accepted-{i}-credit") or "1")}
+                    for i in accepted_rows(formdata, part)]
+        return {"accepted": accepted, "case_sensitive": bool(formdata.get(part + "case_sensitive")),
+                "collapse_spaces": bool(formdata.get(part + "collapse_spaces"))}
+    if item_type == "numeric_entry":
+        found = {"key": _number(formdata.get(part + "key_number")),
+                 "tolerance": _number(formdata.get(part + "tolerance") or "0")}
+        unit = (formdata.get(part + "unit") or "").strip()
+        return {**found, "unit": unit} if unit else found
+    if item_type == "matching":
+        return structured.matching_fields(formdata, part)
+    if item_type == "hotspot":
+        return structured.hotspot_fields(formdata, part)
+    if item_type == "composite":
+        return structured.composite_fields(formdata, type_fields)
+    return {}
+
+
 def content_from_form(item_type: str, form: ItemForm, formdata: MultiDict) -> dict[str, Any]:
     """Item content (bank format without id/competency/level) from a posted item form."""
     content: dict[str, Any] = {"stem": _text(form.stem_en.data, form.stem_hi.data),
                                "rationale": _text(form.rationale_en.data, form.rationale_hi.data) or None}
     if form.reference.data and form.reference.data.strip():
         content["reference"] = form.reference.data.strip()
-    kind = ITEM_TYPES[item_type]
-    rows = option_rows(formdata)
-    options = [{"id": r["id"], "text": r["text"]} for r in rows]
-    if item_type == "single_choice":
-        content["options"] = options
-        content["key"] = next((r["id"] for r in rows if r["key"]), None)
-    elif item_type == "multiple_response":
-        content.update(options=options, key=[r["id"] for r in rows if r["key"]],
-                       partial_credit=form.partial_credit.data)
-    elif item_type == "ordering":
-        # The author writes the steps in the right order; candidates see them shuffled.
-        content.update(options=options, key=[r["id"] for r in rows], partial_credit=form.partial_credit.data)
-    elif item_type == "extended_text":
-        content.update(rubric=_text(form.rubric_en.data, form.rubric_hi.data) or None,
-                       max_points=_number(form.max_points.data))
-    elif kind.polytomous:
-        content["options"] = [dict(o, credit=_number(r["credit"])) for o, r in zip(options, rows)]
-    elif item_type == "true_false":
-        content["key"] = form.key_bool.data == "true"
-    elif item_type == "text_entry":
-        accepted = []
-        for i in range(MAX_ROWS * 2):
-            value = formdata.get(f"accepted-{i}-value", "").strip()
-            if value:
-                accepted.append({"value": value, "credit": _number(formdata.get(f"accepted-{i}-credit") or "1")})
-        content.update(accepted=accepted, case_sensitive=form.case_sensitive.data,
-                       collapse_spaces=form.collapse_spaces.data)
-    elif item_type == "numeric_entry":
-        content.update(key=_number(form.key_number.data), tolerance=_number(form.tolerance.data or "0"))
-        if form.unit.data and form.unit.data.strip():
-            content["unit"] = form.unit.data.strip()
+    content.update(type_fields(item_type, formdata))
     return content
 
 
@@ -189,14 +191,23 @@ def fill_form(form: ItemForm, data: dict[str, Any]) -> None:
         form.unit.data = data.get("unit") if isinstance(data.get("unit"), str) else None
 
 
-def rows_for_display(item_type: str, data: dict[str, Any] | None, formdata: MultiDict | None) -> dict:
-    """Option and accepted-answer rows to show: the posted ones, else the item's, plus blanks."""
+def rows_for_display(item_type: str, data: dict[str, Any] | None, formdata: MultiDict | None,
+                     part: str = "") -> dict:
+    """Rows to show: the posted ones, else the item's, plus blanks. Options and accepted
+    answers for the simple types (``part`` prefixes a composite part's names); the lists and
+    pairs of a matching item, the picture and areas of a hotspot, the parts of a composite."""
+    if item_type == "matching":
+        return {"matching": structured.matching_rows(data, formdata, part)}
+    if item_type == "hotspot":
+        return {"hotspot": structured.hotspot_rows(data, formdata)}
+    if item_type == "composite":
+        return {"parts": structured.composite_parts(data, formdata, rows_for_display)}
     if formdata is not None:
         options = [{"id": r["id"], "en": r["text"].get("en", ""), "hi": r["text"].get("hi", ""),
-                    "key": r["key"], "credit": r["credit"]} for r in option_rows(formdata)]
-        accepted = [{"value": formdata.get(f"accepted-{i}-value", ""),
-                     "credit": formdata.get(f"accepted-{i}-credit", "1")}
-                    for i in range(MAX_ROWS * 2) if formdata.get(f"accepted-{i}-value", "").strip()]
+                    "key": r["key"], "credit": r["credit"]} for r in option_rows(formdata, part)]
+        accepted = [{"value": formdata.get(f"{part}accepted-{i}-value", ""),
+                     "credit": formdata.get(f"{part}accepted-{i}-credit", "1")}
+                    for i in accepted_rows(formdata, part)]
     else:
         data = data or {}
         key = data.get("key")
@@ -281,46 +292,92 @@ def _key_words(item_type: str) -> tuple[str, str]:
     }.get(item_type, ("options", _("Give each option a credit instead of marking a correct one.")))
 
 
-def plain_problems(item_type: str, problems: list[dict[str, Any]], formdata: MultiDict) -> FormProblems:
-    """The problems a service found with a posted item form, beside the fields of the form."""
-    rows = [r["row"] for r in option_rows(formdata)]
-    accepted_rows = [i for i in range(MAX_ROWS * 2) if formdata.get(f"accepted-{i}-value", "").strip()]
-    out = FormProblems()
+PART_WORDS = {
+    "label": N_("Give the part a short label that the question refers to, for example a or (i)."),
+    "points": N_("Give the part's points as a number, 0 or more."),
+    "type": N_("Choose what kind of answer the part takes."),
+    "id": N_("Two parts have the same id; write the part again."),
+    "inline": N_("Check the part's settings."),
+}
+
+
+def plain_problems(item_type: str, problems: list[dict[str, Any]], formdata: MultiDict,
+                   part: str = "", out: FormProblems | None = None) -> FormProblems:
+    """The problems a service found with a posted item form, beside the fields of the form;
+    ``part`` prefixes the boxes' names for a composite item's part (whose problems come as
+    ``parts[i].field``)."""
+    rows = [r["row"] for r in option_rows(formdata, part)]
+    answer_rows = accepted_rows(formdata, part)
+    out = out if out is not None else FormProblems()
     for found in problems:
         name, message = found.get("field") or "", found.get("message") or ""
-        if name == "id":
+        placed = (structured.matching_problem(name, message, formdata, part, _text_words)
+                  if item_type == "matching" else
+                  structured.hotspot_problem(name, message, formdata, part, _text_words)
+                  if item_type == "hotspot" else None) or structured.mapping_problem(item_type, name, part)
+        if placed is not None:
+            out.add(*placed)
+        elif item_type == "composite" and (inside := structured.part_problem(name, message)):
+            _part_problems(inside, formdata, out)
+        elif item_type == "composite" and name == "parts":
+            out.add("parts", _("At least one part must earn points.") if "earns points" in message
+                    else _("Give between {low} and {high} parts.", low=2, high=structured.MAX_PARTS))
+        elif name == "id" and not part:
             out.add("code", _("This bank already has an item with this id; choose another.")
                     if "already has" in message else
                     _("Use 1 to 64 letters, digits, dots, hyphens or underscores, without spaces."))
         elif name in FIELD_WORDS:
-            out.add(name, _(FIELD_WORDS[name]))
+            out.add(part + name, _(FIELD_WORDS[name]))
         elif name == "key":
-            out.add(*_key_words(item_type))
+            anchor, words = _key_words(item_type)
+            out.add(part + anchor, words)
         elif name == "options":
-            out.add("options", _option_words(item_type, message))
+            out.add(part + "options", _option_words(item_type, message))
         elif name == "accepted":
-            out.add("accepted", _("At least one accepted answer must earn full credit (1).")
+            out.add(part + "accepted", _("At least one accepted answer must earn full credit (1).")
                     if "full credit" in message else _("Give at least one accepted answer."))
         elif match := TEXT_FIELD.match(name):
             what, lang = match[1], match[2]
             words = _text_words(_l("question") if what == "stem" else "rationale", lang, message)
             out.add(f"{what}_{lang or 'en'}", words)
         elif match := OPTION_FIELD.match(name):
-            index, part, lang = int(match[1]), match[2], match[3]
+            index, piece, lang = int(match[1]), match[2], match[3]
             row = rows[index] if index < len(rows) else None
-            if part == "credit":
-                out.add(f"option-{row}-credit" if row is not None else "options",
+            if piece == "credit":
+                out.add(f"{part}option-{row}-credit" if row is not None else part + "options",
                         _("Give a whole-number credit, 0 or more."))
             else:
-                out.add(f"option-{row}-{lang or 'en'}" if row is not None else "options",
+                out.add(f"{part}option-{row}-{lang or 'en'}" if row is not None else part + "options",
                         _text_words(_l("option"), lang, message))
         elif match := ACCEPTED_FIELD.match(name):
-            index, part = int(match[1]), match[2]
-            row = accepted_rows[index] if index < len(accepted_rows) else None
-            if part == "credit" and row is not None:
-                out.add(f"accepted-{row}-credit", _("Give a credit above 0 and at most 1."))
+            index, piece = int(match[1]), match[2]
+            row = answer_rows[index] if index < len(answer_rows) else None
+            if piece == "credit" and row is not None:
+                out.add(f"{part}accepted-{row}-credit", _("Give a credit above 0 and at most 1."))
             else:
-                out.add(f"accepted-{row}-value" if row is not None else "accepted", _("Write the accepted answer."))
+                out.add(f"{part}accepted-{row}-value" if row is not None else part + "accepted",
+                        _("Write the accepted answer."))
         else:  # a rule this form does not know in words: say it as the checker does
             out.add(None, f"{name}: {message}" if name else message)
     return out
+
+
+def _part_problems(inside: tuple[int, str, str], formdata: MultiDict, out: FormProblems) -> None:
+    """A composite part's problem, beside the part's own box."""
+    index, name, message = inside
+    numbers = structured.part_numbers(formdata)
+    if index >= len(numbers):
+        out.add("parts", _("Check the parts."))
+        return
+    prefix = f"part-{numbers[index]}-"
+    head = name.split(".", 1)[0]
+    if head in PART_WORDS and (head != "id" or not formdata.get(prefix + "kept")):
+        out.add(prefix + head, _(PART_WORDS[head]))
+    elif head == "prompt":
+        lang = name.split(".")[1] if "." in name else "en"
+        out.add(f"{prefix}prompt-{lang}", _text_words(N_("part's question"), lang, message))
+    elif formdata.get(prefix + "kept") or formdata.get(prefix + "type") not in structured.PART_FORM_TYPES:
+        out.add(prefix + "label", f"{name}: {message}")
+    else:
+        plain_problems(formdata.get(prefix + "type"), [{"field": name, "message": message}], formdata,
+                       part=prefix, out=out)

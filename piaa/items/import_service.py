@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from piaa.accounts.models import ADMIN, AGENCY, User
 from piaa.errors import Forbidden, Invalid, NotFound, format_problem
+from piaa.i18n import N_
 from piaa.items import bank_format
 from piaa.items.bank_format import ParsedBank, problem, refuse
 from piaa.items.importers import folder, qti, tabular
@@ -428,7 +429,7 @@ def export_bank(session: Session, bank_name: str, fmt: str, out: Path) -> dict[s
 
     bank = find_bank(session, bank_name)
     if bank is None:
-        raise NotFound(f"no item bank named {bank_name!r}", field="bank")
+        raise NotFound(N_("no item bank named {bank_name}"), field="bank", values={"bank_name": repr(bank_name)})
     items = bank_items(session, bank)
     facts = bank_facts(bank)
     out = Path(out)
@@ -439,7 +440,8 @@ def export_bank(session: Session, bank_name: str, fmt: str, out: Path) -> dict[s
     elif fmt == "json":
         bank_folder.write(facts, items, out)
     else:
-        raise Invalid(f"export format must be qti3, csv, xlsx or json, got {fmt!r}", field="format")
+        raise Invalid(N_("export format must be qti3, csv, xlsx or json, got {fmt}"), field="format",
+                      values={"fmt": repr(fmt)})
     return {"bank": bank.name, "format": fmt, "items": len(items), "out": str(out)}
 
 

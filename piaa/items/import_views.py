@@ -22,7 +22,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from piaa.accounts.auth import role_required
 from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER
 from piaa.api import api_blueprint, openapi
-from piaa.errors import Forbidden, Invalid, NotFound
+from piaa.errors import Forbidden, Invalid, NotFound, for_the_api
 from piaa.i18n import lazy_gettext as _l
 from piaa.i18n import N_
 
@@ -83,8 +83,9 @@ def start_import(upload: FileStorage, values: dict) -> str:
     name = secure_filename(upload.filename or "")
     suffix = Path(name).suffix.lower().lstrip(".")
     if suffix not in UPLOAD_SUFFIXES:
-        raise Invalid(f"cannot import {upload.filename!r}: give a .csv, .xlsx, .xml, .zip or .json file",
-                      field="file")
+        raise Invalid(N_("cannot import {filename}: give a .csv, .xlsx, .xml, .zip or .json file"),
+                      field="file",
+                      values={"filename": repr(upload.filename)})
     options = _import_options(values)
     target = upload_dir() / f"{uuid.uuid4().hex}.{suffix}"
     upload.save(target)
@@ -99,7 +100,7 @@ def _own_job(job_id: str):
     job = job_status(job_id)
     if job is None or job.func != IMPORT_JOB or \
             (current_user.role != ADMIN and job.created_by_id != current_user.id):
-        raise NotFound(f"no import {job_id}")
+        raise NotFound(N_("no import {job_id}"), values={"job_id": job_id})
     return job
 
 
@@ -195,4 +196,9 @@ def api_start():
          "report, or ok=false with every problem) or failed", tags=["items"],
          responses={200: "The import job", 404: "No such import of yours"})
 def api_status(job_id: str):
-    return jsonify(job_view(_own_job(job_id)))
+    view = job_view(_own_job(job_id))
+    result = view["result"]
+    if isinstance(result, dict):  # the problems as raised, without the pages' marked texts
+        view["result"] = {**result, **{key: [for_the_api(p) for p in result[key]]
+                                       for key in ("problems", "skipped") if isinstance(result.get(key), list)}}
+    return jsonify(view)

@@ -9,6 +9,7 @@ stays on the server, as do the items that use the file.
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 from dataclasses import dataclass
 from datetime import datetime
@@ -110,3 +111,46 @@ def media(sha256: str):
     # An SVG opened on its own must not run script or load anything.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
+
+
+# Pictures a hotspot item is drawn on: formats whose size in pixels can be read (an SVG's
+# cannot, reliably), since the areas' coordinates are in those pixels.
+PICTURE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+MAX_PICTURE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A stored picture: its ``media:<sha256>`` reference and its size in pixels."""
+
+    src: str
+    width: int
+    height: int
+
+
+def store_picture(session: Session, name: str, data: bytes) -> Picture:
+    """Store an uploaded picture for a hotspot item (once, by hash). Never commits.
+
+    :raise Invalid: on field ``picture``, in plain words, if nothing was uploaded, the file is
+        larger than 5 MB, or it is not a PNG, JPEG, GIF or WebP picture.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from piaa.errors import Invalid
+    from piaa.i18n import N_
+    from piaa.items.types.rich import MEDIA_SCHEME
+
+    if not data:
+        raise Invalid(N_("Choose a picture to upload."), field="picture")
+    if len(data) > MAX_PICTURE_BYTES:
+        raise Invalid(N_("The picture is larger than 5 MB; upload a smaller one."), field="picture")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+        kind = width = height = None
+    if kind not in PICTURE_FORMATS or not width or not height:
+        raise Invalid(N_("Upload a PNG, JPEG, GIF or WebP picture."), field="picture")
+    found = MediaFile(hashlib.sha256(data).hexdigest(), PICTURE_FORMATS[kind], data, name)
+    store_media(session, {found.sha256: found})
+    return Picture(MEDIA_SCHEME + found.sha256, width, height)

@@ -18,17 +18,24 @@ from piaa.items.forms import (ActionForm, BankForm, CompetencyImportForm, FormPr
                               ReviewForm, choices, content_from_form, fill_form, plain_problems,
                               rows_for_display)
 from piaa.items.models import COMPETENCY_TYPES, ITEM_STATES
+from piaa.items.media import Picture, store_picture
 from piaa.items.types import ITEM_TYPES
 from piaa.i18n import N_
 
 # Imported facts the item form does not show, kept when an author saves the form: weighted
-# scoring (a changed option the mapping names is then refused by name, never dropped) and an
-# essay's length limit, and a QTI item's own processing (its score stays the author's).
-KEPT_FROM_IMPORT = ("mapping", "max_length", "scoring")
+# scoring (a changed option the mapping names is then refused by name, never dropped), an
+# essay's length limit, whether a matching item is a gap match, and a QTI item's own
+# processing (its score stays the author's). Matching and hotspot items write their weights
+# in the form, so theirs is the form's.
+KEPT_FROM_IMPORT = ("mapping", "max_length", "gaps", "scoring")
+WEIGHTED_IN_FORM = ("matching", "hotspot")
 
 
 def kept_from_import(data: dict) -> dict:
-    return {k: data[k] for k in KEPT_FROM_IMPORT if data.get(k) is not None}
+    kept = {k: data[k] for k in KEPT_FROM_IMPORT if data.get(k) is not None}
+    if data.get("type") in WEIGHTED_IN_FORM:
+        kept.pop("mapping", None)
+    return kept
 
 bp = Blueprint("items", __name__)
 
@@ -57,7 +64,8 @@ def _int_arg(name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise Invalid(f"{name} must be a whole number, got {raw!r}", field=name) from None
+        raise Invalid(N_("{name} must be a whole number, got {raw}"), field=name,
+                      values={"name": name, "raw": repr(raw)}) from None
 
 
 # --- competency dictionary -----------------------------------------------------------------
@@ -163,8 +171,10 @@ def _item_form(data: dict | None = None) -> ItemForm:
 
 
 def _render_item_form(form, bank, item_type, *, item=None, data=None, refused: Invalid | None = None,
-                      status=200):
+                      status=200, picture: Picture | None = None):
     rows = rows_for_display(item_type, data, request.form if request.method == "POST" else None)
+    if picture is not None:  # just uploaded: the areas are drawn on it from now on
+        rows["hotspot"]["image"].update(src=picture.src, width=picture.width, height=picture.height)
     problems = plain_problems(item_type, refused.problems or [refused.to_dict()["error"]], request.form) \
         if refused is not None else FormProblems()
     for name, errors in form.errors.items():
@@ -172,6 +182,32 @@ def _render_item_form(form, bank, item_type, *, item=None, data=None, refused: I
             problems.add(name, _(error))
     return render_template("items/item_form.html", form=form, bank=bank, item=item,
                            item_type=ITEM_TYPES[item_type], rows=rows, problems=problems), status
+
+
+def _uploaded_picture() -> tuple[Picture | None, Invalid | None]:
+    """A hotspot picture posted with the form, stored and committed on its own: the picture is
+    kept (by its hash) whatever becomes of the item, so a refused item keeps its picture.
+
+    Without a file, Upload is Save: it is the form's first button, which Enter in any box
+    presses."""
+    upload = request.files.get("picture")
+    if upload is None or not upload.filename:
+        return None, None
+    try:
+        picture = store_picture(db.session, upload.filename, upload.read())
+    except Invalid as exc:
+        db.session.rollback()
+        return None, exc
+    db.session.commit()
+    return picture, None
+
+
+def _with_picture(formdata, picture: Picture | None):
+    if picture is None:
+        return formdata
+    posted = formdata.copy()
+    posted.update({"image_src": picture.src, "image_width": str(picture.width), "image_height": str(picture.height)})
+    return posted
 
 
 @bp.route("/banks/<int:bank_id>/items/new/<item_type>", methods=["GET", "POST"])
@@ -183,16 +219,21 @@ def new_item(bank_id: int, item_type: str):
     form = _item_form()
     if request.method == "GET":  # a new item most likely assesses what the bank's items do
         form.competency.data = request.args.get("competency") or services.bank_competency(db.session, found)
+    picture, refused = _uploaded_picture() if request.method == "POST" else (None, None)
+    if refused is not None or picture is not None and request.form.get("upload"):  # the picture, then areas on it
+        return _render_item_form(form, found, item_type, refused=refused, picture=picture,
+                                 status=422 if refused else 200)
     if not form.validate_on_submit():
-        return _render_item_form(form, found, item_type, status=422 if request.method == "POST" else 200)
+        return _render_item_form(form, found, item_type, status=422 if request.method == "POST" else 200,
+                                 picture=picture)
     try:
         created = services.create_item(
             db.session, found, code=(form.code.data or "").strip(), item_type=item_type,
             competency=form.competency.data, level=form.level.data, sub_area=form.sub_area.data or None,
-            content=content_from_form(item_type, form, request.form), actor=_user())
+            content=content_from_form(item_type, form, _with_picture(request.form, picture)), actor=_user())
     except Invalid as exc:
         db.session.rollback()
-        return _render_item_form(form, found, item_type, refused=exc, status=422)
+        return _render_item_form(form, found, item_type, refused=exc, status=422, picture=picture)
     db.session.commit()
     flash(_("Item {code} saved as a draft.", code=created.code), "success")
     return redirect(url_for("items.item", item_id=created.id))
@@ -204,17 +245,23 @@ def edit_item(item_id: int):
     found = services.get_item(db.session, item_id, _user())
     data = services.item_to_bank_json(found)
     form = _item_form(data)
+    picture, refused = _uploaded_picture() if request.method == "POST" else (None, None)
+    if refused is not None or picture is not None and request.form.get("upload"):
+        return _render_item_form(form, found.bank, found.type, item=found, data=data, refused=refused,
+                                 picture=picture, status=422 if refused else 200)
     if not form.validate_on_submit():
         return _render_item_form(form, found.bank, found.type, item=found, data=data,
-                                 status=422 if request.method == "POST" else 200)
+                                 status=422 if request.method == "POST" else 200, picture=picture)
     try:
+        posted = _with_picture(request.form, picture)
         version = services.update_item(
-            db.session, found, content={**kept_from_import(data), **content_from_form(found.type, form, request.form)},
+            db.session, found, content={**kept_from_import(data), **content_from_form(found.type, form, posted)},
             actor=_user(),
             competency=form.competency.data, level=form.level.data, sub_area=form.sub_area.data or None)
     except Invalid as exc:
         db.session.rollback()
-        return _render_item_form(form, found.bank, found.type, item=found, data=data, refused=exc, status=422)
+        return _render_item_form(form, found.bank, found.type, item=found, data=data, refused=exc, status=422,
+                                 picture=picture)
     db.session.commit()
     flash(_("Item {code} saved (version {number}).", code=found.code, number=version.number), "success")
     return redirect(url_for("items.item", item_id=found.id))
@@ -240,7 +287,8 @@ def preview(item_id: int):
     found = services.get_item(db.session, item_id, _user())
     lang = request.args.get("lang", "en")
     if lang not in SUPPORTED_LANGUAGES:
-        raise Invalid(f"lang must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {lang!r}", field="lang")
+        raise Invalid(N_("lang must be one of {supported_languages}, got {lang}"), field="lang",
+                      values={"supported_languages": ', '.join(SUPPORTED_LANGUAGES), "lang": repr(lang)})
     view = services.candidate_view(found.current, lang, np.random.default_rng())
     return render_template("items/preview.html", item=found, view=view, lang=lang)
 

@@ -56,7 +56,7 @@ def _body() -> dict[str, Any]:
 def _text(body: dict, field: str) -> str:
     value = body.get(field)
     if not isinstance(value, str) or not value.strip():
-        raise Invalid(f"{field} is required", field=field)
+        raise Invalid(N_("{field} is required"), field=field, values={"field": field})
     return value.strip()
 
 
@@ -66,7 +66,8 @@ def _when(body: dict, field: str) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(_text(body, field).replace("Z", "+00:00"))).astimezone(timezone.utc)
     except ValueError:
-        raise Invalid(f"{field} must be an ISO 8601 time, got {body.get(field)!r}", field=field) from None
+        raise Invalid(N_("{field} must be an ISO 8601 time, got {value}"), field=field,
+                      values={"field": field, "value": repr(body.get(field))}) from None
 
 
 def _scope() -> dict:
@@ -78,7 +79,7 @@ def _readable(course: Course) -> Course:
     """:raise NotFound: if the caller's scope does not reach ``course`` (as if it did not exist)."""
     provider_id = _scope().get("provider_id")
     if provider_id is not None and course.provider_id != provider_id:
-        raise NotFound(f"no course {course.code!r}", field="course")
+        raise NotFound(N_("no course {course_code}"), field="course", values={"course_code": repr(course.code)})
     return course
 
 
@@ -125,7 +126,7 @@ def create_course():
     name = _text(body, "provider")
     provider = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if provider is None:
-        raise Invalid(f"no provider named {name!r}", field="provider")
+        raise Invalid(N_("no provider named {name}"), field="provider", values={"name": repr(name)})
     _writable(provider)
     targets = body.get("competencies")
     if not isinstance(targets, list) or not targets:
@@ -135,12 +136,13 @@ def create_course():
     for k, entry in enumerate(targets, start=1):
         if not isinstance(entry, dict) or isinstance(entry.get("target_level"), bool) \
                 or not isinstance(entry.get("target_level"), int):
-            raise Invalid(f"competencies row {k}: give competency and a whole-number target_level",
-                          field="competencies")
+            raise Invalid(N_("competencies row {k}: give competency and a whole-number target_level"),
+                          field="competencies",
+                          values={"k": k})
         competencies[get_competency(db.session, str(entry.get("competency")))] = entry["target_level"]
     code = _text(body, "code")
     if db.session.scalar(select(Course.id).where(Course.code == code)) is not None:
-        raise Invalid(f"a course {code!r} exists already", field="code")
+        raise Invalid(N_("a course {code} exists already"), field="code", values={"code": repr(code)})
     course = services.create_course(db.session, code=code, title=_text(body, "title"), provider=provider,
                                     competencies=competencies, title_hi=body.get("title_hi") or None)
     db.session.commit()
@@ -164,7 +166,7 @@ def create_run(code: str):
     body = _body()
     run_code = _text(body, "code")
     if db.session.scalar(select(CourseRun.id).where(CourseRun.code == run_code)) is not None:
-        raise Invalid(f"a course run {run_code!r} exists already", field="code")
+        raise Invalid(N_("a course run {run_code} exists already"), field="code", values={"run_code": repr(run_code)})
     run = services.create_run(db.session, course, code=run_code, starts_at=_when(body, "starts_at"),
                               ends_at=_when(body, "ends_at"))
     db.session.commit()

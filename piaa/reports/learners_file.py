@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 
 REQUIRED = ("learner", "course", "provider", "mdo", "competency",
             "pre_theta", "pre_se", "post_theta", "post_se")
@@ -59,7 +60,8 @@ def read_learners(path: Path | str) -> MatchedLearners:
     path = Path(path)
     name = path.name
     if not path.is_file():
-        raise Invalid(f"{name}: no such file", problems=[{"file": name, "message": "no such file"}])
+        raise Invalid(N_("{name}: no such file"), problems=[{"file": name, "message": N_("no such file")}],
+                      values={"name": name})
     fast = _read_arrow(path)
     if fast is None:
         fast = _read_typed(path)
@@ -204,13 +206,15 @@ def _read_as_text(path: Path) -> MatchedLearners:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
                             encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise Invalid(f"{name}: not a readable CSV file ({exc})",
-                      problems=[{"file": name, "message": f"not a readable CSV file ({exc})"}]) from exc
+        raise Invalid(N_("{name}: not a readable CSV file ({exc})"),
+                      problems=[{"file": name, "message": f"not a readable CSV file ({exc})"}],
+                      values={"name": name, "exc": exc}) from exc
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        problems = [{"file": name, "row": 1, "field": c, "message": "column missing"} for c in missing]
-        raise Invalid(f"{name} row 1: missing column(s) {', '.join(missing)}", problems=problems)
+        problems = [{"file": name, "row": 1, "field": c, "message": N_("column missing")} for c in missing]
+        raise Invalid(N_("{name} row 1: missing column(s) {missing}"), problems=problems,
+                      values={"name": name, "missing": ', '.join(missing)})
 
     problems: list[dict] = []
     rows = np.arange(len(frame)) + 2  # header is row 1
@@ -249,6 +253,7 @@ def _read_as_text(path: Path) -> MatchedLearners:
     report(duplicated, "learner", lambda v: f"learner {v} appears twice for the same competency")
     if problems:
         first = problems[0]
-        raise Invalid(f"{name} row {first['row']}, field {first['field']}: {first['message']}",
-                      problems=problems)
+        raise Invalid(N_("{name} row {row}, field {field}: {message}"),
+                      problems=problems,
+                      values={"name": name, "row": first['row'], "field": first['field'], "message": first['message']})
     return MatchedLearners(**labels, **numbers)

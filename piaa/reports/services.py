@@ -93,13 +93,14 @@ def create_course(session: Session, *, code: str, title: str, provider: Organisa
                   competencies: dict[Competency, int], title_hi: str | None = None) -> Course:
     """A course of ``provider`` building ``competencies`` (competency -> target level 1..5)."""
     if provider.kind != PROVIDER:
-        raise Invalid(f"{provider.name} is not a provider", field="provider")
+        raise Invalid(N_("{provider_name} is not a provider"), field="provider",
+                      values={"provider_name": provider.name})
     if not competencies:
         raise Invalid(N_("a course builds at least one competency"), field="competencies")
     course = Course(code=code, title=title, title_hi=title_hi, provider=provider, created_at=now())
     for competency, level in competencies.items():
         if not 1 <= int(level) <= 5:
-            raise Invalid(f"target level must be 1..5, got {level}", field="target_level")
+            raise Invalid(N_("target level must be 1..5, got {level}"), field="target_level", values={"level": level})
         course.competencies.append(CourseCompetency(competency=competency, target_level=int(level)))
     session.add(course)
     return course
@@ -118,7 +119,7 @@ def set_official(session: Session, user: User, *, mdo: Organisation | None, posi
                  required_levels: dict[Competency, int] | None = None) -> Official:
     """Record (or change) an official's MDO, position and the levels the position requires."""
     if mdo is not None and mdo.kind != MDO:
-        raise Invalid(f"{mdo.name} is not an MDO", field="mdo")
+        raise Invalid(N_("{mdo_name} is not an MDO"), field="mdo", values={"mdo_name": mdo.name})
     official = session.get(Official, user.id) or Official(user_id=user.id)
     official.mdo, official.position = mdo, position
     session.add(official)
@@ -152,11 +153,12 @@ def enrol_from_csv(session: Session, run: CourseRun, data: bytes | str, filename
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise Invalid(f"{filename} row 1: missing column email",
-                      problems=[{"file": filename, "row": 1, "field": "email", "message": "column missing"}])
+        raise Invalid(N_("{filename} row 1: missing column email"),
+                      problems=[{"file": filename, "row": 1, "field": "email", "message": N_("column missing")}],
+                      values={"filename": filename})
     rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
     emails = [r["email"] for r in rows]
-    empty = [{"file": filename, "row": i, "field": "email", "message": "empty"}
+    empty = [{"file": filename, "row": i, "field": "email", "message": N_("empty")}
              for i, email in enumerate(emails, start=2) if not email]
     users = _officials_by_email(session, emails, first_row=2, filename=filename, problems=empty)
     return enrol(session, run, users, source="csv")
@@ -170,14 +172,15 @@ def enrol_officials(session: Session, run: CourseRun, rows: list, source: str = 
         that is not an object, lacks an e-mail, names no official, or repeats one.
     """
     if source not in ENROLMENT_SOURCES:
-        raise Invalid(f"source must be one of {', '.join(ENROLMENT_SOURCES)}, got {source!r}", field="source")
+        raise Invalid(N_("source must be one of {enrolment_sources}, got {source}"), field="source",
+                      values={"enrolment_sources": ', '.join(ENROLMENT_SOURCES), "source": repr(source)})
     if not isinstance(rows, list) or not rows:
         raise Invalid(N_("officials must be a non-empty list of {\"email\": ...} objects"), field="officials")
     problems, emails = [], []
     for i, row in enumerate(rows, start=1):
         email = row.get("email") if isinstance(row, dict) else None
         if not isinstance(email, str) or not email.strip():
-            problems.append({"row": i, "field": "email", "message": "an e-mail address is required"})
+            problems.append({"row": i, "field": "email", "message": N_("an e-mail address is required")})
         emails.append(email.strip() if isinstance(email, str) else "")
     users = _officials_by_email(session, emails, first_row=1, problems=problems)
     added = enrol(session, run, users, source=source)
@@ -208,7 +211,8 @@ def _officials_by_email(session: Session, emails: list[str], *, first_row: int, 
         problems.sort(key=lambda p: p["row"])
         first = problems[0]
         prefix = f"{filename} row {first['row']}" if filename else f"row {first['row']}"
-        raise Invalid(f"{prefix}, field email: {first['message']}", problems=problems)
+        raise Invalid(N_("{prefix}, field email: {message}"), problems=problems,
+                      values={"prefix": prefix, "message": first['message']})
     return [users[e] for e in wanted]
 
 
@@ -216,7 +220,7 @@ def get_course(session: Session, code: str) -> Course:
     """:raise NotFound: if no course has ``code``."""
     course = session.scalar(select(Course).where(Course.code == code))
     if course is None:
-        raise NotFound(f"no course {code!r}", field="course")
+        raise NotFound(N_("no course {code}"), field="course", values={"code": repr(code)})
     return course
 
 
@@ -224,7 +228,7 @@ def get_run(session: Session, code: str) -> CourseRun:
     """:raise NotFound: if no course run has ``code``."""
     run = session.scalar(select(CourseRun).where(CourseRun.code == code))
     if run is None:
-        raise NotFound(f"no course run {code!r}", field="run")
+        raise NotFound(N_("no course run {code}"), field="run", values={"code": repr(code)})
     return run
 
 
@@ -471,7 +475,7 @@ def _check_labels(session: Session, selection: Selection) -> None:
                                                             Organisation.kind == MDO), "MDO"))
     for value, query, what in checks:
         if value and session.scalar(query) is None:
-            raise NotFound(f"no {what} {value!r}", field=what.lower())
+            raise NotFound(N_("no {what} {value}"), field=what.lower(), values={"what": what, "value": repr(value)})
 
 
 def filter_options(session: Session, selection: Selection) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ from piaa.accounts.models import ADMIN, ANALYST
 from piaa.accounts.views import ROLE_HOME
 from piaa.errors import Invalid
 from piaa.extensions import db
-from piaa.i18n import gettext as _
+from piaa.i18n import gettext as _, N_
 
 from . import services
 from .documents import TABLES, report_pdf, table_csv, workbook
@@ -43,7 +43,8 @@ def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise Invalid(f"{name} must be a date like 2026-04-01, got {raw!r}", field=name) from None
+        raise Invalid(N_("{name} must be a date like 2026-04-01, got {raw}"), field=name,
+                      values={"name": name, "raw": repr(raw)}) from None
 
 
 def _scope() -> dict:
@@ -114,9 +115,10 @@ def export(fmt: str):
     elif fmt == "csv":
         table = request.args.get("table", "providers")
         if table not in TABLES:
-            raise Invalid(f"table must be one of {', '.join(TABLES)}, got {table!r}", field="table")
+            raise Invalid(N_("table must be one of {tables}, got {table}"), field="table",
+                          values={"tables": ', '.join(TABLES), "table": repr(table)})
         body, mimetype, stem = table_csv(report, table).encode("utf-8"), "text/csv", table
     else:
-        raise Invalid(f"format must be pdf, xlsx or csv, got {fmt!r}", field="format")
+        raise Invalid(N_("format must be pdf, xlsx or csv, got {fmt}"), field="format", values={"fmt": repr(fmt)})
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})

@@ -44,7 +44,8 @@ def get(session: Session, standard_setting_id: int) -> StandardSetting:
     """:raise NotFound: for an unknown id."""
     found = session.get(StandardSetting, standard_setting_id)
     if found is None:
-        raise NotFound(f"standard setting {standard_setting_id} does not exist")
+        raise NotFound(N_("standard setting {standard_setting_id} does not exist"),
+                       values={"standard_setting_id": standard_setting_id})
     return found
 
 
@@ -58,7 +59,8 @@ def _panel_names(names) -> list[str]:
         raise Invalid(N_("name at least one panellist"), field="panellists")
     duplicate = next((n for n in cleaned if cleaned.count(n) > 1), None)
     if duplicate:
-        raise Invalid(f"panellist {duplicate!r} is named twice", field="panellists")
+        raise Invalid(N_("panellist {duplicate} is named twice"), field="panellists",
+                      values={"duplicate": repr(duplicate)})
     return cleaned
 
 
@@ -66,7 +68,7 @@ def _levels(levels) -> list[int]:
     chosen = sorted({int(level) for level in (levels or LEVELS)})
     bad = [level for level in chosen if level not in LEVELS]
     if bad:
-        raise Invalid(f"levels are 1 to 5, got {bad[0]}", field="levels")
+        raise Invalid(N_("levels are 1 to 5, got {bad}"), field="levels", values={"bad": bad[0]})
     return chosen
 
 
@@ -82,7 +84,8 @@ def start(session: Session, assessment: Assessment, *, method: str, actor: User,
     :raise Conflict: for a bookmark setting without an active parameter set.
     """
     if method not in METHODS:
-        raise Invalid(f"method must be one of {', '.join(METHODS)}, got {method!r}", field="method")
+        raise Invalid(N_("method must be one of {methods}, got {method}"), field="method",
+                      values={"methods": ', '.join(METHODS), "method": repr(method)})
     names = _panel_names(panellists)
     chosen = _levels(levels)
     setting = StandardSetting(assessment_id=assessment.id, method=method, levels=chosen, current_round=1,
@@ -92,19 +95,23 @@ def start(session: Session, assessment: Assessment, *, method: str, actor: User,
         try:
             rp = float(rp)
         except (TypeError, ValueError):
-            raise Invalid(f"the response probability must be a number, got {rp!r}", field="rp") from None
+            raise Invalid(N_("the response probability must be a number, got {rp}"), field="rp",
+                          values={"rp": repr(rp)}) from None
         if not 0.0 < rp < 1.0:
-            raise Invalid(f"the response probability must be between 0 and 1, got {rp:g}", field="rp")
+            raise Invalid(N_("the response probability must be between 0 and 1, got {rp:g}"), field="rp",
+                          values={"rp": rp})
         setting.rp = rp
         parameter_set = active_parameter_set(session, assessment.competency_id)
         if parameter_set is None:
-            raise Conflict(f"competency {assessment.competency.code} has no active parameter set: "
-                           "calibrate its items before a bookmark setting", field="method")
+            raise Conflict(N_("competency {competency_code} has no active parameter set: calibrate its "
+                              "items before a bookmark setting"), field="method",
+                           values={"competency_code": assessment.competency.code})
         setting.parameter_set_id = parameter_set.id
         setting.booklet = _booklet(session, assessment, parameter_set, rp)
         if len(setting.booklet) < len(chosen) + 1:
-            raise Invalid(f"the booklet has {len(setting.booklet)} pages; {len(chosen)} bookmarks need "
-                          f"at least {len(chosen) + 1}", field="levels")
+            raise Invalid(N_("the booklet has {n_booklet} pages; {n_chosen} bookmarks need at least {value}"),
+                          field="levels",
+                          values={"n_booklet": len(setting.booklet), "n_chosen": len(chosen), "value": len(chosen) + 1})
     else:
         setting.items = _angoff_items(session, assessment)
         if not setting.items:
@@ -154,7 +161,8 @@ def _angoff_items(session: Session, assessment: Assessment) -> list[int]:
 def _panellist(setting: StandardSetting, panellist_id: int) -> Panellist:
     found = next((p for p in setting.panellists if p.id == panellist_id), None)
     if found is None:
-        raise Invalid(f"panellist {panellist_id} is not on this panel", field="panellist")
+        raise Invalid(N_("panellist {panellist_id} is not on this panel"), field="panellist",
+                      values={"panellist_id": panellist_id})
     return found
 
 
@@ -202,15 +210,18 @@ def record_bookmarks(session: Session, setting: StandardSetting, panellist_id: i
         try:
             page = int(str(raw).strip())
         except (TypeError, ValueError):
-            raise Invalid(f"bookmark for level {level}: give a page number, got {raw!r}", field=f"level-{level}") from None
+            raise Invalid(N_("bookmark for level {level}: give a page number, got {raw}"), field=f"level-{level}",
+                          values={"level": level, "raw": repr(raw)}) from None
         if not 2 <= page <= n_pages:
-            raise Invalid(f"bookmark for level {level} is on page {page}; pages run from 2 to {n_pages}",
-                          field=f"level-{level}")
+            raise Invalid(N_("bookmark for level {level} is on page {page}; pages run from 2 to {n_pages}"),
+                          field=f"level-{level}",
+                          values={"level": level, "page": page, "n_pages": n_pages})
         chosen[level] = page
     ordered = [chosen[level] for level in setting.levels]
     if any(b <= a for a, b in zip(ordered, ordered[1:])):
-        raise Invalid(f"bookmarks must move on through the booklet level by level; got pages {ordered}",
-                      field="levels")
+        raise Invalid(N_("bookmarks must move on through the booklet level by level; got pages {ordered}"),
+                      field="levels",
+                      values={"ordered": str(ordered)})
     _replace_ratings(session, setting, panellist, {(level, 0): page for level, page in chosen.items()}, actor)
 
 
@@ -232,11 +243,13 @@ def record_angoff(session: Session, setting: StandardSetting, panellist_id: int,
             try:
                 value = float(raw)
             except (TypeError, ValueError):
-                raise Invalid(f"level {level}, item {item_id}: give a probability, got {raw!r}",
-                              field=f"rating-{level}-{item_id}") from None
+                raise Invalid(N_("level {level}, item {item_id}: give a probability, got {raw}"),
+                              field=f"rating-{level}-{item_id}",
+                              values={"level": level, "item_id": item_id, "raw": repr(raw)}) from None
             if not 0.0 <= value <= 1.0:
-                raise Invalid(f"level {level}, item {item_id}: a probability is 0 to 1, got {value:g}",
-                              field=f"rating-{level}-{item_id}")
+                raise Invalid(N_("level {level}, item {item_id}: a probability is 0 to 1, got {value:g}"),
+                              field=f"rating-{level}-{item_id}",
+                              values={"level": level, "item_id": item_id, "value": value})
             values[(level, item_id)] = value
     _replace_ratings(session, setting, panellist, values, actor)
 
@@ -250,7 +263,8 @@ def next_round(session: Session, setting: StandardSetting, *, actor: User | None
     rated = session.scalar(select(Rating.id).where(Rating.standard_setting_id == setting.id,
                                                    Rating.round == setting.current_round).limit(1))
     if rated is None:
-        raise Conflict(f"no panellist has rated in round {setting.current_round} yet", field="round")
+        raise Conflict(N_("no panellist has rated in round {current_round} yet"), field="round",
+                       values={"current_round": setting.current_round})
     setting.current_round += 1
     audit.record(session, "standard_setting.round_opened", actor=actor, subject_type="standard_setting",
                  subject_id=setting.id, data={"round": setting.current_round})
@@ -464,8 +478,9 @@ def record_pilot(session: Session, assessment: Assessment, *, actor: User) -> di
         forms.setdefault(frozenset(items), []).append(attempt_id)
     form, attempts = max(forms.items(), key=lambda kv: len(kv[1]), default=(frozenset(), []))
     if len(attempts) < MIN_PILOT_ATTEMPTS:
-        raise Invalid(f"a pilot needs {MIN_PILOT_ATTEMPTS} scored attempts of one form; the largest group "
-                      f"has {len(attempts)}", field="pilot")
+        raise Invalid(N_("a pilot needs {min_pilot_attempts} scored attempts of one form; the largest group "
+                         "has {n_attempts}"), field="pilot",
+                      values={"min_pilot_attempts": MIN_PILOT_ATTEMPTS, "n_attempts": len(attempts)})
     items = sorted(form)
     x = np.array([[by_attempt[a][i][0] for i in items] for a in attempts])
     max_score = float(sum(by_attempt[attempts[0]][i][1] for i in items))
@@ -491,7 +506,7 @@ def get_assessment(session: Session, assessment_id: int) -> Assessment:
     """:raise NotFound: for an unknown id."""
     found = session.get(Assessment, assessment_id)
     if found is None:
-        raise NotFound(f"assessment {assessment_id} does not exist")
+        raise NotFound(N_("assessment {assessment_id} does not exist"), values={"assessment_id": assessment_id})
     return found
 
 

@@ -14,6 +14,7 @@ from piaa.accounts.auth import public, role_required
 from piaa.accounts.models import ADMIN, CANDIDATE, MDO_STAFF, WORKPLACE_RATER, User
 from piaa.api import api_blueprint, iso_time, openapi, request_object, strict
 from piaa.errors import Forbidden, Invalid, NotFound
+from piaa.i18n import N_
 from piaa.extensions import db
 
 from . import services
@@ -61,7 +62,8 @@ def _assessment_json(assessment: WorkplaceAssessment) -> dict[str, Any]:
 def _managed(assessment_id: int) -> WorkplaceAssessment:
     found = services.get_assessment(db.session, assessment_id)
     if not services.may_manage(current_user, found, db.session):
-        raise NotFound(f"no workplace assessment {assessment_id}", field="assessment")
+        raise NotFound(N_("no workplace assessment {assessment_id}"), field="assessment",
+                       values={"assessment_id": assessment_id})
     return found
 
 
@@ -77,7 +79,7 @@ def open_assessment():
         email = str(request_object().get("official") or "").strip().lower()
         official = db.session.scalar(select(User).where(User.email == email))
         if official is None:
-            raise Invalid(f"no official with e-mail {email!r}", field="official")
+            raise Invalid(N_("no official with e-mail {email}"), field="official", values={"email": repr(email)})
     assessment = services.open_assessment(db.session, official, actor=current_user)
     db.session.commit()
     return jsonify(_assessment_json(assessment)), 201
@@ -133,11 +135,11 @@ def _rate(rater: WorkplaceRater):
     body = request_object()
     ratings, comments = body.get("ratings"), body.get("comments") or {}
     if not isinstance(ratings, dict) or not isinstance(comments, dict):
-        raise Invalid("ratings (and comments) must be objects keyed by competency code", field="ratings")
+        raise Invalid(N_("ratings (and comments) must be objects keyed by competency code"), field="ratings")
     ids = {c.code: c.id for c in services.rating_sheet(db.session, rater)}
     unknown = sorted(set(ratings) - set(ids))
     if unknown:
-        raise Invalid(f"not rated in this round: {', '.join(unknown)}", field="ratings")
+        raise Invalid(N_("not rated in this round: {unknown}"), field="ratings", values={"unknown": ', '.join(unknown)})
     services.submit_ratings(db.session, rater, {ids[code]: value for code, value in ratings.items()},
                             {ids[code]: str(text) for code, text in comments.items() if code in ids})
     db.session.commit()
@@ -165,7 +167,7 @@ def rate_by_token(token: str):
 def _own_request(rater_id: int) -> WorkplaceRater:
     rater = services.get_rater(db.session, rater_id)
     if not services.may_rate_as(current_user, rater):
-        raise Forbidden("this rating request was made to someone else")
+        raise Forbidden(N_("this rating request was made to someone else"))
     return rater
 
 

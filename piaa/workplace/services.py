@@ -64,7 +64,8 @@ def open_assessment(session: Session, official: User, *, actor: User) -> Workpla
     assignment = current_assignment(session, official)
     version = assignment.position.approved if assignment else None
     if version is None or not version.requirements:
-        raise Invalid(f"{official.name} holds no position with required competencies yet", field="official")
+        raise Invalid(N_("{official_name} holds no position with required competencies yet"), field="official",
+                      values={"official_name": official.name})
     assessment = WorkplaceAssessment(official_id=official.id, position_version_id=version.id,
                                      competency_ids=[r.competency_id for r in version.requirements],
                                      opened_by_id=actor.id, opened_at=now())
@@ -100,14 +101,15 @@ def nominate(session: Session, assessment: WorkplaceAssessment, *, relation: str
     if assessment.closed_at is not None:
         raise Invalid(N_("this workplace assessment is closed"), field="assessment")
     if relation not in RELATIONS:
-        raise Invalid(f"relation must be one of {', '.join(RELATIONS)}, got {relation!r}", field="relation")
+        raise Invalid(N_("relation must be one of {relations}, got {relation}"), field="relation",
+                      values={"relations": ', '.join(RELATIONS), "relation": repr(relation)})
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or "@" not in email:
         raise Invalid(N_("a rater needs a name and an e-mail address"), field="email" if name else "name")
     if relation in (SUPERVISOR, SELF) and any(r.relation == relation for r in assessment.raters):
-        raise Invalid(f"a round has one {relation} rating", field="relation")
+        raise Invalid(N_("a round has one {relation} rating"), field="relation", values={"relation": relation})
     if any(r.email == email for r in assessment.raters):
-        raise Conflict(f"{email} is already nominated", field="email")
+        raise Conflict(N_("{email} is already nominated"), field="email", values={"email": email})
     user_id = session.scalar(select(User.id).where(User.email == email))
     # The token is signed for the rater's id: a placeholder hash until the row has one.
     rater = WorkplaceRater(relation=relation, name=name, email=email, user_id=user_id,
@@ -135,7 +137,8 @@ def resend(session: Session, rater: WorkplaceRater, *, actor: User) -> Invitatio
     if not may_manage(actor, rater.assessment, session):
         raise Forbidden(N_("only the official, their MDO's staff or an administrator resend invitations"))
     if rater.submitted_at is not None or rater.assessment.closed_at is not None:
-        raise Conflict(f"{rater.email} has already rated" if rater.submitted_at else "the round is closed")
+        raise Conflict(N_("{email} has already rated") if rater.submitted_at else N_("the round is closed"),
+                       values={"email": rater.email})
     invitation = _new_link(rater)
     session.flush()
     audit.record(session, "workplace.reinvited", actor=actor, subject_type="workplace_assessment",
@@ -157,7 +160,8 @@ def get_rater(session: Session, rater_id: int, assessment: WorkplaceAssessment |
     """:raise NotFound: if there is no such rater (in ``assessment``, when given)."""
     found = session.get(WorkplaceRater, rater_id)
     if found is None or (assessment is not None and found.assessment_id != assessment.id):
-        raise NotFound(f"no rater {rater_id}" + (" in this round" if assessment is not None else ""), field=N_("rater"))
+        raise NotFound(N_("no rater {rater_id}") if assessment is None else N_("no rater {rater_id} in this round"),
+                       field="rater", values={"rater_id": rater_id})
     return found
 
 
@@ -194,7 +198,8 @@ def create_rater_account(session: Session, rater: WorkplaceRater, *, password: s
     from piaa.accounts.services import create_user
 
     if rater.user_id is not None or session.scalar(select(User.id).where(User.email == rater.email)):
-        raise Conflict(f"{rater.email} already has an account: sign in with it", field="email")
+        raise Conflict(N_("{rater_email} already has an account: sign in with it"), field="email",
+                       values={"rater_email": rater.email})
     user = create_user(session, email=rater.email, name=rater.name, role=WORKPLACE_RATER, password=password)
     for other in session.scalars(select(WorkplaceRater).where(WorkplaceRater.email == rater.email)):
         other.user_id = user.id
@@ -218,7 +223,7 @@ def submit_ratings(session: Session, rater: WorkplaceRater, answers: dict[int, A
     :raise Invalid: naming every competency left unanswered or answered with no level.
     """
     if rater.submitted_at is not None or rater.assessment.closed_at is not None:
-        raise Conflict("these ratings were already submitted" if rater.submitted_at else "the round is closed")
+        raise Conflict(N_("these ratings were already submitted") if rater.submitted_at else N_("the round is closed"))
     sheet = rating_sheet(session, rater)
     problems, levels = [], {}
     for competency in sheet:
@@ -235,8 +240,9 @@ def submit_ratings(session: Session, rater: WorkplaceRater, answers: dict[int, A
                              "message": f"{competency.name}: choose a level 1 to 5 or 'not observed'"})
         levels[competency.id] = level
     if problems:
-        raise Invalid(f"{len(problems)} competencies still need a rating", problems=problems,
-                      field=problems[0]["field"])
+        raise Invalid(N_("{n_problems} competencies still need a rating"), problems=problems,
+                      field=problems[0]["field"],
+                      values={"n_problems": len(problems)})
     rows = [WorkplaceRating(competency_id=cid, level=level, comment=((comments or {}).get(cid) or "").strip())
             for cid, level in levels.items()]
     rater.ratings.extend(rows)
@@ -321,7 +327,8 @@ def get_assessment(session: Session, assessment_id: int) -> WorkplaceAssessment:
     """:raise NotFound: if there is no such round."""
     found = session.get(WorkplaceAssessment, assessment_id)
     if found is None:
-        raise NotFound(f"no workplace assessment {assessment_id}", field="assessment")
+        raise NotFound(N_("no workplace assessment {assessment_id}"), field="assessment",
+                       values={"assessment_id": assessment_id})
     return found
 
 

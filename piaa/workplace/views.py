@@ -41,7 +41,7 @@ def open_round():
         email = (request.form.get("email") or "").strip().lower()
         official = db.session.scalar(select(User).where(User.email == email))
         if official is None:
-            raise Invalid(f"no official with e-mail {email!r}", field="email")
+            raise Invalid(N_("no official with e-mail {email}"), field="email", values={"email": repr(email)})
     assessment = services.open_assessment(db.session, official, actor=current_user)
     db.session.commit()
     return redirect(url_for("workplace.assessment", assessment_id=assessment.id))

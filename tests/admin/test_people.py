@@ -126,3 +126,29 @@ def test_a_candidate_cannot_reach_the_accounts(app, make_user):
     client = app.test_client()
     login(client, make_user(role="candidate"))
     assert client.get("/admin/accounts").status_code == 403
+
+
+def test_a_bad_csv_is_listed_in_hindi_to_an_administrator_reading_hindi(admin_client, make_user, session):
+    make_user(role="proctor", email="pat@example.gov.in")
+    members = "email,time_factor\nnobody@example.gov.in,1\npat@example.gov.in,9\n"
+    response = admin_client.post("/admin/cohorts?lang=hi", content_type="multipart/form-data", data={
+        "name": "Batch 9", "provider_id": "0", "members": upload(members)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    # Each row's problem in Hindi, its values (the e-mail, the role) as they were.
+    assert "batch.csv, पंक्ति 2, क्षेत्र email: ई-मेल &#39;nobody@example.gov.in&#39; वाला कोई खाता नहीं है" in html
+    assert "batch.csv, पंक्ति 3, क्षेत्र email: pat@example.gov.in एक proctor है, अधिकारी नहीं" in html
+    assert "no account with e-mail" not in html
+    headerless = admin_client.post("/admin/cohorts?lang=hi", content_type="multipart/form-data", data={
+        "name": "Batch 9", "provider_id": "0", "members": upload("mail\nx@example.gov.in\n")})
+    assert "email कॉलम नहीं है" in headerless.get_data(as_text=True)
+
+
+def test_the_api_lists_csv_problems_filled_in_and_in_english():
+    from piaa.errors import Invalid, found_problem
+
+    error = Invalid("{file}: {n} problem(s)", values={"file": "b.csv", "n": 1},
+                    problems=[found_problem("no account with e-mail {email}", {"email": "'x@y.in'"},
+                                            file="b.csv", row=2, field="email")])
+    assert error.to_dict()["error"]["problems"] == [
+        {"file": "b.csv", "row": 2, "field": "email", "message": "no account with e-mail 'x@y.in'"}]

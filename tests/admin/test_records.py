@@ -89,7 +89,7 @@ def test_approving_in_bulk_never_approves_ones_own_item(session, bank, make_user
     mine = _imported_drafts(session, bank, author, n=2)
     items.submit_items(session, mine, actor=author)
     outcome = items.approve_items(session, mine, reviewer=author)
-    assert outcome.moved == [] and len(outcome.skipped) == 2 and "another reviewer" in outcome.skipped[0][1]
+    assert outcome.moved == [] and len(outcome.skipped) == 2 and "another reviewer" in outcome.skipped[0][1].message
     outcome = items.approve_items(session, mine, reviewer=reviewer)
     assert outcome.moved == ["NEW-0", "NEW-1"]
     assert {session.get(Item, i.id).state for i in mine} == {APPROVED}

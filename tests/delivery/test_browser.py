@@ -443,3 +443,39 @@ def test_a_rater_rates_a_written_answer_from_the_queue_in_the_browser(live_serve
     expect(page.locator("#queue-empty")).to_be_visible()
     session.expire_all()
     assert session.get(Attempt, attempt.id).state == "scored"
+
+
+@pytest.mark.parametrize("lang, refusal", [("en", "Type a number, such as 12 or 3.5."),
+                                           ("hi", "एक संख्या लिखें, जैसे 12 या 3.5।")])
+def test_a_number_box_refuses_words_in_plain_words_beside_it(live_server, page, session, bank, candidate,
+                                                             make_assessment, make_window, lang, refusal):
+    # Once "answer must be a number, got 'median'" in the note under the question, in English
+    # whatever the reader's language: now what to type, under the box it is about.
+    made = items.create_item_from_bank_json(session, bank, state=OPERATIONAL,
+                                            data=sample("numeric_entry", id="NUM-1", competency="FN-NOTING"))
+    session.commit()
+    assessment = make_assessment("fixed", n_forms=0, navigation="linear", blueprint=SMALL)
+    assemble_fixed_form(session, assessment, np.random.default_rng(0), [made.id])
+    session.commit()
+    check_in_and_start(page, live_server, candidate, make_window(assessment))
+    page.select_option("#lang-select", lang)  # the header's switch, kept for the session
+    page.locator("form.lang button").click()
+    page.wait_for_selector("#sitting[data-state=question]")
+    box = page.locator("#item .entry input")
+    box.fill("median")
+    box.blur()
+    page.wait_for_selector("#save-state[data-state=error]")
+    said = page.locator("#item .entry-error")
+    expect(said).to_be_visible()
+    assert said.inner_text() == refusal
+    assert box.get_attribute("aria-invalid") == "true"
+    assert said.get_attribute("id") in box.get_attribute("aria-describedby").split()
+    # Said once, beside the box; the note under the question only says that it was not saved.
+    assert refusal not in page.locator("#item-note").inner_text()
+    box.fill("30")
+    box.blur()
+    wait_saved(page)
+    expect(said).to_be_hidden()
+    assert box.get_attribute("aria-invalid") is None
+    assert said.get_attribute("id") not in (box.get_attribute("aria-describedby") or "").split()
+    assert stored_answers(session, the_attempt(session, candidate).id)[0] == 30.0

@@ -68,12 +68,9 @@ def focused_id(page) -> str:
     return page.evaluate("document.activeElement && document.activeElement.id")
 
 
-def test_a_keyboard_only_sitting_chooses_the_right_option_of_every_radio_item(live_server, page, session, candidate,
-                                                                             make_assessment, make_window):
-    from tests.delivery.test_browser import RIGHT
-
-    window = make_window(make_assessment("loft", blueprint=SMALL, navigation="linear"))
-    browser_login(page, live_server, candidate)
+def keyboard_start(page, base: str, user, window) -> None:
+    """Sign in, begin at the window, check in and start the sitting with the keyboard alone."""
+    browser_login(page, base, user)
     tab_to(page, f"#window-{window.id} button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/check-in")
@@ -88,6 +85,23 @@ def test_a_keyboard_only_sitting_chooses_the_right_option_of_every_radio_item(li
     tab_to(page, "#start-button")
     page.keyboard.press("Enter")
     page.wait_for_selector("#sitting[data-state=question]")
+
+
+def keyboard_submit(page) -> None:
+    """Submit from the end of the sitting with the keyboard alone and wait for the result."""
+    tab_to(page, "#done-view .submit-button")
+    page.keyboard.press("Enter")
+    tab_to(page, "#submit-confirm")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/result")
+
+
+def test_a_keyboard_only_sitting_chooses_the_right_option_of_every_radio_item(live_server, page, session, candidate,
+                                                                             make_assessment, make_window):
+    from tests.delivery.test_browser import RIGHT
+
+    window = make_window(make_assessment("loft", blueprint=SMALL, navigation="linear"))
+    keyboard_start(page, live_server, candidate, window)
     assert focused_id(page) == "question-heading"  # the focus goes to the question after Start
     for n in range(1, 6):
         assert heading(page) == f"Question {n} of 5"
@@ -108,11 +122,7 @@ def test_a_keyboard_only_sitting_chooses_the_right_option_of_every_radio_item(li
             assert focused_id(page) == "question-heading"  # and after Next
     page.wait_for_selector("#sitting[data-state=done]")
     assert focused_id(page) == "done-heading"
-    tab_to(page, "#done-view .submit-button")
-    page.keyboard.press("Enter")
-    tab_to(page, "#submit-confirm")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/result")
+    keyboard_submit(page)
     attempt = the_attempt(session, candidate)
     assert attempt.state == "scored" and stored_answers(session, attempt.id) == {i: "B" for i in range(5)}
 

@@ -172,3 +172,105 @@ def test_the_rater_sees_an_imported_question_with_its_table(session, bank, make_
     attempt = sitting(session, make_assessment, make_window, candidate, purpose="pre_course")
     page = login_as(raters[0]).get(f"/ratings/{essay_row(session, attempt).id}").get_data(as_text=True)
     assert "<table>" in page and "<td>Noting</td>" in page
+
+
+def test_the_adjudicator_sees_both_ratings_unnamed_before_giving_the_final_points(
+        session, essay_bank, make_assessment, make_window, candidate, raters, login_as):
+    attempt = sitting(session, make_assessment, make_window, candidate, purpose="certification",
+                      rating_tolerance=1.0)
+    row = essay_row(session, attempt)
+    first, second, third = raters
+    first_page = login_as(first).get(f"/ratings/{row.id}").get_data(as_text=True)
+    assert 'id="earlier-ratings"' not in first_page
+    ratings.record_rating(session, first, row.id, 4, "purpose, facts, rule 5 and the request: all there")
+    session.commit()
+    # the second rater rates blind: the first rating is nowhere on the page
+    blind = login_as(second).get(f"/ratings/{row.id}").get_data(as_text=True)
+    assert 'id="earlier-ratings"' not in blind and "rule 5 and the request" not in blind
+    ratings.record_rating(session, second, row.id, 1)  # 3 apart, the tolerance is 1
+    session.commit()
+
+    client = login_as(third)
+    page = client.get(f"/ratings/{row.id}").get_data(as_text=True)
+    both = page[page.index('id="earlier-ratings"'):page.index("</section>", page.index('id="earlier-ratings"'))]
+    assert "differ by 3 points, more than the 1 this assessment allows" in both
+    assert "First rating" in both and "4 / 4" in both and "rule 5 and the request: all there" in both
+    assert "Second rating (independent)" in both and "1 / 4" in both and "No comment" in both
+    for rater in (first, second, candidate):  # the adjudicator's own name is in the page header
+        assert rater.name not in page and rater.email not in page
+    assert "Final points (0 to 4)" in page
+
+    refused = client.post(f"/ratings/{row.id}", data={"points": "2.5"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Give whole points from 0 to 4." in text
+    assert 'aria-describedby="points-error"' in text and 'id="earlier-ratings"' in text
+    assert client.post(f"/ratings/{row.id}", data={"points": "2", "comment": "rule cited, request vague"}
+                       ).status_code == 302
+    session.expire_all()
+    assert session.get(AttemptItem, row.id).credit == 2.0
+    audit = actions(session, attempt)
+    assert audit.count("rating.recorded") == 3 and "rating.adjudication_needed" in audit
+
+
+MIXED = {"id": "MX-001", "type": "composite", "competency": "FN-NOTING", "level": 3, "sub_area": "writing",
+         "stem": {"en": "A citizen's grievance has waited 40 days."},
+         "parts": [{"id": "R1", "label": "1", "type": "single_choice", "points": 1,
+                    "prompt": {"en": "Who must reply first?"},
+                    "options": [{"id": "S", "text": {"en": "The section officer"}},
+                                {"id": "M", "text": {"en": "The minister"}}], "key": "S"},
+                   {"id": "R2", "label": "2", "type": "extended_text", "points": 4, "max_points": 4,
+                    "prompt": {"en": "Draft the interim reply."},
+                    "rubric": {"en": "4: apologises, gives a date, names the officer."}}]}
+REPLY = "We regret the delay; the section officer will reply by 15 March."
+
+
+def test_a_composite_with_a_written_part_waits_for_the_raters_and_adds_their_points_to_the_others(
+        session, bank, make_assessment, make_window, candidate, raters, login_as):
+    items.create_item_from_bank_json(session, bank, MIXED, state=OPERATIONAL)
+    session.commit()
+
+    def choose(row):
+        return {"R1": "S", "R2": REPLY} if row.item.type == "composite" else "B"
+
+    attempt = sitting(session, make_assessment, make_window, candidate, choose=choose, purpose="pre_course")
+    session.refresh(attempt)
+    assert attempt.state == states.AWAITING_RATINGS
+    rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).all()
+    (row,) = [r for r in rows if r.item.type == "composite"]
+    client = login_as(raters[0])
+    assert f"/ratings/{row.id}" in client.get("/ratings/").get_data(as_text=True)
+    shown = client.get(f"/ratings/{row.id}").get_data(as_text=True)
+    # the rater sees the case, the written part's prompt, its rubric and the written answer alone
+    assert "waited 40 days" in shown and "Draft the interim reply." in shown and "names the officer" in shown
+    assert REPLY in shown and "The section officer</" not in shown and 'max="4"' in shown
+    assert client.post(f"/ratings/{row.id}", data={"points": "5"}).status_code == 422
+    assert client.post(f"/ratings/{row.id}", data={"points": "2"}).status_code == 302
+    session.expire_all()
+    attempt = session.get(type(attempt), attempt.id)
+    row = session.get(AttemptItem, row.id)
+    # the choice part's 1 point and 2 of the written part's 4: (1 + 4 * 2/4) / 5
+    assert attempt.state == states.SCORED and row.credit == pytest.approx(3 / 5) and row.category == 0
+
+
+def test_a_composite_whose_written_part_is_left_blank_needs_no_rater(session, bank, make_assessment, make_window,
+                                                                     candidate):
+    items.create_item_from_bank_json(session, bank, MIXED, state=OPERATIONAL)
+    session.commit()
+
+    def choose(row):
+        return {"R1": "S"} if row.item.type == "composite" else "B"
+
+    attempt = sitting(session, make_assessment, make_window, candidate, choose=choose, purpose="pre_course")
+    session.refresh(attempt)
+    (row,) = [r for r in session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id))
+              if r.item.type == "composite"]
+    # nothing to rate: the choice part's 1 point of 5
+    assert attempt.state == states.SCORED and row.credit == pytest.approx(1 / 5)
+
+
+def test_a_composite_may_hold_one_written_part_only():
+    from piaa.items.types import get_item_type
+
+    two = {**MIXED, "parts": MIXED["parts"] + [{**MIXED["parts"][1], "id": "R3", "label": "3"}]}
+    problems = get_item_type("composite").validate(get_item_type("composite").from_bank_json(two), ["en"])
+    assert any("at most one part may be rated by people" in p["message"] for p in problems), problems

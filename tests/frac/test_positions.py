@@ -143,3 +143,56 @@ def test_a_transfer_changes_the_position_and_keeps_the_history(session, dictiona
     with pytest.raises(Invalid, match="already holds"):
         svc.transfer(session, official, so)
     assert session.scalar(select(PositionAssignment.id).where(PositionAssignment.position_id == 999)) is None
+
+
+HINDI_ROLES = [{"name": "Noting and drafting", "name_hi": "टिप्पण और प्रारूपण",
+                "activities": ["Puts up notes on files", "Drafts replies"],
+                "activities_hi": ["फ़ाइलों पर टिप्पणी रखता है", ""]},
+               {"name": "RTI", "activities": ["Drafts replies to RTI applications"]}]
+
+
+def test_roles_activities_and_description_keep_their_hindi_through_every_file_form(session, dictionary, mdo):
+    record = position_record(description_hi="अनुभाग का कार्य", roles=HINDI_ROLES)
+    _import(session, mdo, [record])
+    session.commit()
+    version = session.scalar(select(Position).where(Position.code == "ASO")).newest
+    assert version.description_hi == "अनुभाग का कार्य"
+    # Kept as given; a role without Hindi stays as roles were before there was any.
+    assert version.roles == HINDI_ROLES
+    document = svc.export_positions(session, mdo)
+    assert document["positions"][0]["roles"] == HINDI_ROLES
+    rows = svc.position_table(document)
+    assert rows[0] == ["position_code", "title", "title_hi", "description", "description_hi", "role", "role_hi",
+                       "activity", "activity_hi", "competency", "level"]
+    assert rows[1][4:9] == ["अनुभाग का कार्य", "Noting and drafting", "टिप्पण और प्रारूपण",
+                            "Puts up notes on files", "फ़ाइलों पर टिप्पणी रखता है"]
+    for again in (svc.parse_position_csv(svc.table_csv(rows), "p.csv"),
+                  svc.parse_position_xlsx(svc.table_xlsx(rows), "p.xlsx")):
+        assert [svc._canonical(s.record) for s in again] == [svc._canonical(document["positions"][0])]
+    assert _import(session, mdo, document["positions"]).unchanged == ["ASO"]
+    assert [p.code for p in svc.search_positions(session, text="टिप्पण")] == ["ASO"]
+
+
+def test_a_reader_of_hindi_gets_each_activity_in_hindi_where_it_has_some():
+    role = HINDI_ROLES[0]
+    assert svc.activities_in_language(role, "hi") == ["फ़ाइलों पर टिप्पणी रखता है", "Drafts replies"]
+    assert svc.activities_in_language(role, "en") == role["activities"]
+
+
+@pytest.mark.parametrize("roles, field", [
+    ([{"name": "RTI", "activities": ["Replies"], "activities_hi": ["उत्तर", "अतिरिक्त"]}], "roles[0].activities_hi"),
+    ([{"name": "RTI", "activities": ["Replies"], "activities_hi": "उत्तर"}], "roles[0].activities_hi"),
+    ([{"name": "RTI", "name_hi": 7, "activities": []}], "roles[0].name_hi"),
+    ([{"name": "RTI", "activities": [], "tasks": []}], "roles[0].tasks"),
+])
+def test_hindi_that_does_not_fit_its_english_is_refused_by_field(session, dictionary, mdo, roles, field):
+    with pytest.raises(Invalid) as caught:
+        _import(session, mdo, [position_record(roles=roles)])
+    assert field in {p["field"] for p in caught.value.problems}
+
+
+def test_a_table_row_with_hindi_but_no_english_activity_is_refused(session, mdo):
+    text = "position_code,title,role,activity,activity_hi\nA,Typist,Typing,,टाइप करता है\n"
+    with pytest.raises(Invalid) as caught:
+        svc.import_positions(session, mdo, svc.parse_position_csv(text, "p.csv"), filename="p.csv")
+    assert ("p.csv", 2, "activity") in {(p.get("file"), p.get("row"), p["field"]) for p in caught.value.problems}

@@ -115,3 +115,25 @@ def test_cli_imports_approves_transfers_and_exports(app, session, dictionary, md
     assert result.exit_code != 0 and "bad.csv, row 2, field competency" in result.output
     result = runner.invoke(main, ["frac", "similar", "Empathy towards citizens"])
     assert result.output.split()[1] == "BH-EMPATHY"
+
+
+def test_a_position_page_shows_the_hindi_of_roles_and_activities_to_a_reader_of_hindi(app, session, dictionary,
+                                                                                   staff):
+    from tests.frac.test_positions import HINDI_ROLES
+
+    client = app.test_client()
+    login(client, staff)
+    record = position_record(description_hi="अनुभाग का कार्य", roles=HINDI_ROLES)
+    body = json.dumps({"format": "piaa-positions/1", "positions": [record]}).encode()
+    assert _upload(client, "p.json", body).status_code == 200
+    position = session.scalar(select(Position))
+    english = client.get(f"/frac/positions/{position.id}?lang=en").get_data(as_text=True)
+    assert "Puts up notes on files" in english and "फ़ाइलों पर टिप्पणी रखता है" not in english
+    hindi = client.get(f"/frac/positions/{position.id}?lang=hi").get_data(as_text=True)
+    for text in ("टिप्पण और प्रारूपण", "फ़ाइलों पर टिप्पणी रखता है", "अनुभाग का कार्य"):
+        assert text in hindi
+    assert "Puts up notes on files" not in hindi and "Section work" not in hindi
+    # An activity without Hindi is shown in English rather than left out.
+    assert "Drafts replies" in hindi
+    api = client.get(f"/api/v1/positions/{position.id}").get_json()
+    assert api["newest"]["roles"] == HINDI_ROLES and api["newest"]["description_hi"] == "अनुभाग का कार्य"

@@ -50,6 +50,9 @@ class FakePlatform:
     launch_roles: tuple = (LEARNER,)
     deep_linking: bool = False
     deep_link_answers: list = field(default_factory=list)
+    # what its deep-linking request says it takes
+    deep_link_targets: tuple = ("window",)
+    deep_link_multiple: bool = False
 
     @property
     def jwks(self) -> dict:
@@ -113,7 +116,9 @@ def _wsgi(platform: FakePlatform) -> Flask:
             claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
             claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
                 "deep_link_return_url": f"{platform.base_url}/deep-link-return",
-                "accept_types": ["ltiResourceLink"], "accept_presentation_document_targets": ["window"]}
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": list(platform.deep_link_targets),
+                "accept_multiple": platform.deep_link_multiple}
         return (f'<!doctype html><form method="post" action="{request.args["redirect_uri"]}">'
                 f'<input type="hidden" name="id_token" value="{platform.id_token(claims)}">'
                 f'<input type="hidden" name="state" value="{request.args["state"]}"></form>'

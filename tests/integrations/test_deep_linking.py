@@ -74,6 +74,8 @@ def test_a_course_author_picks_an_assessment_and_the_platform_gets_a_signed_reso
     (item,) = claims[DL + "content_items"]
     assert item["type"] == "ltiResourceLink" and item["url"].endswith("/lti/launch")
     assert item["custom"] == {"assessment": window.assessment.code}
+    # Nothing chosen: the first target the platform accepts that PIAA offers, a window of its own.
+    assert item["window"] == {"targetName": "piaa-assessment"} and "iframe" not in item
     assert item["lineItem"] == {"scoreMaximum": 100.0, "label": window.assessment.title,
                                 "resourceId": window.assessment.code}
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "lti.deep_linked")).data[
@@ -128,3 +130,74 @@ def test_a_deep_link_request_without_settings_is_refused(client, registered, pla
     del claims[DL + "deep_linking_settings"]
     response = client.post("/lti/launch", data={"id_token": platform.id_token(claims), "state": auth["state"]})
     assert response.status_code == 400 and "deep-linking settings" in response.get_data(as_text=True)
+
+
+def content_items(page: str) -> list[dict]:
+    _, token = answer_jwt(page)
+    return jwt.decode(token, options={"verify_signature": False})[DL + "content_items"]
+
+
+def test_the_author_chooses_a_frame_of_a_given_size_for_several_assessments_at_once(
+        session, client, registered, platform, window, make_assessment):
+    other = make_assessment(mode="loft")
+    picker = picker_of(client, platform, accept_multiple=True)
+    html = client.get(picker).get_data(as_text=True)
+    assert 'id="presentation-window"' in html and 'id="presentation-iframe"' in html
+    response = client.post(picker, data={"assessment": [other.code, window.assessment.code],
+                                         "presentation": "iframe", "frame_width": "960", "frame_height": "720"})
+    assert response.status_code == 200
+    items = content_items(response.get_data(as_text=True))
+    # one resource link per assessment, in the author's order, each framed at the chosen size
+    assert [i["custom"]["assessment"] for i in items] == [other.code, window.assessment.code]
+    assert [i["iframe"] for i in items] == [{"width": 960, "height": 720}] * 2
+    assert all("window" not in i for i in items)
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "lti.deep_linked"))
+    assert event.data["presentation"] == {"iframe": {"width": 960, "height": 720}}
+
+
+def test_a_named_window_and_a_frame_left_to_the_platform(client, registered, platform, window):
+    picker = picker_of(client, platform)
+    answered = client.post(picker, data={"assessment": window.assessment.code, "presentation": "window",
+                                         "window_name": "course-7-tests"})
+    (item,) = content_items(answered.get_data(as_text=True))
+    assert item["window"] == {"targetName": "course-7-tests"}
+    picker = picker_of(client, platform)
+    answered = client.post(picker, data={"assessment": window.assessment.code, "presentation": "iframe",
+                                         "frame_width": "", "frame_height": ""})
+    (item,) = content_items(answered.get_data(as_text=True))
+    assert item["iframe"] == {}
+
+
+def test_only_the_targets_the_platform_accepts_are_offered(client, registered, platform, window):
+    picker = picker_of(client, platform, accept_presentation_document_targets=["iframe", "popup"])
+    html = client.get(picker).get_data(as_text=True)
+    assert 'id="presentation-iframe"' in html and 'id="presentation-window"' not in html
+    refused = client.post(picker, data={"assessment": window.assessment.code, "presentation": "window"})
+    assert refused.status_code == 422 and "Choose how learners open the assessment." in refused.get_data(as_text=True)
+    # the one target it takes needs no choosing
+    (item,) = content_items(client.post(picker, data={"assessment": window.assessment.code,
+                                                      "frame_height": "600"}).get_data(as_text=True))
+    assert item["iframe"] == {"height": 600}
+
+
+@pytest.mark.parametrize("fields, where, message", [
+    ({"presentation": "iframe", "frame_width": "wide"}, "frame_width",
+     "Give the frame&#39;s width in whole pixels from 200 to 4000, or leave it empty."),
+    ({"presentation": "iframe", "frame_height": "90"}, "frame_height",
+     "Give the frame&#39;s height in whole pixels from 200 to 4000, or leave it empty."),
+    ({"presentation": "window", "window_name": "my window"}, "window_name",
+     "Name the window with 1 to 64 letters, digits, hyphens or underscores, or leave it empty."),
+    ({"presentation": "tab"}, "presentation", "Choose how learners open the assessment."),
+])
+def test_a_bad_presentation_is_said_beside_its_field_and_the_choice_is_kept(
+        client, registered, platform, window, fields, where, message):
+    picker = picker_of(client, platform)
+    response = client.post(picker, data={"assessment": window.assessment.code, **fields})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'<p class="error" id="{where}-error">{message}</p>' in html
+    assert re.search(rf'id="{where}"[^>]*aria-invalid="true"|id="{where}"[^>]*aria-describedby="[^"]*{where}-error',
+                     html)
+    assert f'value="{window.assessment.code}" checked' in html
+    # the ticket is not spent by a refused answer
+    assert client.post(picker, data={"assessment": window.assessment.code}).status_code == 200

@@ -280,11 +280,13 @@ def test_every_form_of_the_map_response_template_is_recognised(template):
 
 
 def test_unknown_template_is_unsupported():
-    assert qti.template_kind("https://example.org/rptemplates/map_response_point.xml") is None
+    assert qti.template_kind("https://example.org/rptemplates/map_response_twice.xml") is None
+    assert qti.template_kind("https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml") \
+        == "map_response_point"
 
 
 @pytest.mark.parametrize("name, reason", [
-    ("v3_slider.xml", "qti-slider-interaction is not an interaction PIAA delivers"),
+    ("v3_media.xml", "qti-media-interaction is not an interaction PIAA delivers"),
     ("v3_custom_scoring.xml", "qti-random-integer (line 15) draws a random value while scoring"),
 ])
 def test_unmappable_items_are_reported_not_dropped(name, reason):
@@ -340,13 +342,13 @@ MANIFEST = """<?xml version="1.0"?>
 
 def test_package_reads_manifest_metadata_and_reports_each_item():
     data = package({"a/sc.xml": (QTI_FIXTURES / "v22_single_choice.xml").read_bytes(),
-                    "b/essay.xml": (QTI_FIXTURES / "v3_slider.xml").read_bytes()}, MANIFEST)
+                    "b/essay.xml": (QTI_FIXTURES / "v3_media.xml").read_bytes()}, MANIFEST)
     parsed, problems = qti.read_qti_file(data, "pkg.zip")
     assert (parsed.name, parsed.agency, parsed.languages) == ("Imported", "Agency Q", ["en"])
     (sc,) = parsed.items
     assert (sc["competency"], sc["level"], sc["sub_area"], sc["reference"]) == ("FN-NOTING", 3, "leave", "FR 1")
     assert parsed.sources == [{"file": "pkg.zip:a/sc.xml"}]
-    assert [u["item"] for u in parsed.unsupported] == ["Q3-SLIDER-1"]
+    assert [u["item"] for u in parsed.unsupported] == ["Q3-MEDIA-1"]
     assert any("imsqti_test_xmlv3p0" in n for n in parsed.notices)
     assert problems == [{"file": "pkg.zip:imsmanifest.xml", "item": "R3",
                          "message": "the manifest names 'missing.xml', which is not in the package"}]

@@ -215,3 +215,22 @@ def test_a_refused_job_stores_the_first_thousand_problems_and_their_count(sessio
                                  options={"bank": "Bad", "agency": "A"}), timeout=120)
     assert job.result["ok"] is False and len(job.result["problems"]) == 1000
     assert job.result["problem_count"] > 1500 and "the first 1,000 are listed" in job.result["message"]
+
+
+def test_an_items_problem_is_listed_in_hindi_and_sent_by_the_api_in_english(client, login_as, session, bank,
+                                                                            author):
+    login_as(author)
+    bad = generated_csv(2).replace("C-1,सी-1,B,", "C-1,सी-1,Z,").encode()
+    job_id = upload(client, bad, "bad.csv", bank=bank.name).headers["Location"].rsplit("/", 1)[-1]
+    jobs.wait(job_id, timeout=60)
+    page = client.get(f"/items/import/jobs/{job_id}?lang=hi").get_data(as_text=True)
+    assert "विकल्प आईडी में से एक होना चाहिए, मिला &#39;Z&#39;" in page
+    assert "must be one of the option ids" not in page
+    from piaa.accounts.services import issue_token
+
+    token = issue_token(session, author, "import script")
+    session.commit()
+    status = client.get(f"/api/v1/imports/{job_id}", headers={"Authorization": f"Bearer {token}"}).json
+    problem = next(p for p in status["result"]["problems"] if p.get("field") == "key")
+    assert problem["message"] == "must be one of the option ids, got 'Z'"
+    assert "template" not in problem and "values" not in problem

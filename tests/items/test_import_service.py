@@ -160,7 +160,7 @@ def test_malformed_qti_is_refused(session, dictionary):
 def qti_package(tmp_path) -> Path:
     path = tmp_path / "pkg.zip"
     path.write_bytes(package({"a/sc.xml": (QTI_FIXTURES / "v22_single_choice.xml").read_bytes(),
-                              "b/essay.xml": (QTI_FIXTURES / "v3_slider.xml").read_bytes(),
+                              "b/essay.xml": (QTI_FIXTURES / "v3_media.xml").read_bytes(),
                               "missing.xml": (QTI_FIXTURES / "v3_order.xml").read_bytes()}, MANIFEST))
     return path
 
@@ -168,13 +168,13 @@ def qti_package(tmp_path) -> Path:
 def test_package_with_unsupported_items_imports_nothing_unless_asked(session, dictionary, tmp_path):
     path = qti_package(tmp_path)
     problems = refusal(session, path, competency="DM-RTI", level=2)
-    essay = [p for p in problems if p.get("item") == "Q3-SLIDER-1"]
-    assert essay and "slider" in essay[0]["message"] and "--skip-unsupported" in essay[0]["message"]
+    essay = [p for p in problems if p.get("item") == "Q3-MEDIA-1"]
+    assert essay and "qti-media-interaction" in essay[0]["message"] and "--skip-unsupported" in essay[0]["message"]
     report = import_path(session, path, options=ImportOptions(competency="DM-RTI", level=2,
                                                               skip_unsupported=True))
     session.commit()
     assert report.imported == ["Q22-SC-1", "Q3-OR-1"] and report.bank == "Imported"
-    assert [s["item"] for s in report.skipped] == ["Q3-SLIDER-1"]
+    assert [s["item"] for s in report.skipped] == ["Q3-MEDIA-1"]
     sc = services.find_item(session, services.find_bank(session, "Imported"), "Q22-SC-1")
     assert (sc.competency.code, sc.level, sc.sub_area) == ("FN-NOTING", 3, "leave")
 
@@ -247,11 +247,11 @@ def test_cli_import_list_and_refusal(cli, session, dictionary, tmp_path):
 def test_cli_skip_unsupported_and_template(cli, session, dictionary, tmp_path):
     path = qti_package(tmp_path)
     result = cli.invoke(args=["bank", "import", str(path), "--competency", "DM-RTI", "--level", "2"])
-    assert result.exit_code != 0 and "Q3-SLIDER-1" in result.output
+    assert result.exit_code != 0 and "Q3-MEDIA-1" in result.output
     result = cli.invoke(args=["bank", "import", str(path), "--competency", "DM-RTI", "--level", "2",
                               "--skip-unsupported"])
     assert result.exit_code == 0, result.output
-    assert "skipped" in result.output and "slider" in result.output
+    assert "skipped" in result.output and "qti-media-interaction" in result.output
     out = tmp_path / "template.xlsx"
     assert cli.invoke(args=["bank", "template", "--out", str(out)]).exit_code == 0
     assert out.read_bytes()[:2] == b"PK"

@@ -158,3 +158,27 @@ def test_the_item_preview_shows_every_part_with_its_own_answer_field(app):
     assert html.count('class="composite-part"') == 3
     assert 'name="answer-R1"' in html and 'name="answer-R2"' in html and 'name="answer-R3"' in html
     assert "May it be carried forward" in html and "Rule 3" not in html
+
+
+def test_a_written_part_is_rated_by_people_worth_what_the_maximum_leaves_and_exports_back():
+    from tests.items.test_import_formats import QTI_FIXTURES
+
+    found = qti.read_item((QTI_FIXTURES / "v3_choice_and_essay.xml").read_bytes(), "mix.xml")
+    assert found.losses == []
+    choice, written = found.item["parts"]
+    # SCORE's normal-maximum 5 less the choice's 1 point: the written part is worth 4 whole points
+    assert choice["points"] == 1 and written["type"] == "extended_text"
+    assert written["points"] == written["max_points"] == 4 and "gives a date" in written["rubric"]["en"]
+    assert written["prompt"] == {"en": "Draft the interim reply."}
+    kind = get_item_type("composite")
+    content = kind.from_bank_json(found.item)
+    assert kind.rated_by_people(content) and not get_item_type("single_choice").rated_by_people({})
+    rater_view, text = kind.for_raters(content, {"R1": "S", "R2": "Interim reply."})
+    assert text == "Interim reply." and rater_view["max_points"] == 4
+    assert rater_view["stem"]["en"] == "A citizen's grievance has waited 40 days.\n\nDraft the interim reply."
+    # (1 point for the choice + 4 x 3/4 for the raters' 3 of 4) / 5
+    assert kind.rated(content, 3, {"R1": "S", "R2": "Interim reply."}).credit == pytest.approx(4 / 5)
+    assert kind.rated(content, 4, {"R1": "S", "R2": "x"}).category == 1
+    item = {**found.item, "competency": "FN-NOTING", "level": 3}
+    parsed, problems = qti.read_qti_file(qti3.package_bytes({"name": "Mixed"}, [item]), "mixed.zip")
+    assert problems == [] and parsed.losses == [] and parsed.items[0]["parts"] == found.item["parts"]

@@ -93,5 +93,6 @@ def test_an_author_writes_the_missing_rubric_in_the_item_form(session, bank, aut
     assert content["rubric"] == {"en": "3: cost, need and budget head. 0: none of them."}
     assert content["max_points"] == 3 and content["max_length"] == 10_000
     bank_page = client.get(f"/banks/{bank.id}").get_data(as_text=True)
-    assert "/items/new/extended_text" in bank_page and "/items/new/composite" not in bank_page
-    assert client.get(f"/banks/{bank.id}/items/new/composite").status_code == 404
+    # every kind is written in the form now, composites among them
+    assert "/items/new/extended_text" in bank_page and "/items/new/composite" in bank_page
+    assert client.get(f"/banks/{bank.id}/items/new/composite").status_code == 200

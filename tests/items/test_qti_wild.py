@@ -145,7 +145,7 @@ def banks(session) -> int:
 def test_skip_unsupported_skips_items_one_by_one(session, dictionary, tmp_path):
     hindi_only = (QTI_FIXTURES / "v3_order.xml").read_bytes().replace(b'identifier="Q3-OR-1"',
                                                                        b'identifier="Q3-OR-1" xml:lang="hi"')
-    names = ["v3_modal_feedback.xml", "v3_slider.xml"]
+    names = ["v3_modal_feedback.xml", "v3_media.xml"]
     files = {n: (QTI_FIXTURES / n).read_bytes() for n in names} | {"hindi.xml": hindi_only}
     resources = "".join(f'<resource identifier="R{i}" type="imsqti_item_xmlv3p0" href="{n}"/>'
                         for i, n in enumerate(files))
@@ -159,15 +159,15 @@ def test_skip_unsupported_skips_items_one_by_one(session, dictionary, tmp_path):
     session.commit()
     assert report.imported == ["Q3-FB-1"]
     skipped = {p["item"]: p["message"] for p in report.skipped}
-    assert set(skipped) == {"Q3-SLIDER-1", "Q3-OR-1"}
-    assert "qti-slider-interaction" in skipped["Q3-SLIDER-1"] and "en" in skipped["Q3-OR-1"]
+    assert set(skipped) == {"Q3-MEDIA-1", "Q3-OR-1"}
+    assert "qti-media-interaction" in skipped["Q3-MEDIA-1"] and "en" in skipped["Q3-OR-1"]
     stored = services.item_to_bank_json(services.find_item(session, services.find_bank(session, "Wild"),
                                                            "Q3-FB-1"))
     assert stored["rationale"] is None and stored["feedback"][0]["when"] == "correct"
 
 
 def test_an_import_that_imports_nothing_is_refused_and_makes_no_bank(session, dictionary, tmp_path):
-    path = wild_package(tmp_path, ["v3_slider.xml", "v3_custom_scoring.xml"])
+    path = wild_package(tmp_path, ["v3_media.xml", "v3_custom_scoring.xml"])
     with pytest.raises(Invalid) as caught:
         import_path(session, path, options=ImportOptions(bank="Empty", agency="Agency E",
                                                          competency="FN-NOTING", level=2,
@@ -203,7 +203,7 @@ def test_cli_lists_losses_and_exits_non_zero_when_nothing_is_imported(app, sessi
                          "--competency", "FN-NOTING", "--level", "2"])
     assert result.exit_code == 0, result.output
     assert "not kept: wild.zip:v3_proctor_rubric.xml, item Q3-LOSSY-1" in result.output
-    empty = wild_package(tmp_path, ["v3_slider.xml"])
+    empty = wild_package(tmp_path, ["v3_media.xml"])
     result = cli.invoke(["bank", "import", str(empty), "--bank", "D", "--agency", "A",
                          "--competency", "FN-NOTING", "--level", "2", "--skip-unsupported"])
     assert result.exit_code != 0 and "no items to import" in result.output
@@ -366,9 +366,10 @@ def test_several_interactions_make_a_composite_item_or_are_refused_with_the_reas
                             b"</qti-correct-response></qti-response-declaration><qti-outcome-declaration", 1)
     found = qti.read_item(declared, "two.xml")
     assert found.item["type"] == "composite" and [p["points"] for p in found.item["parts"]] == [1, 0]
-    essay = declared.replace(b"qti-text-entry-interaction", b"qti-extended-text-interaction")
-    with pytest.raises(qti.Unsupported, match="extended text as one part"):
-        qti.read_item(essay, "two.xml")
+    two_essays = declared.replace(b"qti-text-entry-interaction", b"qti-extended-text-interaction").replace(
+        b"qti-inline-choice-interaction", b"qti-extended-text-interaction")
+    with pytest.raises(qti.Unsupported, match="at most one part rated by people"):
+        qti.read_item(two_essays, "two.xml")
 
 
 def test_package_only_types_go_to_qti_and_are_refused_by_spreadsheet_export_not_mangled(tmp_path):

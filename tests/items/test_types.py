@@ -26,7 +26,9 @@ def fields(data, languages=("en", "hi")):
 def test_registry_holds_every_contract_type():
     assert set(ITEM_TYPES) == {"single_choice", "multiple_response", "true_false", "text_entry",
                                "numeric_entry", "ordering", "situational_judgement", "likert",
-                               "matching", "hotspot", "composite", "extended_text"}
+                               "matching", "hotspot", "composite", "extended_text", "graphic_order",
+                               "graphic_gap_match", "graphic_associate", "associate", "select_point", "slider",
+                               "upload", "drawing"}
     for name, kind in ITEM_TYPES.items():
         # a composite holds several interactions, each its part's type's
         assert kind.name == name and (kind.qti_interaction.startswith("qti-") or name == "composite")
@@ -162,8 +164,10 @@ def test_numeric_entry_tolerance_is_absolute_and_inclusive():
     assert score(data, 0.36).credit == 0.0
     assert score(item("numeric_entry", key=100000), "1,00,000").credit == 1.0  # Indian grouping
     for bad in ("thirty", "nan", "inf", True, [30]):
-        with pytest.raises(Invalid, match="answer must be a"):
+        with pytest.raises(Invalid) as refused:
             score(data, bad)
+        # What to type, in plain words, about the answer box.
+        assert (refused.value.message, refused.value.field) == ("Type a number, such as 12 or 3.5.", "answer")
 
 
 @pytest.mark.parametrize("answer, credit", [

@@ -131,6 +131,33 @@ def test_admin_cannot_approve_own_item_on_the_page(app, session, bank, make_user
     assert own.state == "in_review"
 
 
+def test_a_hindi_reader_is_refused_in_hindi(app, session, bank, make_user):
+    # The four-eyes refusal and a missing item, as a reviewer reading Hindi meets them.
+    admin = make_user(role="admin", preferred_language="hi")
+    own = services.create_item_from_bank_json(session, bank, ITEMS["true_false"], actor=admin)
+    services.submit_item(session, own, actor=admin)
+    session.commit()
+    client = app.test_client()
+    login(client, admin)
+    refused = client.post(f"/items/{own.id}/review", data={"decision": "approve"})
+    assert refused.status_code == 403
+    page = refused.get_data(as_text=True)
+    assert f"प्रश्न {own.code} का संस्करण 1 आपने लिखा या जमा किया है; इस पर कोई दूसरा समीक्षक निर्णय लेगा" in page
+    assert "another reviewer" not in page
+    missing = client.get("/items/999999")
+    assert missing.status_code == 404 and "प्रश्न 999999 नहीं है" in missing.get_data(as_text=True)
+    # The API answers a machine in English, filled in, whatever the account reads.
+    assert "another reviewer must decide" in str(services_refusal(session, own, admin))
+
+
+def services_refusal(session, item, actor):
+    from piaa.errors import Forbidden
+
+    with pytest.raises(Forbidden) as refused:
+        services.review_item(session, item, reviewer=actor, decision="approve")
+    return refused.value
+
+
 def test_other_agency_sees_neither_bank_nor_item(app, session, bank, author, make_user):
     item = services.create_item_from_bank_json(session, bank, ITEMS["true_false"], actor=author)
     session.commit()

@@ -24,7 +24,9 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.importers.qti import PIAA_NS, QTI3_NS, RATIONALE_USE, UNIT_CLASS, XML_LANG
+from piaa.items.exporters import qti3_graphic
 from piaa.items.importers.qti_content import BLANK, MATHML_NS
 from piaa.items.media import MEDIA_TYPES
 from piaa.items import item_models
@@ -178,17 +180,38 @@ def _entry_box(parent: etree._Element, item: dict[str, Any]) -> etree._Element:
     return unit
 
 
-def _associable(parent: etree._Element, tag: str, entry: dict[str, Any]) -> None:
+def _associable(parent: etree._Element, tag: str, entry: dict[str, Any], media_ref=None) -> None:
     choice = _sub(parent, tag, identifier=qti_identifier(entry["id"]), match_max=str(entry.get("match_max") or 0))
-    _inline_texts(choice, entry["text"])
+    _choice_content(choice, entry, media_ref)
 
 
-def _gap_interaction(body: etree._Element, item: dict[str, Any]) -> None:
+def gap_source(interaction: etree._Element, source: dict[str, Any], media_ref) -> None:
+    """A word to place in a gap, or a picture (``qti-gap-img``) when the source is one."""
+    if not source.get("html"):
+        _associable(interaction, "qti-gap-text", source, media_ref)
+        return
+    gap = _sub(interaction, "qti-gap-img", identifier=qti_identifier(source["id"]),
+               match_max=str(source.get("match_max") or 0))
+    (markup,) = source["html"].values()
+    _rich_body(gap, markup, media_ref)
+    gap.text = None  # a gap picture holds its picture alone
+
+
+def _choice_content(choice: etree._Element, entry: dict[str, Any], media_ref) -> None:
+    """A choice's text, or its kept picture as the item it came from showed it."""
+    if entry.get("html"):
+        (markup,) = entry["html"].values()
+        _rich_body(choice, markup, media_ref)
+    else:
+        _inline_texts(choice, entry["text"])
+
+
+def _gap_interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> None:
     """The stem's ``[n]`` markers become the gaps, in the order of the targets."""
     (lang, stem), = item["stem"].items()
     interaction = _sub(body, "qti-gap-match-interaction", response_identifier="RESPONSE", shuffle="false")
     for source in item["sources"]:
-        _associable(interaction, "qti-gap-text", source)
+        gap_source(interaction, source, media_ref)
     gaps = {f"[{n}]": target["id"] for n, target in enumerate(item["targets"], start=1)}
     for paragraph in re.split(r"\n\s*\n", stem.strip()):
         p = _sub(interaction, "p")
@@ -218,6 +241,9 @@ def _hotspot_interaction(body: etree._Element, item: dict[str, Any], media_ref) 
 
 def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> None:
     kind = item["type"]
+    if kind in qti3_graphic.TYPES:
+        qti3_graphic.interaction(body, item, media_ref)
+        return
     if kind in ("text_entry", "numeric_entry"):
         _entry_box(_sub(body, "p"), item)
         return
@@ -225,7 +251,7 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
         _hotspot_interaction(body, item, media_ref)
         return
     if kind == "matching" and item.get("gaps"):
-        _gap_interaction(body, item)
+        _gap_interaction(body, item, media_ref)
         return
     if kind == "matching":
         interaction = _sub(body, "qti-match-interaction", response_identifier="RESPONSE", shuffle="false",
@@ -233,7 +259,7 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
         for name in ("sources", "targets"):
             match_set = _sub(interaction, "qti-simple-match-set")
             for entry in item[name]:
-                _associable(match_set, "qti-simple-associable-choice", entry)
+                _associable(match_set, "qti-simple-associable-choice", entry, media_ref)
         return
     if kind == "ordering":
         interaction = _sub(body, "qti-order-interaction", response_identifier="RESPONSE", shuffle="true")
@@ -244,11 +270,7 @@ def _interaction(body: etree._Element, item: dict[str, Any], media_ref=None) -> 
     options = item.get("options") or [{"id": key, "text": text} for key, text in TRUE_FALSE_TEXT.items()]
     for option in options:
         choice = _sub(interaction, "qti-simple-choice", identifier=qti_identifier(option["id"]))
-        if option.get("html"):  # a kept picture: the choice shows it as the item it came from did
-            (markup,) = option["html"].values()
-            _rich_body(choice, markup, media_ref)
-        else:
-            _inline_texts(choice, option["text"])
+        _choice_content(choice, option, media_ref)
 
 
 def _set_outcome(parent: etree._Element, identifier: str, value: str, base_type: str) -> None:
@@ -296,6 +318,8 @@ def _response_processing(root: etree._Element, item: dict[str, Any]) -> None:
     if not mapped and _feedback_processing(root, item):
         return
     template = "map_response" if mapped else "match_correct"
+    if kind in qti3_graphic.TYPES:
+        template = qti3_graphic.template(item)
     _sub(root, "qti-response-processing", template=f"{TEMPLATE_BASE}{template}.xml")
 
 
@@ -337,12 +361,14 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     """
     def refer(source: str) -> str:
         if media_ref is None:
-            raise Invalid(f"item {item['id']} has media files; export it in a package", field="media")
+            raise Invalid(N_("item {id} has media files; export it in a package"), field="media",
+                          values={"id": item['id']})
         return media_ref(source)
 
     if item["type"] == "matching" and item.get("gaps") and len(item["stem"]) != 1:
-        raise Invalid(f"gap item {item['id']} is written in {len(item['stem'])} languages; QTI gaps "
-                      "serve one sentence: export it as json", field="stem")
+        raise Invalid(N_("gap item {id} is written in {n_stem} languages; QTI gaps serve one sentence: "
+                         "export it as json"), field="stem",
+                      values={"id": item['id'], "n_stem": len(item['stem'])})
     (body_lang, markup), = (item.get("body") or {"en": None}).items()
     root = etree.Element(_q("qti-assessment-item"), nsmap={None: QTI3_NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{QTI3_NS} {ITEM_SCHEMA}")
@@ -365,9 +391,12 @@ def _typed_element(root: etree._Element, item: dict[str, Any], markup: str | Non
     """The item's declarations, body and processing as its type writes them."""
     if item["type"] == "composite":
         return _composite_element(root, item, markup, refer)
-    if item["type"] == "extended_text":
+    if item["type"] in ("extended_text", "upload", "drawing"):
         return _essay_element(root, item, markup, refer)
-    _declare_response(root, item)
+    if item["type"] in qti3_graphic.TYPES:
+        qti3_graphic.declare(root, item)
+    else:
+        _declare_response(root, item)
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single",
                    base_type="float")
     _values(_sub(outcome, "qti-default-value"), ["0"])
@@ -401,9 +430,10 @@ def _typed_element(root: etree._Element, item: dict[str, Any], markup: str | Non
 
 
 def _essay_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:
-    """Extended text: scored by people (``external-scored="human"``) up to SCORE's normal
-    maximum, the rubric a block for scorers; no response processing."""
-    _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality="single", base_type="string")
+    """Extended text, upload or drawing: scored by people (``external-scored="human"``) up to
+    SCORE's normal maximum, the rubric a block for scorers; no response processing."""
+    _sub(root, "qti-response-declaration", identifier="RESPONSE", cardinality="single",
+         base_type="string" if item["type"] == "extended_text" else "file")
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single", base_type="float",
                    external_scored="human", normal_maximum=str(item["max_points"]), normal_minimum="0")
     _values(_sub(outcome, "qti-default-value"), ["0"])
@@ -412,8 +442,11 @@ def _essay_element(root: etree._Element, item: dict[str, Any], markup: str | Non
         _rich_body(body, markup, refer)
     else:
         _block_texts(body, item["stem"])
-    _sub(body, "qti-extended-text-interaction", response_identifier="RESPONSE",
-         expected_length=str(min(item.get("max_length") or 10_000, 2_000)))
+    if item["type"] == "extended_text":
+        _sub(body, "qti-extended-text-interaction", response_identifier="RESPONSE",
+             expected_length=str(min(item.get("max_length") or 10_000, 2_000)))
+    else:
+        qti3_graphic.file_interaction(body, item, refer)
     if item.get("rubric"):
         rubric = _sub(body, "qti-rubric-block", use="scoring", view="scorer")
         _block_texts(_sub(rubric, "qti-content-body"), item["rubric"])
@@ -432,7 +465,7 @@ _PART_BLANK = re.compile(r"____ \(([^()\s]+)\)")
 def _is_mapped(item: dict[str, Any]) -> bool:
     """The item (or part) is scored by its mapping's values, not by matching its key."""
     return item["type"] in ("text_entry", "situational_judgement", "likert") or bool(item.get("mapping")) or \
-        (item["type"] in ("multiple_response", "matching") and bool(item.get("partial_credit")))
+        (item["type"] in ("multiple_response", "matching", "graphic_gap_match") and bool(item.get("partial_credit")))
 
 
 def _part_pieces(part: dict[str, Any], stem: dict[str, str], refer) -> tuple[etree._Element, etree._Element, etree._Element]:
@@ -524,8 +557,9 @@ def _composite_element(root: etree._Element, item: dict[str, Any], markup: str |
     choices where the stem's ``____ (label)`` stands, the others after the stem, and SCORE as
     the sum of the parts."""
     if len(item["stem"]) != 1:
-        raise Invalid(f"composite item {item['id']} is written in {len(item['stem'])} languages; its "
-                      "answer boxes serve one sentence: export it as json", field="stem")
+        raise Invalid(N_("composite item {id} is written in {n_stem} languages; its answer boxes serve one "
+                         "sentence: export it as json"), field="stem",
+                      values={"id": item['id'], "n_stem": len(item['stem'])})
     pieces = {}
     for part in item["parts"]:
         decl, interaction, _ = _part_pieces(part, item["stem"], refer)
@@ -536,6 +570,9 @@ def _composite_element(root: etree._Element, item: dict[str, Any], markup: str |
             interaction = _inline_choice(part)
         pieces[part["label"]] = (part, interaction)
     outcome = _sub(root, "qti-outcome-declaration", identifier="SCORE", cardinality="single", base_type="float")
+    written = [part for part in item["parts"] if part["type"] == "extended_text"]
+    if written:  # the written part's worth is what SCORE can reach beyond the scored parts
+        outcome.set("normal-maximum", _number(sum(part["points"] for part in item["parts"])))
     _values(_sub(outcome, "qti-default-value"), ["0"])
     for feedback_outcome in sorted({entry["outcome"] for entry in item.get("feedback") or []}):
         _sub(root, "qti-outcome-declaration", identifier=feedback_outcome, cardinality="single",
@@ -580,9 +617,13 @@ def _composite_element(root: etree._Element, item: dict[str, Any], markup: str |
     for holder in body.iter(_q("span")):
         if holder.get("class") is None and len(holder) and _local(holder[0]) == "qti-text-entry-interaction":
             _unwrap(holder)
+    for part in written:
+        if part.get("rubric"):
+            rubric = _sub(body, "qti-rubric-block", use="scoring", view="scorer")
+            _block_texts(_sub(rubric, "qti-content-body"), part["rubric"])
     processing = _sub(root, "qti-response-processing")
     for part in item["parts"]:
-        if part["points"]:
+        if part["points"] and part not in written:  # raters score the written part
             _part_score(processing, part)
     _feedback(root, body, item)
     return root
@@ -690,13 +731,15 @@ def item_xml(item: dict[str, Any], media_ref: Callable[[str], str] | None = None
 def media_of(item: dict[str, Any]) -> list[str]:
     """The stored media files (sha256) an item refers to: its rich body's and its picture's."""
     found = {sha for markup in (item.get("body") or {}).values() for sha in media_hashes(markup)}
-    if item.get("type") == "hotspot":
-        found.add(item["image"]["src"][len(MEDIA_SCHEME):])
     for part in [item] + list(item.get("parts") or []):
-        if part.get("type") == "hotspot" and part is not item:
-            found.add(part["image"]["src"][len(MEDIA_SCHEME):])
-        for option in part.get("options") or []:
-            found |= {sha for markup in (option.get("html") or {}).values() for sha in media_hashes(markup)}
+        image = part.get("image")
+        if isinstance(image, dict) and str(image.get("src", "")).startswith(MEDIA_SCHEME):
+            found.add(image["src"][len(MEDIA_SCHEME):])  # a hotspot's or a picture item's picture
+        if isinstance(part.get("marker"), dict):
+            found.add(part["marker"]["src"][len(MEDIA_SCHEME):])  # what a position object places
+        for name in ("options", "sources", "targets"):  # pictures kept in choices
+            for option in part.get(name) or []:
+                found |= {sha for markup in (option.get("html") or {}).values() for sha in media_hashes(markup)}
     return sorted(found)
 
 
@@ -795,7 +838,8 @@ def write_package(bank: dict[str, Any], items: list[dict[str, Any]], out: io.Buf
         except Invalid as exc:
             problems.append({"item": item["id"], "field": exc.field, "message": exc.message})
     if problems:
-        raise Invalid(f"{len(problems)} item(s) cannot be written as a QTI 3.0 package", problems=problems)
+        raise Invalid(N_("{n_problems} item(s) cannot be written as a QTI 3.0 package"), problems=problems,
+                      values={"n_problems": len(problems)})
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("imsmanifest.xml", manifest_xml(bank, items, {sha: path for sha, (path, _) in files.items()}))
         for item in items:

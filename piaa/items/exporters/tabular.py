@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.bank_format import PACKAGE_ONLY_TYPES
 from piaa.items.importers.tabular import ITEMS_SHEET, OPTION_LETTERS, template_columns
 
@@ -79,11 +80,12 @@ def _refuse_unwritable(items: list[dict[str, Any]]) -> None:
                                         "which spreadsheet columns need; export as json or qti3"})
         if isinstance(item.get("unit"), dict) and set(item["unit"]) != {"en"}:
             problems.append({"item": item["id"], "field": "unit",
-                             "message": "a unit in several languages has one spreadsheet cell; "
-                                        "export as json or qti3"})
+                             "message": N_("a unit in several languages has one spreadsheet cell; "
+                                        "export as json or qti3")})
     if problems:
-        raise Invalid(f"{len(problems)} item(s) cannot be written as spreadsheet rows",
-                      problems=problems)
+        raise Invalid(N_("{n_problems} item(s) cannot be written as spreadsheet rows"),
+                      problems=problems,
+                      values={"n_problems": len(problems)})
 
 
 def rows(items: list[dict[str, Any]], languages: Iterable[str]) -> tuple[list[str], list[list[Any]]]:

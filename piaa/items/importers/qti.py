@@ -82,17 +82,31 @@ SUPPORTED_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction",
                           "qti-text-entry-interaction", "qti-inline-choice-interaction",
                           "qti-hottext-interaction", "qti-match-interaction",
                           "qti-gap-match-interaction", "qti-hotspot-interaction",
-                          "qti-extended-text-interaction")
+                          "qti-extended-text-interaction", "qti-graphic-order-interaction",
+                          "qti-graphic-gap-match-interaction", "qti-graphic-associate-interaction",
+                          "qti-associate-interaction", "qti-select-point-interaction",
+                          "qti-slider-interaction", "qti-upload-interaction", "qti-drawing-interaction",
+                          "qti-position-object-interaction")
+# Interactions answered on a picture: the picture is the widget's, not the stem's.
+GRAPHIC_INTERACTIONS = qti_content.PICTURE_INTERACTIONS
 # What a candidate can answer in PIAA (extended text is rated by people).
 DELIVERED_INTERACTIONS = SUPPORTED_INTERACTIONS
 # Interactions whose content is part of the stem (the text around hot texts and gaps, the
 # prompt); the others stand in the stem as a blank.
 CONTAINER_INTERACTIONS = ("qti-choice-interaction", "qti-order-interaction", "qti-hottext-interaction",
                           "qti-match-interaction", "qti-gap-match-interaction", "qti-hotspot-interaction",
-                          "qti-extended-text-interaction")
+                          "qti-extended-text-interaction") + GRAPHIC_INTERACTIONS[1:] + \
+    ("qti-associate-interaction", "qti-slider-interaction", "qti-upload-interaction")
+# Answers rated by people against the item's rubric: a text, a file, a drawing.
+RATED_INTERACTIONS = ("qti-extended-text-interaction", "qti-upload-interaction", "qti-drawing-interaction")
+# Interactions read by piaa.items.importers.qti_graphic.
+PICTURE_READERS = ("qti-graphic-order-interaction", "qti-graphic-gap-match-interaction",
+                   "qti-graphic-associate-interaction", "qti-associate-interaction",
+                   "qti-select-point-interaction", "qti-slider-interaction", "qti-position-object-interaction")
 # What the widget shows in place of the stem: choices, match sets, gap words, the hotspot picture.
 CHOICE_ELEMENTS = frozenset(("qti-simple-choice", "qti-simple-match-set", "qti-gap-text",
-                             "qti-hotspot-choice", "qti-inline-choice"))
+                             "qti-hotspot-choice", "qti-inline-choice", "qti-gap-img",
+                             "qti-associable-hotspot", "qti-simple-associable-choice"))
 GAP = "\x00gap\x00"  # where an inline answer box sat in a sentence
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                remove_comments=True, remove_pis=True, huge_tree=False)
@@ -213,8 +227,8 @@ def _gather(element: etree._Element, lang: str, texts: _Texts, skip: frozenset[s
         texts.gaps += 1
         texts.add(lang, f"[{texts.gaps}]")
         return
-    if name in ("object", "img") and _name(element.getparent()) == "qti-hotspot-interaction":
-        return  # the hotspot's picture is the widget's
+    if name in ("object", "img", "picture") and _name(element.getparent()) in GRAPHIC_INTERACTIONS:
+        return  # the picture is the widget's
     block = name in BLOCK_ELEMENTS
     if block:
         texts.brk()
@@ -291,10 +305,9 @@ def _number(value: str | None, attribute: str) -> float:
 
 
 def template_kind(template: str) -> str | None:
-    """``match_correct`` or ``map_response`` for any URL form of a standard template (the
-    types map these two; map_response_point is refused)."""
-    name = template_name(template)
-    return name if name in ("match_correct", "map_response") else None
+    """``match_correct``, ``map_response`` or ``map_response_point`` (a select point's or a
+    position object's area mapping) for any URL form of a standard template."""
+    return template_name(template)
 
 
 @dataclass
@@ -342,8 +355,8 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
     if template:
         kind = template_kind(template)
         if kind is None:
-            raise Unsupported(f"response processing template {template!r} is not match_correct "
-                              "or map_response")
+            raise Unsupported(f"response processing template {template!r} is not match_correct, "
+                              "map_response or map_response_point")
         # The templates score the response called RESPONSE, whatever else the item has.
         return qti_scoring.Scoring([qti_scoring.Term("match" if kind == "match_correct" else "map",
                                                      "RESPONSE")])
@@ -420,29 +433,35 @@ def _choices(interaction: etree._Element, lang: str, tag: str = "qti-simple-choi
              resolve: qti_content.Resolve | None = None, media: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The choices with their texts; with ``media`` (the item's), a choice showing a picture
     keeps it as ``html`` (its text is then the picture's alternative text, else "Picture n")."""
-    choices = []
-    for n, choice in enumerate(_descendants(interaction, tag), start=1):
-        text = text_of(choice, _lang(choice, lang), separator=" ")
-        entry: dict[str, Any] = {"id": _unprefix(choice.get("identifier", "")), "text": text}
-        pictures = [e for e in choice.iter(etree.Element) if etree.QName(e).localname in ("img", "object")]
-        problems = ["pictures are kept only in the choices of a choice interaction"]
-        if pictures and media is not None:
-            shown = qti_content.rich_body(choice, SKIPPED_CONTENT, resolve)
-            problems = shown.problems or ["it is not a picture PIAA shows"]
-            if "<img" in shown.html and not shown.problems:
-                media.update(shown.media)
-                entry["html"] = {lang: shown.html}
-                if not text:
-                    alt = (pictures[0].get("alt") or "").strip()
-                    entry["text"] = text = {lang: alt or f"Picture {n}"}
-        if not text:
-            raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and its "
-                              f"picture cannot be kept: {'; '.join(problems)}")
-        if lang not in text:
-            raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
-                              f"the question is in {lang}; PIAA needs every text in the question's languages")
-        choices.append(entry)
-    return choices
+    return [choice_entry(choice, n, lang, resolve, media) for n, choice in enumerate(_descendants(interaction, tag), start=1)]
+
+
+def choice_entry(choice: etree._Element, n: int, lang: str, resolve: qti_content.Resolve | None = None,
+                 media: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One choice (the ``n``th) with its text; with ``media``, its picture kept (see ``_choices``).
+
+    :raise Unsupported: if it has no text and its picture cannot be kept, or lacks the question's language.
+    """
+    text = text_of(choice, _lang(choice, lang), separator=" ")
+    entry: dict[str, Any] = {"id": _unprefix(choice.get("identifier", "")), "text": text}
+    pictures = [e for e in choice.iter(etree.Element) if etree.QName(e).localname in ("img", "object")]
+    problems = ["a drop-down or a hot text shows no pictures"]
+    if pictures and media is not None:
+        shown = qti_content.rich_body(choice, SKIPPED_CONTENT, resolve)
+        problems = shown.problems or ["it is not a picture PIAA shows"]
+        if "<img" in shown.html and not shown.problems:
+            media.update(shown.media)
+            entry["html"] = {lang: shown.html.strip()}
+            if not text:
+                alt = (pictures[0].get("alt") or "").strip()
+                entry["text"] = text = {lang: alt or f"Picture {n}"}
+    if not text:
+        raise Unsupported(f"choice {choice.get('identifier')!r} has no text (a picture alone), and its "
+                          f"picture cannot be kept: {'; '.join(problems)}")
+    if lang not in text:
+        raise Unsupported(f"choice {choice.get('identifier')!r} is written in {', '.join(text)} while "
+                          f"the question is in {lang}; PIAA needs every text in the question's languages")
+    return entry
 
 
 def _close(a: float, b: float) -> bool:
@@ -582,10 +601,15 @@ def _interactions(body: etree._Element, losses: list[str]) -> list[etree._Elemen
         raise Unsupported("the item has no interaction")
     for interaction in interactions:
         name = _name(interaction)
-        if name == "qti-extended-text-interaction" and len(interactions) > 1:
-            raise Unsupported("extended text as one part of an item with other interactions is not supported")
         if name not in SUPPORTED_INTERACTIONS:
             raise Unsupported(f"{name} is not an interaction PIAA delivers")
+    files = [_name(e) for e in interactions if _name(e) in RATED_INTERACTIONS[1:]]
+    if files and len(interactions) > 1:
+        raise Unsupported(f"a {files[0]} as one part of an item with other interactions is not supported")
+    essays = [e for e in interactions if _name(e) == "qti-extended-text-interaction"]
+    if len(essays) > 1:
+        raise Unsupported(f"the item has {len(essays)} extended text interactions; a composite item has at most "
+                          "one part rated by people")
     if len(interactions) > MAX_PARTS:
         raise Unsupported(f"the item has {len(interactions)} interactions; a composite item has at most {MAX_PARTS}")
     return interactions
@@ -828,7 +852,7 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
         return _composite(root, body, interactions, declarations, lang, hints, resolve, losses)
     interaction = interactions[0]
     response_id = interaction.get("response-identifier", "RESPONSE")
-    if _name(interaction) == "qti-extended-text-interaction":
+    if _name(interaction) in RATED_INTERACTIONS:
         return _essay(root, body, interaction, declarations.get(response_id), lang, hints, resolve, losses)
     if response_id not in declarations:
         raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
@@ -843,7 +867,7 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     scoring = _scoring(analysis, response_id)
     media: dict[str, Any] = {}
     item = _typed_content(_name(interaction), interaction, decl, scoring, lang, body, hints.get("type"),
-                          resolve, media)
+                          resolve, media, losses)
     item = _with_facts(item, root, body, lang, hints)
     if analysis.custom:
         item["scoring"] = _kept_scoring(root, response_id, keys)
@@ -890,14 +914,21 @@ def _maximum(root: etree._Element) -> float | None:
 def _essay(root: etree._Element, body: etree._Element, interaction: etree._Element,
            declaration: etree._Element | None, lang: str, hints: dict[str, Any],
            resolve: qti_content.Resolve | None, losses: list[str]) -> QtiItem:
-    """Extended text as an item rated by people against the item's rubric for scorers."""
+    """Extended text, upload or drawing as an item rated by people against the item's rubric
+    for scorers."""
     if declaration is None:
         raise Malformed(f"the interaction answers {interaction.get('response-identifier')!r}, which is not declared")
-    if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
-        raise Unsupported("extended text answered as several strings is not supported (one text per answer)")
+    media: dict[str, Any] = {}
+    if _name(interaction) == "qti-extended-text-interaction":
+        if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
+            raise Unsupported("extended text answered as several strings is not supported (one text per answer)")
+        content: dict[str, Any] = {"type": "extended_text"}
+    else:
+        from piaa.items.importers import qti_graphic
+
+        content = qti_graphic.file_answer(interaction, declaration, lang, resolve, media, losses)
     rubric, blocks = _scorer_rubric(body, lang)
     most = _maximum(root)
-    content: dict[str, Any] = {"type": "extended_text"}
     if most is None or most < 1 or not float(most).is_integer() or most > ESSAY_MAX_POINTS:
         content["max_points"] = 1 if most is None or most < 1 else min(ESSAY_MAX_POINTS, max(1, round(most)))
         losses.append(f"the item gives {'no' if most is None else 'a ' + repr(most)} maximum score; raters "
@@ -911,21 +942,21 @@ def _essay(root: etree._Element, body: etree._Element, interaction: etree._Eleme
     if _child(root, "qti-response-processing") is not None:
         losses.append("the response processing is left aside: raters score the answer against the rubric")
     item = _with_facts(content, root, body, lang, hints)
-    media: dict[str, Any] = {}
     shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
     if shown.rich and _single_language(body, lang):
         item["body"] = {lang: shown.html}
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
-    _losses(root, body, [], losses, item.get("body", {}).get(lang, ""), kept_rubrics=blocks)
+    _losses(root, body, [], losses, _kept_markup(item, lang), kept_rubrics=blocks)
     return QtiItem(item, losses, media)
 
 
 def _kept_markup(item: dict[str, Any], lang: str) -> str:
     """The markup an item keeps (its body, its choices' pictures, a hotspot's picture, its
     parts'), against which the losses count what was not kept."""
-    kept = item.get("body", {}).get(lang, "") + ("<img" if item["type"] == "hotspot" else "")
-    for option in item.get("options") or []:
+    kept = item.get("body", {}).get(lang, "") + ("<img" if item.get("image") else "") + \
+        ("<img" if item.get("marker") else "")
+    for option in (item.get("options") or []) + (item.get("sources") or []):
         kept += (option.get("html") or {}).get(lang, "")
     return kept + "".join(_kept_markup({**part, "body": {}}, lang) for part in item.get("parts") or [])
 
@@ -1000,7 +1031,9 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
             raise Malformed(f"the interaction answers {response_id!r}, which is not declared")
     if len(set(response_ids)) != len(response_ids):
         raise Unsupported("two interactions answer the same response")
-    analysis = _analysis(root, response_ids)
+    # the written part is rated by people, not by the response processing
+    analysis = _analysis(root, [r for r, i in zip(response_ids, interactions)
+                                if _name(i) != "qti-extended-text-interaction"])
     _assumed_loss(analysis, losses)
     unanswered = [t.response for t in analysis.terms if t.response not in response_ids]
     if unanswered:
@@ -1017,8 +1050,13 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         if response_id in analysis.keyless:
             decl.correct = _placeholder_key(interaction, decl)
         scoring, term = _part_scoring(analysis, response_id)
+        if name == "qti-extended-text-interaction":
+            essay = _essay_part(root, body, declarations[response_id], label, interaction, analysis, lang, losses)
+            parts.append({"id": _unprefix(response_id), "label": label, **essay})
+            pairs.append((interaction, _kept_attributes(essay)))
+            continue
         try:
-            content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media)
+            content = _typed_content(name, interaction, decl, scoring, lang, body, None, resolve, media, losses)
         except Unsupported as exc:
             raise Unsupported(f"part {label} ({response_id}): {exc}") from None
         part: dict[str, Any] = {"id": _unprefix(response_id), "label": label, "type": content.pop("type")}
@@ -1063,8 +1101,41 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
         media.update(shown.media)
         losses += [f"not kept: {p}" for p in shown.problems]
     kept_html = _kept_markup(item, lang)
-    _losses(root, body, pairs, losses, kept_html)
+    rated = [p for p in parts if p["type"] == "extended_text" and p.get("rubric")]
+    _losses(root, body, pairs, losses, kept_html, kept_rubrics=_scorer_rubric(body, lang)[1] if rated else ())
     return QtiItem(item, losses, media)
+
+
+def _essay_part(root: etree._Element, body: etree._Element, declaration: etree._Element, label: str,
+                interaction: etree._Element, analysis: qti_scoring.Scoring, lang: str,
+                losses: list[str]) -> dict[str, Any]:
+    """A composite's extended text as a part rated by people: worth the item's maximum less
+    what the other parts can earn (whole points), its prompt, and the rubric for scorers."""
+    if declaration.get("cardinality", "single") != "single" or declaration.get("base-type", "string") != "string":
+        raise Unsupported(f"part {label}: extended text answered as several strings is not supported")
+    most = _maximum(root)
+    others = 0.0
+    for term in analysis.terms:
+        decl = _declaration(next(d for d in _children(root, "qti-response-declaration")
+                                 if d.get("identifier") == term.response))
+        others += _map_points(decl) if term.kind == "map" else term.value
+    left = None if most is None else most - others
+    if left is None or left < 1 or not float(left).is_integer() or left > ESSAY_MAX_POINTS:
+        points = 1 if left is None or left < 1 else min(ESSAY_MAX_POINTS, max(1, round(left)))
+        losses.append(f"part {label}: the item gives no whole maximum for the written part; raters give 0 to "
+                      f"{points} whole points until an author sets it")
+    else:
+        points = int(left)
+    part: dict[str, Any] = {"type": "extended_text", "max_points": points, "points": points}
+    prompt = _stem(interaction, lang)
+    if prompt:
+        part["prompt"] = prompt
+    rubric, _ = _scorer_rubric(body, lang)
+    if rubric:
+        part["rubric"] = rubric
+    else:
+        losses.append(f"part {label}: the item has no rubric for scorers; write one before raters use it")
+    return part
 
 
 def _single_language(body: etree._Element, lang: str) -> bool:
@@ -1088,19 +1159,19 @@ def _pairs(values: list[str]) -> list[list[str]]:
 
 
 def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
-              lang: str) -> dict[str, Any]:
+              lang: str, resolve: qti_content.Resolve | None, media: dict[str, Any]) -> dict[str, Any]:
     if decl.base_type not in ("directedPair", "directed-pair"):
         raise Unsupported(f"a {name} answered with {decl.base_type} values is not supported")
     if name == "qti-match-interaction":
         sets = _descendants(interaction, "qti-simple-match-set")
         if len(sets) != 2:
             raise Malformed("a match interaction needs two match sets")
-        sources, targets = (_choices(one, lang, "qti-simple-associable-choice") for one in sets)
+        sources, targets = (_choices(one, lang, "qti-simple-associable-choice", resolve, media) for one in sets)
         limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-simple-associable-choice")}
     else:
-        if _descendants(interaction, "qti-gap-img"):
-            raise Unsupported("gaps filled with pictures are not supported")
-        sources = _choices(interaction, lang, "qti-gap-text")
+        from piaa.items.importers import qti_graphic
+
+        sources = qti_graphic.gap_sources(interaction, lang, resolve, media)
         targets = [{"id": _unprefix(g.get("identifier", "")), "text": {lang: f"[{n}]"}}
                    for n, g in enumerate(_descendants(interaction, "qti-gap"), start=1)]
         limits = {c.get("identifier"): c.get("match-max") for c in _descendants(interaction, "qti-gap-text")}
@@ -1108,6 +1179,14 @@ def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring
         most = limits.get(entry["id"])
         if most and most.isdigit() and int(most) > 0:
             entry["match_max"] = int(most)
+    item = {"type": "matching", "sources": sources, "targets": targets, **pair_scoring(decl, scoring, sources, targets)}
+    if name == "qti-gap-match-interaction":
+        item["gaps"] = True
+    return item
+
+
+def pair_scoring(decl: Declaration, scoring: Scoring, sources: list[dict], targets: list[dict]) -> dict[str, Any]:
+    """The key, partial credit and mapping of an item answered with [source, target] pairs."""
     if scoring.kind == "match_correct":
         key, partial = _pairs(decl.correct), False
     elif scoring.kind == "map_response":
@@ -1126,48 +1205,25 @@ def _matching(name: str, interaction: etree._Element, decl: Declaration, scoring
         raise Unsupported("a tolerance applies to numbers, not to pairs")
     if not key:
         raise Unsupported("the item gives no right pairs")
-    item = {"type": "matching", "sources": sources, "targets": targets, "key": key,
-            "partial_credit": partial}
+    found: dict[str, Any] = {"key": key, "partial_credit": partial}
     if scoring.kind == "map_response" and not partial:
-        item["mapping"] = _weights(decl, [f"{s['id']} {t['id']}" for s in sources for t in targets], pairs=True)
-    if name == "qti-gap-match-interaction":
-        item["gaps"] = True
-    return item
+        found["mapping"] = _weights(decl, [f"{s['id']} {t['id']}" for s in sources for t in targets], pairs=True)
+    return found
 
 
 def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, lang: str,
              resolve: qti_content.Resolve | None, media: dict[str, Any]) -> dict[str, Any]:
-    picture = next((e for e in interaction if _name(e) in ("object", "img")), None)
-    if picture is None:
-        raise Unsupported("the hotspot has no picture")
-    found = qti_content.RichBody()
-    source = qti_content.media_source(picture, resolve, found)
-    if source is None:
-        raise Unsupported(f"the hotspot's picture cannot be kept: {'; '.join(found.problems)}")
-    media.update(found.media)
-    try:
-        width, height = int(float(picture.get("width"))), int(float(picture.get("height")))
-    except (TypeError, ValueError):
-        raise Unsupported("the hotspot's picture does not give its width and height") from None
-    areas = []
-    for choice in _descendants(interaction, "qti-hotspot-choice"):
-        area = {"id": _unprefix(choice.get("identifier", "")), "shape": choice.get("shape", ""),
-                "coords": [float(c) for c in (choice.get("coords") or "").replace(" ", "").split(",") if c]}
-        label = choice.get("hotspot-label") or choice.get("aria-label")
-        if label:
-            area["label"] = {lang: label}
-        areas.append(area)
+    from piaa.items.importers import qti_graphic
+
+    image = qti_graphic.picture(interaction, resolve, media, "hotspot", lang)
+    areas = qti_graphic.areas(interaction, "qti-hotspot-choice", lang)
     if scoring.kind == "map_response":
         key = [_unprefix(k) for k, v in (decl.mapping or {}).items() if v > 0]
     else:
         key = [_unprefix(v) for v in decl.correct]
-    item = {"type": "hotspot", "image": {"src": source, "width": width, "height": height},
-            "areas": areas, "key": key}
+    item = {"type": "hotspot", "image": image, "areas": areas, "key": key}
     if scoring.kind == "map_response":
         item["mapping"] = _weights(decl, [a["id"] for a in areas])
-    alt = (picture.get("alt") or picture.text or "").strip()
-    if alt:
-        item["image"]["alt"] = {lang: alt}
     most = interaction.get("max-choices", "")
     if decl.cardinality == "single":
         item["max_choices"] = 1
@@ -1179,11 +1235,16 @@ def _hotspot(interaction: etree._Element, decl: Declaration, scoring: Scoring, l
 def _typed_content(name: str, interaction: etree._Element, decl: Declaration, scoring: Scoring,
                    lang: str, body: etree._Element, hint: str | None,
                    resolve: qti_content.Resolve | None = None,
-                   media: dict[str, Any] | None = None) -> dict[str, Any]:
+                   media: dict[str, Any] | None = None, losses: list[str] | None = None) -> dict[str, Any]:
     if name in ("qti-match-interaction", "qti-gap-match-interaction"):
-        return _matching(name, interaction, decl, scoring, lang)
+        return _matching(name, interaction, decl, scoring, lang, resolve, media if media is not None else {})
     if name == "qti-hotspot-interaction":
         return _hotspot(interaction, decl, scoring, lang, resolve, media if media is not None else {})
+    if name in PICTURE_READERS:
+        from piaa.items.importers import qti_graphic
+
+        return qti_graphic.read(name, interaction, decl, scoring, lang, resolve,
+                                media if media is not None else {}, losses if losses is not None else [])
     if name == "qti-text-entry-interaction":
         item = _text_entry(decl, scoring, hint)
         unit = _unit(body, lang)
@@ -1192,7 +1253,7 @@ def _typed_content(name: str, interaction: etree._Element, decl: Declaration, sc
         return item
     if scoring.kind == "tolerance":
         raise Unsupported("a tolerance applies to numbers, not to choices")
-    pictures_kept = name == "qti-choice-interaction" and media is not None
+    pictures_kept = name in ("qti-choice-interaction", "qti-order-interaction") and media is not None
     choices = _choices(interaction, lang, CHOICE_TAGS.get(name, "qti-simple-choice"), resolve,
                        media if pictures_kept else None)
     if name == "qti-order-interaction":

@@ -72,6 +72,13 @@ def media_source(element, resolve: Resolve | None, found: RichBody) -> str | Non
     return rich.MEDIA_SCHEME + media.sha256
 
 
+# Interactions answered on a picture (see piaa.items.importers.qti.GRAPHIC_INTERACTIONS).
+PICTURE_INTERACTIONS = ("qti-hotspot-interaction", "qti-graphic-order-interaction",
+                        "qti-graphic-gap-match-interaction", "qti-graphic-associate-interaction",
+                        "qti-select-point-interaction", "qti-drawing-interaction",
+                        "qti-position-object-interaction", "qti-position-object-stage")
+
+
 def rich_body(body, skipped: frozenset[str], resolve: Resolve | None,
               containers: tuple[str, ...] = (), labels: dict | None = None) -> RichBody:
     """The item body (``qti-item-body``, QTI 3.0 names) as clean HTML with its media.
@@ -103,8 +110,8 @@ def rich_body(body, skipped: frozenset[str], resolve: Resolve | None,
                 rich.drop_keeping_tail(element)
         elif namespace == QTI3_NS and name in skipped:
             rich.drop_keeping_tail(element)
-        elif name in ("object", "img") and parent == "qti-hotspot-interaction":
-            rich.drop_keeping_tail(element)  # the hotspot widget shows its picture
+        elif name in ("object", "img", "picture") and parent in PICTURE_INTERACTIONS:
+            rich.drop_keeping_tail(element)  # the widget shows the interaction's picture
         elif namespace == QTI3_NS and name == "qti-gap":
             gaps += 1
             marker = etree.Element("span")

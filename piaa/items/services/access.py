@@ -52,4 +52,4 @@ def require_bank_role(user: User | None, bank: ItemBank, *roles: str) -> None:
         raise Forbidden(N_("this needs the role {roles}; you are {role}"),
                         values={"roles": list(roles), "role": user.role})
     if not same_agency(user, bank):
-        raise Forbidden(f"bank {bank.name!r} belongs to another agency")
+        raise Forbidden(N_("bank {bank_name} belongs to another agency"), values={"bank_name": repr(bank.name)})

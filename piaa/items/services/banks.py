@@ -33,18 +33,20 @@ def create_bank(session: Session, *, name: str, organisation: Organisation, desc
     if not name:
         raise Invalid(N_("a bank needs a name"), field="name")
     if organisation is None or organisation.kind != AGENCY:
-        raise Invalid(f"a bank is owned by an assessment agency, not {organisation!r}",
-                      field="organisation")
+        raise Invalid(N_("a bank is owned by an assessment agency, not {organisation}"),
+                      field="organisation",
+                      values={"organisation": repr(organisation)})
     languages = list(dict.fromkeys(languages))
     unknown = [lang for lang in languages if lang not in LANGUAGES]
     if unknown or "en" not in languages:
-        raise Invalid(f"languages must include en and be among {', '.join(LANGUAGES)}, got {languages}",
-                      field="languages")
+        raise Invalid(N_("languages must include en and be among {languages}, got {languages2}"),
+                      field="languages",
+                      values={"languages": ', '.join(LANGUAGES), "languages2": str(languages)})
     if actor is not None and actor.role != ADMIN:
         if actor.role != AUTHOR or actor.organisation_id != organisation.id:
             raise Forbidden(N_("authors create banks for their own agency only"))
     if session.scalar(select(ItemBank.id).where(ItemBank.name == name)):
-        raise Conflict(f"a bank named {name!r} exists", field="name")
+        raise Conflict(N_("a bank named {name} exists"), field="name", values={"name": repr(name)})
     bank = ItemBank(name=name, organisation=organisation, description=(description or "").strip(),
                     languages=languages, created_at=now())
     session.add(bank)
@@ -63,7 +65,7 @@ def get_bank(session: Session, bank_id: int, user: User | None) -> ItemBank:
     """:raise NotFound: if there is no such bank, or ``user`` may not see it (no hint which)."""
     bank = session.get(ItemBank, bank_id)
     if bank is None or not can_read_bank(user, bank):
-        raise NotFound(f"no item bank {bank_id}")
+        raise NotFound(N_("no item bank {bank_id}"), values={"bank_id": bank_id})
     return bank
 
 
@@ -115,7 +117,8 @@ def get_agency(session: Session, organisation_id: int) -> Organisation:
     """:raise Invalid: if there is no agency with that id."""
     org = session.get(Organisation, organisation_id)
     if org is None or org.kind != AGENCY:
-        raise Invalid(f"no assessment agency {organisation_id}", field="organisation")
+        raise Invalid(N_("no assessment agency {organisation_id}"), field="organisation",
+                      values={"organisation_id": organisation_id})
     return org
 
 

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, selectinload
 from piaa import audit
 from piaa.accounts.models import User
 from piaa.clock import now
-from piaa.errors import Invalid, NotFound
+from piaa.errors import Invalid, NotFound, listed
+from piaa.i18n import N_
 from piaa.items.models import (COMPETENCY_TYPES, DEFAULT_LEVEL_LABELS, PROFICIENCY_LEVELS,
                                Competency, CompetencyVersion, ProficiencyLevel)
 
@@ -65,7 +66,8 @@ def read_competency_file(path: str | Path) -> list[SourcedRecord]:
         return parse_competency_csv(text, path.name)
     if path.suffix.lower() == ".json":
         return parse_competency_json(text, path.name)
-    raise Invalid(f"{path.name}: a competency file must end in .csv or .json", field="file")
+    raise Invalid(N_("{path_name}: a competency file must end in .csv or .json"), field="file",
+                  values={"path_name": path.name})
 
 
 def parse_json_records(text: str, filename: str, fmt: str, key: str) -> list[SourcedRecord]:
@@ -77,14 +79,17 @@ def parse_json_records(text: str, filename: str, fmt: str, key: str) -> list[Sou
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise Invalid(f"{filename}: not JSON ({exc.msg} at line {exc.lineno})",
-                      problems=[{"file": filename, "row": exc.lineno, "message": f"not JSON: {exc.msg}"}]) from None
+        raise Invalid(N_("{filename}: not JSON ({msg} at line {lineno})"),
+                      problems=[{"file": filename, "row": exc.lineno, "message": f"not JSON: {exc.msg}"}],
+                      values={"filename": filename, "msg": exc.msg, "lineno": exc.lineno}) from None
     if isinstance(data, dict):
         if data.get("format", fmt) != fmt:
-            raise Invalid(f"{filename}: format must be {fmt}, got {data.get('format')!r}", field="format")
+            raise Invalid(N_("{filename}: format must be {fmt}, got {format}"), field="format",
+                          values={"filename": filename, "fmt": fmt, "format": repr(data.get('format'))})
         data = data.get(key)
     if not isinstance(data, list):
-        raise Invalid(f'{filename}: expected {{"format": "{fmt}", "{key}": [...]}}', field=key)
+        raise Invalid(N_("{filename}: expected {{\"format\": \"{fmt}\", \"{key}\": [...]}}"), field=key,
+                      values={"filename": filename, "fmt": fmt, "key": key})
     return [SourcedRecord(record, row=i + 1) for i, record in enumerate(data)]
 
 
@@ -99,10 +104,11 @@ def parse_competency_csv(text: str, filename: str = "competencies.csv") -> list[
     missing = [c for c in CSV_REQUIRED if c not in header]
     unknown = [c for c in header if c not in CSV_REQUIRED + CSV_OPTIONAL]
     if missing or unknown:
-        problems = [{"file": filename, "row": 1, "field": c, "message": "required column is missing"}
+        problems = [{"file": filename, "row": 1, "field": c, "message": N_("required column is missing")}
                     for c in missing]
-        problems += [{"file": filename, "row": 1, "field": c, "message": "unknown column"} for c in unknown]
-        raise Invalid(f"{filename}: header must be {','.join(CSV_REQUIRED)}", problems=problems)
+        problems += [{"file": filename, "row": 1, "field": c, "message": N_("unknown column")} for c in unknown]
+        raise Invalid(N_("{filename}: header must be {csv_required}"), problems=problems,
+                      values={"filename": filename, "csv_required": ','.join(CSV_REQUIRED)})
     reader.fieldnames = header
     records = []
     for row_number, row in enumerate(reader, start=2):
@@ -126,7 +132,7 @@ def parse_competency_csv(text: str, filename: str = "competencies.csv") -> list[
 def check_competency_record(record: Any) -> list[dict[str, str]]:
     """Problems with one record, each naming its field; empty when sound."""
     if not isinstance(record, dict):
-        return [{"field": "", "message": "must be an object"}]
+        return [{"field": "", "message": N_("must be an object")}]
     found = []
 
     def bad(field_name: str, message: str) -> None:
@@ -224,10 +230,11 @@ def import_competencies(session: Session, records: list[SourcedRecord], *, actor
                                  "message": f"{code} appears again (first at row {seen[code]})"})
             seen[code] = sourced.row
     if not records:
-        problems.append({"file": filename, "message": "the file holds no competencies"})
+        problems.append({"file": filename, "message": N_("the file holds no competencies")})
     if problems:
-        raise Invalid(f"{filename or 'competency file'}: {len(problems)} problem(s); nothing imported",
-                      problems=problems)
+        raise Invalid(N_("{value}: {n_problems} problem(s); nothing imported"),
+                      problems=problems,
+                      values={"value": filename or 'competency file', "n_problems": len(problems)})
     report = CompetencyImport()
     for sourced in records:
         outcome = upsert_competency(session, sourced.record, actor=actor)
@@ -242,8 +249,8 @@ def upsert_competency(session: Session, record: dict[str, Any], *, actor: User |
     """
     found = check_competency_record(record)
     if found:
-        raise Invalid(f"competency {record.get('code')!r}: " + "; ".join(
-            f"{p['field']}: {p['message']}" for p in found), field=found[0]["field"],
+        raise Invalid(N_("competency {code}: {problems}"), field=found[0]["field"],
+            values={"code": repr(record.get("code")), "problems": listed(found)},
             problems=[{"item": record.get("code"), **p} for p in found])
     record = _canonical(record)
     competency = session.scalar(select(Competency).where(Competency.code == record["code"])
@@ -291,7 +298,7 @@ def get_competency(session: Session, code: str) -> Competency:
     """:raise NotFound: if no competency has ``code``."""
     competency = session.scalar(select(Competency).where(Competency.code == code))
     if competency is None:
-        raise NotFound(f"no competency with code {code!r}", field="competency")
+        raise NotFound(N_("no competency with code {code}"), field="competency", values={"code": repr(code)})
     return competency
 
 
@@ -305,8 +312,10 @@ def search_competencies(session: Session, *, text: str | None = None,
     query = select(Competency).options(selectinload(Competency.levels)).order_by(Competency.code)
     if competency_type:
         if competency_type not in COMPETENCY_TYPES:
-            raise Invalid(f"type must be one of {', '.join(COMPETENCY_TYPES)}, got {competency_type!r}",
-                          field="type")
+            raise Invalid(N_("type must be one of {competency_types}, got {competency_type}"),
+                          field="type",
+                          values={"competency_types": ', '.join(COMPETENCY_TYPES),
+                                  "competency_type": repr(competency_type)})
         query = query.where(Competency.type == competency_type)
     if text and text.strip():
         pattern = f"%{_escape_like(text.strip().lower())}%"

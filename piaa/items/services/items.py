@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from piaa import audit
 from piaa.accounts.models import AUTHOR, User
 from piaa.clock import now
-from piaa.errors import Conflict, Invalid, NotFound
+from piaa.errors import Conflict, Invalid, NotFound, listed
 from piaa.items import item_models
 from piaa.items.models import (APPROVED, BEHAVIOURAL, DRAFT, IN_REVIEW, ITEM_STATES, OPERATIONAL,
                                PROFICIENCY_LEVELS, RETIRED, Competency, Item, ItemBank, ItemVersion)
@@ -89,7 +89,7 @@ def item_problems(bank: ItemBank, *, code: Any, item_type: Any, competency: Any,
 def check_bank_item(session: Session, bank: ItemBank, data: Any) -> list[dict[str, Any]]:
     """Problems with one bank-format item (see the module docstring); empty when loadable."""
     if not isinstance(data, dict):
-        return [{"field": "", "message": "an item must be a JSON object"}]
+        return [{"field": "", "message": N_("an item must be a JSON object")}]
     found, _ = check_item(session, bank, code=data.get("id"), item_type=data.get("type"),
                           competency=data.get("competency"), level=data.get("level"),
                           sub_area=data.get("sub_area"), content=data)
@@ -98,8 +98,8 @@ def check_bank_item(session: Session, bank: ItemBank, data: Any) -> list[dict[st
 
 def _raise_if(found: list[dict[str, Any]], code: Any) -> None:
     if found:
-        raise Invalid(f"item {code}: " + "; ".join(f"{p['field']}: {p['message']}" for p in found),
-                      field=found[0]["field"] or None, problems=found)
+        raise Invalid(N_("item {code}: {problems}"), field=found[0]["field"] or None, problems=found,
+                      values={"code": code, "problems": listed(found)})
 
 
 def search_text(code: str, content: dict[str, Any]) -> str:
@@ -128,11 +128,12 @@ def require_creation_rights(bank: ItemBank, actor: User | None, state: str) -> N
     :raise Forbidden: if the actor may not author in this bank;
     :raise NotFound: if the actor may not even see it."""
     if state not in LOADABLE_STATES:
-        raise Invalid(f"items are loaded as {', '.join(LOADABLE_STATES)}, not {state!r}", field="state")
+        raise Invalid(N_("items are loaded as {loadable_states}, not {state}"), field="state",
+                      values={"loadable_states": ', '.join(LOADABLE_STATES), "state": repr(state)})
     if state == DRAFT:
         require_bank_role(actor, bank, AUTHOR)
     elif actor is not None and not can_read_bank(actor, bank):
-        raise NotFound(f"no item bank {bank.id}")
+        raise NotFound(N_("no item bank {bank_id}"), values={"bank_id": bank.id})
 
 
 def create_item(session: Session, bank: ItemBank, *, code: str, item_type: str, competency: str,
@@ -197,7 +198,8 @@ def update_item(session: Session, item: Item, *, content: dict[str, Any], actor:
     """
     require_bank_role(actor, item.bank, AUTHOR)
     if item.state in (IN_REVIEW, RETIRED):
-        raise Conflict(f"item {item.code} is {item.state}; it cannot be edited now", field="state")
+        raise Conflict(N_("item {item_code} is {item_state}; it cannot be edited now"), field="state",
+                       values={"item_code": item.code, "item_state": item.state})
     version = item.current
     competency = competency or version.competency.code
     level = version.level if level is None else level
@@ -241,7 +243,7 @@ def get_item(session: Session, item_id: int, user: User | None) -> Item:
     """:raise NotFound: if there is no such item or ``user`` may not see its bank."""
     item = session.get(Item, item_id)
     if item is None or not can_read_bank(user, item.bank):
-        raise NotFound(f"no item {item_id}")
+        raise NotFound(N_("no item {item_id}"), values={"item_id": item_id})
     return item
 
 
@@ -273,11 +275,12 @@ def search_items(session: Session, bank: ItemBank, *, competency: str | None = N
         query = query.join(Competency, Item.competency_id == Competency.id).where(Competency.code == competency)
     if level is not None:
         if level not in PROFICIENCY_LEVELS:
-            raise Invalid(f"level must be 1 to 5, got {level!r}", field="level")
+            raise Invalid(N_("level must be 1 to 5, got {level}"), field="level", values={"level": repr(level)})
         query = query.where(Item.level == level)
     if state:
         if state not in ITEM_STATES:
-            raise Invalid(f"state must be one of {', '.join(ITEM_STATES)}, got {state!r}", field="state")
+            raise Invalid(N_("state must be one of {item_states}, got {state}"), field="state",
+                          values={"item_states": ', '.join(ITEM_STATES), "state": repr(state)})
         query = query.where(Item.state == state)
     if item_type:
         get_item_type(item_type)

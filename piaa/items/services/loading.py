@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from piaa.accounts.models import User
 from piaa.clock import now
-from piaa.errors import Invalid
+from piaa.errors import Invalid, listed
+from piaa.i18n import N_
 from piaa.items.models import DRAFT, Competency, Item, ItemBank, ItemVersion
 from piaa.items.services.items import (ITEM_CODE, item_problems, require_creation_rights,
                                        search_text)
@@ -76,15 +77,17 @@ def _taken_codes(session: Session, bank: ItemBank) -> set[str]:
 
 
 def _refusals(session: Session, bank: ItemBank, items: list[Any],
-              records: dict[str, Competency]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """For each item that cannot be loaded: what a refusal says of it, and its problems."""
+              records: dict[str, Competency]) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    """For each item that cannot be loaded: what a refusal says of it (a text to translate and
+    its values), and its problems."""
     taken = _taken_codes(session, bank)
     first_at: dict[str, int] = {}
     refused = []
     for position, data in enumerate(items, start=1):
         if not isinstance(data, dict):
-            message = f"item {position} of {len(items)} must be a JSON object"
-            refused.append((message, [{"item": None, "field": "", "message": message}]))
+            values = {"position": position, "n_items": len(items)}
+            message = N_("item {position} of {n_items} must be a JSON object")
+            refused.append((message, values, [{"item": None, "field": "", "message": message.format(**values)}]))
             continue
         code, competency = data.get("id"), data.get("competency")
         record = records.get(competency) if isinstance(competency, str) else None
@@ -101,24 +104,23 @@ def _refusals(session: Session, bank: ItemBank, items: list[Any],
                 first_at[code] = position
         if found:
             # Worded as create_item words a refusal of one item.
-            refused.append((f"item {code}: " + "; ".join(f"{p['field']}: {p['message']}" for p in found),
-                            found))
+            refused.append((N_("item {code}: {problems}"), {"code": code, "problems": listed(found)}, found))
     return refused
 
 
-def _refuse_if(refused: list[tuple[str, list[dict[str, Any]]]]) -> None:
+def _refuse_if(refused: list[tuple[str, dict[str, Any], list[dict[str, Any]]]]) -> None:
     """:raise Invalid: with every problem; the message names the first few items."""
     if not refused:
         return
-    found = [p for _, problems in refused for p in problems]
+    found = [p for _, _, problems in refused for p in problems]
     if len(refused) == 1:
-        message = refused[0][0]
-    else:
-        message = f"{len(refused)} items have problems: " + " | ".join(
-            said for said, _ in refused[:ITEMS_NAMED])
-        if len(refused) > ITEMS_NAMED:
-            message += f" | and {len(refused) - ITEMS_NAMED} more"
-    raise Invalid(message, field=found[0]["field"] or None, problems=found)
+        message, values, _ = refused[0]
+        raise Invalid(message, field=found[0]["field"] or None, problems=found, values=values)
+    said = " | ".join(message.format(**values) for message, values, _ in refused[:ITEMS_NAMED])
+    more = len(refused) - ITEMS_NAMED
+    raise Invalid(N_("{n_items} items have problems: {said} | and {more} more") if more > 0
+                  else N_("{n_items} items have problems: {said}"), field=found[0]["field"] or None,
+                  problems=found, values={"n_items": len(refused), "said": said, "more": more})
 
 
 # --- writing -------------------------------------------------------------------------------

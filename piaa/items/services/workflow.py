@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from piaa import audit
 from piaa.accounts.models import ADMIN, AUTHOR, PSYCHOMETRICIAN, REVIEWER, User
 from piaa.clock import now
-from piaa.errors import Conflict, Forbidden, Invalid
+from piaa.errors import Conflict, DomainError, Forbidden, Invalid
 from piaa.items.models import (APPROVE, APPROVED, DECISIONS, DRAFT, IN_REVIEW, OPERATIONAL, RETIRED,
                                RETURN, Item, ReviewDecision)
 from piaa.items.services.access import SYSTEM, require_bank_role, role_of
@@ -77,10 +77,12 @@ def check_move(action: str, source: str | None, actor: User | None, *, code: str
     """
     move = find_transition(action, source, target)
     if move is None:
-        raise Conflict(f"item {code} is {source or 'new'}: cannot {action} it"
-                       + (f" to {target}" if target else ""), field="state")
+        values = {"code": code, "state": source or "new", "action": action, "target": target}
+        raise Conflict(N_("item {code} is {state}: cannot {action} it to {target}") if target
+                       else N_("item {code} is {state}: cannot {action} it"), field="state", values=values)
     if role_of(actor) not in move.roles:
-        raise Forbidden(f"the role {role_of(actor)} may not {action} items")
+        raise Forbidden(N_("the role {role_of} may not {action} items"),
+                        values={"role_of": role_of(actor), "action": action})
     return move
 
 
@@ -137,8 +139,9 @@ def submit_item(session: Session, item: Item, *, actor: User | None) -> Item:
     if (version.content or {}).get("key_missing"):
         raise Conflict(N_("this item has no key yet: set its key, then send it for review"), field="key")
     if item.state == DRAFT and version.frozen:
-        raise Conflict(f"version {version.number} of item {item.code} was already reviewed; "
-                       "edit the item to make a new version, then submit that", field="state")
+        raise Conflict(N_("version {version_number} of item {item_code} was already reviewed; edit the item "
+                          "to make a new version, then submit that"), field="state",
+                       values={"version_number": version.number, "item_code": item.code})
     transition(session, item, "submit", actor=actor)
     version.frozen_at = now()
     version.submitted_by_id = actor.id if actor else None
@@ -155,17 +158,20 @@ def review_item(session: Session, item: Item, *, reviewer: User, decision: str,
     :raise Conflict: if the item is not in review.
     """
     if decision not in DECISIONS:
-        raise Invalid(f"decision must be approve or return, got {decision!r}", field="decision")
+        raise Invalid(N_("decision must be approve or return, got {decision}"), field="decision",
+                      values={"decision": repr(decision)})
     comments = (comments or "").strip()
     if decision == RETURN and not comments:
         raise Invalid(N_("say what must change: a return needs comments"), field="comments")
     require_bank_role(reviewer, item.bank, REVIEWER)
     if item.state != IN_REVIEW:
-        raise Conflict(f"item {item.code} is {item.state}, not in review", field="state")
+        raise Conflict(N_("item {item_code} is {item_state}, not in review"), field="state",
+                       values={"item_code": item.code, "item_state": item.state})
     version = item.current
     if reviewer.id in (version.created_by_id, version.submitted_by_id):
-        raise Forbidden(f"you wrote or submitted version {version.number} of item {item.code}; "
-                        "another reviewer must decide on it", field="reviewer")
+        raise Forbidden(N_("you wrote or submitted version {version_number} of item {item_code}; another "
+                           "reviewer must decide on it"), field="reviewer",
+                        values={"version_number": version.number, "item_code": item.code})
     action = "approve" if decision == APPROVE else "return"
     row = ReviewDecision(item_version_id=version.id, reviewer_id=reviewer.id, decision=decision,
                          comments=comments, at=now())
@@ -189,7 +195,7 @@ def promote_item(session: Session, item: Item, *, actor: User | None) -> Item:
     Psychometricians promote in every bank, as they read every bank.
     """
     if actor is not None and actor.role not in (PSYCHOMETRICIAN, ADMIN):
-        raise Forbidden(f"the role {actor.role} may not promote items")
+        raise Forbidden(N_("the role {actor_role} may not promote items"), values={"actor_role": actor.role})
     transition(session, item, "promote", actor=actor)
     return item
 
@@ -207,10 +213,11 @@ def decisions_for(session: Session, item: Item) -> list[ReviewDecision]:
 
 @dataclass
 class BulkOutcome:
-    """Items moved (codes) and items left as they were, each with the reason."""
+    """Items moved (codes) and items left as they were, each with the refusal that kept it
+    (shown in the reader's language)."""
 
     moved: list[str]
-    skipped: list[tuple[str, str]]
+    skipped: list[tuple[str, DomainError]]
 
 
 def items_in_state(session: Session, bank_id: int, state: str, item_ids: list[int] | None = None) -> list[Item]:
@@ -228,7 +235,7 @@ def _one_by_one(session: Session, items: list[Item], move) -> BulkOutcome:
             with session.begin_nested():
                 move(item)
         except (Conflict, Forbidden, Invalid) as error:
-            outcome.skipped.append((item.code, error.message))
+            outcome.skipped.append((item.code, error))
         else:
             outcome.moved.append(item.code)
     return outcome

@@ -21,22 +21,26 @@ from piaa.i18n import N_
 def _check_list(content: dict[str, Any], name: str, languages, stem_langs) -> list:
     entries = content.get(name)
     if not isinstance(entries, list) or not entries:
-        return [problem(name, f"must be a list of {name} with id and text")]
+        return [problem(name, N_("must be a list of {name} with id and text"), {"name": name})]
     found, seen = [], set()
     for i, entry in enumerate(entries):
         where = f"{name}[{i}]"
-        if not isinstance(entry, dict) or set(entry) - {"id", "text", "match_max"}:
-            found.append(problem(where, "must be an object with id, text and optionally match_max"))
+        if not isinstance(entry, dict) or set(entry) - {"id", "text", "match_max", "html"}:
+            found.append(problem(where, N_("must be an object with id, text and optionally match_max and html")))
             continue
+        if entry.get("html") is not None:  # a picture kept from an imported choice; text is its alternative
+            found += check_text(entry["html"], f"{where}.html", languages=languages, allow_markup=True)
         if not isinstance(entry.get("id"), str) or not OPTION_ID.match(entry["id"]):
-            found.append(problem(f"{where}.id", f"must be 1-64 letters, digits, - or _, got {entry.get('id')!r}"))
+            found.append(problem(f"{where}.id", N_("must be 1-64 letters, digits, - or _, got {id}"),
+                                 {"id": repr(entry.get('id'))}))
         elif entry["id"] in seen:
-            found.append(problem(f"{where}.id", f"duplicate id {entry['id']!r}"))
+            found.append(problem(f"{where}.id", N_("duplicate id {id}"), {"id": repr(entry['id'])}))
         seen.add(entry.get("id"))
         found += check_text(entry.get("text"), f"{where}.text", languages=languages, same_as=stem_langs)
         most = entry.get("match_max")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 0):
-            found.append(problem(f"{where}.match_max", f"must be a whole number >= 0 (0: no limit), got {most!r}"))
+            found.append(problem(f"{where}.match_max", N_("must be a whole number >= 0 (0: no limit), got {most}"),
+                                 {"most": repr(most)}))
     return found
 
 
@@ -49,9 +53,16 @@ def pair_names(content: dict[str, Any]) -> list[str]:
     return [f"{s} {t}" for s in _ids(content, "sources") for t in _ids(content, "targets")]
 
 
+def entry_views(entries: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
+    """Id, text and a kept picture (``html``, cleaned for the browser) of each entry."""
+    from piaa.items.types.rich import for_candidate
+
+    return [{"id": e["id"], "text": pick_text(e["text"], lang),
+             **({"html": for_candidate(pick_text(e["html"], lang))} if e.get("html") else {})} for e in entries]
+
+
 class Matching(ItemType):
     name = "matching"
-    authored_in_form = False
     label, label_hi = "Matching", "मिलान"
     interaction = "match"
     type_fields = ("sources", "targets", "key", "partial_credit", "gaps", "mapping")
@@ -65,36 +76,38 @@ class Matching(ItemType):
         key = content.get("key")
         sources, targets = set(_ids(content, "sources")), set(_ids(content, "targets"))
         if not isinstance(key, list) or not key:
-            found.append(problem("key", "must list the right [source, target] pairs"))
+            found.append(problem("key", N_("must list the right [source, target] pairs")))
         else:
             for i, pair in enumerate(key):
                 if not (isinstance(pair, list) and len(pair) == 2 and pair[0] in sources and pair[1] in targets):
-                    found.append(problem(f"key[{i}]", f"must be [source id, target id], got {pair!r}"))
+                    found.append(problem(f"key[{i}]", N_("must be [source id, target id], got {pair}"),
+                                         {"pair": repr(pair)}))
             if len({tuple(p) for p in key if isinstance(p, list)}) != len(key):
-                found.append(problem("key", "names a pair twice"))
+                found.append(problem("key", N_("names a pair twice")))
         if not isinstance(content.get("partial_credit"), bool):
-            found.append(problem("partial_credit", "must be true or false"))
+            found.append(problem("partial_credit", N_("must be true or false")))
         if content.get("gaps") not in (None, True, False):
-            found.append(problem("gaps", "must be true or false"))
+            found.append(problem("gaps", N_("must be true or false")))
         found += weights.check_mapping(content, pair_names(content))
         return found
 
     @classmethod
     def widget(cls, content, lang, rng):
-        def views(name):
-            return [{"id": e["id"], "text": pick_text(e["text"], lang)} for e in content[name]]
-        return {"sources": views("sources"), "targets": views("targets"), "gaps": bool(content.get("gaps"))}
+        return {"sources": entry_views(content["sources"], lang), "targets": entry_views(content["targets"], lang),
+                "gaps": bool(content.get("gaps"))}
 
     @classmethod
     def check_answer(cls, content, answer):
         sources, targets = set(_ids(content, "sources")), set(_ids(content, "targets"))
         if not isinstance(answer, (list, tuple)):
-            raise Invalid(f"answer must be a list of [source, target] pairs, got {answer!r}", field="answer")
+            raise Invalid(N_("answer must be a list of [source, target] pairs, got {answer}"), field="answer",
+                          values={"answer": repr(answer)})
         pairs = []
         for pair in answer:
             if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] in sources
                     and pair[1] in targets):
-                raise Invalid(f"answer pair {pair!r} is not [source id, target id]", field="answer")
+                raise Invalid(N_("answer pair {pair} is not [source id, target id]"), field="answer",
+                              values={"pair": repr(pair)})
             pairs.append([pair[0], pair[1]])
         if len({tuple(p) for p in pairs}) != len(pairs):
             raise Invalid(N_("answer names a pair twice"), field="answer")
@@ -102,7 +115,8 @@ class Matching(ItemType):
         for identifier, most in limits.items():
             used = sum(identifier in p for p in pairs)
             if most and used > most:
-                raise Invalid(f"{identifier} is used {used} times; at most {most}", field="answer")
+                raise Invalid(N_("{identifier} is used {used} times; at most {most}"), field="answer",
+                              values={"identifier": identifier, "used": used, "most": most})
         return pairs
 
     @classmethod

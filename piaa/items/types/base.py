@@ -14,7 +14,8 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
-from piaa.errors import Invalid
+from piaa.errors import Invalid, found_problem, listed
+from piaa.i18n import N_
 
 Problem = dict[str, str]  # {"field": "options[1].text.hi", "message": "..."}
 
@@ -48,8 +49,12 @@ class Score:
     category: int
 
 
-def problem(field: str, message: str) -> Problem:
-    return {"field": field, "message": message}
+def problem(field: str, message: str, values: dict[str, Any] | None = None) -> Problem:
+    """A problem with one field; with ``values``, ``message`` is a marked text with ``{name}``
+    placeholders, kept beside its filled English so that a page can show it translated."""
+    if values is None:
+        return {"field": field, "message": message}
+    return found_problem(message, values, field=field)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -66,24 +71,24 @@ def check_text(value: Any, field: str, *, languages: Iterable[str] | None = None
     sees a Hindi stem with English options.
     """
     if not isinstance(value, dict) or not value:
-        return [problem(field, 'must be a text per language, e.g. {"en": "...", "hi": "..."}')]
+        return [problem(field, N_('must be a text per language, e.g. {"en": "...", "hi": "..."}'))]
     found = []
     allowed = tuple(languages) if languages is not None else LANGUAGES
     for lang, text in value.items():
         if lang not in allowed:
             found.append(problem(f"{field}.{lang}",
-                                 f"language {lang!r} is not one of {', '.join(allowed)}"))
+                                 N_("language {lang} is not one of {allowed}"),
+                                 {"lang": repr(lang), "allowed": ", ".join(allowed)}))
         elif not isinstance(text, str) or not text.strip():
-            found.append(problem(f"{field}.{lang}", "must be non-empty text"))
+            found.append(problem(f"{field}.{lang}", N_("must be non-empty text")))
         elif not allow_markup and HTML_TAG.search(text):
             found.append(problem(f"{field}.{lang}",
-                                 "must be plain text (HTML such as "
-                                 f"{HTML_TAG.search(text).group(0)!r} is not allowed)"))
+                                 N_("must be plain text (HTML such as {group} is not allowed)"), {"group": repr(HTML_TAG.search(text).group(0))}))
     if "en" not in value:
-        found.append(problem(f"{field}.en", "English text is required"))
+        found.append(problem(f"{field}.en", N_("English text is required")))
     for lang in same_as or ():
         if lang not in value and lang in allowed:
-            found.append(problem(f"{field}.{lang}", f"missing {lang} text while the stem has it"))
+            found.append(problem(f"{field}.{lang}", N_("missing {lang} text while the stem has it"), {"lang": lang}))
     return found
 
 
@@ -95,20 +100,21 @@ def check_feedback(value: Any, languages: Iterable[str]) -> list[Problem]:
     if value is None:
         return []
     if not isinstance(value, list):
-        return [problem("feedback", "must be a list of feedback texts")]
+        return [problem("feedback", N_("must be a list of feedback texts"))]
     found = []
     for i, entry in enumerate(value):
         where = f"feedback[{i}]"
         if not isinstance(entry, dict):
-            found.append(problem(where, "must be an object with outcome, value and text"))
+            found.append(problem(where, N_("must be an object with outcome, value and text")))
             continue
-        found += [problem(f"{where}.{k}", "unknown feedback field") for k in entry if k not in FEEDBACK_FIELDS]
+        found += [problem(f"{where}.{k}", N_("unknown feedback field")) for k in entry if k not in FEEDBACK_FIELDS]
         if not isinstance(entry.get("outcome"), str) or not entry.get("outcome"):
-            found.append(problem(f"{where}.outcome", "must name the outcome that shows it"))
+            found.append(problem(f"{where}.outcome", N_("must name the outcome that shows it")))
         if not isinstance(entry.get("value"), str):
-            found.append(problem(f"{where}.value", "must be the outcome value that shows it"))
+            found.append(problem(f"{where}.value", N_("must be the outcome value that shows it")))
         if entry.get("when") not in (None, "correct", "incorrect"):
-            found.append(problem(f"{where}.when", f"must be correct or incorrect, got {entry['when']!r}"))
+            found.append(problem(f"{where}.when", N_("must be correct or incorrect, got {when}"),
+                                 {"when": repr(entry['when'])}))
         found += check_text(entry.get("text"), f"{where}.text", languages=languages)
     return found
 
@@ -121,10 +127,18 @@ def pick_text(text: dict[str, str] | str | None, lang: str) -> str:
     return text.get(lang) or text.get("en") or ""
 
 
+# What a candidate who typed words or a symbol into a number box is told, beside the box:
+# what to type, not what the parser wanted.
+NOT_A_NUMBER = N_("Type a number, such as 12 or 3.5.")
+
+
 def as_number(value: Any, field: str) -> float:
-    """A finite number from a number or a numeric string (Indian digit grouping allowed)."""
+    """A finite number from a number or a numeric string (Indian digit grouping allowed).
+
+    :raise Invalid: (``field`` as given) saying what to type, for anything else.
+    """
     if isinstance(value, bool):
-        raise Invalid(f"{field} must be a number, got {value!r}", field=field)
+        raise Invalid(NOT_A_NUMBER, field=field)
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
@@ -132,11 +146,11 @@ def as_number(value: Any, field: str) -> float:
         try:
             number = float(cleaned)
         except ValueError:
-            raise Invalid(f"{field} must be a number, got {value!r}", field=field) from None
+            raise Invalid(NOT_A_NUMBER, field=field) from None
     else:
-        raise Invalid(f"{field} must be a number, got {value!r}", field=field)
+        raise Invalid(NOT_A_NUMBER, field=field)
     if not math.isfinite(number):
-        raise Invalid(f"{field} must be a finite number, got {value!r}", field=field)
+        raise Invalid(NOT_A_NUMBER, field=field)
     return number
 
 
@@ -157,7 +171,7 @@ class ItemType:
     polytomous: ClassVar[bool] = False
     # Scored by human raters against a rubric (``piaa.delivery.ratings``), not by ``score``.
     human_rated: ClassVar[bool] = False
-    # The item form writes it; otherwise it comes only from an import (matching, hotspot, composite).
+    # The item form writes it; otherwise it comes only from an import.
     authored_in_form: ClassVar[bool] = True
     type_fields: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
@@ -197,7 +211,7 @@ class ItemType:
     def validate(cls, content: dict[str, Any], languages: Iterable[str] | None = None) -> list[Problem]:
         """Every problem with the content, each naming its field; empty when it is sound."""
         languages = tuple(languages) if languages is not None else LANGUAGES
-        found = [problem(k, f"unknown field for a {cls.name} item")
+        found = [problem(k, N_("unknown field for a {name} item"), {"name": cls.name})
                  for k in content if k not in COMMON_FIELDS + cls.type_fields]
         found += check_text(content.get("stem"), "stem", languages=languages)
         stem_langs = [lang for lang in (content.get("stem") or {}) if lang in languages] \
@@ -211,7 +225,7 @@ class ItemType:
                                 allow_markup=True)
         reference = content.get("reference")
         if reference is not None and not isinstance(reference, str):
-            found.append(problem("reference", "must be text"))
+            found.append(problem("reference", N_("must be text")))
         found += cls.validate_fields(content, languages, stem_langs)
         if content.get("scoring") is not None:
             from piaa.items.types import processed
@@ -235,9 +249,9 @@ class ItemType:
         """:raise Invalid: listing every problem, if the content is not sound."""
         found = cls.validate(content, languages)
         if found:
-            raise Invalid(f"the {cls.name} item has {len(found)} problem(s): "
-                          + "; ".join(f"{p['field']}: {p['message']}" for p in found),
-                          field=found[0]["field"], problems=found)
+            raise Invalid(N_("the {item_type} item has {n_problems} problem(s): {problems}"),
+                          field=found[0]["field"], problems=found,
+                          values={"item_type": cls.name, "n_problems": len(found), "problems": listed(found)})
 
     # --- delivery --------------------------------------------------------------------
     @classmethod
@@ -261,6 +275,18 @@ class ItemType:
     @classmethod
     def widget(cls, content: dict[str, Any], lang: str, rng: np.random.Generator | None) -> dict:
         return {}
+
+    # --- rated by people -------------------------------------------------------------
+    @classmethod
+    def rated_by_people(cls, content: dict[str, Any]) -> bool:
+        """Some of this item's answer is scored by raters (``piaa.delivery.ratings``)."""
+        return cls.human_rated
+
+    @classmethod
+    def for_raters(cls, content: dict[str, Any], answer: Any) -> tuple[dict[str, Any], Any]:
+        """What raters rate: the content they rate against (stem, rubric, ``max_points``) and the
+        written answer."""
+        return content, answer
 
     @classmethod
     def max_credit(cls, content: dict[str, Any]) -> float:

@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types import mapping as weights
 from piaa.items.types.base import OPTION_ID, ItemType, Problem, check_text, pick_text, problem
 
@@ -18,27 +19,28 @@ def check_options(content: dict[str, Any], languages: tuple[str, ...], stem_lang
     """2-20 options, each with a unique id and a text in the stem's languages."""
     options = content.get("options")
     if not isinstance(options, list):
-        return [problem("options", "must be a list of options")]
+        return [problem("options", N_("must be a list of options"))]
     found = []
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        found.append(problem("options", f"needs {MIN_OPTIONS} to {MAX_OPTIONS} options, got {len(options)}"))
+        found.append(problem("options", N_("needs {min_options} to {max_options} options, got {n_options}"),
+                             {"min_options": MIN_OPTIONS, "max_options": MAX_OPTIONS, "n_options": len(options)}))
     seen: set[str] = set()
     for i, option in enumerate(options):
         where = f"options[{i}]"
         if not isinstance(option, dict):
-            found.append(problem(where, "must be an object with id and text"))
+            found.append(problem(where, N_("must be an object with id and text")))
             continue
         for key in option:
             if key not in ("id", "text", "html") + extra:
-                found.append(problem(f"{where}.{key}", "unknown option field"))
+                found.append(problem(f"{where}.{key}", N_("unknown option field")))
         if option.get("html") is not None:  # a picture (or formula) kept from an imported choice
             found += check_text(option["html"], f"{where}.html", languages=languages, allow_markup=True)
         option_id = option.get("id")
         if not isinstance(option_id, str) or not OPTION_ID.match(option_id):
-            found.append(problem(f"{where}.id", "must be 1-16 letters, digits, - or _, "
-                                                f"got {option_id!r}"))
+            found.append(problem(f"{where}.id", N_("must be 1-16 letters, digits, - or _, got {option_id}"),
+                                 {"option_id": repr(option_id)}))
         elif option_id in seen:
-            found.append(problem(f"{where}.id", f"duplicate option id {option_id!r}"))
+            found.append(problem(f"{where}.id", N_("duplicate option id {option_id}"), {"option_id": repr(option_id)}))
         else:
             seen.add(option_id)
         found += check_text(option.get("text"), f"{where}.text", languages=languages,
@@ -67,27 +69,29 @@ def option_views(content: dict[str, Any], lang: str, rng: np.random.Generator | 
 
 def check_shuffle(content: dict[str, Any]) -> list[Problem]:
     if "shuffle" in content and not isinstance(content["shuffle"], bool):
-        return [problem("shuffle", "must be true or false")]
+        return [problem("shuffle", N_("must be true or false"))]
     return []
 
 
 def check_option_id(content: dict[str, Any], answer: Any) -> str:
     if not isinstance(answer, str) or answer not in option_ids(content):
-        raise Invalid(f"answer must be one of the option ids {', '.join(option_ids(content))}, "
-                      f"got {answer!r}", field="answer")
+        raise Invalid(N_("answer must be one of the option ids {option_ids}, got {answer}"), field="answer",
+                      values={"option_ids": ', '.join(option_ids(content)), "answer": repr(answer)})
     return answer
 
 
 def check_option_list(content: dict[str, Any], answer: Any) -> list[str]:
     ids = option_ids(content)
     if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
-        raise Invalid(f"answer must be a list of option ids, got {answer!r}", field="answer")
+        raise Invalid(N_("answer must be a list of option ids, got {answer}"), field="answer",
+                      values={"answer": repr(answer)})
     unknown = [a for a in answer if a not in ids]
     if unknown:
-        raise Invalid(f"answer names unknown option(s) {', '.join(unknown)}; "
-                      f"the options are {', '.join(ids)}", field="answer")
+        raise Invalid(N_("answer names unknown option(s) {unknown}; the options are {ids}"), field="answer",
+                      values={"unknown": ', '.join(unknown), "ids": ', '.join(ids)})
     if len(set(answer)) != len(answer):
-        raise Invalid(f"answer names an option twice: {list(answer)}", field="answer")
+        raise Invalid(N_("answer names an option twice: {answer}"), field="answer",
+                      values={"answer": str(list(answer))})
     return list(answer)
 
 
@@ -104,7 +108,7 @@ class SingleChoice(ItemType):
         found += weights.check_mapping(content, option_ids(content), 1)
         key = content.get("key")
         if not isinstance(key, str) or key not in option_ids(content):
-            found.append(problem("key", f"must be one of the option ids, got {key!r}"))
+            found.append(problem("key", N_("must be one of the option ids, got {key}"), {"key": repr(key)}))
         return found
 
     @classmethod
@@ -136,19 +140,19 @@ class MultipleResponse(ItemType):
         most = content.get("max_choices")
         if most is not None and (isinstance(most, bool) or not isinstance(most, int)
                                  or not 1 <= most <= len(option_ids(content))):
-            found.append(problem("max_choices", f"must be a whole number from 1 to the number of "
-                                                f"options, got {most!r}"))
+            found.append(problem("max_choices",
+                                 N_("must be a whole number from 1 to the number of options, got {most}"), {"most": repr(most)}))
         key, ids = content.get("key"), option_ids(content)
         if not isinstance(key, list) or not key:
-            found.append(problem("key", f"must be a list of at least one option id, got {key!r}"))
+            found.append(problem("key", N_("must be a list of at least one option id, got {key}"), {"key": repr(key)}))
         else:
             bad = [k for k in key if k not in ids]
             if bad:
-                found.append(problem("key", f"names unknown option(s) {bad}"))
+                found.append(problem("key", N_("names unknown option(s) {bad}"), {"bad": str(bad)}))
             if len(set(map(str, key))) != len(key):
-                found.append(problem("key", "names an option twice"))
+                found.append(problem("key", N_("names an option twice")))
         if not isinstance(content.get("partial_credit"), bool):
-            found.append(problem("partial_credit", "must be true or false"))
+            found.append(problem("partial_credit", N_("must be true or false")))
         found += weights.check_mapping(content, ids, most if isinstance(most, int) else None)
         return found
 
@@ -164,8 +168,9 @@ class MultipleResponse(ItemType):
         answer = check_option_list(content, answer)
         most = content.get("max_choices")
         if most and len(answer) > most:
-            raise Invalid(f"answer picks {len(answer)} options; at most {most} may be picked",
-                          field="answer")
+            raise Invalid(N_("answer picks {n_answer} options; at most {most} may be picked"),
+                          field="answer",
+                          values={"n_answer": len(answer), "most": most})
         return answer
 
     @classmethod
@@ -194,7 +199,7 @@ class TrueFalse(ItemType):
     @classmethod
     def validate_fields(cls, content, languages, stem_langs):
         if not isinstance(content.get("key"), bool):
-            return [problem("key", f"must be true or false, got {content.get('key')!r}")]
+            return [problem("key", N_("must be true or false, got {key}"), {"key": repr(content.get('key'))})]
         return []
 
     @classmethod
@@ -209,7 +214,7 @@ class TrueFalse(ItemType):
             return answer
         if answer in ("true", "false"):
             return answer == "true"
-        raise Invalid(f"answer must be true or false, got {answer!r}", field="answer")
+        raise Invalid(N_("answer must be true or false, got {answer}"), field="answer", values={"answer": repr(answer)})
 
     @classmethod
     def credit(cls, content, answer):

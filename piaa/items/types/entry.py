@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types.base import ItemType, as_number, check_text, pick_text, problem
 
 MAX_TEXT_ANSWER = 500
@@ -38,22 +39,23 @@ class TextEntry(ItemType):
         found = []
         for flag in ("case_sensitive", "collapse_spaces"):
             if not isinstance(content.get(flag), bool):
-                found.append(problem(flag, "must be true or false"))
+                found.append(problem(flag, N_("must be true or false")))
         accepted = content.get("accepted")
         if not isinstance(accepted, list) or not accepted:
-            return found + [problem("accepted", "must list at least one accepted answer")]
+            return found + [problem("accepted", N_("must list at least one accepted answer"))]
         seen: dict[str, int] = {}
         for i, entry in enumerate(accepted):
             where = f"accepted[{i}]"
             if not isinstance(entry, dict) or set(entry) - {"value", "credit"}:
-                found.append(problem(where, 'must be {"value": "...", "credit": 0..1}'))
+                found.append(problem(where, N_('must be {"value": "...", "credit": 0..1}')))
                 continue
             value, credit = entry.get("value"), entry.get("credit", 1.0)
             if not isinstance(value, str) or not value.strip():
-                found.append(problem(f"{where}.value", "must be non-empty text"))
+                found.append(problem(f"{where}.value", N_("must be non-empty text")))
                 continue
             if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0 < credit <= 1:
-                found.append(problem(f"{where}.credit", f"must be a number in (0, 1], got {credit!r}"))
+                found.append(problem(f"{where}.credit", N_("must be a number in (0, 1], got {credit}"),
+                                     {"credit": repr(credit)}))
             if not isinstance(content.get("case_sensitive"), bool) or \
                     not isinstance(content.get("collapse_spaces"), bool):
                 continue
@@ -61,11 +63,11 @@ class TextEntry(ItemType):
                                   collapse_spaces=content["collapse_spaces"])
             if norm in seen:
                 found.append(problem(f"{where}.value",
-                                     f"matches the same answers as accepted[{seen[norm]}]"))
+                                     N_("matches the same answers as accepted[{seen}]"), {"seen": seen[norm]}))
             seen[norm] = i
         credits = [e.get("credit", 1.0) for e in accepted if isinstance(e, dict)]
         if credits and all(isinstance(c, (int, float)) for c in credits) and max(credits) != 1:
-            found.append(problem("accepted", "at least one accepted answer must earn full credit (1)"))
+            found.append(problem("accepted", N_("at least one accepted answer must earn full credit (1)")))
         return found
 
     @classmethod
@@ -75,9 +77,10 @@ class TextEntry(ItemType):
     @classmethod
     def check_answer(cls, content, answer):
         if not isinstance(answer, str):
-            raise Invalid(f"answer must be text, got {answer!r}", field="answer")
+            raise Invalid(N_("answer must be text, got {answer}"), field="answer", values={"answer": repr(answer)})
         if len(answer) > MAX_TEXT_ANSWER:
-            raise Invalid(f"answer is longer than {MAX_TEXT_ANSWER} characters", field="answer")
+            raise Invalid(N_("answer is longer than {max_text_answer} characters"), field="answer",
+                          values={"max_text_answer": MAX_TEXT_ANSWER})
         return answer
 
     @classmethod
@@ -102,15 +105,16 @@ class NumericEntry(ItemType):
         found = []
         key, tolerance = content.get("key"), content.get("tolerance")
         if isinstance(key, bool) or not isinstance(key, (int, float)) or not math.isfinite(key):
-            found.append(problem("key", f"must be a number, got {key!r}"))
+            found.append(problem("key", N_("must be a number, got {key}"), {"key": repr(key)}))
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
                 or not math.isfinite(tolerance) or tolerance < 0:
-            found.append(problem("tolerance", f"must be a number >= 0, got {tolerance!r}"))
+            found.append(problem("tolerance", N_("must be a number >= 0, got {tolerance}"),
+                                 {"tolerance": repr(tolerance)}))
         unit = content.get("unit")
         if isinstance(unit, dict):
             found += check_text(unit, "unit", languages=languages)
         elif unit is not None and (not isinstance(unit, str) or len(unit) > 40):
-            found.append(problem("unit", "must be a short text"))
+            found.append(problem("unit", N_("must be a short text")))
         return found
 
     @classmethod

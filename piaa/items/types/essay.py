@@ -31,16 +31,24 @@ class ExtendedText(ItemType):
     qti_interaction, qti_cardinality, qti_base_type = "qti-extended-text-interaction", "single", "string"
 
     @classmethod
-    def validate_fields(cls, content, languages, stem_langs):
-        # An imported essay may come without a rubric (the import lists it); reviewers see so.
+    def check_rating(cls, content, languages, stem_langs) -> list:
+        """Problems of the rubric and the maximum points, which every rated type has."""
+        # An imported item may come without a rubric (the import lists it); reviewers see so.
         found = [] if content.get("rubric") is None else \
             check_text(content.get("rubric"), "rubric", languages=languages, same_as=stem_langs)
         most = content.get("max_points")
         if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= MAX_POINTS:
-            found.append(problem("max_points", f"must be a whole number from 1 to {MAX_POINTS}, got {most!r}"))
+            found.append(problem("max_points", N_("must be a whole number from 1 to {max_points}, got {most}"),
+                                 {"max_points": MAX_POINTS, "most": repr(most)}))
+        return found
+
+    @classmethod
+    def validate_fields(cls, content, languages, stem_langs):
+        found = cls.check_rating(content, languages, stem_langs)
         length = content.get("max_length")
         if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= 100_000:
-            found.append(problem("max_length", f"must be a number of characters from 1 to 100000, got {length!r}"))
+            found.append(problem("max_length", N_("must be a number of characters from 1 to 100000, got {length}"),
+                                 {"length": repr(length)}))
         return found
 
     @classmethod
@@ -55,10 +63,11 @@ class ExtendedText(ItemType):
     @classmethod
     def check_answer(cls, content, answer):
         if not isinstance(answer, str):
-            raise Invalid(f"answer must be text, got {type(answer).__name__}", field="answer")
+            raise Invalid(N_("answer must be text, got {type}"), field="answer", values={"type": type(answer).__name__})
         most = content.get("max_length") or DEFAULT_MAX_LENGTH
         if len(answer) > most:
-            raise Invalid(f"answer is {len(answer)} characters long; at most {most}", field="answer")
+            raise Invalid(N_("answer is {n_answer} characters long; at most {most}"), field="answer",
+                          values={"n_answer": len(answer), "most": most})
         return answer
 
     @classmethod
@@ -66,7 +75,7 @@ class ExtendedText(ItemType):
         raise Invalid(N_("an extended text answer is scored by raters, not from the answer"), field="answer")
 
     @classmethod
-    def rated(cls, content: dict[str, Any], points: float | None) -> Score:
+    def rated(cls, content: dict[str, Any], points: float | None, answer: Any = None) -> Score:
         """The score of the raters' agreed ``points`` (None: no answer, so nothing to rate).
         The IRT category is the points rounded half up (two raters' mean may be a half)."""
         top = cls.max_credit(content)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+from piaa.i18n import N_
 from piaa.items.types.base import Problem, problem
 
 FIELDS = ("values", "default", "lower_bound", "upper_bound")
@@ -33,19 +34,21 @@ def check_mapping(content: dict[str, Any], choices: Iterable[str], most: int | N
     if mapping is None:
         return []
     if not isinstance(mapping, dict) or not isinstance(mapping.get("values"), dict):
-        return [problem("mapping", 'must be {"values": {choice: value}, "default": ..., ...}')]
-    found = [problem(f"mapping.{k}", "unknown mapping field") for k in mapping if k not in FIELDS]
+        return [problem("mapping", N_('must be {"values": {choice: value}, "default": ..., ...}'))]
+    found = [problem(f"mapping.{k}", N_("unknown mapping field")) for k in mapping if k not in FIELDS]
     known = set(choices)
     for choice, value in mapping["values"].items():
         if choice not in known:
-            found.append(problem(f"mapping.values.{choice}", "is not a choice of this item"))
+            found.append(problem(f"mapping.values.{choice}", N_("is not a choice of this item")))
         if not _finite(value):
-            found.append(problem(f"mapping.values.{choice}", f"must be a number, got {value!r}"))
+            found.append(problem(f"mapping.values.{choice}", N_("must be a number, got {value}"),
+                                 {"value": repr(value)}))
     for name in ("default", "lower_bound", "upper_bound"):
         if mapping.get(name) is not None and not _finite(mapping[name]):
-            found.append(problem(f"mapping.{name}", f"must be a number, got {mapping[name]!r}"))
+            found.append(problem(f"mapping.{name}", N_("must be a number, got {mapping}"),
+                                 {"mapping": repr(mapping[name])}))
     if not found and best_total(mapping, choices, most) <= 0:
-        found.append(problem("mapping", "no answer earns more than 0"))
+        found.append(problem("mapping", N_("no answer earns more than 0")))
     return found
 
 

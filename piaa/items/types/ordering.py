@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from piaa.errors import Invalid
+from piaa.i18n import N_
 from piaa.items.types.base import ItemType, problem
 from piaa.items.types.choice import check_option_list, check_options, option_ids, option_views
 
@@ -22,10 +23,10 @@ class Ordering(ItemType):
         key, ids = content.get("key"), option_ids(content)
         if not isinstance(key, list) or sorted(map(str, key)) != sorted(map(str, ids)) \
                 or len(set(map(str, key))) != len(key):
-            found.append(problem("key", f"must list every option id once in the right order; "
-                                        f"options are {ids}, key is {key!r}"))
+            found.append(problem("key",
+                                 N_("must list every option id once in the right order; options are {ids}, key is {key}"), {"ids": ids, "key": repr(key)}))
         if not isinstance(content.get("partial_credit"), bool):
-            found.append(problem("partial_credit", "must be true or false"))
+            found.append(problem("partial_credit", N_("must be true or false")))
         return found
 
     @classmethod
@@ -43,8 +44,8 @@ class Ordering(ItemType):
     def check_answer(cls, content, answer):
         answer = check_option_list(content, answer)
         if len(answer) != len(content["options"]):
-            raise Invalid(f"answer must put all {len(content['options'])} options in order, "
-                          f"got {len(answer)}", field="answer")
+            raise Invalid(N_("answer must put all {n_options} options in order, got {n_answer}"), field="answer",
+                          values={"n_options": len(content['options']), "n_answer": len(answer)})
         return answer
 
     @classmethod

@@ -6,6 +6,7 @@ credit models).
 """
 from __future__ import annotations
 
+from piaa.i18n import N_
 from piaa.items.types.base import ItemType, problem
 from piaa.items.types.choice import check_option_id, check_options, option_views
 
@@ -20,21 +21,22 @@ class Polytomous(ItemType):
     def validate_fields(cls, content, languages, stem_langs):
         found = check_options(content, languages, stem_langs, extra=("credit",))
         if "key" in content:
-            found.append(problem("key", "polytomous items have no key: give each option a credit"))
+            found.append(problem("key", N_("polytomous items have no key: give each option a credit")))
         credits = []
         for i, option in enumerate(content.get("options") or []):
             credit = option.get("credit") if isinstance(option, dict) else None
             if isinstance(credit, bool) or not isinstance(credit, int) or credit < 0:
                 found.append(problem(f"options[{i}].credit",
-                                     f"must be a whole number >= 0, got {credit!r}"))
+                                     N_("must be a whole number >= 0, got {credit}"), {"credit": repr(credit)}))
             else:
                 credits.append(credit)
         distinct = sorted(set(credits))
         if credits and len(credits) == len(content.get("options") or []) \
                 and distinct != list(range(len(distinct))):
-            found.append(problem("options", f"credits must run 0..K-1 without gaps, got {distinct}"))
+            found.append(problem("options", N_("credits must run 0..K-1 without gaps, got {distinct}"),
+                                 {"distinct": distinct}))
         if credits and len(distinct) < 2:
-            found.append(problem("options", "needs at least two different credits"))
+            found.append(problem("options", N_("needs at least two different credits")))
         return found
 
     @classmethod

@@ -2,13 +2,16 @@
 // still works: it always shows a few blank rows, and blank rows are ignored on save.
 (function () {
   "use strict";
+  // Only the row's own number changes: in a composite's part ("part-0-option-0-en") the
+  // part's number stays.
   function renumber(node, from, to) {
+    var row = new RegExp("(option|accepted)-" + from + "-");
     node.querySelectorAll("[name],[id],[for],[value]").forEach(function (el) {
       ["name", "id", "for"].forEach(function (attr) {
         var v = el.getAttribute(attr);
-        if (v) el.setAttribute(attr, v.replace("-" + from + "-", "-" + to + "-"));
+        if (v) el.setAttribute(attr, v.replace(row, "$1-" + to + "-"));
       });
-      if (el.type === "radio" && el.name === "key") el.value = String(to);
+      if (el.type === "radio" && /(^|-)key$/.test(el.name)) el.value = String(to);
     });
     node.querySelectorAll("legend").forEach(function (el) {
       el.textContent = el.textContent.replace(/\d+$/, String(to + 1));
@@ -26,6 +29,7 @@
   document.querySelectorAll("fieldset.options, fieldset.accepted").forEach(function (set) {
     var list = set.querySelector(".option-rows");
     var add = set.querySelector(".add-row");
+    if (!list || !add) return;
     var max = parseInt(set.getAttribute("data-max") || "16", 10);
     function wire(row) {
       var remove = row.querySelector(".remove-row");

@@ -5,7 +5,7 @@ document.querySelectorAll("form.candidate-frame").forEach(function (form) {
 
 /* Hotspot areas sit where their data says, placed through the CSSOM (no style attributes
    under the page's content-security policy). */
-document.querySelectorAll(".hotspot-area[data-x]").forEach(function (spot) {
+document.querySelectorAll(".hotspot-area[data-x], .area-mark[data-x]").forEach(function (spot) {
   spot.style.left = spot.dataset.x + "%";
   spot.style.top = spot.dataset.y + "%";
 });

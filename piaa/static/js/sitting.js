@@ -56,7 +56,7 @@
     status: null, items: [], byRef: {}, parts: {}, index: load("pos", 0), view: "loading", itemsLoaded: false,
     queue: load("queue", []), seqs: load("seqs", {}), signals: load("signals", []),
     online: navigator.onLine !== false, flushing: null, retryTimer: null, retryDelay: 1000,
-    saveState: {}, errors: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
+    saveState: {}, errors: {}, answerRefused: {}, warned5: false, warned1: false, timeUp: false, skipRef: null,
     acked: {}, finished: false, loading: null, applied: 0, issued: 0, wasFullscreen: false,
     holdTimer: null, heard: Date.now(), beating: null
   };
@@ -367,10 +367,20 @@
       box.appendChild(el("legend", {}, t("Your answer")));
       var rows = c.gaps ? c.targets : c.sources, choices = c.gaps ? c.sources : c.targets;
       var stored = Array.isArray(item.answer) ? item.answer : [];
+      var shown = choices.filter(function (o) { return o.html; });
+      if (shown.length) {  // choices that are pictures: shown beside the text the selects offer
+        var pictures = el("ul", {"class": "gap-pictures"});
+        shown.forEach(function (o) {
+          var li = el("li"), figure = el("span", {"aria-hidden": "true"});
+          figure.innerHTML = o.html;  // the server's allowlisted copy of the picture
+          li.appendChild(figure); li.appendChild(el("span", {}, " " + o.text)); pictures.appendChild(li);
+        });
+        box.appendChild(pictures);
+      }
       var list = el("ul");
       rows.forEach(function (r, i) {
         var li = el("li"), id = uid + "-m-" + i, select = el("select", {id: id, "data-row": r.id});
-        li.appendChild(el("label", {"for": id}, r.text));
+        li.appendChild(pictureLabel(el("label", {"for": id}), r));
         select.appendChild(el("option", {value: ""}, "—"));
         choices.forEach(function (o) { select.appendChild(el("option", {value: o.id}, o.text)); });
         var made = stored.filter(function (p) { return (c.gaps ? p[1] : p[0]) === r.id; })[0];
@@ -424,7 +434,14 @@
         var stand = {ref: item.ref + PART + part.id, content: part, answer: stored[part.id] === undefined ? null : stored[part.id],
                      locked: item.locked, position: item.position, whole: item.ref, part: part.id};
         s.parts[stand.ref] = stand;
-        section.appendChild((WIDGETS[part.interaction] || WIDGETS.text)(stand, uid + "-p" + i));
+        if (part.inline && part.interaction === "choice") {
+          // A drop-down in the sentence where the stem's "____ (label)" stands (QTI inline choice).
+          var select = inlineChoice(stand, uid + "-p" + i, t("Part {label}", {label: part.label}));
+          if (placeInStem(uid, "____ (" + part.label + ")", select)) return;
+          section.appendChild(select);
+        } else {
+          section.appendChild((WIDGETS[part.interaction] || WIDGETS.text)(stand, uid + "-p" + i));
+        }
         box.appendChild(section);
       });
       return box;
@@ -448,31 +465,296 @@
     text: function (item, uid) { return entry(item, uid, "text"); },
     number: function (item, uid) { return entry(item, uid, "decimal"); },
     order: function (item, uid) {
-      var c = item.content, box = el("fieldset", {"class": "ordering", "aria-describedby": uid + "-stem"});
+      var c = item.content;
+      return orderList(item, uid, c.options, c.options.length);
+    },
+    graphic_order: function (item, uid) {
+      // The picture with its areas marked, and a position to give each area (as for an ordering).
+      var c = item.content, box = el("div", {"class": "graphic"});
+      box.appendChild(picture(c, uid));
+      box.appendChild(orderList(item, uid, areaOptions(c), c.positions));
+      return box;
+    },
+    graphic_gap_match: function (item, uid) {
+      // The picture with its areas marked; for each area, a select of the labels to place on it.
+      var c = item.content, box = el("div", {"class": "graphic"});
+      box.appendChild(picture(c, uid));
+      box.appendChild(WIDGETS.match({ref: item.ref, answer: item.answer,
+                                     content: {gaps: true, sources: c.sources, targets: areaOptions(c)}}, uid));
+      return box;
+    },
+    associate: function (item, uid) { return pairList(item, uid); },
+    graphic_associate: function (item, uid) {
+      var box = el("div", {"class": "graphic"});
+      box.appendChild(picture(item.content, uid));
+      box.appendChild(pairList(item, uid));
+      return box;
+    },
+    select_point: function (item, uid) {
+      // Each point as two numbers (x, y in the picture's pixels) that keyboards and screen
+      // readers can set; a click or tap on the picture fills the next point in.
+      var c = item.content, box = el("fieldset", {"class": "select-point", "aria-describedby": uid + "-stem"});
       box.appendChild(el("legend", {}, t("Your answer")));
-      var list = el("ul"), stored = Array.isArray(item.answer) ? item.answer : [];
-      c.options.forEach(function (o, i) {
-        var li = el("li"), id = uid + "-pos-" + i, label = el("label", {"for": id});
-        label.appendChild(el("span", {"class": "visually-hidden"}, t("Position") + ": "));
-        label.appendChild(document.createTextNode(o.text));
-        var select = el("select", {id: id, "data-option": o.id});
-        select.appendChild(el("option", {value: ""}, "—"));
-        for (var n = 1; n <= c.options.length; n++) select.appendChild(el("option", {value: String(n)}, String(n)));
-        select.value = stored.indexOf(o.id) >= 0 ? String(stored.indexOf(o.id) + 1) : "";
-        li.appendChild(label); li.appendChild(select); list.appendChild(li);
+      var frame = picture(c, uid), img = frame.querySelector("img"), rows = [];
+      var stored = Array.isArray(item.answer) ? item.answer : [];
+      box.appendChild(frame);
+      for (var i = 0; i < c.max_choices; i++) {
+        var row = el("div", {"class": "point-row"}), mark = el("span", {"class": "point-mark", "aria-hidden": "true"}, String(i + 1));
+        row.appendChild(el("span", {}, t("Point {n}", {n: i + 1}) + ": "));
+        var xs = numberBox(uid + "-x-" + i, t("across, 0 to {n}", {n: c.width}), 0, c.width, stored[i] ? stored[i][0] : "");
+        var ys = numberBox(uid + "-y-" + i, t("down, 0 to {n}", {n: c.height}), 0, c.height, stored[i] ? stored[i][1] : "");
+        row.appendChild(xs.label); row.appendChild(xs.input); row.appendChild(ys.label); row.appendChild(ys.input);
+        if (c.marker) {  // the thing placed (QTI position object) stands at the point
+          mark.textContent = "";
+          mark.classList.add("placed");
+          mark.appendChild(el("img", {src: c.marker.image, alt: "", width: String(c.marker.width), height: String(c.marker.height)}));
+        }
+        mark.hidden = true; frame.appendChild(mark);
+        rows.push({x: xs.input, y: ys.input, mark: mark});
+        box.appendChild(row);
+      }
+      function place() {
+        rows.forEach(function (r) {
+          var ok = r.x.value !== "" && r.y.value !== "";
+          r.mark.hidden = !ok;
+          if (ok) { r.mark.style.left = (100 * r.x.value / c.width) + "%"; r.mark.style.top = (100 * r.y.value / c.height) + "%"; }
+        });
+      }
+      function commit() {
+        var points = [];
+        rows.forEach(function (r) {
+          var x = Number(r.x.value), y = Number(r.y.value);
+          if (r.x.value === "" || r.y.value === "" || isNaN(x) || isNaN(y)) return;
+          if (x < 0 || x > c.width || y < 0 || y > c.height) { note(t("A point must lie on the picture.")); return; }
+          points.push([x, y]);
+        });
+        place();
+        answer(item.ref, points.length ? points : null);
+      }
+      img.addEventListener("click", function (event) {
+        if (item.locked) return;
+        var box2 = img.getBoundingClientRect();
+        var x = Math.round((event.clientX - box2.left) * c.width / box2.width);
+        var y = Math.round((event.clientY - box2.top) * c.height / box2.height);
+        var free = rows.filter(function (r) { return r.x.value === "" || r.y.value === ""; })[0] || rows[rows.length - 1];
+        free.x.value = String(x); free.y.value = String(y);
+        commit();
       });
-      box.appendChild(list);
-      box.addEventListener("change", function () {
-        var selects = Array.prototype.slice.call(box.querySelectorAll("select"));
-        var positions = selects.map(function (n) { return n.value; });
-        if (positions.some(function (p) { return !p; })) return;
-        if (new Set(positions).size !== positions.length) { note(t("Choose a different position for each entry.")); return; }
-        answer(item.ref, selects.slice().sort(function (a, b) { return a.value - b.value; })
-          .map(function (n) { return n.dataset.option; }));
+      box.addEventListener("change", commit);
+      place();
+      return box;
+    },
+    upload: function (item, uid) {
+      var box = el("div", {"class": "entry upload"});
+      box.appendChild(fileBox(item, uid, t("Your file")));
+      return box;
+    },
+    drawing: function (item, uid) {
+      // A canvas to draw on with a finger, a pen or a mouse (over the item's picture), saved as a
+      // PNG; and, for whoever cannot draw on the screen, a photo of a drawing made on paper.
+      var c = item.content, box = el("div", {"class": "entry drawing"});
+      var width = c.width || 600, height = c.height || 400;
+      var frame = el("div", {"class": "drawing-frame"});
+      if (c.image) frame.appendChild(el("img", {src: c.image, alt: c.alt || "", width: String(width), height: String(height)}));
+      var canvas = el("canvas", {width: String(width), height: String(height), "aria-hidden": "true"});
+      frame.appendChild(canvas);
+      box.appendChild(frame);
+      var pen = canvas.getContext("2d"), drawn = false, last = null;
+      pen.lineWidth = 3; pen.lineCap = "round"; pen.strokeStyle = "#1a1a1a";
+      function at(event) {
+        var r = canvas.getBoundingClientRect();
+        return {x: (event.clientX - r.left) * width / r.width, y: (event.clientY - r.top) * height / r.height};
+      }
+      canvas.addEventListener("pointerdown", function (event) {
+        if (item.locked) return;
+        last = at(event); canvas.setPointerCapture(event.pointerId); event.preventDefault();
       });
+      canvas.addEventListener("pointermove", function (event) {
+        if (!last) return;
+        var p = at(event);
+        pen.beginPath(); pen.moveTo(last.x, last.y); pen.lineTo(p.x, p.y); pen.stroke();
+        last = p; drawn = true;
+      });
+      ["pointerup", "pointercancel"].forEach(function (name) { canvas.addEventListener(name, function () { last = null; }); });
+      var actions = el("div", {"class": "drawing-actions"});
+      var save = el("button", {type: "button"}, t("Save the drawing"));
+      var clear = el("button", {type: "button"}, t("Start again"));
+      actions.appendChild(save); actions.appendChild(clear);
+      box.appendChild(actions);
+      var files = fileBox(item, uid, t("Or upload a photo of a drawing made on paper"));
+      box.appendChild(files);
+      clear.addEventListener("click", function () { pen.clearRect(0, 0, width, height); drawn = false; });
+      save.addEventListener("click", function () {
+        if (!drawn) { note(t("Draw something first.")); return; }
+        // the picture underneath is the item's: the drawing is saved on a white ground
+        var flat = el("canvas", {width: String(width), height: String(height)}), ctx = flat.getContext("2d");
+        ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, width, height); ctx.drawImage(canvas, 0, 0);
+        flat.toBlob(function (blob) { files.send(blob, "drawing.png"); }, "image/png");
+      });
+      return box;
+    },
+    slider: function (item, uid) {
+      // A native range input: arrows, Page Up/Down, Home and End move it; screen readers read it.
+      var c = item.content, box = el("div", {"class": "entry slider"}), id = uid + "-slider";
+      box.appendChild(el("label", {"for": id}, t("Your answer")));
+      var input = el("input", {type: "range", id: id, min: String(c.lower), max: String(c.upper), step: String(c.step),
+                               "aria-describedby": uid + "-stem " + uid + "-value"});
+      var answered = typeof item.answer === "number" || (typeof item.answer === "string" && item.answer !== "");
+      input.value = answered ? String(item.answer) : String(c.lower);
+      var output = el("output", {id: uid + "-value", "for": id, "aria-live": "off"},
+                      answered ? String(item.answer) : t("Not answered yet"));
+      var scale = el("div", {"class": "slider-scale", "aria-hidden": "true"});
+      scale.appendChild(el("span", {}, String(c.lower))); scale.appendChild(el("span", {}, String(c.upper)));
+      box.appendChild(input); box.appendChild(scale); box.appendChild(output);
+      input.addEventListener("input", function () { output.textContent = input.value; });
+      input.addEventListener("change", function () { output.textContent = input.value; answer(item.ref, Number(input.value)); });
       return box;
     }
   };
+  // A file input that sends the chosen file, then saves the answer naming it; the status line says
+  // which file is the answer now. The returned box has send(blob, name) for a drawing.
+  function fileBox(item, uid, text) {
+    var c = item.content, box = el("div", {"class": "file-box"}), id = uid + "-file";
+    var kinds = (c.accept || []).map(function (a) { return (FILE_NAMES[a] || a); }).join(", ");
+    box.appendChild(el("label", {"for": id}, text));
+    var input = el("input", {type: "file", id: id, accept: (c.accept || []).join(","),
+                             "aria-describedby": uid + "-stem " + uid + "-file-rules " + uid + "-file-state"});
+    box.appendChild(input);
+    box.appendChild(el("p", {id: uid + "-file-rules", "class": "hint"},
+                       t("{kinds}; at most {size} MB", {kinds: kinds, size: Math.floor(c.max_bytes / 104857.6) / 10})));
+    var state = el("p", {id: uid + "-file-state", "aria-live": "polite"},
+                   item.answer && item.answer.name ? t("Your answer: {name}", {name: item.answer.name}) : t("Not answered yet"));
+    box.appendChild(state);
+    box.send = function (blob, name) {
+      if (item.locked) return;
+      if (blob.size > c.max_bytes) { state.textContent = t("The file is too large."); return; }
+      state.textContent = t("Sending {name}…", {name: name});
+      fetch(cfg.api + "/responses/" + encodeURIComponent(item.ref) + "/file", {
+        method: "POST", credentials: "same-origin", cache: "no-store", body: blob,
+        headers: {"X-CSRFToken": csrf, "X-PIAA-Client": CLIENT, "X-File-Name": encodeURIComponent(name)}
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (b) { return {status: r.status, body: b}; });
+      }).then(function (r) {
+        if (r.status !== 200) { state.textContent = t("Could not save: {message}", {message: message(r)}); return; }
+        state.textContent = t("Your answer: {name}", {name: r.body.answer.name});
+        answer(item.ref, r.body.answer);
+      }).catch(function () { state.textContent = t("The file could not be sent; try again when the connection is back."); });
+    };
+    input.addEventListener("change", function () { if (input.files[0]) box.send(input.files[0], input.files[0].name); });
+    return box;
+  }
+  var FILE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"};
+  // A label's text, or the choice's kept picture with the text as what screen readers read.
+  function pictureLabel(label, o) {
+    if (!o.html) { label.appendChild(document.createTextNode(o.text)); return label; }
+    var figure = el("span", {"aria-hidden": "true"});
+    figure.innerHTML = o.html;  // the server's allowlisted copy of the picture
+    label.appendChild(figure);
+    label.appendChild(el("span", {"class": "visually-hidden"}, o.text));
+    return label;
+  }
+  // A closed select of the choices, answering as a single choice does; named for screen readers.
+  function inlineChoice(item, uid, name) {
+    var c = item.content, select = el("select", {id: uid + "-inline", "class": "inline-choice", "aria-label": name});
+    select.appendChild(el("option", {value: ""}, "—"));
+    c.options.forEach(function (o) { select.appendChild(el("option", {value: o.id}, o.text)); });
+    select.value = item.answer === null || item.answer === undefined ? "" : String(item.answer);
+    select.addEventListener("change", function () { answer(item.ref, select.value || null); });
+    return select;
+  }
+  // Put node where marker stands in the stem's text (the first time); false when it is not there.
+  function placeInStem(uid, marker, node) {
+    var stem = $(uid + "-stem");
+    if (!stem) return false;
+    var walker = document.createTreeWalker(stem, NodeFilter.SHOW_TEXT), text;
+    while ((text = walker.nextNode())) {
+      var at = text.nodeValue.indexOf(marker);
+      if (at < 0) continue;
+      var after = text.splitText(at);
+      after.nodeValue = after.nodeValue.slice(marker.length);
+      text.parentNode.insertBefore(node, after);
+      return true;
+    }
+    return false;
+  }
+  // The item's picture with a visible marker on each area (its label), placed by percentages.
+  function picture(c, uid) {
+    var frame = el("div", {"class": "hotspot-frame"});
+    frame.appendChild(el("img", {src: c.image, alt: c.alt || "", width: String(c.width), height: String(c.height)}));
+    (c.areas || []).forEach(function (a) {
+      var mark = el("span", {"class": "area-mark", "aria-hidden": "true"}, a.label);
+      mark.style.left = a.x + "%";  // through the CSSOM: the page's policy refuses style attributes
+      mark.style.top = a.y + "%";
+      frame.appendChild(mark);
+    });
+    return frame;
+  }
+  function areaOptions(c) {
+    return c.areas.map(function (a) { return {id: a.id, text: t("Area") + " " + a.label}; });
+  }
+  function numberBox(id, text, min, max, value) {
+    var input = el("input", {type: "number", id: id, min: String(min), max: String(max), step: "1", inputmode: "numeric"});
+    input.value = value === "" || value === undefined ? "" : String(Math.round(value));
+    return {label: el("label", {"for": id}, text), input: input};
+  }
+  // One select of positions per option; positions may be fewer than options (the rest unordered).
+  function orderList(item, uid, options, positions) {
+    var box = el("fieldset", {"class": "ordering", "aria-describedby": uid + "-stem"});
+    box.appendChild(el("legend", {}, t("Your answer")));
+    var list = el("ul"), stored = Array.isArray(item.answer) ? item.answer : [];
+    options.forEach(function (o, i) {
+      var li = el("li"), id = uid + "-pos-" + i, label = el("label", {"for": id});
+      label.appendChild(el("span", {"class": "visually-hidden"}, t("Position") + ": "));
+      pictureLabel(label, o);
+      var select = el("select", {id: id, "data-option": o.id});
+      select.appendChild(el("option", {value: ""}, "—"));
+      for (var n = 1; n <= positions; n++) select.appendChild(el("option", {value: String(n)}, String(n)));
+      select.value = stored.indexOf(o.id) >= 0 ? String(stored.indexOf(o.id) + 1) : "";
+      li.appendChild(label); li.appendChild(select); list.appendChild(li);
+    });
+    box.appendChild(list);
+    box.addEventListener("change", function () {
+      var chosen = Array.prototype.filter.call(box.querySelectorAll("select"), function (n) { return n.value; });
+      var positionsGiven = chosen.map(function (n) { return n.value; });
+      if (chosen.length < Math.min(positions, options.length)) return;
+      if (new Set(positionsGiven).size !== positionsGiven.length) { note(t("Choose a different position for each entry.")); return; }
+      answer(item.ref, chosen.sort(function (a, b) { return a.value - b.value; })
+        .map(function (n) { return n.dataset.option; }));
+    });
+    return box;
+  }
+  // Rows of two selects, each row one pair (QTI associate): a pair has no direction.
+  function pairList(item, uid) {
+    var c = item.content, box = el("fieldset", {"class": "pairs", "aria-describedby": uid + "-stem"});
+    box.appendChild(el("legend", {}, t("Your answer")));
+    var list = el("ul"), stored = Array.isArray(item.answer) ? item.answer : [];
+    for (var r = 0; r < c.rows; r++) {
+      var li = el("li");
+      li.appendChild(el("span", {"class": "pair-name", id: uid + "-pair-" + r}, t("Pair {n}", {n: r + 1})));
+      [0, 1].forEach(function (side) {
+        var id = uid + "-pair-" + r + "-" + side, select = el("select", {id: id, "data-row": String(r)});
+        li.appendChild(el("label", {"for": id, "class": "visually-hidden"},
+                          t("Pair {n}", {n: r + 1}) + ", " + (side ? t("second") : t("first"))));
+        select.appendChild(el("option", {value: ""}, "—"));
+        c.choices.forEach(function (o) { select.appendChild(el("option", {value: o.id}, o.text)); });
+        select.value = stored[r] ? stored[r][side] : "";
+        li.appendChild(select);
+      });
+      list.appendChild(li);
+    }
+    box.appendChild(list);
+    box.addEventListener("change", function () {
+      var pairs = [], selects = box.querySelectorAll("select");
+      for (var i = 0; i < selects.length; i += 2) {
+        var a = selects[i].value, b = selects[i + 1].value;
+        if (!a || !b) continue;
+        if (a === b) { note(t("Choose two different entries for a pair.")); return; }
+        pairs.push([a, b]);
+      }
+      answer(item.ref, pairs.length ? pairs : null);
+    });
+    return box;
+  }
   // The values ticked in box, or null (and the tick undone) when that is more than max_choices.
   function checkedWithin(box, c, event) {
     var picked = Array.prototype.filter.call(box.querySelectorAll("input"), function (n) { return n.checked; })
@@ -493,6 +775,9 @@
     input.value = item.answer === null || item.answer === undefined ? "" : String(item.answer);
     box.appendChild(input);
     if (c.unit) box.appendChild(el("span", {id: uid + "-unit"}, " " + c.unit));
+    var refusal = el("p", {"class": "error entry-error", id: id + "-error"});
+    refusal.hidden = true;
+    box.appendChild(refusal);
     function commit() {
       clearTimeout(timer);
       var value = input.value.trim() === "" ? null : input.value;
@@ -534,7 +819,7 @@
       break;
     }
     if (!replaced) s.queue.push(op);
-    delete s.errors[ref];
+    delete s.errors[ref]; delete s.answerRefused[ref];
     s.saveState[ref] = s.online ? "saving" : "queued";
     persist();
     renderSaveState();
@@ -646,7 +931,10 @@
       refreshStatus();
       return "retry";
     }
-    if (op.op === "answer") { s.saveState[op.ref] = "error"; s.errors[op.ref] = error.message; }
+    if (op.op === "answer") {
+      s.saveState[op.ref] = "error"; s.errors[op.ref] = error.message;
+      s.answerRefused[op.ref] = error.field === "answer";  // said beside the answer box
+    }
     else alertText(error.message);
     if (status === 409) refreshStatus();
     if (op.op === "next" && error.code === "answer_final") loadItems();  // already moved on: show where the sitting is
@@ -702,9 +990,27 @@
     if (item.locked) note(t("This answer is final: it cannot be changed after moving on."));
     else if (state === "queued") note(t("Offline: your answer is kept on this device and sent when the connection returns."));
     else if (state === "saving") note(t("Saving…"));
+    else if (state === "error" && showBeside(item)) note(t("Not saved"));
     else if (state === "error") note(t("Could not save: {message}", {message: s.errors[item.ref]}));
     else if (state === "saved" && isAnswered(item)) note(t("Saved"));
     else note(t("Not answered yet"));
+    if (state !== "error") showBeside(null);
+  }
+  // A refused typed answer ("Type a number, such as 12 or 3.5.") is said under its box, which
+  // is marked invalid and described by it; true when there was such a box to say it beside.
+  function showBeside(item) {
+    var input = $("item").querySelector(".entry input"), refusal = $("item").querySelector(".entry-error");
+    if (!input || !refusal) return false;
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== refusal.id;
+    });
+    var wrong = item && s.answerRefused[item.ref];
+    refusal.textContent = wrong ? s.errors[item.ref] : "";
+    refusal.hidden = !wrong;
+    if (wrong) { input.setAttribute("aria-invalid", "true"); described.push(refusal.id); }
+    else input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", described.join(" "));
+    return Boolean(wrong);
   }
 
   function renderNavigator() {
