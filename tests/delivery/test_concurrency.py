@@ -59,17 +59,22 @@ def test_two_tabs_answering_at_once_keep_the_newest_answer(app, session, candida
     assert [(row.seq, row.answer) for row in rows] == [(20, "C")] * len(refs)
 
 
-def test_many_tabs_moving_on_at_once_move_once(app, session, candidate, calibration, make_assessment,
-                                               make_window):
+def adaptive_tabs(app, session, candidate, make_assessment, make_window) -> tuple[list[Sitting], dict]:
+    """Four tabs of one candidate in one running adaptive attempt, and its first item."""
     window = make_window(make_assessment("adaptive"))
     auth = bearer(session, candidate)
     tabs = [Sitting(app.test_client(), auth, {"X-PIAA-Client": f"tab-{i}"}) for i in range(4)]
     tabs[0].open(window.id)
     tabs[0].check_in_and_start()
-    current = tabs[0].items()[0]
-    tabs[0].answer(current["ref"], "B")
     for tab in tabs[1:]:
         tab.attempt_id = tabs[0].attempt_id
+    return tabs, tabs[0].items()[0]
+
+
+def test_many_tabs_moving_on_at_once_move_once(app, session, candidate, calibration, make_assessment,
+                                               make_window):
+    tabs, current = adaptive_tabs(app, session, candidate, make_assessment, make_window)
+    tabs[0].answer(current["ref"], "B")
     run_together([lambda tab=tab: tab.next(current["ref"]) for tab in tabs])
     count = session.scalar(select(func.count()).where(AttemptItem.attempt_id == tabs[0].attempt_id))
     assert count == 2
@@ -77,14 +82,7 @@ def test_many_tabs_moving_on_at_once_move_once(app, session, candidate, calibrat
 
 def test_many_tabs_answering_and_moving_on_at_once_move_once(app, session, candidate, calibration,
                                                              make_assessment, make_window):
-    window = make_window(make_assessment("adaptive"))
-    auth = bearer(session, candidate)
-    tabs = [Sitting(app.test_client(), auth, {"X-PIAA-Client": f"tab-{i}"}) for i in range(4)]
-    tabs[0].open(window.id)
-    tabs[0].check_in_and_start()
-    current = tabs[0].items()[0]
-    for tab in tabs[1:]:
-        tab.attempt_id = tabs[0].attempt_id
+    tabs, current = adaptive_tabs(app, session, candidate, make_assessment, make_window)
     replies = []
 
     def answer_and_move(tab, seq):
