@@ -65,13 +65,17 @@ def init_auth(app: Flask) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        from piaa.accounts.services import user_for_token
+        from piaa.accounts.services import note_token_use, token_holder
 
-        user, used = user_for_token(db.session, header[7:].strip())
+        held = token_holder(db.session, header[7:].strip())
         g.authenticated_by_token = True
-        if used:
+        if held is None:
+            return None
+        if note_token_use(db.session, held):
             db.session.commit()  # last_used_at moved (at most once a minute per token)
-        return user
+        # The user as just read or recalled, also after that commit (which expired what the
+        # session held): no second read of the row.
+        return held.user_in(db.session)
 
     @login_manager.unauthorized_handler
     def unauthorized():

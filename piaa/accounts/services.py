@@ -155,28 +155,39 @@ _TOKEN_HOLDER = (select(User, ApiToken.id, ApiToken.last_used_at).join(User, Use
 _TOKEN_USED = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("at"))
 
 
-def user_for_token(session: Session, token: str) -> tuple[User | None, bool]:
-    """The active user holding ``token`` (token and user read in one query, or recalled:
-    see ``piaa.accounts.holders``), and whether the token's ``last_used_at`` was moved (it
-    is, when older than ``TOKEN_USE_RESOLUTION``); that write is left for the caller to
-    commit."""
+def token_holder(session: Session, token: str) -> holders.Held | None:
+    """Who holds ``token``: the active user and the token's id and last use, read in one
+    query or recalled (see ``piaa.accounts.holders``); None if no active user holds it."""
     digest = _token_digest(token)
     held = holders.recall(digest)
     if held is None:
         found = session.execute(_TOKEN_HOLDER, {"digest": digest}).first()
         if found is None or not found.User.active:
             holders.forget(digest)
-            return None, False
-        user = found.User
-        held = holders.remember(digest, user, found.id, found.last_used_at)
-    else:
-        user = held.user_in(session)
+            return None
+        held = holders.remember(digest, found.User, found.id, found.last_used_at)
+    return held
+
+
+def note_token_use(session: Session, held: holders.Held) -> bool:
+    """Move the token's ``last_used_at`` to now if it is older than ``TOKEN_USE_RESOLUTION``;
+    whether it was moved (that write is left for the caller to commit)."""
     at = now()
     if held.last_used_at is None or at - as_utc(held.last_used_at) >= TOKEN_USE_RESOLUTION:
         session.execute(_TOKEN_USED, {"token_id": held.token_id, "at": at})
         held.last_used_at = at
-        return user, True
-    return user, False
+        return True
+    return False
+
+
+def user_for_token(session: Session, token: str) -> tuple[User | None, bool]:
+    """The active user holding ``token`` (``token_holder``), as an object of ``session``,
+    and whether the token's ``last_used_at`` was moved (``note_token_use``)."""
+    held = token_holder(session, token)
+    if held is None:
+        return None, False
+    used = note_token_use(session, held)
+    return held.user_in(session), used
 
 
 # --- administration of accounts --------------------------------------------------------------

@@ -16,7 +16,9 @@ seconds, so their reads are few and prepared once: an answer reads the token's h
 the attempt and the item in one locking statement (the item's version comes from the
 process's cache of frozen versions), and writes the contact and the answer outside the
 unit of work, as one statement on PostgreSQL (``piaa.delivery.writes``); a move to the next
-item writes the attempt, the item left and the next item's new row the same way.
+item writes the attempt, the item left and the next item's new row the same way. An
+answer carrying the move (``answer_and_advance``) costs what the move alone does: one lock,
+one read of the rows, one write of the answer, the move and the contact together.
 ``tests/delivery/test_performance_paths.py`` holds these counts.
 """
 from __future__ import annotations
@@ -71,7 +73,7 @@ _LOCK_ATTEMPT = _locked(select(Attempt).where(Attempt.id == bindparam("attempt_i
 # one the driver describes and the ORM converts, on every answer; any other is loaded when
 # first used (``tests/delivery/test_performance_paths.py`` would see that statement).
 _ANSWER_READS = (
-    load_only(Attempt.user_id, Attempt.assessment_id, Attempt.state, Attempt.started_at,
+    load_only(Attempt.user_id, Attempt.assessment_id, Attempt.state, Attempt.seed, Attempt.started_at,
               Attempt.time_limit_s, Attempt.time_factor, Attempt.extra_time_s, Attempt.pause_policy,
               Attempt.paused_total_s, Attempt.stopped_since, Attempt.deadline_at,
               Attempt.current_position, Attempt.client_id, Attempt.last_seen_at, Attempt.last_ip,
@@ -80,7 +82,7 @@ _ANSWER_READS = (
         Assessment.mode, Assessment.navigation, Assessment.proctoring),
     load_only(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.ref, AttemptItem.version_id,
               AttemptItem.presented_at, AttemptItem.answer, AttemptItem.seq, AttemptItem.first_answered_at,
-              AttemptItem.answered_at, AttemptItem.locked_at))
+              AttemptItem.answered_at, AttemptItem.locked_at, AttemptItem.item_id, AttemptItem.instance))
 # What a move to the next item (and its response) consults: all but the attempt's
 # scoring and ending columns and the assessment's scoring rules and blueprint.
 _MOVE_READS = (
@@ -433,7 +435,7 @@ def _new_row(attempt: Attempt, position: int, entry: forms.PoolItem, scored: boo
                        ref=secrets.token_urlsafe(12), item_id=entry.item_id, version_id=entry.version_id,
                        scored=scored, cell=entry.cell, seq=0, presented_at=presented_at, answer=None,
                        first_answered_at=None, answered_at=None, locked_at=None, flagged=False,
-                       credit=None, max_credit=None, category=None)
+                       credit=None, max_credit=None, category=None, instance=None)
 
 
 def _lay_out(session: Session, attempt: Attempt) -> None:
@@ -475,10 +477,11 @@ def _lay_out(session: Session, attempt: Attempt) -> None:
 
 def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
                        rows: list[AttemptItem] | None = None,
-                       presented_at: datetime | None = None) -> AttemptItem | None:
+                       presented_at: datetime | None = None,
+                       posterior=None) -> AttemptItem | None:
     """The row (not yet written) of the item for ``position``: a seeded pretest item or the
     one the adaptive policy selects; None when the pool has nothing left. ``rows``: the attempt's rows,
-    if already read."""
+    if already read; ``posterior``: of their answers, if already computed (``forms.answers_posterior``)."""
     assessment = attempt.assessment
     for entry in attempt.plan.get("pretest", []):
         if entry["position"] == position:
@@ -494,7 +497,7 @@ def _next_adaptive_row(session: Session, attempt: Attempt, position: int,
     theta = attempt.theta_current if attempt.theta_current is not None else 0.0
     answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
     chosen, passed_over = forms.select_adaptive_item(adaptive, assessment, theta, administered, excluded,
-                                                     forms.attempt_rng(attempt, 1, position), answered)
+                                                     forms.attempt_rng(attempt, 1, position), answered, posterior)
     if passed_over:
         attempt.plan = {**plan, "passed_over": sorted(set(plan.get("passed_over", [])) | set(passed_over))}
     if chosen is None:
@@ -606,6 +609,12 @@ def _row_by_ref(session: Session, attempt: Attempt, ref: str) -> AttemptItem:
     return row
 
 
+def _check_seq(seq: Any) -> None:
+    """:raise Invalid: if ``seq`` is not a positive whole number."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise Invalid(N_("seq must be a whole number of at least 1, got {seq}"), field="seq", values={"seq": repr(seq)})
+
+
 def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer: Any,
                 seq: Any, client: ClientInfo | None = None) -> AnswerReceipt:
     """Store ``answer`` for the item ``ref`` if ``seq`` is newer than the stored one.
@@ -614,16 +623,32 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     :raise Conflict: if the attempt is not running, time is up, or the answer is final.
     :raise NotFound: if the attempt or item is not the caller's.
     """
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise Invalid(N_("seq must be a whole number of at least 1, got {seq}"), field="seq", values={"seq": repr(seq)})
+    _check_seq(seq)
     attempt, row, version = lock_for_answer(session, attempt_id, user, ref)
     at = now()
     note_contact(session, attempt, at, client)
+    receipt, first = _take_answer(session, attempt, row, version, answer, seq, at)
+    write_rows(session, attempt, row)  # the contact and the answer
+    if first:
+        _flag_fast_answer(session, attempt, row, at)
+    session.flush()
+    return receipt
+
+
+def _take_answer(session: Session, attempt: Attempt, row: AttemptItem, version: forms.VersionView,
+                 answer: Any, seq: int, at: datetime) -> tuple[AnswerReceipt, bool]:
+    """The rules of an answer to ``row`` of a locked attempt whose contact is booked: the
+    answer is set on the row (for the caller to write) if ``seq`` is newer than the stored
+    one. Returns the receipt and whether this is the row's first answer (then the caller
+    checks the reading time).
+
+    :raise Invalid: if the answer has the wrong shape.
+    :raise Conflict: if the attempt is not running, time is up, or the answer is final.
+    """
     if seq <= row.seq:
         if attempt.state != states.PAUSED:
             _require_running(attempt, at)  # a resend after submit or time-up is told so (409)
-        write_rows(session, attempt)
-        return AnswerReceipt(ref, row.seq, False)
+        return AnswerReceipt(row.ref, row.seq, False), False
     require_answerable(attempt, row, at)
     kind = get_item_type(version.item_type)
     stored = None if answer is None else kind.check_answer(forms.row_content(attempt, row, version), answer)
@@ -635,11 +660,7 @@ def save_answer(session: Session, attempt_id: int, user: User, ref: str, answer:
     row.answer, row.seq, row.answered_at = stored, seq, at
     if first:
         row.first_answered_at = at
-    write_rows(session, attempt, row)  # the contact and the answer
-    if first:
-        _flag_fast_answer(session, attempt, row, at)
-    session.flush()
-    return AnswerReceipt(ref, seq, True)
+    return AnswerReceipt(row.ref, seq, True), first
 
 
 # Answers a client may send together: a whole form's answers queued during a dead link.
@@ -730,8 +751,10 @@ def answer_and_advance(session: Session, attempt_id: int, user: User, ref: str, 
                        client: ClientInfo | None = None
                        ) -> tuple[AnswerReceipt, Attempt, list[AttemptItem], int]:
     """The answer to the item ``ref`` and the move past it, in one unit of work (adaptive
-    and linear): ``save_answer`` then ``advance_and_show``, so the candidate's client answers
-    and gets the next item in one round trip instead of two.
+    and linear), so the candidate's client answers and gets the next item in one round trip
+    instead of two: the rules of ``save_answer`` and then of ``advance_and_show``, on one
+    read of the locked attempt and its rows, with the answer, the move and the contact
+    written together.
 
     Each half keeps its own rules, so the pair is as safe to resend as each call alone: a
     resent pair whose reply was lost finds the answer stored (``seq`` not newer: nothing
@@ -740,9 +763,40 @@ def answer_and_advance(session: Session, attempt_id: int, user: User, ref: str, 
     :raise Conflict: as ``save_answer`` or ``advance`` (free navigation has no next item);
         then neither the answer nor the move is made.
     """
-    receipt = save_answer(session, attempt_id, user, ref, answer, seq, client)
-    attempt, shown, answered = advance_and_show(session, attempt_id, user, ref, client)
-    return receipt, attempt, shown, answered
+    _check_seq(seq)
+    attempt, rows, at = _lock_and_read_rows(session, attempt_id, user, client)
+    row = _row_of(attempt, rows, ref)
+    version = forms.version_views(session, [row.version_id])[row.version_id]
+    receipt, first = _take_answer(session, attempt, row, version, answer, seq, at)
+    if first:
+        _flag_fast_answer(session, attempt, row, at)
+    if not shows_one_at_a_time(attempt):
+        raise Conflict(N_("this assessment has free navigation: go to any item directly"),
+                       code="free_navigation")
+    # A changed row is the current one (an answer behind is refused), which the move writes.
+    rows = _move(session, attempt, rows, row, at)
+    return receipt, attempt, visible_items(session, attempt, rows), answered_count(rows)
+
+
+def _lock_and_read_rows(session: Session, attempt_id: int, user: User, client: ClientInfo | None
+                        ) -> tuple[Attempt, list[AttemptItem], datetime]:
+    """The caller's attempt under its row lock, its contact booked, and all its rows (a
+    test's length: one read serves the lookups, θ and the count of answers)."""
+    attempt = lock_for_move(session, attempt_id, user)
+    at = now()
+    note_contact(session, attempt, at, client)
+    # The changes so far go to the database together with the rest, in one write.
+    with session.no_autoflush:
+        rows = list(session.scalars(_ROWS, {"attempt_id": attempt.id}))
+    return attempt, rows, at
+
+
+def _row_of(attempt: Attempt, rows: list[AttemptItem], ref: str) -> AttemptItem:
+    """:raise NotFound: if no row of ``rows`` has ``ref``."""
+    row = next((r for r in rows if r.ref == ref), None)
+    if row is None:
+        raise NotFound(N_("no item {ref} in attempt {attempt_id}"), values={"ref": repr(ref), "attempt_id": attempt.id})
+    return row
 
 
 def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
@@ -753,21 +807,26 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
                        code="free_navigation")
     at = now()
     note_contact(session, attempt, at, client)
-    # One read of every row (a test's length) serves the lookups, θ and the count below;
-    # the changes so far go to the database together with the rest, in one flush.
     with session.no_autoflush:
         rows = list(session.scalars(_ROWS, {"attempt_id": attempt.id}))
-    if ref is not None:
-        row = next((r for r in rows if r.ref == ref), None)
-        if row is None:
-            raise NotFound(N_("no item {ref} in attempt {attempt_id}"),
-                           values={"ref": repr(ref), "attempt_id": attempt.id})
-        if row.position < attempt.current_position or (row.locked_at and attempt.complete):
-            session.flush()
-            return attempt, rows
+    row = _row_of(attempt, rows, ref) if ref is not None else None
+    return attempt, _move(session, attempt, rows, row, at)
+
+
+def _move(session: Session, attempt: Attempt, rows: list[AttemptItem], left: AttemptItem | None,
+          at: datetime) -> list[AttemptItem]:
+    """Make the current item final and move on, on a locked attempt whose contact is booked;
+    ``left``: the row the client says it leaves (a retry of a move already made, that row
+    now behind, changes nothing). Writes the attempt, the item left and the next one's new
+    row; returns ``rows`` with the new row.
+
+    :raise Conflict: if the attempt is not running."""
+    if left is not None and (left.position < attempt.current_position or (left.locked_at and attempt.complete)):
+        session.flush()
+        return rows
     _require_running(attempt, at)
     if attempt.complete:
-        return attempt, rows
+        return rows
     current = next(r for r in rows if r.position == attempt.current_position)
     current.locked_at = at
     shown = None
@@ -781,7 +840,7 @@ def _advance(session: Session, attempt_id: int, user: User, ref: str | None,
     if shown is not None:
         rows.append(shown)
     session.flush()  # whatever the move left to the unit of work (nothing, as a rule)
-    return attempt, rows
+    return rows
 
 
 def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
@@ -797,13 +856,15 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         score = get_item_type(version.item_type).score(forms.row_content(attempt, current, version), current.answer)
         current.credit, current.max_credit, current.category = score.credit, score.max_credit, score.category
     answered = [(r.item_id, r.category) for r in rows if r.scored and r.locked_at is not None]
+    # One posterior of the answers serves θ̂, the level's confidence and the next selection.
+    posterior = forms.answers_posterior(adaptive, answered)
     if current.scored:
-        attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered)
+        attempt.theta_current, attempt.se_current = forms.current_estimate(adaptive, answered, posterior)
     n_scored = sum(1 for r in rows if r.scored)
     rule = forms.stopping_rule(assessment)
     # The level decided with the assessment's confidence ends the test (after min_items).
     confidence = (None if rule.confidence is None
-                  else [forms.level_confidence(adaptive, assessment.cut_scores, answered)])
+                  else [forms.level_confidence(adaptive, assessment.cut_scores, answered, posterior)])
     pending_pretest = [e for e in attempt.plan.get("pretest", []) if e["position"] > current.position]
     stop = bool(rule.should_stop([n_scored], [attempt.se_current if attempt.se_current is not None
                                               else float("inf")], confidence)[0])
@@ -817,7 +878,7 @@ def _advance_adaptive(session: Session, attempt: Attempt, current: AttemptItem,
         attempt.plan = {**attempt.plan, "pretest": [
             {**e, "position": next_position} if e is entry else e for e in attempt.plan["pretest"]]}
     # Shown in this same response, so presented now (visible_items need not write again).
-    shown = _next_adaptive_row(session, attempt, next_position, rows, presented_at=at)
+    shown = _next_adaptive_row(session, attempt, next_position, rows, presented_at=at, posterior=posterior)
     if shown is None:
         attempt.complete = True
     else:

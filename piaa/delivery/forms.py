@@ -20,6 +20,7 @@ Rules kept here:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -40,6 +41,7 @@ from piaa.items.models import APPROVED, OPERATIONAL, Item, ItemVersion
 from piaa.process_cache import ProcessCache
 from piaa.psychometrics.cat import (ContentBlueprint, ItemBank, NoItemAvailableError, StoppingRule,
                                     SympsonHetter, select_next_item)
+from piaa.psychometrics.cat.selection import posterior_mean_sd
 
 
 @dataclass(frozen=True)
@@ -348,14 +350,28 @@ def _answered(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[
     return [i for i, _ in given], [c for _, c in given]
 
 
-def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> tuple[float, float]:
-    """EAP θ and posterior SD from (item id, category) pairs of scored items."""
-    return adaptive.bank.eap_of(*_answered(adaptive, answered))
+def answers_posterior(adaptive: AdaptivePool, answered: list[tuple[int, int]]) -> np.ndarray:
+    """(1, Q) posterior weights on the bank's θ nodes from (item id, category) pairs of scored
+    items: computed once per move, it serves θ̂, the level's confidence and the selection."""
+    return adaptive.bank.posterior_of(*_answered(adaptive, answered))
 
 
-def level_confidence(adaptive: AdaptivePool, cuts: list[float], answered: list[tuple[int, int]]) -> float:
-    """Posterior probability of the most probable level given the answers so far."""
-    posterior = adaptive.bank.posterior_of(*_answered(adaptive, answered))
+def current_estimate(adaptive: AdaptivePool, answered: list[tuple[int, int]],
+                     posterior: np.ndarray | None = None) -> tuple[float, float]:
+    """EAP θ and posterior SD from (item id, category) pairs of scored items (or from their
+    ``posterior``, see ``answers_posterior``)."""
+    if posterior is None:
+        return adaptive.bank.eap_of(*_answered(adaptive, answered))
+    mean, sd = posterior_mean_sd(posterior, adaptive.bank.nodes)
+    return float(mean[0]), float(sd[0])
+
+
+def level_confidence(adaptive: AdaptivePool, cuts: list[float], answered: list[tuple[int, int]],
+                     posterior: np.ndarray | None = None) -> float:
+    """Posterior probability of the most probable level given the answers so far (or their
+    ``posterior``, see ``answers_posterior``)."""
+    if posterior is None:
+        posterior = answers_posterior(adaptive, answered)
     return float(adaptive.bank.level_probabilities(posterior, cuts).max())
 
 
@@ -363,8 +379,14 @@ def stopping_rule(assessment: Assessment) -> StoppingRule:
     """The adaptive stop: the level decided with the assessment's ``confidence_threshold``
     (when it has cut scores), the SE target, or ``max_items``; never before ``min_items``."""
     confidence = assessment.confidence_threshold if assessment.cut_scores else None
-    return StoppingRule(se_target=assessment.se_target, min_items=assessment.min_items or 1,
-                        max_items=assessment.max_items, confidence=confidence)
+    return _stopping_rule(assessment.se_target, assessment.min_items or 1, assessment.max_items, confidence)
+
+
+@functools.lru_cache(maxsize=256)
+def _stopping_rule(se_target: float | None, min_items: int, max_items: int | None,
+                   confidence: float | None) -> StoppingRule:
+    # A rule is checked as it is built; a few distinct ones serve every move of a process.
+    return StoppingRule(se_target=se_target, min_items=min_items, max_items=max_items, confidence=confidence)
 
 
 def exposure_control(adaptive: AdaptivePool, assessment: Assessment) -> SympsonHetter | None:
@@ -381,11 +403,12 @@ def exposure_control(adaptive: AdaptivePool, assessment: Assessment) -> SympsonH
 
 def select_adaptive_item(adaptive: AdaptivePool, assessment: Assessment, theta: float,
                          administered_ids: Iterable[int], excluded_ids: Iterable[int],
-                         rng: np.random.Generator, answered: list[tuple[int, int]] = ()
-                         ) -> tuple[PoolItem | None, list[int]]:
+                         rng: np.random.Generator, answered: list[tuple[int, int]] = (),
+                         posterior: np.ndarray | None = None) -> tuple[PoolItem | None, list[int]]:
     """The next item and the items Sympson–Hetter passed over (which the paper's procedure
     keeps from this candidate for the rest of the test); (None, []) when the pool is
-    exhausted. ``answered``: (item id, category) pairs, for the posterior at the cuts."""
+    exhausted. ``answered``: (item id, category) pairs, for the posterior at the cuts (or
+    that ``posterior`` itself, see ``answers_posterior``)."""
     n = adaptive.bank.n_items
     administered = np.zeros(n, dtype=bool)
     excluded = np.zeros(n, dtype=bool)
@@ -397,7 +420,8 @@ def select_adaptive_item(adaptive: AdaptivePool, assessment: Assessment, theta: 
         selection = select_next_item(
             theta, adaptive.bank, administered, excluded=excluded,
             criterion="cut_doubt" if cuts else "mfi", cuts=cuts,
-            posterior=adaptive.bank.posterior_of(*_answered(adaptive, list(answered))) if cuts else None,
+            posterior=(posterior if posterior is not None else answers_posterior(adaptive, list(answered)))
+            if cuts else None,
             randomesque=1 if control is not None else assessment.exposure_k, exposure=control,
             blueprint=adaptive.content, rng=rng)
     except NoItemAvailableError:

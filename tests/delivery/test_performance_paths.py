@@ -1,5 +1,6 @@
-"""The candidate's hot calls stay cheap: how many SQL statements an answer and a move to the
-next adaptive item cost, and that a Bearer token's last use is written at most once a minute.
+"""The candidate's hot calls stay cheap: how many SQL statements an answer, a move to the
+next adaptive item and an answer carrying that move cost, and that a Bearer token's last use
+is written at most once a minute, without reading its user again.
 
 The counts are the design (see ``piaa.delivery.attempts``): an answer is the attempt locked
 together with the item, the contact and the answer written (one statement on PostgreSQL),
@@ -79,6 +80,21 @@ def test_a_move_to_the_next_item_costs_two_reads_and_its_writes(app, session, ca
     assert run == ["SELECT"] * 2 + writes("UPDATE", "UPDATE", "INSERT"), run
 
 
+def test_an_answer_carrying_the_move_costs_what_the_move_alone_does(app, session, calibration, candidate,
+                                                                   make_assessment, make_window, clock):
+    sitting = adaptive_sitting(app, session, candidate, make_assessment, make_window)
+    ref = sitting.items()[0]["ref"]
+    clock.advance(seconds=30)  # a plausible reading time: no fast-answer flag to write
+    with statements() as run:
+        body = sitting.call("PUT", f"/attempts/{sitting.attempt_id}/responses/{ref}",
+                            {"answer": "B", "seq": 1, "next": True})
+    assert body["saved"] and body["items"] and body["items"][0]["ref"] != ref
+    # One read of the locked attempt and one of its rows serve the answer and the move; the
+    # attempt's contact and θ, the item answered and made final, the next item are written
+    # together (the answer's own lock and write, separate before, are gone).
+    assert run == ["SELECT"] * 2 + writes("UPDATE", "UPDATE", "INSERT"), run
+
+
 def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, make_assessment,
                                                       make_window, clock):
     window = make_window(make_assessment("loft"))
@@ -97,6 +113,21 @@ def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, m
     clock.advance(seconds=1)
     sitting.open(window.id)
     assert last_used() > first
+
+
+def test_a_token_use_written_costs_its_update_alone(app, session, candidate, make_assessment, make_window,
+                                                    clock):
+    make_window(make_assessment("loft"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.call("GET", "/me/windows")
+    clock.advance(seconds=59)
+    with statements() as quiet:  # the last use is not yet due
+        sitting.call("GET", "/me/windows")
+    clock.advance(seconds=1)
+    with statements() as used:  # due: written and committed before the view runs
+        sitting.call("GET", "/me/windows")
+    # The commit of the last use does not make the request read its user again.
+    assert "UPDATE" not in quiet and used == ["UPDATE", *quiet], (quiet, used)
 
 
 def test_activating_a_parameter_set_reaches_selection_in_the_same_transaction(
