@@ -14,7 +14,10 @@ Each item then gets one outcome:
 
 An imported item is also written out as a QTI 3.0 package and read back: ``round trip`` counts
 those that come back with the same type and keys (the checks ``tests/items`` make on PIAA's own
-items, here on the corpus).
+items, here on the corpus). With the official schemas at hand (``PIAA_QTI3_XSD_DIR`` and
+``PIAA_QTI3_ITEM_XSD``, as for ``tests/items/test_export.py``; see
+``piaa/items/schemas/QTI3-SCHEMAS.md``), the package's manifest and item are validated too, and
+an export the schemas refuse counts as a failed round trip with the schema's first complaint.
 
 "Delivered" items are those whose interactions are all ones PIAA delivers (the importer's
 ``DELIVERED_INTERACTIONS``, end-attempt buttons aside); the issue's target is 85% of them.
@@ -30,9 +33,13 @@ not allow copying its files here, so it is read from wherever it was unpacked.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import io
 import json
+import os
 import re
+import zipfile
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -115,6 +122,29 @@ def same_keys(before: dict, after: dict) -> bool:
     return all(a.get(k) == b.get(k) for k in KEY_FIELDS)
 
 
+@functools.cache
+def official_schemas() -> tuple[etree.XMLSchema, etree.XMLSchema] | None:
+    """The QTI 3.0 package and item schemas, where the environment names copies of them."""
+    folder, item_xsd = os.environ.get("PIAA_QTI3_XSD_DIR"), os.environ.get("PIAA_QTI3_ITEM_XSD")
+    if not (folder and item_xsd):
+        return None
+    package = etree.XMLSchema(etree.parse(str(Path(folder) / "imsqtiv3p0_imscpv1p2_v1p0.xsd")))
+    return package, etree.XMLSchema(etree.parse(item_xsd))
+
+
+def schema_complaint(package: bytes) -> str | None:
+    """The first thing the official schemas refuse in an exported package, if they are at hand."""
+    schemas = official_schemas()
+    if schemas is None:
+        return None
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        for name in archive.namelist():
+            schema = schemas[0] if name == "imsmanifest.xml" else schemas[1] if name.startswith("items/") else None
+            if schema is not None and not schema.validate(etree.fromstring(archive.read(name))):
+                return f"export breaks the QTI 3.0 schema: {schema.error_log.last_error.message}"
+    return None
+
+
 def round_trip(item: dict, media: dict) -> str | None:
     """None when the item's QTI 3.0 export imports again to the same keys, else why not."""
     def load(sha: str):
@@ -125,6 +155,9 @@ def round_trip(item: dict, media: dict) -> str | None:
         package = qti3.package_bytes({"name": "corpus"}, [item], load)
     except Exception as exc:  # noqa: BLE001 - any failure is the figure being measured
         return f"export failed: {exc}"
+    complaint = schema_complaint(package)
+    if complaint:
+        return complaint
     parsed, problems = qti.read_qti_file(package, "re-export.zip")
     if problems or parsed.unsupported or len(parsed.items) != 1:
         return f"re-import failed: {(problems or parsed.unsupported or [{'message': 'no item'}])[0]['message']}"
