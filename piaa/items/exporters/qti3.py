@@ -32,7 +32,7 @@ from piaa.items.media import MEDIA_TYPES
 from piaa.items import item_models
 from piaa.items import qti_processing
 from piaa.items.qti_processing import qti_identifier
-from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, media_hashes
+from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, drop_keeping_tail, media_hashes
 
 # sha256 -> (bytes, content type) of a stored media file, or None when it is not stored.
 MediaLoader = Callable[[str], "tuple[bytes, str] | None"]
@@ -378,13 +378,79 @@ def item_element(item: dict[str, Any], media_ref: Callable[[str], str] | None = 
     root.set("time-dependent", "false")
     root.set(XML_LANG, body_lang if markup else "en")
     if item.get("scoring"):
-        return _kept_processing(_typed_element(root, item, markup, refer), item)
+        return _schema_shape(_kept_processing(_typed_element(root, item, markup, refer), item))
     written = _typed_element(root, item, markup, refer)
     if item.get("key_missing"):
         # As it came: no response processing, so that it reads back as a draft without its key.
         for processing in written.findall(_q("qti-response-processing")):
             written.remove(processing)
-    return written
+    return _schema_shape(written)
+
+
+# What QTI 3.0's item body holds as it is (ItemBodyDType); any other element, and text, goes
+# inside a block.
+BODY_BLOCKS = frozenset(
+    "pre h1 h2 h3 h4 h5 h6 p address dl ol ul hr blockquote table div article aside audio figure footer "
+    "header nav section video qti-rubric-block qti-feedback-block qti-template-block qti-position-object-stage "
+    "qti-custom-interaction qti-portable-custom-interaction qti-drawing-interaction qti-gap-match-interaction "
+    "qti-match-interaction qti-graphic-gap-match-interaction qti-hotspot-interaction "
+    "qti-graphic-order-interaction qti-select-point-interaction qti-graphic-associate-interaction "
+    "qti-slider-interaction qti-choice-interaction qti-media-interaction qti-hottext-interaction "
+    "qti-order-interaction qti-extended-text-interaction qti-upload-interaction qti-associate-interaction".split())
+PLAYERS = ("audio", "video")
+PLAYER_SWITCHES = ("autoplay", "controls", "loop", "muted")  # xs:boolean in QTI, present-or-not in HTML
+
+
+def _schema_shape(root: etree._Element) -> etree._Element:
+    """The item written as QTI 3.0's schema takes what stored HTML may hold otherwise: players
+    switched with ``true``/``false``, their sources then their tracks and nothing else inside,
+    each with its file; and the item body holding text and inline elements inside blocks."""
+    for element in list(root.iter(_q("source"), _q("track"))):
+        if not element.get("src") or _local(element.getparent()) not in PLAYERS:
+            drop_keeping_tail(element)
+    for player in root.iter(*(_q(name) for name in PLAYERS)):
+        for name in PLAYER_SWITCHES:
+            if player.get(name) is not None:
+                player.set(name, "false" if player.get(name).strip().lower() in ("false", "0") else "true")
+        for child in list(player):
+            if child.tag not in (_q("source"), _q("track")):
+                drop_keeping_tail(child)  # what a browser without players showed instead
+        player[:] = sorted(player, key=lambda child: child.tag == _q("track"))
+    body = root.find(_q("qti-item-body"))
+    if body is not None:
+        _blocks_only(body)
+    return root
+
+
+def _blocks_only(body: etree._Element) -> None:
+    """Text and inline elements standing in ``body`` itself wrapped, each run in a ``div``."""
+    run: etree._Element | None = None
+    if (body.text or "").strip():
+        run = etree.Element(_q("div"))
+        run.text, body.text = body.text, None
+        body.insert(0, run)
+    for child in list(body):
+        if child is run:
+            continue
+        if _outside_blocks(child):
+            if run is None:
+                run = etree.Element(_q("div"))
+                child.addprevious(run)
+            run.append(child)  # its tail goes with it
+            continue
+        run = None
+        if (child.tail or "").strip():
+            run = etree.Element(_q("div"))
+            run.text, child.tail = child.tail, None
+            child.addnext(run)
+
+
+def _outside_blocks(element: etree._Element) -> bool:
+    """An element the item body does not take as it is (comments stand anywhere)."""
+    if not isinstance(element.tag, str):
+        return False
+    name = etree.QName(element)
+    return not (name.namespace == MATHML_NS or (name.namespace == QTI3_NS and name.localname in BODY_BLOCKS))
 
 
 def _typed_element(root: etree._Element, item: dict[str, Any], markup: str | None, refer) -> etree._Element:

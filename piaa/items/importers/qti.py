@@ -879,14 +879,21 @@ def _convert(root: etree._Element, hints: dict[str, Any], resolve: qti_content.R
     if feedback:
         item["feedback"] = feedback
     shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
-    if shown.rich and _single_language(body, lang):
-        item["body"] = {lang: shown.html}
-        media.update(shown.media)
-        losses += [f"not kept: {p}" for p in shown.problems]
+    _keep_body(item, shown, body, lang, media, losses)
     _mapping_losses(item, decl, losses)
     kept_html = _kept_markup(item, lang)
     _losses(root, body, [(interaction, _kept_attributes(item))], losses, kept_html)
     return QtiItem(item, losses, media)
+
+
+def _keep_body(item: dict[str, Any], shown: qti_content.RichBody, body: etree._Element, lang: str,
+               media: dict[str, Any], losses: list[str]) -> None:
+    """The rich body kept on the item when it holds what the plain stem cannot; the files it
+    could not have are listed either way (a player left with nothing to play goes with them)."""
+    if shown.rich and _single_language(body, lang):
+        item["body"] = {lang: shown.html}
+        media.update(shown.media)
+    losses.extend(f"not kept: {p}" for p in shown.problems)
 
 
 SCORER_VIEWS = ("scorer",)
@@ -943,10 +950,7 @@ def _essay(root: etree._Element, body: etree._Element, interaction: etree._Eleme
         losses.append("the response processing is left aside: raters score the answer against the rubric")
     item = _with_facts(content, root, body, lang, hints)
     shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, CONTAINER_INTERACTIONS)
-    if shown.rich and _single_language(body, lang):
-        item["body"] = {lang: shown.html}
-        media.update(shown.media)
-        losses += [f"not kept: {p}" for p in shown.problems]
+    _keep_body(item, shown, body, lang, media, losses)
     _losses(root, body, [], losses, _kept_markup(item, lang), kept_rubrics=blocks)
     return QtiItem(item, losses, media)
 
@@ -1096,10 +1100,7 @@ def _composite(root: etree._Element, body: etree._Element, interactions: list[et
     if feedback:
         item["feedback"] = feedback
     shown = qti_content.rich_body(body, SKIPPED_CONTENT | CHOICE_ELEMENTS, resolve, labels=labels)
-    if shown.rich and _single_language(body, lang):
-        item["body"] = {lang: shown.html}
-        media.update(shown.media)
-        losses += [f"not kept: {p}" for p in shown.problems]
+    _keep_body(item, shown, body, lang, media, losses)
     kept_html = _kept_markup(item, lang)
     rated = [p for p in parts if p["type"] == "extended_text" and p.get("rubric")]
     _losses(root, body, pairs, losses, kept_html, kept_rubrics=_scorer_rubric(body, lang)[1] if rated else ())

@@ -8,6 +8,9 @@ unknown elements keeping their text, every attribute not listed (so no ``on*`` h
 ``style``), and every ``src`` that is not one of the item's own stored media files, written
 ``media:<sha256>``. The candidate's copy points those at the media route, which serves a file
 by its content hash: no file name (which could give an answer away) reaches the browser.
+A picture, source or track whose file is not kept goes, and so does an audio or video player
+left with nothing to play; a ``source`` or ``track`` outside a player (a ``picture``'s
+sources) goes too, as the player's element is what gives it a meaning.
 
 MathML is kept as MathML; Chromium and Firefox render it natively.
 """
@@ -46,11 +49,21 @@ ATTRIBUTES = {
     "menclose": {"notation"}, "annotation": {"encoding"}, "mspace": {"width"},
 }
 SOURCE_ATTRIBUTES = frozenset(("src", "poster"))
+# Written by QTI as xs:boolean, where "false" turns the control off; a browser reads any value
+# of an HTML boolean attribute as on, so an off one is dropped.
+BOOLEAN_ATTRIBUTES = frozenset(("controls",))
+# The candidate's page holds the h1 and h2; an item's own heading stays a heading below them.
+OUTRANKED_HEADINGS = {"h1": "h3", "h2": "h3"}
+# What plays a media file: a source or track means something only inside one of them.
+PLAYERS = frozenset(("audio", "video"))
+PLAYED = frozenset(("source", "track"))
 NUMBER = re.compile(r"^\d{1,4}(%|px)?$")
 CLASS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}( [A-Za-z][A-Za-z0-9_-]{0,40}){0,5}$")
 
 
 def _allowed_value(tag: str, name: str, value: str) -> bool:
+    if name in BOOLEAN_ATTRIBUTES:
+        return value.strip().lower() not in ("false", "0")
     if name in SOURCE_ATTRIBUTES:
         return value.startswith(MEDIA_SCHEME) and bool(SHA256.match(value[len(MEDIA_SCHEME):]))
     if name in ("width", "height", "colspan", "rowspan", "span", "start"):
@@ -60,14 +73,19 @@ def _allowed_value(tag: str, name: str, value: str) -> bool:
     return len(value) <= 500
 
 
+def _local_name(element: etree._Element) -> str:
+    return element.tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
 def _clean(element: etree._Element) -> None:
     for child in list(element):
         if not isinstance(child.tag, str):  # comments, processing instructions
             drop_keeping_tail(child)
             continue
-        tag = child.tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
-        if tag in DROPPED_WITH_CONTENT:
-            drop_keeping_tail(child)
+        tag = _local_name(child)
+        tag = OUTRANKED_HEADINGS.get(tag, tag)
+        if tag in DROPPED_WITH_CONTENT or (tag in PLAYED and _local_name(element) not in PLAYERS):
+            drop_keeping_tail(child)  # a picture's sources: its img is what is kept
             continue
         _clean(child)
         if tag not in HTML_TAGS and tag not in MATHML_TAGS:
@@ -80,8 +98,10 @@ def _clean(element: etree._Element) -> None:
             del child.attrib[name]
             if local in allowed and _allowed_value(tag, local, value):
                 child.set(local, value)
-        if tag in ("img",) and "src" not in child.attrib:
-            drop_keeping_tail(child)
+        if tag in ("img", "source", "track") and "src" not in child.attrib:
+            drop_keeping_tail(child)  # its file is not one of the item's own: nothing to show
+        elif tag in PLAYERS and "src" not in child.attrib and not any(c.tag == "source" for c in child):
+            drop_keeping_tail(child)  # nothing left to play
 
 
 def drop_keeping_tail(element) -> None:
