@@ -420,3 +420,69 @@ def test_a_choice_that_is_a_picture_alone_keeps_it_and_is_named_for_screen_reade
     # without the file the choice has nothing to show, and is refused saying so
     with pytest.raises(qti.Unsupported, match="picture cannot be kept: img/matrix.png: not in the package"):
         qti.read_item(data, "p.xml")
+
+
+KEPT = "media:" + "a" * 64  # a stored file's reference, as the importer writes it
+
+
+@pytest.mark.parametrize("dirty, clean", [
+    # the page holds h1 and h2: the item's heading stays a heading below them, not loose text
+    ("<h2>Noting</h2><p>Read it.</p>", "<h3>Noting</h3><p>Read it.</p>"),
+    # a picture's sources mean nothing without it: its img is what is kept
+    (f'<picture><source type="image/webp" srcset="p.webp"><img src="{KEPT}" alt="p"></picture>',
+     f'<img src="{KEPT}" alt="p">'),
+    # QTI's controls="false" is off; a browser reads any value as on
+    (f'<video controls="false" src="{KEPT}"></video>', f'<video src="{KEPT}"></video>'),
+    # a caption file that is not kept: its track goes, the video stays
+    (f'<video controls="controls" src="{KEPT}"><track kind="captions" src="captions.vtt"></video>',
+     f'<video controls="controls" src="{KEPT}"></video>'),
+    # nothing left to play: the player goes
+    ('<audio controls="true"><source src="clip.mp3"></audio><p>Listen.</p>', "<p>Listen.</p>"),
+    # source and track are empty elements, whether closed or not
+    (f'<video><source src="{KEPT}"><track kind="captions" src="{KEPT}"></video>',
+     f'<video><source src="{KEPT}"></source><track kind="captions" src="{KEPT}"></track></video>'),
+])
+def test_players_pictures_and_headings_are_kept_as_a_browser_shows_them(dirty, clean):
+    from piaa.items.types import rich
+
+    assert rich.sanitise(dirty) == clean
+    assert rich.sanitise(clean) == clean
+
+
+def clip_item(player: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<qti-assessment-item xmlns="{NS}" identifier="Q3-CLIP" title="Clip" adaptive="false" time-dependent="false">
+  <qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="identifier">
+    <qti-correct-response><qti-value>B</qti-value></qti-correct-response>
+  </qti-response-declaration>
+  <qti-outcome-declaration identifier="SCORE" cardinality="single" base-type="float"/>
+  <qti-item-body>
+    <h2>The clip</h2>
+    {player}
+    <qti-choice-interaction response-identifier="RESPONSE" max-choices="1">
+      <qti-prompt>Who signs the note?</qti-prompt>
+      <qti-simple-choice identifier="A">Assistant</qti-simple-choice>
+      <qti-simple-choice identifier="B">Section Officer</qti-simple-choice>
+    </qti-choice-interaction>
+  </qti-item-body>
+  <qti-response-processing template="https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml"/>
+</qti-assessment-item>""".encode()
+
+
+PLAYER = ('<video controls="true"><source src="clip.mp4" type="video/mp4"/>'
+          '<track kind="captions" src="captions.vtt" srclang="en"/></video>')
+
+
+def test_a_track_whose_file_is_missing_is_left_out_and_listed():
+    found = qti.read_item(clip_item(PLAYER), "clip.xml", {}, {"clip.mp4": b"\x00\x00\x00\x18ftypmp42"}.get)
+    body = found.item["body"]["en"]
+    assert "<video" in body and "<source" in body and "<track" not in body
+    assert "<h3>The clip</h3>" in body
+    assert found.losses == ["not kept: captions.vtt: not in the package"]
+
+
+def test_a_player_with_no_file_kept_is_left_out_and_its_files_listed():
+    found = qti.read_item(clip_item(PLAYER), "clip.xml", {}, {}.get)
+    assert "body" not in found.item  # nothing beside the plain stem is left to show
+    assert found.losses == ["not kept: clip.mp4: not in the package", "not kept: captions.vtt: not in the package",
+                            "video not kept (1)"]

@@ -32,7 +32,8 @@ from piaa.items.media import MEDIA_TYPES
 from piaa.items import item_models
 from piaa.items import qti_processing
 from piaa.items.qti_processing import qti_identifier
-from piaa.items.types.rich import MATHML_TAGS, MEDIA_SCHEME, drop_keeping_tail, media_hashes
+from piaa.items.types.rich import (MATHML_TAGS, MEDIA_SCHEME, drop_keeping_tail, media_hashes,
+                                   unnest_empty_elements)
 
 # sha256 -> (bytes, content type) of a stored media file, or None when it is not stored.
 MediaLoader = Callable[[str], "tuple[bytes, str] | None"]
@@ -327,6 +328,7 @@ def _rich_body(body: etree._Element, markup: str, media_ref) -> None:
     """The stored HTML of a rich body in QTI's names (HTML in the QTI namespace, MathML in its
     own), its media pointed at the package's files."""
     fragment = lxml_html.fragment_fromstring(markup, create_parent="div")
+    unnest_empty_elements(fragment)
     for element in fragment.iter(etree.Element):
         if element is fragment:
             continue

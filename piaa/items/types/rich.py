@@ -140,11 +140,29 @@ def _unwrap(element) -> None:
     parent.remove(element)
 
 
+def unnest_empty_elements(root: etree._Element) -> None:
+    """What follows a ``source`` or ``track`` put back after it: they are empty in HTML5, but
+    lxml's HTML parser does not know them and nests the rest of their parent inside them."""
+    for parent in list(root.iter(etree.Element)):
+        index = 0
+        while index < len(parent):
+            child = parent[index]
+            if isinstance(child.tag, str) and _local_name(child) in PLAYED and (len(child) or child.text):
+                inner, tail = list(child), child.tail
+                child.tail, child.text = child.text, None
+                for offset, moved in enumerate(inner):
+                    parent.insert(index + 1 + offset, moved)
+                last = inner[-1] if inner else child
+                last.tail = (last.tail or "") + (tail or "")
+            index += 1
+
+
 def sanitise(markup: str) -> str:
     """``markup`` with everything off the allowlist removed (see the module docstring)."""
     if not markup or not markup.strip():
         return ""
     wrapper = html.fragment_fromstring(markup, create_parent="div")
+    unnest_empty_elements(wrapper)
     _clean(wrapper)
     inner = (wrapper.text or "") and _escape(wrapper.text)
     return inner + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
