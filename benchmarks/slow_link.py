@@ -240,10 +240,15 @@ def windows(page, base: str) -> dict[str, list[int]]:
 
 # Stamps the page writes itself (epoch milliseconds, in sessionStorage, so they survive a
 # navigation): each button pressed, the moment the Start button shows, each question heading
-# on screen, and the moment every answer is saved. Playwright's own latency stays out of the
+# on screen, and the moment every answer is saved; a page stops stamping once it is being left. Playwright's own latency stays out of the
 # figures. Injected through the DevTools protocol, which the page's script policy allows.
 STAMPS = """(() => {
+  // A page being left stamps nothing more: its question is still on screen while the next
+  // document loads, and a stamp from it would stand for the new page's.
+  let leaving = false;
+  addEventListener("beforeunload", () => { leaving = true; }, true);
   const put = (key, only_first) => {
+    if (leaving) return;
     try { if (!only_first || !sessionStorage.getItem("bench." + key)) sessionStorage.setItem("bench." + key, Date.now()); }
     catch (e) { /* no storage */ }
   };
