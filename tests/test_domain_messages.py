@@ -92,6 +92,51 @@ def test_the_scan_catches_an_unmarked_message():
     assert [unmarked(m) for m in messages] == [True, True, False]
 
 
+# The imports whose row-level problems a page lists: each problem's message is a marked text,
+# given with its values (``found_problem``, or a module's ``bad``/``report`` helper) so that the
+# page shows it in the reader's language.
+IMPORT_MODULES = ("items/services/competencies.py", "frac/positions.py", "calibration/parameter_files.py",
+                  "reports/learners_file.py", "reports/services.py", "workplace/services.py")
+# Where each helper takes the message: found_problem(template, ...), bad(field, message, ...),
+# report(mask, field, template, shown) (or, before, a function of the cell giving the text).
+PROBLEM_HELPERS = {"found_problem": 0, "bad": 1, "report": 2}
+
+
+def unmarked_problems(tree: ast.AST) -> list[int]:
+    """Lines of problems whose message the catalogue cannot hold: an f-string (or a text built
+    by ``+``) as a problem's ``"message"``, or given to a helper that makes problems."""
+    lines = []
+    for node in ast.walk(tree):
+        messages = []
+        if isinstance(node, ast.Dict):
+            messages = [v for k, v in zip(node.keys, node.values)
+                        if isinstance(k, ast.Constant) and k.value == "message"]
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name in PROBLEM_HELPERS and len(node.args) > PROBLEM_HELPERS[name]:
+                message = node.args[PROBLEM_HELPERS[name]]
+                messages = [message.body if isinstance(message, ast.Lambda) else message]
+        lines += [m.lineno for m in messages if unmarked(m)]
+    return sorted(lines)
+
+
+def test_the_problem_scan_catches_an_unmarked_problem_message():
+    tree = ast.parse('problems.append({"row": 2, "message": f"{email} listed twice"})\n'
+                     'bad("code", f"must be letters, got {code!r}")\n'
+                     'report(mask, "learner", lambda v: f"learner {v} appears twice")\n'
+                     'problems.append(found_problem(N_("{email} listed twice"), {"email": email}, row=2))\n'
+                     'report(mask, "level", N_("not a level: {value}"), lambda v: {"value": v})\n')
+    assert unmarked_problems(tree) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("module", IMPORT_MODULES)
+def test_no_import_problem_is_an_unmarked_f_string(module):
+    lines = unmarked_problems(ast.parse((PACKAGE / module).read_text()))
+    assert not lines, f"mark these problems of piaa/{module} with found_problem(N_(\"... {{name}} ...\"), " \
+                      f"values): lines {lines}"
+
+
 def test_no_refusal_of_the_web_or_api_tiers_is_an_unmarked_f_string():
     found = [where for where, message, _ in raised_messages(error_classes()) if unmarked(message)]
     assert not found, "mark these with N_(\"... {name} ...\") and values={...}:\n" + "\n".join(found)
