@@ -197,3 +197,29 @@ def test_a_placeholder_may_have_any_name_even_the_translators_own(app):
         app.preprocess_request()
         shown = Invalid("{field} must be a number, got {text}", values={"field": "examinees", "text": "'sure'"})
         assert shown.in_language() == "examinees एक संख्या होनी चाहिए, मिला 'sure'"
+
+
+@pytest.mark.parametrize("template, values, hindi", [
+    ("this attempt is {attempt_state}; it takes no more answers", {"attempt_state": "timed out"},
+     "इस प्रयास की स्थिति समय समाप्त है; यह अब और उत्तर नहीं लेता"),
+    ("item {item_code} is {item_state}; it cannot be edited now", {"item_code": "Q-1", "item_state": "in_review"},
+     "प्रश्न Q-1 की स्थिति समीक्षाधीन है; इसे अभी संपादित नहीं किया जा सकता"),
+])
+def test_a_state_given_as_a_value_reads_as_a_word_in_hindi(app, template, values, hindi):
+    error = DomainError(template, values=values)
+    assert error.message == template.format(**values)  # the API keeps the code
+    with app.test_request_context("/?lang=hi"):
+        app.preprocess_request()
+        assert error.in_language() == hindi
+
+
+def test_a_problem_reads_in_the_readers_language_from_its_template(app):
+    from piaa.errors import found_problem, problem_in_language
+
+    found = found_problem("{code} appears again (first at row {first_row})", {"code": "ASO", "first_row": 2},
+                          file="p.csv", row=5, field="code")
+    assert found["message"] == "ASO appears again (first at row 2)"
+    with app.test_request_context("/?lang=hi"):
+        app.preprocess_request()
+        assert problem_in_language(found) == "ASO फिर से आया है (पहली बार पंक्ति 2 में)"
+        assert problem_in_language({"field": "title", "message": "must be non-empty text"}) != "must be non-empty text"
