@@ -96,10 +96,12 @@ def test_the_scan_catches_an_unmarked_message():
 # given with its values (``found_problem``, or a module's ``bad``/``report`` helper) so that the
 # page shows it in the reader's language.
 IMPORT_MODULES = ("items/services/competencies.py", "frac/positions.py", "calibration/parameter_files.py",
-                  "reports/learners_file.py", "reports/services.py", "workplace/services.py")
+                  "reports/learners_file.py", "reports/services.py", "workplace/services.py",
+                  "items/import_service.py", "items/bank_format.py", "items/importers/tabular.py")
 # Where each helper takes the message: found_problem(template, ...), bad(field, message, ...),
-# report(mask, field, template, shown) (or, before, a function of the cell giving the text).
-PROBLEM_HELPERS = {"found_problem": 0, "bad": 1, "report": 2}
+# report(mask, field, template, shown) (or, before, a function of the cell giving the text), and
+# the bank import's problem(message, file=..., values=...).
+PROBLEM_HELPERS = {"found_problem": 0, "bad": 1, "report": 2, "problem": 0}
 
 
 def unmarked_problems(tree: ast.AST) -> list[int]:
