@@ -48,6 +48,17 @@ def _filled(values: dict[str, Any], translate=None) -> dict[str, Any]:
     return {name: shown(value) for name, value in values.items()}
 
 
+def problem_in_language(problem: Any) -> str:
+    """A problem's message as a page shows it: from its ``template`` and ``values`` in the
+    reader's language (values that are codes, such as a state, read as their words where the
+    catalogue has them), else its message looked up as written."""
+    from piaa.i18n import gettext
+
+    if isinstance(problem, dict) and "template" in problem:
+        return shorten(gettext(problem["template"], **_filled(problem.get("values") or {}, gettext)))
+    return gettext(problem["message"] if isinstance(problem, dict) else problem)
+
+
 class DomainError(Exception):
     """A rule of the service was broken; carries what the user needs to mend it."""
 

@@ -124,8 +124,10 @@ def init_i18n(app: Flask) -> None:
         g.lang = lang if lang in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
         flask_babel.refresh()  # a hook before this one may have asked for the locale already
 
+    from piaa.errors import problem_in_language
+
     app.jinja_env.globals.update(_=gettext, pick=pick, picked_language=picked_language, in_language=in_language,
-                                 languages=SUPPORTED_LANGUAGES,
+                                 problem_in_language=problem_in_language, languages=SUPPORTED_LANGUAGES,
                                  current_language=current_language)
 
 

@@ -47,3 +47,14 @@ ITEM_AND_RATER_CODES = (
     N_("question"), N_("rationale"), N_("option"), N_("rater"),
     N_("supervisor"), N_("peer"), N_("report"), N_("self"),
 )
+
+# States that refusals name as values ("this attempt is {attempt_state}", "proposal ... is
+# {proposal_state}") and pages show as words: an attempt's, a proposal's, a calibration run's.
+# An attempt's refusal to take answers writes its state with spaces ("timed out").
+STATE_CODES = (
+    N_("checked_in"), N_("in_progress"), N_("paused"), N_("submitted"), N_("timed_out"), N_("terminated"),
+    N_("awaiting_ratings"),
+    N_("checked in"), N_("in progress"), N_("timed out"), N_("awaiting ratings"),
+    N_("mdo_scrutiny"), N_("coe_review"), N_("consented"), N_("returned"),
+    N_("queued"), N_("running"), N_("finished"), N_("failed"),
+)

@@ -92,6 +92,53 @@ def test_the_scan_catches_an_unmarked_message():
     assert [unmarked(m) for m in messages] == [True, True, False]
 
 
+# The imports whose row-level problems a page lists: each problem's message is a marked text,
+# given with its values (``found_problem``, or a module's ``bad``/``report`` helper) so that the
+# page shows it in the reader's language.
+IMPORT_MODULES = ("items/services/competencies.py", "frac/positions.py", "calibration/parameter_files.py",
+                  "reports/learners_file.py", "reports/services.py", "workplace/services.py",
+                  "items/import_service.py", "items/bank_format.py", "items/importers/tabular.py")
+# Where each helper takes the message: found_problem(template, ...), bad(field, message, ...),
+# report(mask, field, template, shown) (or, before, a function of the cell giving the text), and
+# the bank import's problem(message, file=..., values=...).
+PROBLEM_HELPERS = {"found_problem": 0, "bad": 1, "report": 2, "problem": 0}
+
+
+def unmarked_problems(tree: ast.AST) -> list[int]:
+    """Lines of problems whose message the catalogue cannot hold: an f-string (or a text built
+    by ``+``) as a problem's ``"message"``, or given to a helper that makes problems."""
+    lines = []
+    for node in ast.walk(tree):
+        messages = []
+        if isinstance(node, ast.Dict):
+            messages = [v for k, v in zip(node.keys, node.values)
+                        if isinstance(k, ast.Constant) and k.value == "message"]
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name in PROBLEM_HELPERS and len(node.args) > PROBLEM_HELPERS[name]:
+                message = node.args[PROBLEM_HELPERS[name]]
+                messages = [message.body if isinstance(message, ast.Lambda) else message]
+        lines += [m.lineno for m in messages if unmarked(m)]
+    return sorted(lines)
+
+
+def test_the_problem_scan_catches_an_unmarked_problem_message():
+    tree = ast.parse('problems.append({"row": 2, "message": f"{email} listed twice"})\n'
+                     'bad("code", f"must be letters, got {code!r}")\n'
+                     'report(mask, "learner", lambda v: f"learner {v} appears twice")\n'
+                     'problems.append(found_problem(N_("{email} listed twice"), {"email": email}, row=2))\n'
+                     'report(mask, "level", N_("not a level: {value}"), lambda v: {"value": v})\n')
+    assert unmarked_problems(tree) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("module", IMPORT_MODULES)
+def test_no_import_problem_is_an_unmarked_f_string(module):
+    lines = unmarked_problems(ast.parse((PACKAGE / module).read_text()))
+    assert not lines, f"mark these problems of piaa/{module} with found_problem(N_(\"... {{name}} ...\"), " \
+                      f"values): lines {lines}"
+
+
 def test_no_refusal_of_the_web_or_api_tiers_is_an_unmarked_f_string():
     found = [where for where, message, _ in raised_messages(error_classes()) if unmarked(message)]
     assert not found, "mark these with N_(\"... {name} ...\") and values={...}:\n" + "\n".join(found)
@@ -152,3 +199,29 @@ def test_a_placeholder_may_have_any_name_even_the_translators_own(app):
         app.preprocess_request()
         shown = Invalid("{field} must be a number, got {text}", values={"field": "examinees", "text": "'sure'"})
         assert shown.in_language() == "examinees एक संख्या होनी चाहिए, मिला 'sure'"
+
+
+@pytest.mark.parametrize("template, values, hindi", [
+    ("this attempt is {attempt_state}; it takes no more answers", {"attempt_state": "timed out"},
+     "इस प्रयास की स्थिति समय समाप्त है; यह अब और उत्तर नहीं लेता"),
+    ("item {item_code} is {item_state}; it cannot be edited now", {"item_code": "Q-1", "item_state": "in_review"},
+     "प्रश्न Q-1 की स्थिति समीक्षाधीन है; इसे अभी संपादित नहीं किया जा सकता"),
+])
+def test_a_state_given_as_a_value_reads_as_a_word_in_hindi(app, template, values, hindi):
+    error = DomainError(template, values=values)
+    assert error.message == template.format(**values)  # the API keeps the code
+    with app.test_request_context("/?lang=hi"):
+        app.preprocess_request()
+        assert error.in_language() == hindi
+
+
+def test_a_problem_reads_in_the_readers_language_from_its_template(app):
+    from piaa.errors import found_problem, problem_in_language
+
+    found = found_problem("{code} appears again (first at row {first_row})", {"code": "ASO", "first_row": 2},
+                          file="p.csv", row=5, field="code")
+    assert found["message"] == "ASO appears again (first at row 2)"
+    with app.test_request_context("/?lang=hi"):
+        app.preprocess_request()
+        assert problem_in_language(found) == "ASO फिर से आया है (पहली बार पंक्ति 2 में)"
+        assert problem_in_language({"field": "title", "message": "must be non-empty text"}) != "must be non-empty text"

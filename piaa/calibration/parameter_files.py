@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from piaa.accounts.models import User
 from piaa.delivery.parameters import active_parameter_set, check_row, record_parameter_set
-from piaa.errors import Invalid, NotFound
+from piaa.errors import Invalid, NotFound, found_problem
 from piaa.i18n import N_
 from piaa.items.calibration_models import ItemParameter, ParameterSet
 from piaa.items.models import Competency, Item, ItemBank
@@ -62,13 +62,17 @@ def import_parameters(session: Session, path: str | Path, competency_code: str, 
         row = _row(k)
         matches = by_code.get(code, [])
         if not matches:
-            problems.append({"file": name, "row": row, "field": "item",
-                             "message": f"no item {code!r} of competency {competency.code}"
-                                        + (f" in bank {bank!r}" if bank else "")})
+            where = {"file": name, "row": row, "field": "item"}
+            problems.append(
+                found_problem(N_("no item {code} of competency {competency} in bank {bank}"),
+                              {"code": repr(code), "competency": competency.code, "bank": repr(bank)}, **where)
+                if bank else found_problem(N_("no item {code} of competency {competency}"),
+                                           {"code": repr(code), "competency": competency.code}, **where))
             continue
         if len(matches) > 1:
-            problems.append({"file": name, "row": row, "field": "item",
-                             "message": f"item code {code!r} is used in {len(matches)} banks; name the bank"})
+            problems.append(found_problem(N_("item code {code} is used in {n_banks} banks; name the bank"),
+                                          {"code": repr(code), "n_banks": len(matches)},
+                                          file=name, row=row, field="item"))
             continue
         values = [float(v) for v in values if not np.isnan(v)]
         try:
@@ -100,11 +104,12 @@ def _se_row(record: pd.Series, width: int, model: str, name: str, row: int, prob
         try:
             value = float(text)
         except ValueError:
-            problems.append({"file": name, "row": row, "field": column, "message": f"{text!r} is not a number"})
+            problems.append(found_problem(N_("{text} is not a number"), {"text": repr(text)},
+                                          file=name, row=row, field=column))
             return None
         if not np.isfinite(value) or value < 0:
-            problems.append({"file": name, "row": row, "field": column,
-                             "message": f"a standard error must be a number of 0 or more, got {text!r}"})
+            problems.append(found_problem(N_("a standard error must be a number of 0 or more, got {text}"),
+                                          {"text": repr(text)}, file=name, row=row, field=column))
             return None
         out.append(value)
     return out if any(v is not None for v in out) else None

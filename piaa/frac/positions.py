@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from piaa import audit
 from piaa.accounts.models import MDO, Organisation, User
 from piaa.clock import now
-from piaa.errors import Invalid, NotFound, listed
+from piaa.errors import Invalid, NotFound, found_problem, listed
 from piaa.items.models import PROFICIENCY_LEVELS, Competency
 from piaa.items.services.competencies import SourcedRecord, parse_json_records
 from piaa.reports.models import Official, RequiredLevel
@@ -140,14 +140,16 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
                                                         "roles": [], "competencies": []}, row=number)
         record = sourced.record
 
-        def bad(field_name: str, message: str) -> None:
+        def bad(field_name: str, message: str, values: dict[str, Any] | None = None) -> None:
             # kept with the record, so the import names it beside every other problem
-            record.setdefault("_problems", []).append({"row": number, "field": field_name, "message": message})
+            record.setdefault("_problems", []).append(
+                found_problem(message, values, row=number, field=field_name) if values
+                else {"row": number, "field": field_name, "message": message})
 
         for key in ("title", "title_hi", "description", "description_hi"):
             if cell.get(key):
                 if record.get(key) and record[key] != cell[key]:
-                    bad(key, f"differs from row {sourced.row} of position {code}")
+                    bad(key, N_("differs from row {first_row} of position {code}"), {"first_row": sourced.row, "code": code})
                 record[key] = cell[key]
         if cell.get("role"):
             role = next((r for r in record["roles"] if r["name"] == cell["role"]), None)
@@ -156,7 +158,7 @@ def _records_from_table(rows: list[list[str]], filename: str) -> list[SourcedPos
                 record["roles"].append(role)
             if cell.get("role_hi"):
                 if role.get("name_hi") and role["name_hi"] != cell["role_hi"]:
-                    bad("role_hi", f"differs from an earlier row of role {cell['role']}")
+                    bad("role_hi", N_("differs from an earlier row of role {role}"), {"role": cell['role']})
                 role["name_hi"] = cell["role_hi"]
             if cell.get("activity"):
                 role["activities"].append(cell["activity"])
@@ -186,28 +188,30 @@ def check_position_record(record: Any, competencies: dict[str, Competency]) -> l
         return [{"field": "", "message": N_("must be an object")}]
     found: list[dict[str, Any]] = []
 
-    def bad(field_name: str, message: str, row: int | None = None) -> None:
-        found.append({"field": field_name, "message": message, **({"row": row} if row else {})})
+    def bad(field_name: str, message: str, row: int | None = None, values: dict[str, Any] | None = None) -> None:
+        # with ``values``, ``message`` is a marked text a page shows in the reader's language
+        where = {"field": field_name, **({"row": row} if row else {})}
+        found.append(found_problem(message, values, **where) if values else {**where, "message": message})
 
     found.extend(record.get("_problems", []))
     for key in record:
         if key not in RECORD_FIELDS + ("_problems",):
-            bad(key, "unknown field")
+            bad(key, N_("unknown field"))
     code = record.get("code")
     if not isinstance(code, str) or not CODE.match(code):
-        bad("code", f"must be 1-64 letters, digits, '.', '-' or '_', got {code!r}")
+        bad("code", N_("must be 1-64 letters, digits, '.', '-' or '_', got {code}"), values={"code": repr(code)})
     if not isinstance(record.get("title"), str) or not record["title"].strip():
-        bad("title", "must be non-empty text")
+        bad("title", N_("must be non-empty text"))
     for key in ("title_hi", "description", "description_hi"):
         if record.get(key) is not None and not isinstance(record[key], str):
             bad(key, N_("must be text"))
     roles = record.get("roles", [])
     if not isinstance(roles, list):
-        bad("roles", "must be a list of {name, activities}")
+        bad("roles", N_("must be a list of {name, activities}"))
         roles = []
     for i, role in enumerate(roles):
         if not isinstance(role, dict) or not isinstance(role.get("name"), str) or not role["name"].strip():
-            bad(f"roles[{i}].name", "must be non-empty text")
+            bad(f"roles[{i}].name", N_("must be non-empty text"))
             continue
         activities = role.get("activities", [])
         if not isinstance(activities, list) or not all(isinstance(a, str) and a.strip() for a in activities):
@@ -225,25 +229,26 @@ def check_position_record(record: Any, competencies: dict[str, Competency]) -> l
                 N_("must list one text per activity, in the same order (\"\" for an activity without Hindi)"))
     tags = record.get("competencies", [])
     if not isinstance(tags, list):
-        bad("competencies", "must be a list of {code, level}")
+        bad("competencies", N_("must be a list of {code, level}"))
         tags = []
     seen: set[str] = set()
     for i, tag in enumerate(tags):
         row = tag.get("_row") if isinstance(tag, dict) else None
         where = f"competencies[{i}]"
         if not isinstance(tag, dict):
-            bad(where, "must be {code, level}")
+            bad(where, N_("must be {code, level}"))
             continue
         ccode, level = tag.get("code"), tag.get("level")
         if not isinstance(ccode, str) or ccode not in competencies:
             bad("competency" if row else f"{where}.code",
-                f"no approved competency with code {ccode!r} in the dictionary", row)
+                N_("no approved competency with code {code} in the dictionary"), row, {"code": repr(ccode)})
         elif ccode in seen:
-            bad("competency" if row else f"{where}.code", f"{ccode} is tagged twice", row)
+            bad("competency" if row else f"{where}.code", N_("{code} is tagged twice"), row, {"code": ccode})
         else:
             seen.add(ccode)
         if isinstance(level, bool) or level not in PROFICIENCY_LEVELS:
-            bad("level" if row else f"{where}.level", f"must be a level 1 to 5, got {level!r}", row)
+            bad("level" if row else f"{where}.level", N_("must be a level 1 to 5, got {level}"), row,
+                {"level": repr(level)})
     return found
 
 
@@ -327,8 +332,9 @@ def import_positions(session: Session, mdo: Organisation, records: list[SourcedP
         code = sourced.record.get("code") if isinstance(sourced.record, dict) else None
         if isinstance(code, str):
             if code in seen:
-                problems.append({"file": filename, "row": sourced.row, "field": "code",
-                                 "message": f"{code} appears again (first at row {seen[code]})"})
+                problems.append(found_problem(N_("{code} appears again (first at row {first_row})"),
+                                              {"code": code, "first_row": seen[code]},
+                                              file=filename, row=sourced.row, field="code"))
             seen[code] = sourced.row
     if not records:
         problems.append({"file": filename, "message": N_("the file holds no positions")})

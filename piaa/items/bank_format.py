@@ -19,7 +19,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from piaa.errors import Invalid, json_path
+from piaa.errors import Invalid, found_problem, json_path
 from piaa.i18n import N_
 
 BANK_FORMAT = "piaa-bank/1"
@@ -75,9 +75,13 @@ class ParsedBank:
 
 
 def problem(message: str, *, file: str | None = None, row: int | None = None,
-            item: str | None = None, field: str | None = None) -> dict[str, Any]:
+            item: str | None = None, field: str | None = None,
+            values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A problem where it was found; with ``values``, ``message`` is a marked text with
+    ``{name}`` placeholders that a page shows in the reader's language."""
     found = {"file": file, "row": row, "item": item, "field": field}
-    return {**{k: v for k, v in found.items() if v is not None}, "message": message}
+    where = {k: v for k, v in found.items() if v is not None}
+    return found_problem(message, values, **where) if values else {**where, "message": message}
 
 
 # A refusal lists this many problems and counts the rest: the first thousand say what to mend,
@@ -257,8 +261,9 @@ def items_problems(items: list[dict[str, Any]], sources: list[dict[str, Any]] | 
         if not isinstance(item_id, str):
             continue
         if item_id in first_seen:
-            found.append(problem(f"duplicate item id {item_id!r} (first at {_where(first_seen[item_id])})",
-                                 item=item_id, field="id", **source))
+            found.append(problem(N_("duplicate item id {item_id} (first at {first_at})"), item=item_id, field="id",
+                                 values={"item_id": repr(item_id), "first_at": _where(first_seen[item_id])},
+                                 **source))
         else:
             first_seen[item_id] = source
     return found
@@ -298,13 +303,13 @@ def competencies_problems(data: Any, file: str = COMPETENCIES_FILE) -> list[dict
     for i, competency in enumerate(data["competencies"]):
         code = competency["code"]
         if code in codes:
-            found.append(problem(f"duplicate competency code {code!r}", file=file,
-                                 field=f"competencies[{i}].code"))
+            found.append(problem(N_("duplicate competency code {code}"), file=file,
+                                 field=f"competencies[{i}].code", values={"code": repr(code)}))
         codes.add(code)
         levels = sorted(level["level"] for level in competency["levels"])
         if levels != [1, 2, 3, 4, 5]:
-            found.append(problem(f"levels must be 1, 2, 3, 4, 5 once each, got {levels}", file=file,
-                                 field=f"competencies[{i}].levels"))
+            found.append(problem(N_("levels must be 1, 2, 3, 4, 5 once each, got {levels}"), file=file,
+                                 field=f"competencies[{i}].levels", values={"levels": str(levels)}))
     return found
 
 
@@ -313,9 +318,10 @@ def read_json(path: Path, display: str) -> tuple[Any, list[dict[str, Any]]]:
     try:
         return json.loads(path.read_text(encoding="utf-8")), []
     except FileNotFoundError:
-        return None, [problem("file not found", file=display)]
+        return None, [problem(N_("file not found"), file=display)]
     except UnicodeDecodeError as exc:
-        return None, [problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=display)]
+        return None, [problem(N_("not UTF-8 text ({reason} at byte {byte})"), file=display,
+                              values={"reason": exc.reason, "byte": exc.start})]
     except json.JSONDecodeError as exc:
-        return None, [problem(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                              file=display)]
+        return None, [problem(N_("malformed JSON at line {line}, column {column}: {reason}"), file=display,
+                              values={"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piaa.accounts.models import ADMIN, AGENCY, User
-from piaa.errors import Forbidden, Invalid, NotFound, format_problem
+from piaa.errors import Forbidden, Invalid, NotFound, format_problem, found_problem
 from piaa.i18n import N_
 from piaa.items import bank_format
 from piaa.items.bank_format import ParsedBank, problem, refuse
@@ -83,10 +83,11 @@ def read_source(path: Path, display: str | None = None) -> tuple[ParsedBank, lis
             return folder.read_bank_folder(path)
         if (path / qti.MANIFEST_FILE).is_file():
             return qti.read_qti_path(path, display)
-        return ParsedBank(), [problem(f"the folder holds neither {bank_format.MANIFEST_NAME} "
-                                      f"nor {qti.MANIFEST_FILE}", file=display)]
+        return ParsedBank(), [problem(N_("the folder holds neither {bank_manifest} nor {qti_manifest}"), file=display,
+                                      values={"bank_manifest": bank_format.MANIFEST_NAME,
+                                              "qti_manifest": qti.MANIFEST_FILE})]
     if not path.is_file():
-        return ParsedBank(), [problem("no such file", file=display)]
+        return ParsedBank(), [problem(N_("no such file"), file=display)]
     kind = SOURCE_KINDS.get(path.suffix.lower())
     if kind in ("csv", "xlsx"):
         return tabular.read_tabular(path, display)
@@ -100,8 +101,8 @@ def read_source(path: Path, display: str | None = None) -> tuple[ParsedBank, lis
         return qti.read_qti_file(data, display)
     if kind == "json":
         return _read_json_source(path, display)
-    return ParsedBank(), [problem(f"cannot import a {path.suffix or 'suffix-less'} file; give a bank "
-                                  "folder, .csv, .xlsx, a QTI .xml or a .zip", file=display)]
+    return ParsedBank(), [problem(N_("cannot import a {suffix} file; give a bank folder, .csv, .xlsx, a QTI .xml "
+                                     "or a .zip"), file=display, values={"suffix": path.suffix or N_("suffix-less")})]
 
 
 def _read_json_source(path: Path, display: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
@@ -112,7 +113,7 @@ def _read_json_source(path: Path, display: str) -> tuple[ParsedBank, list[dict[s
     if isinstance(data, dict) and data.get("format") == bank_format.BANK_FORMAT:
         return folder.read_bank_folder(path.parent)
     if not isinstance(data, list):
-        return ParsedBank(kind="json"), [problem("a JSON source is a bank.json or a list of items",
+        return ParsedBank(kind="json"), [problem(N_("a JSON source is a bank.json or a list of items"),
                                                  file=display)]
     parsed = ParsedBank(kind="json")
     for position, item in enumerate(data, start=1):
@@ -153,12 +154,13 @@ def _dictionary_problems(session: Session, parsed: ParsedBank) -> list[dict[str,
             continue
         code, item_id = item["competency"], item.get("id")
         if code not in known:
-            found.append(problem(f"unknown competency {code!r} (not in the dictionary)",
-                                 item=item_id, field="competency", **source))
+            found.append(problem(N_("unknown competency {code} (not in the dictionary)"),
+                                 item=item_id, field="competency", values={"code": repr(code)}, **source))
         elif getattr(ITEM_TYPES.get(item.get("type")), "polytomous", False) and known[code] != BEHAVIOURAL \
                 and not ITEM_TYPES[item["type"]].human_rated:  # a rated essay suits any competency
-            found.append(problem(f"{item['type']} items are for behavioural competencies; "
-                                 f"{code} is {known[code]}", item=item_id, field="type", **source))
+            found.append(problem(N_("{type} items are for behavioural competencies; {code} is {competency_type}"),
+                                 item=item_id, field="type", **source,
+                                 values={"type": item["type"], "code": code, "competency_type": known[code]}))
     return found
 
 
@@ -180,10 +182,10 @@ def _existing(session: Session, bank, parsed: ParsedBank) -> tuple[set[str], lis
         if _same(item_to_bank_json(held), item):
             unchanged.add(item["id"])
         else:
-            found.append(problem(f"bank {bank.name!r} already holds item {item['id']} "
-                                 f"({held.state}) with other content; change it in the bank "
-                                 "(that makes a new version) or give the new item another id",
-                                 item=item["id"], field="id", **source))
+            found.append(problem(N_("bank {bank} already holds item {item_id} ({state}) with other content; "
+                                    "change it in the bank (that makes a new version) or give the new item "
+                                    "another id"), item=item["id"], field="id", **source,
+                                 values={"bank": repr(bank.name), "item_id": item["id"], "state": held.state}))
     return unchanged, found
 
 
@@ -223,22 +225,23 @@ def _resolve_owner(session: Session, parsed: ParsedBank, options: ImportOptions,
 
     name = options.bank or parsed.name
     if not name:
-        return None, "", "", [problem("name the bank (--bank, or the bank field of the upload form)",
+        return None, "", "", [problem(N_("name the bank (--bank, or the bank field of the upload form)"),
                                       file=display, field="bank")]
     bank = find_bank(session, name)
     agency = options.agency or parsed.agency or (bank.organisation.name if bank else None)
     found = []
     if bank is None and not agency:
-        found.append(problem(f"bank {name!r} is new: name its agency (--agency)", file=display,
-                             field="agency"))
+        found.append(problem(N_("bank {bank} is new: name its agency (--agency)"), file=display,
+                             field="agency", values={"bank": repr(name)}))
     if bank is not None and agency and agency != bank.organisation.name:
-        found.append(problem(f"bank {name!r} belongs to {bank.organisation.name!r}, not {agency!r}",
-                             file=display, field="agency"))
+        found.append(problem(N_("bank {bank} belongs to {owner}, not {agency}"), file=display, field="agency",
+                             values={"bank": repr(name), "owner": repr(bank.organisation.name),
+                                     "agency": repr(agency)}))
     if actor is not None and actor.role != ADMIN:
         own = actor.organisation.name if actor.organisation else None
         if agency and agency != own:
-            found.append(problem(f"you may import into your own agency's banks only ({own})",
-                                 file=display, field="agency"))
+            found.append(problem(N_("you may import into your own agency's banks only ({own})"),
+                                 file=display, field="agency", values={"own": str(own)}))
     return bank, name, agency or "", found
 
 
@@ -254,8 +257,8 @@ def check_import(session: Session, parsed: ParsedBank, file_problems: list[dict[
     problems = list(file_problems) + problems
     state = options.state or parsed.state or "draft"
     if state not in bank_format.LOAD_STATES:
-        problems.append(problem(f"state must be one of {', '.join(bank_format.LOAD_STATES)}, got {state!r}",
-                                file=display, field="state"))
+        problems.append(problem(N_("state must be one of {states}, got {state}"), file=display, field="state",
+                                values={"states": ", ".join(bank_format.LOAD_STATES), "state": repr(state)}))
     if options.refuse_losses:
         _refuse_lossy(parsed)
     item_checks = bank_format.items_problems(parsed.items, parsed.sources, _languages(parsed, bank))
@@ -269,8 +272,9 @@ def check_import(session: Session, parsed: ParsedBank, file_problems: list[dict[
         problems += [{**p, "message": p["message"] + " (--skip-unsupported imports the others)"}
                      for p in parsed.unsupported]
     if not parsed.items and not problems:
-        skipped = f": all {len(parsed.unsupported)} items were skipped" if parsed.unsupported else ""
-        problems.append(problem(f"no items to import{skipped}", file=display))
+        problems.append(problem(N_("no items to import: all {n_items} items were skipped"), file=display,
+                                values={"n_items": len(parsed.unsupported)}) if parsed.unsupported
+                        else problem(N_("no items to import"), file=display))
         problems += parsed.unsupported
     refuse(problems, display)
     return bank, name, agency, unchanged
@@ -280,7 +284,8 @@ def _refuse_lossy(parsed: ParsedBank) -> None:
     """Items that lost something on conversion become unsupported, each loss its reason."""
     lossy = {loss.get("item") for loss in parsed.losses}
     kept = [(i, s) for i, s in zip(parsed.items, parsed.sources) if i.get("id") not in lossy]
-    parsed.unsupported += [{**loss, "message": f"cannot be kept whole: {loss['message']}"}
+    parsed.unsupported += [found_problem(N_("cannot be kept whole: {loss}"), {"loss": loss["message"]},
+                                         **{k: v for k, v in loss.items() if k not in ("message", "template", "values")})
                            for loss in parsed.losses]
     parsed.items, parsed.sources = [i for i, _ in kept], [s for _, s in kept]
     parsed.losses = []

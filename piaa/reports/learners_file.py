@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from piaa.errors import Invalid
+from piaa.errors import Invalid, found_problem
 from piaa.i18n import N_
 
 REQUIRED = ("learner", "course", "provider", "mdo", "competency",
@@ -207,7 +207,7 @@ def _read_as_text(path: Path) -> MatchedLearners:
                             encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise Invalid(N_("{name}: not a readable CSV file ({exc})"),
-                      problems=[{"file": name, "message": f"not a readable CSV file ({exc})"}],
+                      problems=[found_problem(N_("not a readable CSV file ({exc})"), {"exc": str(exc)}, file=name)],
                       values={"name": name, "exc": exc}) from exc
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
@@ -219,23 +219,26 @@ def _read_as_text(path: Path) -> MatchedLearners:
     problems: list[dict] = []
     rows = np.arange(len(frame)) + 2  # header is row 1
 
-    def report(mask: np.ndarray, field: str, message) -> None:
+    def report(mask: np.ndarray, field: str, template: str, shown=None) -> None:
+        # ``template`` is a marked text; ``shown(cell)`` gives the values of its placeholders
         for i in np.flatnonzero(mask)[: MAX_PROBLEMS - len(problems)]:
-            text = message(frame[field].iat[i]) if callable(message) else message
-            problems.append({"file": name, "row": int(rows[i]), "field": field, "message": text})
+            where = {"file": name, "row": int(rows[i]), "field": field}
+            problems.append(found_problem(template, shown(frame[field].iat[i]), **where) if shown
+                            else {**where, "message": template})
 
     labels = {}
     for field in TEXT:
         column = frame[field].str.strip()
-        report((column == "").to_numpy(), field, "empty")
+        report((column == "").to_numpy(), field, N_("empty"))
         labels[field] = column.to_numpy(dtype=object)
     numbers = {}
     for field in NUMBERS:
         raw = frame[field].str.strip()
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        report(~np.isfinite(values), field, lambda v: f"not a number: {v!r}")
+        report(~np.isfinite(values), field, N_("not a number: {value}"), lambda v: {"value": repr(v)})
         if field.endswith("_se"):
-            report(np.isfinite(values) & (values < 0), field, lambda v: f"negative standard error: {v}")
+            report(np.isfinite(values) & (values < 0), field, N_("negative standard error: {value}"),
+                   lambda v: {"value": v})
         numbers[field] = values
     for field in OPTIONAL:
         if field not in frame.columns:
@@ -243,14 +246,16 @@ def _read_as_text(path: Path) -> MatchedLearners:
             continue
         raw = frame[field].str.strip()
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        report((raw != "").to_numpy() & ~np.isfinite(values), field, lambda v: f"not a number: {v!r}")
+        report((raw != "").to_numpy() & ~np.isfinite(values), field, N_("not a number: {value}"),
+               lambda v: {"value": repr(v)})
         low = 0 if field in ("pre_level", "post_level") else 1
         bad = np.isfinite(values) & ((values < low) | (values > 5) | (values != np.round(values)))
-        report(bad, field, lambda v: f"not a level {low}..5: {v}")
+        report(bad, field, N_("not a level {low}..5: {value}"), lambda v: {"low": low, "value": v})
         numbers[field] = values
     keys = pd.DataFrame({"learner": labels["learner"], "competency": labels["competency"]})
     duplicated = keys.duplicated(keep="first").to_numpy()
-    report(duplicated, "learner", lambda v: f"learner {v} appears twice for the same competency")
+    report(duplicated, "learner", N_("learner {learner} appears twice for the same competency"),
+           lambda v: {"learner": v})
     if problems:
         first = problems[0]
         raise Invalid(N_("{name} row {row}, field {field}: {message}"),

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from piaa.accounts.models import ADMIN, MDO, PROVIDER, Organisation, User
 from piaa.clock import now
 from piaa.delivery.models import Assessment, Attempt
-from piaa.errors import Invalid, NotFound
+from piaa.errors import Invalid, NotFound, found_problem
 from piaa.i18n import N_, gettext
 from piaa.items.calibration_models import ParameterSet
 from piaa.items.models import Competency
@@ -203,9 +203,10 @@ def _officials_by_email(session: Session, emails: list[str], *, first_row: int, 
     for i, email in enumerate(wanted, start=first_row):
         where = {"file": filename} if filename else {}
         if email and email not in users:
-            problems.append({**where, "row": i, "field": "email", "message": f"no official {email!r}"})
+            problems.append(found_problem(N_("no official {email}"), {"email": repr(email)},
+                                          **where, row=i, field="email"))
         elif email and email in seen:
-            problems.append({**where, "row": i, "field": "email", "message": f"{email} listed twice"})
+            problems.append(found_problem(N_("{email} listed twice"), {"email": email}, **where, row=i, field="email"))
         seen.add(email)
     if problems:
         problems.sort(key=lambda p: p["row"])

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from piaa import audit
 from piaa.accounts.models import ADMIN, MDO_LEADERSHIP, MDO_STAFF, User
 from piaa.clock import now
-from piaa.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from piaa.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, found_problem
 from piaa.frac.held import Held, held_levels
 from piaa.frac.positions import current_assignment
 from piaa.items.models import PROFICIENCY_LEVELS, Competency
@@ -236,8 +236,8 @@ def submit_ratings(session: Session, rater: WorkplaceRater, answers: dict[int, A
         except (TypeError, ValueError):
             level = None
         if level not in PROFICIENCY_LEVELS:
-            problems.append({"field": f"competency-{competency.id}",
-                             "message": f"{competency.name}: choose a level 1 to 5 or 'not observed'"})
+            problems.append(found_problem(N_("{competency}: choose a level 1 to 5 or 'not observed'"),
+                                          {"competency": competency.name}, field=f"competency-{competency.id}"))
         levels[competency.id] = level
     if problems:
         raise Invalid(N_("{n_problems} competencies still need a rating"), problems=problems,

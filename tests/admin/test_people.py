@@ -135,9 +135,9 @@ def test_a_bad_csv_is_listed_in_hindi_to_an_administrator_reading_hindi(admin_cl
         "name": "Batch 9", "provider_id": "0", "members": upload(members)})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    # Each row's problem in Hindi, its values (the e-mail, the role) as they were.
+    # Each row's problem in Hindi: the e-mail as it was, the role as its Hindi word.
     assert "batch.csv, पंक्ति 2, क्षेत्र email: ई-मेल &#39;nobody@example.gov.in&#39; वाला कोई खाता नहीं है" in html
-    assert "batch.csv, पंक्ति 3, क्षेत्र email: pat@example.gov.in एक proctor है, अधिकारी नहीं" in html
+    assert "batch.csv, पंक्ति 3, क्षेत्र email: pat@example.gov.in एक पर्यवेक्षक है, अधिकारी नहीं" in html
     assert "no account with e-mail" not in html
     headerless = admin_client.post("/admin/cohorts?lang=hi", content_type="multipart/form-data", data={
         "name": "Batch 9", "provider_id": "0", "members": upload("mail\nx@example.gov.in\n")})

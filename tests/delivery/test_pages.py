@@ -62,6 +62,9 @@ def test_begin_check_in_then_the_sitting_shell(app, session, candidate, candidat
 
     refused = candidate_client.post(f"/attempts/{attempt.id}/check-in", data={"identity": "yes"})
     assert refused.status_code == 422 and "accept the rules" in refused.get_data(as_text=True)
+    in_hindi = candidate_client.post(f"/attempts/{attempt.id}/check-in?lang=hi", data={"identity": "yes"})
+    assert "चेक-इन के लिए अपनी पहचान की पुष्टि करें और नियम स्वीकार करें" in in_hindi.get_data(as_text=True)
+    candidate_client.get("/?lang=en")  # the language chosen stays for the session
 
     checked = candidate_client.post(f"/attempts/{attempt.id}/check-in", data={
         "identity": "yes", "rules": "yes", "system_check": json.dumps({"storage": True, "server": 35})})

@@ -2,9 +2,12 @@
 import io
 import json
 
+import pytest
 from sqlalchemy import select
 
 from piaa.cli import main
+from piaa.errors import Invalid
+from piaa.frac import positions as svc
 from piaa.frac.models import CompetencyProposal, Position
 from tests.conftest import login
 from tests.frac.conftest import MINISTRY, new_competency, position_record
@@ -43,6 +46,27 @@ def test_a_bad_file_is_refused_whole_with_its_problems_named(app, session, dicti
     assert response.status_code == 422
     assert "p.csv row 2 field competency" in " ".join(text.split()) and "row 3" in text
     assert session.scalar(select(Position.id)) is None
+
+
+def test_a_bad_file_s_problems_read_in_hindi_on_the_page_and_in_english_through_the_api(
+        app, session, dictionary, staff):
+    client = app.test_client()
+    login(client, staff)
+    body = b"position_code,title,competency,level\nA,Typist,NO-SUCH,3\nB,Clerk,FN-NOTING,7\n"
+    response = client.post("/frac/positions/import?lang=hi", data={"file": (io.BytesIO(body), "p.csv")},
+                           content_type="multipart/form-data")
+    text = " ".join(response.get_data(as_text=True).split())
+    assert response.status_code == 422
+    # each problem's marked text in Hindi, with its values (the code, the level) in place
+    assert "शब्दकोश में कोड &#39;NO-SUCH&#39; वाली कोई स्वीकृत दक्षता नहीं है" in text
+    assert "स्तर 1 से 5 होना चाहिए, मिला 7" in text
+    assert "no approved competency" not in text and "must be a level" not in text
+    # the API (and the command line) read the same problem filled in, in English
+    with pytest.raises(Invalid) as refused:
+        svc.import_positions(session, staff.organisation, svc.parse_position_csv(body.decode(), "p.csv"),
+                             filename="p.csv")
+    sent = refused.value.to_dict()["error"]["problems"]
+    assert {"file": "p.csv", "row": 3, "field": "level", "message": "must be a level 1 to 5, got 7"} in sent
 
 
 def test_leadership_approves_a_position(app, session, dictionary, leader, staff):

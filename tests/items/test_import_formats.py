@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from piaa.errors import for_the_api
 from piaa.items import bank_format
 from piaa.items.exporters import qti3
 from piaa.items.importers import folder, qti, tabular
@@ -50,8 +51,9 @@ def test_item_problems_name_each_field():
 def test_duplicate_item_ids_name_both_places():
     items = [item("single_choice"), item("true_false", id="SC-1")]
     found = bank_format.items_problems(items, [{"file": "a.json", "row": 1}, {"file": "b.json", "row": 4}])
-    assert found == [{"file": "b.json", "row": 4, "item": "SC-1", "field": "id",
-                      "message": "duplicate item id 'SC-1' (first at a.json, row 1)"}]
+    assert [for_the_api(p) for p in found] == [{"file": "b.json", "row": 4, "item": "SC-1", "field": "id",
+                                                "message": "duplicate item id 'SC-1' (first at a.json, row 1)"}]
+    assert found[0]["template"] == "duplicate item id {item_id} (first at {first_at})"  # a page translates it
 
 
 def test_polytomous_credits_must_run_without_gaps():
@@ -186,7 +188,8 @@ def test_unknown_missing_and_duplicate_columns_are_named():
     _, problems = tabular.read_csv(b"id;type;stem_en\n", "semi.csv")
     assert any("';' between columns" in p["message"] for p in problems)
     _, problems = tabular.read_csv(b"type,stem_en\n", "noid.csv")
-    assert problems == [{"file": "noid.csv", "row": 1, "field": "id", "message": "missing column 'id'"}]
+    assert [for_the_api(p) for p in problems] == [{"file": "noid.csv", "row": 1, "field": "id",
+                                                   "message": "missing column 'id'"}]
 
 
 def test_bad_cells_are_named_by_row_and_column():
@@ -410,7 +413,7 @@ def test_a_sheet_of_too_many_rows_is_refused_before_any_check():
     started = time.perf_counter()
     parsed, problems = tabular.read_csv(data, "huge.csv")
     assert time.perf_counter() - started < 5
-    assert parsed.items == [] and problems == [{"file": "huge.csv", "message":
+    assert parsed.items == [] and [for_the_api(p) for p in problems] == [{"file": "huge.csv", "message":
                                                 "the file has more than 20,000 rows; split it into "
                                                 "files of at most 20,000 items"}]
 

@@ -234,3 +234,14 @@ def test_an_items_problem_is_listed_in_hindi_and_sent_by_the_api_in_english(clie
     problem = next(p for p in status["result"]["problems"] if p.get("field") == "key")
     assert problem["message"] == "must be one of the option ids, got 'Z'"
     assert "template" not in problem and "values" not in problem
+
+
+def test_the_imports_own_problems_are_listed_in_hindi_too(client, login_as, bank, author):
+    # a repeated column is the import's own check, not an item type's
+    login_as(author)
+    bad = b"id,type,competency,level,stem_en,stem_en\nB1,true_false,NOPE,2,Q,Q\n"
+    job_id = upload(client, bad, "bad.csv", bank=bank.name).headers["Location"].rsplit("/", 1)[-1]
+    jobs.wait(job_id, timeout=60)
+    page = " ".join(client.get(f"/items/import/jobs/{job_id}?lang=hi").get_data(as_text=True).split())
+    assert "स्तंभ &#39;stem_en&#39; दो बार आया है" in page
+    assert "column &#39;stem_en&#39; appears twice" not in page

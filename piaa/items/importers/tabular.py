@@ -25,6 +25,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from piaa.i18n import N_
 from piaa.items.bank_format import ParsedBank, problem
 
 OPTION_LETTERS = "ABCDEFGH"
@@ -67,18 +68,20 @@ def column_problems(header: list[Any], file: str) -> list[dict[str, Any]]:
         if not name:
             continue
         if name in seen:
-            found.append(problem(f"column {name!r} appears twice", file=file, row=1, field=name))
+            found.append(problem(N_("column {name} appears twice"), file=file, row=1, field=name,
+                                 values={"name": repr(name)}))
         seen.add(name)
         if not (name in SINGLE_COLUMNS or _TEXT_COLUMN.match(name) or _OPTION_COLUMN.match(name)):
-            hint = ""
-            if ";" in name:
-                hint = " (the file seems to use ';' between columns: save it with commas)"
             written = str(raw).strip().lstrip("\ufeff")
-            found.append(problem(f"unknown column {written!r} (column {position}){hint}; see the template",
-                                 file=file, row=1, field=written))
+            template = N_("unknown column {name} (column {position}) (the file seems to use ';' between "
+                          "columns: save it with commas); see the template") if ";" in name else \
+                N_("unknown column {name} (column {position}); see the template")
+            found.append(problem(template, file=file, row=1, field=written,
+                                 values={"name": repr(written), "position": position}))
     for name in REQUIRED_COLUMNS:
         if name not in seen:
-            found.append(problem(f"missing column {name!r}", file=file, row=1, field=name))
+            found.append(problem(N_("missing column {name}"), file=file, row=1, field=name,
+                                 values={"name": repr(name)}))
     return found
 
 
@@ -296,14 +299,14 @@ def _rows_to_bank(header: list[Any], rows: Iterator[tuple[int, list[Any]]], file
     for number, values in rows:
         if number - 1 > MAX_ROWS:
             return ParsedBank(kind=kind), [problem(
-                f"the file has more than {MAX_ROWS:,} rows; split it into files of at most "
-                f"{MAX_ROWS:,} items", file=file)]
+                N_("the file has more than {max_rows} rows; split it into files of at most {max_rows} items"),
+                file=file, values={"max_rows": f"{MAX_ROWS:,}"})]
         if all(_cell_text(v) == "" for v in values):
             continue  # blank lines between groups of items are harmless
         if len(values) > len(names) and any(_cell_text(v) for v in values[len(names):]):
-            problems.append(problem(f"row has {len(values)} cells but the header has {len(names)} "
-                                    "columns (a comma inside a text needs quotes)",
-                                    file=file, row=number))
+            problems.append(problem(N_("row has {n_cells} cells but the header has {n_columns} columns "
+                                       "(a comma inside a text needs quotes)"), file=file, row=number,
+                                    values={"n_cells": len(values), "n_columns": len(names)}))
             continue
         cells = {name: value for name, value in zip(names, values) if name}
         row = _Row(cells, file, number)
@@ -311,7 +314,7 @@ def _rows_to_bank(header: list[Any], rows: Iterator[tuple[int, list[Any]]], file
         problems.extend(row.problems)
         bank.add(item, file=file, row=number)
     if not bank.items and not problems:
-        problems.append(problem("the file has a header but no items", file=file))
+        problems.append(problem(N_("the file has a header but no items"), file=file))
     return bank, problems
 
 
@@ -321,16 +324,19 @@ def read_csv(data: bytes, file: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return ParsedBank(kind="csv"), [problem(
-            f"not UTF-8 text (byte {exc.start}); save the sheet as 'CSV UTF-8'", file=file)]
+            N_("not UTF-8 text (byte {byte}); save the sheet as 'CSV UTF-8'"), file=file, values={"byte": exc.start})]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
         if header is None:
-            return ParsedBank(kind="csv"), [problem("the file is empty", file=file)]
+            return ParsedBank(kind="csv"), [problem(N_("the file is empty"), file=file)]
         rows = list(islice(enumerate(reader, start=2), MAX_ROWS + 1))
     except csv.Error as exc:
-        return ParsedBank(kind="csv"), [problem(f"malformed CSV: {exc}", file=file)]
+        return ParsedBank(kind="csv"), [problem(N_("malformed CSV: {reason}"), file=file, values={"reason": str(exc)})]
     return _rows_to_bank(header, iter(rows), file, "csv")
+
+
+UNREADABLE_XLSX = N_("not a readable XLSX workbook ({reason})")
 
 
 def read_xlsx(data: bytes, file: str) -> tuple[ParsedBank, list[dict[str, Any]]]:
@@ -344,17 +350,17 @@ def read_xlsx(data: bytes, file: str) -> tuple[ParsedBank, list[dict[str, Any]]]
     try:
         open_archive(data).close()  # an XLSX is a zip: its stated sizes are checked first
     except ArchiveRefused as exc:
-        return ParsedBank(kind="xlsx"), [problem(f"not a readable XLSX workbook ({exc})", file=file)]
+        return ParsedBank(kind="xlsx"), [problem(UNREADABLE_XLSX, file=file, values={"reason": str(exc)})]
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
-        return ParsedBank(kind="xlsx"), [problem(f"not a readable XLSX workbook ({exc})", file=file)]
+        return ParsedBank(kind="xlsx"), [problem(UNREADABLE_XLSX, file=file, values={"reason": str(exc)})]
     try:
         sheet = workbook[ITEMS_SHEET] if ITEMS_SHEET in workbook.sheetnames else workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            return ParsedBank(kind="xlsx"), [problem("the sheet is empty", file=file)]
+            return ParsedBank(kind="xlsx"), [problem(N_("the sheet is empty"), file=file)]
         header = list(header)
         while header and header[-1] is None:
             header.pop()

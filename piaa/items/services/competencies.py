@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from piaa import audit
 from piaa.accounts.models import User
 from piaa.clock import now
-from piaa.errors import Invalid, NotFound, listed
+from piaa.errors import Invalid, NotFound, found_problem, listed
 from piaa.i18n import N_
 from piaa.items.models import (COMPETENCY_TYPES, DEFAULT_LEVEL_LABELS, PROFICIENCY_LEVELS,
                                Competency, CompetencyVersion, ProficiencyLevel)
@@ -80,7 +80,7 @@ def parse_json_records(text: str, filename: str, fmt: str, key: str) -> list[Sou
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(N_("{filename}: not JSON ({msg} at line {lineno})"),
-                      problems=[{"file": filename, "row": exc.lineno, "message": f"not JSON: {exc.msg}"}],
+                      problems=[found_problem(N_("not JSON: {msg}"), {"msg": exc.msg}, file=filename, row=exc.lineno)],
                       values={"filename": filename, "msg": exc.msg, "lineno": exc.lineno}) from None
     if isinstance(data, dict):
         if data.get("format", fmt) != fmt:
@@ -135,45 +135,48 @@ def check_competency_record(record: Any) -> list[dict[str, str]]:
         return [{"field": "", "message": N_("must be an object")}]
     found = []
 
-    def bad(field_name: str, message: str) -> None:
-        found.append({"field": field_name, "message": message})
+    def bad(field_name: str, message: str, values: dict[str, Any] | None = None) -> None:
+        # with ``values``, ``message`` is a marked text a page shows in the reader's language
+        found.append(found_problem(message, values, field=field_name) if values
+                     else {"field": field_name, "message": message})
 
     if "_extra_cells" in record:
-        bad("", f"more cells than columns: {record['_extra_cells']}")
+        bad("", N_("more cells than columns: {cells}"), {"cells": str(record["_extra_cells"])})
     for key in record:
         if key not in ("code", "name", "name_hi", "type", "description", "description_hi", "levels", "_extra_cells"):
-            bad(key, "unknown field")
+            bad(key, N_("unknown field"))
     code = record.get("code")
     if not isinstance(code, str) or not CODE.match(code):
-        bad("code", f"must be 1-64 letters, digits, '.', '-' or '_', got {code!r}")
+        bad("code", N_("must be 1-64 letters, digits, '.', '-' or '_', got {code}"), {"code": repr(code)})
     for key in ("name", "description"):
         if not isinstance(record.get(key), str) or (key == "name" and not record[key].strip()):
-            bad(key, "must be text" + (" (not empty)" if key == "name" else ""))
+            bad(key, N_("must be text (not empty)") if key == "name" else N_("must be text"))
     for key in ("name_hi", "description_hi"):
         if record.get(key) is not None and not isinstance(record[key], str):
-            bad(key, "must be text")
+            bad(key, N_("must be text"))
     if record.get("type") not in COMPETENCY_TYPES:
-        bad("type", f"must be one of {', '.join(COMPETENCY_TYPES)}, got {record.get('type')!r}")
+        bad("type", N_("must be one of {types}, got {type}"),
+            {"types": ", ".join(COMPETENCY_TYPES), "type": repr(record.get('type'))})
     levels = record.get("levels")
     if not isinstance(levels, list) or len(levels) != len(PROFICIENCY_LEVELS):
-        bad("levels", f"must list the {len(PROFICIENCY_LEVELS)} proficiency levels")
+        bad("levels", N_("must list the {n} proficiency levels"), {"n": len(PROFICIENCY_LEVELS)})
         return found
     numbers = []
     for i, level in enumerate(levels):
         if not isinstance(level, dict):
-            bad(f"levels[{i}]", "must be {level, label, descriptor}")
+            bad(f"levels[{i}]", N_("must be {level, label, descriptor}"))
             continue
         numbers.append(level.get("level"))
         n = level.get("level")
         where = f"level{n}" if n in PROFICIENCY_LEVELS else f"levels[{i}]"
         for key in ("label", "descriptor"):
             if not isinstance(level.get(key), str) or not level[key].strip():
-                bad(f"{where}.{key}" if key == "label" else where, f"{key} must be non-empty text")
+                bad(f"{where}.{key}" if key == "label" else where, N_("{key} must be non-empty text"), {"key": key})
         for key in ("label_hi", "descriptor_hi"):  # the Hindi beside them, optional
             if level.get(key) is not None and not isinstance(level[key], str):
-                bad(f"{where}.{key}", f"{key} must be text")
+                bad(f"{where}.{key}", N_("{key} must be text"), {"key": key})
     if sorted(n for n in numbers if isinstance(n, int)) != list(PROFICIENCY_LEVELS):
-        bad("levels", f"levels must be numbered 1 to 5 once each, got {numbers}")
+        bad("levels", N_("levels must be numbered 1 to 5 once each, got {numbers}"), {"numbers": str(numbers)})
     return found
 
 
@@ -226,8 +229,9 @@ def import_competencies(session: Session, records: list[SourcedRecord], *, actor
         code = sourced.record.get("code") if isinstance(sourced.record, dict) else None
         if isinstance(code, str):
             if code in seen:
-                problems.append({"file": filename, "row": sourced.row, "field": "code",
-                                 "message": f"{code} appears again (first at row {seen[code]})"})
+                problems.append(found_problem(N_("{code} appears again (first at row {first_row})"),
+                                              {"code": code, "first_row": seen[code]},
+                                              file=filename, row=sourced.row, field="code"))
             seen[code] = sourced.row
     if not records:
         problems.append({"file": filename, "message": N_("the file holds no competencies")})
