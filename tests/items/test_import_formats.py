@@ -266,7 +266,7 @@ def test_qti_texts_keep_paragraphs_prompt_and_inline_markup():
     "CC2_match.xml", "CC2_match_basic.xml", "match_correct",
 ])
 def test_every_form_of_the_match_correct_template_is_recognised(template):
-    assert qti.template_kind(template) == "match_correct"
+    assert qti.template_name(template) == "match_correct"
     data = (QTI_FIXTURES / "v3_multiple_response.xml").read_bytes()
     data = data.replace(b"https://www.imsglobal.org/question/qti_v3p0/rptemplates/match_correct.xml",
                         template.encode())
@@ -279,12 +279,12 @@ def test_every_form_of_the_match_correct_template_is_recognised(template):
     "CC2_map_response.xml",
 ])
 def test_every_form_of_the_map_response_template_is_recognised(template):
-    assert qti.template_kind(template) == "map_response"
+    assert qti.template_name(template) == "map_response"
 
 
 def test_unknown_template_is_unsupported():
-    assert qti.template_kind("https://example.org/rptemplates/map_response_twice.xml") is None
-    assert qti.template_kind("https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml") \
+    assert qti.template_name("https://example.org/rptemplates/map_response_twice.xml") is None
+    assert qti.template_name("https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml") \
         == "map_response_point"
 
 

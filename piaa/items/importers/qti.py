@@ -304,12 +304,6 @@ def _number(value: str | None, attribute: str) -> float:
         raise Malformed(f"{attribute} {value!r} is not a number") from None
 
 
-def template_kind(template: str) -> str | None:
-    """``match_correct``, ``map_response`` or ``map_response_point`` (a select point's or a
-    position object's area mapping) for any URL form of a standard template."""
-    return template_name(template)
-
-
 @dataclass
 class Scoring:
     kind: str                  # match_correct | map_response | tolerance
@@ -353,7 +347,7 @@ def _analysis(item: etree._Element, response_ids: list[str]) -> qti_scoring.Scor
                                    keyless=keyless)
     template = processing.get("template") or processing.get("template-location")
     if template:
-        kind = template_kind(template)
+        kind = template_name(template)
         if kind is None:
             raise Unsupported(f"response processing template {template!r} is not match_correct, "
                               "map_response or map_response_point")
