@@ -36,7 +36,8 @@ Then every answer the server acknowledged (2xx) is looked up in the database, an
 prints the rates, latency percentiles, ratios and PASS / MISS for each target:
 
 * saturated answers per second at least 60 % of the bare upsert's;
-* realistic run: answer p99 under 50 ms, next-item p99 under 80 ms;
+* realistic run, on the path the sitting page takes: with ``--one-trip``, the answer carrying
+  the move p99 under 50 ms; without it, answer p99 under 50 ms and next-item p99 under 80 ms;
 * no error responses; every acknowledged answer stored with its ``seq``.
 
 All traffic goes to 127.0.0.1; every phase is bounded in time and stops by itself.
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -59,6 +61,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -295,6 +298,26 @@ class Recorder:
         self.server_pid = server_pid
         self.cpu: dict[str, tuple[float, float, float]] = {}  # phase -> (server, database, client) s
         self.timeline: list[tuple[str, str, float, float]] = []  # phase, kind, started, latency s
+        self.gc_pauses: dict[str, list[float]] = {}  # phase -> this process's collections, s
+
+    @contextmanager
+    def collections(self, phase: str):
+        """Note this process's garbage collections during ``phase`` (count, longest pause):
+        a pause of the load generator reads as latency of every call in flight."""
+        pauses, started = [], [0.0]
+
+        def note(stage, info):
+            if stage == "start":
+                started[0] = time.perf_counter()
+            else:
+                pauses.append(time.perf_counter() - started[0])
+
+        gc.callbacks.append(note)
+        try:
+            yield
+        finally:
+            gc.callbacks.remove(note)
+            self.gc_pauses[phase] = pauses
 
     def cpu_now(self) -> tuple[float, float, float]:
         server = cpu_seconds(worker_pids(self.server_pid)) if self.server_pid else 0.0
@@ -454,8 +477,14 @@ async def open_loop(crowd: list[Candidate], phase: str, seconds: float, think_s:
                 except ApiError:
                     pass
 
+    # What this process holds by now (the crowd, every latency so far) lives to the end of the
+    # run: out of the collector's way, as the server's workers do with what they load. A full
+    # collection over it stalled this loop 150 ms, and every call in flight then read slow.
+    gc.collect()
+    gc.freeze()
     began, cpu = time.perf_counter(), recorder.cpu_now()
-    await asyncio.gather(*(live(c) for c in crowd))
+    with recorder.collections(phase):
+        await asyncio.gather(*(live(c) for c in crowd))
     recorder.cpu_since(phase, cpu)
     for kind in ("answer", "next", "answer+next", "submit", "items"):
         recorder.stats[(phase, kind)].seconds = time.perf_counter() - began
@@ -636,7 +665,8 @@ def print_one_trip(recorder: Recorder, info: dict, args) -> None:
     """Answer and move on in two requests (answer, then next) against one (the answer
     carrying the move): items served, latency, and CPU per item."""
     print(f"\nanswer and move on: two round trips (PUT answer, POST next) against one (PUT answer with next: true)")
-    print(f"{'phase':<17} {'items/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms per item: gunicorn / PostgreSQL / load':>47}")
+    print(f"{'phase':<17} {'items/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms per item: gunicorn / PostgreSQL / load':>47} "
+          f"{'load GCs / longest':>18}")
     for phase in ("sitting", "sitting 1-trip", "realistic", "realistic 1-trip"):
         if phase.endswith("1-trip"):
             rows = [recorder.stats[(phase, "answer+next")].row()]
@@ -651,7 +681,10 @@ def print_one_trip(recorder: Recorder, info: dict, args) -> None:
                np.array(recorder.stats[(phase, "answer")].latencies[:items]) +
                np.array(recorder.stats[(phase, "next")].latencies[:items])) * 1000
         cpu = " / ".join(f"{1000 * x / items:.1f}" for x in recorder.cpu.get(phase, (0, 0, 0)))
-        print(f"{phase:<17} {items / seconds:>8.1f} {np.percentile(lat, 50):>8.2f} {np.percentile(lat, 99):>8.2f} {cpu:>47}")
+        pauses = recorder.gc_pauses.get(phase, [])
+        gc_note = f"{len(pauses)} / {1000 * max(pauses, default=0):.0f} ms" if phase.startswith("realistic") else ""
+        print(f"{phase:<17} {items / seconds:>8.1f} {np.percentile(lat, 50):>8.2f} {np.percentile(lat, 99):>8.2f} "
+              f"{cpu:>47} {gc_note:>16}")
     done = info.get("sittings", {})
     if "sitting 1-trip" in done and done["sitting"][1]:
         print(f"saturated items per second, one trip / two: {done['sitting 1-trip'][1] / done['sitting'][1]:.2f} "
@@ -718,10 +751,7 @@ def report(recorder: Recorder, info: dict, checked: int, missing: list, args) ->
     targets = [
         (f"saturated answers/s >= {UPSERT_SHARE_TARGET:.0%} of the bare upsert's (median)", f"{ratio:.2f}",
          ratio >= UPSERT_SHARE_TARGET),
-        (f"realistic answer p99 < {ANSWER_P99_TARGET_MS:.0f} ms", fmt(real_answer["p99"], 1),
-         real_answer["p99"] < ANSWER_P99_TARGET_MS),
-        (f"realistic next-item p99 < {NEXT_P99_TARGET_MS:.0f} ms", fmt(real_next["p99"], 1),
-         real_next["p99"] < NEXT_P99_TARGET_MS),
+        *realistic_targets(recorder, stats, args),
         ("no error responses", str(sum(sum(e.values()) for e in errors.values())), not errors),
         ("every acknowledged answer in the database", f"{checked - len(missing)}/{checked}",
          not missing and checked > 0),
@@ -731,6 +761,21 @@ def report(recorder: Recorder, info: dict, checked: int, missing: list, args) ->
     for name, measured, ok in targets:
         print(f"{name:<50} {measured:>12}  {'PASS' if ok else 'MISS'}")
     return all(ok for *_, ok in targets)
+
+
+def realistic_targets(recorder: Recorder, stats: dict, args) -> list[tuple[str, str, bool]]:
+    """The latency targets, judged on the path the sitting page takes: with ``--one-trip``,
+    the answer carrying the move (the stricter answer target then holds for both halves); else
+    the two requests. The other path's figures stay in the tables above."""
+    if args.one_trip:
+        trip = recorder.stats[("realistic 1-trip", "answer+next")].row()
+        return [(f"realistic answer + next in one request p99 < {ANSWER_P99_TARGET_MS:.0f} ms",
+                 fmt(trip["p99"], 1), trip["p99"] < ANSWER_P99_TARGET_MS)]
+    real_answer, real_next = stats[("realistic", "answer")], stats[("realistic", "next")]
+    return [(f"realistic answer p99 < {ANSWER_P99_TARGET_MS:.0f} ms", fmt(real_answer["p99"], 1),
+             real_answer["p99"] < ANSWER_P99_TARGET_MS),
+            (f"realistic next-item p99 < {NEXT_P99_TARGET_MS:.0f} ms", fmt(real_next["p99"], 1),
+             real_next["p99"] < NEXT_P99_TARGET_MS)]
 
 
 def main() -> int:

@@ -38,6 +38,9 @@ def load_settings(instance_path: Path) -> dict:
         "PIAA_SIGNING_CERT_KEY_FILE": env("PIAA_SIGNING_CERT_KEY_FILE") or None,
         # Uploaded files waiting for an import job; shared storage when workers run elsewhere.
         "PIAA_UPLOAD_DIR": env("PIAA_UPLOAD_DIR") or str(instance_path / "uploads"),
+        # Where the processes of one machine announce changes to users and tokens to each
+        # other (``piaa.accounts.holder_changes``): a file all of them can write.
+        "PIAA_HOLDER_STAMP": env("PIAA_HOLDER_STAMP") or str(instance_path / "holders.stamp"),
         # A classical (uncalibrated) score certifies only on a form whose pilot reliability
         # (KR-20 / alpha) reaches this, and with cuts from a recorded standard setting.
         "PIAA_CLASSICAL_RELIABILITY_FLOOR": float(env("PIAA_CLASSICAL_RELIABILITY_FLOOR", "0.80")),

@@ -69,6 +69,7 @@ def _test_config(database_url: str, instance: Path) -> dict:
         "PIAA_BASE_URL": "http://127.0.0.1:5000",
         "PIAA_TEST_INSTANCE": str(instance),
         "PIAA_MAIL_OUTBOX": str(instance / "outbox"),  # e-mail as files, never to a server
+        "PIAA_HOLDER_STAMP": str(instance / "holders.stamp"),  # not shared with parallel runs
     }
 
 

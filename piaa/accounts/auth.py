@@ -33,6 +33,12 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
 
 
 def init_auth(app: Flask) -> None:
+    from pathlib import Path
+
+    from piaa.accounts import holders
+
+    stamp = app.config.get("PIAA_HOLDER_STAMP")
+    holders.watch(Path(stamp) if stamp else None, app.config.get("PIAA_REDIS_URL"))
     app.session_interface = TokenAwareSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -72,7 +78,7 @@ def init_auth(app: Flask) -> None:
         if held is None:
             return None
         if note_token_use(db.session, held):
-            db.session.commit()  # last_used_at moved (at most once a minute per token)
+            db.session.commit()  # last_used_at moved (services.TOKEN_USE_RESOLUTION)
         # The user as just read or recalled, also after that commit (which expired what the
         # session held): no second read of the row.
         return held.user_in(db.session)

@@ -38,8 +38,8 @@ def check_password(user: User, password: str) -> bool:
 
 def end_sessions(user: User) -> None:
     """End every session of ``user`` on the server: each cookie names the generation it was
-    signed in under, and this raises it (written on the caller's flush; a process that
-    remembers the user honours it within ``holders.HOLDER_TTL_S``, this one at once)."""
+    signed in under, and this raises it (written on the caller's flush, and announced to the
+    processes that remember the user on its commit: ``piaa.accounts.holders``)."""
     user.session_generation = User.session_generation + 1
 
 
@@ -143,16 +143,19 @@ def issue_token(session: Session, user: User, label: str = "", *, actor: User | 
 
 
 # How stale ``ApiToken.last_used_at`` may grow: it tells an administrator whether a token
-# is still in use, which a minute's resolution answers as well as a write on every request
-# would, and a client answering items must not pay a commit per call for it.
-TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+# is still in use, which ten minutes' resolution answers as well as a write on every request
+# would, and a client answering items must not pay a commit per call for it. Each process
+# keeps its own copy of the last use (``holders``), so a token used through every worker is
+# written up to once per worker in that time.
+TOKEN_USE_RESOLUTION = timedelta(minutes=10)
 
 
 # Run on every token-authenticated request: built once. The token's own row is not loaded
 # as an object: its id and last use are all a request needs of it.
 _TOKEN_HOLDER = (select(User, ApiToken.id, ApiToken.last_used_at).join(User, User.id == ApiToken.user_id)
                  .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False)))
-_TOKEN_USED = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("at"))
+_TOKEN_USED = (update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("at"))
+               .execution_options(**{holders.UNCHANGED: True}))  # the token still opens what it did
 
 
 def token_holder(session: Session, token: str) -> holders.Held | None:

@@ -27,7 +27,7 @@ from piaa.delivery import attempts as attempt_service
 from piaa.delivery import candidate_view, forms, proctoring, scoring, states
 from piaa.delivery.models import Attempt
 from piaa.errors import Conflict, Invalid, NotFound
-from piaa.extensions import db, limiter
+from piaa.extensions import commit_last, db, limiter
 from piaa.i18n import SUPPORTED_LANGUAGES
 from piaa.items.models import ItemBank
 from piaa.i18n import N_
@@ -183,10 +183,11 @@ def create_attempt():
     return jsonify(_status(attempt)), 200 if before == attempt.id else 201
 
 
-def _heartbeat(view):
-    """Mark a view the sitting's heartbeat calls: its JSON (or empty) answers are never
-    documents, so they go without the document policies (Content-Security-Policy, frame
-    and permissions policies), which would be most of a heartbeat's bytes."""
+def _sitting_call(view):
+    """Mark a view the sitting page calls every few seconds (heartbeat, signals, answers and
+    moves): its JSON (or empty) answers are never documents, so they go without the document
+    policies (Content-Security-Policy, frame and permissions policies), which would be most
+    of a heartbeat's bytes and cost each answer the policy's rendering."""
     view.talisman_view_options = {"content_security_policy": None, "frame_options": None,
                                   "permissions_policy": None}
     return view
@@ -194,7 +195,7 @@ def _heartbeat(view):
 
 @api.get("/attempts/<int:attempt_id>")
 @role_required(CANDIDATE)
-@_heartbeat
+@_sitting_call
 @openapi("Current state, server time, deadline and time left, warnings, result once scored. "
          "Also the sitting's heartbeat: the contact is noted; with If-None-Match: the status's "
          "ETag (its version v), an unchanged status is answered 304 with no body",
@@ -204,8 +205,8 @@ def _heartbeat(view):
                          "time left, in the header X-PIAA-Time-Left (seconds)"})
 def attempt_status(attempt_id: int):
     attempt = attempt_service.poll(db.session, attempt_id, _user(), _client())
-    body = _status(attempt)  # read before the commit expires the attempt
-    db.session.commit()
+    body = _status(attempt)
+    commit_last()
     response = _unchanged(body, 304) if request.if_none_match.contains(body["v"]) else jsonify(body)
     response.set_etag(body["v"])
     return response
@@ -270,6 +271,7 @@ def items(attempt_id: int):
 
 @api.put("/attempts/<int:attempt_id>/responses/<ref>")
 @role_required(CANDIDATE)
+@_sitting_call
 @openapi("Save an answer; acknowledged only after the commit. A seq not above the stored one "
          "changes nothing and returns the stored seq. Adaptive and linear: with next: true the "
          "answer is made final and the reply carries the next item, as POST .../next would "
@@ -293,12 +295,12 @@ def save_response(attempt_id: int, ref: str):
             db.session, attempt_id, _user(), ref, body.get("answer"), body.get("seq"), _client())
         reply = {"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved,
                  "items": _items(attempt, rows=shown)}
-        reply["attempt"] = _status(attempt, answered)  # read before the commit expires the attempt
-        db.session.commit()
+        reply["attempt"] = _status(attempt, answered)
+        commit_last()
         return jsonify(reply)
     receipt = attempt_service.save_answer(db.session, attempt_id, _user(), ref, body.get("answer"),
                                           body.get("seq"), _client())
-    db.session.commit()
+    commit_last()
     return jsonify({"ref": receipt.ref, "seq": receipt.seq, "saved": receipt.saved})
 
 
@@ -375,6 +377,7 @@ def flag_response(attempt_id: int, ref: str):
 
 @api.post("/attempts/<int:attempt_id>/next")
 @role_required(CANDIDATE)
+@_sitting_call
 @openapi("Adaptive and linear: make the current answer final and get the next item "
          "(θ is re-estimated and the stopping rule applied). Resending with the same ref is a no-op",
          tags=TAG_CANDIDATE, request=strict({"ref": TEXT}),
@@ -384,8 +387,8 @@ def next_item(attempt_id: int):
     attempt, shown, answered = attempt_service.advance_and_show(
         db.session, attempt_id, _user(), ref if isinstance(ref, str) else None, _client())
     body = {"attempt": None, "items": _items(attempt, rows=shown)}
-    body["attempt"] = _status(attempt, answered)  # read before the commit expires the attempt
-    db.session.commit()
+    body["attempt"] = _status(attempt, answered)
+    commit_last()
     return jsonify(body)
 
 
@@ -396,7 +399,7 @@ def _attempt_key() -> str:
 @api.post("/attempts/<int:attempt_id>/events")
 @role_required(CANDIDATE)
 @limiter.limit(SIGNAL_CALLS_PER_MINUTE, key_func=_attempt_key)
-@_heartbeat
+@_sitting_call
 @openapi("Proctoring signals in a batch (sent with the heartbeat); answers with status and warnings, "
          "or 204 with no body when known names the status's version v and it is unchanged",
          tags=TAG_CANDIDATE, request=strict({

@@ -1,19 +1,21 @@
 """The candidate's hot calls stay cheap: how many SQL statements an answer, a move to the
 next adaptive item and an answer carrying that move cost, and that a Bearer token's last use
-is written at most once a minute, without reading its user again.
+is written at most once per ``TOKEN_USE_RESOLUTION``, without reading its user again.
 
 The counts are the design (see ``piaa.delivery.attempts``): an answer is the attempt locked
 together with the item, the contact and the answer written (one statement on PostgreSQL),
-then the commit; the token's holder is read once per ``piaa.accounts.holders.HOLDER_TTL_S``
-per process. ``benchmarks/delivery_load.py`` measures what they cost in time.
+then the commit; the token's holder is read once per process until a change to users or
+tokens is announced (``piaa.accounts.holders``). ``benchmarks/delivery_load.py`` measures what they cost in time.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import event, select, update
 
 from piaa.accounts.models import ApiToken
+from piaa.accounts.services import TOKEN_USE_RESOLUTION
 from piaa.delivery import forms, parameters
 from piaa.delivery.parameters import record_parameter_set
 from piaa.extensions import db
@@ -95,7 +97,7 @@ def test_an_answer_carrying_the_move_costs_what_the_move_alone_does(app, session
     assert run == ["SELECT"] * 2 + writes("UPDATE", "UPDATE", "INSERT"), run
 
 
-def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, make_assessment,
+def test_a_token_use_is_written_at_most_once_per_resolution(app, session, candidate, make_assessment,
                                                       make_window, clock):
     window = make_window(make_assessment("loft"))
     sitting = Sitting(app.test_client(), bearer(session, candidate))
@@ -106,7 +108,7 @@ def test_a_token_use_is_written_at_most_once_a_minute(app, session, candidate, m
     sitting.call("GET", "/me/windows")
     first = last_used()
     assert first is not None
-    clock.advance(seconds=59)
+    clock.advance(seconds=(TOKEN_USE_RESOLUTION - timedelta(seconds=1)).total_seconds())
     with statements() as run:
         sitting.call("GET", "/me/windows")
     assert "UPDATE" not in run and last_used() == first
@@ -120,7 +122,7 @@ def test_a_token_use_written_costs_its_update_alone(app, session, candidate, mak
     make_window(make_assessment("loft"))
     sitting = Sitting(app.test_client(), bearer(session, candidate))
     sitting.call("GET", "/me/windows")
-    clock.advance(seconds=59)
+    clock.advance(seconds=(TOKEN_USE_RESOLUTION - timedelta(seconds=1)).total_seconds())
     with statements() as quiet:  # the last use is not yet due
         sitting.call("GET", "/me/windows")
     clock.advance(seconds=1)

@@ -47,6 +47,11 @@ def test_an_adaptive_answer_carries_the_next_item(app, session, calibration, can
     # What the two-call client would see next is the same item.
     assert sitting.items() == [shown]
     assert stored(session, sitting.attempt_id)[0] == ("B", 1, True)
+    # Answers and moves are JSON the sitting page reads, never documents: no document policy.
+    reply = sitting.client.put(f"/api/v1/attempts/{sitting.attempt_id}/responses/{shown['ref']}",
+                               json={"answer": "A", "seq": 1, "next": True}, headers=sitting.headers)
+    assert reply.status_code == 200 and "Content-Security-Policy" not in reply.headers
+    assert reply.headers["Cache-Control"] == "no-store" and reply.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_a_resent_answer_and_move_changes_nothing(app, session, calibration, candidate, make_assessment,
