@@ -92,6 +92,22 @@ def test_bad_cuts_are_named(cuts, match):
         check_cuts(cuts)
 
 
+@pytest.mark.parametrize("cuts,match", [([], "non-empty"), ([0.5, 0.5], "ascend"),
+                                        ([0.0, float("nan")], "cut 2"), ([[0.0, 1.0]], "non-empty")])
+def test_a_bank_names_bad_cuts_on_every_call(cuts, match):
+    bank = ItemBank(np.array([[1.0, 0.0, 0.0, 1.0], [1.2, 0.5, 0.0, 1.0]]))
+    for _ in range(2):  # a bad set is never remembered as checked
+        with pytest.raises(ValueError, match=match):
+            bank.cut_arrays(cuts)
+
+
+def test_a_bank_computes_the_arrays_of_a_set_of_cuts_once():
+    bank = ItemBank(np.array([[1.0, 0.0, 0.0, 1.0], [1.2, 0.5, 0.0, 1.0]]))
+    first = bank.cut_arrays([-0.5, 0.5])
+    assert bank.cut_arrays((-0.5, 0.5)) is first and bank.cut_arrays(np.array([-0.5, 0.5])) is first
+    assert np.allclose(first[1], above_cut_weights(bank.nodes, np.array([-0.5, 0.5])))
+
+
 # ---------------------------------------------------------------- selection
 
 

@@ -156,10 +156,13 @@ class ItemBank:
     def cut_arrays(self, cuts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(cuts (K,), above (Q, K), info_at_cuts (K, J))`` for cut scores ``cuts``,
         computed once per distinct set of cuts (see :mod:`.classification`)."""
-        key = tuple(float(c) for c in check_cuts(cuts))
+        try:  # the cuts as given are the key: checked once, not on every call of a sitting
+            key = tuple(map(float, cuts))
+        except TypeError:  # a scalar or an array of another shape: let the check say what is wrong
+            key = tuple(float(c) for c in check_cuts(cuts))
         found = self._cut_arrays.get(key)
         if found is None:
-            c = np.array(key)
+            c = check_cuts(key)
             found = (c, above_cut_weights(self.nodes, c), self.information(c))
             if len(self._cut_arrays) < 16:       # a process meets few sets of cuts
                 self._cut_arrays[key] = found
