@@ -11,7 +11,8 @@ call the CPU time of this process per request and the SQL statements per request
 
 * ``answer``: ``PUT .../responses/<ref>`` (the two-request sitting's first call);
 * ``next``: ``POST .../next`` (its second);
-* ``onetrip``: ``PUT .../responses/<ref>`` with ``next: true`` (one request per item).
+* ``onetrip``: ``PUT .../responses/<ref>`` with ``next: true`` (one request per item);
+* ``submit``: ``POST .../submit`` once the test is over (the attempt scored and closed).
 
 Candidates sit the adaptive assessment to its end, half of them in two requests per item
 and half in one; the server's clock (``PIAA_CLOCK``) moves 10 s between items, a reading
@@ -40,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import delivery_load  # noqa: E402  (beside this script)
 
 DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/piaa_profile"
-CALLS = ("answer", "next", "onetrip")
+CALLS = ("answer", "next", "onetrip", "submit")
 
 
 class Meter:
@@ -134,7 +135,8 @@ def main() -> int:
                 body = meter.call("next", lambda: client.post(f"{url}/next", json={"ref": ref}, headers=headers))
             if body["items"]:
                 sitting["item"] = body["items"][0]
-            else:
+            else:  # the test is over: the candidate submits, as the realistic crowd does
+                meter.call("submit", lambda: client.post(f"{url}/submit", headers=headers))
                 sittings.remove(sitting)
 
     print(f"{'call':<8} {'requests':>8} {'CPU ms':>7} {'statements':>10}  by kind")

@@ -90,10 +90,17 @@ def standing(row: AttemptItem, ratings: list[ResponseRating], assessment: Assess
 
 
 def _rated_rows(session: Session, attempt: Attempt) -> list[AttemptItem]:
-    rows = session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
-                                                     AttemptItem.scored.is_(True))
-                           .order_by(AttemptItem.position))
-    return [row for row in rows if rated_by_people(row)]
+    """The attempt's scored rows whose items raters score. Their versions' types and content
+    come from the process's cache (``forms.version_views``, one query for those it lacks):
+    asking each row for its item and version cost two queries per item on every submit."""
+    from piaa.delivery.forms import version_views
+
+    rows = list(session.scalars(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
+                                                          AttemptItem.scored.is_(True))
+                                .order_by(AttemptItem.position)))
+    views = version_views(session, [row.version_id for row in rows])
+    return [row for row in rows
+            if get_item_type(views[row.version_id].item_type).rated_by_people(views[row.version_id].content)]
 
 
 def _ratings_of(session: Session, row_ids: list[int]) -> dict[int, list[ResponseRating]]:

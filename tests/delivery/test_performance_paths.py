@@ -193,3 +193,30 @@ def test_scoring_reads_the_versions_once_whatever_the_length(session, calibratio
     # the scored rows and their versions (one read), then the credits written
     reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 2 and "FROM item_version" in reads[1], reads
+
+
+def test_a_submit_reads_the_items_versions_once_not_per_item(app, session, candidate, make_assessment,
+                                                             make_window):
+    window = make_window(make_assessment("loft"))
+    sitting = Sitting(app.test_client(), bearer(session, candidate))
+    sitting.open(window.id)
+    sitting.check_in_and_start()
+    shown = sitting.items()
+    assert len(shown) > 3
+    for item in shown:
+        sitting.answer(item["ref"], "B")
+    forms.clear_pool_cache()  # as in a process that has not met these versions yet
+    texts: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        texts.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        sitting.submit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    # Whether any answer waits for raters is told from the versions, read in one query (the
+    # rows' item and version, asked one by one, cost two queries per item).
+    reads_of_versions = [t for t in texts if t.startswith("SELECT") and "FROM item_version" in t]
+    assert len(reads_of_versions) <= 1, reads_of_versions
