@@ -105,9 +105,14 @@ class Announcements:
         self.stamps: list[FileStamp | RedisStamp] = []
 
     def watch(self, stamp_path: Path | None, redis_url: str | None) -> None:
-        stamps = []
+        stamps: list[FileStamp | RedisStamp] = []
         if stamp_path is not None:
-            stamps.append(FileStamp(stamp_path))
+            try:
+                stamps.append(FileStamp(stamp_path))
+            except OSError as exc:  # say, created by another account: serve, and say so
+                log.warning("holder stamp %s cannot be opened (%s): changes to users and tokens "
+                            "made by other processes count only after the holders' time to live",
+                            stamp_path, exc)
         if redis_url:
             stamps.append(RedisStamp(redis_url))
         self.stamps = stamps

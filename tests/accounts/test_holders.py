@@ -168,3 +168,13 @@ def test_a_session_user_is_recalled_and_a_role_change_counts(client, session, ma
     session.execute(update(User).where(User.id == user.id).values(role="proctor"))
     session.commit()
     assert client.get("/api/v1/me").json["role"] == "proctor"
+
+
+def test_a_stamp_file_that_cannot_be_opened_leaves_the_service_serving(tmp_path, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the instance folder should be")
+    announcements = holder_changes.Announcements()
+    announcements.watch(blocker / "holders.stamp", None)
+    assert announcements.stamps == [] and not announcements.moved()
+    announcements.announce()  # nothing to move: no error either
+    assert "cannot be opened" in caplog.text
