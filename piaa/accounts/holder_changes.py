@@ -68,7 +68,7 @@ class RedisStamp:
 
         self._redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_S,
                                            socket_connect_timeout=REDIS_TIMEOUT_S)
-        self._seen: bytes | None = None
+        self._seen: str | None = None
         self._next_read = 0.0
 
     def moved(self) -> bool:
@@ -85,7 +85,9 @@ class RedisStamp:
     def move(self) -> None:
         self._call("incr")
 
-    def _call(self, command: str) -> bytes | None:
+    def _call(self, command: str) -> str | None:
+        """The stamp as text after ``command`` ("0" while no change was ever announced), or
+        None if Redis did not answer."""
         import redis
 
         try:
@@ -95,7 +97,7 @@ class RedisStamp:
             log.warning("holder stamp in Redis unreachable (%s): callers stay remembered up to "
                         "their time to live", type(exc).__name__)
             return None
-        return b"0" if value is None else str(value).encode() if isinstance(value, int) else value
+        return str(int(value or 0))
 
 
 class Announcements:
