@@ -81,3 +81,57 @@ def test_gunicorn_answers_its_own_errors_as_json(tmp_path):
         assert response.status_code == 431 and response.json()["error"]["message"]
     finally:
         server.stop()
+
+
+def _connected_pair():
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+    return client, server
+
+
+def _request(body_left: int):
+    from gunicorn.http.body import Body, LengthReader
+
+    return SimpleNamespace(body=Body(LengthReader(unreader=None, length=body_left)))
+
+
+def test_a_request_read_whole_is_closed_without_waiting_for_the_client():
+    import time
+
+    client, server = _connected_pair()
+    try:
+        server.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        gunicorn_config.post_request(None, _request(body_left=0), {}, None)
+        started = time.monotonic()
+        gunicorn_config.close_promptly(server, timeout=1.0)  # the client has not closed
+        assert time.monotonic() - started < 0.2
+        assert client.recv(100).endswith(b"ok")  # the response arrived whole, then EOF
+        assert client.recv(100) == b""
+    finally:
+        client.close()
+
+
+def test_unread_request_bytes_make_the_close_linger_as_gunicorn_does():
+    import time
+
+    for unread_in_buffer, body_left in ((b"more body", 0), (b"", 10)):
+        client, server = _connected_pair()
+        try:
+            if unread_in_buffer:
+                client.sendall(unread_in_buffer)
+                time.sleep(0.05)
+            gunicorn_config.post_request(None, _request(body_left=body_left), {}, None)
+            started = time.monotonic()
+            gunicorn_config.close_promptly(server, timeout=0.3)
+            assert time.monotonic() - started >= 0.25  # it waited for the client's close
+        finally:
+            client.close()
+
+
+def test_gunicorn_closes_through_the_prompt_close():
+    from gunicorn import util
+
+    assert util.close_graceful is gunicorn_config.close_promptly
