@@ -24,14 +24,6 @@ Errors gunicorn answers itself (a request line over ``limit_request_line``: 414;
 large: 431; a malformed request: 400) are JSON like the app's own, ``{"error": {"code",
 "message"}}``, not gunicorn's HTML page: API clients parse one shape for every error.
 
-Closing: gunicorn closes each connection gracefully (RFC 9112 section 9.6): it half-closes,
-then waits, up to 2 s, for the client to close its side, so that request bytes it never read
-cannot make the kernel reset the connection and cut off the response. A sync worker takes no
-other request meanwhile, and the client's close comes when its own event loop gets round to
-it: a quarter to a third of a worker's time under load on loopback (py-spy). Once a request's
-whole body has been read and nothing more has arrived, there is nothing to reset, so the
-worker closes at once (``close_promptly``); otherwise it lingers as gunicorn does.
-
 Job threads: a stopping worker waits for them (``worker_exit``). ``tests/test_serving.py``
 and ``tests/operations/test_gunicorn_config.py`` check the hooks.
 """
@@ -40,10 +32,8 @@ from __future__ import annotations
 import gc
 import json
 import os
-import socket
 
 from gunicorn import util
-from gunicorn.http.body import LengthReader
 
 workers = int(os.environ.get("WEB_WORKERS") or 2 * (os.cpu_count() or 1))
 preload_app = os.environ.get("WEB_PRELOAD", "1") != "0"
@@ -62,39 +52,6 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 util.write_error = write_json_error
-
-_close_graceful = getattr(util.close_graceful, "__wrapped__", util.close_graceful)  # once, if reloaded
-_request_read = [False]  # set per request by ``post_request``; a sync worker serves one at a time
-
-
-def close_promptly(sock, timeout: float = 2.0, max_drain: int = 65536) -> None:
-    """gunicorn's ``close_graceful``, without its wait for the client's close when the
-    request was read whole and no byte is waiting unread (then no reset can follow)."""
-    read, _request_read[0] = _request_read[0], False
-    if not read or _waiting_bytes(sock):
-        _close_graceful(sock, timeout, max_drain)
-        return
-    try:
-        sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-    try:
-        sock.close()
-    except OSError:
-        pass
-
-
-def _waiting_bytes(sock) -> bool:
-    try:
-        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-    except (BlockingIOError, InterruptedError):
-        return False  # nothing waiting
-    except OSError:
-        return True  # let the graceful close deal with a broken socket
-
-
-close_promptly.__wrapped__ = _close_graceful
-util.close_graceful = close_promptly
 
 
 def on_starting(server) -> None:
@@ -119,13 +76,6 @@ def forget_inherited_connections(app) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
-
-
-def post_request(worker, req, environ, resp) -> None:
-    """Called by gunicorn after each request: whether its body was read to the end (a
-    Content-Length body, or none), which lets the close skip the wait."""
-    reader = getattr(getattr(req, "body", None), "reader", None)
-    _request_read[0] = isinstance(reader, LengthReader) and reader.length == 0
 
 
 def child_exit(server, worker) -> None:
