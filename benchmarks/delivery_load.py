@@ -213,9 +213,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
+def start_server(env: dict[str, str], port: int, workers: int, log: Path,
+                 config: str = "python:piaa.gunicorn_config") -> subprocess.Popen:
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    cmd = [gunicorn, "-c", "python:piaa.gunicorn_config", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+    cmd = [gunicorn, "-c", config, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
            "--chdir", str(ROOT), "--pythonpath", str(BENCH_DIR), "--log-level", "warning",
            "--backlog", "2048", "delivery_bench_app:create_bench_app()"]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
