@@ -44,6 +44,7 @@ import delivery_load as load  # noqa: E402  (beside this script)
 from ab_switch import WINDOW_ENV, variant_on  # noqa: E402
 from loopback_http import LoopbackHTTP  # noqa: E402
 
+DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/piaa_ab"  # not delivery_load's: both may run
 PHASE, KIND = "ab", "answer+next"
 
 
@@ -112,7 +113,7 @@ def report(recorder: load.Recorder, cpu: WindowCPU, offset: float, variant: Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variant", type=Path, help="a gunicorn config file (see benchmarks/ab_variants)")
-    parser.add_argument("--db-url", default=os.environ.get("PIAA_BENCH_DATABASE_URL", load.DEFAULT_DB_URL),
+    parser.add_argument("--db-url", default=os.environ.get("PIAA_AB_DATABASE_URL", DEFAULT_DB_URL),
                         help="scratch PostgreSQL database: dropped and created afresh")
     parser.add_argument("--candidates", type=int, default=2000)
     parser.add_argument("--think-s", type=float, default=8.0)
