@@ -207,6 +207,16 @@ def seed(db_url: str, n_candidates: int, n_items: int, rng: np.random.Generator)
 
 # --- the server ----------------------------------------------------------------------------
 
+def fresh_seed(db_url: str, n_candidates: int, env: dict[str, str], seed_value: int = 20240612) -> Seed:
+    """A scratch database at ``db_url`` dropped, created, migrated (with ``env``, less any
+    Redis) and seeded with ``seed``'s bank, assessment, window and ``n_candidates``."""
+    recreate_database(db_url)
+    env = {**env, "PIAA_DATABASE_URL": db_url}
+    env.pop("PIAA_REDIS_URL", None)
+    migrate(env)
+    return seed(db_url, n_candidates, 300, np.random.default_rng(seed_value))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

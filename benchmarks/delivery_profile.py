@@ -33,8 +33,6 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -91,11 +89,8 @@ def main() -> int:
     from piaa.clock import system_now
     from piaa.extensions import db
 
-    delivery_load.recreate_database(args.db_url)
-    env = {**os.environ, "PIAA_DATABASE_URL": args.db_url, "PIAA_SECRET_KEY": "profile"}
-    env.pop("PIAA_REDIS_URL", None)
-    delivery_load.migrate(env)
-    seeded = delivery_load.seed(args.db_url, args.candidates, 300, np.random.default_rng(args.seed))
+    seeded = delivery_load.fresh_seed(args.db_url, args.candidates, {**os.environ, "PIAA_SECRET_KEY": "profile"},
+                                      args.seed)
     offset = [timedelta(0)]
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.db_url, "SECRET_KEY": "profile",
                       "PIAA_CLOCK": lambda: system_now() + offset[0]})

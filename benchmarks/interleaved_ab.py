@@ -124,14 +124,12 @@ def main() -> int:
     args = parser.parse_args()
     os.environ[WINDOW_ENV] = str(args.window_s)  # this process and the server's, alike
 
-    load.recreate_database(args.db_url)
     env = {**os.environ, "PIAA_DATABASE_URL": args.db_url, "PIAA_SECRET_KEY": secrets.token_hex(16),
            "PIAA_BENCHMARK_ENDPOINTS": "1",
            # the variant file imports the service's settings and the switch
            "PYTHONPATH": os.pathsep.join([str(BENCH_DIR.parent), str(BENCH_DIR)])}
     env.pop("PIAA_REDIS_URL", None)
-    load.migrate(env)
-    seeded = load.seed(args.db_url, args.candidates + 1, 300, np.random.default_rng(args.seed))
+    seeded = load.fresh_seed(args.db_url, args.candidates + 1, env, args.seed)
     port = load.free_port()
     with tempfile.TemporaryDirectory() as tmp:
         server = load.start_server(env, port, args.workers, Path(tmp) / "gunicorn.log",
