@@ -68,7 +68,7 @@ class RedisStamp:
 
         self._redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_S,
                                            socket_connect_timeout=REDIS_TIMEOUT_S)
-        self._seen: str | None = None
+        self._seen: int | None = None
         self._next_read = 0.0
 
     def moved(self) -> bool:
@@ -85,9 +85,9 @@ class RedisStamp:
     def move(self) -> None:
         self._call("incr")
 
-    def _call(self, command: str) -> str | None:
-        """The stamp as text after ``command`` ("0" while no change was ever announced), or
-        None if Redis did not answer."""
+    def _call(self, command: str) -> int | None:
+        """The stamp after ``command`` (0 while no change was ever announced; GET answers
+        bytes, INCR a number), or None if Redis did not answer."""
         import redis
 
         try:
@@ -97,7 +97,7 @@ class RedisStamp:
             log.warning("holder stamp in Redis unreachable (%s): callers stay remembered up to "
                         "their time to live", type(exc).__name__)
             return None
-        return str(int(value or 0))
+        return int(value or 0)
 
 
 class Announcements:
