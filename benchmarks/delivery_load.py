@@ -207,14 +207,28 @@ def seed(db_url: str, n_candidates: int, n_items: int, rng: np.random.Generator)
 
 # --- the server ----------------------------------------------------------------------------
 
-def fresh_seed(db_url: str, n_candidates: int, env: dict[str, str], seed_value: int = 20240612) -> Seed:
+def fresh_seed(db_url: str, n_candidates: int, env: dict[str, str], seed_value: int = 20240612,
+               n_items: int = 300) -> Seed:
     """A scratch database at ``db_url`` dropped, created, migrated (with ``env``, less any
     Redis) and seeded with ``seed``'s bank, assessment, window and ``n_candidates``."""
     recreate_database(db_url)
     env = {**env, "PIAA_DATABASE_URL": db_url}
     env.pop("PIAA_REDIS_URL", None)
     migrate(env)
-    return seed(db_url, n_candidates, 300, np.random.default_rng(seed_value))
+    return seed(db_url, n_candidates, n_items, np.random.default_rng(seed_value))
+
+
+async def seated_crowd(candidates: list[Candidate], window_id: int, concurrency: int) -> list[Candidate]:
+    """``candidates`` each with an attempt begun (created, checked in, started, first item
+    shown), ``concurrency`` at a time; those whose setup failed are left out."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def begin(candidate):
+        async with gate:
+            await candidate.begin("setup", window_id)
+
+    await asyncio.gather(*(begin(c) for c in candidates), return_exceptions=True)
+    return [c for c in candidates if c.current is not None]
 
 
 def free_port() -> int:
@@ -589,14 +603,7 @@ async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> di
     # 2. realistic open loop, then (with --capacity) more of them at other crowd sizes
     async def crowd_of(size: int) -> list[Candidate]:
         crowd = [candidate(tokens.pop()) for _ in range(min(size, len(tokens)))]
-        semaphore = asyncio.Semaphore(args.concurrency)
-
-        async def begin(c):
-            async with semaphore:
-                await c.begin("setup", seed_data.window_id)
-
-        await asyncio.gather(*(begin(c) for c in crowd), return_exceptions=True)
-        return [c for c in crowd if c.current is not None]
+        return await seated_crowd(crowd, seed_data.window_id, args.concurrency)
 
     t0 = time.perf_counter()
     crowd = await crowd_of(args.candidates)
@@ -822,13 +829,11 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} "
           f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; gunicorn {args.workers} sync workers")
     t0 = time.perf_counter()
-    recreate_database(args.db_url)
     env = {**os.environ, "PIAA_DATABASE_URL": args.db_url, "PIAA_SECRET_KEY": secrets.token_hex(16),
            "PIAA_BENCHMARK_ENDPOINTS": "1"}
     env.pop("PIAA_REDIS_URL", None)
-    migrate(env)
     n_users = args.candidates * (2 if args.one_trip else 1) + sum(args.capacity) + args.sitting_pool + args.concurrency + 1
-    seed_data = seed(args.db_url, n_users, args.items, np.random.default_rng(args.seed))
+    seed_data = fresh_seed(args.db_url, n_users, env, args.seed, args.items)
     print(f"seeded {len(seed_data.items)} items and {n_users} candidates in {time.perf_counter() - t0:.1f} s")
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
 """Two variants of the server measured in one run, switched every few seconds, so that the
-machine's own swings (on these shared cores the CPU a request costs moves 10-20 % between
-runs, and a p99 from 40 to 250 ms) fall on both alike.
+machine's own swings (on these shared cores the same work cost 4.3 to 5.6 ms of gunicorn CPU
+per item from run to run, and a p99 from 39 to 362 ms) fall on both alike.
 
     python benchmarks/interleaved_ab.py benchmarks/ab_variants/extra_round_trip.py [--candidates 2000]
 
@@ -14,12 +14,13 @@ answer carrying the move) at exponentially distributed intervals of mean ``--thi
 For each half it prints the latency of that request (p50, p95, p99) and the CPU of gunicorn
 and of PostgreSQL per item, sampled every 0.25 s and booked to the window it fell in.
 
-What it can tell: the CPU per item of the two halves, within about 0.05 ms (one more round
-trip to PostgreSQL, ``ab_variants/extra_round_trip.py``, showed as +0.07 and +0.14 ms of
-gunicorn's CPU in two runs). What it cannot tell in one run: the p99 of each half. Near the
-knee a few seconds of backlog land in one window or another and make its half's p99 (in five
-runs of one variant, the halves' p99s differed by -12 to +346 ms, in both directions), so a
-change is kept for its tail only when its half leads in most of several runs.
+How fine it is: ``ab_variants/same_service.py`` changes nothing, so its gaps are the
+comparison's own noise. In three runs the halves' gunicorn CPU per item differed by 0.02,
+0.07 and 0.18 ms, and their p99 by -2 to +165 ms. A gap in CPU is worth believing above
+about 0.2 ms, or when it keeps its sign over several runs (one more round trip to PostgreSQL,
+``ab_variants/extra_round_trip.py``, gave +0.07 and +0.14 ms: inside the noise). The p99 of
+one run's halves says little: a few seconds of backlog near the knee land in one window or
+another.
 """
 from __future__ import annotations
 
@@ -79,18 +80,10 @@ class WindowCPU:
 async def crowd_sits(args, base: str, seeded, recorder: load.Recorder, master: int) -> WindowCPU:
     http = LoopbackHTTP(base, timeout_s=30.0)
     rng = random.Random(args.seed)
-    crowd = [load.Candidate(http, token, seeded.items, random.Random(rng.random()), recorder)
-             for token in seeded.tokens[:args.candidates]]
-    gate = asyncio.Semaphore(16)
-
-    async def begin(candidate):
-        async with gate:
-            await candidate.begin("setup", seeded.window_id)
-
-    await asyncio.gather(*(begin(c) for c in crowd), return_exceptions=True)
+    crowd = await load.seated_crowd([load.Candidate(http, token, seeded.items, random.Random(rng.random()), recorder)
+                                     for token in seeded.tokens[:args.candidates]], seeded.window_id, 16)
     with WindowCPU(master) as cpu:
-        await load.open_loop([c for c in crowd if c.current is not None], PHASE, args.seconds,
-                             args.think_s, recorder, one_trip=True)
+        await load.open_loop(crowd, PHASE, args.seconds, args.think_s, recorder, one_trip=True)
     return cpu
 
 
@@ -128,7 +121,7 @@ def main() -> int:
            "PIAA_BENCHMARK_ENDPOINTS": "1",
            # the variant file imports the service's settings and the switch
            "PYTHONPATH": os.pathsep.join([str(BENCH_DIR.parent), str(BENCH_DIR)])}
-    env.pop("PIAA_REDIS_URL", None)
+    env.pop("PIAA_REDIS_URL", None)  # the server's too, not only the seeding's
     seeded = load.fresh_seed(args.db_url, args.candidates + 1, env, args.seed)
     port = load.free_port()
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,7 +9,7 @@ and ``_ROWS``). This script seeds a scratch database (``delivery_load.fresh_seed
 app, then times, in this process, BEGIN + those two reads + ROLLBACK for each attempt:
 
 * ``orm``: ``session.scalar`` / ``session.scalars`` on the statements, ORM objects out;
-* ``core``: the same SQL as text on a Core connection, rows out;
+* ``core``: the same SQL on a Core connection (``exec_driver_sql``), rows out;
 * ``driver``: the same SQL on a psycopg cursor, tuples out;
 * ``session SELECT 1``: a session's transaction around one trivial statement, for scale.
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -90,10 +89,6 @@ def main() -> int:
         rows_sql = str(attempts._ROWS.compile(dialect=dialect))
         lock_params = {"kind_1": "warning"}  # the bound value of the statement's own filter
 
-        def as_text(sql: str):  # pyformat and the driver's casts to SQLAlchemy's :name
-            return text(re.sub(r"::[A-Z]+", "", re.sub(r"%\((\w+)\)s", r":\1", sql)))
-
-        lock_text, rows_text = as_text(lock_sql), as_text(rows_sql)
         driver = db.engine.raw_connection()
 
         def orm(attempt_id):
@@ -103,8 +98,8 @@ def main() -> int:
 
         def core(attempt_id):
             with db.engine.connect() as conn:
-                conn.execute(lock_text, {"attempt_id": attempt_id, **lock_params}).first()
-                conn.execute(rows_text, {"attempt_id": attempt_id}).all()
+                conn.exec_driver_sql(lock_sql, {"attempt_id": attempt_id, **lock_params}).all()
+                conn.exec_driver_sql(rows_sql, {"attempt_id": attempt_id}).all()
                 conn.rollback()
 
         def bare(attempt_id):
