@@ -26,7 +26,11 @@ from ``loopback_http``, a lean client: it shares the server's cores):
    With ``--one-trip``, the whole sittings and the realistic crowd run a second time, each
    answer carrying the move to the next item (``PUT .../responses/<ref>`` with ``next:
    true``: one request per item instead of two), and a table compares items served,
-   latency of answering and moving on, and CPU per item.
+   latency of answering and moving on, and CPU per item. The crowd answering in one request
+   runs ``--trip-rounds`` rounds, a freshly seated crowd each, and the p99 target is judged
+   on the median of the rounds' p99s: this machine's speed moves by up to 2x from one minute
+   to the next (the same in-process call measured 2.5 and 5.0 ms of CPU minutes apart), and
+   one 60 s window falls on whatever stretch it gets.
 3. Capacity (``--capacity 400,800,1200``): the same open loop with crowds of each size,
    ``--capacity-s`` each, one line per size: served rate, p99s and CPU per answer + next-item
    pair of gunicorn, PostgreSQL and this load process, so the largest crowd that two cores
@@ -37,7 +41,7 @@ prints the rates, latency percentiles, ratios and PASS / MISS for each target:
 
 * saturated answers per second at least 60 % of the bare upsert's;
 * realistic run, on the path the sitting page takes: with ``--one-trip``, the answer carrying
-  the move p99 under 50 ms; without it, answer p99 under 50 ms and next-item p99 under 80 ms;
+  the move p99 under 50 ms (median of the rounds); without it, answer p99 under 50 ms and next-item p99 under 80 ms;
 * no error responses; every acknowledged answer stored with its ``seq``.
 
 All traffic goes to 127.0.0.1; every phase is bounded in time and stops by itself.
@@ -76,6 +80,7 @@ sys.path.insert(0, str(BENCH_DIR))
 from loopback_http import LoopbackHTTP  # noqa: E402  (beside this script)
 
 DEFAULT_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/piaa_bench"
+TRIP_PHASE = "realistic 1-trip"
 COMPETENCY = "BENCH-NOTING"
 SUB_AREAS = ("noting", "drafting", "filing")
 OPTIONS = ("A", "B", "C", "D")
@@ -512,7 +517,19 @@ async def open_loop(crowd: list[Candidate], phase: str, seconds: float, think_s:
         await asyncio.gather(*(live(c) for c in crowd))
     recorder.cpu_since(phase, cpu)
     for kind in ("answer", "next", "answer+next", "submit", "items"):
-        recorder.stats[(phase, kind)].seconds = time.perf_counter() - began
+        recorder.stats[(phase, kind)].seconds += time.perf_counter() - began  # rounds add up
+
+
+async def trip_round(crowd: list[Candidate], recorder: Recorder, args) -> dict:
+    """One round of the realistic crowd answering and moving on in one request: its p99 (ms)
+    and the CPU per item of gunicorn, PostgreSQL and this process (ms)."""
+    stats = recorder.stats[(TRIP_PHASE, "answer+next")]
+    before, cpu = len(stats.latencies), recorder.cpu.get(TRIP_PHASE, (0.0, 0.0, 0.0))
+    await open_loop(crowd, TRIP_PHASE, args.realistic_s, args.think_s, recorder, one_trip=True)
+    latencies = np.array(stats.latencies[before:]) * 1000.0
+    spent = [1000.0 * (a - b) / max(len(latencies), 1) for a, b in zip(recorder.cpu[TRIP_PHASE], cpu)]
+    return {"items": len(latencies), "p99": float(np.percentile(latencies, 99)) if len(latencies) else math.nan,
+            "cpu": spent}
 
 
 async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> dict:
@@ -572,7 +589,7 @@ async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> di
 
     # 1c. whole sittings as fast as they can go: each answer and move in two requests, then
     #     (``sitting 1-trip``) in one
-    reserve = args.candidates * (2 if args.one_trip else 1)
+    reserve = args.candidates * (1 + (args.trip_rounds if args.one_trip else 0))
     sitting_pool = [tokens.pop() for _ in range(min(args.sitting_pool, len(tokens) - reserve))]
     half = len(sitting_pool) // 2 if args.one_trip else len(sitting_pool)
     for phase, one_trip, pool in (("sitting", False, sitting_pool[:half]), ("sitting 1-trip", True, sitting_pool[half:])):
@@ -610,9 +627,11 @@ async def run_phases(args, base: str, seed_data: Seed, recorder: Recorder) -> di
     info["realistic_setup_s"] = time.perf_counter() - t0
     await open_loop(crowd, "realistic", args.realistic_s, args.think_s, recorder)
     info["realistic_candidates"] = len(crowd)
-    if args.one_trip:  # the same crowd size, each answer carrying the move
-        crowd = await crowd_of(args.candidates)
-        await open_loop(crowd, "realistic 1-trip", args.realistic_s, args.think_s, recorder, one_trip=True)
+    if args.one_trip:  # the same crowd size, each answer carrying the move, a fresh crowd a round
+        info["trip_rounds"] = []
+        for _ in range(args.trip_rounds):
+            crowd = await crowd_of(args.candidates)
+            info["trip_rounds"].append(await trip_round(crowd, recorder, args))
     for size in args.capacity:
         crowd = await crowd_of(size)
         await open_loop(crowd, f"capacity {len(crowd)}", args.capacity_s, args.think_s, recorder)
@@ -703,6 +722,11 @@ def print_one_trip(recorder: Recorder, info: dict, args) -> None:
         gc_note = f"{len(pauses)} / {1000 * max(pauses, default=0):.0f} ms" if phase.startswith("realistic") else ""
         print(f"{phase:<17} {items / seconds:>8.1f} {np.percentile(lat, 50):>8.2f} {np.percentile(lat, 99):>8.2f} "
               f"{cpu:>47} {gc_note:>16}")
+    rounds = info.get("trip_rounds", [])
+    if rounds:
+        print(f"{TRIP_PHASE} by round (a fresh crowd each): p99 "
+              f"{', '.join(fmt(r['p99'], 1) for r in rounds)} ms, median {fmt(trip_p99(info), 1)} ms; "
+              f"CPU ms per item, gunicorn: {', '.join(fmt(r['cpu'][0], 2) for r in rounds)}")
     done = info.get("sittings", {})
     if "sitting 1-trip" in done and done["sitting"][1]:
         print(f"saturated items per second, one trip / two: {done['sitting 1-trip'][1] / done['sitting'][1]:.2f} "
@@ -769,7 +793,7 @@ def report(recorder: Recorder, info: dict, checked: int, missing: list, args) ->
     targets = [
         (f"saturated answers/s >= {UPSERT_SHARE_TARGET:.0%} of the bare upsert's (median)", f"{ratio:.2f}",
          ratio >= UPSERT_SHARE_TARGET),
-        *realistic_targets(recorder, stats, args),
+        *realistic_targets(recorder, stats, info, args),
         ("no error responses", str(sum(sum(e.values()) for e in errors.values())), not errors),
         ("every acknowledged answer in the database", f"{checked - len(missing)}/{checked}",
          not missing and checked > 0),
@@ -781,14 +805,21 @@ def report(recorder: Recorder, info: dict, checked: int, missing: list, args) ->
     return all(ok for *_, ok in targets)
 
 
-def realistic_targets(recorder: Recorder, stats: dict, args) -> list[tuple[str, str, bool]]:
+def trip_p99(info: dict) -> float:
+    """The one-request p99 judged against the target: the median of the rounds' p99s, so
+    that one slow stretch of a shared machine does not decide it (as with the saturation
+    ratio)."""
+    return float(np.median([r["p99"] for r in info["trip_rounds"]]))
+
+
+def realistic_targets(recorder: Recorder, stats: dict, info: dict, args) -> list[tuple[str, str, bool]]:
     """The latency targets, judged on the path the sitting page takes: with ``--one-trip``,
     the answer carrying the move (the stricter answer target then holds for both halves); else
     the two requests. The other path's figures stay in the tables above."""
     if args.one_trip:
-        trip = recorder.stats[("realistic 1-trip", "answer+next")].row()
-        return [(f"realistic answer + next in one request p99 < {ANSWER_P99_TARGET_MS:.0f} ms",
-                 fmt(trip["p99"], 1), trip["p99"] < ANSWER_P99_TARGET_MS)]
+        p99 = trip_p99(info)
+        return [(f"realistic answer + next in one request p99 < {ANSWER_P99_TARGET_MS:.0f} ms (median)",
+                 fmt(p99, 1), p99 < ANSWER_P99_TARGET_MS)]
     real_answer, real_next = stats[("realistic", "answer")], stats[("realistic", "next")]
     return [(f"realistic answer p99 < {ANSWER_P99_TARGET_MS:.0f} ms", fmt(real_answer["p99"], 1),
              real_answer["p99"] < ANSWER_P99_TARGET_MS),
@@ -818,11 +849,16 @@ def main() -> int:
     parser.add_argument("--one-trip", action="store_true",
                         help="also run the whole sittings and the realistic crowd answering and moving on in "
                              "one request (the answer carrying the move), and compare")
+    parser.add_argument("--trip-rounds", type=int, default=None,
+                        help="with --one-trip (default 3; --quick 1): rounds of the realistic crowd in one request, each with a fresh "
+                             "crowd; the p99 target is judged on the median of the rounds")
     parser.add_argument("--timeline", type=Path, default=None,
                         help="write every acknowledged call (phase, kind, start s, latency ms) to this CSV")
     args = parser.parse_args()
     if args.quick:
         args.realistic_s, args.saturation_s, args.sitting_pool = 15.0, 5.0, 300
+    if args.trip_rounds is None:
+        args.trip_rounds = 1 if args.quick else 3
     if args.candidates is None:
         args.candidates = 400 if args.quick else 2000
 
@@ -832,7 +868,7 @@ def main() -> int:
     env = {**os.environ, "PIAA_DATABASE_URL": args.db_url, "PIAA_SECRET_KEY": secrets.token_hex(16),
            "PIAA_BENCHMARK_ENDPOINTS": "1"}
     env.pop("PIAA_REDIS_URL", None)
-    n_users = args.candidates * (2 if args.one_trip else 1) + sum(args.capacity) + args.sitting_pool + args.concurrency + 1
+    n_users = args.candidates * (1 + (args.trip_rounds if args.one_trip else 0)) + sum(args.capacity) + args.sitting_pool + args.concurrency + 1
     seed_data = fresh_seed(args.db_url, n_users, env, args.seed, args.items)
     print(f"seeded {len(seed_data.items)} items and {n_users} candidates in {time.perf_counter() - t0:.1f} s")
     port = free_port()
