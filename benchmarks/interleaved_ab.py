@@ -1,6 +1,7 @@
 """Two variants of the server measured in one run, switched every few seconds, so that the
-machine's own swings (on these shared cores the same work cost 4.3 to 5.6 ms of gunicorn CPU
-per item from run to run, and a p99 from 39 to 362 ms) fall on both alike.
+machine's own swings (on these shared cores this script's null variant read 3.0 to 6.6 ms of
+gunicorn CPU per item, and a p99 from 16 to 4,227 ms, in runs 35 minutes apart) fall on both
+alike.
 
     python benchmarks/interleaved_ab.py benchmarks/ab_variants/extra_round_trip.py [--candidates 2000]
 

@@ -85,9 +85,10 @@ def main() -> int:
 
     with app.app_context():
         dialect = db.engine.dialect
-        lock_sql = str(attempts._LOCK_FOR_MOVE.compile(dialect=dialect))
-        rows_sql = str(attempts._ROWS.compile(dialect=dialect))
-        lock_params = {"kind_1": "warning"}  # the bound value of the statement's own filter
+        lock = attempts._LOCK_FOR_MOVE.compile(dialect=dialect)
+        lock_sql, rows_sql = str(lock), str(attempts._ROWS.compile(dialect=dialect))
+        # the values the statement binds itself (its own filters), whatever their names
+        lock_params = {k: v for k, v in lock.params.items() if v is not None}
 
         driver = db.engine.raw_connection()
 
